@@ -1,0 +1,347 @@
+#include "sim/trace/parse.hpp"
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sim/errors.hpp"
+#include "sim/io.hpp"
+
+extern char** environ;
+
+namespace tunsim::trace {
+namespace {
+
+bool is_space(char c) { return c == ' ' || c == '\t'; }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && (is_space(s.back()) || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+bool all_digits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!is_digit(c)) return false;
+  return true;
+}
+
+// Quotes what was found, shortened so that the message stays one line.
+std::string found(std::string_view s) {
+  std::string out(s.substr(0, 80));
+  if (s.size() > 80) out += "...";
+  return "'" + out + "'";
+}
+
+template <class T>
+bool to_int(std::string_view s, T& v, int base = 10) {
+  if (s.empty()) return false;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), v, base);
+  return r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+// "00000000a8b134be", "0xffff88814a9e7700" or "(nil)".
+bool to_addr(std::string_view s, uint64_t& v) {
+  if (s == "(nil)") {
+    v = 0;
+    return true;
+  }
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s.remove_prefix(2);
+  return to_int(s, v, 16);
+}
+
+// Seconds with any number of decimals ("1049.304160162") -> ns.
+bool to_ns(std::string_view s, int64_t& ns) {
+  size_t dot = s.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 == s.size()) return false;
+  std::string_view sec = s.substr(0, dot), frac = s.substr(dot + 1);
+  if (!all_digits(sec) || !all_digits(frac) || sec.size() > 10) return false;
+  int64_t secs = 0;
+  if (!to_int(sec, secs)) return false;
+  int64_t f = 0;
+  for (size_t i = 0; i < 9; ++i) f = f * 10 + (i < frac.size() ? frac[i] - '0' : 0);
+  ns = secs * 1000000000LL + f;
+  return true;
+}
+
+// Splits "k1=v1 k2=v2 ..." and returns the value of `key` (empty view if absent).
+std::string_view kv(std::string_view fields, std::string_view key) {
+  size_t pos = 0;
+  while (pos < fields.size()) {
+    while (pos < fields.size() && is_space(fields[pos])) ++pos;
+    size_t end = pos;
+    while (end < fields.size() && !is_space(fields[end])) ++end;
+    std::string_view tok = fields.substr(pos, end - pos);
+    if (tok.size() > key.size() && tok.substr(0, key.size()) == key && tok[key.size()] == '=')
+      return tok.substr(key.size() + 1);
+    pos = end;
+  }
+  return {};
+}
+
+// The word after `marker` (up to the next space).
+std::string_view word_after(std::string_view s, std::string_view marker) {
+  size_t p = s.find(marker);
+  if (p == std::string_view::npos) return {};
+  s.remove_prefix(p + marker.size());
+  size_t e = 0;
+  while (e < s.size() && !is_space(s[e])) ++e;
+  return s.substr(0, e);
+}
+
+EventType type_of(std::string_view name) {
+  if (name == "softirq_raise") return EventType::SoftirqRaise;
+  if (name == "softirq_entry") return EventType::SoftirqEntry;
+  if (name == "softirq_exit") return EventType::SoftirqExit;
+  if (name == "napi_poll") return EventType::NapiPoll;
+  if (name == "netif_receive_skb") return EventType::NetifReceiveSkb;
+  if (name == "napi_gro_receive_entry") return EventType::GroReceiveEntry;
+  if (name == "napi_gro_receive_exit") return EventType::GroReceiveExit;
+  if (name == "kfree_skb") return EventType::KfreeSkb;
+  if (name == "sys_enter") return EventType::SysEnter;
+  if (name == "sys_exit") return EventType::SysExit;
+  return EventType::Other;
+}
+
+[[noreturn]] void fail(const std::string& expected, std::string_view what) {
+  throw ParseFailure("expected " + expected + ", found " + found(what));
+}
+
+void parse_fields(TraceEvent& ev, std::string_view f) {
+  const std::string& n = ev.name;
+  switch (ev.type) {
+    case EventType::SoftirqRaise:
+    case EventType::SoftirqEntry:
+    case EventType::SoftirqExit: {
+      std::string_view v = word_after(f, "vec=");
+      if (f.substr(0, 4) != "vec=" || !to_int(v, ev.vec)) fail("'vec=N [action=NAME]' in " + n, f);
+      break;
+    }
+    case EventType::NapiPoll: {
+      std::string_view dev = word_after(f, " for device ");
+      std::string_view work = word_after(f, " work ");
+      std::string_view budget = word_after(f, " budget ");
+      if (f.substr(0, 14) != "napi poll on n" || dev.empty() || !to_int(work, ev.work) ||
+          !to_int(budget, ev.budget))
+        fail("'napi poll on napi struct PTR for device DEV work N budget N' in napi_poll", f);
+      ev.dev = std::string(dev);
+      break;
+    }
+    case EventType::NetifReceiveSkb:
+    case EventType::GroReceiveEntry: {
+      std::string_view dev = kv(f, "dev"), skb = kv(f, "skbaddr"), len = kv(f, "len");
+      if (dev.empty() || !to_addr(skb, ev.skbaddr) || !to_int(len, ev.len))
+        fail("'dev=DEV ... skbaddr=PTR ... len=N' in " + n, f);
+      ev.dev = std::string(dev);
+      break;
+    }
+    case EventType::GroReceiveExit:
+      break;
+    case EventType::KfreeSkb: {
+      std::string_view skb = kv(f, "skbaddr"), proto = kv(f, "protocol");
+      if (!to_addr(skb, ev.skbaddr) || !to_int(proto, ev.protocol))
+        fail("'skbaddr=PTR ... protocol=N ... reason: REASON' in kfree_skb", f);
+      std::string_view reason = word_after(f, "reason: ");
+      if (f.find("reason:") != std::string_view::npos && reason.empty())
+        fail("a drop reason after 'reason: ' in kfree_skb", f);
+      ev.reason = reason.empty() ? "NOT_SPECIFIED" : std::string(reason);
+      break;
+    }
+    case EventType::SysEnter: {
+      std::string_view nr = word_after(f, "NR ");
+      if (f.substr(0, 3) != "NR " || !to_int(nr, ev.nr)) fail("'NR N (ARGS)' in sys_enter", f);
+      break;
+    }
+    case EventType::SysExit: {
+      std::string_view nr = word_after(f, "NR ");
+      std::string_view ret = word_after(f, " = ");
+      if (f.substr(0, 3) != "NR " || !to_int(nr, ev.nr) || !to_int(ret, ev.ret))
+        fail("'NR N = RET' in sys_exit", f);
+      break;
+    }
+    case EventType::Other:
+      break;
+  }
+}
+
+// Parses the part before the CPU field: [INSTANCE:] COMM-PID [(TGID)] (ftrace,
+// trace-cmd) or COMM PID[/TID] (perf script).
+void parse_task(std::string_view head, TraceEvent& ev, std::string_view line) {
+  // trace-cmd report prefixes events of an instance with "NAME:".
+  if (!head.empty() && !is_space(head.front())) {
+    size_t sp = head.find_first_of(" \t");
+    if (sp != std::string_view::npos && sp > 0 && head[sp - 1] == ':' &&
+        !trim(head.substr(sp)).empty())
+      head.remove_prefix(sp);
+  }
+  head = trim(head);
+  if (!head.empty() && head.back() == ')') {  // ftrace record-tgid "(  123)"
+    size_t open = head.rfind('(');
+    if (open != std::string_view::npos) head = trim(head.substr(0, open));
+  }
+  size_t sp = head.find_last_of(" \t");
+  std::string_view last = sp == std::string_view::npos ? head : head.substr(sp + 1);
+  size_t slash = last.find('/');
+  std::string_view tid = slash == std::string_view::npos ? last : last.substr(slash + 1);
+  if (sp != std::string_view::npos && all_digits(tid) &&
+      (slash == std::string_view::npos || all_digits(last.substr(0, slash)))) {
+    ev.comm = std::string(trim(head.substr(0, sp)));  // perf: COMM PID
+    to_int(tid, ev.pid);
+    return;
+  }
+  size_t dash = head.rfind('-');
+  if (dash == std::string_view::npos || dash == 0 || !all_digits(head.substr(dash + 1)) ||
+      !to_int(head.substr(dash + 1), ev.pid))
+    fail("'TASK-PID' (ftrace) or 'TASK PID' (perf) before the CPU field", line);
+  ev.comm = std::string(head.substr(0, dash));
+}
+
+}  // namespace
+
+LineKind parse_line(std::string_view line, TraceEvent& ev, uint64_t& lost) {
+  std::string_view t = trim(line);
+  if (t.empty() || t.front() == '#') return LineKind::Header;
+  // trace-cmd report header lines.
+  if (t.substr(0, 5) == "cpus=" && all_digits(t.substr(5))) return LineKind::Header;
+  if (t.substr(0, 10) == "version = ") return LineKind::Header;
+  if (t.substr(0, 4) == "CPU " && t.size() > 9 && t.substr(t.size() - 9) == " is empty")
+    return LineKind::Header;
+  // "CPU:1 [LOST 123 EVENTS]" (ftrace and trace-cmd).
+  if (t.substr(0, 4) == "CPU:") {
+    std::string_view n = word_after(t, "[LOST ");
+    if (to_int(n, lost)) return LineKind::Lost;
+  }
+
+  // Find the CPU field "[NNN]": the first bracketed number preceded by a
+  // space and followed by an optional flags word and a timestamp "S.F:".
+  for (size_t p = line.find('['); p != std::string_view::npos; p = line.find('[', p + 1)) {
+    if (p == 0 || !is_space(line[p - 1])) continue;
+    size_t q = p + 1;
+    while (q < line.size() && is_digit(line[q])) ++q;
+    if (q == p + 1 || q >= line.size() || line[q] != ']') continue;
+    std::string_view rest = line.substr(q + 1);
+    if (rest.empty() || !is_space(rest.front())) continue;
+    // Next words: [flags] timestamp:
+    auto next_word = [](std::string_view& s) {
+      while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+      size_t e = 0;
+      while (e < s.size() && !is_space(s[e])) ++e;
+      std::string_view w = s.substr(0, e);
+      s.remove_prefix(e);
+      return w;
+    };
+    std::string_view after = rest;
+    std::string_view w = next_word(after);
+    int64_t ns = 0;
+    if (w.empty() || w.back() != ':' || !to_ns(w.substr(0, w.size() - 1), ns)) {
+      std::string_view w2 = next_word(after);  // w was the flags column
+      if (w2.empty() || w2.back() != ':' || !to_ns(w2.substr(0, w2.size() - 1), ns)) {
+        if (!w2.empty() && w2.back() == ':' && all_digits(w2.substr(0, w2.size() - 1)))
+          fail("a timestamp in seconds 'SECONDS.FRACTION:' (trace_clock counter/x86-tsc is "
+               "not supported)",
+               w2);
+        continue;
+      }
+    }
+    ev = TraceEvent{};
+    ev.ts_ns = ns;
+    to_int(line.substr(p + 1, q - p - 1), ev.cpu);
+    parse_task(line.substr(0, p), ev, line);
+    // Event name: up to the first ':' followed by a space or the end.
+    while (!after.empty() && is_space(after.front())) after.remove_prefix(1);
+    size_t c = 0;
+    while (c < after.size() && !(after[c] == ':' && (c + 1 == after.size() || is_space(after[c + 1]))))
+      ++c;
+    if (c == 0 || c == after.size() || after.substr(0, c).find_first_of(" \t") != std::string_view::npos)
+      fail("'EVENT: FIELDS' after the timestamp", after);
+    std::string_view name = after.substr(0, c);
+    size_t colon = name.rfind(':');  // perf prints "subsystem:event"
+    if (colon != std::string_view::npos) name.remove_prefix(colon + 1);
+    ev.name = std::string(name);
+    ev.type = type_of(name);
+    parse_fields(ev, trim(after.substr(c + 1)));
+    return LineKind::Event;
+  }
+  fail("'TASK-PID [CPU] TIMESTAMP: EVENT: FIELDS'", t);
+}
+
+ParseReport parse_trace_text(const std::string& text, const std::string& name, bool lenient,
+                             const EventSink& sink) {
+  ParseReport rep;
+  TraceEvent ev;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    std::string_view line(text.data() + pos, nl - pos);
+    pos = nl + 1;
+    ++rep.lines;
+    uint64_t lost = 0;
+    LineKind kind;
+    try {
+      kind = parse_line(line, ev, lost);
+    } catch (const ParseFailure& e) {
+      std::string msg = name + ":" + std::to_string(rep.lines) + ": " + e.what();
+      if (!lenient) throw InputError(msg);
+      if (rep.skipped++ == 0) rep.first_skipped = msg;
+      continue;
+    }
+    if (kind == LineKind::Lost) rep.lost_events += lost;
+    if (kind != LineKind::Event) continue;
+    ++rep.events;
+    sink(ev);
+  }
+  return rep;
+}
+
+std::string read_trace_file(const std::string& path) {
+  std::string data = read_file(path);
+  if (data.size() < 2 || static_cast<unsigned char>(data[0]) != 0x1f ||
+      static_cast<unsigned char>(data[1]) != 0x8b)
+    return data;
+  // gzip: decompress with `gzip -dc -- PATH` (gzip is an essential Debian package).
+  int fds[2];
+  if (::pipe(fds) != 0) throw InputError(path + ": cannot decompress: pipe: " + std::strerror(errno));
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+  posix_spawn_file_actions_addclose(&fa, fds[0]);
+  posix_spawn_file_actions_addclose(&fa, fds[1]);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  std::string p = path;
+  char* argv[] = {const_cast<char*>("gzip"), const_cast<char*>("-dc"), const_cast<char*>("--"),
+                  p.data(), nullptr};
+  pid_t pid;
+  int rc = posix_spawnp(&pid, "gzip", &fa, nullptr, argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  ::close(fds[1]);
+  if (rc != 0) {
+    ::close(fds[0]);
+    throw InputError(path + ": gzip-compressed trace, but 'gzip' cannot be run: " +
+                     std::strerror(rc));
+  }
+  std::string out;
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fds[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fds[0]);
+  int st = 0;
+  while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+    throw InputError(path + ": expected a valid gzip file, found a corrupt or truncated one "
+                     "(gzip -dc failed)");
+  return out;
+}
+
+}  // namespace tunsim::trace
