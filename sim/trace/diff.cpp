@@ -49,8 +49,8 @@ std::string fmt(double v) {
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
   char buf[64];
   double a = std::fabs(v);
-  if (v == 0)
-    std::snprintf(buf, sizeof buf, "0");
+  if (v == std::floor(v) && a < 1e15)
+    std::snprintf(buf, sizeof buf, "%.0f", v);
   else if (a >= 1e6 || a < 1e-3)
     std::snprintf(buf, sizeof buf, "%.4g", v);
   else if (a >= 1000)
@@ -260,8 +260,23 @@ std::string DiffResult::table() const {
     }
     o << "\n";
   }
-  o << "\n" << (pass ? "PASS" : "FAIL") << ": every metric with a tolerance is "
-    << (pass ? "within it" : "not within it") << "\n";
+  std::vector<std::string> bad;
+  size_t checked = 0;
+  for (const auto& r : scalars) {
+    checked += r.tol.has_value();
+    if (!r.ok) bad.push_back(r.name);
+  }
+  for (const auto& r : dists) {
+    checked += !r.tol.empty();
+    if (!r.ok) bad.push_back(r.name);
+  }
+  if (pass) {
+    o << "\nPASS: " << checked << " metric(s) with a tolerance, all within it\n";
+  } else {
+    o << "\nFAIL: " << bad.size() << " of " << checked << " metric(s) out of tolerance:";
+    for (const auto& b : bad) o << " " << b;
+    o << "\n";
+  }
   return o.str();
 }
 
