@@ -85,9 +85,9 @@ static unsigned int batch_max = 64;
 module_param(batch_max, uint, 0444);
 MODULE_PARM_DESC(batch_max, "largest batch size measured; all of 1..batch_max are (1..64, default 64)");
 
-static unsigned long pollute_bytes = 8UL << 20;
+static unsigned long pollute_bytes = 4UL << 20;
 module_param(pollute_bytes, ulong, 0444);
-MODULE_PARM_DESC(pollute_bytes, "working set written between batches, 0 (no polluted series) or 64 KiB..64 MiB (default 8 MiB)");
+MODULE_PARM_DESC(pollute_bytes, "working set written between batches, 0 (no polluted series) or 64 KiB..64 MiB (default 4 MiB: above L2, within the LLC)");
 
 static unsigned int frame_sizes[CAL_NSIZES] = { 60, 128, 256, 512, 1024, 1514, 4096, 9000 };
 static unsigned int n_frame_sizes = 8;
