@@ -1,0 +1,22 @@
+# Shell-driven integration tests, registered with CTest.  Included from
+# tests/CMakeLists.txt.  Each script exits 0 (pass), 1 (fail) or 77 (skipped:
+# a prerequisite is missing; the script prints which).
+#
+#   ctest -L kmod-build    the module builds with -Werror against linux-headers-amd64
+#   ctest -L kmod-script   scripts/kmod-calibrate diagnoses missing prerequisites
+#   ctest -L kmod          the module loads and runs in Debian's kernel under qemu (TCG)
+
+add_test(NAME kmod_build COMMAND bash ${CMAKE_SOURCE_DIR}/tests/kmod/build-test.sh)
+set_tests_properties(kmod_build PROPERTIES
+  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} LABELS kmod-build SKIP_RETURN_CODE 77 TIMEOUT 300)
+
+add_test(NAME kmod_calibrate_script COMMAND bash ${CMAKE_SOURCE_DIR}/tests/kmod/calibrate-script-test.sh)
+set_tests_properties(kmod_calibrate_script PROPERTIES
+  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} LABELS kmod-script SKIP_RETURN_CODE 77 TIMEOUT 120)
+
+# Boots a kernel under software emulation: about 15 s on a 2-core machine
+# (most of it the boot); the script's own qemu limit is 300 s.
+add_test(NAME kmod_qemu COMMAND bash ${CMAKE_SOURCE_DIR}/tests/kmod/qemu-test.sh $<TARGET_FILE:tunsim>)
+set_tests_properties(kmod_qemu PROPERTIES
+  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} LABELS kmod SKIP_RETURN_CODE 77 TIMEOUT 600
+  ENVIRONMENT "TUNSIM_QEMU_TIMEOUT=300")
