@@ -85,7 +85,7 @@ TEST_CASE("cli: trace stats --json gives the trace_metrics schema") {
   CHECK(h.out.find("softirq_net_rx_ns") != std::string::npos);
 }
 
-TEST_CASE("cli: malformed line -> exit 2 with one line naming file and line; --lenient reports it") {
+TEST_CASE("cli: malformed line -> exit 2 with one line naming file and line, --lenient reports it") {
   std::string text = tunsim::trace::read_trace_file(kRef + "plain-60-1w-text.trace.gz");
   // Replace line 20 (a data line, after the 12 header lines) with garbage.
   size_t pos = 0;
@@ -167,7 +167,7 @@ TEST_CASE("cli: diff against a modified copy exits 1") {
         std::string::npos);
 }
 
-TEST_CASE("cli: summary JSON and bare trace_metrics operands; tolerance file") {
+TEST_CASE("cli: summary JSON and bare trace_metrics operands, tolerance file") {
   Run s = run_cli("trace stats --json " + kRef + "napi-60-1w.trace.gz");
   REQUIRE(s.status == 0);
   auto tm = nlohmann::json::parse(s.out);

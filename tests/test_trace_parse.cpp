@@ -254,7 +254,7 @@ TEST_CASE("perf script format (real 6.18 lines)") {
   CHECK(m.drops().at("UNHANDLED_PROTO") == 1);
 }
 
-TEST_CASE("malformed line: InputError with file and line number; --lenient counts it") {
+TEST_CASE("malformed line: InputError with file and line number, --lenient counts it") {
   std::string text = kFtrace;
   // Line 7 (1-based) becomes garbage, line 12 a napi_poll with a bad work field.
   std::vector<std::string> lines;
