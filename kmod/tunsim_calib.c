@@ -55,7 +55,6 @@
 #include <linux/bottom_half.h>
 #include <linux/preempt.h>
 #include <linux/delay.h>
-#include <linux/stdarg.h>
 #ifdef CONFIG_X86
 #include <asm/processor.h>
 #include <asm/tsc.h>
@@ -174,7 +173,6 @@ struct cal {
 	unsigned int observations;
 };
 
-static struct cal *the_cal;
 static struct dentry *cal_dir;
 static struct debugfs_blob_wrapper cal_blob;
 static char *cal_json;
@@ -1289,7 +1287,6 @@ static int __init cal_init(void)
 		err = -ENOMEM;
 		goto fail;
 	}
-	the_cal = c;
 	c->rng = 0x2545f491;
 	c->cpu = cpu >= 0 ? cpu : raw_smp_processor_id();
 
@@ -1331,12 +1328,10 @@ static int __init cal_init(void)
 		(unsigned long long)div_u64(c->elapsed_ns, NSEC_PER_MSEC),
 		c->truncated ? " (cut by max_ms)" : "", j.len);
 	cal_free(c);
-	the_cal = NULL;
 	return 0;
 
 fail:
 	cal_free(c);
-	the_cal = NULL;
 	kvfree(cal_json);
 	cal_json = NULL;
 	debugfs_remove_recursive(cal_dir);
