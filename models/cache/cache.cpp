@@ -1,0 +1,103 @@
+#include "models/cache/cache.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tunsim {
+
+const char* path_name(Path p) {
+  switch (p) {
+    case Path::Syscall: return "syscall";
+    case Path::Vhost: return "vhost";
+    case Path::TunGetUser: return "tun_get_user";
+    case Path::Softirq: return "softirq";
+    case Path::NetifReceiveSkb: return "netif_receive_skb";
+    case Path::Stack: return "stack";
+    case Path::Receiver: return "receiver";
+    case Path::Count: break;
+  }
+  return "?";
+}
+
+namespace {
+double lines(double bytes, double line) { return std::ceil(bytes / line); }
+// Fraction of a footprint F evicted from an LRU cache of C bytes after d
+// distinct other bytes were touched.
+double evicted(double d, double f, double c) {
+  if (f <= 0) return 0;
+  return std::clamp((d + f - c) / f, 0.0, 1.0);
+}
+}  // namespace
+
+double CacheModel::run_path(Path path, CacheMisses& out) {
+  int k = static_cast<int>(path);
+  double fi = p_->icache_bytes[k], fd = p_->dcache_bytes[k];
+  double cycles = 0;
+  if (p_->enabled) {
+    CacheMisses m;
+    double ei = 1, ed = 1, eu = 1;  // first run: cold everywhere
+    if (seen_[k]) {
+      // Distinct bytes since P last ran: other paths run since, once each,
+      // plus the skb data streamed since.
+      double di = 0, dd = 0;
+      for (int q = 0; q < kPaths; ++q)
+        if (q != k && seen_[q] && last_seq_[q] > last_seq_[k]) {
+          di += p_->icache_bytes[q];
+          dd += p_->dcache_bytes[q];
+        }
+      dd += static_cast<double>(stream_ - last_stream_[k]);
+      ei = evicted(di, fi, p_->l1i.size_bytes);
+      ed = evicted(dd, fd, p_->l1d.size_bytes);
+      eu = evicted(di + dd, fi + fd, p_->l2.size_bytes);
+    }
+    m.l1i = lines(fi, p_->l1i.line_bytes) * ei;
+    m.l1d = lines(fd, p_->l1d.line_bytes) * ed;
+    m.l2 = (lines(fi, p_->l2.line_bytes) + lines(fd, p_->l2.line_bytes)) * eu;
+    cycles = m.l1i * p_->l1i.miss_penalty_cycles + m.l1d * p_->l1d.miss_penalty_cycles +
+             m.l2 * p_->l2.miss_penalty_cycles;
+    out += m;
+  }
+  i_ += static_cast<uint64_t>(fi);
+  d_ += static_cast<uint64_t>(fd);
+  last_seq_[k] = ++seq_;
+  last_stream_[k] = stream_;
+  seen_[k] = true;
+  return cycles;
+}
+
+CacheModel::Mark CacheModel::touch_data(double bytes) {
+  stream_ += static_cast<uint64_t>(bytes);
+  d_ += static_cast<uint64_t>(bytes);
+  return Mark{stream_, seq_};
+}
+
+double CacheModel::reread_data(Mark mark, double bytes, CacheMisses& out) {
+  double cycles = 0;
+  if (p_->enabled) {
+    // Distinct bytes since the skb was written: the data streamed since, plus
+    // the footprints of the paths that ran since (once each).
+    double di = 0, dd = static_cast<double>(stream_ - std::min(mark.d, stream_));
+    for (int q = 0; q < kPaths; ++q)
+      if (seen_[q] && last_seq_[q] > mark.u) {
+        di += p_->icache_bytes[q];
+        dd += p_->dcache_bytes[q];
+      }
+    CacheMisses m;
+    m.l1d = lines(bytes, p_->l1d.line_bytes) * evicted(dd, bytes, p_->l1d.size_bytes);
+    m.l2 = lines(bytes, p_->l2.line_bytes) * evicted(di + dd, bytes, p_->l2.size_bytes);
+    cycles = m.l1d * p_->l1d.miss_penalty_cycles + m.l2 * p_->l2.miss_penalty_cycles;
+    out += m;
+  }
+  return cycles;
+}
+
+double CacheModel::reread_cold(double bytes, CacheMisses& out) {
+  if (!p_->enabled) return 0;
+  CacheMisses m;
+  m.l1d = lines(bytes, p_->l1d.line_bytes);
+  m.l2 = lines(bytes, p_->l2.line_bytes);
+  out += m;
+  return m.l1d * p_->l1d.miss_penalty_cycles + m.l2 * p_->l2.miss_penalty_cycles;
+}
+
+}  // namespace tunsim

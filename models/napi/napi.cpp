@@ -1,0 +1,56 @@
+#include "models/napi/napi.hpp"
+
+#include "models/backlog/backlog.hpp"
+#include "models/softirq/softirq.hpp"
+#include "models/stack/stack.hpp"
+#include "models/tun/tun.hpp"
+
+namespace tunsim {
+
+bool napi_schedule_prep(Ctx& ctx, Napi& n) {
+  ctx.touch(n);
+  if (n.sched) {
+    if (ctx.k->p.kernel.napi_missed_bit) n.missed = true;
+    return false;
+  }
+  n.sched = true;
+  return true;
+}
+
+void napi_add_to_poll_list(Ctx& ctx, Napi& n) {
+  ctx.cpu->poll_list.push_back(&n);
+  raise_net_rx(ctx);
+}
+
+bool napi_schedule(Ctx& ctx, Napi& n) {
+  ctx.spend_ns(ctx.k->p.costs.napi_schedule_ns);
+  if (!napi_schedule_prep(ctx, n)) return false;
+  napi_add_to_poll_list(ctx, n);
+  return true;
+}
+
+void gro_normal_list(Ctx& ctx, Napi& n) {
+  if (n.rx_list.empty()) return;
+  std::vector<Skb> list;
+  list.swap(n.rx_list);
+  for (auto& skb : list) netif_receive_skb(ctx, std::move(skb), n.dev);
+}
+
+bool napi_complete_done(Ctx& ctx, Napi& n) {
+  gro_normal_list(ctx, n);
+  ctx.touch(n);
+  if (ctx.k->p.kernel.napi_missed_bit && n.missed) {
+    n.missed = false;  // SCHED stays set
+    napi_add_to_poll_list(ctx, n);
+    return false;
+  }
+  n.sched = false;
+  return true;
+}
+
+int napi_poll_fn(Ctx& ctx, Napi& n, int budget) {
+  if (n.kind == Napi::Kind::Backlog) return process_backlog(ctx, n, budget);
+  return tun_poll(ctx, ctx.k->queue(n.index), budget);
+}
+
+}  // namespace tunsim

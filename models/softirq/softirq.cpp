@@ -1,0 +1,149 @@
+#include "models/softirq/softirq.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "models/napi/napi.hpp"
+#include "models/sched/cfs.hpp"
+
+namespace tunsim {
+
+const char* ctx_flags(const Ctx& ctx) {
+  if (ctx.cpu->in_softirq) return "..s1.";
+  if (ctx.cpu->bh_disabled) return "...1.";
+  return ".....";
+}
+
+void raise_net_rx(Ctx& ctx) {
+  if (!ctx.cpu->net_rx_pending) ctx.k->rec.softirq_raise(ctx.now, ctx.cpu->id, ctx.thread, ctx_flags(ctx));
+  ctx.cpu->net_rx_pending = true;
+}
+
+bool ksoftirqd_running(const Cpu& cpu) {
+  return cpu.ksoftirqd && (cpu.ksoftirqd->state == Thread::State::Running ||
+                           cpu.ksoftirqd->state == Thread::State::Runnable);
+}
+
+void wakeup_softirqd(Ctx& ctx) {
+  Cpu& cpu = *ctx.cpu;
+  if (cpu.ksoftirqd && cpu.ksoftirqd->state == Thread::State::Sleeping) {
+    ++cpu.ksoftirqd_wakeups;
+    sched_wakeup(*ctx.k, cpu, cpu.ksoftirqd, ctx.now);
+  }
+}
+
+void do_softirq(Ctx& ctx) {
+  Cpu& cpu = *ctx.cpu;
+  if (cpu.in_softirq) return;
+  if (!cpu.net_rx_pending) return;
+  if (ctx.k->p.kernel.ksoftirqd_defers_inline && ksoftirqd_running(cpu) &&
+      !(ctx.thread && ctx.thread->is_ksoftirqd))
+    return;
+  __do_softirq(ctx);
+}
+
+void __do_softirq(Ctx& ctx) {
+  Cpu& cpu = *ctx.cpu;
+  Kernel& k = *ctx.k;
+  const auto& kp = k.p.kernel;
+  double end = k.jiffies_of(ctx.now) + std::ceil(kp.max_softirq_time_ms * kp.hz / 1000.0 - 1e-9);
+  int max_restart = kp.max_softirq_restart;
+  cpu.in_softirq = true;
+  for (;;) {
+    cpu.net_rx_pending = false;
+    k.rec.softirq_entry(ctx.now, cpu.id, ctx.thread);
+    ctx.spend(Path::Softirq, k.p.costs.softirq_ns);
+    net_rx_action(ctx);
+    k.rec.softirq_exit(ctx.now, cpu.id, ctx.thread);
+    advance_time_events(ctx);  // ticks may set need_resched; no softirq runs here
+    if (!cpu.net_rx_pending) break;
+    if (k.jiffies_of(ctx.now) < end && !cpu.need_resched && --max_restart) {
+      ++cpu.softirq_restarts;
+      continue;
+    }
+    wakeup_softirqd(ctx);
+    break;
+  }
+  cpu.in_softirq = false;
+}
+
+void net_rx_action(Ctx& ctx) {
+  Cpu& cpu = *ctx.cpu;
+  Kernel& k = *ctx.k;
+  const auto& kp = k.p.kernel;
+  ++cpu.net_rx_actions;
+  double limit_j = kp.time_limit_usecs
+                       ? std::ceil(kp.netdev_budget_usecs * 1e-6 * kp.hz - 1e-9)  // usecs_to_jiffies
+                       : 2;
+  double time_limit = k.jiffies_of(ctx.now) + limit_j;
+  int budget = kp.netdev_budget;
+  std::deque<Napi*> list;
+  list.swap(cpu.poll_list);
+  std::deque<Napi*> repoll;
+  for (;;) {
+    if (list.empty()) break;
+    Napi* n = list.front();
+    list.pop_front();
+    // napi_poll(): poll with the full weight, not the remaining budget.
+    int weight = n->weight;
+    int work = 0;
+    ctx.spend_ns(k.p.costs.napi_poll_ns);
+    ctx.touch(*n);
+    if (n->sched) work = napi_poll_fn(ctx, *n, weight);
+    k.rec.napi_poll(ctx.now, cpu.id, ctx.thread, n->id, n->dev, work, weight);
+    if (k.rec.in_window(ctx.now)) k.rec.batch.add(work);
+    if (work >= weight) {
+      // Budget of this NAPI exhausted: flush GRO_NORMAL packets and repoll,
+      // unless the poll itself already rescheduled it.
+      gro_normal_list(ctx, *n);
+      if (std::find(cpu.poll_list.begin(), cpu.poll_list.end(), n) == cpu.poll_list.end()) {
+        repoll.push_back(n);
+        ++k.rec.napi_repolls;
+      }
+    }
+    budget -= work;
+    if (budget <= 0 || k.jiffies_of(ctx.now) >= time_limit) {
+      ++cpu.time_squeeze;
+      break;
+    }
+  }
+  // list = list + sd->poll_list (scheduled meanwhile) + repoll
+  for (Napi* n : cpu.poll_list) list.push_back(n);
+  for (Napi* n : repoll) list.push_back(n);
+  cpu.poll_list.swap(list);
+  if (!cpu.poll_list.empty()) raise_net_rx(ctx);
+  net_rps_send_ipis(ctx);
+}
+
+void local_bh_disable(Ctx& ctx) { ++ctx.cpu->bh_disabled; }
+
+void local_bh_enable(Ctx& ctx) {
+  Cpu& cpu = *ctx.cpu;
+  --cpu.bh_disabled;
+  if (cpu.bh_disabled == 0 && !cpu.in_softirq && cpu.net_rx_pending) do_softirq(ctx);
+}
+
+void net_rps_send_ipis(Ctx& ctx) {
+  Cpu& cpu = *ctx.cpu;
+  if (cpu.rps_ipi_list.empty()) return;
+  std::vector<int> targets;
+  targets.swap(cpu.rps_ipi_list);
+  for (int t : targets) {
+    ctx.spend_ns(ctx.k->p.costs.ipi_ns);
+    ctx.sync();
+    Cpu& remote = ctx.k->cpu(t);
+    if (!remote.ipi_pending) {
+      remote.ipi_pending = true;
+      remote.ipi_at = ctx.now + ctx.k->p.costs.ipi_latency_ns * 1e-9;
+    }
+  }
+}
+
+void rps_ipi_handler(Ctx& ctx) {
+  Cpu& cpu = *ctx.cpu;
+  cpu.ipi_pending = false;
+  // rps_trigger_softirq: ____napi_schedule(sd, &sd->backlog)
+  napi_add_to_poll_list(ctx, cpu.backlog);
+}
+
+}  // namespace tunsim

@@ -1,0 +1,37 @@
+// The NET_RX softirq engine of one CPU (kernel/softirq.c, net/core/dev.c).
+#pragma once
+#include "models/kernel/kernel.hpp"
+
+namespace tunsim {
+
+// __raise_softirq_irqoff(NET_RX_SOFTIRQ): set pending, never wakes ksoftirqd.
+void raise_net_rx(Ctx& ctx);
+// ksoftirqd_running(): ksoftirqd of this CPU is runnable or running.
+bool ksoftirqd_running(const Cpu& cpu);
+// wakeup_softirqd()
+void wakeup_softirqd(Ctx& ctx);
+// do_softirq(): nothing in interrupt/softirq context; with
+// kernel.ksoftirqd_defers_inline, nothing while ksoftirqd is running;
+// otherwise __do_softirq().
+void do_softirq(Ctx& ctx);
+// __do_softirq(): NET_RX rounds until nothing is pending, restarting at most
+// MAX_SOFTIRQ_RESTART times, before MAX_SOFTIRQ_TIME and while !need_resched;
+// then wakes ksoftirqd if work remains.
+void __do_softirq(Ctx& ctx);
+// net_rx_action(): poll the NAPIs on this CPU's poll list within
+// netdev_budget and the time limit.
+void net_rx_action(Ctx& ctx);
+// local_bh_disable()/local_bh_enable(): the latter runs pending softirqs
+// inline (through do_softirq) when leaving the last bh-disabled section in
+// process context.
+void local_bh_disable(Ctx& ctx);
+void local_bh_enable(Ctx& ctx);
+// net_rps_action_and_irq_enable(): send the queued RPS IPIs.
+void net_rps_send_ipis(Ctx& ctx);
+// The IPI handler on a target CPU (rps_trigger_softirq) + irq_exit.
+void rps_ipi_handler(Ctx& ctx);
+
+// Trace flags column for the current context.
+const char* ctx_flags(const Ctx& ctx);
+
+}  // namespace tunsim

@@ -1,0 +1,21 @@
+// A userspace thread calling write() on the tun fd (tun_chr_write_iter ->
+// tun_get_user with more = false): one packet per system call.
+#pragma once
+#include "models/kernel/kernel.hpp"
+
+namespace tunsim {
+
+struct Writer {
+  const SenderParams* sp;
+  uint64_t written = 0;
+  uint64_t flow = 0;
+  double next_time = 0;  // rate-limited writers: when the next write starts
+};
+
+// One write(): sys_enter, syscall entry/exit cost, tun_get_user, the design's
+// delivery with more = false, sys_exit.
+void writer_write(Ctx& ctx, Writer& w);
+// Whether the writer has written all it should by ctx.now.
+bool writer_done(const Ctx& ctx, const Writer& w);
+
+}  // namespace tunsim
