@@ -85,6 +85,27 @@ TEST_CASE("cli: trace stats --json gives the trace_metrics schema") {
   CHECK(h.out.find("softirq_net_rx_ns") != std::string::npos);
 }
 
+TEST_CASE("cli: trace stats --pid and --comm select the writer tasks") {
+  // The 2-writer sidecar names both tids; each wrote count_per_thread frames.
+  auto side = nlohmann::json::parse(tunsim::read_file(kRef + "napi-60-2w.json"));
+  std::string t0 = std::to_string(side["threads"][0]["tid"].get<int>());
+  std::string t1 = std::to_string(side["threads"][1]["tid"].get<int>());
+  uint64_t per = side["count_per_thread"].get<uint64_t>();
+  auto writes = [&](const std::string& opts) {
+    Run r = run_cli("trace stats --json " + opts + " " + kRef + "napi-60-2w.trace.gz");
+    REQUIRE(r.status == 0);
+    return nlohmann::json::parse(r.out)["write_ns"]["count"].get<uint64_t>();
+  };
+  CHECK(writes("--pid " + t0) == per);
+  CHECK(writes("--pid " + t0 + "," + t1) == 2 * per);
+  CHECK(writes("--pid " + t0 + " --pid " + t1) == 2 * per);
+  CHECK(writes("--comm tapwriter") == 2 * per);
+  CHECK(writes("--comm nosuchtask") == 0);
+  // Packet metrics do not depend on the writer filter.
+  Run r = run_cli("trace stats --json --pid " + t0 + " " + kRef + "napi-60-2w.trace.gz");
+  CHECK(nlohmann::json::parse(r.out)["packets"] == 2 * per);
+}
+
 TEST_CASE("cli: malformed line -> exit 2 with one line naming file and line, --lenient reports it") {
   std::string text = tunsim::trace::read_trace_file(kRef + "plain-60-1w-text.trace.gz");
   // Replace line 20 (a data line, after the 12 header lines) with garbage.

@@ -93,7 +93,8 @@ void register_trace_commands(CLI::App& app, int& exit_code) {
       "stats", "Metrics of a kernel or simulated trace (ftrace, trace-cmd report, perf script; .gz ok)");
   stats->add_option("FILE", sa->file, "trace file")->required();
   stats->add_option("--dev", sa->dev, "device (default: the one with most netif_receive_skb events)");
-  stats->add_option("--pid", sa->pids, "writer task ids whose write() calls are timed (default: all)");
+  stats->add_option("--pid", sa->pids, "writer task ids whose write() calls are timed, comma separated or repeated (default: all)")
+      ->delimiter(',');
   stats->add_option("--comm", sa->comm, "writer task name whose write() calls are timed (default: any)");
   stats->add_option("--write-nr", sa->write_nr, "syscall number of write() (default 1, x86_64)");
   stats->add_flag("--lenient", sa->lenient, "skip and count malformed lines instead of failing");
