@@ -1008,7 +1008,7 @@ static s64 cal_large_batch_ps(const struct cal_series *a, const struct cal_serie
 static void cal_format(struct cal *c, struct jbuf *j)
 {
 	struct jparam params[16];
-	const char *unident[16];
+	const char *unident[16];	/* at most 12 of either are used */
 	unsigned int np = 0, nu = 0, i;
 	struct timespec64 now;
 	struct tm tm;
@@ -1128,6 +1128,13 @@ static void cal_format(struct cal *c, struct jbuf *j)
 		unident[nu++] = "costs.softirq_ns";
 	}
 
+	/* The penalty below is converted to cycles at this clock; the model
+	 * converts it back at cpus.hz, so both must be the same.  cpu_khz is the
+	 * nominal (TSC-calibrated) clock: ns costs do not depend on it. */
+	if (cpu_khz_v)
+		params[np++] = (struct jparam){ "cpus.hz", "Hz", (s64)cpu_khz_v * 1000000, -1 };
+	else
+		unident[nu++] = "cpus.hz";
 	if (c->chase_done)
 		penalty_ps = (s64)c->chase_large.med_ps - (s64)c->chase_small.med_ps;
 	if (c->chase_done && penalty_ps > 0 && cpu_khz_v) {

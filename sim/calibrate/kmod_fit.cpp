@@ -321,7 +321,8 @@ void calibrate_from_kmod(const std::string& in_path, const std::string& out_path
                        double unit_round) {
     json v = unit_round == 1 ? json(static_cast<long long>(std::llround(value)))
                              : json(round_to(value, unit_round));
-    params[key] = {{"value", v}, {"stderr", round_to(se, unit_round)}, {"unit", unit}};
+    params[key] = {{"value", v}, {"unit", unit}};
+    if (se >= 0) params[key]["stderr"] = round_to(se, unit_round);
     unident.erase(key);
   };
   for (auto& p : paths) {
@@ -337,6 +338,14 @@ void calibrate_from_kmod(const std::string& in_path, const std::string& out_path
       params.erase(p.footprint_key);
       unident.insert(p.footprint_key);
     }
+  }
+  // The penalty is converted to cycles at the measured clock; the model
+  // converts cycles back to time at cpus.hz, so the calibration sets both.
+  if (cpu_khz > 0) {
+    set_param("cpus.hz", cpu_khz * 1e3, -1, "Hz", 1);
+  } else {
+    params.erase("cpus.hz");
+    unident.insert("cpus.hz");
   }
   const bool penalty_ok = penalty_ns > 0 && cpu_khz > 0;
   const double penalty_cycles = penalty_ns * cpu_khz / 1e6;
@@ -401,18 +410,20 @@ void calibrate_from_kmod(const std::string& in_path, const std::string& out_path
   report << "\nsolved: footprint given that penalty (the fit sees only M = lines x penalty; the "
             "module measures the penalty, nothing measures a footprint)\n";
   if (cpu_khz > 0)
-    report << "note: the penalty in cycles assumes cpus.hz = " << fmt(cpu_khz * 1e3, 0)
-           << "; set it in the scenario to match\n";
-  report << "\n" << std::left << std::setw(48) << "parameter" << std::right << std::setw(12)
+    report << "note: cpus.hz is set to the measured " << fmt(cpu_khz * 1e3, 0)
+           << " Hz so that the penalty converts back to the same time; a scenario that sets "
+              "cpus.hz itself changes the refill time in proportion\n";
+  report << "\n" << std::left << std::setw(48) << "parameter" << std::right << std::setw(14)
          << "value" << std::setw(12) << "stderr" << "  unit\n";
   for (auto it = params.begin(); it != params.end(); ++it) {
     const json& v = *it;
-    report << std::left << std::setw(48) << it.key() << std::right << std::setw(12)
-           << fmt(v["value"].get<double>(), v["unit"] == "ns/byte" ? 6 : 3) << std::setw(12)
-           << (v.contains("stderr") && v["stderr"].is_number()
-                   ? fmt(v["stderr"].get<double>(), v["unit"] == "ns/byte" ? 6 : 3)
-                   : std::string("-"))
-           << "  " << v["unit"].get<std::string>() << "\n";
+    const std::string unit = v["unit"].get<std::string>();
+    const int prec = unit == "ns/byte" ? 6 : (unit == "bytes" || unit == "Hz") ? 0 : 3;
+    report << std::left << std::setw(48) << it.key() << std::right << std::setw(14)
+           << fmt(v["value"].get<double>(), prec) << std::setw(12)
+           << (v.contains("stderr") && v["stderr"].is_number() ? fmt(v["stderr"].get<double>(), prec)
+                                                                : std::string("-"))
+           << "  " << unit << "\n";
   }
   report << "unidentified (keep their defaults):";
   for (const auto& u : unident) report << " " << u;
