@@ -16,7 +16,8 @@
 # Emulated timings are not a calibration: only the mechanics are checked.
 #
 # usage: tests/kmod/qemu-test.sh [TUNSIM_BIN]     (run from the source root)
-# env:   TUNSIM_KMOD_KVER     kernel version to boot (default 6.1.0-56-amd64)
+# env:   TUNSIM_KMOD_KVER     kernel version to boot (default: the one the
+#                             linux-image-amd64 package installs)
 #        TUNSIM_QEMU_TIMEOUT  hard limit on the qemu run in s (default 300)
 #        TUNSIM_KMOD_SAVE     copy the module's JSON there (to refresh
 #                             results/reference/kmod-qemu.json)
@@ -26,7 +27,11 @@ set -euo pipefail
 
 cd "$(dirname "$0")/../.."
 TUNSIM=${1:-${TUNSIM_BIN:-build/tunsim}}
-KVER=${TUNSIM_KMOD_KVER:-6.1.0-56-amd64}
+# The kernel linux-image-amd64 installs (a metapackage depending on
+# linux-image-<version>-amd64); its headers must be installed too.
+KVER=${TUNSIM_KMOD_KVER:-$(dpkg-query -W -f='${Depends}' linux-image-amd64 2>/dev/null |
+  grep -o 'linux-image-[0-9][^ ,]*-amd64' | head -n1 | sed 's/^linux-image-//' || true)}
+KVER=${KVER:-6.1.0-56-amd64}
 KERNEL=/boot/vmlinuz-$KVER
 HEADERS=/usr/src/linux-headers-$KVER
 BUSYBOX=/bin/busybox
@@ -43,7 +48,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
 [ -r "$KERNEL" ] || skip "$KERNEL not readable (apt-get install linux-image-amd64, or set TUNSIM_KMOD_KVER)"
-[ -f "$HEADERS/Makefile" ] || skip "$HEADERS missing (apt-get install linux-headers-amd64)"
+[ -f "$HEADERS/Makefile" ] || skip "$HEADERS missing (apt-get install linux-headers-amd64, the same version as linux-image-amd64)"
 [ -x "$BUSYBOX" ] || skip "$BUSYBOX missing (apt-get install busybox-static)"
 if LC_ALL=C readelf -l "$BUSYBOX" 2>/dev/null | grep -q "program interpreter"; then
   skip "$BUSYBOX is dynamically linked (apt-get install busybox-static)"
