@@ -139,6 +139,11 @@ TEST_CASE("parse_line: task names, CPU, timestamp and event fields") {
   CHECK(parse_line("cpus=2", ev, lost) == LineKind::Header);
   REQUIRE(parse_line("CPU:1 [LOST 17 EVENTS]", ev, lost) == LineKind::Lost);
   CHECK(lost == 17);
+  // trace-cmd report's marker, with the instance prefix (seen on 6.18 / 3.1.6).
+  REQUIRE(parse_line("tunsim-17627: CPU:0 [78481 EVENTS DROPPED]", ev, lost) == LineKind::Lost);
+  CHECK(lost == 78481);
+  REQUIRE(parse_line("CPU:1 [5 EVENTS DROPPED]", ev, lost) == LineKind::Lost);
+  CHECK(lost == 5);
   // Other events are not errors.
   REQUIRE(parse_line("  a-1 [000] ..... 1.0: sched_switch: prev_comm=a", ev, lost) == LineKind::Event);
   CHECK(ev.type == EventType::Other);

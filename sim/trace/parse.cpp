@@ -212,10 +212,18 @@ LineKind parse_line(std::string_view line, TraceEvent& ev, uint64_t& lost) {
   if (t.substr(0, 10) == "version = ") return LineKind::Header;
   if (t.substr(0, 4) == "CPU " && t.size() > 9 && t.substr(t.size() - 9) == " is empty")
     return LineKind::Header;
-  // "CPU:1 [LOST 123 EVENTS]" (ftrace and trace-cmd).
-  if (t.substr(0, 4) == "CPU:") {
-    std::string_view n = word_after(t, "[LOST ");
-    if (to_int(n, lost)) return LineKind::Lost;
+  // "CPU:1 [LOST 123 EVENTS]" (ftrace) and "[INSTANCE: ]CPU:1 [123 EVENTS DROPPED]"
+  // (trace-cmd report).
+  {
+    std::string_view c = t;
+    if (size_t sp = c.find(": CPU:"); sp != std::string_view::npos && c.find(' ') == sp + 1)
+      c.remove_prefix(sp + 2);
+    if (c.substr(0, 4) == "CPU:") {
+      if (to_int(word_after(c, "[LOST "), lost)) return LineKind::Lost;
+      if (c.find(" EVENTS DROPPED]") != std::string_view::npos &&
+          to_int(word_after(c, " ["), lost))
+        return LineKind::Lost;
+    }
   }
 
   // Find the CPU field "[NNN]": the first bracketed number preceded by a
