@@ -68,8 +68,15 @@ json make_summary(Simulation& sim, const LoadedConfig& cfg, const SimResult& r) 
                   {"in_flight", in_flight},
                   {"delivered_in_window", rec.delivered_window}};
   json stack = json::object();
-  for (auto& [what, n] : rec.stack) stack[what] = n;
-  if (p.stack.type == StackType::Udp) stack["app_received"] = k.udp.received;
+  switch (p.stack.type) {
+    case StackType::Drop: stack["unhandled_proto"] = rec.unhandled_proto; break;
+    case StackType::Bridge: stack["bridge_forwarded"] = rec.bridge_forwarded; break;
+    case StackType::Udp:
+      stack["udp_queued"] = rec.udp_queued;
+      stack["udp_rcvbuf_dropped"] = rec.udp_rcvbuf_dropped;
+      stack["app_received"] = k.udp.received;
+      break;
+  }
   s["stack"] = stack;
 
   auto us = [](double ns) { return r3(ns / 1000.0); };

@@ -29,9 +29,20 @@ double evicted(double d, double f, double c) {
 }
 }  // namespace
 
+void CacheModel::set_params(const CacheParams* p) {
+  p_ = p;
+  for (int k = 0; k < kPaths; ++k) {
+    fi_[k] = p->icache_bytes[k];
+    fd_[k] = p->dcache_bytes[k];
+    li1_[k] = lines(fi_[k], p->l1i.line_bytes);
+    ld1_[k] = lines(fd_[k], p->l1d.line_bytes);
+    l2_[k] = lines(fi_[k], p->l2.line_bytes) + lines(fd_[k], p->l2.line_bytes);
+  }
+}
+
 double CacheModel::run_path(Path path, CacheMisses& out) {
   int k = static_cast<int>(path);
-  double fi = p_->icache_bytes[k], fd = p_->dcache_bytes[k];
+  double fi = fi_[k], fd = fd_[k];
   double cycles = 0;
   if (p_->enabled) {
     CacheMisses m;
@@ -40,19 +51,20 @@ double CacheModel::run_path(Path path, CacheMisses& out) {
       // Distinct bytes since P last ran: other paths run since, once each,
       // plus the skb data streamed since.
       double di = 0, dd = 0;
-      for (int q = 0; q < kPaths; ++q)
-        if (q != k && seen_[q] && last_seq_[q] > last_seq_[k]) {
-          di += p_->icache_bytes[q];
-          dd += p_->dcache_bytes[q];
-        }
+      const uint64_t since = last_seq_[k];
+      for (int q = 0; q < kPaths; ++q) {
+        double w = last_seq_[q] > since ? 1.0 : 0.0;  // never-run paths have seq 0
+        di += w * fi_[q];
+        dd += w * fd_[q];
+      }
       dd += static_cast<double>(stream_ - last_stream_[k]);
       ei = evicted(di, fi, p_->l1i.size_bytes);
       ed = evicted(dd, fd, p_->l1d.size_bytes);
       eu = evicted(di + dd, fi + fd, p_->l2.size_bytes);
     }
-    m.l1i = lines(fi, p_->l1i.line_bytes) * ei;
-    m.l1d = lines(fd, p_->l1d.line_bytes) * ed;
-    m.l2 = (lines(fi, p_->l2.line_bytes) + lines(fd, p_->l2.line_bytes)) * eu;
+    m.l1i = li1_[k] * ei;
+    m.l1d = ld1_[k] * ed;
+    m.l2 = l2_[k] * eu;
     cycles = m.l1i * p_->l1i.miss_penalty_cycles + m.l1d * p_->l1d.miss_penalty_cycles +
              m.l2 * p_->l2.miss_penalty_cycles;
     out += m;
@@ -78,9 +90,9 @@ double CacheModel::reread_data(Mark mark, double bytes, CacheMisses& out) {
     // the footprints of the paths that ran since (once each).
     double di = 0, dd = static_cast<double>(stream_ - std::min(mark.d, stream_));
     for (int q = 0; q < kPaths; ++q)
-      if (seen_[q] && last_seq_[q] > mark.u) {
-        di += p_->icache_bytes[q];
-        dd += p_->dcache_bytes[q];
+      if (last_seq_[q] > mark.u) {
+        di += fi_[q];
+        dd += fd_[q];
       }
     CacheMisses m;
     m.l1d = lines(bytes, p_->l1d.line_bytes) * evicted(dd, bytes, p_->l1d.size_bytes);

@@ -45,8 +45,8 @@ struct CacheMisses {
 
 class CacheModel {
  public:
-  explicit CacheModel(const CacheParams* p = nullptr) : p_(p) {}
-  void set_params(const CacheParams* p) { p_ = p; }
+  explicit CacheModel(const CacheParams* p = nullptr) { if (p) set_params(p); }
+  void set_params(const CacheParams* p);
 
   // One run of path `path`; returns the miss penalty in cycles and adds the
   // misses to `out` (per-path statistics).
@@ -74,6 +74,8 @@ class CacheModel {
   uint64_t seq_ = 0;            // path runs so far
   std::array<uint64_t, kPaths> last_seq_{}, last_stream_{};
   std::array<bool, kPaths> seen_{};
+  // Per path, precomputed from the parameters.
+  std::array<double, kPaths> fi_{}, fd_{}, li1_{}, ld1_{}, l2_{};
 };
 
 }  // namespace tunsim

@@ -98,7 +98,8 @@ struct Cpu {
   int bh_disabled = 0;          // local_bh_disable() depth (process context)
   bool in_softirq = false;      // serving a softirq (in_serving_softirq())
   bool need_resched = false;
-  std::deque<Napi*> poll_list;  // sd->poll_list
+  std::vector<Napi*> poll_list;  // sd->poll_list (FIFO; a handful of entries)
+  std::vector<Napi*> scratch_list, scratch_repoll;  // net_rx_action's local lists
   // backlog (softnet_data)
   SkbQueue input_pkt_queue;
   SkbQueue backlog_process_queue;

@@ -74,7 +74,7 @@ void Recorder::kfree_skb(double t, int cpu, const Thread* task, const char* flag
   if (sink)
     sink->event(t, cpu, task, flags, "kfree_skb",
                 "skbaddr=" + hex16(skb.id) +
-                    " rx_sk=0000000000000000 protocol=35005 location=__netif_receive_skb_core reason: " +
+                    " rx_sk=0000000000000000 protocol=34997 location=__netif_receive_skb_core reason: " +
                     reason);
 }
 

@@ -31,7 +31,8 @@ struct Recorder {
   // conservation counters (whole run)
   uint64_t sendmsg = 0, delivered = 0;  // skbs handed to tun; completed netif_receive_skb
   std::map<std::string, uint64_t> dropped;   // before netif_receive_skb, by reason
-  std::map<std::string, uint64_t> stack;     // fate after netif_receive_skb
+  // fate after netif_receive_skb
+  uint64_t unhandled_proto = 0, bridge_forwarded = 0, udp_queued = 0, udp_rcvbuf_dropped = 0;
   // window statistics
   uint64_t delivered_window = 0;
   uint64_t bytes_window = 0;

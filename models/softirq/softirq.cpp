@@ -77,13 +77,15 @@ void net_rx_action(Ctx& ctx) {
                        : 2;
   double time_limit = k.jiffies_of(ctx.now) + limit_j;
   int budget = kp.netdev_budget;
-  std::deque<Napi*> list;
+  std::vector<Napi*>& list = cpu.scratch_list;
+  std::vector<Napi*>& repoll = cpu.scratch_repoll;
+  list.clear();
+  repoll.clear();
   list.swap(cpu.poll_list);
-  std::deque<Napi*> repoll;
+  size_t head = 0;
   for (;;) {
-    if (list.empty()) break;
-    Napi* n = list.front();
-    list.pop_front();
+    if (head == list.size()) break;
+    Napi* n = list[head++];
     // napi_poll(): poll with the full weight, not the remaining budget.
     int weight = n->weight;
     int work = 0;
@@ -107,7 +109,8 @@ void net_rx_action(Ctx& ctx) {
       break;
     }
   }
-  // list = list + sd->poll_list (scheduled meanwhile) + repoll
+  // list = unpolled rest + sd->poll_list (scheduled meanwhile) + repoll
+  list.erase(list.begin(), list.begin() + static_cast<long>(head));
   for (Napi* n : cpu.poll_list) list.push_back(n);
   for (Napi* n : repoll) list.push_back(n);
   cpu.poll_list.swap(list);

@@ -51,11 +51,11 @@ void netif_receive_skb_core(Ctx& ctx, Skb& skb, const std::string& dev) {
     case StackType::Drop:
       ctx.spend(Path::Stack, k.p.costs.stack_drop_ns);
       k.rec.kfree_skb(ctx.now, cpu.id, ctx.thread, flags, skb, "UNHANDLED_PROTO");
-      ++k.rec.stack["unhandled_proto"];
+      ++k.rec.unhandled_proto;
       break;
     case StackType::Bridge:
       ctx.spend(Path::Stack, k.p.costs.bridge_forward_ns);
-      ++k.rec.stack["bridge_forwarded"];
+      ++k.rec.bridge_forwarded;
       break;
     case StackType::Udp: {
       ctx.spend(Path::Stack, k.p.costs.udp_deliver_ns);
@@ -66,12 +66,12 @@ void netif_receive_skb_core(Ctx& ctx, Skb& skb, const std::string& dev) {
                                ? k.p.stack.truesize_bytes
                                : ((skb.len + 64 + 63) / 64) * 64 + 576;
       if (s.rmem_alloc >= k.p.stack.rcvbuf_bytes) {
-        ++k.rec.stack["udp_rcvbuf_dropped"];
+        ++k.rec.udp_rcvbuf_dropped;
         k.rec.kfree_skb(ctx.now, cpu.id, ctx.thread, flags, skb, "SOCKET_RCVBUFF");
       } else {
         s.queue.emplace_back(ctx.now, truesize);
         s.rmem_alloc += truesize;
-        ++k.rec.stack["udp_queued"];
+        ++k.rec.udp_queued;
       }
       break;
     }

@@ -1,6 +1,7 @@
 #include "sim/stats/dist.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <set>
 #include <vector>
@@ -9,22 +10,44 @@
 
 namespace tunsim {
 
+namespace {
+// 2^(j/32) for j = 0..32: the bin edges inside one octave.
+const std::array<double, Dist::kLogBinsPerOctave + 1>& edges_in_octave() {
+  static const auto t = [] {
+    std::array<double, Dist::kLogBinsPerOctave + 1> a{};
+    for (int j = 0; j <= Dist::kLogBinsPerOctave; ++j)
+      a[static_cast<size_t>(j)] = std::exp2(static_cast<double>(j) / Dist::kLogBinsPerOctave);
+    a[Dist::kLogBinsPerOctave] = 2.0;
+    return a;
+  }();
+  return t;
+}
+int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+}  // namespace
+
 int64_t Dist::index(double v) const {
   if (kind_ == Kind::Integer) return static_cast<int64_t>(std::llround(v));
   if (!(v > 0)) return kZeroBin;
-  return static_cast<int64_t>(std::floor(std::log2(v) * kLogBinsPerOctave));
+  // v = x * 2^e with x in [1, 2); bin = 32 e + the edge index below x.
+  int e = 0;
+  double x = std::frexp(v, &e) * 2;
+  --e;
+  const auto& t = edges_in_octave();
+  int j = static_cast<int>(std::upper_bound(t.begin(), t.begin() + kLogBinsPerOctave, x) - t.begin()) - 1;
+  return static_cast<int64_t>(e) * kLogBinsPerOctave + j;
 }
 
 double Dist::bin_lo(int64_t i) const {
   if (kind_ == Kind::Integer) return static_cast<double>(i) - 0.5;
   if (i == kZeroBin) return 0.0;
-  return std::exp2(static_cast<double>(i) / kLogBinsPerOctave);
+  int64_t e = floor_div(i, kLogBinsPerOctave);
+  return std::ldexp(edges_in_octave()[static_cast<size_t>(i - e * kLogBinsPerOctave)], static_cast<int>(e));
 }
 
 double Dist::bin_hi(int64_t i) const {
   if (kind_ == Kind::Integer) return static_cast<double>(i) + 0.5;
   if (i == kZeroBin) return 0.0;
-  return std::exp2(static_cast<double>(i + 1) / kLogBinsPerOctave);
+  return bin_lo(i + 1);
 }
 
 double Dist::bin_mid(int64_t i) const {
@@ -43,7 +66,21 @@ void Dist::add(double v, uint64_t n) {
   }
   count_ += n;
   sum_ += v * static_cast<double>(n);
-  bins_[index(v)] += n;
+  if (cache_.bin && v >= cache_.lo && v < cache_.hi) {
+    *cache_.bin += n;
+    return;
+  }
+  int64_t i = index(v);
+  uint64_t& bin = bins_[i];
+  bin += n;
+  cache_.bin = &bin;
+  if (kind_ == Kind::Integer || i == kZeroBin) {
+    cache_.lo = v;  // only this exact value is known to map here
+    cache_.hi = std::nextafter(v, INFINITY);
+  } else {
+    cache_.lo = bin_lo(i);  // index() is exact: bin i is [bin_lo(i), bin_hi(i))
+    cache_.hi = bin_hi(i);
+  }
 }
 
 void Dist::merge(const Dist& o) {

@@ -56,6 +56,20 @@ class Dist {
  private:
   int64_t index(double v) const;
   Kind kind_;
+  // The bin of the last sample: consecutive samples mostly share it, which
+  // saves the log2 and the map lookup.  Never copied (it points into bins_).
+  struct BinCache {
+    double lo = 1, hi = 0;
+    uint64_t* bin = nullptr;
+    BinCache() = default;
+    BinCache(const BinCache&) {}
+    BinCache& operator=(const BinCache&) {
+      lo = 1;
+      hi = 0;
+      bin = nullptr;
+      return *this;
+    }
+  } cache_;
   uint64_t count_ = 0;
   double sum_ = 0, min_ = 0, max_ = 0;
   std::map<int64_t, uint64_t> bins_;
