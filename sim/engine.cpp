@@ -121,9 +121,17 @@ SimResult Simulation::run(int* argc, char** argv) {
     Ctx& ctx = me.ctx;
     bool self_granted = false;
     if (t->state == Thread::State::Sleeping && t->wake_at >= 0) {
-      double timeout = std::max(0.0, t->wake_at - sg4::Engine::get_clock());
-      bool timed_out = me.sem->acquire_timeout(timeout);
-      ++g_activities;
+      double timeout = t->wake_at - sg4::Engine::get_clock();
+      bool timed_out;
+      if (timeout > 1e-9) {
+        timed_out = me.sem->acquire_timeout(timeout);
+        ++g_activities;
+      } else if (me.sem->would_block()) {
+        timed_out = true;  // the timer is already due
+      } else {
+        me.sem->acquire();
+        timed_out = false;
+      }
       if (timed_out) {
         if (cpu.current == nullptr && t->state == Thread::State::Sleeping) {
           // The CPU is idle: the timer wakes us and we run at once.

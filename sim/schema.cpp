@@ -52,6 +52,7 @@ std::vector<ParamSpec> make_schema() {
 
   // --- scenario -------------------------------------------------------------
   add({"name", PType::Str, "scenario", 0, 0, {}, "", "Scenario name, copied to the summary.", "-"});
+  add({"description", PType::Str, "", 0, 0, {}, "", "Free text describing the scenario.", "-"});
   choice("design", "rx_batched",
          {"netif_rx_ni", "v1_napi", "deferred_signal", "rx_batched", "napi_gro"}, "",
          "Batching design replayed (see README: designs).", "the design merged in 4.11");
