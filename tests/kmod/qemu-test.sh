@@ -9,10 +9,12 @@
 #   - it unloads, loads again on the other vCPU with pollute_bytes=0 and
 #     unloads again;
 #   - with far more work than max_ms allows, the run is cut at max_ms and the
-#     JSON says so;
+#     JSON says so, and the memory it took (16 MiB) is free again after rmmod;
 #   - `tunsim run` accepts the JSON as a calibration;
 #   - `tunsim calibrate --kmod` fits it;
-#   - the kernel log has no WARNING, BUG, Oops or Call Trace.
+#   - the kernel log has no WARNING, BUG, Oops or Call Trace; the kernel runs
+#     with slub_debug=FZP, so a slab overflow, use after free or double free
+#     (of an skb, say) is reported as a BUG.
 # Emulated timings are not a calibration: only the mechanics are checked.
 #
 # usage: tests/kmod/qemu-test.sh [TUNSIM_BIN]     (run from the source root)
@@ -40,8 +42,9 @@ TIMEOUT=${TUNSIM_QEMU_TIMEOUT:-300}
 PARAMS="iterations=5 batch_max=64 pollute_bytes=1048576 napi_iterations=200 alloc_batch=8 frame_sizes=60,256,1024,1514,4096,9000 max_ms=240000"
 # On the second vCPU, without pollution.
 PARAMS2="iterations=1 batch_max=4 pollute_bytes=0 napi_iterations=2 alloc_batch=1 frame_sizes=60,1514 max_ms=60000 cpu=1"
-# Far more work than max_ms allows: the bound must cut it.
-PARAMS3="iterations=10000 napi_iterations=100000 pollute_bytes=65536 max_ms=300"
+# Far more work than max_ms allows: the bound must cut it.  Its 16 MiB
+# polluting set must come back to the page allocator at unload.
+PARAMS3="iterations=10000 napi_iterations=100000 pollute_bytes=16777216 max_ms=300"
 
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -113,6 +116,7 @@ cat /sys/kernel/debug/tunsim_calib/result.json
 echo "@@TUNSIM json2 end"
 rmmod tunsim_calib
 echo "@@TUNSIM rmmod2 rc=\$?"
+free_before=\$(sed -n 's/^nr_free_pages //p' /proc/vmstat)
 insmod /tunsim_calib.ko $PARAMS3
 echo "@@TUNSIM insmod3 rc=\$?"
 echo "@@TUNSIM json3 begin"
@@ -120,6 +124,7 @@ cat /sys/kernel/debug/tunsim_calib/result.json
 echo "@@TUNSIM json3 end"
 rmmod tunsim_calib
 echo "@@TUNSIM rmmod3 rc=\$?"
+echo "@@TUNSIM free pages before=\$free_before after=\$(sed -n 's/^nr_free_pages //p' /proc/vmstat)"
 echo "@@TUNSIM dmesg begin"
 dmesg
 echo "@@TUNSIM dmesg end"
@@ -134,7 +139,7 @@ boot_start=$(date +%s)
 set +e
 timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -nographic -no-reboot -m 512 -smp 2 \
   -nic none -kernel "$KERNEL" -initrd "$tmp/initramfs.cpio" \
-  -append "console=ttyS0 panic=-1 quiet loglevel=3" \
+  -append "console=ttyS0 panic=-1 quiet loglevel=3 slub_debug=FZP" \
   </dev/null >"$tmp/console.raw" 2>&1
 qrc=$?
 set -e
@@ -164,6 +169,12 @@ grep -q "tunsim_calib: iterations=0 out of range" "$tmp/dmesg.log" || fail "no p
 grep -q "^@@TUNSIM module still loaded" "$tmp/console.log" && fail "module still loaded after rmmod"
 grep -q "^@@TUNSIM debugfs dir left behind" "$tmp/console.log" && fail "debugfs directory left after rmmod"
 grep "^@@TUNSIM netdevs:" "$tmp/console.log" | grep -q tunsim_cal && fail "the module's netdev was not freed after the measurement"
+# 4 KiB pages; the 16 MiB set is 4096 pages.  Allow 1024 pages (4 MiB) of
+# unrelated drift; a leaked polluting set would be four times that.
+read -r before after < <(sed -n 's/^@@TUNSIM free pages before=\([0-9]*\) after=\([0-9]*\)$/\1 \2/p' "$tmp/console.log")
+[ -n "${before:-}" ] && [ -n "${after:-}" ] || fail "the guest did not report its free pages"
+echo "free pages before the 16 MiB run: $before, after rmmod: $after"
+[ $((before - after)) -lt 1024 ] || fail "$((before - after)) pages (of 4 KiB) not free again after rmmod: the module leaks"
 
 $PY - "$tmp/kmod-qemu.json" 64 true "$KVER" <<'EOF' || fail "the module's JSON is not a valid calibration (above)"
 import json, sys
