@@ -61,10 +61,13 @@ std::string expected_unit(const std::string& key) {
 
 // Fills the scenario's missing costs./cache./cpus.hz keys from a calibration
 // file: calibration < scenario < --set.
-void apply_calibration(json& scenario, const std::string& file, std::vector<std::string>& notes) {
+void apply_calibration(json& scenario, const std::string& scenario_file, const std::string& file,
+                       std::vector<std::string>& notes) {
   json cal;
   try {
     cal = json::parse(read_file(file));
+  } catch (const InputError& e) {
+    throw InputError(scenario_file + ": calibration: " + e.what());
   } catch (const json::parse_error& e) {
     throw InputError(file + ": not valid JSON: " + e.what());
   }
@@ -114,7 +117,7 @@ LoadedConfig build_config(const json& scenario_in, const std::string& file, cons
       path = name[0] == '/' ? name : base_dir + "/" + name;
     else
       path = base_dir + "/calibration/" + name + ".json";
-    apply_calibration(scenario, path, out.notes);
+    apply_calibration(scenario, file, path, out.notes);
     out.params.calibration = path;
   }
   json j = validate_and_fill(scenario, file);

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sim/errors.hpp"
@@ -34,6 +35,8 @@ void write_file_atomic(const std::string& path, const std::string& content) {
 }
 
 std::string read_file(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) throw InputError(path + ": cannot open: is a directory");
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw InputError(path + ": cannot open: " + std::strerror(errno));

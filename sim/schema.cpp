@@ -370,10 +370,13 @@ void fill_object(const json& j, json& out, const std::string& path, const std::s
   auto valid = children(gpath);
   for (auto& [k, v] : j.items()) {
     if (!valid.count(k)) {
+      // The nearest valid name: one the key is a prefix of (or the other way
+      // round) first, then the smallest edit distance.
       std::string best;
       size_t bd = std::numeric_limits<size_t>::max();
       for (auto& c : valid) {
         size_t d = edit_distance(k, c);
+        if (c.rfind(k, 0) == 0 || k.rfind(c, 0) == 0) d = std::min<size_t>(d, 1);
         if (d < bd) bd = d, best = c;
       }
       std::string where = path.empty() ? k : path + "." + k;
