@@ -12,11 +12,13 @@ import json
 import os
 import platform
 import socket
+import textwrap
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 
 CPU_PARTS = [("process", "process (sender / app)", "#4c72b0"), ("softirq", "softirq (inline)", "#dd8452"),
              ("ksoftirqd", "ksoftirqd", "#c44e52"), ("idle", "idle", "#d9d9d9")]
@@ -106,10 +108,7 @@ class Groups:
             if c == "design":
                 parts.append(fmt_val(v))
             else:
-                short = self.labels.get(c, c)
-                if short == c:
-                    short = c.split(".")[-1]
-                parts.append("%s=%s" % (short.split(",")[0], fmt_val(v)))
+                parts.append("%s=%s" % (self.short(c), fmt_val(v)))
         return ", ".join(parts)
 
     def grouped(self):
@@ -119,6 +118,28 @@ class Groups:
             x = self.xval(pt, s)
             out.setdefault(self.skey(pt), {}).setdefault(x if num(x) is None else num(x), []).append((pt, s))
         return out
+
+    def style(self, key):
+        """Colour by the first series column; marker and dash by the second, so that lines that
+        coincide stay distinguishable."""
+        if not hasattr(self, "_firsts"):
+            self._firsts, self._seconds = [], []
+        a = key[0] if key else None
+        b = key[1:] if len(key) > 1 else None
+        if a not in self._firsts:
+            self._firsts.append(a)
+        if b not in self._seconds:
+            self._seconds.append(b)
+        colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+        if b is None:
+            return {"color": colors[self._firsts.index(a) % len(colors)], "marker": "o", "markersize": 4}
+        j = self._seconds.index(b)
+        return {"color": colors[self._firsts.index(a) % len(colors)], "marker": "osD^v<>"[j % 7],
+                "linestyle": ["-", "--", ":", "-."][j % 4], "markersize": 7 - 1.5 * (j % 3), "mfc": "none" if j else None}
+
+    def short(self, col):
+        """A short name for legends: the last component of the key path."""
+        return {"senders.0.vhost.msg_more": "MSG_MORE", "throughput_mpps": "Mpps"}.get(col, col.split(".")[-1])
 
     def label(self, col):
         if col in self.labels and self.labels[col] != col:
@@ -147,12 +168,41 @@ def x_positions(xs):
     return list(range(len(xs))), [fmt_val(x) for x in xs]
 
 
-def footer(fig, plan, versions):
+def auto_log(ax, axis, label):
+    """Log scale with plain-number tick labels when the data span a decade or more, else linear."""
+    vals = []
+    for l in ax.lines:
+        vals += [v for v in (l.get_xdata() if axis == "x" else l.get_ydata()) if v is not None and v > 0]
+    setter = ax.set_xscale if axis == "x" else ax.set_yscale
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    setlab = ax.set_xlabel if axis == "x" else ax.set_ylabel
+    if vals and max(vals) / min(vals) >= 10:
+        setter("log")
+        fmt = matplotlib.ticker.FuncFormatter(lambda v, _: "%g" % v)
+        target.set_major_formatter(fmt)
+        decades = __import__("math").log10(max(vals) / min(vals))
+        if decades < 2.5:
+            target.set_minor_formatter(matplotlib.ticker.FuncFormatter(
+                lambda v, _: ("%g" % v) if round(v / 10 ** __import__("math").floor(
+                    __import__("math").log10(v) + 1e-9)) in (2, 5) else ""))
+        setlab(label + " (log)")
+    else:
+        setlab(label)
+        if axis == "y":
+            ax.set_ylim(bottom=0)
+
+
+def finish(fig, plan, versions, top=1.0):
+    """Lay the figure out above a provenance footer (tunsim version, sweep file, base, fixed settings)."""
     fixed = ", ".join("%s=%s" % (k, fmt_val(v)) for k, v in (plan.get("set") or {}).items())
     text = "tunsim %s | sweep %s | base %s%s | %d seed(s) per point" % (
         "/".join(versions) or "?", plan["sweep_file"], plan["base"], (" | set " + fixed) if fixed else "",
         len(plan.get("seeds", [1])))
-    fig.text(0.005, 0.005, text, fontsize=6.5, color="#555555", ha="left", va="bottom")
+    width = int(fig.get_figwidth() * 17)  # characters of 6.5 pt text per inch, with a margin
+    lines = textwrap.wrap(text, width)
+    fig.text(0.005, 0.005, "\n".join(lines), fontsize=6.5, color="#555555", ha="left", va="bottom")
+    bottom = (0.05 + 0.12 * len(lines)) / fig.get_figheight()
+    fig.tight_layout(rect=(0, bottom, 1, top))
 
 
 def save(fig, figdir, stem, plan, versions, title, files):
@@ -190,10 +240,11 @@ def line_plot(ax, g, groups, metric, xcol=None, marker="o", scale=1.0, label_fn=
         ys = [p[1] for p in pts]
         err = [[p[1] - p[2] for p in pts], [p[3] - p[1] for p in pts]]
         lab = label_fn(key) if label_fn else g.slabel(key)
+        style = g.style(key)
         if any(e > 0 for e in err[0] + err[1]):
-            ax.errorbar(xp, ys, yerr=err, marker=marker, ms=4, capsize=2, label=lab)
+            ax.errorbar(xp, ys, yerr=err, capsize=2, label=lab, **style)
         else:
-            ax.plot(xp, ys, marker=marker, ms=4, label=lab)
+            ax.plot(xp, ys, label=lab, **style)
     if any_cat:
         ax.set_xticks(range(len(any_cat)))
         ax.set_xticklabels(any_cat, rotation=30, ha="right")
@@ -202,25 +253,31 @@ def line_plot(ax, g, groups, metric, xcol=None, marker="o", scale=1.0, label_fn=
 def apply_xscale(ax, g, xcol=None):
     sc = g.cfg.get("xscale")
     if sc and (xcol is None or xcol == g.x):
-        if sc == "symlog":
+        if sc == "log2":
+            ax.set_xscale("log", base=2)
+            ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+        elif sc == "symlog":
             ax.set_xscale("symlog", linthresh=g.cfg.get("linthresh", 1))
         else:
             ax.set_xscale(sc)
 
 
 def fig_throughput(g, groups, plan, versions, figdir, files):
-    fig, ax = plt.subplots(figsize=(7.5, 4.6))
-    line_plot(ax, g, groups, "throughput_mpps")
-    apply_xscale(ax, g)
-    ax.set_xlabel(g.label(g.x))
-    ax.set_ylabel("throughput delivered, Mpps")
-    ax.set_ylim(bottom=0)
-    ax.grid(True, alpha=0.3)
-    ax.set_title("%s: throughput" % plan["name"])
+    fig, axs = plt.subplots(1, 2, figsize=(12, 4.6))
+    for ax, metric, unit in ((axs[0], "throughput_mpps", "Mpps"), (axs[1], "throughput_gbps", "Gbit/s")):
+        line_plot(ax, g, groups, metric)
+        apply_xscale(ax, g)
+        ax.set_xlabel(g.label(g.x))
+        ax.set_ylabel("throughput delivered, %s" % unit)
+        top = max([max(l.get_ydata(), default=0) for l in ax.lines] + [0])
+        ax.set_ylim(0, top * 1.12 if top > 0 else 1)
+        ax.grid(True, alpha=0.3)
+    axs[0].set_title("packets", fontsize=10)
+    axs[1].set_title("bits (frame bytes x 8)", fontsize=10)
     if len(groups) > 1 or g.series:
-        ax.legend(fontsize=8, title=", ".join(g.label(c).split(",")[0] for c in g.series) or None, title_fontsize=8)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    footer(fig, plan, versions)
+        axs[0].legend(fontsize=8)
+    fig.suptitle("%s: throughput" % plan["name"], fontsize=11)
+    finish(fig, plan, versions, 1)
     save(fig, figdir, "throughput", plan, versions, "throughput", files)
 
 
@@ -232,17 +289,34 @@ def fig_latency(g, groups, plan, versions, figdir, files):
         line_plot(ax, g, groups, metric, xcol=xcol)
         apply_xscale(ax, g, xcol)
         ax.set_xlabel(g.label(xcol))
-        ax.set_yscale("log")
         ax.grid(True, which="both", alpha=0.3)
         ax.set_title("latency %s" % name, fontsize=10)
-    axs[0].set_ylabel("guest TX to netif_receive_skb done, us (log)")
+    auto_log(axs[0], "y", "latency from guest TX to netif_receive_skb done, us")
     handles, labels = axs[0].get_legend_handles_labels()
     if handles and (len(groups) > 1 or g.series):
         axs[-1].legend(handles, labels, fontsize=8, loc="best")
     fig.suptitle("%s: latency percentiles" % plan["name"], fontsize=11)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    footer(fig, plan, versions)
+    finish(fig, plan, versions, 1)
     save(fig, figdir, "latency", plan, versions, "latency percentiles", files)
+
+
+def fig_softirq(g, groups, plan, versions, figdir, files):
+    fig, axs = plt.subplots(1, 3, figsize=(13, 4.2))
+    for ax, metric, name in ((axs[0], "softirq.time_squeeze", "time_squeeze (budget or time limit hit)"),
+                             (axs[1], "softirq.ksoftirqd_wakeups", "ksoftirqd wake-ups"),
+                             (axs[2], "napi.budget_exhausted", "NAPI polls that used their whole weight")):
+        line_plot(ax, g, groups, metric)
+        apply_xscale(ax, g)
+        ax.set_xlabel(g.label(g.x))
+        ax.set_ylabel("count in the run")
+        ax.set_ylim(bottom=0)
+        ax.grid(True, alpha=0.3)
+        ax.set_title(name, fontsize=10)
+    if len(groups) > 1 or g.series:
+        axs[-1].legend(fontsize=8)
+    fig.suptitle("%s: softirq hand-off counters" % plan["name"], fontsize=11)
+    finish(fig, plan, versions, 1)
+    save(fig, figdir, "softirq", plan, versions, "softirq counters", files)
 
 
 def chosen_x(g, groups):
@@ -289,61 +363,73 @@ def fig_latency_cdf(g, groups, plan, versions, figdir, files):
                     lat.append((m, 1 - p))
             if lat:
                 ax.plot([l for l, _ in lat], [p for _, p in lat], marker="o", ms=4,
-                        label="%s = %s" % (g.label(g.x).split(",")[0], fmt_val(x)))
+                        label="%s = %s" % (g.short(g.x), fmt_val(x)))
                 mx = stats([num(get(s, "latency_us.max")) for pt, s in byx[x]])[0]
                 if mx:
                     ax.plot([mx], [lat[-1][1] / 10], marker="x", color=ax.lines[-1].get_color(), ms=6)
-        ax.set_xscale("log")
+        auto_log(ax, "x", "latency, us")
         ax.set_yscale("log")
-        ax.set_ylim(1e-4, 1)
-        ax.set_yticks([1, 0.5, 0.1, 0.01, 0.001, 1e-4])
-        ax.set_yticklabels(["1", "0.5", "0.1", "0.01", "0.001", "max"])
+        ax.set_ylim(0.7e-4, 0.7)
+        ax.set_yticks([0.5, 0.1, 0.01, 0.001, 1e-4])
+        ax.set_yticklabels(["0.5", "0.1", "0.01", "0.001", "max"])
+        ax.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
         ax.grid(True, which="both", alpha=0.3)
         ax.set_title(g.slabel(key), fontsize=10)
-        ax.set_xlabel("latency, us (log)")
         ax.set_ylabel("fraction of packets slower (log)")
         ax.legend(fontsize=7)
     fig.suptitle("%s: latency tail (CCDF) from each point's p50, p90, p99, p99.9; x = maximum" % plan["name"],
                  fontsize=11)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    footer(fig, plan, versions)
+    finish(fig, plan, versions, 1)
     save(fig, figdir, "latency_cdf", plan, versions, "latency CCDF", files)
 
 
 def fig_cpu(g, groups, plan, versions, figdir, files):
     ncpu = max(len(s.get("cpu", [])) for pt, s in g.rows)
     cpus = g.cfg.get("cpus", list(range(ncpu)))
-    n = len(groups) * len(cpus)
-    fig, axs = plt.subplots(len(groups), len(cpus), figsize=(4.6 * len(cpus) + 1.6, 2.6 * len(groups) + 1.0),
-                            squeeze=False, sharey=True)
-    for r, (key, byx) in enumerate(groups.items()):
+    cells = [(key, byx, cpu) for key, byx in groups.items() for cpu in cpus]
+    ncols = len(cpus) if len(cpus) > 1 else min(3, len(cells))
+    nrows = (len(cells) + ncols - 1) // ncols
+    fig, axs = plt.subplots(nrows, ncols, figsize=(4.6 * ncols + 0.8, 2.7 * nrows + 1.3), squeeze=False,
+                            sharey=True)
+    flat = [a for r in axs for a in r]
+    for a in flat[len(cells):]:
+        a.set_visible(False)
+    for i, (key, byx, cpu) in enumerate(cells):
+        ax = flat[i]
         xs = list(byx.keys())
         if all(num(x) is not None for x in xs):
             xs.sort()
-        for c, cpu in enumerate(cpus):
-            ax = axs[r][c]
-            bottom = [0.0] * len(xs)
-            for part, name, color in CPU_PARTS:
-                vals = []
-                for x in xs:
-                    m = stats([num(get(s, "cpu.%d.%s_frac" % (cpu, part))) for pt, s in byx[x]])[0]
-                    vals.append(100 * (m or 0))
-                ax.bar(range(len(xs)), vals, bottom=bottom, color=color, label=name, width=0.8)
-                bottom = [b + v for b, v in zip(bottom, vals)]
-            ax.set_xticks(range(len(xs)))
-            ax.set_xticklabels([fmt_val(x) for x in xs], fontsize=7, rotation=45 if len(xs) > 8 else 0)
-            ax.set_ylim(0, 100)
-            ax.set_title("cpu%d  %s" % (cpu, g.slabel(key)), fontsize=9)
-            if c == 0:
-                ax.set_ylabel("share of CPU time, %")
-            if r == len(groups) - 1:
-                ax.set_xlabel(g.label(g.x))
-    handles, labels = axs[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper right", fontsize=8, ncol=4)
-    fig.suptitle("%s: CPU time split" % plan["name"], fontsize=11, x=0.3)
-    fig.tight_layout(rect=(0, 0.03, 1, 0.95))
-    footer(fig, plan, versions)
+        bottom = [0.0] * len(xs)
+        for part, name, color in CPU_PARTS:
+            vals = []
+            for x in xs:
+                m = stats([num(get(s, "cpu.%d.%s_frac" % (cpu, part))) for pt, s in byx[x]])[0]
+                vals.append(100 * (m or 0))
+            ax.bar(range(len(xs)), vals, bottom=bottom, color=color, label=name, width=0.8)
+            bottom = [b + v for b, v in zip(bottom, vals)]
+        ax.set_xticks(range(len(xs)))
+        ax.set_xticklabels([fmt_val(x) for x in xs], fontsize=7, rotation=45 if len(xs) > 8 else 0)
+        ax.set_ylim(0, 100)
+        ax.set_title("cpu%d, %s" % (cpu, g.slabel(key)), fontsize=9)
+        if i % ncols == 0:
+            ax.set_ylabel("share of CPU time, %")
+        if i + ncols >= len(cells):
+            ax.set_xlabel(g.label(g.x))
+    handles, labels = flat[0].get_legend_handles_labels()
+    top_in = 0.75  # inches above the panels for the title and the legend
+    fig.suptitle("%s: CPU time split per CPU (the senders run on %s)" % (plan["name"], senders_cpus(g)),
+                 fontsize=11, y=1 - 0.12 / fig.get_figheight())
+    fig.legend(handles, labels, loc="upper center", fontsize=8, ncol=4,
+               bbox_to_anchor=(0.5, 1 - 0.38 / fig.get_figheight()))
+    finish(fig, plan, versions, 1 - top_in / fig.get_figheight())
     save(fig, figdir, "cpu_split", plan, versions, "CPU time split", files)
+
+
+def senders_cpus(g):
+    s = g.rows[0][1]
+    cpus = sorted({snd.get("cpu") for snd in (s.get("config_resolved", {}).get("senders") or [])
+                   if snd.get("cpu") is not None})
+    return ", ".join("cpu%d" % c for c in cpus) or "?"
 
 
 def fig_batch(g, groups, plan, versions, figdir, files):
@@ -366,9 +452,11 @@ def fig_batch(g, groups, plan, versions, figdir, files):
             edges = sorted(bins)
             ax.bar([lo for lo, hi in edges], [bins[e] / total for e in edges], width=[hi - lo for lo, hi in edges],
                    align="edge", alpha=0.55, edgecolor="black", linewidth=0.4,
-                   label="%s = %s (%d polls)" % (g.label(g.x).split(",")[0], fmt_val(x), total))
+                   label="%s = %s (%d batches)" % (g.short(g.x), fmt_val(x), total))
+        his = [p.get_x() + p.get_width() for c in ax.containers for p in c]
+        ax.set_xlim(0, max(his + [8]) * 1.05)
         ax.set_xlabel("packets per NAPI poll / rx_batched flush")
-        ax.set_ylabel("fraction of polls")
+        ax.set_ylabel("fraction of polls / flushes")
         ax.set_ylim(0, 1.05)
         ax.grid(True, alpha=0.3)
         ax.set_title(g.slabel(key), fontsize=10)
@@ -378,8 +466,7 @@ def fig_batch(g, groups, plan, versions, figdir, files):
             ax.text(0.5, 0.5, "no polls or flushes\n(design without batching)", ha="center", va="center",
                     transform=ax.transAxes, fontsize=9, color="#555555")
     fig.suptitle("%s: packets per poll" % plan["name"], fontsize=11)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    footer(fig, plan, versions)
+    finish(fig, plan, versions, 1)
     save(fig, figdir, "batch_hist", plan, versions, "packets per poll", files)
 
 
@@ -423,8 +510,9 @@ def report(plan, root, rows, g, groups, versions, figs, meta):
     out.append("Simulated results: every number comes from the summaries in `points/` "
                "(one per point and seed; `points.csv` has every metric). Error bars span the seeds.\n")
     titles = {"throughput": "Throughput", "latency": "Latency percentiles", "latency_cdf": "Latency tail",
-              "cpu_split": "CPU time split", "batch_hist": "Packets per poll"}
-    for stem in ["throughput", "latency", "latency_cdf", "cpu_split", "batch_hist"]:
+              "cpu_split": "CPU time split", "softirq": "Softirq hand-off to ksoftirqd",
+              "batch_hist": "Packets per poll"}
+    for stem in ["throughput", "latency", "latency_cdf", "cpu_split", "softirq", "batch_hist"]:
         if os.path.join(root, "figures", stem + ".png") in figs:
             out.append("## %s\n" % titles[stem])
             out.append("![%s](figures/%s.png)\n" % (titles[stem], stem))
@@ -460,6 +548,7 @@ def plot_sweep(plan, root, rows):
     fig_latency(g, groups, plan, versions, figdir, files)
     fig_latency_cdf(g, groups, plan, versions, figdir, files)
     fig_cpu(g, groups, plan, versions, figdir, files)
+    fig_softirq(g, groups, plan, versions, figdir, files)
     fig_batch(g, groups, plan, versions, figdir, files)
 
     base_cfg = None
