@@ -1,10 +1,18 @@
-// `tunsim trace stats FILE` and `tunsim diff A B` (see docs/traces.md).
+// `tunsim trace stats FILE`, `tunsim trace config SIDECAR`, `tunsim diff A B`
+// and `tunsim calibrate` (see docs/traces.md).
 #include <cstdio>
 #include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "sim/calibrate/kmod_fit.hpp"
+#include "sim/calibrate/trace_fit.hpp"
 #include "sim/commands.hpp"
 #include "sim/errors.hpp"
 #include "sim/io.hpp"
@@ -76,6 +84,42 @@ struct StatsArgs {
   bool lenient = false, json = false;
 };
 
+struct ConfigArgs {
+  std::string sidecar, out, calibration;
+};
+
+struct CalibrateArgs {
+  std::vector<std::string> traces;
+  std::string out, name, kmod;
+};
+
+// The running tunsim binary: the calibration runs the simulator on the
+// matching scenarios to measure the cache penalties.
+std::string self_exe() {
+  char b[4096];
+  ssize_t n = ::readlink("/proc/self/exe", b, sizeof b - 1);
+  if (n <= 0) throw SimulationError("calibrate: cannot find the tunsim binary (/proc/self/exe)");
+  return std::string(b, static_cast<size_t>(n));
+}
+
+// --calibration NAME for a generated scenario: a path (contains '/' or ends
+// in .json) is made absolute so that the scenario works wherever it is
+// written; a bare NAME whose configs/calibration/NAME.json exists under the
+// current directory becomes that file's absolute path; anything else is kept.
+std::string resolve_calibration(const std::string& name) {
+  namespace fs = std::filesystem;
+  if (name.empty()) return name;
+  bool is_path = name.find('/') != std::string::npos ||
+                 (name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0);
+  if (is_path) {
+    if (!fs::exists(name)) throw InputError("--calibration: " + name + ": no such file");
+    return fs::absolute(name).lexically_normal().string();
+  }
+  fs::path p = fs::path("configs") / "calibration" / (name + ".json");
+  if (fs::exists(p)) return fs::absolute(p).lexically_normal().string();
+  return name;
+}
+
 struct DiffArgs {
   std::string a, b, dev, tol_file, plot, out;
   std::vector<std::string> tols;
@@ -110,6 +154,43 @@ void register_trace_commands(CLI::App& app, int& exit_code) {
     TraceMetrics m = trace::metrics_from_trace_file(sa->file, opt, sa->lenient, &rep);
     std::string text = sa->json ? m.to_json().dump(2) + "\n" : stats_table(sa->file, m, rep);
     write_file_atomic(sa->out.empty() ? "-" : sa->out, text);
+  });
+
+  auto ca = std::make_shared<ConfigArgs>();
+  auto* tconf = tr->add_subcommand(
+      "config", "Print the simulator scenario of a captured workload (from its capture sidecar)");
+  tconf->add_option("SIDECAR", ca->sidecar, "capture sidecar PREFIX.json (or the trace beside it)")->required();
+  tconf->add_option("-o,--output", ca->out, "write the scenario to this file instead of stdout");
+  tconf->add_option("--calibration", ca->calibration,
+                    "calibration NAME (configs/calibration/NAME.json) or path to put in the scenario");
+  tconf->callback([ca] {
+    std::string side = ca->sidecar;
+    if (side.size() < 5 || side.compare(side.size() - 5, 5, ".json") != 0) side = calib::sidecar_for_trace(side);
+    calib::Workload w = calib::read_sidecar(side);
+    nlohmann::json s = calib::scenario_for(w, resolve_calibration(ca->calibration));
+    write_file_atomic(ca->out.empty() ? "-" : ca->out, s.dump(2) + "\n");
+  });
+
+  auto cal = std::make_shared<CalibrateArgs>();
+  auto* calc = app.add_subcommand(
+      "calibrate",
+      "Fit the model's costs to single-writer kernel traces (or the kernel module's output, --kmod) and "
+      "write a tunsim-calibration/1 file (docs/calibration.md, docs/traces.md)");
+  calc->add_option("TRACE", cal->traces, "kernel traces PREFIX.trace[.gz], each with its sidecar PREFIX.json");
+  calc->add_option("-o,--output", cal->out, "calibration file to write (atomically)");
+  calc->add_option("--name", cal->name, "calibration name (default: the output file's stem)");
+  calc->add_option("--kmod", cal->kmod, "fit the kernel module's measurements in FILE instead of traces");
+  calc->callback([cal] {
+    if (!cal->kmod.empty()) {
+      if (!cal->traces.empty()) throw InputError("calibrate: give either TRACE... or --kmod FILE, not both");
+      if (cal->out.empty()) throw InputError("calibrate --kmod: expected -o OUT");
+      calibrate_from_kmod(cal->kmod, cal->out, std::cout);
+      return;
+    }
+    std::string name = cal->name;
+    if (name.empty())
+      name = cal->out.empty() ? "unnamed" : std::filesystem::path(cal->out).stem().string();
+    calib::calibrate_from_traces(cal->traces, cal->out, name, self_exe(), std::cout);
   });
 
   auto da = std::make_shared<DiffArgs>();
