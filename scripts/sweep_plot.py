@@ -229,11 +229,13 @@ def line_plot(ax, g, groups, metric, xcol=None, marker="o", scale=1.0, label_fn=
             m, lo, hi = stats([num(y) for y in ys])
             if m is None:
                 continue
-            pts.append((xm, m * scale, lo * scale, hi * scale))
+            pts.append((xm, m * scale, lo * scale, hi * scale, x))
         if not pts:
             continue
-        if all(num(p[0]) is not None for p in pts):
-            pts.sort(key=lambda p: p[0])
+        # Connect the points in the order of the sweep's x axis (also when plotting against a
+        # metric such as the throughput, which can turn back at overload).
+        if all(num(p[4]) is not None for p in pts):
+            pts.sort(key=lambda p: num(p[4]))
         xp, cats = x_positions([p[0] for p in pts])
         if cats:
             any_cat = cats
