@@ -258,6 +258,13 @@ LoadedConfig build_config(const json& scenario_in, const std::string& file, cons
       if (p.senders[a].queue == p.senders[b].queue && (p.senders[a].vhost || p.senders[b].vhost))
         throw InputError(file + ": senders." + std::to_string(b) + ".queue: expected a queue no vhost worker uses (queue " +
                          std::to_string(p.senders[b].queue) + " is already served by senders." + std::to_string(a) + ")");
+  for (size_t i = 0; i < p.rps_cpus.size(); ++i) {
+    int c = p.rps_cpus[i];
+    if (c < p.cpus && sender_cpus.count(c) && sender_cpus.size() > 1)
+      throw InputError(file + ": rps.cpus." + std::to_string(i) + ": expected a CPU that hosts no sender, or a "
+                       "single sender CPU (the model delivers RPS IPIs only to CPUs running softirqs alone), found " +
+                       std::to_string(c));
+  }
   for (size_t i = 0; i < p.rps_cpus.size(); ++i)
     if (p.rps_cpus[i] >= p.cpus)
       throw InputError(file + ": rps.cpus." + std::to_string(i) + ": expected a CPU below cpus.count (" +

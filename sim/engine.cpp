@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <limits>
 
 #include <simgrid/s4u.hpp>
 
@@ -19,15 +21,20 @@ struct Simulation::Runtime {
   Thread* t = nullptr;
   sg4::SemaphorePtr sem;
   Ctx ctx;
-  bool irq_work = false;  // ksoftirqd actor: run an RPS IPI in irq context
+  // While this actor is blocked in SimGrid: the earliest time at which it can
+  // next touch anything (the end of its execute/sleep, its timer, or never
+  // by itself when it waits for a grant).
+  double horizon = 0;
 };
 
 namespace {
 
 uint64_t g_activities = 0;
+std::vector<Simulation::Runtime*>* g_runtimes = nullptr;
 
 // Hand the accumulated busy cycles to SimGrid and bring its clock to ctx.now.
-void flush(Ctx& ctx) {
+void flush(Ctx& ctx, double& horizon) {
+  horizon = ctx.now;
   if (ctx.pending_cycles > 0) {
     sg4::this_actor::execute(ctx.pending_cycles);
     ++g_activities;
@@ -38,6 +45,27 @@ void flush(Ctx& ctx) {
     sg4::this_actor::sleep_until(ctx.now);
     ++g_activities;
   }
+}
+
+// Ctx::sync: before touching state shared with other CPUs.  If every other
+// actor is blocked until at least ctx.now, none of them can touch anything
+// before us, so the state is already as it is at ctx.now: go on without
+// handing control to SimGrid (conservative synchronisation with the other
+// actors' horizons as lookahead).  Otherwise let them catch up.
+// TUNSIM_SYNC_EVERY_ACCESS=1 turns the lookahead off (every shared access
+// goes through SimGrid); the results must not change, only the speed.
+bool g_sync_every_access = false;
+
+void sync_shared(Simulation::Runtime* self, Ctx& ctx, double& horizon) {
+  if (g_sync_every_access) {
+    flush(ctx, horizon);
+    return;
+  }
+  double h = std::numeric_limits<double>::infinity();
+  for (auto* r : *g_runtimes)
+    if (r != self) h = std::min(h, r->horizon);
+  if (h >= ctx.now) return;
+  flush(ctx, horizon);
 }
 
 double first_tick_after(const Kernel& k, double t) {
@@ -76,6 +104,10 @@ SimResult Simulation::run(int* argc, char** argv) {
   for (int c = 0; c < k.p.cpus; ++c) hosts.push_back(zone->create_host("cpu" + std::to_string(c), k.p.hz));
   zone->seal();
 
+  std::vector<Runtime*> runtimes;
+  g_runtimes = &runtimes;
+  const char* every = std::getenv("TUNSIM_SYNC_EVERY_ACCESS");
+  g_sync_every_access = every && std::string(every) == "1";
   auto make_rt = [&](Thread* t) {
     auto rt = std::make_unique<Runtime>();
     rt->t = t;
@@ -83,11 +115,13 @@ SimResult Simulation::run(int* argc, char** argv) {
     rt->ctx.k = &k;
     rt->ctx.cpu = &k.cpu(t->cpu);
     rt->ctx.thread = t;
-    rt->ctx.sync_hook = [](Ctx& c) { flush(c); };
+    Runtime* raw = rt.get();
+    rt->ctx.sync_hook = [raw](Ctx& c) { sync_shared(raw, c, raw->horizon); };
     auto sem = rt->sem;
     t->grant = [sem] { sem->release(); };
     rts_.push_back(std::move(rt));
-    return rts_.back().get();
+    runtimes.push_back(raw);
+    return raw;
   };
 
   // The CPU protocol.  The holder of a CPU is cpu.current.  A thread that
@@ -98,17 +132,23 @@ SimResult Simulation::run(int* argc, char** argv) {
     Cpu& cpu = *ctx.cpu;
     if (advance_time_events(ctx)) do_softirq(ctx);
     sched_update_curr(cpu, ctx.now);
-    Thread* self = me.irq_work ? nullptr : me.t;
+    Thread* self = me.t;
     if (self) {
       self->state = st;
       self->wake_at = wake_at;
     }
-    flush(ctx);
+    flush(ctx, me.horizon);
     Thread* next = sched_pick_next(cpu);
     if (next) {
       sched_switch_to(cpu, next, ctx.now);
       next->granted_at = ctx.now;
       next->grant();
+    } else if (cpu.ipi_pending && cpu.irq) {
+      // Idle, with an RPS IPI on its way: the interrupt takes the CPU.
+      sched_switch_to(cpu, nullptr, ctx.now);
+      cpu.current = cpu.irq;
+      cpu.irq->granted_at = std::max(ctx.now, cpu.ipi_at);
+      cpu.irq->grant();
     } else {
       sched_switch_to(cpu, nullptr, ctx.now);
     }
@@ -124,11 +164,13 @@ SimResult Simulation::run(int* argc, char** argv) {
       double timeout = t->wake_at - sg4::Engine::get_clock();
       bool timed_out;
       if (timeout > 1e-9) {
+        me.horizon = t->wake_at;
         timed_out = me.sem->acquire_timeout(timeout);
         ++g_activities;
       } else if (me.sem->would_block()) {
         timed_out = true;  // the timer is already due
       } else {
+        me.horizon = std::numeric_limits<double>::infinity();
         me.sem->acquire();
         timed_out = false;
       }
@@ -143,18 +185,17 @@ SimResult Simulation::run(int* argc, char** argv) {
           self_granted = true;
         } else {
           // The holder handles our wake-up (it is at or past it) and grants us.
+          me.horizon = std::numeric_limits<double>::infinity();
           me.sem->acquire();
         }
       }
     } else {
+      me.horizon = std::numeric_limits<double>::infinity();
       me.sem->acquire();
     }
     (void)self_granted;
     ctx.now = std::max(ctx.now, t->granted_at);
-    if (ctx.now - sg4::Engine::get_clock() > 1e-9) {
-      sg4::this_actor::sleep_until(ctx.now);
-      ++g_activities;
-    }
+    flush(ctx, me.horizon);
   };
 
   // ---- senders -------------------------------------------------------------
@@ -268,7 +309,61 @@ SimResult Simulation::run(int* argc, char** argv) {
     a->daemonize();
   }
 
+  // ---- interrupt context of RPS target CPUs ----------------------------------
+  // An IPI that reaches an idle CPU runs its handler and the softirq at irq
+  // exit there (accounted as softirq time), then leaves the CPU to whatever
+  // became runnable (ksoftirqd after the restart limit).
+  std::vector<std::unique_ptr<Thread>> irq_threads;
+  for (int c : k.p.rps_cpus) {
+    Cpu& cpu = k.cpu(c);
+    if (cpu.irq || !cpu.shared_sd) continue;
+    irq_threads.push_back(std::make_unique<Thread>());
+    Thread* t = irq_threads.back().get();
+    t->comm = "<idle>";
+    t->pid = 0;
+    t->cpu = c;
+    t->state = Thread::State::Running;
+    cpu.irq = t;
+    Runtime* rt = make_rt(t);
+    sg4::ActorPtr a = sg4::Actor::create("irq/" + std::to_string(c), hosts[c], [rt] {
+      Ctx& ctx = rt->ctx;
+      Cpu& cpu = *ctx.cpu;
+      for (;;) {
+        rt->horizon = std::numeric_limits<double>::infinity();
+        rt->sem->acquire();
+        ctx.now = std::max(ctx.now, rt->t->granted_at);
+        flush(ctx, rt->horizon);
+        for (;;) {
+          if (advance_time_events(ctx)) do_softirq(ctx);
+          if (cpu.ipi_pending && cpu.ipi_at > ctx.now) {
+            ctx.now = cpu.ipi_at;  // idle until the IPI arrives
+            flush(ctx, rt->horizon);
+            continue;
+          }
+          break;
+        }
+        flush(ctx, rt->horizon);
+        Thread* next = sched_pick_next(cpu);
+        sched_switch_to(cpu, next, ctx.now);
+        if (next) {
+          next->granted_at = ctx.now;
+          next->grant();
+        }
+      }
+    });
+    a->daemonize();
+  }
+  k.wake_idle_cpu = [&k](int c, double at) {
+    Cpu& cpu = k.cpu(c);
+    if (cpu.current || !cpu.irq) return;
+    cpu.current = cpu.irq;
+    cpu.irq->granted_at = at;
+    cpu.irq->grant();
+  };
+
   e.run();
+  k.wake_idle_cpu = nullptr;
+  g_runtimes = nullptr;
   if (deadlock)
     throw SimulationError("simulation deadlocked at t=" + std::to_string(sg4::Engine::get_clock()) +
                           " s: an actor waits for a CPU grant nobody will give (please report this scenario)");

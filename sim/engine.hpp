@@ -36,8 +36,9 @@ class Simulation {
   const std::vector<std::unique_ptr<VhostTx>>& vhosts() const { return vhosts_; }
   const std::vector<std::unique_ptr<Writer>>& writers() const { return writers_; }
 
+  struct Runtime;  // one actor's state (sim/engine.cpp)
+
  private:
-  struct Runtime;
   std::unique_ptr<Kernel> k_;
   std::vector<std::unique_ptr<VhostTx>> vhosts_;
   std::vector<std::unique_ptr<Writer>> writers_;

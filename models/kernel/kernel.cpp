@@ -104,7 +104,7 @@ Kernel::Kernel(Params params) : p(std::move(params)) {
     tq->process_queue.shared = shared;
     tq->napi.shared = shared;
   }
-  // RPS: backlogs of target CPUs are written by the senders' CPUs.
+  // RPS: the backlog of a target CPU is written by the senders on other CPUs.
   for (int c : p.rps_cpus) {
     bool remote = false;
     for (auto& s : p.senders) remote |= s.cpu != c;
@@ -121,12 +121,6 @@ Kernel::Kernel(Params params) : p(std::move(params)) {
     std::sort(cpus_of.begin(), cpus_of.end());
     udp.shared = std::unique(cpus_of.begin(), cpus_of.end()) - cpus_of.begin() > 1;
   }
-  for (auto& s : p.senders)
-    if (!p.rps_cpus.empty()) {
-      cpu(s.cpu).shared_sd = true;
-      cpu(s.cpu).input_pkt_queue.shared = true;
-      cpu(s.cpu).backlog.shared = true;
-    }
 }
 
 Thread* Kernel::add_thread(const std::string& comm, int c, bool ksoftirqd) {

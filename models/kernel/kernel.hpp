@@ -118,6 +118,7 @@ struct Cpu {
   // scheduler
   std::vector<Thread*> threads;
   Thread* ksoftirqd = nullptr;
+  Thread* irq = nullptr;  // interrupt context on an otherwise idle CPU (RPS IPIs)
   Thread* current = nullptr;
   Thread* last_thread = nullptr;  // the thread that ran last (context switch cost)
   double next_tick = 0;
@@ -190,6 +191,8 @@ struct Kernel {
   Recorder rec;
   uint64_t next_skb_id = 1;
   bool stopping = false;  // past the end of the simulated duration
+  // Engine hook: an IPI reaches an idle CPU at `at`; run its handler there.
+  std::function<void(int cpu, double at)> wake_idle_cpu;
 
   explicit Kernel(Params params);
   Cpu& cpu(int i) { return *cpus[static_cast<size_t>(i)]; }

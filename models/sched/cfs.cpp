@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "models/softirq/softirq.hpp"
+
 namespace tunsim {
 
 void sched_update_curr(Cpu& cpu, double now) {
@@ -77,6 +79,15 @@ bool advance_time_events(Ctx& ctx) {
   Cpu& cpu = *ctx.cpu;
   Kernel& k = *ctx.k;
   bool tick_softirq = false;
+  // An RPS IPI from another CPU interrupts whatever runs here; irq_exit then
+  // runs the softirq unless we are in one or bh is disabled.
+  if (cpu.shared_sd) {
+    ctx.sync();
+    if (cpu.ipi_pending && cpu.ipi_at <= ctx.now) {
+      rps_ipi_handler(ctx);
+      if (!cpu.in_softirq && cpu.bh_disabled == 0) tick_softirq = true;
+    }
+  }
   // Timed wake-ups and ticks in time order up to now.
   for (;;) {
     Thread* next_wake = nullptr;

@@ -138,6 +138,7 @@ void net_rps_send_ipis(Ctx& ctx) {
     if (!remote.ipi_pending) {
       remote.ipi_pending = true;
       remote.ipi_at = ctx.now + ctx.k->p.costs.ipi_latency_ns * 1e-9;
+      if (!remote.current && ctx.k->wake_idle_cpu) ctx.k->wake_idle_cpu(t, remote.ipi_at);
     }
   }
 }
