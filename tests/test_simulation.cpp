@@ -294,3 +294,11 @@ TEST_CASE("lookahead: skipping SimGrid when no other actor can act first changes
     CHECK(ja == jb);
   }
 }
+
+TEST_CASE("docs/config.md is what tunsim config-reference prints") {
+  // The reference is generated from the schema; a stale copy would lie.
+  Run r = tunsim("config-reference");
+  REQUIRE(r.status == 0);
+  CHECK(r.out == slurp("docs/config.md"));
+  CHECK(r.out.find("`kernel.netdev_budget`") != std::string::npos);
+}
