@@ -224,6 +224,27 @@ EOF
   grep -q "tunsim version | $($TUNSIM --version | awk '{print $NF}')" "$R/tiny/report.md" || fail "report.md version"
   ;;
 
+capacity)
+  # Closed-loop capacity of two designs, then the load sweep at 50% and 100% of it:
+  # 2 designs x 2 loads = 4 zipped points whose rates are capacity x percent / 100.
+  $SWEEP capacity --set duration_ms=2 --set warmup_ms=0.5 --designs rx_batched,napi_gro --percent 50,100 \
+    --load-sweep "$TMP/load.json" > "$TMP/out" || fail "capacity exited $?"
+  $PY - "$TMP/load.json" "$TMP/out" <<'EOF' || fail "load sweep"
+import json, sys
+sw = json.load(open(sys.argv[1]))
+cap = {l.split()[0]: float(l.split()[1]) for l in open(sys.argv[2]) if l.endswith("Mpps\n")}
+assert set(cap) == {"rx_batched", "napi_gro"} and all(c > 0 for c in cap.values()), cap
+d, l, r = (a["values"] for a in sw["axes"])
+assert d == ["rx_batched"] * 2 + ["napi_gro"] * 2 and l == [50, 100, 50, 100], (d, l)
+for di, li, ri in zip(d, l, r):
+    assert abs(ri - round(cap[di], 4) * li / 100) < 1e-4, (di, li, ri, cap)
+assert sw["combine"] == "zip" and sw["set"]["senders.0.guest.mode"] == "open"
+EOF
+  [ "$($SWEEP plan "$TMP/load.json" | sed -n 's/^sweep load: \([0-9]*\) points.*/\1/p')" = 4 ] || fail "load sweep points"
+  $SWEEP capacity --designs nope 2> "$TMP/err"; rc=$?
+  [ $rc -eq 2 ] && grep -q 'capacity of nope: tunsim: .*design: expected one of' "$TMP/err" || fail "bad design: rc $rc"
+  ;;
+
 *) echo "unknown case $CASE" >&2; exit 1 ;;
 esac
 echo "PASS ($CASE)"
