@@ -159,7 +159,6 @@ SimResult Simulation::run(int* argc, char** argv) {
     Thread* t = me.t;
     Cpu& cpu = k.cpu(t->cpu);
     Ctx& ctx = me.ctx;
-    bool self_granted = false;
     if (t->state == Thread::State::Sleeping && t->wake_at >= 0) {
       double timeout = t->wake_at - sg4::Engine::get_clock();
       bool timed_out;
@@ -182,7 +181,6 @@ SimResult Simulation::run(int* argc, char** argv) {
           sched_switch_to(cpu, t, at);
           t->granted_at = at;
           cpu.next_tick = first_tick_after(k, at);
-          self_granted = true;
         } else {
           // The holder handles our wake-up (it is at or past it) and grants us.
           me.horizon = std::numeric_limits<double>::infinity();
@@ -193,9 +191,11 @@ SimResult Simulation::run(int* argc, char** argv) {
       me.horizon = std::numeric_limits<double>::infinity();
       me.sem->acquire();
     }
-    (void)self_granted;
     ctx.now = std::max(ctx.now, t->granted_at);
     flush(ctx, me.horizon);
+    // Switching from another thread costs a context switch.
+    if (cpu.last_thread && cpu.last_thread != t) ctx.spend_ns(k.p.costs.context_switch_ns);
+    cpu.last_thread = t;
   };
 
   // ---- senders -------------------------------------------------------------
@@ -213,8 +213,6 @@ SimResult Simulation::run(int* argc, char** argv) {
         rt->t->wake_at = vhost_wake_time(ctx, *v);
         for (;;) {
           wait_cpu(*rt);
-          if (cpu.last_thread != rt->t && cpu.last_thread) ctx.spend_ns(k.p.costs.context_switch_ns);
-          cpu.last_thread = rt->t;
           for (;;) {
             TxResult r = handle_tx(ctx, *v);
             if (r == TxResult::Stop) {
@@ -252,8 +250,6 @@ SimResult Simulation::run(int* argc, char** argv) {
         rt->t->wake_at = 0;
         for (;;) {
           wait_cpu(*rt);
-          if (cpu.last_thread != rt->t && cpu.last_thread) ctx.spend_ns(k.p.costs.context_switch_ns);
-          cpu.last_thread = rt->t;
           for (;;) {
             if (writer_done(ctx, *w)) {
               yield_cpu(*rt, Thread::State::Dead, -1);
@@ -288,8 +284,6 @@ SimResult Simulation::run(int* argc, char** argv) {
       rt->t->wake_at = -1;
       for (;;) {
         wait_cpu(*rt);
-        if (cpu.last_thread != rt->t && cpu.last_thread) ctx.spend_ns(k.p.costs.context_switch_ns);
-        cpu.last_thread = rt->t;
         // run_ksoftirqd(): __do_softirq while pending, cond_resched between.
         while (cpu.net_rx_pending) {
           __do_softirq(ctx);
@@ -298,8 +292,6 @@ SimResult Simulation::run(int* argc, char** argv) {
           if (cpu.need_resched && sched_pick_next(cpu)) {
             yield_cpu(*rt, Thread::State::Runnable, -1);
             wait_cpu(*rt);
-            if (cpu.last_thread != rt->t && cpu.last_thread) ctx.spend_ns(k.p.costs.context_switch_ns);
-            cpu.last_thread = rt->t;
           }
           cpu.need_resched = false;
         }
