@@ -139,7 +139,8 @@ class Groups:
 
     def short(self, col):
         """A short name for legends: the last component of the key path."""
-        return {"senders.0.vhost.msg_more": "MSG_MORE", "throughput_mpps": "Mpps"}.get(col, col.split(".")[-1])
+        return {"senders.0.vhost.msg_more": "MSG_MORE", "throughput_mpps": "Mpps",
+                "senders.0.guest.rate_mpps": "offered Mpps"}.get(col, col.split(".")[-1])
 
     def label(self, col):
         if col in self.labels and self.labels[col] != col:
@@ -240,13 +241,13 @@ def line_plot(ax, g, groups, metric, xcol=None, marker="o", scale=1.0, label_fn=
         if cats:
             any_cat = cats
         ys = [p[1] for p in pts]
-        err = [[p[1] - p[2] for p in pts], [p[3] - p[1] for p in pts]]
+        err = [[max(0.0, p[1] - p[2]) for p in pts], [max(0.0, p[3] - p[1]) for p in pts]]
         lab = label_fn(key) if label_fn else g.slabel(key)
         style = g.style(key)
-        if any(e > 0 for e in err[0] + err[1]):
-            ax.errorbar(xp, ys, yerr=err, capsize=2, label=lab, **style)
-        else:
-            ax.plot(xp, ys, label=lab, **style)
+        # Always an errorbar container (empty bars when the seeds agree), so that
+        # legends list the series in the same order in every figure.
+        ax.errorbar(xp, ys, yerr=err if any(e > 0 for e in err[0] + err[1]) else None, capsize=2, label=lab,
+                    **style)
     if any_cat:
         ax.set_xticks(range(len(any_cat)))
         ax.set_xticklabels(any_cat, rotation=30, ha="right")
