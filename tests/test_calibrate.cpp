@@ -175,6 +175,17 @@ TEST_CASE("robust_median: median and the order-statistic standard error") {
   robust_median(std::vector<double>(50, 7.0), 1000, m, se);
   CHECK(m == 7);
   CHECK(se == doctest::Approx(1000 / std::sqrt(12.0)));
+  // A clock that ticks every 10 ns although it prints ns: 60 samples at 990,
+  // 100 at 1000, 40 at 1010.  The 95% rank interval [89, 112] holds only
+  // 1000, so the order-statistic se is 0; the floor uses the 10 ns quantum
+  // (gaps between distinct central values), not the 1 ns printed resolution.
+  std::vector<double> q;
+  q.insert(q.end(), 60, 990.0);
+  q.insert(q.end(), 100, 1000.0);
+  q.insert(q.end(), 40, 1010.0);
+  robust_median(q, 1, m, se);
+  CHECK(m == 1000);
+  CHECK(se == doctest::Approx(10 / std::sqrt(12.0)));
 }
 
 TEST_CASE("calibrate recovers the costs of synthetic traces simulated with known costs") {

@@ -321,7 +321,24 @@ void robust_median(std::vector<double> v, double resolution_ns, double& median, 
   lo = std::max(0L, lo);
   hi = std::min(static_cast<long>(n) - 1, hi);
   se = (v[static_cast<size_t>(hi)] - v[static_cast<size_t>(lo)]) / 3.92;
-  se = std::max(se, std::max(resolution_ns, 1.0) / std::sqrt(12.0));
+  // The clock may tick coarser than the printed resolution (about 10 ns on a
+  // VM whose trace clock prints ns: intervals of 90, 91, 100, 101, 110 ns):
+  // the effective quantum is the median gap between adjacent clusters of
+  // values over the whole sample, values within 2 ns of each other (the ns
+  // rounding of one tick) forming one cluster.
+  std::vector<double> gaps;
+  double cluster = v[0];
+  for (size_t i = 1; i < n; ++i) {
+    if (v[i] - v[i - 1] <= 2) continue;
+    gaps.push_back(v[i] - cluster);
+    cluster = v[i];
+  }
+  double quantum = std::max(resolution_ns, 1.0);
+  if (!gaps.empty()) {
+    std::nth_element(gaps.begin(), gaps.begin() + static_cast<long>(gaps.size() / 2), gaps.end());
+    quantum = std::max(quantum, gaps[gaps.size() / 2]);
+  }
+  se = std::max(se, quantum / std::sqrt(12.0));
 }
 
 std::vector<Observation> observations_for(const Workload& w, const Intervals& iv) {

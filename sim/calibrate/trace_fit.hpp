@@ -78,7 +78,9 @@ struct Intervals {
 Intervals extract_intervals(const std::string& trace_path, const Workload& w, bool use_tids);
 
 // Median and its distribution-free standard error (95% order-statistic
-// interval / 3.92), floored at resolution/sqrt(12).  samples must be non-empty.
+// interval / 3.92), floored at q/sqrt(12), q = the larger of resolution_ns
+// and the clock's effective quantum (median gap between adjacent clusters of
+// values, values within 2 ns forming one cluster).  samples must be non-empty.
 void robust_median(std::vector<double> v, double resolution_ns, double& median, double& se);
 
 // The equations of one workload with the given interval samples (no penalty).
