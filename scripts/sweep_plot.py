@@ -507,7 +507,7 @@ def report(plan, root, rows, g, groups, versions, figs, meta):
         for a in plan["axes"]) or "none"))
     out.append("| seeds | %s |" % ", ".join(str(s) for s in plan.get("seeds", [])))
     out.append("| points finished | %d of %d |" % (len(rows), len(plan["points"])))
-    out.append("| tunsim version | %s |" % ", ".join(versions))
+    out.append("| tunsim version | %s (binary sha256 %s...) |" % (", ".join(versions), (plan.get("tunsim_sha256") or "?")[:12]))
     out.append("| generated | %s on %s (%s) |" % (meta["generated_utc"], meta["host"]["name"], meta["host"]["machine"]))
     out.append("")
     out.append("Simulated results: every number comes from the summaries in `points/` "
@@ -575,6 +575,7 @@ def plot_sweep(plan, root, rows):
         "seeds": plan.get("seeds"),
         "plot": plan.get("plot", {}),
         "tunsim_version": versions,
+        "tunsim_sha256": plan.get("tunsim_sha256"),
         "points_finished": len(rows),
         "points_total": len(plan["points"]),
         "x": g.x,
