@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <unistd.h>
 
 #include "models/kernel/kernel.hpp"
@@ -41,10 +42,23 @@ void FtraceWriter::event(double t, int cpu, const Thread* task, const char* flag
                          const std::string& fields) {
   const char* comm = task ? task->comm.c_str() : "<idle>";
   int pid = task ? task->pid : 0;
-  std::fprintf(f_, "%16s-%-7d [%03d] %s %12.9f: %s: %s\n", comm, pid, cpu, flags, t, name, fields.c_str());
+  char head[160];
+  std::snprintf(head, sizeof head, "%16s-%-7d [%03d] %s %12.9f: %s: ", comm, pid, cpu, flags, t, name);
+  pending_.push(Rec{t, seq_++, std::string(head) + fields});
+  if (clock_) drain(clock_());
+}
+
+void FtraceWriter::drain(double upto) {
+  while (!pending_.empty() && pending_.top().t <= upto) {
+    const std::string& line = pending_.top().line;
+    std::fwrite(line.data(), 1, line.size(), f_);
+    std::fputc('\n', f_);
+    pending_.pop();
+  }
 }
 
 void FtraceWriter::commit() {
+  drain(std::numeric_limits<double>::infinity());
   bool ok = std::fflush(f_) == 0;
   ok = std::fclose(f_) == 0 && ok;
   f_ = nullptr;

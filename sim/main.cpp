@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include <CLI/CLI.hpp>
+#include <simgrid/s4u/Engine.hpp>
 
 #include "sim/commands.hpp"
 #include "sim/config.hpp"
@@ -38,7 +39,10 @@ struct SimgridArgs {
 
 json run_simulation(const LoadedConfig& cfg, const std::string& trace_path, SimgridArgs& sg, bool quiet) {
   std::unique_ptr<FtraceWriter> trace;
-  if (!trace_path.empty()) trace = std::make_unique<FtraceWriter>(trace_path);
+  if (!trace_path.empty()) {
+    trace = std::make_unique<FtraceWriter>(trace_path);
+    trace->set_clock([] { return simgrid::s4u::Engine::get_clock(); });
+  }
   Simulation sim(cfg.params, trace.get());
   SimResult r = sim.run(&sg.argc, sg.argv.data());
   json s = make_summary(sim, cfg, r);
