@@ -35,6 +35,7 @@ KNOWN_LABELS = {
     "throughput_mpps": "throughput, Mpps",
     "throughput_gbps": "throughput, Gbit/s",
     "design": "design",
+    "seed": "seed",
 }
 
 
@@ -81,7 +82,8 @@ class Groups:
         self.labels = {a["name"]: a.get("label") or a["name"] for a in plan["axes"]}
         numeric_axes = [a["name"] for a in plan["axes"]
                         if all(num(v) is not None for v in a["values"]) and len(a["values"]) > 1]
-        self.x = pcfg.get("x") or (numeric_axes[0] if numeric_axes else (axes[0] if axes else None))
+        # Without axes the seeds are the only thing that varies: plot against them.
+        self.x = pcfg.get("x") or (numeric_axes[0] if numeric_axes else (axes[0] if axes else "seed"))
         if "series" in pcfg:
             self.series = list(pcfg["series"])
         else:
@@ -91,8 +93,8 @@ class Groups:
 
     def xval(self, pt, s, col=None):
         col = col or self.x
-        if col is None:
-            return 0
+        if col == "seed":
+            return pt["seed"]
         if col in pt["values"]:
             return pt["values"][col]
         return get(s, col)
@@ -244,6 +246,8 @@ def line_plot(ax, g, groups, metric, xcol=None, marker="o", scale=1.0, label_fn=
         err = [[max(0.0, p[1] - p[2]) for p in pts], [max(0.0, p[3] - p[1]) for p in pts]]
         lab = label_fn(key) if label_fn else g.slabel(key)
         style = g.style(key)
+        if cats:  # categories (e.g. designs) on x: points, no connecting line
+            style = dict(style, linestyle="none", markersize=7)
         # Always an errorbar container (empty bars when the seeds agree), so that
         # legends list the series in the same order in every figure.
         ax.errorbar(xp, ys, yerr=err if any(e > 0 for e in err[0] + err[1]) else None, capsize=2, label=lab,
@@ -380,7 +384,7 @@ def fig_latency_cdf(g, groups, plan, versions, figdir, files):
         ax.set_title(g.slabel(key), fontsize=10)
         ax.set_ylabel("fraction of packets slower (log)")
         ax.legend(fontsize=7)
-    fig.suptitle("%s: latency tail (CCDF) from each point's p50, p90, p99, p99.9; x = maximum" % plan["name"],
+    fig.suptitle("%s: latency tail (CCDF) from each point's p50, p90, p99, p99.9; crosses mark the maximum" % plan["name"],
                  fontsize=11)
     finish(fig, plan, versions, 1)
     save(fig, figdir, "latency_cdf", plan, versions, "latency CCDF", files)
@@ -388,7 +392,11 @@ def fig_latency_cdf(g, groups, plan, versions, figdir, files):
 
 def fig_cpu(g, groups, plan, versions, figdir, files):
     ncpu = max(len(s.get("cpu", [])) for pt, s in g.rows)
-    cpus = g.cfg.get("cpus", list(range(ncpu)))
+    idle = [c for c in range(ncpu)
+            if all((num(get(s, "cpu.%d.idle_frac" % c)) or 0) >= 0.999 for pt, s in g.rows)]
+    # By default leave out the CPUs that are idle in every point (and say so).
+    cpus = g.cfg.get("cpus") or [c for c in range(ncpu) if c not in idle] or list(range(ncpu))
+    hidden = [c for c in range(ncpu) if c not in cpus]
     cells = [(key, byx, cpu) for key, byx in groups.items() for cpu in cpus]
     ncols = len(cpus) if len(cpus) > 1 else min(3, len(cells))
     nrows = (len(cells) + ncols - 1) // ncols
@@ -420,7 +428,11 @@ def fig_cpu(g, groups, plan, versions, figdir, files):
             ax.set_xlabel(g.label(g.x))
     handles, labels = flat[0].get_legend_handles_labels()
     top_in = 0.75  # inches above the panels for the title and the legend
-    fig.suptitle("%s: CPU time split per CPU (the senders run on %s)" % (plan["name"], senders_cpus(g)),
+    note = ""
+    if hidden:
+        note = "; not shown: %s (%s)" % (", ".join("cpu%d" % c for c in hidden),
+                                        "idle throughout" if all(c in idle for c in hidden) else "plot.cpus")
+    fig.suptitle("%s: CPU time split per CPU (the senders run on %s%s)" % (plan["name"], senders_cpus(g), note),
                  fontsize=11, y=1 - 0.12 / fig.get_figheight())
     fig.legend(handles, labels, loc="upper center", fontsize=8, ncol=4,
                bbox_to_anchor=(0.5, 1 - 0.38 / fig.get_figheight()))
