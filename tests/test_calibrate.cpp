@@ -145,6 +145,10 @@ TEST_CASE("solve: a sum the data identify is split in the defaults' proportions 
   CHECK_FALSE(r.identified[kSkbAlloc]);
   REQUIRE(r.combinations.size() == 1);
   CHECK(r.combinations[0] == "syscall_ns + tun_get_user_ns + skb_alloc_ns");
+  // The sum itself is what was observed: 700 with the observation's stderr 1
+  // (one equation, dof 0: no chi2 scaling).
+  CHECK(r.combination_value[0] == doctest::Approx(700).epsilon(1e-9));
+  CHECK(r.combination_stderr[0] == doctest::Approx(1).epsilon(1e-6));
 }
 
 TEST_CASE("solve: an unidentified cost the split makes negative is pinned to 0") {

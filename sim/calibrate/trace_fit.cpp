@@ -433,7 +433,8 @@ void jacobi_svd(std::vector<std::vector<double>> cols, std::vector<double>& s,
 // Reduced row echelon form of the equations' coefficient rows over the
 // present parameters: the linear combinations the data determine.
 std::vector<std::string> combinations(const std::vector<Observation>& obs, const std::vector<int>& params_in,
-                                      const std::vector<bool>& identified) {
+                                      const std::vector<bool>& identified,
+                                      std::vector<std::vector<double>>& coefs) {
   // lock_ns last: it is spent both in the write (enqueue) and in the poll
   // (splice), and as a pivot it would mix the two groups.
   std::vector<int> params = params_in;
@@ -476,7 +477,12 @@ std::vector<std::string> combinations(const std::vector<Observation>& obs, const
       else
         s += (c < 0 ? " - " : " + ") + (std::fabs(c) == 1 ? "" : fmt("%g*", std::fabs(c))) + name;
     }
-    if (terms > 1 || !all_identified) out.push_back(s);
+    if (terms > 1 || !all_identified) {
+      out.push_back(s);
+      std::vector<double> c(kParams, 0.0);
+      for (size_t k = 0; k < n; ++k) c[params[k]] = A[i][k];
+      coefs.push_back(c);
+    }
   }
   return out;
 }
@@ -530,13 +536,17 @@ void solve_free(const std::vector<Observation>& obs, const std::vector<int>& fre
   r.residual_rms_ns = std::sqrt(r.residual_rms_ns / static_cast<double>(m));
   r.dof = static_cast<int>(m) - r.rank;
   double scale = r.dof > 0 ? std::max(1.0, r.chi2 / r.dof) : 1.0;
-  for (size_t k = 0; k < n; ++k) {
-    double var = 0, proj = 0;
-    for (size_t j : keep) {
-      var += V[k][j] * V[k][j] / (s[j] * s[j]);
-      proj += V[k][j] * V[k][j];
+  r.cov.assign(kParams, std::vector<double>(kParams, 0.0));
+  for (size_t k = 0; k < n; ++k)
+    for (size_t l = 0; l < n; ++l) {
+      double c = 0;
+      for (size_t j : keep) c += V[k][j] * V[l][j] / (s[j] * s[j]);
+      r.cov[free[k]][free[l]] = sc[k] * sc[l] * c * scale;
     }
-    r.stderr_ns[free[k]] = sc[k] * std::sqrt(var * scale);
+  for (size_t k = 0; k < n; ++k) {
+    double proj = 0;
+    for (size_t j : keep) proj += V[k][j] * V[k][j];
+    r.stderr_ns[free[k]] = std::sqrt(std::max(0.0, r.cov[free[k]][free[k]]));
     r.identified[free[k]] = proj > 1 - 1e-8;
   }
 }
@@ -572,7 +582,17 @@ FitResult solve(const std::vector<Observation>& obs) {
   }
   r.params = present;
   r.identified = identified;
-  r.combinations = combinations(obs, present, identified);
+  std::vector<std::vector<double>> coefs;
+  r.combinations = combinations(obs, present, identified, coefs);
+  for (auto& c : coefs) {
+    double v = 0, var = 0;
+    for (int p = 0; p < kParams; ++p) {
+      v += c[p] * r.value[p];
+      for (int q = 0; q < kParams; ++q) var += c[p] * c[q] * r.cov[p][q];
+    }
+    r.combination_value.push_back(v);
+    r.combination_stderr.push_back(std::sqrt(std::max(0.0, var)));
+  }
   return r;
 }
 
@@ -741,7 +761,9 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
          << fmt("%.2f", r.residual_rms_ns) << " ns\n";
   if (!unidentified.empty()) {
     report << "unidentified (the traces determine only these combinations):\n";
-    for (auto& c : r.combinations) report << "  " << c << "\n";
+    for (size_t i = 0; i < r.combinations.size(); ++i)
+      report << "  " << r.combinations[i] << " = " << fmt("%.4g", r.combination_value[i]) << " +- "
+             << fmt("%.3g", r.combination_stderr[i]) << "\n";
   }
 
   auto join = [](const std::set<std::string>& s) {
@@ -782,7 +804,13 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
        "in sum (x - default)^2 / default, i.e. in the proportions of the defaults; those costs are listed "
        "under unidentified; an unidentified cost that split makes negative is pinned to 0 (pinned_to_zero) "
        "and the rest re-solved"},
-      {"identified_combinations", r.combinations},
+      {"identified_combinations", [&] {
+         json a = json::array();
+         for (size_t i = 0; i < r.combinations.size(); ++i)
+           a.push_back({{"combination", r.combinations[i]}, {"value", r.combination_value[i]},
+                        {"stderr", r.combination_stderr[i]}});
+         return a;
+       }()},
       {"pinned_to_zero", [&] {
          json a = json::array();
          for (int p : r.pinned) a.push_back(param_key(p));

@@ -92,6 +92,8 @@ struct FitResult {
   std::vector<bool> identified;            // by Param
   std::vector<int> pinned;                 // unidentified costs the split made negative: set to 0
   std::vector<std::string> combinations;   // identified linear combinations, readable
+  std::vector<double> combination_value, combination_stderr;  // their fitted values
+  std::vector<std::vector<double>> cov;    // covariance of the values, by Param x Param
   std::vector<double> residual;            // per observation: value - penalty - a.x
   double residual_rms_ns = 0, chi2 = 0;
   int rank = 0, dof = 0;
