@@ -102,6 +102,12 @@ EOF
   printf '{"name": "j",\n "axes": [}\n' > "$TMP/bad5.json"
   $SWEEP --results-dir "$R" run "$TMP/bad5.json" 2> "$TMP/err"; rc=$?
   [ $rc -eq 2 ] && grep -q 'bad5.json:2:.*invalid JSON' "$TMP/err" || fail "invalid JSON: rc $rc: $(cat "$TMP/err")"
+  # A name whose folder holds something else (here: a file) is refused, not written into.
+  mkdir -p "$R/other" && echo keep > "$R/other/data.txt"
+  sed 's/"name": "tiny"/"name": "other"/' "$TMP/tiny.json" > "$TMP/bad6.json"
+  $SWEEP --results-dir "$R" run "$TMP/bad6.json" 2> "$TMP/err"; rc=$?
+  [ $rc -eq 2 ] && grep -q 'name other: .*other exists and is not a sweep.s folder' "$TMP/err" || fail "foreign folder: rc $rc: $(cat "$TMP/err")"
+  [ "$(ls -A "$R/other")" = data.txt ] || fail "foreign folder was written into"
   for f in "$TMP"/err; do ! grep -q Traceback "$f" || fail "traceback on bad input"; done
   ;;
 
