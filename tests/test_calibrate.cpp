@@ -151,6 +151,31 @@ TEST_CASE("solve: a sum the data identify is split in the defaults' proportions 
   CHECK(r.combination_stderr[0] == doctest::Approx(1).epsilon(1e-6));
 }
 
+TEST_CASE("solve: a per-byte cost in an unidentified sum scales with the other costs") {
+  // syscall + tun_get_user + skb_alloc + 60 * copy_ns_per_byte = 709.6, twice
+  // the defaults' 120 + 150 + 80 + 60 * 0.08 = 354.8: the split doubles every
+  // term, copy included (0.16 ns/byte), rather than loading the per-byte cost
+  // with a share magnified by its coefficient 60.
+  std::vector<Observation> o = {obs({{kSyscall, 1}, {kTunGetUser, 1}, {kSkbAlloc, 1}, {kCopy, 60}}, 709.6)};
+  FitResult r = solve(o);
+  CHECK(r.value[kSyscall] == doctest::Approx(240).epsilon(1e-9));
+  CHECK(r.value[kCopy] == doctest::Approx(0.16).epsilon(1e-9));
+  CHECK_FALSE(r.identified[kCopy]);
+  REQUIRE(r.combinations.size() == 1);
+  CHECK(r.combinations[0] == "syscall_ns + tun_get_user_ns + skb_alloc_ns + 60*copy_ns_per_byte");
+}
+
+TEST_CASE("solve: an identified difference is printed the way round it is positive") {
+  // netif + drop = 100 (plain rx) and netif + bridge = 700 (bridge write):
+  // the data determine bridge - drop = 600, printed as such, not as -600.
+  std::vector<Observation> o = {obs({{kNetifReceiveSkb, 1}, {kStackDrop, 1}}, 100),
+                                obs({{kNetifReceiveSkb, 1}, {kBridgeForward, 1}}, 700)};
+  FitResult r = solve(o);
+  REQUIRE(r.combinations.size() == 2);
+  CHECK(r.combinations[1] == "-stack_drop_ns + bridge_forward_ns");
+  CHECK(r.combination_value[1] == doctest::Approx(600).epsilon(1e-9));
+}
+
 TEST_CASE("solve: an unidentified cost the split makes negative is pinned to 0") {
   // lock + napi_schedule = 10 and lock + softirq = 1000: the split pulls
   // lock_ns towards the large group and would give napi_schedule_ns < 0;

@@ -430,15 +430,35 @@ void jacobi_svd(std::vector<std::vector<double>> cols, std::vector<double>& s,
   }
 }
 
-// Reduced row echelon form of the equations' coefficient rows over the
-// present parameters: the linear combinations the data determine.
-std::vector<std::string> combinations(const std::vector<Observation>& obs, const std::vector<int>& params_in,
-                                      const std::vector<bool>& identified,
-                                      std::vector<std::vector<double>>& coefs) {
-  // lock_ns last: it is spent both in the write (enqueue) and in the poll
-  // (splice), and as a pivot it would mix the two groups.
+// Display order of the parameters in a combination: lock_ns last, since it
+// is spent both in the write (enqueue) and in the poll (splice) and as a
+// pivot it would mix the two groups.
+std::vector<int> display_order(const std::vector<int>& params_in) {
   std::vector<int> params = params_in;
   std::stable_partition(params.begin(), params.end(), [](int p) { return p != kLock; });
+  return params;
+}
+
+std::string format_combination(const std::vector<double>& c, const std::vector<int>& order) {
+  std::string s;
+  for (int p : order) {
+    double x = c[p];
+    if (std::fabs(x) < 1e-9) continue;
+    std::string name = short_key(p);
+    if (s.empty())
+      s = (x == 1 ? "" : (x == -1 ? "-" : fmt("%g*", x))) + name;
+    else
+      s += (x < 0 ? " - " : " + ") + (std::fabs(x) == 1 ? "" : fmt("%g*", std::fabs(x))) + name;
+  }
+  return s;
+}
+
+// Reduced row echelon form of the equations' coefficient rows over the
+// present parameters: the linear combinations the data determine.  Returns
+// the rows (by Param) that are not a single identified parameter.
+std::vector<std::vector<double>> combinations(const std::vector<Observation>& obs, const std::vector<int>& order,
+                                              const std::vector<bool>& identified) {
+  const std::vector<int>& params = order;
   std::vector<std::vector<double>> A;
   for (auto& o : obs) {
     std::vector<double> r;
@@ -461,28 +481,18 @@ std::vector<std::string> combinations(const std::vector<Observation>& obs, const
       }
     ++row;
   }
-  std::vector<std::string> out;
+  std::vector<std::vector<double>> out;
   for (size_t i = 0; i < row; ++i) {
-    std::string s;
     int terms = 0;
     bool all_identified = true;
+    std::vector<double> c(kParams, 0.0);
     for (size_t k = 0; k < n; ++k) {
-      double c = A[i][k];
-      if (std::fabs(c) < 1e-9) continue;
+      if (std::fabs(A[i][k]) < 1e-9) continue;
+      c[params[k]] = A[i][k];
       ++terms;
       if (!identified[params[k]]) all_identified = false;
-      std::string name = short_key(params[k]);
-      if (s.empty())
-        s = (c == 1 ? "" : (c == -1 ? "-" : fmt("%g*", c))) + name;
-      else
-        s += (c < 0 ? " - " : " + ") + (std::fabs(c) == 1 ? "" : fmt("%g*", std::fabs(c))) + name;
     }
-    if (terms > 1 || !all_identified) {
-      out.push_back(s);
-      std::vector<double> c(kParams, 0.0);
-      for (size_t k = 0; k < n; ++k) c[params[k]] = A[i][k];
-      coefs.push_back(c);
-    }
+    if (terms > 1 || !all_identified) out.push_back(c);
   }
   return out;
 }
@@ -496,8 +506,20 @@ namespace {
 void solve_free(const std::vector<Observation>& obs, const std::vector<int>& free, FitResult& r) {
   size_t m = obs.size(), n = free.size();
   // Scaled unknowns z_j = (x_j - d_j) / sqrt(d_j); rows weighted by 1/stderr.
+  // sc_j^2 = d_j / a_j, a_j the smallest |coefficient| of parameter j (1 for
+  // a cost, the smallest frame size for copy_ns_per_byte): the minimum-norm
+  // solution then changes every cost of an unidentified sum by the same
+  // relative amount, i.e. splits the sum in proportion to the defaults'
+  // contributions to it.
   std::vector<double> sc(n);
-  for (size_t j = 0; j < n; ++j) sc[j] = std::sqrt(kInfo[free[j]].def);
+  for (size_t j = 0; j < n; ++j) {
+    double a = 0;
+    for (auto& o : obs) {
+      double c = std::fabs(o.coef[free[j]]);
+      if (c > 0 && (a == 0 || c < a)) a = c;
+    }
+    sc[j] = std::sqrt(kInfo[free[j]].def / (a > 0 ? a : 1));
+  }
   std::vector<std::vector<double>> cols(n, std::vector<double>(m));
   std::vector<double> b(m);
   for (size_t i = 0; i < m; ++i) {
@@ -582,14 +604,18 @@ FitResult solve(const std::vector<Observation>& obs) {
   }
   r.params = present;
   r.identified = identified;
-  std::vector<std::vector<double>> coefs;
-  r.combinations = combinations(obs, present, identified, coefs);
-  for (auto& c : coefs) {
+  std::vector<int> order = display_order(present);
+  for (auto& c : combinations(obs, order, identified)) {
     double v = 0, var = 0;
     for (int p = 0; p < kParams; ++p) {
       v += c[p] * r.value[p];
       for (int q = 0; q < kParams; ++q) var += c[p] * c[q] * r.cov[p][q];
     }
+    if (v < 0) {  // print a difference the way round it is positive
+      for (auto& x : c) x = -x;
+      v = -v;
+    }
+    r.combinations.push_back(format_combination(c, order));
     r.combination_value.push_back(v);
     r.combination_stderr.push_back(std::sqrt(std::max(0.0, var)));
   }

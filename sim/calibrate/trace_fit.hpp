@@ -101,8 +101,9 @@ struct FitResult {
 
 // Weighted least squares (weights 1/stderr^2) of the observations.  Among
 // the solutions, the one closest to the defaults in the metric
-// sum (x_p - d_p)^2 / d_p: a sum the data identify is split in the
-// proportions of the defaults; an unidentified cost that split makes
+// sum a_p (x_p - d_p)^2 / d_p (a_p: the parameter's smallest coefficient, 1
+// for a cost, the frame size for copy_ns_per_byte): a sum the data identify
+// is split in proportion to the defaults' contributions to it; an unidentified cost that split makes
 // negative is pinned to 0 and the rest re-solved.  Standard errors from the
 // pseudo-inverse, scaled by sqrt(chi2/dof) when that exceeds 1.
 FitResult solve(const std::vector<Observation>& obs);
