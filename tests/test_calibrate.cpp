@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -189,6 +190,25 @@ TEST_CASE("solve: an unidentified cost the split makes negative is pinned to 0")
   CHECK(r.value[kLock] == doctest::Approx(10).epsilon(1e-9));
   CHECK(r.value[kSoftirq] == doctest::Approx(990).epsilon(1e-9));
   CHECK_FALSE(r.identified[kLock]);
+}
+
+TEST_CASE("measure_penalties: the simulator confirms the equations, and rejects equations that do not match it") {
+  // The equations of the committed plain-60 trace, checked against the
+  // simulator (cache off must give each equation's sum of default costs).
+  Workload w = read_sidecar("results/reference/plain-60-1w.json");
+  w.trace_path = "results/reference/plain-60-1w.trace.gz";
+  std::vector<Observation> o = observations_for(w, extract_intervals(w.trace_path, w, true));
+  REQUIRE(o.size() == 2);  // write_ns, netif_receive_skb..kfree_skb
+  std::ostringstream rep;
+  measure_penalties(w, o, TUNSIM_BIN, rep);
+  // One writer in steady state: every path's footprint stays cached (the
+  // defaults' footprints sum to less than L1i/L1d), so no penalty.
+  CHECK(o[0].penalty == doctest::Approx(0).epsilon(1e-9));
+  CHECK(o[1].penalty == doctest::Approx(0).epsilon(1e-9));
+  // An equation that counts syscall_ns twice no longer matches the model.
+  o[0].coef[kSyscall] = 2;
+  CHECK_THROWS_WITH_AS(measure_penalties(w, o, TUNSIM_BIN, rep),
+                       doctest::Contains("the model's layout of costs changed"), tunsim::SimulationError);
 }
 
 TEST_CASE("robust_median: median and the order-statistic standard error") {
