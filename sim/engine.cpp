@@ -285,7 +285,9 @@ SimResult Simulation::run(int* argc, char** argv) {
       for (;;) {
         wait_cpu(*rt);
         // run_ksoftirqd(): __do_softirq while pending, cond_resched between.
-        while (cpu.net_rx_pending) {
+        // Nothing runs past the simulated duration, so the counts are a
+        // snapshot at its end (what is still queued is in flight).
+        while (cpu.net_rx_pending && ctx.now < k.end()) {
           __do_softirq(ctx);
           if (advance_time_events(ctx)) {
           }
@@ -317,7 +319,7 @@ SimResult Simulation::run(int* argc, char** argv) {
     t->state = Thread::State::Running;
     cpu.irq = t;
     Runtime* rt = make_rt(t);
-    sg4::ActorPtr a = sg4::Actor::create("irq/" + std::to_string(c), hosts[c], [rt] {
+    sg4::ActorPtr a = sg4::Actor::create("irq/" + std::to_string(c), hosts[c], [rt, &k] {
       Ctx& ctx = rt->ctx;
       Cpu& cpu = *ctx.cpu;
       for (;;) {
@@ -326,6 +328,7 @@ SimResult Simulation::run(int* argc, char** argv) {
         ctx.now = std::max(ctx.now, rt->t->granted_at);
         flush(ctx, rt->horizon);
         for (;;) {
+          if (ctx.now >= k.end()) break;
           if (advance_time_events(ctx)) do_softirq(ctx);
           if (cpu.ipi_pending && cpu.ipi_at > ctx.now) {
             ctx.now = cpu.ipi_at;  // idle until the IPI arrives
