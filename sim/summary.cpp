@@ -85,6 +85,8 @@ json make_summary(Simulation& sim, const LoadedConfig& cfg, const SimResult& r) 
                      {"p90", us(L.quantile(0.9))}, {"p99", us(L.quantile(0.99))}, {"p999", us(L.quantile(0.999))},
                      {"max", us(L.max())}};
 
+  s["latency_ns"] = L.to_json();  // the whole distribution, for CDFs
+
   json cpus = json::array();
   for (auto& c : k.cpus) {
     double busy = c->t_process + c->t_softirq + c->t_ksoftirqd;
