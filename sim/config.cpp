@@ -222,6 +222,7 @@ LoadedConfig build_config(const json& scenario_in, const std::string& file, cons
   c.context_switch_ns = co["context_switch_ns"]; c.ipi_ns = co["ipi_ns"];
   c.ipi_latency_ns = co["ipi_latency_ns"]; c.guest_tx_ns = co["guest_tx_ns"];
   c.guest_kick_ns = co["guest_kick_ns"];
+  c.writer_user_ns = co["writer_user_ns"];
 
   std::set<int> sender_cpus;
   for (size_t i = 0; i < j["senders"].size(); ++i) {

@@ -182,6 +182,9 @@ std::vector<ParamSpec> make_schema() {
            C{"ipi_ns", 300, "net_rps_send_ipi", "Sending one RPS IPI, ns."},
            C{"ipi_latency_ns", 1500, "smp_call_function_single_async", "RPS IPI delivery to the remote CPU, ns."},
            C{"guest_tx_ns", 300, "virtio-net start_xmit", "Guest per-packet cost, ns (guest vCPU)."},
+           C{"writer_user_ns", 300, "user loop + entry/exit outside sys_enter..sys_exit",
+             "A writer thread's time between two write() calls, outside the traced system call (its own "
+             "loop and the syscall entry/exit work before sys_enter and after sys_exit), ns."},
            C{"guest_kick_ns", 3000, "virtqueue_notify (vmexit)", "Guest kick, ns (guest vCPU)."},
        }) {
     num(std::string("costs.") + c.key, c.def, 0, 1e9, c.kernel, c.doc, kEst);

@@ -8,6 +8,9 @@ void writer_write(Ctx& ctx, Writer& w) {
   Kernel& k = *ctx.k;
   const SenderParams& sp = *w.sp;
   uint32_t len = static_cast<uint32_t>(sp.frame_bytes);
+  // User space since the previous write(): the loop, and the entry work
+  // before the sys_enter tracepoint fires.
+  if (w.written > 0) ctx.spend_ns(k.p.costs.writer_user_ns);
   double t_enter = ctx.now;
   k.rec.sys_enter(t_enter, ctx.cpu->id, ctx.thread, len);
   ctx.spend(Path::Syscall, k.p.costs.syscall_ns);

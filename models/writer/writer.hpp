@@ -12,7 +12,8 @@ struct Writer {
   double next_time = 0;  // rate-limited writers: when the next write starts
 };
 
-// One write(): sys_enter, syscall entry/exit cost, tun_get_user, the design's
+// One write(): writer_user_ns of user-space time since the previous one,
+// then sys_enter, syscall entry/exit cost, tun_get_user, the design's
 // delivery with more = false, sys_exit.
 void writer_write(Ctx& ctx, Writer& w);
 // Whether the writer has written all it should by ctx.now.

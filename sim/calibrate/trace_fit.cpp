@@ -719,6 +719,9 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
   std::set<std::string> kernels, cpus, dates;
   std::set<int> hzs;
   json inputs = json::array(), measurements = json::object();
+  // Per trace: the writer's time between write() calls outside the traced
+  // system call, value and standard error; it sets costs.writer_user_ns.
+  std::vector<std::pair<double, double>> outside;
   for (const std::string& t : traces) {
     if (!fs::exists(t)) throw InputError(t + ": no such trace file");
     Workload w = read_sidecar(sidecar_for_trace(t));
@@ -739,10 +742,11 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
       robust_median(iv.period, w.timestamp_resolution_ns, pp50, pse);
       m["write_period_ns_p50"] = pp50;
       m["outside_write_ns_p50"] = pp50 - wp50;
+      outside.emplace_back(pp50 - wp50, std::sqrt(pse * pse + wse * wse));
       report << "  per write outside sys_enter..sys_exit (user loop, syscall entry/exit beyond the "
                 "tracepoints): "
              << fmt("%.0f", pp50 - wp50) << " ns (period p50 " << fmt("%.0f", pp50) << " - write p50 "
-             << fmt("%.0f", wp50) << "); the model's writer has no such time\n";
+             << fmt("%.0f", wp50) << "): sets costs.writer_user_ns\n";
     }
     for (auto& x : o) m[x.name] = {{"median_ns", x.value}, {"stderr_ns", x.stderr_ns},
                                    {"samples", x.samples}, {"cache_penalty_ns", x.penalty}};
@@ -781,6 +785,20 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
     if (r.value[p] < 0)
       report << "  WARNING: " << param_key(p)
              << " is identified by the traces and came out negative: the model's layout does not fit them\n";
+  }
+  if (!outside.empty()) {
+    // Inverse-variance weighted mean of the per-trace measurements.
+    double sw = 0, swx = 0;
+    for (auto& [v, se] : outside) {
+      double w = 1.0 / std::max(se * se, 1.0);
+      sw += w;
+      swx += w * v;
+    }
+    double v = std::max(0.0, swx / sw), se = std::sqrt(1.0 / sw);
+    params["costs.writer_user_ns"] = {{"value", v}, {"stderr", se}, {"unit", "ns"}};
+    std::snprintf(line, sizeof line, "  %-30s %10.4g +- %-9.3g %-7s (measured directly: write period - write)\n",
+                  "costs.writer_user_ns", v, se, "ns");
+    report << line;
   }
   report << "\nrank " << r.rank << " of " << r.params.size() << " parameters, " << obs.size()
          << " observations, chi2 " << fmt("%.3g", r.chi2) << " on " << r.dof << " degrees of freedom, residual rms "

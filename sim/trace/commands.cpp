@@ -44,6 +44,8 @@ std::string stats_table(const std::string& path, const TraceMetrics& m, const tr
   o << line;
   std::snprintf(line, sizeof line, "%-20s %s\n", "throughput_mpps", num(m.throughput_mpps()).c_str());
   o << line;
+  std::snprintf(line, sizeof line, "%-20s %s\n", "steady_mpps", num(m.steady_mpps()).c_str());
+  o << line;
   if (m.drops().empty()) o << "drops                none\n";
   for (auto& [r, n] : m.drops()) {
     std::snprintf(line, sizeof line, "drops.%-14s %llu\n", r.c_str(), static_cast<unsigned long long>(n));

@@ -30,12 +30,12 @@ bool is_dist(const std::string& n) {
 }
 
 bool is_scalar(const std::string& n) {
-  return n == "duration_s" || n == "throughput_mpps" || n == "packets" ||
+  return n == "duration_s" || n == "throughput_mpps" || n == "steady_mpps" || n == "packets" ||
          (n.size() > 6 && n.compare(0, 6, "drops.") == 0);
 }
 
 std::string known_names() {
-  std::string s = "duration_s, throughput_mpps, packets, drops.REASON";
+  std::string s = "duration_s, throughput_mpps, steady_mpps, packets, drops.REASON";
   for (const auto& d : TraceMetrics::dist_names()) s += ", " + d;
   return s;
 }
@@ -159,6 +159,7 @@ DiffResult diff_metrics(const TraceMetrics& a, const TraceMetrics& b, const Tole
   };
   scalar("duration_s", a.duration_s(), b.duration_s());
   scalar("throughput_mpps", a.throughput_mpps(), b.throughput_mpps());
+  scalar("steady_mpps", a.steady_mpps(), b.steady_mpps());
   scalar("packets", static_cast<double>(a.packets()), static_cast<double>(b.packets()));
   std::set<std::string> reasons;
   for (auto& [k, n] : a.drops()) reasons.insert(k);

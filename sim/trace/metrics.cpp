@@ -110,6 +110,19 @@ double TraceMetrics::throughput_mpps() const {
   return packets_ >= 2 && d > 0 ? static_cast<double>(packets_ - 1) / d / 1e6 : 0.0;
 }
 
+double TraceMetrics::steady_mpps() const {
+  const Dist& d = interarrival_ns_;
+  if (d.count() == 0) return 0.0;
+  double cutoff = 10 * d.quantile(0.5);
+  double sum = 0, n = 0;
+  for (auto& [i, c] : d.bins())
+    if (d.bin_hi(i) <= cutoff) {
+      sum += d.bin_mid(i) * static_cast<double>(c);
+      n += static_cast<double>(c);
+    }
+  return sum > 0 ? 1e3 * n / sum : 0.0;
+}
+
 const std::vector<std::string>& TraceMetrics::dist_names() {
   static const std::vector<std::string> names = {
       "write_ns", "softirq_net_rx_ns", "napi_poll_work", "packets_per_softirq",
@@ -131,6 +144,7 @@ nlohmann::json TraceMetrics::to_json() const {
   j["dev"] = opt_.dev;
   j["duration_s"] = duration_s();
   j["throughput_mpps"] = throughput_mpps();
+  j["steady_mpps"] = steady_mpps();
   j["packets"] = packets_;
   j["drops"] = nlohmann::json::object();
   for (auto& [r, n] : drops_) j["drops"][r] = n;

@@ -49,6 +49,11 @@ class TraceMetrics {
   uint64_t packets() const { return packets_; }
   double duration_s() const;       // last - first netif_receive_skb on the device
   double throughput_mpps() const;  // (packets - 1) / duration_s / 1e6
+  // The packet rate without stalls: 1 / mean netif_receive_skb inter-arrival,
+  // leaving out gaps over 10 x its median (preemption of the writer or the
+  // tracer by other work, which on a shared machine dominates the span and
+  // so throughput_mpps).  Read from the binned distribution.
+  double steady_mpps() const;
   const std::map<std::string, uint64_t>& drops() const { return drops_; }
   const Dist& write_ns() const { return write_ns_; }
   const Dist& softirq_net_rx_ns() const { return softirq_ns_; }
