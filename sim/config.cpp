@@ -92,7 +92,8 @@ void apply_calibration(json& scenario, const std::string& scenario_file, const s
   if (cal.contains("unidentified") && cal["unidentified"].is_array() && !cal["unidentified"].empty()) {
     std::string u;
     for (auto& x : cal["unidentified"]) u += (u.empty() ? "" : ", ") + x.get<std::string>();
-    notes.push_back("calibration " + file + " could not identify: " + u + " (defaults kept)");
+    notes.push_back("calibration " + file + " could not identify individually: " + u +
+                    " (values as its fit record says: split by its convention, or defaults)");
   }
 }
 
@@ -223,6 +224,7 @@ LoadedConfig build_config(const json& scenario_in, const std::string& file, cons
   c.ipi_latency_ns = co["ipi_latency_ns"]; c.guest_tx_ns = co["guest_tx_ns"];
   c.guest_kick_ns = co["guest_kick_ns"];
   c.writer_user_ns = co["writer_user_ns"];
+  c.cacheline_transfer_ns = co["cacheline_transfer_ns"];
 
   std::set<int> sender_cpus;
   for (size_t i = 0; i < j["senders"].size(); ++i) {

@@ -138,6 +138,8 @@ SimResult Simulation::run(int* argc, char** argv) {
       self->wake_at = wake_at;
     }
     flush(ctx, me.horizon);
+    // A thread that ended never acts again: it bounds nobody's lookahead.
+    if (st == Thread::State::Dead) me.horizon = std::numeric_limits<double>::infinity();
     Thread* next = sched_pick_next(cpu);
     if (next) {
       sched_switch_to(cpu, next, ctx.now);

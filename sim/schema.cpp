@@ -182,6 +182,9 @@ std::vector<ParamSpec> make_schema() {
            C{"ipi_ns", 300, "net_rps_send_ipi", "Sending one RPS IPI, ns."},
            C{"ipi_latency_ns", 1500, "smp_call_function_single_async", "RPS IPI delivery to the remote CPU, ns."},
            C{"guest_tx_ns", 300, "virtio-net start_xmit", "Guest per-packet cost, ns (guest vCPU)."},
+           C{"cacheline_transfer_ns", 150, "cache coherence (a line owned by another core)",
+             "Touching shared state (a skb queue's lock and head, a NAPI's state, a socket) that another CPU "
+             "touched last: the line moves between the cores' caches, ns."},
            C{"writer_user_ns", 300, "user loop + entry/exit outside sys_enter..sys_exit",
              "A writer thread's time between two write() calls, outside the traced system call (its own "
              "loop and the syscall entry/exit work before sys_enter and after sys_exit), ns."},

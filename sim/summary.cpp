@@ -122,6 +122,7 @@ json make_summary(Simulation& sim, const LoadedConfig& cfg, const SimResult& r) 
                   {"ksoftirqd_wakeups", wakeups}};
   s["rx_batched"] = {{"flushes", rec.flushes}, {"immediate", rec.immediate}};
   s["vhost"] = {{"requeues", rec.vhost_requeues}, {"notify_races", rec.vhost_notify_races}};
+  s["shared_line_transfers"] = rec.line_transfers;
   s["queues"] = {{"peak_sk_write_queue", peak_write},
                  {"peak_process_queue", peak_process},
                  {"peak_backlog", peak_backlog}};

@@ -251,7 +251,7 @@ TEST_CASE("calibration: values apply below the scenario's own, and are reported"
   json full = json::parse(r.out);
   CHECK(full["costs"]["netif_receive_skb_ns"] == 777);  // from the calibration
   CHECK(full["costs"]["stack_drop_ns"] == 11);          // the scenario's own value wins
-  CHECK(r.err.find("could not identify: costs.gro_ns") != std::string::npos);
+  CHECK(r.err.find("could not identify individually: costs.gro_ns") != std::string::npos);
 }
 
 TEST_CASE("the built-in default scenario is configs/default.json") {
@@ -270,29 +270,34 @@ TEST_CASE("the built-in default scenario is configs/default.json") {
 TEST_CASE("lookahead: skipping SimGrid when no other actor can act first changes no result") {
   // Ctx::sync lets an actor touch shared state without a SimGrid
   // synchronisation when every other actor is blocked until at least now.
-  // TUNSIM_SYNC_EVERY_ACCESS=1 synchronises at every access instead.  The
-  // two writers start at the same instant, a tie SimGrid may break either
-  // way, so the CPUs may swap roles: compare per-CPU rows as a set.
-  for (const char* cfg : {"configs/writer-napi-2cpu.json --set duration_ms=4",
-                          "configs/netif_rx_ni.json --set rps.cpus=[0] --set duration_ms=4"}) {
+  // TUNSIM_SYNC_EVERY_ACCESS=1 synchronises at every access instead.
+  auto run_both = [](const std::string& cfg, json& ja, json& jb) {
     std::string a = tmpdir() + "/la-a.json", b = tmpdir() + "/la-b.json";
-    REQUIRE(tunsim(std::string("run ") + cfg + " -q -o " + a).status == 0);
+    REQUIRE(tunsim("run " + cfg + " -q -o " + a).status == 0);
     REQUIRE(system(("TUNSIM_SYNC_EVERY_ACCESS=1 " + std::string(TUNSIM_BIN) + " run " + cfg + " -q -o " + b).c_str()) == 0);
-    json ja = read_json(a), jb = read_json(b);
-    auto cpus = [](json& s) {
-      std::vector<std::string> rows;
-      for (auto& c : s["cpu"]) {
-        json r = c;
-        r.erase("cpu");
-        rows.push_back(r.dump());
-      }
-      std::sort(rows.begin(), rows.end());
-      s.erase("cpu");
-      return rows;
-    };
-    INFO(cfg);
-    CHECK(cpus(ja) == cpus(jb));
+    ja = read_json(a);
+    jb = read_json(b);
+  };
+  SUBCASE("RPS: identical summaries") {
+    json ja, jb;
+    run_both("configs/netif_rx_ni.json --set rps.cpus=[0] --set duration_ms=4", ja, jb);
     CHECK(ja == jb);
+  }
+  SUBCASE("two writers on one queue: the same up to ties within SimGrid's 1 ns timing precision") {
+    // With synchronisation at every access, SimGrid orders two accesses less
+    // than its timing precision (1e-9 s) apart by its rounded clock; with
+    // the lookahead they go in exact model-time order.  Such near-ties flip
+    // a handful of the ~1350 polls of this run; everything else must agree.
+    json ja, jb;
+    run_both("configs/writer-napi-2cpu.json --set duration_ms=4 --set senders.1.frame_bytes=100", ja, jb);
+    CHECK(ja["packets"]["sent"] == jb["packets"]["sent"]);
+    CHECK(ja["packets"]["delivered"] == jb["packets"]["delivered"]);
+    auto close = [](double x, double y, double rel) { return std::abs(x - y) <= rel * std::max(std::abs(x), std::abs(y)); };
+    CHECK(close(ja["napi"]["polls"], jb["napi"]["polls"], 0.005));
+    CHECK(close(ja["throughput_mpps"], jb["throughput_mpps"], 0.005));
+    CHECK(close(ja["latency_us"]["mean"], jb["latency_us"]["mean"], 0.005));
+    CHECK(close(ja["batch"]["mean"], jb["batch"]["mean"], 0.005));
+    CHECK(close(ja["shared_line_transfers"], jb["shared_line_transfers"], 0.005));
   }
 }
 

@@ -60,6 +60,11 @@ void Ctx::spend_cycles(double cycles) {
 
 void Ctx::spend_ns(double ns) { spend_cycles(k->p.cycles(ns)); }
 
+void Ctx::line_transfer() {
+  ++k->rec.line_transfers;
+  spend_ns(k->p.costs.cacheline_transfer_ns);
+}
+
 void Ctx::spend(Path path, double ns) {
   double penalty = cpu->cache.run_path(path, cpu->misses[static_cast<int>(path)]);
   spend_cycles(k->p.cycles(ns) + penalty);

@@ -37,6 +37,7 @@ struct SkbQueue {
   std::deque<Skb> q;
   size_t peak = 0;
   bool shared = false;
+  mutable int last_cpu = -1;  // CPU whose cache holds its lock/head line
   void push_back(Skb s) {
     q.push_back(std::move(s));
     if (q.size() > peak) peak = q.size();
@@ -74,6 +75,7 @@ struct Napi {
   bool sched = false;     // NAPI_STATE_SCHED
   bool missed = false;    // NAPI_STATE_MISSED (4.11+)
   bool shared = false;    // its state is touched from several CPUs
+  mutable int last_cpu = -1;
   std::vector<Skb> rx_list;  // GRO_NORMAL packets held for netif_receive_skb_list
   uint64_t id = 0;        // printed as the napi struct address in traces
   std::string dev;
@@ -149,6 +151,7 @@ struct Thread {
 // lazily, in arrival order, by the code that delivers to it.
 struct UdpSocket {
   bool shared = false;
+  mutable int last_cpu = -1;
   std::deque<std::pair<double, long long>> queue;  // arrival time, truesize
   long long rmem_alloc = 0;
   double busy_until = -1;
@@ -175,10 +178,18 @@ struct Ctx {
   void sync() {
     if (sync_hook) sync_hook(*this);
   }
+  // Before touching `obj`.  If other CPUs touch it too: synchronise, and pay
+  // for its cache line when another CPU touched it last (coherence miss).
   template <class T>
   void touch(const T& obj) {
-    if (obj.shared) sync();
+    if (!obj.shared) return;
+    sync();
+    if (obj.last_cpu != cpu->id) {
+      if (obj.last_cpu >= 0) line_transfer();
+      obj.last_cpu = cpu->id;
+    }
   }
+  void line_transfer();
   bool in_softirq() const { return cpu->in_softirq; }
 };
 

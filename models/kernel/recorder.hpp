@@ -47,6 +47,7 @@ struct Recorder {
   uint64_t flushes = 0, immediate = 0;        // rx_batched
   uint64_t vhost_kicks = 0, vhost_requeues = 0, vhost_notify_races = 0;
   uint64_t writes = 0;
+  uint64_t line_transfers = 0;  // shared state found in another CPU's cache
 
   bool in_window(double t) const { return t >= warmup && t <= end; }
 

@@ -157,6 +157,8 @@ Workload read_sidecar(const std::string& path) {
   w.tracer = j.value("tracer", "");
   if (j.contains("timestamp_resolution_ns") && j["timestamp_resolution_ns"].is_number())
     w.timestamp_resolution_ns = j["timestamp_resolution_ns"].get<double>();
+  if (j.contains("line_transfer_ns") && j["line_transfer_ns"].is_number() && j["line_transfer_ns"].get<double>() > 0)
+    w.line_transfer_ns = j["line_transfer_ns"].get<double>();
   if (j.contains("trace_file") && j["trace_file"].is_string())
     w.trace_path = (fs::path(path).parent_path() / j["trace_file"].get<std::string>()).string();
   for (int c : w.cpus)
@@ -722,6 +724,7 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
   // Per trace: the writer's time between write() calls outside the traced
   // system call, value and standard error; it sets costs.writer_user_ns.
   std::vector<std::pair<double, double>> outside;
+  std::vector<double> line_transfer;  // measured at capture time, per trace
   for (const std::string& t : traces) {
     if (!fs::exists(t)) throw InputError(t + ": no such trace file");
     Workload w = read_sidecar(sidecar_for_trace(t));
@@ -751,6 +754,10 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
     for (auto& x : o) m[x.name] = {{"median_ns", x.value}, {"stderr_ns", x.stderr_ns},
                                    {"samples", x.samples}, {"cache_penalty_ns", x.penalty}};
     measurements[w.label()] = m;
+    if (w.line_transfer_ns > 0) {
+      line_transfer.push_back(w.line_transfer_ns);
+      m["line_transfer_ns"] = w.line_transfer_ns;
+    }
     obs.insert(obs.end(), o.begin(), o.end());
     inputs.push_back(t);
     if (!w.kernel.empty()) kernels.insert(w.kernel);
@@ -798,6 +805,18 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
     params["costs.writer_user_ns"] = {{"value", v}, {"stderr", se}, {"unit", "ns"}};
     std::snprintf(line, sizeof line, "  %-30s %10.4g +- %-9.3g %-7s (measured directly: write period - write)\n",
                   "costs.writer_user_ns", v, se, "ns");
+    report << line;
+  }
+  if (!line_transfer.empty()) {
+    // Measured directly by capture-trace (two threads ping-ponging a line
+    // between the writer CPUs); the median of the captures.
+    std::sort(line_transfer.begin(), line_transfer.end());
+    size_t n = line_transfer.size();
+    double v = n % 2 ? line_transfer[n / 2] : (line_transfer[n / 2 - 1] + line_transfer[n / 2]) / 2;
+    double spread = (line_transfer.back() - line_transfer.front()) / 2;
+    params["costs.cacheline_transfer_ns"] = {{"value", v}, {"stderr", spread}, {"unit", "ns"}};
+    std::snprintf(line, sizeof line, "  %-30s %10.4g +- %-9.3g %-7s (measured directly at capture: line ping-pong)\n",
+                  "costs.cacheline_transfer_ns", v, spread, "ns");
     report << line;
   }
   report << "\nrank " << r.rank << " of " << r.params.size() << " parameters, " << obs.size()

@@ -37,6 +37,7 @@ struct Workload {
   int hz = 0;                            // 0 = unknown
   std::string kernel, cpu_model, dev, date, tracer;
   double timestamp_resolution_ns = 1;
+  double line_transfer_ns = -1;          // measured at capture (scripts/linexfer.c), -1 = not
   std::string label() const;             // "napi-60-1w" style
 };
 
