@@ -18,46 +18,16 @@
 #include "sim/calibrate/trace_fit.hpp"
 #include "sim/errors.hpp"
 #include "sim/io.hpp"
+#include "tests/cli_util.hpp"
 
 using nlohmann::json;
 using namespace tunsim::calib;
 
 namespace {
 
-struct Run {
-  int status;
-  std::string out, err;
-};
-
-struct TmpDir {
-  std::string path;
-  ~TmpDir() {
-    if (!path.empty()) std::filesystem::remove_all(path);
-  }
-};
-
-std::string tmpdir() {
-  static TmpDir dir;
-  if (dir.path.empty()) {
-    char t[] = "/tmp/tunsim-calib-test-XXXXXX";
-    REQUIRE(::mkdtemp(t) != nullptr);
-    dir.path = t;
-  }
-  return dir.path;
-}
-
-Run run_cli(const std::string& args) {
-  std::string err = tmpdir() + "/stderr";
-  std::string cmd = std::string(TUNSIM_BIN) + " " + args + " 2>" + err;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int st = ::pclose(p);
-  return Run{WIFEXITED(st) ? WEXITSTATUS(st) : -1, out, tunsim::read_file(err)};
-}
+using testutil::Run;
+using testutil::run_cli;
+using testutil::tmpdir;
 
 int lines(const std::string& s) {
   int n = 0;

@@ -15,40 +15,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/cli_util.hpp"
+
 using nlohmann::json;
 
 namespace {
 
-struct Run {
-  int status = -1;
-  std::string out, err;
-};
-
-std::string tmpdir() {
-  static std::string dir = [] {
-    char tmpl[] = "/tmp/tunsim-test-XXXXXX";
-    return std::string(mkdtemp(tmpl));
-  }();
-  return dir;
-}
-
-Run tunsim(const std::string& args) {
-  std::string err = tmpdir() + "/stderr";
-  std::string cmd = std::string(TUNSIM_BIN) + " " + args + " 2>" + err;
-  Run r;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  std::ifstream e(err);
-  std::stringstream ss;
-  ss << e.rdbuf();
-  r.err = ss.str();
-  return r;
-}
+using testutil::Run;
+using testutil::tmpdir;
+using testutil::run_cli;
 
 std::string write_tmp(const std::string& name, const std::string& text) {
   std::string path = tmpdir() + "/" + name;
@@ -102,14 +77,14 @@ TEST_CASE("conservation: sent = delivered + dropped + in flight, every design, l
   for (const char* load : {"", "--set senders.0.guest.mode=closed --set duration_ms=10"}) {
     for (const char* d : {"netif_rx_ni", "v1_napi", "deferred_signal", "rx_batched", "napi_gro"}) {
       std::string out = tmpdir() + "/cons.json";
-      Run r = tunsim(std::string("run configs/default.json -q --set design=") + d + " " + load + " -o " + out);
+      Run r = run_cli(std::string("run configs/default.json -q --set design=") + d + " " + load + " -o " + out);
       REQUIRE_MESSAGE(r.status == 0, r.err);
       check_conservation(read_json(out));
     }
   }
   // Two writers on two CPUs sharing one IFF_NAPI queue.
   std::string out = tmpdir() + "/cons2.json";
-  Run r = tunsim("run configs/writer-napi-2cpu.json -q --set duration_ms=3 --set warmup_ms=0.5 -o " + out);
+  Run r = run_cli("run configs/writer-napi-2cpu.json -q --set duration_ms=3 --set warmup_ms=0.5 -o " + out);
   REQUIRE_MESSAGE(r.status == 0, r.err);
   check_conservation(read_json(out));
 }
@@ -136,7 +111,7 @@ TEST_CASE("M/D/1: with the cache model off and one server, the mean sojourn matc
               "softirq_ns": 0, "napi_poll_ns": 0, "napi_schedule_ns": 0, "backlog_enqueue_ns": 0}
   })");
   std::string out = tmpdir() + "/md1-out.json";
-  Run r = tunsim("run " + cfg + " -q -o " + out);
+  Run r = run_cli("run " + cfg + " -q -o " + out);
   REQUIRE_MESSAGE(r.status == 0, r.err);
   json s = read_json(out);
   double mean = s["latency_us"]["mean"];
@@ -153,21 +128,21 @@ TEST_CASE("M/D/1: with the cache model off and one server, the mean sojourn matc
 TEST_CASE("determinism: the same config and seed give byte-identical summaries") {
   std::string a = tmpdir() + "/det-a.json", b = tmpdir() + "/det-b.json", c = tmpdir() + "/det-c.json";
   std::string args = "run configs/default.json -q --set senders.0.guest.arrival=poisson --set duration_ms=5 ";
-  REQUIRE(tunsim(args + "--seed 7 -o " + a).status == 0);
-  REQUIRE(tunsim(args + "--seed 7 -o " + b).status == 0);
-  REQUIRE(tunsim(args + "--seed 8 -o " + c).status == 0);
+  REQUIRE(run_cli(args + "--seed 7 -o " + a).status == 0);
+  REQUIRE(run_cli(args + "--seed 7 -o " + b).status == 0);
+  REQUIRE(run_cli(args + "--seed 8 -o " + c).status == 0);
   CHECK(slurp(a) == slurp(b));
   CHECK(slurp(a) != slurp(c));  // Poisson arrivals depend on the seed
   // compare runs each design in a child process: same numbers as run.
   std::string all = tmpdir() + "/det-cmp.json";
-  REQUIRE(tunsim("compare configs/default.json --designs rx_batched --set senders.0.guest.arrival=poisson "
+  REQUIRE(run_cli("compare configs/default.json --designs rx_batched --set senders.0.guest.arrival=poisson "
                  "--set duration_ms=5 --seed 7 -o " + all).status == 0);
   CHECK(read_json(all)["designs"][0] == read_json(a));
 }
 
 TEST_CASE("--trace writes ftrace text whose events agree with the summary") {
   std::string out = tmpdir() + "/tr.json", trace = tmpdir() + "/tr.trace";
-  Run r = tunsim("run configs/v1_napi.json -q --set duration_ms=3 --trace " + trace + " -o " + out);
+  Run r = run_cli("run configs/v1_napi.json -q --set duration_ms=3 --trace " + trace + " -o " + out);
   REQUIRE_MESSAGE(r.status == 0, r.err);
   json s = read_json(out);
   std::string text = slurp(trace);
@@ -212,7 +187,7 @@ TEST_CASE("bad input: one line naming the file, the path, what was expected; exi
   for (auto& c : cases) {
     std::string path = tmpdir() + "/bad" + std::to_string(i++) + ".json";
     if (!c.config.empty()) std::ofstream(path) << c.config;
-    Run r = tunsim("run " + path + " " + c.extra + " -o " + out);
+    Run r = run_cli("run " + path + " " + c.extra + " -o " + out);
     INFO("config: ", c.config, " ", c.extra, "\nstderr: ", r.err);
     CHECK(r.status == 2);
     CHECK(tunsim_error_lines(r.err) == 1);
@@ -220,23 +195,23 @@ TEST_CASE("bad input: one line naming the file, the path, what was expected; exi
     CHECK(r.err.find(c.must_contain) != std::string::npos);
     CHECK_FALSE(exists(out));
     // validate says the same.
-    Run v = tunsim("validate " + path + " " + c.extra);
+    Run v = run_cli("validate " + path + " " + c.extra);
     CHECK(v.status == 2);
     CHECK(v.err == r.err);
   }
   // A calibration file that is not one.
   std::string cal = write_tmp("calibration-bad.json", "{\"format\": \"something\"}");
-  Run r = tunsim("run configs/default.json --set calibration=" + cal + " -o " + out);
+  Run r = run_cli("run configs/default.json --set calibration=" + cal + " -o " + out);
   CHECK(r.status == 2);
   CHECK(r.err.find("format: expected \"tunsim-calibration/1\", found \"something\"") != std::string::npos);
   CHECK_FALSE(exists(out));
   // An unwritable output path: the run fails with one line, exit 2.
-  Run w = tunsim("run configs/default.json -q --set duration_ms=3 -o /nonexistent-dir/x.json");
+  Run w = run_cli("run configs/default.json -q --set duration_ms=3 -o /nonexistent-dir/x.json");
   CHECK(w.status == 2);
   CHECK(w.err.find("/nonexistent-dir/x.json: cannot write output file") != std::string::npos);
   // Command-line errors.
-  CHECK(tunsim("compare configs/default.json --designs rx_batched,nope").status == 2);
-  CHECK(tunsim("frobnicate").status == 2);
+  CHECK(run_cli("compare configs/default.json --designs rx_batched,nope").status == 2);
+  CHECK(run_cli("frobnicate").status == 2);
 }
 
 TEST_CASE("calibration: values apply below the scenario's own, and are reported") {
@@ -246,7 +221,7 @@ TEST_CASE("calibration: values apply below the scenario's own, and are reported"
                    "costs.stack_drop_ns": {"value": 55, "unit": "ns"}},
     "unidentified": ["costs.gro_ns"]})");
   std::string cfg = write_tmp("with-cal.json", "{\"calibration\": \"" + cal + "\", \"costs\": {\"stack_drop_ns\": 11}}");
-  Run r = tunsim("validate " + cfg + " --print");
+  Run r = run_cli("validate " + cfg + " --print");
   REQUIRE_MESSAGE(r.status == 0, r.err);
   json full = json::parse(r.out);
   CHECK(full["costs"]["netif_receive_skb_ns"] == 777);  // from the calibration
@@ -255,12 +230,12 @@ TEST_CASE("calibration: values apply below the scenario's own, and are reported"
 }
 
 TEST_CASE("the built-in default scenario is configs/default.json") {
-  Run a = tunsim("validate configs/default.json --print");
+  Run a = run_cli("validate configs/default.json --print");
   std::string empty = write_tmp("empty.json", "{}");
   REQUIRE(a.status == 0);
   std::string o1 = tmpdir() + "/d1.json", o2 = tmpdir() + "/d2.json";
-  REQUIRE(tunsim("run -q --set duration_ms=3 -o " + o1).status == 0);
-  REQUIRE(tunsim("run configs/default.json -q --set duration_ms=3 -o " + o2).status == 0);
+  REQUIRE(run_cli("run -q --set duration_ms=3 -o " + o1).status == 0);
+  REQUIRE(run_cli("run configs/default.json -q --set duration_ms=3 -o " + o2).status == 0);
   json s1 = read_json(o1), s2 = read_json(o2);
   s1.erase("config");
   s2.erase("config");
@@ -273,7 +248,7 @@ TEST_CASE("lookahead: skipping SimGrid when no other actor can act first changes
   // TUNSIM_SYNC_EVERY_ACCESS=1 synchronises at every access instead.
   auto run_both = [](const std::string& cfg, json& ja, json& jb) {
     std::string a = tmpdir() + "/la-a.json", b = tmpdir() + "/la-b.json";
-    REQUIRE(tunsim("run " + cfg + " -q -o " + a).status == 0);
+    REQUIRE(run_cli("run " + cfg + " -q -o " + a).status == 0);
     REQUIRE(system(("TUNSIM_SYNC_EVERY_ACCESS=1 " + std::string(TUNSIM_BIN) + " run " + cfg + " -q -o " + b).c_str()) == 0);
     ja = read_json(a);
     jb = read_json(b);
@@ -303,7 +278,7 @@ TEST_CASE("lookahead: skipping SimGrid when no other actor can act first changes
 
 TEST_CASE("docs/config.md is what tunsim config-reference prints") {
   // The reference is generated from the schema; a stale copy would lie.
-  Run r = tunsim("config-reference");
+  Run r = run_cli("config-reference");
   REQUIRE(r.status == 0);
   CHECK(r.out == slurp("docs/config.md"));
   CHECK(r.out.find("`kernel.netdev_budget`") != std::string::npos);
@@ -313,7 +288,7 @@ TEST_CASE("--trace: records are in timestamp order across CPUs, like ftrace's me
   // Two writers on two CPUs: each actor runs ahead of the other, yet the
   // reorder buffer must release records sorted by time.
   std::string trace = tmpdir() + "/sorted.trace";
-  REQUIRE(tunsim("run configs/writer-napi-2cpu.json -q --set duration_ms=0.5 --set warmup_ms=0 --trace " + trace).status == 0);
+  REQUIRE(run_cli("run configs/writer-napi-2cpu.json -q --set duration_ms=0.5 --set warmup_ms=0 --trace " + trace).status == 0);
   std::ifstream in(trace);
   std::string line;
   double prev = -1;
