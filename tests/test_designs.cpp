@@ -217,7 +217,7 @@ TEST_CASE("deferred_signal: packets queue unconditionally and the poll reads the
   CHECK(r.q().process_queue.peak == 0);  // no second queue
 }
 
-TEST_CASE("bh_section false: napi_schedule only raises NET_RX; the poll waits") {
+TEST_CASE("bh_section false: napi_schedule only raises NET_RX, the poll waits") {
   // The review's question (b): without local_bh_disable/enable around
   // napi_schedule nothing runs the softirq in process context.
   Rig r("v1_napi", {{"tun", {{"bh_section", false}}}});

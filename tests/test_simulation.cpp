@@ -161,7 +161,7 @@ TEST_CASE("--trace writes ftrace text whose events agree with the summary") {
   CHECK_FALSE(exists(trace + ".tmp." + std::to_string(getpid())));
 }
 
-TEST_CASE("bad input: one line naming the file, the path, what was expected; exit 2; no output file") {
+TEST_CASE("bad input: one line naming the file, the path, what was expected, exit 2, no output file") {
   struct Case {
     std::string config;      // file contents ("" = no file)
     std::string extra;       // extra arguments

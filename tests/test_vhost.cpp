@@ -42,7 +42,7 @@ struct VRig {
 };
 }  // namespace
 
-TEST_CASE("handle_tx: MSG_MORE while descriptors remain, cleared on the last; then notifications back on") {
+TEST_CASE("handle_tx: MSG_MORE while descriptors remain, cleared on the last, then notifications back on") {
   // 10 descriptors available: sendmsg 1..9 carry MSG_MORE (the ring is not
   // empty after each), the 10th does not, so v1_napi schedules once and
   // polls all 10.  The ring is then empty: notifications are re-enabled and
@@ -83,7 +83,7 @@ TEST_CASE("handle_tx: msg_more false (4.10) gives one poll per packet") {
   CHECK(r.k->rec.napi_poll_work.bins() == std::map<int64_t, uint64_t>{{1, 5}});
 }
 
-TEST_CASE("virtqueue: an open-loop guest drops arrivals on a full ring; a closed loop refills as vhost consumes") {
+TEST_CASE("virtqueue: an open-loop guest drops arrivals on a full ring, a closed loop refills as vhost consumes") {
   GuestParams g;
   g.mode = GuestMode::Open;
   g.arrival = Arrival::Constant;
