@@ -95,7 +95,16 @@ Simulation::~Simulation() = default;
 SimResult Simulation::run(int* argc, char** argv) {
   auto wall0 = std::chrono::steady_clock::now();
   Kernel& k = *k_;
-  sg4::Engine e(argc, argv);
+  // SimGrid's own --cfg=/--log= options are parsed here; a bad one is the
+  // user's input error, reported on one line.
+  std::unique_ptr<sg4::Engine> engine;
+  try {
+    engine = std::make_unique<sg4::Engine>(argc, argv);
+  } catch (const std::exception& ex) {
+    std::string m = ex.what();
+    throw InputError("SimGrid option: " + m.substr(0, m.find('\n')));
+  }
+  sg4::Engine& e = *engine;
   bool deadlock = false;
   sg4::Engine::on_deadlock_cb([&deadlock] { deadlock = true; });
 

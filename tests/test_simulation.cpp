@@ -308,3 +308,14 @@ TEST_CASE("--trace: records are in timestamp order across CPUs, like ftrace's me
   CHECK(cpus == std::set<int>{0, 1});
   CHECK(out_of_order == 0);
 }
+
+TEST_CASE("SimGrid's own --cfg and --log options reach its engine") {
+  // A valid option is accepted (exit 0) and changes SimGrid's logging: at
+  // root.thres:critical SimGrid prints nothing, while an unknown --cfg key
+  // makes SimGrid itself fail, which shows the option reached it.
+  Run ok = run_cli("run configs/default.json -q --set duration_ms=3 --log=root.thres:critical --cfg=surf/precision:1e-9");
+  CHECK(ok.status == 0);
+  Run bad = run_cli("run configs/default.json -q --set duration_ms=3 --cfg=no/such-option:1");
+  CHECK(bad.status == 2);
+  CHECK(bad.err.find("tunsim: SimGrid option: Bad config key: no/such-option") != std::string::npos);
+}
