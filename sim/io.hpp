@@ -12,4 +12,7 @@ void write_file_atomic(const std::string& path, const std::string& content);
 // Reads a whole file; throws InputError naming the path if it cannot.
 std::string read_file(const std::string& path);
 
+// The current time in UTC as 2026-11-25T02:00:00Z (provenance records).
+std::string utc_now();
+
 }  // namespace tunsim

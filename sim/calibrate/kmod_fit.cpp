@@ -139,15 +139,6 @@ Series read_series(const Reader& r, const std::string& name) {
 
 double round_to(double v, double unit) { return std::round(v / unit) * unit; }
 
-std::string utc_now() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 struct PathResult {
   std::string path;             // model path name
   std::string cost_key;         // costs.* key of its base

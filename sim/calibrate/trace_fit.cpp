@@ -68,15 +68,6 @@ std::string str_field(const json& j, const std::string& file, const char* key) {
   return v.get<std::string>();
 }
 
-std::string utc_now() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char b[32];
-  std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return b;
-}
-
 double sum_default(const Observation& o) {
   double s = 0;
   for (int p = 0; p < kParams; ++p) s += o.coef[p] * kInfo[p].def;
