@@ -112,15 +112,8 @@ double TraceMetrics::throughput_mpps() const {
 
 double TraceMetrics::steady_mpps() const {
   const Dist& d = interarrival_ns_;
-  if (d.count() == 0) return 0.0;
-  double cutoff = 10 * d.quantile(0.5);
-  double sum = 0, n = 0;
-  for (auto& [i, c] : d.bins())
-    if (d.bin_hi(i) <= cutoff) {
-      sum += d.bin_mid(i) * static_cast<double>(c);
-      n += static_cast<double>(c);
-    }
-  return sum > 0 ? 1e3 * n / sum : 0.0;
+  double p50 = d.quantile(0.5);
+  return d.count() && p50 > 0 ? 1e3 / p50 : 0.0;
 }
 
 const std::vector<std::string>& TraceMetrics::dist_names() {
