@@ -136,7 +136,7 @@ SimResult Simulation::run(int* argc, char** argv) {
   // The CPU protocol.  The holder of a CPU is cpu.current.  A thread that
   // stops running picks the next one by CFS and grants it the CPU; when none
   // is runnable the CPU is idle and a sleeper whose timer expires takes it.
-  auto yield_cpu = [&k](Runtime& me, Thread::State st, double wake_at) {
+  auto yield_cpu = [](Runtime& me, Thread::State st, double wake_at) {
     Ctx& ctx = me.ctx;
     Cpu& cpu = *ctx.cpu;
     if (advance_time_events(ctx)) do_softirq(ctx);
@@ -163,7 +163,6 @@ SimResult Simulation::run(int* argc, char** argv) {
     } else {
       sched_switch_to(cpu, nullptr, ctx.now);
     }
-    (void)k;
   };
 
   auto wait_cpu = [&k](Runtime& me) {

@@ -47,7 +47,6 @@ int process_backlog(Ctx& ctx, Napi& n, int quota) {
   for (;;) {
     while (!sd.backlog_process_queue.empty()) {
       Skb skb = sd.backlog_process_queue.pop_front();
-      ++sd.processed;
       netif_receive_skb_core(ctx, skb, "tap0");
       if (++work >= quota) return work;
     }

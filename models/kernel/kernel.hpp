@@ -86,7 +86,6 @@ struct TunQueue {
   SkbQueue write_queue;    // tfile->sk.sk_write_queue
   SkbQueue process_queue;  // v1 patch: tfile->process_queue
   Napi napi;
-  uint64_t flushes = 0;
 };
 
 struct Thread;
@@ -111,7 +110,7 @@ struct Cpu {
   bool ipi_pending = false;       // an RPS IPI was sent to this CPU and not yet handled
   double ipi_at = 0;
   // statistics (softnet_stat columns)
-  uint64_t processed = 0, dropped = 0, time_squeeze = 0;
+  uint64_t dropped = 0, time_squeeze = 0;
   uint64_t net_rx_actions = 0, softirq_restarts = 0, ksoftirqd_wakeups = 0;
   // cache and accounting
   CacheModel cache;
@@ -201,7 +200,6 @@ struct Kernel {
   UdpSocket udp;
   Recorder rec;
   uint64_t next_skb_id = 1;
-  bool stopping = false;  // past the end of the simulated duration
   // Engine hook: an IPI reaches an idle CPU at `at`; run its handler there.
   std::function<void(int cpu, double at)> wake_idle_cpu;
 

@@ -87,7 +87,6 @@ void Recorder::sys_enter(double t, int cpu, const Thread* task, uint32_t len) {
 }
 
 void Recorder::sys_exit(double t, int cpu, const Thread* task, double t_enter, uint32_t len) {
-  ++writes;
   if (in_window(t_enter)) write_ns.add((t - t_enter) * 1e9);
   if (sink) sink->event(t, cpu, task, ".....", "sys_exit", "NR 1 = " + std::to_string(len));
 }

@@ -29,7 +29,7 @@ struct Recorder {
   TraceSink* sink = nullptr;
 
   // conservation counters (whole run)
-  uint64_t sendmsg = 0, delivered = 0;  // skbs handed to tun; completed netif_receive_skb
+  uint64_t delivered = 0;  // completed netif_receive_skb
   std::map<std::string, uint64_t> dropped;   // before netif_receive_skb, by reason
   // fate after netif_receive_skb
   uint64_t unhandled_proto = 0, bridge_forwarded = 0, udp_queued = 0, udp_rcvbuf_dropped = 0;
@@ -46,7 +46,6 @@ struct Recorder {
   uint64_t napi_polls = 0, budget_exhausted = 0, napi_repolls = 0;
   uint64_t flushes = 0, immediate = 0;        // rx_batched
   uint64_t vhost_kicks = 0, vhost_requeues = 0, vhost_notify_races = 0;
-  uint64_t writes = 0;
   uint64_t line_transfers = 0;  // shared state found in another CPU's cache
 
   bool in_window(double t) const { return t >= warmup && t <= end; }

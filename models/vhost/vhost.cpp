@@ -65,7 +65,6 @@ TxResult handle_tx(Ctx& ctx, VhostTx& v) {
     bool more = sp.msg_more && total_len < sp.weight_bytes && !v.vq.empty();
     uint32_t hash = flow_hash(v.flow++ % static_cast<uint64_t>(sp.flows));
     Skb skb = tun_build_skb(ctx, sp.queue, len, hash, d.avail);
-    ++k.rec.sendmsg;
     tun_deliver(ctx, tq, std::move(skb), more);
     ++pkts;
     if (total_len >= sp.weight_bytes || (sp.pkt_weight > 0 && pkts >= sp.pkt_weight)) {

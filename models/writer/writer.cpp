@@ -16,7 +16,6 @@ void writer_write(Ctx& ctx, Writer& w) {
   ctx.spend(Path::Syscall, k.p.costs.syscall_ns);
   uint64_t z = ((w.flow++ % static_cast<uint64_t>(sp.flows)) + 1) * 0x9e3779b97f4a7c15ULL;
   Skb skb = tun_build_skb(ctx, sp.queue, len, static_cast<uint32_t>(z >> 32), t_enter);
-  ++k.rec.sendmsg;
   tun_deliver(ctx, k.queue(sp.queue), std::move(skb), false);
   ++w.written;
   k.rec.sys_exit(ctx.now, ctx.cpu->id, ctx.thread, t_enter, len);
