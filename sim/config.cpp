@@ -101,7 +101,8 @@ KernelVersion version_of(const std::string& v) {
   if (v == "4.9") return KernelVersion::V4_9;
   if (v == "4.11") return KernelVersion::V4_11;
   if (v == "4.15") return KernelVersion::V4_15;
-  return KernelVersion::V6_1;
+  if (v == "6.1") return KernelVersion::V6_1;
+  return KernelVersion::V6_4;
 }
 
 }  // namespace
@@ -161,12 +162,14 @@ LoadedConfig build_config(const json& scenario_in, const std::string& file, cons
   k.napi_weight = kj["napi_weight"];
   k.max_softirq_restart = kj["max_softirq_restart"];
   k.max_softirq_time_ms = kj["max_softirq_time_ms"];
-  k.ksoftirqd_defers_inline = kj["ksoftirqd_defers_inline"].is_null() ? k.version != KernelVersion::V6_1
+  k.ksoftirqd_defers_inline = kj["ksoftirqd_defers_inline"].is_null() ? k.version < KernelVersion::V6_1
                                                                         : kj["ksoftirqd_defers_inline"].get<bool>();
   k.napi_missed_bit = kj["napi_missed_bit"].is_null() ? k.version >= KernelVersion::V4_11
                                                       : kj["napi_missed_bit"].get<bool>();
-  k.gro_normal_batch = kj["gro_normal_batch"].is_null() ? (k.version == KernelVersion::V6_1 ? 8 : 0)
+  k.gro_normal_batch = kj["gro_normal_batch"].is_null() ? (k.version >= KernelVersion::V6_1 ? 8 : 0)
                                                         : kj["gro_normal_batch"].get<int>();
+  k.rx_action_restart = kj["rx_action_restart"].is_null() ? k.version >= KernelVersion::V6_4
+                                                          : kj["rx_action_restart"].get<bool>();
   p.cpus = j["cpus"]["count"];
   p.hz = j["cpus"]["hz"];
   double factor = 1 + std::floor(std::log2(std::min(p.cpus, 8)));  // sysctl_sched_tunable_scaling LOG, capped at 8 CPUs

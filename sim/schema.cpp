@@ -67,10 +67,11 @@ std::vector<ParamSpec> make_schema() {
        "-", true});
 
   // --- kernel knobs -----------------------------------------------------------
-  choice("kernel.version", nullptr, {"4.9", "4.11", "4.15", "6.1"}, "",
+  choice("kernel.version", nullptr, {"4.9", "4.11", "4.15", "6.1", "6.4"}, "",
          "Kernel whose generic behaviour is replayed; null = the design's own (netif_rx_ni, "
-         "v1_napi, deferred_signal: 4.9; rx_batched: 4.11; napi_gro: 4.15). Sets the defaults "
-         "of the version-dependent knobs below.",
+         "v1_napi, deferred_signal: 4.9; rx_batched: 4.11; napi_gro: 4.15); "
+         "\"6.4\" stands for 6.4 and later (checked against 6.18). Sets the defaults of the "
+         "version-dependent knobs below.",
          "kernel-mechanisms.md", true);
   integer("kernel.hz", 250, 100, 1000, "CONFIG_HZ", "Timer tick rate; jiffies = floor(t*HZ).",
           "Debian's kernels are built with CONFIG_HZ=250");
@@ -94,7 +95,7 @@ std::vector<ParamSpec> make_schema() {
       "__do_softirq time limit, ms (msecs_to_jiffies, rounded up).", "kernel constant 2 ms");
   boolean("kernel.ksoftirqd_defers_inline", nullptr, "ksoftirqd_running()",
           "While ksoftirqd is runnable, do_softirq()/irq exit leave pending softirqs to it. null = "
-          "true for 4.9-4.15, false for 6.1.",
+          "true for 4.9-4.15, false for 6.1 and 6.4.",
           "commit 4cd13c21b207 (4.9); the 6.1 value is UNVERIFIED in kernel-mechanisms.md", true);
   boolean("kernel.napi_missed_bit", nullptr, "NAPI_STATE_MISSED",
           "napi_schedule on a scheduled NAPI sets MISSED and completion reschedules (4.11+). "
@@ -102,8 +103,15 @@ std::vector<ParamSpec> make_schema() {
           "kernel-mechanisms.md section 6", true);
   integer("kernel.gro_normal_batch", nullptr, 0, 1024, "net.core.gro_normal_batch",
           "GRO_NORMAL packets are held in napi->rx_list and delivered by netif_receive_skb_list "
-          "in batches of this many (5.4+); 0 = delivered one by one. null = 0 before 6.1, 8 for 6.1.",
+          "in batches of this many (5.4+); 0 = delivered one by one. null = 0 before 6.1, 8 for 6.1 and 6.4.",
           "kernel default 8 (5.4+)", true);
+  boolean("kernel.rx_action_restart", nullptr, "sd->in_net_rx_action",
+          "A NAPI scheduled on this CPU while net_rx_action runs (a MISSED reschedule, an enqueue "
+          "by a poll) does not raise NET_RX: net_rx_action re-splices sd->poll_list and polls it "
+          "in the same softirq (goto start) instead of __do_softirq restarting (6.4+). "
+          "null = true for 6.4, false before.",
+          "Eric Dumazet, net: optimize ____napi_schedule() to avoid extra NET_RX_SOFTIRQ (net-next, "
+          "March 2023, first in 6.4)", true);
   integer("kernel.sched.latency_ns", nullptr, 100000, 1e9, "sysctl_sched_latency",
           "CFS target latency; null = 6 ms * (1 + ilog2(ncpus)).", "kernel default scaling (LOG)", true);
   integer("kernel.sched.min_granularity_ns", nullptr, 10000, 1e9, "sysctl_sched_min_granularity",

@@ -113,6 +113,35 @@ TEST_CASE("napi_schedule on a scheduled NAPI is a no-op (4.9) or sets MISSED (4.
   }
 }
 
+TEST_CASE("a MISSED reschedule restarts __do_softirq (6.1) or stays in net_rx_action (6.4)") {
+  // One packet queued and the NAPI scheduled; another CPU's napi_schedule
+  // sets MISSED before the poll.  The poll delivers 1 and napi_complete_done
+  // finds MISSED: SCHED stays set and ____napi_schedule puts the NAPI back on
+  // this CPU's poll_list.  6.1 raises NET_RX for it: net_rx_action returns
+  // and __do_softirq restarts (2 net_rx_action calls, 1 restart).  6.4 does
+  // not raise from inside net_rx_action, which re-splices poll_list (goto
+  // start): both polls in one net_rx_action.  Either way the second poll finds
+  // the queue empty (work 0) and completes.
+  for (std::string v : {"6.1", "6.4"}) {
+    CAPTURE(v);
+    Rig r("napi_gro", {{"kernel", {{"version", v}}}});
+    Napi& n = r.q().napi;
+    r.send(true);  // MSG_MORE: queued, not scheduled
+    local_bh_disable(r.ctx);
+    CHECK(napi_schedule(r.ctx, n));
+    n.missed = true;
+    local_bh_enable(r.ctx);  // runs NET_RX
+    CHECK(r.k->rec.delivered == 1);
+    CHECK(r.polls() == std::map<int64_t, uint64_t>{{0, 1}, {1, 1}});
+    CHECK(r.k->cpu(0).net_rx_actions == (v == "6.1" ? 2u : 1u));
+    CHECK(r.k->cpu(0).softirq_restarts == (v == "6.1" ? 1u : 0u));
+    CHECK_FALSE(n.sched);
+    CHECK_FALSE(r.k->cpu(0).net_rx_pending);
+    CHECK(r.k->cpu(0).poll_list.empty());
+    CHECK_FALSE(r.k->cpu(0).in_net_rx_action);
+  }
+}
+
 TEST_CASE("netif_rx_ni with an idle ksoftirqd gives one softirq per packet") {
   // netif_rx_ni: enqueue_to_backlog schedules the backlog NAPI on an empty
   // queue, then do_softirq runs NET_RX at once: process_backlog delivers 1.

@@ -98,6 +98,7 @@ struct Cpu {
   bool net_rx_pending = false;  // NET_RX bit of local_softirq_pending()
   int bh_disabled = 0;          // local_bh_disable() depth (process context)
   bool in_softirq = false;      // serving a softirq (in_serving_softirq())
+  bool in_net_rx_action = false;  // sd->in_net_rx_action (6.4+)
   bool need_resched = false;
   std::vector<Napi*> poll_list;  // sd->poll_list (FIFO; a handful of entries)
   std::vector<Napi*> scratch_list, scratch_repoll;  // net_rx_action's local lists

@@ -14,7 +14,7 @@ const char* design_name(Design d);
 bool parse_design(const std::string& s, Design& out);
 const std::vector<Design>& all_designs();
 
-enum class KernelVersion { V4_9, V4_11, V4_15, V6_1 };
+enum class KernelVersion { V4_9, V4_11, V4_15, V6_1, V6_4 };
 
 struct KernelParams {
   KernelVersion version = KernelVersion::V4_11;
@@ -31,6 +31,7 @@ struct KernelParams {
   bool ksoftirqd_defers_inline = true;
   bool napi_missed_bit = true;
   int gro_normal_batch = 0;
+  bool rx_action_restart = false;  // 6.4+: sd->in_net_rx_action, goto start
   double sched_latency_ns = 12e6;
   double sched_min_granularity_ns = 1.5e6;
   double sched_wakeup_granularity_ns = 2e6;

@@ -17,9 +17,11 @@ bool napi_schedule_prep(Ctx& ctx, Napi& n) {
   return true;
 }
 
+// ____napi_schedule(): 6.4+ does not raise NET_RX from inside net_rx_action,
+// which re-reads sd->poll_list before it returns.
 void napi_add_to_poll_list(Ctx& ctx, Napi& n) {
   ctx.cpu->poll_list.push_back(&n);
-  raise_net_rx(ctx);
+  if (!ctx.cpu->in_net_rx_action) raise_net_rx(ctx);
 }
 
 bool napi_schedule(Ctx& ctx, Napi& n) {

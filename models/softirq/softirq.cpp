@@ -81,10 +81,26 @@ void net_rx_action(Ctx& ctx) {
   std::vector<Napi*>& repoll = cpu.scratch_repoll;
   list.clear();
   repoll.clear();
+  const bool restart = kp.rx_action_restart;
+  if (restart) cpu.in_net_rx_action = true;
   list.swap(cpu.poll_list);
   size_t head = 0;
   for (;;) {
-    if (head == list.size()) break;
+    if (head == list.size()) {
+      // 6.4+: a NAPI scheduled during the polls (no NET_RX raised) is polled
+      // in this net_rx_action: goto start.
+      if (restart && repoll.empty()) {
+        cpu.in_net_rx_action = false;
+        if (!cpu.poll_list.empty()) {
+          cpu.in_net_rx_action = true;
+          list.clear();
+          list.swap(cpu.poll_list);
+          head = 0;
+          continue;
+        }
+      }
+      break;
+    }
     Napi* n = list[head++];
     // napi_poll(): poll with the full weight, not the remaining budget.
     int weight = n->weight;
@@ -114,6 +130,7 @@ void net_rx_action(Ctx& ctx) {
   for (Napi* n : cpu.poll_list) list.push_back(n);
   for (Napi* n : repoll) list.push_back(n);
   cpu.poll_list.swap(list);
+  cpu.in_net_rx_action = false;
   if (!cpu.poll_list.empty()) raise_net_rx(ctx);
   net_rps_send_ipis(ctx);
 }

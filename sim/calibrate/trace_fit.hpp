@@ -48,6 +48,9 @@ Workload read_sidecar(const std::string& sidecar_path);
 
 // The simulator scenario for a captured workload (`tunsim trace config`).
 // calibration: "" for none, else the scenario's "calibration" value.
+// The modelled kernel.version for a captured kernel release: the newest
+// modelled version not after it ("6.18.44" -> "6.4", "6.1.0-26-amd64" -> "6.1").
+std::string model_version_of(const std::string& release);
 nlohmann::json scenario_for(const Workload& w, const std::string& calibration);
 
 // Fitted parameters, in fit order.
