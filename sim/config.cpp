@@ -172,6 +172,10 @@ LoadedConfig build_config(const json& scenario_in, const std::string& file, cons
                                                           : kj["rx_action_restart"].get<bool>();
   p.cpus = j["cpus"]["count"];
   p.hz = j["cpus"]["hz"];
+  for (auto& v : j["cpus"]["speed"]) p.cpu_speed.push_back(v.get<double>());
+  if (!p.cpu_speed.empty() && p.cpu_speed.size() != static_cast<size_t>(p.cpus))
+    throw InputError(file + ": cpus.speed: expected one number per CPU (cpus.count = " + std::to_string(p.cpus) +
+                     "), found " + std::to_string(p.cpu_speed.size()));
   double factor = 1 + std::floor(std::log2(std::min(p.cpus, 8)));  // sysctl_sched_tunable_scaling LOG, capped at 8 CPUs
   auto& sj = kj["sched"];
   k.sched_latency_ns = sj["latency_ns"].is_null() ? 6e6 * factor : sj["latency_ns"].get<double>();

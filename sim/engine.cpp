@@ -110,7 +110,7 @@ SimResult Simulation::run(int* argc, char** argv) {
 
   auto* zone = sg4::create_full_zone("host");
   std::vector<sg4::Host*> hosts;
-  for (int c = 0; c < k.p.cpus; ++c) hosts.push_back(zone->create_host("cpu" + std::to_string(c), k.p.hz));
+  for (int c = 0; c < k.p.cpus; ++c) hosts.push_back(zone->create_host("cpu" + std::to_string(c), k.p.hz * k.p.speed_of(c)));
   zone->seal();
 
   std::vector<Runtime*> runtimes;

@@ -134,6 +134,12 @@ std::vector<ParamSpec> make_schema() {
   // --- CPUs and cache --------------------------------------------------------
   integer("cpus.count", 2, 1, 256, "", "Host CPUs (SimGrid hosts cpu0..cpuN-1).", "CI machines have 2");
   num("cpus.hz", 2.5e9, 1, 1e11, "", "CPU speed, cycles/s (host speed).", "a 2.5 GHz server core");
+  add({"cpus.speed", PType::NumList, json::array(), 0.05, 20, {}, "",
+       "Relative speed of each CPU, one number per CPU (1 = the speed the costs describe): every "
+       "cost spent on CPU i takes cost / speed[i].  A hypervisor that shares a vCPU's core with "
+       "other work, or a lower clock, makes a CPU slower than the one the costs were calibrated "
+       "on; `tunsim trace config` sets it from the capture (docs/traces.md).  [] = all 1.",
+       "all CPUs as calibrated"});
   add({"rps.cpus", PType::IntList, json::array(), 0, 255, {}, "/sys/class/net/tapX/queues/rx-*/rps_cpus",
        "CPUs that RPS steers backlog packets to (get_rps_cpu: cpus[hash * n >> 32]); [] = RPS off. "
        "Used by the designs that enqueue to a backlog (netif_rx_ni; and netif_receive_skb under RPS).",
@@ -267,6 +273,12 @@ std::string type_name(const ParamSpec& p) {
     }
     case PType::Array: t = "an array of objects"; break;
     case PType::IntList: t = "an array of integers"; break;
+    case PType::NumList: {
+      std::ostringstream r;
+      r << "an array of numbers in [" << p.min << ", " << p.max << "]";
+      t = r.str();
+      break;
+    }
   }
   if ((p.type == PType::Int || p.type == PType::Num) && p.min < p.max) {
     std::ostringstream r;
@@ -371,6 +383,15 @@ void check_value(const ParamSpec& p, const json& v, const std::string& file, con
       for (size_t i = 0; i < v.size(); ++i)
         if (!v[i].is_number_integer() || v[i].get<long long>() < p.min || v[i].get<long long>() > p.max)
           fail(file, path + "." + std::to_string(i), "expected an integer in [0, 255], " + found(v[i]));
+      break;
+    case PType::NumList:
+      if (!v.is_array()) fail(file, path, "expected " + type_name(p) + ", " + found(v));
+      for (size_t i = 0; i < v.size(); ++i)
+        if (!v[i].is_number() || v[i].get<double>() < p.min || v[i].get<double>() > p.max) {
+          std::ostringstream r;
+          r << "expected a number in [" << p.min << ", " << p.max << "], ";
+          fail(file, path + "." + std::to_string(i), r.str() + found(v[i]));
+        }
       break;
   }
 }

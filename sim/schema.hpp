@@ -10,7 +10,7 @@
 
 namespace tunsim {
 
-enum class PType { Int, Num, Bool, Str, Enum, Array, IntList };
+enum class PType { Int, Num, Bool, Str, Enum, Array, IntList, NumList };
 
 struct ParamSpec {
   std::string path;      // dotted; "senders.*.cpu" for array elements

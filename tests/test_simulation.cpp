@@ -181,6 +181,8 @@ TEST_CASE("bad input: one line naming the file, the path, what was expected, exi
       {"[1, 2]", "", "expected a JSON object at the top level"},
       {"{}", "--set kernel", "--set kernel: expected path.to.key=VALUE"},
       {"{}", "--set kernel.hz=5", "kernel.hz: expected an integer in [100, 1000], found 5"},
+      {"{\"cpus\": {\"speed\": [1]}}", "", "cpus.speed: expected one number per CPU (cpus.count = 2), found 1"},
+      {"{\"cpus\": {\"speed\": [1, 0]}}", "", "cpus.speed.1: expected a number in [0.05, 20], found 0"},
       {"", "", "cannot open"},
   };
   int i = 0;
@@ -212,6 +214,27 @@ TEST_CASE("bad input: one line naming the file, the path, what was expected, exi
   // Command-line errors.
   CHECK(run_cli("compare configs/default.json --designs rx_batched,nope").status == 2);
   CHECK(run_cli("frobnicate").status == 2);
+}
+
+TEST_CASE("cpus.speed: a CPU at half speed takes twice as long for everything it runs") {
+  // One writer on CPU 0, plain tap: each write() is a fixed sum of costs and
+  // cache penalties on CPU 0 (user time, syscall, tun_get_user, the stack), so
+  // the period doubles at speed 0.5 and the throughput halves; CPU 1's speed
+  // changes nothing (it runs nothing).  Rates are over the same window, so
+  // they agree to a packet's worth at its edge.
+  std::string d = tmpdir();
+  auto mpps = [&](const std::string& set, const std::string& name) {
+    std::string out = d + "/" + name + ".json";
+    Run r = run_cli("run configs/writer-plain.json -q " + set + " -o " + out);
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    return read_json(out)["throughput_mpps"].get<double>();
+  };
+  double base = mpps("", "base");
+  double half = mpps("--set 'cpus.speed=[0.5,1]'", "half");
+  double other = mpps("--set 'cpus.speed=[1,0.25]'", "other");
+  REQUIRE(base > 0.5);
+  CHECK(half == doctest::Approx(base / 2).epsilon(1e-3));
+  CHECK(other == base);
 }
 
 TEST_CASE("calibration: values apply below the scenario's own, and are reported") {

@@ -46,7 +46,7 @@ double clip(double t0, double t1, double lo, double hi) {
 
 void Ctx::spend_cycles(double cycles) {
   if (cycles <= 0) return;
-  double dt = cycles / k->p.hz;
+  double dt = cycles / (k->p.hz * cpu->speed);
   double busy = clip(now, now + dt, k->rec.warmup, k->rec.end);
   if (thread && thread->is_ksoftirqd)
     cpu->t_ksoftirqd += busy;
@@ -77,6 +77,7 @@ Kernel::Kernel(Params params) : p(std::move(params)) {
   for (int i = 0; i < p.cpus; ++i) {
     auto c = std::make_unique<Cpu>();
     c->id = i;
+    c->speed = p.speed_of(i);
     c->cache.set_params(&p.cache);
     c->backlog.kind = Napi::Kind::Backlog;
     c->backlog.index = i;

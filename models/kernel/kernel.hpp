@@ -94,6 +94,7 @@ struct Thread;
 // models need.
 struct Cpu {
   int id = 0;
+  double speed = 1;  // cpus.speed: every cost on this CPU takes cost / speed
   // softirq state
   bool net_rx_pending = false;  // NET_RX bit of local_softirq_pending()
   int bh_disabled = 0;          // local_bh_disable() depth (process context)

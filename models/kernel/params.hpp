@@ -97,6 +97,10 @@ struct Params {
   bool bh_section = true;
   int cpus = 2;
   double hz = 2.5e9;
+  std::vector<double> cpu_speed;  // relative speed of each CPU (empty = all 1)
+  double speed_of(int cpu) const {
+    return static_cast<size_t>(cpu) < cpu_speed.size() ? cpu_speed[static_cast<size_t>(cpu)] : 1.0;
+  }
   std::vector<int> rps_cpus;
   CacheParams cache;
   Costs costs{};

@@ -10,8 +10,9 @@ namespace tunsim {
 void udp_receiver_advance(const Kernel& k, UdpSocket& s, double t) {
   auto& queue = s.queue;
   auto& busy_until = s.busy_until;
-  const double recv = k.p.costs.recv_ns * 1e-9;
-  const double wake = k.p.costs.wakeup_ns * 1e-9;
+  const double speed = k.p.speed_of(k.p.stack.receiver_cpu);
+  const double recv = k.p.costs.recv_ns * 1e-9 / speed;
+  const double wake = k.p.costs.wakeup_ns * 1e-9 / speed;
   while (!queue.empty()) {
     double arrival = queue.front().first;
     // The receiver sleeps when the queue is empty and is woken by the arrival.
