@@ -332,6 +332,39 @@ TEST_CASE("calibrate: bad input gives one-line errors and status 2") {
   }
 }
 
+TEST_CASE("trace config: cpus.speed is the calibration's writer user time over each CPU's in the capture") {
+  // results/reference/napi-60-2w: two writers, CPU 0 and CPU 1.  Median
+  // sys_exit -> next sys_enter gap of each writer (2999 gaps each, computed
+  // from the trace text by hand: sorted, middle element): CPU 0 1302 ns,
+  // CPU 1 1493 ns.  With writer_user_ns 1300: 1300/1302 = 0.998,
+  // 1300/1493 = 0.871 (rounded to 3 decimals).
+  tunsim::calib::Workload w = tunsim::calib::read_sidecar("results/reference/napi-60-2w.json");
+  std::ostringstream why;
+  std::vector<double> speed = tunsim::calib::cpu_speeds_for(w, 1300, why);
+  REQUIRE(speed.size() == 2);
+  CHECK(speed[0] == doctest::Approx(0.998));
+  CHECK(speed[1] == doctest::Approx(0.871));
+  CHECK(why.str().find("cpu 1: writer user time 1493 ns (median of 2999)") != std::string::npos);
+  // Through the CLI with the committed calibration (writer_user_ns
+  // 1355.667): 1355.667/1302 = 1.041, 1355.667/1493 = 0.908.
+  std::string d = testutil::tmpdir();
+  Run r = run_cli("trace config results/reference/napi-60-2w.json --calibration reference -o " + d + "/s.json");
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  json s = json::parse(tunsim::read_file(d + "/s.json"));
+  REQUIRE(s["cpus"]["speed"].size() == 2);
+  CHECK(s["cpus"]["speed"][0].get<double>() == doctest::Approx(1.041));
+  CHECK(s["cpus"]["speed"][1].get<double>() == doctest::Approx(0.908));
+  CHECK(run_cli("validate " + d + "/s.json").status == 0);
+  // --uniform-speed, or no calibration: no cpus.speed.
+  Run u = run_cli("trace config results/reference/napi-60-2w.json --calibration reference --uniform-speed -o " + d +
+                  "/u.json");
+  REQUIRE(u.status == 0);
+  CHECK_FALSE(json::parse(tunsim::read_file(d + "/u.json"))["cpus"].contains("speed"));
+  Run n = run_cli("trace config results/reference/napi-60-2w.json -o " + d + "/n.json");
+  REQUIRE(n.status == 0);
+  CHECK_FALSE(json::parse(tunsim::read_file(d + "/n.json"))["cpus"].contains("speed"));
+}
+
 TEST_CASE("trace config: a captured kernel release maps to the newest modelled version not after it") {
   CHECK(tunsim::calib::model_version_of("6.18.44-fc-v782") == "6.4");
   CHECK(tunsim::calib::model_version_of("6.4.0") == "6.4");

@@ -217,6 +217,29 @@ json scenario_for(const Workload& w, const std::string& calibration) {
   return s;
 }
 
+std::vector<double> cpu_speeds_for(const Workload& w, double writer_user_ns, std::ostream& report) {
+  std::vector<double> speed(static_cast<size_t>(std::max(w.nr_cpus, 1)), 1.0);
+  if (w.trace_path.empty() || !fs::exists(w.trace_path))
+    throw InputError(w.sidecar_path + ": trace_file: expected the capture's trace beside the sidecar, found " +
+                     (w.trace_path.empty() ? std::string("none") : w.trace_path));
+  Intervals iv = extract_intervals(w.trace_path, w, true);
+  for (int c : w.cpus) {
+    auto it = iv.user_gap_by_cpu.find(c);
+    if (it == iv.user_gap_by_cpu.end() || it->second.size() < 5) {
+      report << "cpu " << c << ": fewer than 5 write() gaps in " << w.trace_path << ": speed 1\n";
+      continue;
+    }
+    double p50, se;
+    robust_median(it->second, w.timestamp_resolution_ns, p50, se);
+    double s = std::clamp(writer_user_ns / p50, 0.05, 20.0);
+    speed[static_cast<size_t>(c)] = std::round(s * 1000) / 1000;
+    report << "cpu " << c << ": writer user time " << fmt("%.0f", p50) << " ns (median of " << it->second.size()
+           << ") against the calibration's " << fmt("%.0f", writer_user_ns) << " ns: speed "
+           << fmt("%.3f", speed[static_cast<size_t>(c)]) << "\n";
+  }
+  return speed;
+}
+
 // ---------------------------------------------------------------------------
 // Intervals
 
@@ -228,6 +251,7 @@ Intervals extract_intervals(const std::string& trace_path, const Workload& w, bo
   struct WriteState {
     int64_t enter = -1;
     int64_t last_enter = -1;
+    int64_t last_exit = -1;
     int netif = 0, softirq_ok = 0, softirq_other = 0;
   };
   struct CpuState {
@@ -249,6 +273,7 @@ Intervals extract_intervals(const std::string& trace_path, const Workload& w, bo
         if (e.nr != 1 || (!tids.empty() && !tids.count(e.pid))) return;
         WriteState& s = ws[e.pid];
         if (s.last_enter >= 0) iv.period.push_back(static_cast<double>(e.ts_ns - s.last_enter));
+        if (s.last_exit >= 0) iv.user_gap_by_cpu[e.cpu].push_back(static_cast<double>(e.ts_ns - s.last_exit));
         s.last_enter = e.ts_ns;
         s.enter = e.ts_ns;
         s.netif = s.softirq_ok = s.softirq_other = 0;
@@ -263,6 +288,7 @@ Intervals extract_intervals(const std::string& trace_path, const Workload& w, bo
                                       : (s.softirq_ok == 0 && s.softirq_other == 0 && s.netif == 1);
         if (shape && e.ret == w.frame_bytes) iv.write.push_back(static_cast<double>(e.ts_ns - s.enter));
         s.enter = -1;
+        s.last_exit = e.ts_ns;
         return;
       }
       case EventType::SoftirqEntry: {

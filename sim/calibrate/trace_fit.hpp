@@ -53,6 +53,14 @@ Workload read_sidecar(const std::string& sidecar_path);
 std::string model_version_of(const std::string& release);
 nlohmann::json scenario_for(const Workload& w, const std::string& calibration);
 
+// cpus.speed for a capture: on each CPU that ran a writer, writer_user_ns (the
+// calibration's median user-space time between writes, measured on the CPUs
+// its traces ran on) / the median sys_exit -> sys_enter gap of the writers on
+// that CPU in this capture; 1 on the other CPUs.  The gap runs no tun code and
+// touches nothing the writers share, so it measures how fast the host ran
+// each CPU during the capture.  Explains itself on `report`.
+std::vector<double> cpu_speeds_for(const Workload& w, double writer_user_ns, std::ostream& report);
+
 // Fitted parameters, in fit order.
 enum Param { kSyscall, kTunGetUser, kSkbAlloc, kCopy, kLock, kNapiSchedule, kSoftirq, kNapiPoll,
              kGro, kNetifReceiveSkb, kStackDrop, kBridgeForward, kParams };
@@ -76,6 +84,9 @@ struct Intervals {
   std::vector<double> rx;       // netif_receive_skb -> kfree_skb of the same skb
   std::vector<double> softirq;  // NET_RX softirq with one poll of one packet
   std::vector<double> period;   // sys_enter -> next sys_enter of the same writer
+  // sys_exit -> next sys_enter of the same writer, by the CPU it ran on: the
+  // writer's user-space loop plus syscall exit/entry, no tun code.
+  std::map<int, std::vector<double>> user_gap_by_cpu;
 };
 // Reads a trace and extracts the intervals of a single-writer workload.
 // tids empty: every task's write() counts.  dev empty: any device.

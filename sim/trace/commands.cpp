@@ -88,7 +88,24 @@ struct StatsArgs {
 
 struct ConfigArgs {
   std::string sidecar, out, calibration;
+  bool uniform_speed = false;
 };
+
+// costs.writer_user_ns of a calibration file, or -1 when it has none.
+double calibrated_writer_user_ns(const std::string& path) {
+  nlohmann::json c;
+  try {
+    c = nlohmann::json::parse(read_file(path));
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(path + ": invalid JSON: " + e.what());
+  }
+  const nlohmann::json* v = nullptr;
+  if (c.contains("parameters") && c["parameters"].is_object() && c["parameters"].contains("costs.writer_user_ns"))
+    v = &c["parameters"]["costs.writer_user_ns"];
+  if (!v || !v->is_object() || !v->contains("value") || !(*v)["value"].is_number()) return -1;
+  double x = (*v)["value"].get<double>();
+  return x > 0 ? x : -1;
+}
 
 struct CalibrateArgs {
   std::vector<std::string> traces;
@@ -164,12 +181,27 @@ void register_trace_commands(CLI::App& app, int& exit_code) {
   tconf->add_option("SIDECAR", ca->sidecar, "capture sidecar PREFIX.json (or the trace beside it)")->required();
   tconf->add_option("-o,--output", ca->out, "write the scenario to this file instead of stdout");
   tconf->add_option("--calibration", ca->calibration,
-                    "calibration NAME (configs/calibration/NAME.json) or path to put in the scenario");
+                    "calibration NAME (configs/calibration/NAME.json) or path to put in the scenario; when it "
+                    "has costs.writer_user_ns, cpus.speed is set from the capture's writer user time per CPU");
+  tconf->add_flag("--uniform-speed", ca->uniform_speed,
+                  "leave cpus.speed out: every CPU as fast as the calibration's");
   tconf->callback([ca] {
     std::string side = ca->sidecar;
     if (side.size() < 5 || side.compare(side.size() - 5, 5, ".json") != 0) side = calib::sidecar_for_trace(side);
     calib::Workload w = calib::read_sidecar(side);
-    nlohmann::json s = calib::scenario_for(w, resolve_calibration(ca->calibration));
+    std::string cal = resolve_calibration(ca->calibration);
+    nlohmann::json s = calib::scenario_for(w, cal);
+    double user_ns = ca->uniform_speed || cal.empty() || !std::filesystem::exists(cal)
+                         ? -1 : calibrated_writer_user_ns(cal);
+    if (user_ns > 0) {
+      std::ostringstream why;
+      std::vector<double> speed = calib::cpu_speeds_for(w, user_ns, why);
+      s["cpus"]["speed"] = speed;
+      s["description"] = s["description"].get<std::string>() +
+                         " cpus.speed: each writer CPU's speed during the capture, the calibration's "
+                         "writer user time over this capture's (tunsim trace config).";
+      std::cerr << "tunsim trace config: cpus.speed from " << w.trace_path << ":\n" << why.str();
+    }
     write_file_atomic(ca->out.empty() ? "-" : ca->out, s.dump(2) + "\n");
   });
 

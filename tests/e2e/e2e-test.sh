@@ -17,14 +17,18 @@
 #          interference tail of one capture (docs/validation.md);
 #      napi-2w, which the fit never saw, is simulated and diffed, and its
 #      throughput and napi_poll work KS are printed against the bounds the
-#      issue asks for (10 %; KS 0.05), but NOT asserted: the model is 0-90 %
-#      too fast there (the kernel's own rate moved between 0.29 and 0.61
-#      Mpps) and its poll-work KS ranged 0.002-0.069 over today's
-#      captures, while the kernel itself moves between captures (the line
-#      transfer between this VM's two vCPUs measured 60 ns in one hour and
-#      240 ns in another).  That is an open disagreement of the model
-#      (docs/validation.md), reported on every run, not hidden by looser
-#      bounds; a gate that fails at random would only block everything else.
+#      issue asks for (10 %; KS 0.05), but NOT asserted.  `trace config`
+#      gives each writer CPU the speed it ran at during the capture
+#      (cpus.speed: the calibration's writer user time over the capture's;
+#      this shared VM runs one vCPU 20-40 % slower for seconds at a time,
+#      and which CPU is slow decides which one ends up polling for both).
+#      With it, five captures on 2026-11-25 gave the model 0-16 % too fast
+#      (without it 24-51 %), poll-work KS 0.002-0.13: where the host slowed
+#      a CPU, the user-space gap shows about 20 % while the kernel path
+#      slowed 35-50 %, so the model stays too fast there.  That is an open
+#      disagreement (docs/validation.md), reported on every run, not hidden
+#      by looser bounds; a gate that fails at random would only block
+#      everything else.
 #
 # Why 0.05: seven kernel captures of napi-2w on this machine (the committed
 # results/reference/napi-60-2w and six repeats with the same command,
@@ -35,6 +39,9 @@
 # critical value's order at these sample sizes (1.36*sqrt(2/6000) = 0.025,
 # rounded so that the sum stays round).  The bounds are never loosened to make
 # a disagreement pass: a failure is a finding (see docs/validation.md).
+# Later captures in which the host had slowed one vCPU differ from those by
+# up to 0.07 (napi-2w captures of 2026-11-25 ~04:30 UTC): the kernel's own
+# poll-work histogram depends on which CPU the host slows.
 #
 # usage: tests/e2e/e2e-test.sh TUNSIM_BIN       (from the repository root)
 # exit: 0 pass, 1 a bound violated or a step failed, 77 skipped (printed why)
