@@ -40,7 +40,7 @@
 # rounded so that the sum stays round).  The bounds are never loosened to make
 # a disagreement pass: a failure is a finding (see docs/validation.md).
 # Later captures in which the host had slowed one vCPU differ from those by
-# up to 0.07 (napi-2w captures of 2026-11-25 ~04:30 UTC): the kernel's own
+# up to 0.07 (napi-2w captures of 2026-11-25 ~03:40 UTC): the kernel's own
 # poll-work histogram depends on which CPU the host slows.
 #
 # usage: tests/e2e/e2e-test.sh TUNSIM_BIN       (from the repository root)
