@@ -1,7 +1,7 @@
 # The real end-to-end test (issue 3, part 6): capture kernel traces, calibrate
 # on the single-writer ones, simulate, diff.  Needs root, /dev/net/tun and
 # tracefs; otherwise it prints why and exits 77 (reported as skipped).
-# About 30-60 s.  Run it alone: ctest -L e2e
+# About 10-60 s.  Run it alone: ctest -L e2e
 add_test(NAME e2e_kernel_traces
          COMMAND bash ${CMAKE_SOURCE_DIR}/tests/e2e/e2e-test.sh $<TARGET_FILE:tunsim>)
 set_tests_properties(e2e_kernel_traces PROPERTIES

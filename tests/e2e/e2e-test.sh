@@ -31,7 +31,9 @@
 #        until one has both speeds within [0.93, 1.07]; that one is asserted.
 #        If none has, the comparison of the last is printed and NOT
 #        asserted, saying which CPU the host slowed: a host state, like
-#        missing tracefs, not a verdict on the model.
+#        missing tracefs, not a verdict on the model.  The test then exits
+#        77 (skipped) unless a single writer failed (1): it passes only
+#        when it asserted all three workloads.
 #
 # Why KS 0.07: the model is accepted when its poll-work histogram is no
 # further from the kernel's than two kernel captures of the same workload
@@ -149,6 +151,11 @@ else
   echo "  the fit saw ($off in the last); the comparison above is printed, not asserted (see the header)"
 fi
 echo
-[ $fail -eq 0 ] && echo "e2e: all asserted workloads within their bounds" ||
+if [ $fail -ne 0 ]; then
   echo "e2e: the simulator disagrees with this kernel (see FAIL rows; docs/validation.md)"
-exit $fail
+  exit 1
+fi
+# Not everything asked for was asserted: reported as skipped, never as passed.
+[ -n "$off" ] && skip "the single writers are within their bounds, but the two-writer workload could not be asserted: the host ran $off"
+echo "e2e: all workloads within their bounds"
+exit 0
