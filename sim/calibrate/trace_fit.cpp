@@ -159,8 +159,8 @@ Workload read_sidecar(const std::string& path) {
   return w;
 }
 
-// The modelled kernel version closest below a release string ("6.18.44-fc",
-// "6.1.0-26-amd64"): "6.4" for 6.4 and later, "6.1" before; unknown -> "6.4".
+// 6.4+ -> "6.4", 5.4-6.3 -> "6.1" (5.4 brought gro_normal_batch), 4.15-5.3
+// -> "4.15", 4.11-4.14 -> "4.11", older -> "4.9"; unparsable -> "6.4".
 std::string model_version_of(const std::string& release) {
   int major = 0, minor = 0;
   if (std::sscanf(release.c_str(), "%d.%d", &major, &minor) != 2) return "6.4";

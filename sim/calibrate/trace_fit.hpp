@@ -46,11 +46,12 @@ std::string sidecar_for_trace(const std::string& trace_path);
 // Reads and checks a sidecar (format tunsim-capture/1).  Throws InputError.
 Workload read_sidecar(const std::string& sidecar_path);
 
-// The simulator scenario for a captured workload (`tunsim trace config`).
-// calibration: "" for none, else the scenario's "calibration" value.
 // The modelled kernel.version for a captured kernel release: the newest
 // modelled version not after it ("6.18.44" -> "6.4", "6.1.0-26-amd64" -> "6.1").
 std::string model_version_of(const std::string& release);
+
+// The simulator scenario for a captured workload (`tunsim trace config`).
+// calibration: "" for none, else the scenario's "calibration" value.
 nlohmann::json scenario_for(const Workload& w, const std::string& calibration);
 
 // cpus.speed for a capture: on each CPU that ran a writer, writer_user_ns (the
