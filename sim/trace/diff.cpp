@@ -305,21 +305,7 @@ TraceMetrics load_metrics(const std::string& path, const MetricsOptions& opt, bo
                      "object, found a JSON object without them");
   }
   if (kind) *kind = "trace";
-  MetricsOptions o = opt;
-  if (o.dev.empty()) {
-    auto devs = count_devices(text, path, lenient);
-    if (devs.empty())
-      throw InputError(path + ": expected netif_receive_skb events to choose the device, found "
-                       "none (give --dev)");
-    o.dev = std::max_element(devs.begin(), devs.end(), [](auto& x, auto& y) {
-              return x.second < y.second;
-            })->first;
-  }
-  TraceMetrics m(o);
-  ParseReport rep = parse_trace_text(text, path, lenient, [&](const TraceEvent& ev) { m.add(ev); });
-  m.set_parse_report(rep);
-  m.finish();
-  return m;
+  return metrics_from_trace_text(text, path, opt, lenient);
 }
 
 void plot_cdfs(const DiffResult& r, const std::string& out_path) {

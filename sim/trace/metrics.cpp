@@ -1,6 +1,7 @@
 #include "sim/trace/metrics.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "sim/errors.hpp"
 
@@ -227,7 +228,11 @@ std::map<std::string, uint64_t> count_devices(const std::string& text, const std
 
 TraceMetrics metrics_from_trace_file(const std::string& path, MetricsOptions opt, bool lenient,
                                      ParseReport* report) {
-  std::string text = read_trace_file(path);
+  return metrics_from_trace_text(read_trace_file(path), path, std::move(opt), lenient, report);
+}
+
+TraceMetrics metrics_from_trace_text(const std::string& text, const std::string& path, MetricsOptions opt,
+                                     bool lenient, ParseReport* report) {
   if (opt.dev.empty()) {
     auto devs = count_devices(text, path, lenient);
     if (devs.empty())

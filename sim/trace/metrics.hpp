@@ -123,5 +123,8 @@ std::map<std::string, uint64_t> count_devices(const std::string& text, const std
 // the trace has none).  `report` (optional) receives the parse counts.
 TraceMetrics metrics_from_trace_file(const std::string& path, MetricsOptions opt, bool lenient,
                                      ParseReport* report = nullptr);
+// The same for trace text already read from `path` (named in errors).
+TraceMetrics metrics_from_trace_text(const std::string& text, const std::string& path, MetricsOptions opt,
+                                     bool lenient, ParseReport* report = nullptr);
 
 }  // namespace tunsim::trace
