@@ -6,6 +6,17 @@
 
 namespace tunsim {
 
+void backlog_init(Kernel& k, Cpu& cpu) {
+  const KernelParams& kp = k.p.kernel;
+  Napi& n = cpu.backlog;
+  n.poll = process_backlog;
+  n.owner = &cpu;
+  // dev_rx_weight = weight_p * dev_weight_rx_bias (4.12+); weight_p before.
+  n.weight = kp.dev_weight * (kp.dev_weight_rx_bias > 0 ? kp.dev_weight_rx_bias : 1);
+  n.addr = 0xffff88813bc00000ULL + static_cast<uint64_t>(cpu.id) * 0x40000;  // &per_cpu(softnet_data).backlog
+  n.dev = "(no_device)";  // the backlog NAPI has no net_device
+}
+
 int get_rps_cpu(const Kernel& k, const Skb& skb) {
   const auto& map = k.p.rps_cpus;
   if (map.empty()) return -1;
@@ -14,7 +25,7 @@ int get_rps_cpu(const Kernel& k, const Skb& skb) {
   return map[static_cast<size_t>(idx)];
 }
 
-bool enqueue_to_backlog(Ctx& ctx, Skb skb, int target) {
+bool enqueue_to_backlog(Ctx& ctx, Skb* skb, int target) {
   Kernel& k = *ctx.k;
   Cpu& sd = k.cpu(target);
   ctx.spend_ns(k.p.costs.backlog_enqueue_ns);
@@ -31,22 +42,23 @@ bool enqueue_to_backlog(Ctx& ctx, Skb skb, int target) {
         napi_add_to_poll_list(ctx, sd.backlog);
       }
     }
-    sd.input_pkt_queue.push_back(std::move(skb));
+    sd.input_pkt_queue.push_back(skb);
     return true;
   }
   ++sd.dropped;
   k.rec.drop("CPU_BACKLOG");
+  k.skbs.free(skb);
   return false;
 }
 
 int process_backlog(Ctx& ctx, Napi& n, int quota) {
   Kernel& k = *ctx.k;
-  Cpu& sd = k.cpu(n.index);
+  Cpu& sd = *static_cast<Cpu*>(n.owner);
   int work = 0;
   net_rps_send_ipis(ctx);
   for (;;) {
     while (!sd.backlog_process_queue.empty()) {
-      Skb skb = sd.backlog_process_queue.pop_front();
+      Skb* skb = sd.backlog_process_queue.pop_front();
       netif_receive_skb_core(ctx, skb, "tap0");
       if (++work >= quota) return work;
     }
@@ -59,6 +71,36 @@ int process_backlog(Ctx& ctx, Napi& n, int quota) {
     sd.input_pkt_queue.splice_tail_into(sd.backlog_process_queue);
   }
   return work;
+}
+
+void net_rps_send_ipis(Ctx& ctx) {
+  Cpu& cpu = *ctx.cpu;
+  if (cpu.rps_ipi_list.empty()) return;
+  std::vector<int> targets;
+  targets.swap(cpu.rps_ipi_list);
+  for (int t : targets) {
+    ctx.spend_ns(ctx.k->p.costs.ipi_ns);
+    ctx.sync();
+    Cpu& remote = ctx.k->cpu(t);
+    if (!remote.ipi_pending) {
+      remote.ipi_pending = true;
+      remote.ipi_at = ctx.now + ctx.k->p.costs.ipi_latency_ns * 1e-9;
+      // An idle CPU: the interrupt takes it when the IPI arrives.
+      if (!remote.current && remote.irq && ctx.exec) {
+        remote.current = remote.irq;
+        ctx.exec->grant(remote.irq, remote.ipi_at);
+      }
+    }
+  }
+  targets.clear();
+  targets.swap(cpu.rps_ipi_list);  // keep the capacity: no allocation per round
+}
+
+void rps_ipi_handler(Ctx& ctx) {
+  Cpu& cpu = *ctx.cpu;
+  cpu.ipi_pending = false;
+  // rps_trigger_softirq: ____napi_schedule(sd, &sd->backlog)
+  napi_add_to_poll_list(ctx, cpu.backlog);
 }
 
 }  // namespace tunsim

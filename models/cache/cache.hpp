@@ -25,17 +25,18 @@ constexpr int kPaths = static_cast<int>(Path::Count);
 const char* path_name(Path p);
 
 struct CacheLevel {
-  double size_bytes = 32768;
-  double line_bytes = 64;
-  double miss_penalty_cycles = 14;
+  double size_bytes;
+  double line_bytes;
+  double miss_penalty_cycles;
 };
 
+// Declared in params.cpp.
 struct CacheParams {
-  bool enabled = true;
+  bool enabled;
   CacheLevel l1i, l1d, l2;
-  double skb_bytes = 512;
-  std::array<double, kPaths> icache_bytes{};
-  std::array<double, kPaths> dcache_bytes{};
+  double skb_bytes;
+  std::array<double, kPaths> icache_bytes;
+  std::array<double, kPaths> dcache_bytes;
 };
 
 struct CacheMisses {

@@ -3,50 +3,47 @@
 #include <algorithm>
 #include <cmath>
 
+#include "models/tun/tun.hpp"
+#include "models/backlog/backlog.hpp"
+
 namespace tunsim {
 
-const char* design_name(Design d) {
-  switch (d) {
-    case Design::NetifRxNi: return "netif_rx_ni";
-    case Design::V1Napi: return "v1_napi";
-    case Design::DeferredSignal: return "deferred_signal";
-    case Design::RxBatched: return "rx_batched";
-    case Design::NapiGro: return "napi_gro";
-  }
-  return "?";
-}
-
-const std::vector<Design>& all_designs() {
-  static const std::vector<Design> d = {Design::NetifRxNi, Design::V1Napi, Design::DeferredSignal,
-                                        Design::RxBatched, Design::NapiGro};
-  return d;
-}
-
-bool parse_design(const std::string& s, Design& out) {
-  for (Design d : all_designs())
-    if (s == design_name(d)) {
-      out = d;
-      return true;
+Skb* SkbPool::alloc() {
+  if (!free_) {
+    constexpr size_t kChunk = 1024;
+    chunks_.emplace_back(new Skb[kChunk]);
+    Skb* c = chunks_.back().get();
+    for (size_t i = kChunk; i-- > 0;) {
+      // Slab-like addresses: each slot keeps its address for life.
+      c[i].addr = 0xffff888100000000ULL + (slots_ + i) * 0x100;
+      c[i].next = free_;
+      free_ = &c[i];
     }
-  return false;
+    slots_ += kChunk;
+  }
+  Skb* s = free_;
+  free_ = s->next;
+  uint64_t addr = s->addr;
+  *s = Skb{};
+  s->addr = addr;
+  ++live_;
+  return s;
 }
 
-int Params::queues() const {
-  int q = 0;
-  for (auto& s : senders) q = std::max(q, s.queue + 1);
-  return q;
+void SkbPool::free(Skb* s) {
+  s->next = free_;
+  free_ = s;
+  --live_;
 }
 
 namespace {
 // Clip a busy interval [t0, t1] to the statistics window.
-double clip(double t0, double t1, double lo, double hi) {
-  return std::max(0.0, std::min(t1, hi) - std::max(t0, lo));
-}
+double clip(double t0, double t1, double lo, double hi) { return std::max(0.0, std::min(t1, hi) - std::max(t0, lo)); }
 }  // namespace
 
 void Ctx::spend_cycles(double cycles) {
   if (cycles <= 0) return;
-  double dt = cycles / (k->p.hz * cpu->speed);
+  double dt = cycles / cpu->cycles_per_s;
   double busy = clip(now, now + dt, k->rec.warmup, k->rec.end);
   if (thread && thread->is_ksoftirqd)
     cpu->t_ksoftirqd += busy;
@@ -73,30 +70,21 @@ void Ctx::spend(Path path, double ns) {
 Kernel::Kernel(Params params) : p(std::move(params)) {
   rec.warmup = p.warmup_s;
   rec.end = p.duration_s;
-  rec.cpu_trace.resize(static_cast<size_t>(p.cpus));
   for (int i = 0; i < p.cpus; ++i) {
     auto c = std::make_unique<Cpu>();
     c->id = i;
     c->speed = p.speed_of(i);
+    c->cycles_per_s = p.cpu_hz * c->speed;
     c->cache.set_params(&p.cache);
-    c->backlog.kind = Napi::Kind::Backlog;
-    c->backlog.index = i;
-    c->backlog.weight = p.kernel.dev_weight *
-                        (p.kernel.version >= KernelVersion::V4_15 ? p.kernel.dev_weight_rx_bias : 1);
-    c->backlog.id = 0xffff000000000000ULL | static_cast<uint64_t>(i);
-    c->backlog.dev = "backlog";
     c->next_tick = 1.0 / p.kernel.hz;
     cpus.push_back(std::move(c));
+    backlog_init(*this, *cpus.back());
   }
   for (int q = 0; q < p.queues(); ++q) {
     auto tq = std::make_unique<TunQueue>();
     tq->index = q;
-    tq->napi.kind = Napi::Kind::Tun;
-    tq->napi.index = q;
-    tq->napi.weight = p.kernel.napi_weight;
-    tq->napi.id = 0xffff888000000000ULL | static_cast<uint64_t>(q) << 12;
-    tq->napi.dev = "tap0";
     queues.push_back(std::move(tq));
+    tun_queue_init(*this, *queues.back());
   }
   // A tun queue written from several CPUs, or whose NAPI those CPUs schedule,
   // is shared state: every access to it is a synchronisation point.
@@ -129,15 +117,22 @@ Kernel::Kernel(Params params) : p(std::move(params)) {
   }
 }
 
-Thread* Kernel::add_thread(const std::string& comm, int c, bool ksoftirqd) {
+Thread* Kernel::add_thread(const std::string& comm, int c, Thread::Kind kind) {
   auto t = std::make_unique<Thread>();
   t->comm = comm;
-  t->pid = 1000 + static_cast<int>(threads.size());
+  t->id = static_cast<int>(threads.size());
+  t->pid = kind == Thread::Kind::Irq ? 0 : 1000 + t->id;
   t->cpu = c;
-  t->is_ksoftirqd = ksoftirqd;
+  t->kind = kind;
+  t->is_ksoftirqd = kind == Thread::Kind::Ksoftirqd;
   Thread* raw = t.get();
-  cpu(c).threads.push_back(raw);
-  if (ksoftirqd) cpu(c).ksoftirqd = raw;
+  if (kind == Thread::Kind::Irq) {
+    cpu(c).irq = raw;
+    raw->state = Thread::State::Running;  // never on a run queue: takes an idle CPU when an IPI arrives
+  } else {
+    cpu(c).threads.push_back(raw);
+  }
+  if (t->is_ksoftirqd) cpu(c).ksoftirqd = raw;
   threads.push_back(std::move(t));
   return raw;
 }

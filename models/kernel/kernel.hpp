@@ -1,15 +1,12 @@
 // The simulated kernel's state and the execution context every model runs in.
 //
-// Models are plain C++: they read and advance `Ctx::now` arithmetically and
-// never call SimGrid.  The engine (sim/engine.cpp) runs them inside actors and
-// is told, through `Ctx::sync()`, when a model is about to touch state that
-// another CPU's actor may touch too, so that it can bring SimGrid's clock to
-// `now` first (every other actor has then done everything it does before
-// `now`).  In unit tests `sync` is a no-op.
+// Models are plain C++: they read and advance `Ctx::now` arithmetically.  The
+// threads (models/*/ thread bodies) block, yield and hand the CPU over only
+// through `Exec`, the small interface the engine (sim/engine) implements; in
+// unit tests a context has no Exec and nothing blocks.
 #pragma once
 #include <cstdint>
 #include <deque>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,8 +18,9 @@
 namespace tunsim {
 
 struct Skb {
-  uint64_t id = 0;
-  double t_origin = 0;   // guest enqueue into the TX ring, or write() entry
+  Skb* next = nullptr;  // sk_buff_head linkage
+  uint64_t addr = 0;    // printed as skbaddr: reused when the skb is freed, as slab memory is
+  double t_origin = 0;  // guest enqueue into the TX ring, or write() entry
   uint32_t len = 0;
   uint32_t hash = 0;
   int16_t queue = 0;
@@ -31,54 +29,93 @@ struct Skb {
   CacheModel::Mark mark;
 };
 
-// An sk_buff_head: a FIFO with its peak length.  `shared` says whether more
-// than one CPU's actor touches it (then every access is a sync point).
+// Where skbs come from and go back to: a free list over chunks that are never
+// released, so that steady state allocates nothing (kmem_cache for skbuff_head).
+class SkbPool {
+ public:
+  Skb* alloc();
+  void free(Skb* skb);
+  size_t live() const { return live_; }
+
+ private:
+  std::vector<std::unique_ptr<Skb[]>> chunks_;
+  Skb* free_ = nullptr;
+  size_t live_ = 0, slots_ = 0;
+};
+
+// An sk_buff_head: a singly linked FIFO with its length and peak length.
+// `shared` says whether more than one CPU touches it (every access is then a
+// synchronisation point and may move its cache line).
 struct SkbQueue {
-  std::deque<Skb> q;
+  Skb* head = nullptr;
+  Skb* tail = nullptr;
+  size_t len = 0;
   size_t peak = 0;
   bool shared = false;
   mutable int last_cpu = -1;  // CPU whose cache holds its lock/head line
-  void push_back(Skb s) {
-    q.push_back(std::move(s));
-    if (q.size() > peak) peak = q.size();
+
+  bool empty() const { return len == 0; }
+  size_t size() const { return len; }
+  void push_back(Skb* s) {  // __skb_queue_tail
+    s->next = nullptr;
+    if (tail)
+      tail->next = s;
+    else
+      head = s;
+    tail = s;
+    if (++len > peak) peak = len;
   }
-  bool empty() const { return q.empty(); }
-  size_t size() const { return q.size(); }
-  Skb pop_front() {
-    Skb s = std::move(q.front());
-    q.pop_front();
+  Skb* pop_front() {  // __skb_dequeue
+    Skb* s = head;
+    head = s->next;
+    if (!head) tail = nullptr;
+    --len;
+    s->next = nullptr;
     return s;
   }
-  // skb_queue_splice_tail_init(this, dst)
+  // skb_queue_splice_tail_init(this, dst): O(1)
   void splice_tail_into(SkbQueue& dst) {
-    for (auto& s : q) dst.q.push_back(std::move(s));
-    if (dst.q.size() > dst.peak) dst.peak = dst.q.size();
-    q.clear();
+    if (!len) return;
+    if (dst.tail)
+      dst.tail->next = head;
+    else
+      dst.head = head;
+    dst.tail = tail;
+    dst.len += len;
+    if (dst.len > dst.peak) dst.peak = dst.len;
+    head = tail = nullptr;
+    len = 0;
   }
-  // skb_queue_splice(src, this): src goes to the head
+  // skb_queue_splice(src, this): src goes to the head, O(1)
   void splice_head_from(SkbQueue& src) {
-    for (auto it = src.q.rbegin(); it != src.q.rend(); ++it) q.push_front(std::move(*it));
-    src.q.clear();
-    if (q.size() > peak) peak = q.size();
+    if (!src.len) return;
+    src.tail->next = head;
+    if (!tail) tail = src.tail;
+    head = src.head;
+    len += src.len;
+    if (len > peak) peak = len;
+    src.head = src.tail = nullptr;
+    src.len = 0;
   }
 };
 
 struct Cpu;
 struct Ctx;
 struct Kernel;
+struct TunQueue;
 
-// struct napi_struct: the SCHED and MISSED bits and the poll function.
+// struct napi_struct: the SCHED and MISSED bits and napi->poll.
 struct Napi {
-  enum class Kind { Tun, Backlog } kind = Kind::Tun;
-  int index = 0;          // tun queue index or CPU of the backlog
+  int (*poll)(Ctx& ctx, Napi& n, int budget) = nullptr;
+  void* owner = nullptr;  // what container_of(napi, ...) gives: the TunQueue or the Cpu
   int weight = 64;
-  bool sched = false;     // NAPI_STATE_SCHED
-  bool missed = false;    // NAPI_STATE_MISSED (4.11+)
-  bool shared = false;    // its state is touched from several CPUs
+  bool sched = false;   // NAPI_STATE_SCHED
+  bool missed = false;  // NAPI_STATE_MISSED (4.11+)
+  bool shared = false;  // its state is touched from several CPUs
   mutable int last_cpu = -1;
-  std::vector<Skb> rx_list;  // GRO_NORMAL packets held for netif_receive_skb_list
-  uint64_t id = 0;        // printed as the napi struct address in traces
-  std::string dev;
+  SkbQueue rx_list;  // GRO_NORMAL packets held for netif_receive_skb_list
+  uint64_t addr = 0; // printed as the napi struct address in traces
+  const char* dev = "";
 };
 
 struct TunQueue {
@@ -95,10 +132,11 @@ struct Thread;
 struct Cpu {
   int id = 0;
   double speed = 1;  // cpus.speed: every cost on this CPU takes cost / speed
+  double cycles_per_s = 0;  // cpus.hz * speed
   // softirq state
-  bool net_rx_pending = false;  // NET_RX bit of local_softirq_pending()
-  int bh_disabled = 0;          // local_bh_disable() depth (process context)
-  bool in_softirq = false;      // serving a softirq (in_serving_softirq())
+  bool net_rx_pending = false;    // NET_RX bit of local_softirq_pending()
+  int bh_disabled = 0;            // local_bh_disable() depth (process context)
+  bool in_softirq = false;        // serving a softirq (in_serving_softirq())
   bool in_net_rx_action = false;  // sd->in_net_rx_action (6.4+)
   bool need_resched = false;
   std::vector<Napi*> poll_list;  // sd->poll_list (FIFO; a handful of entries)
@@ -131,19 +169,19 @@ struct Cpu {
 // A kernel or user thread pinned to one CPU.
 struct Thread {
   enum class State { Running, Runnable, Sleeping, Dead };
+  enum class Kind { Sender, Ksoftirqd, Irq };
   std::string comm;
   int pid = 0;
+  int id = 0;  // creation order: breaks ties between threads acting at the same instant
   int cpu = 0;
+  Kind kind = Kind::Sender;
   bool is_ksoftirqd = false;
   State state = State::Sleeping;
-  double wake_at = -1;      // timed wake-up (sleeping), -1 = none
+  double wake_at = -1;  // timed wake-up (sleeping), -1 = none
   double vruntime = 0;
-  double exec_start = 0;    // when it last got the CPU
+  double exec_start = 0;  // when it last got the CPU
   double slice_start_sum = 0;
   double sum_exec = 0;
-  double granted_at = 0;    // time it was given the CPU by another thread
-  // Engine hook: wake the actor that runs this thread (set by sim/).
-  std::function<void()> grant;
 };
 
 // A UDP socket and its receiver thread, which runs on a CPU of its own: a
@@ -160,14 +198,36 @@ struct UdpSocket {
   uint64_t received = 0;
 };
 
+// What a simulated thread needs from the engine that runs it.  Thread bodies
+// (models/vhost/worker.cpp, models/writer/writer.cpp,
+// models/softirq/ksoftirqd.cpp, models/backlog/irq.cpp) call these; the CPU
+// arbitration itself (who runs next) is the scheduler's, in models/sched.
+class Exec {
+ public:
+  virtual ~Exec() = default;
+  // Before touching state that threads on other CPUs also touch: returns once
+  // every thread that acts before (ctx.now, CPU, thread id) has done so.
+  virtual void sync(Ctx& ctx) = 0;
+  // A point between packets where the thread may be suspended for a while
+  // without changing anything the model computes (the engine bounds how far
+  // one thread runs ahead of the others).
+  virtual void checkpoint(Ctx& ctx) = 0;
+  // Blocks until another thread grants this one the CPU (true, ctx.now = the
+  // grant time) or, with timer >= 0, until the timer expires first (false,
+  // ctx.now = timer).
+  virtual bool wait(Ctx& ctx, double timer) = 0;
+  // Hands the CPU to `t` (blocked in wait) at time `at`.
+  virtual void grant(Thread* t, double at) = 0;
+};
+
 // The execution context: which thread runs on which CPU, and its local time.
 struct Ctx {
   Kernel* k = nullptr;
   Cpu* cpu = nullptr;
   Thread* thread = nullptr;
+  Exec* exec = nullptr;  // nullptr in unit tests: nothing blocks, nothing to synchronise with
   double now = 0;
   double pending_cycles = 0;  // busy cycles not yet handed to the engine
-  std::function<void(Ctx&)> sync_hook;  // engine: bring the global clock to now
 
   // Busy time: base cost `ns` of `path` plus its modeled cache misses.
   void spend(Path path, double ns);
@@ -175,9 +235,13 @@ struct Ctx {
   void spend_ns(double ns);
   // Busy cycles (cache penalties).
   void spend_cycles(double cycles);
-  // Before touching state other CPUs' actors touch.
+  // Before touching state other CPUs' threads touch.
   void sync() {
-    if (sync_hook) sync_hook(*this);
+    if (exec) exec->sync(*this);
+  }
+  // Between packets: the engine may suspend the thread here.
+  void checkpoint() {
+    if (exec) exec->checkpoint(*this);
   }
   // Before touching `obj`.  If other CPUs touch it too: synchronise, and pay
   // for its cache line when another CPU touched it last (coherence miss).
@@ -200,15 +264,13 @@ struct Kernel {
   std::vector<std::unique_ptr<TunQueue>> queues;
   std::vector<std::unique_ptr<Thread>> threads;
   UdpSocket udp;
+  SkbPool skbs;
   Recorder rec;
-  uint64_t next_skb_id = 1;
-  // Engine hook: an IPI reaches an idle CPU at `at`; run its handler there.
-  std::function<void(int cpu, double at)> wake_idle_cpu;
 
   explicit Kernel(Params params);
   Cpu& cpu(int i) { return *cpus[static_cast<size_t>(i)]; }
   TunQueue& queue(int i) { return *queues[static_cast<size_t>(i)]; }
-  Thread* add_thread(const std::string& comm, int cpu, bool ksoftirqd);
+  Thread* add_thread(const std::string& comm, int cpu, Thread::Kind kind);
   double jiffies_of(double t) const;  // floor(t * HZ)
   double end() const { return p.duration_s; }
 };

@@ -1,43 +1,39 @@
-// Typed parameters of a scenario.  Filled from the validated JSON by
-// sim/config.cpp; every field's meaning, default and kernel name is in the
-// schema (sim/schema.cpp) and docs/config.md.
+// The typed parameters of a scenario: plain storage, filled by the config
+// loader from the declarations in each model's params.cpp (param_table()),
+// which hold every default, range, unit and source.  A field set from a null
+// value (nullable parameters) is zero; the model's finalizer derives it.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "models/cache/cache.hpp"
+#include "models/kernel/param.hpp"
+#include "models/kernel/version.hpp"
 
 namespace tunsim {
 
-enum class Design { NetifRxNi, V1Napi, DeferredSignal, RxBatched, NapiGro };
-const char* design_name(Design d);
-bool parse_design(const std::string& s, Design& out);
-const std::vector<Design>& all_designs();
-
-enum class KernelVersion { V4_9, V4_11, V4_15, V6_1, V6_4 };
+struct DesignInfo;  // models/tun/design.hpp
 
 struct KernelParams {
-  KernelVersion version = KernelVersion::V4_11;
-  int hz = 250;
-  int netdev_budget = 300;
-  int netdev_budget_usecs = 2000;
-  bool time_limit_usecs = false;  // 4.12+: limit = usecs_to_jiffies(budget_usecs); else 2 jiffies
-  int dev_weight = 64;
-  int dev_weight_rx_bias = 1;
-  int netdev_max_backlog = 1000;
-  int napi_weight = 64;
-  int max_softirq_restart = 10;
-  double max_softirq_time_ms = 2;
-  bool ksoftirqd_defers_inline = true;
-  bool napi_missed_bit = true;
-  int gro_normal_batch = 0;
-  bool rx_action_restart = false;  // 6.4+: sd->in_net_rx_action, goto start
-  double sched_latency_ns = 12e6;
-  double sched_min_granularity_ns = 1.5e6;
-  double sched_wakeup_granularity_ns = 2e6;
+  KernelVersion version;
+  int hz;  // CONFIG_HZ
+  int netdev_budget;
+  int netdev_budget_usecs;  // 0: no such sysctl (4.9/4.11: 2 jiffies)
+  int dev_weight;
+  int dev_weight_rx_bias;  // 0: no such sysctl (4.9: dev_weight)
+  int netdev_max_backlog;
+  int napi_weight;
+  int max_softirq_restart;
+  double max_softirq_time_ms;
+  bool ksoftirqd_defers_inline;
+  bool napi_missed_bit;
+  int gro_normal_batch;
+  bool rx_action_restart;
+  double sched_latency_ns, sched_min_granularity_ns, sched_wakeup_granularity_ns;
 };
 
-struct Costs {  // ns unless named otherwise
+struct Costs {  // ns unless named otherwise; each declared by the model that spends it
   double syscall_ns, tun_get_user_ns, skb_alloc_ns, copy_ns_per_byte;
   double vhost_desc_ns, vhost_notify_ns, vhost_wakeup_ns, lock_ns;
   double backlog_enqueue_ns, napi_schedule_ns, softirq_ns, napi_poll_ns;
@@ -50,64 +46,111 @@ enum class GuestMode { Open, Closed };
 enum class Arrival { Constant, Poisson, Bursts };
 
 struct GuestParams {
-  GuestMode mode = GuestMode::Closed;
-  Arrival arrival = Arrival::Bursts;
-  double rate_mpps = 1.0;
-  int burst = 32;
-  int ring_size = 256;
+  GuestMode mode;
+  Arrival arrival;
+  double rate_mpps;
+  int burst;
+  int ring_size;
 };
 
+enum class SenderType { Vhost, Writer };
+
 struct SenderParams {
-  bool vhost = true;  // false: userspace writer
-  int cpu = 1;
-  int queue = 0;
-  int frame_bytes = 60;
-  int flows = 1;
+  SenderType type;
+  int cpu;
+  int queue;
+  int frame_bytes;
+  int flows;
   // vhost
-  long long weight_bytes = 0x80000;
-  int pkt_weight = 0;
-  double busyloop_timeout_us = 0;
-  bool msg_more = true;
+  long long weight_bytes;
+  int pkt_weight;
+  double busyloop_timeout_us;
+  bool msg_more;
   GuestParams guest;
   // writer
-  double writer_rate_mpps = 0;
-  long long writer_count = 0;
+  double writer_rate_mpps;
+  long long writer_count;
+  bool vhost() const { return type == SenderType::Vhost; }
 };
 
 enum class StackType { Drop, Bridge, Udp };
 
 struct StackParams {
-  StackType type = StackType::Bridge;
-  long long rcvbuf_bytes = 212992;
-  int receiver_cpu = 0;
-  long long truesize_bytes = -1;  // -1: SKB_TRUESIZE(frame)
+  StackType type;
+  long long rcvbuf_bytes;
+  int receiver_cpu;
+  long long truesize_bytes;  // 0: SKB_TRUESIZE(frame)
 };
 
 struct Params {
-  std::string name = "scenario";
-  std::string source;  // file the scenario came from ("built-in default" otherwise)
-  Design design = Design::RxBatched;
-  unsigned long long seed = 1;
-  double duration_s = 0.02;
-  double warmup_s = 0.002;
+  std::string name, description;
+  std::string source;       // file the scenario came from ("built-in default" otherwise)
   std::string calibration;  // resolved path, "" = none
+  const DesignInfo* design = nullptr;
+  unsigned long long seed;
+  double duration_ms, warmup_ms;
+  double duration_s, warmup_s;  // derived
   KernelParams kernel;
-  int rx_frames = 0;        // after the ethtool clamp
-  int rx_frames_requested = 0;
-  bool bh_section = true;
-  int cpus = 2;
-  double hz = 2.5e9;
+  int rx_frames;  // after the ethtool clamp
+  int rx_frames_requested;
+  bool bh_section;
+  int cpus;
+  double cpu_hz;                  // cycles per second of a CPU at speed 1
   std::vector<double> cpu_speed;  // relative speed of each CPU (empty = all 1)
+  std::vector<int> rps_cpus;
+  CacheParams cache;
+  Costs costs;
+  std::vector<SenderParams> senders;
+  StackParams stack;
+
   double speed_of(int cpu) const {
     return static_cast<size_t>(cpu) < cpu_speed.size() ? cpu_speed[static_cast<size_t>(cpu)] : 1.0;
   }
-  std::vector<int> rps_cpus;
-  CacheParams cache;
-  Costs costs{};
-  std::vector<SenderParams> senders;
-  StackParams stack;
   int queues() const;
-  double cycles(double ns) const { return ns * hz * 1e-9; }
+  double cycles(double ns) const { return ns * cpu_hz * 1e-9; }
 };
+
+// The default of every uncalibrated cost: an estimate, to be replaced by a
+// calibration (docs/calibration.md).
+inline constexpr const char* kCostEstimate =
+    "order-of-magnitude estimate for a 2-3 GHz x86-64 server core; replace it with a calibration "
+    "(tunsim calibrate)";
+
+// A calibratable cost costs.KEY in ns (or ns/byte), >= 0.
+inline ParamDecl& declare_cost(ParamTable& t, const char* key, double def, double Costs::*field,
+                               const char* kernel, const char* doc) {
+  std::string k = key;
+  bool per_byte = k.find("per_byte") != std::string::npos;
+  return t.add("costs." + k, PType::Num, def)
+      .range(0, 1e9)
+      .units(per_byte ? "ns/byte" : "ns")
+      .kname(kernel)
+      .means(doc)
+      .from(kCostEstimate)
+      .calibrated()
+      .bind(&Params::costs, field);
+}
+
+template <class... M>
+ParamDecl& ParamDecl::bind_sender(M... m) {
+  set = [m...](Params& p, size_t i, const nlohmann::json& v) { assign(chain(p.senders[i], m...), v); };
+  get = [m...](const Params& p, size_t i) {
+    return value_of(chain(const_cast<Params&>(p).senders[i], m...));
+  };
+  return *this;
+}
+
+template <class... M>
+ParamDecl& ParamDecl::bind_sender_choice(M... m) {
+  auto names = choices;
+  set = [m..., names](Params& p, size_t i, const nlohmann::json& v) {
+    auto& f = chain(p.senders[i], m...);
+    f = static_cast<std::decay_t<decltype(f)>>(index_of(names, v.get<std::string>()));
+  };
+  get = [m..., names](const Params& p, size_t i) {
+    return nlohmann::json(names[static_cast<size_t>(chain(const_cast<Params&>(p).senders[i], m...))]);
+  };
+  return *this;
+}
 
 }  // namespace tunsim

@@ -1,63 +1,108 @@
 #include "models/kernel/recorder.hpp"
 
-#include <cstdio>
+#include <cmath>
 
 #include "models/kernel/kernel.hpp"
 
 namespace tunsim {
 
-namespace {
-std::string hex16(uint64_t v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(v));
-  return b;
+void Recorder::emit(double t, int cpu, const Thread* task, TraceEvent& ev) {
+  if (!in_window(t)) return;
+  ev.ts_ns = std::llround(t * 1e9);
+  ev.cpu = cpu;
+  ev.comm = task ? std::string_view(task->comm) : std::string_view("<idle>");
+  ev.pid = task ? task->pid : 0;
+  metrics.add(ev);
+  if (sink) sink->event(ev);
 }
-const std::string kNetRx = "vec=3 [action=NET_RX]";
-}  // namespace
 
 void Recorder::softirq_raise(double t, int cpu, const Thread* task, const char* flags) {
-  if (sink) sink->event(t, cpu, task, flags, "softirq_raise", kNetRx);
+  TraceEvent ev;
+  ev.type = EventType::SoftirqRaise;
+  ev.name = "softirq_raise";
+  ev.flags = flags;
+  ev.vec = kNetRxVec;
+  emit(t, cpu, task, ev);
 }
 
 void Recorder::softirq_entry(double t, int cpu, const Thread* task) {
-  if (cpu_trace.size() <= static_cast<size_t>(cpu)) cpu_trace.resize(static_cast<size_t>(cpu) + 1);
-  cpu_trace[cpu].softirq_entry = t;
-  cpu_trace[cpu].packets_in_softirq = 0;
-  if (sink) sink->event(t, cpu, task, "..s1.", "softirq_entry", kNetRx);
+  TraceEvent ev;
+  ev.type = EventType::SoftirqEntry;
+  ev.name = "softirq_entry";
+  ev.flags = "..s1.";
+  ev.vec = kNetRxVec;
+  emit(t, cpu, task, ev);
 }
 
 void Recorder::softirq_exit(double t, int cpu, const Thread* task) {
-  auto& ct = cpu_trace[cpu];
-  if (ct.softirq_entry >= 0 && in_window(ct.softirq_entry)) {
-    softirq_net_rx_ns.add((t - ct.softirq_entry) * 1e9);
-    packets_per_softirq.add(static_cast<double>(ct.packets_in_softirq));
-  }
-  ct.softirq_entry = -1;
-  if (sink) sink->event(t, cpu, task, "..s1.", "softirq_exit", kNetRx);
+  TraceEvent ev;
+  ev.type = EventType::SoftirqExit;
+  ev.name = "softirq_exit";
+  ev.flags = "..s1.";
+  ev.vec = kNetRxVec;
+  emit(t, cpu, task, ev);
 }
 
-void Recorder::napi_poll(double t, int cpu, const Thread* task, uint64_t napi_id,
-                         const std::string& dev, int work, int budget) {
+void Recorder::napi_poll(double t, int cpu, const Thread* task, uint64_t napi, const char* dev, int work,
+                         int budget) {
   if (in_window(t)) {
-    napi_poll_work.add(work);
+    batch.add(work);
     ++napi_polls;
     if (work >= budget) ++budget_exhausted;
   }
-  if (sink)
-    sink->event(t, cpu, task, "..s1.", "napi_poll",
-                "napi poll on napi struct " + hex16(napi_id) + " for device " + dev + " work " +
-                    std::to_string(work) + " budget " + std::to_string(budget));
+  TraceEvent ev;
+  ev.type = EventType::NapiPoll;
+  ev.name = "napi_poll";
+  ev.flags = "..s1.";
+  ev.napi = napi;
+  ev.dev = dev;
+  ev.work = work;
+  ev.budget = budget;
+  emit(t, cpu, task, ev);
 }
 
-void Recorder::netif_receive_skb(double t, int cpu, const Thread* task, const char* flags,
-                                 const Skb& skb, const std::string& dev) {
-  if (cpu_trace.size() <= static_cast<size_t>(cpu)) cpu_trace.resize(static_cast<size_t>(cpu) + 1);
-  if (cpu_trace[cpu].softirq_entry >= 0) ++cpu_trace[cpu].packets_in_softirq;
-  if (in_window(t) && last_receive >= 0) interarrival_ns.add((t - last_receive) * 1e9);
-  last_receive = t;
-  if (sink)
-    sink->event(t, cpu, task, flags, "netif_receive_skb",
-                "dev=" + dev + " skbaddr=" + hex16(skb.id) + " len=" + std::to_string(skb.len - 14));
+void Recorder::netif_receive_skb(double t, int cpu, const Thread* task, const char* flags, const Skb& skb,
+                                 const char* dev) {
+  TraceEvent ev;
+  ev.type = EventType::NetifReceiveSkb;
+  ev.name = "netif_receive_skb";
+  ev.flags = flags;
+  ev.dev = dev;
+  ev.skbaddr = skb.addr;
+  ev.len = skb.len - 14;  // skb->len after eth_type_trans pulled the Ethernet header
+  emit(t, cpu, task, ev);
+}
+
+void Recorder::kfree_skb(double t, int cpu, const Thread* task, const char* flags, const Skb& skb,
+                         const char* reason) {
+  TraceEvent ev;
+  ev.type = EventType::KfreeSkb;
+  ev.name = "kfree_skb";
+  ev.flags = flags;
+  ev.skbaddr = skb.addr;
+  ev.protocol = 0x88b5;
+  ev.reason = reason;
+  emit(t, cpu, task, ev);
+}
+
+void Recorder::sys_enter(double t, int cpu, const Thread* task, uint32_t len) {
+  TraceEvent ev;
+  ev.type = EventType::SysEnter;
+  ev.name = "sys_enter";
+  ev.flags = ".....";
+  ev.nr = 1;  // write
+  ev.len = len;
+  emit(t, cpu, task, ev);
+}
+
+void Recorder::sys_exit(double t, int cpu, const Thread* task, uint32_t len) {
+  TraceEvent ev;
+  ev.type = EventType::SysExit;
+  ev.name = "sys_exit";
+  ev.flags = ".....";
+  ev.nr = 1;
+  ev.ret = len;
+  emit(t, cpu, task, ev);
 }
 
 void Recorder::delivered_end(double t, const Skb& skb) {
@@ -67,28 +112,6 @@ void Recorder::delivered_end(double t, const Skb& skb) {
     bytes_window += skb.len;
   }
   if (skb.measured && t <= end) latency_ns.add((t - skb.t_origin) * 1e9);
-}
-
-void Recorder::kfree_skb(double t, int cpu, const Thread* task, const char* flags, const Skb& skb,
-                         const char* reason) {
-  if (sink)
-    sink->event(t, cpu, task, flags, "kfree_skb",
-                "skbaddr=" + hex16(skb.id) +
-                    " rx_sk=0000000000000000 protocol=34997 location=__netif_receive_skb_core reason: " +
-                    reason);
-}
-
-void Recorder::sys_enter(double t, int cpu, const Thread* task, uint32_t len) {
-  if (sink) {
-    char b[96];
-    std::snprintf(b, sizeof b, "NR 1 (3, 7f0000000000, %x, 0, 0, 0)", len);
-    sink->event(t, cpu, task, ".....", "sys_enter", b);
-  }
-}
-
-void Recorder::sys_exit(double t, int cpu, const Thread* task, double t_enter, uint32_t len) {
-  if (in_window(t_enter)) write_ns.add((t - t_enter) * 1e9);
-  if (sink) sink->event(t, cpu, task, ".....", "sys_exit", "NR 1 = " + std::to_string(len));
 }
 
 }  // namespace tunsim

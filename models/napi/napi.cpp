@@ -1,9 +1,7 @@
 #include "models/napi/napi.hpp"
 
-#include "models/backlog/backlog.hpp"
 #include "models/softirq/softirq.hpp"
 #include "models/stack/stack.hpp"
-#include "models/tun/tun.hpp"
 
 namespace tunsim {
 
@@ -17,8 +15,6 @@ bool napi_schedule_prep(Ctx& ctx, Napi& n) {
   return true;
 }
 
-// ____napi_schedule(): 6.4+ does not raise NET_RX from inside net_rx_action,
-// which re-reads sd->poll_list before it returns.
 void napi_add_to_poll_list(Ctx& ctx, Napi& n) {
   ctx.cpu->poll_list.push_back(&n);
   if (!ctx.cpu->in_net_rx_action) raise_net_rx(ctx);
@@ -33,9 +29,9 @@ bool napi_schedule(Ctx& ctx, Napi& n) {
 
 void gro_normal_list(Ctx& ctx, Napi& n) {
   if (n.rx_list.empty()) return;
-  std::vector<Skb> list;
-  list.swap(n.rx_list);
-  for (auto& skb : list) netif_receive_skb(ctx, std::move(skb), n.dev);
+  SkbQueue list;
+  n.rx_list.splice_tail_into(list);
+  while (!list.empty()) netif_receive_skb(ctx, list.pop_front(), n.dev);
 }
 
 bool napi_complete_done(Ctx& ctx, Napi& n) {
@@ -48,11 +44,6 @@ bool napi_complete_done(Ctx& ctx, Napi& n) {
   }
   n.sched = false;
   return true;
-}
-
-int napi_poll_fn(Ctx& ctx, Napi& n, int budget) {
-  if (n.kind == Napi::Kind::Backlog) return process_backlog(ctx, n, budget);
-  return tun_poll(ctx, ctx.k->queue(n.index), budget);
 }
 
 }  // namespace tunsim

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "models/softirq/softirq.hpp"
 
 namespace tunsim {
 
@@ -73,40 +72,6 @@ void sched_switch_to(Cpu& cpu, Thread* next, double now) {
   next->state = Thread::State::Running;
   next->exec_start = now;
   next->slice_start_sum = next->sum_exec;
-}
-
-bool advance_time_events(Ctx& ctx) {
-  Cpu& cpu = *ctx.cpu;
-  Kernel& k = *ctx.k;
-  bool tick_softirq = false;
-  // An RPS IPI from another CPU interrupts whatever runs here; irq_exit then
-  // runs the softirq unless we are in one or bh is disabled.
-  if (cpu.shared_sd) {
-    ctx.sync();
-    if (cpu.ipi_pending && cpu.ipi_at <= ctx.now) {
-      rps_ipi_handler(ctx);
-      if (!cpu.in_softirq && cpu.bh_disabled == 0) tick_softirq = true;
-    }
-  }
-  // Timed wake-ups and ticks in time order up to now.
-  for (;;) {
-    Thread* next_wake = nullptr;
-    for (Thread* t : cpu.threads)
-      if (t->state == Thread::State::Sleeping && t->wake_at >= 0 &&
-          (!next_wake || t->wake_at < next_wake->wake_at))
-        next_wake = t;
-    double tw = next_wake ? next_wake->wake_at : 1e300;
-    double tt = cpu.next_tick;
-    if (std::min(tw, tt) > ctx.now) break;
-    if (tw <= tt) {
-      sched_wakeup(k, cpu, next_wake, tw);
-    } else {
-      sched_tick(k, cpu, tt);
-      cpu.next_tick += 1.0 / k.p.kernel.hz;
-      if (cpu.net_rx_pending && !cpu.in_softirq && cpu.bh_disabled == 0) tick_softirq = true;
-    }
-  }
-  return tick_softirq;
 }
 
 }  // namespace tunsim

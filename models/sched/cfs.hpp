@@ -25,11 +25,4 @@ Thread* sched_pick_next(Cpu& cpu);
 // Make `next` current at `now` (after the previous one stopped running).
 void sched_switch_to(Cpu& cpu, Thread* next, double now);
 
-// Everything on this CPU that happens by time alone up to ctx.now: scheduler
-// ticks and timed wake-ups of sleeping threads.  Called by running code at
-// its checkpoints (between packets).  Returns true if a tick passed while
-// NET_RX was pending in process context with bh enabled (irq_exit then runs
-// the softirq: the caller must call do_softirq).
-bool advance_time_events(Ctx& ctx);
-
 }  // namespace tunsim

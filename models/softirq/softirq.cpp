@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "models/backlog/backlog.hpp"
+#include "models/irq/irq.hpp"
 #include "models/napi/napi.hpp"
 #include "models/sched/cfs.hpp"
 
@@ -72,9 +74,8 @@ void net_rx_action(Ctx& ctx) {
   Kernel& k = *ctx.k;
   const auto& kp = k.p.kernel;
   ++cpu.net_rx_actions;
-  double limit_j = kp.time_limit_usecs
-                       ? std::ceil(kp.netdev_budget_usecs * 1e-6 * kp.hz - 1e-9)  // usecs_to_jiffies
-                       : 2;
+  // 4.12+: usecs_to_jiffies(netdev_budget_usecs); 4.9/4.11 (no such sysctl): 2 jiffies.
+  double limit_j = kp.netdev_budget_usecs > 0 ? std::ceil(kp.netdev_budget_usecs * 1e-6 * kp.hz - 1e-9) : 2;
   double time_limit = k.jiffies_of(ctx.now) + limit_j;
   int budget = kp.netdev_budget;
   std::vector<Napi*>& list = cpu.scratch_list;
@@ -107,9 +108,8 @@ void net_rx_action(Ctx& ctx) {
     int work = 0;
     ctx.spend_ns(k.p.costs.napi_poll_ns);
     ctx.touch(*n);
-    if (n->sched) work = napi_poll_fn(ctx, *n, weight);
-    k.rec.napi_poll(ctx.now, cpu.id, ctx.thread, n->id, n->dev, work, weight);
-    if (k.rec.in_window(ctx.now)) k.rec.batch.add(work);
+    if (n->sched) work = n->poll(ctx, *n, weight);
+    k.rec.napi_poll(ctx.now, cpu.id, ctx.thread, n->addr, n->dev, work, weight);
     if (work >= weight) {
       // Budget of this NAPI exhausted: flush GRO_NORMAL packets and repoll,
       // unless the poll itself already rescheduled it.
@@ -141,30 +141,6 @@ void local_bh_enable(Ctx& ctx) {
   Cpu& cpu = *ctx.cpu;
   --cpu.bh_disabled;
   if (cpu.bh_disabled == 0 && !cpu.in_softirq && cpu.net_rx_pending) do_softirq(ctx);
-}
-
-void net_rps_send_ipis(Ctx& ctx) {
-  Cpu& cpu = *ctx.cpu;
-  if (cpu.rps_ipi_list.empty()) return;
-  std::vector<int> targets;
-  targets.swap(cpu.rps_ipi_list);
-  for (int t : targets) {
-    ctx.spend_ns(ctx.k->p.costs.ipi_ns);
-    ctx.sync();
-    Cpu& remote = ctx.k->cpu(t);
-    if (!remote.ipi_pending) {
-      remote.ipi_pending = true;
-      remote.ipi_at = ctx.now + ctx.k->p.costs.ipi_latency_ns * 1e-9;
-      if (!remote.current && ctx.k->wake_idle_cpu) ctx.k->wake_idle_cpu(t, remote.ipi_at);
-    }
-  }
-}
-
-void rps_ipi_handler(Ctx& ctx) {
-  Cpu& cpu = *ctx.cpu;
-  cpu.ipi_pending = false;
-  // rps_trigger_softirq: ____napi_schedule(sd, &sd->backlog)
-  napi_add_to_poll_list(ctx, cpu.backlog);
 }
 
 }  // namespace tunsim

@@ -26,10 +26,10 @@ void net_rx_action(Ctx& ctx);
 // process context.
 void local_bh_disable(Ctx& ctx);
 void local_bh_enable(Ctx& ctx);
-// net_rps_action_and_irq_enable(): send the queued RPS IPIs.
-void net_rps_send_ipis(Ctx& ctx);
-// The IPI handler on a target CPU (rps_trigger_softirq) + irq_exit.
-void rps_ipi_handler(Ctx& ctx);
+// ksoftirqd/N (smpboot_thread_fn -> run_ksoftirqd): __do_softirq while
+// NET_RX is pending, cond_resched() between rounds; sleeps when nothing is
+// pending.  Stops at the end of the simulated duration.
+void run_ksoftirqd(Ctx& ctx);
 
 // Trace flags column for the current context.
 const char* ctx_flags(const Ctx& ctx);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "models/backlog/backlog.hpp"
+#include "models/napi/napi.hpp"
 #include "models/softirq/softirq.hpp"
 
 namespace tunsim {
@@ -28,30 +29,30 @@ void udp_receiver_advance(const Kernel& k, UdpSocket& s, double t) {
   }
 }
 
-void netif_receive_skb(Ctx& ctx, Skb skb, const std::string& dev) {
-  int target = get_rps_cpu(*ctx.k, skb);
+void netif_receive_skb(Ctx& ctx, Skb* skb, const char* dev) {
+  int target = get_rps_cpu(*ctx.k, *skb);
   if (target >= 0) {
-    enqueue_to_backlog(ctx, std::move(skb), target);
+    enqueue_to_backlog(ctx, skb, target);
     return;
   }
   netif_receive_skb_core(ctx, skb, dev);
 }
 
-void netif_receive_skb_core(Ctx& ctx, Skb& skb, const std::string& dev) {
+void netif_receive_skb_core(Ctx& ctx, Skb* skb, const char* dev) {
   Kernel& k = *ctx.k;
   Cpu& cpu = *ctx.cpu;
   const char* flags = ctx_flags(ctx);
-  k.rec.netif_receive_skb(ctx.now, cpu.id, ctx.thread, flags, skb, dev);
+  k.rec.netif_receive_skb(ctx.now, cpu.id, ctx.thread, flags, *skb, dev);
   ctx.spend(Path::NetifReceiveSkb, k.p.costs.netif_receive_skb_ns);
   // The stack reads the skb metadata and the headers it parses.
-  double bytes = k.p.cache.skb_bytes + std::min<double>(skb.len, 128);
+  double bytes = k.p.cache.skb_bytes + std::min<double>(skb->len, 128);
   CacheMisses& m = cpu.misses[static_cast<int>(Path::NetifReceiveSkb)];
-  ctx.spend_cycles(skb.mark_cpu == cpu.id ? cpu.cache.reread_data(skb.mark, bytes, m)
-                                          : cpu.cache.reread_cold(bytes, m));
+  ctx.spend_cycles(skb->mark_cpu == cpu.id ? cpu.cache.reread_data(skb->mark, bytes, m)
+                                           : cpu.cache.reread_cold(bytes, m));
   switch (k.p.stack.type) {
     case StackType::Drop:
       ctx.spend(Path::Stack, k.p.costs.stack_drop_ns);
-      k.rec.kfree_skb(ctx.now, cpu.id, ctx.thread, flags, skb, "UNHANDLED_PROTO");
+      k.rec.kfree_skb(ctx.now, cpu.id, ctx.thread, flags, *skb, "UNHANDLED_PROTO");
       ++k.rec.unhandled_proto;
       break;
     case StackType::Bridge:
@@ -63,12 +64,11 @@ void netif_receive_skb_core(Ctx& ctx, Skb& skb, const std::string& dev) {
       UdpSocket& s = k.udp;
       ctx.touch(s);
       udp_receiver_advance(k, s, ctx.now);
-      long long truesize = k.p.stack.truesize_bytes > 0
-                               ? k.p.stack.truesize_bytes
-                               : ((skb.len + 64 + 63) / 64) * 64 + 576;
+      long long truesize = k.p.stack.truesize_bytes > 0 ? k.p.stack.truesize_bytes
+                                                        : ((skb->len + 64 + 63) / 64) * 64 + 576;
       if (s.rmem_alloc >= k.p.stack.rcvbuf_bytes) {
         ++k.rec.udp_rcvbuf_dropped;
-        k.rec.kfree_skb(ctx.now, cpu.id, ctx.thread, flags, skb, "SOCKET_RCVBUFF");
+        k.rec.kfree_skb(ctx.now, cpu.id, ctx.thread, flags, *skb, "SOCKET_RCVBUFF");
       } else {
         s.queue.emplace_back(ctx.now, truesize);
         s.rmem_alloc += truesize;
@@ -77,22 +77,19 @@ void netif_receive_skb_core(Ctx& ctx, Skb& skb, const std::string& dev) {
       break;
     }
   }
-  k.rec.delivered_end(ctx.now, skb);
+  k.rec.delivered_end(ctx.now, *skb);
+  k.skbs.free(skb);
 }
 
-void napi_gro_receive(Ctx& ctx, Napi& n, Skb skb) {
+void napi_gro_receive(Ctx& ctx, Napi& n, Skb* skb) {
   Kernel& k = *ctx.k;
   ctx.spend_ns(k.p.costs.gro_ns);
   if (k.p.kernel.gro_normal_batch <= 0) {
-    netif_receive_skb(ctx, std::move(skb), n.dev);
+    netif_receive_skb(ctx, skb, n.dev);
     return;
   }
-  n.rx_list.push_back(std::move(skb));
-  if (static_cast<int>(n.rx_list.size()) >= k.p.kernel.gro_normal_batch) {
-    std::vector<Skb> list;
-    list.swap(n.rx_list);
-    for (auto& s : list) netif_receive_skb(ctx, std::move(s), n.dev);
-  }
+  n.rx_list.push_back(skb);
+  if (static_cast<int>(n.rx_list.size()) >= k.p.kernel.gro_normal_batch) gro_normal_list(ctx, n);
 }
 
 }  // namespace tunsim

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "models/sched/cfs.hpp"
+#include "models/irq/irq.hpp"
 #include "models/softirq/softirq.hpp"
 #include "models/tun/tun.hpp"
 
@@ -64,8 +64,8 @@ TxResult handle_tx(Ctx& ctx, VhostTx& v) {
     v.vq.materialize(ctx.now);
     bool more = sp.msg_more && total_len < sp.weight_bytes && !v.vq.empty();
     uint32_t hash = flow_hash(v.flow++ % static_cast<uint64_t>(sp.flows));
-    Skb skb = tun_build_skb(ctx, sp.queue, len, hash, d.avail);
-    tun_deliver(ctx, tq, std::move(skb), more);
+    Skb* skb = tun_build_skb(ctx, sp.queue, len, hash, d.avail);
+    tun_deliver(ctx, tq, skb, more);
     ++pkts;
     if (total_len >= sp.weight_bytes || (sp.pkt_weight > 0 && pkts >= sp.pkt_weight)) {
       ++k.rec.vhost_requeues;
@@ -73,6 +73,7 @@ TxResult handle_tx(Ctx& ctx, VhostTx& v) {
     }
     // Ticks and wake-ups on this CPU; a tick's irq_exit runs pending softirqs.
     if (advance_time_events(ctx)) do_softirq(ctx);
+    ctx.checkpoint();
   }
 }
 

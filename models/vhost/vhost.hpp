@@ -25,5 +25,7 @@ enum class TxResult {
 TxResult handle_tx(Ctx& ctx, VhostTx& v);
 // When a sleeping worker runs again: the guest's next kick plus the wake-up.
 double vhost_wake_time(Ctx& ctx, VhostTx& v);
+// The worker thread's body (worker.cpp): starts asleep until the first kick.
+void vhost_worker(Ctx& ctx, VhostTx& v);
 
 }  // namespace tunsim

@@ -1,5 +1,8 @@
 #include "models/writer/writer.hpp"
 
+#include "models/irq/irq.hpp"
+#include "models/sched/schedule.hpp"
+#include "models/softirq/softirq.hpp"
 #include "models/tun/tun.hpp"
 
 namespace tunsim {
@@ -15,16 +18,42 @@ void writer_write(Ctx& ctx, Writer& w) {
   k.rec.sys_enter(t_enter, ctx.cpu->id, ctx.thread, len);
   ctx.spend(Path::Syscall, k.p.costs.syscall_ns);
   uint64_t z = ((w.flow++ % static_cast<uint64_t>(sp.flows)) + 1) * 0x9e3779b97f4a7c15ULL;
-  Skb skb = tun_build_skb(ctx, sp.queue, len, static_cast<uint32_t>(z >> 32), t_enter);
-  tun_deliver(ctx, k.queue(sp.queue), std::move(skb), false);
+  Skb* skb = tun_build_skb(ctx, sp.queue, len, static_cast<uint32_t>(z >> 32), t_enter);
+  tun_deliver(ctx, k.queue(sp.queue), skb, false);
   ++w.written;
-  k.rec.sys_exit(ctx.now, ctx.cpu->id, ctx.thread, t_enter, len);
+  k.rec.sys_exit(ctx.now, ctx.cpu->id, ctx.thread, len);
   if (sp.writer_rate_mpps > 0) w.next_time = t_enter + 1e-6 / sp.writer_rate_mpps;
 }
 
 bool writer_done(const Ctx& ctx, const Writer& w) {
   if (ctx.now >= ctx.k->end()) return true;
   return w.sp->writer_count > 0 && w.written >= static_cast<uint64_t>(w.sp->writer_count);
+}
+
+void writer_thread(Ctx& ctx, Writer& w) {
+  Cpu& cpu = *ctx.cpu;
+  for (;;) {
+    wait_for_cpu(ctx);
+    for (;;) {
+      if (writer_done(ctx, w)) {
+        schedule_out(ctx, Thread::State::Dead);
+        return;
+      }
+      writer_write(ctx, w);
+      // Back to user space: a tick's irq_exit may run softirqs; a pending
+      // reschedule is honoured.
+      if (advance_time_events(ctx)) do_softirq(ctx);
+      if (cpu.need_resched) {
+        schedule_out(ctx, Thread::State::Runnable);
+        break;
+      }
+      if (w.sp->writer_rate_mpps > 0 && w.next_time > ctx.now) {
+        schedule_out(ctx, Thread::State::Sleeping, w.next_time);
+        break;
+      }
+      ctx.checkpoint();
+    }
+  }
 }
 
 }  // namespace tunsim

@@ -18,5 +18,7 @@ struct Writer {
 void writer_write(Ctx& ctx, Writer& w);
 // Whether the writer has written all it should by ctx.now.
 bool writer_done(const Ctx& ctx, const Writer& w);
+// The writer thread's body: write() back to back (or at its rate) until done.
+void writer_thread(Ctx& ctx, Writer& w);
 
 }  // namespace tunsim

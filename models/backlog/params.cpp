@@ -1,0 +1,59 @@
+// The backlog and RPS (net/core/dev.c).
+#include <set>
+
+#include "models/kernel/params.hpp"
+
+namespace tunsim {
+
+void declare_backlog_params(ParamTable& t) {
+  t.add("kernel.dev_weight", PType::Int, 64)
+      .range(1, 1000000)
+      .kname("net.core.dev_weight")
+      .means("Backlog NAPI weight (process_backlog quota).")
+      .from("kernel default 64")
+      .bind(&Params::kernel, &KernelParams::dev_weight);
+  t.add("kernel.dev_weight_rx_bias", PType::Int, nullptr)
+      .range(1, 1000)
+      .versioned()
+      .kname("net.core.dev_weight_rx_bias")
+      .means("Backlog weight multiplier (dev_rx_weight = dev_weight * bias). null = the version's: none for "
+             "4.9, where the quota is dev_weight.")
+      .from("versions table (docs/model.md); sysctl default 1")
+      .bind(&Params::kernel, &KernelParams::dev_weight_rx_bias);
+  t.add("kernel.netdev_max_backlog", PType::Int, 1000)
+      .range(1, 1e9)
+      .kname("net.core.netdev_max_backlog")
+      .means("enqueue_to_backlog accepts while input_pkt_queue length <= this.")
+      .from("kernel default 1000")
+      .bind(&Params::kernel, &KernelParams::netdev_max_backlog);
+  t.add("rps.cpus", PType::IntList, nlohmann::json::array())
+      .range(0, 255)
+      .kname("/sys/class/net/tapX/queues/rx-*/rps_cpus")
+      .means("CPUs that RPS steers backlog packets to (get_rps_cpu: cpus[hash * n >> 32]); [] = RPS off. Used "
+             "by the designs that enqueue to a backlog (netif_rx_ni; and netif_receive_skb under RPS).")
+      .from("RPS is off by default")
+      .bind(&Params::rps_cpus);
+  declare_cost(t, "backlog_enqueue_ns", 50, &Costs::backlog_enqueue_ns, "enqueue_to_backlog", "ns.");
+  declare_cost(t, "ipi_ns", 300, &Costs::ipi_ns, "net_rps_send_ipi", "Sending one RPS IPI, ns.");
+  declare_cost(t, "ipi_latency_ns", 1500, &Costs::ipi_latency_ns, "smp_call_function_single_async",
+               "RPS IPI delivery to the remote CPU, ns.");
+
+  t.finalize([](Params& p, std::vector<std::string>&) {
+    std::set<int> sender_cpus;
+    for (auto& s : p.senders) sender_cpus.insert(s.cpu);
+    for (size_t i = 0; i < p.rps_cpus.size(); ++i) {
+      int c = p.rps_cpus[i];
+      if (c < p.cpus && sender_cpus.count(c) && sender_cpus.size() > 1)
+        throw ParamError("rps.cpus." + std::to_string(i),
+                         "expected a CPU that hosts no sender, or a single sender CPU (the model delivers RPS "
+                         "IPIs only to CPUs running softirqs alone), found " + std::to_string(c));
+    }
+    for (size_t i = 0; i < p.rps_cpus.size(); ++i)
+      if (p.rps_cpus[i] >= p.cpus)
+        throw ParamError("rps.cpus." + std::to_string(i), "expected a CPU below cpus.count (" +
+                                                               std::to_string(p.cpus) + "), found " +
+                                                               std::to_string(p.rps_cpus[i]));
+  });
+}
+
+}  // namespace tunsim

@@ -1,0 +1,41 @@
+// The guest's virtio-net TX queue as vhost sees it.
+#include "models/kernel/params.hpp"
+
+namespace tunsim {
+
+void declare_guest_params(ParamTable& t) {
+  t.add("senders.*.guest.mode", PType::Enum, "closed")
+      .in({"open", "closed"})
+      .means("open: arrivals independent of the host (dropped when the ring is full); closed: the guest keeps the "
+             "TX ring full, refilling as vhost consumes.")
+      .from("pktgen in the guest stops its queue on a full ring")
+      .bind_sender_choice(&SenderParams::guest, &GuestParams::mode);
+  t.add("senders.*.guest.arrival", PType::Enum, "bursts")
+      .in({"constant", "poisson", "bursts"})
+      .means("Open-loop arrival process.")
+      .from("pktgen-like bursts")
+      .bind_sender_choice(&SenderParams::guest, &GuestParams::arrival);
+  t.add("senders.*.guest.rate_mpps", PType::Num, 1.0)
+      .range(1e-6, 1e4)
+      .means("Open loop: mean offered rate, Mpps.")
+      .from("-")
+      .bind_sender(&SenderParams::guest, &GuestParams::rate_mpps);
+  t.add("senders.*.guest.burst", PType::Int, 32)
+      .range(1, 65536)
+      .kname("pktgen burst")
+      .means("Open loop 'bursts': packets per burst, sent back to back at guest_tx_ns.")
+      .from("-")
+      .bind_sender(&SenderParams::guest, &GuestParams::burst);
+  t.add("senders.*.guest.ring_size", PType::Int, 256)
+      .range(2, 32768)
+      .kname("virtio TX queue size")
+      .means("Descriptors.")
+      .from("QEMU default tx_queue_size 256")
+      .bind_sender(&SenderParams::guest, &GuestParams::ring_size);
+  declare_cost(t, "guest_tx_ns", 300, &Costs::guest_tx_ns, "virtio-net start_xmit",
+               "Guest per-packet cost, ns (guest vCPU).");
+  declare_cost(t, "guest_kick_ns", 3000, &Costs::guest_kick_ns, "virtqueue_notify (vmexit)",
+               "Guest kick, ns (guest vCPU).");
+}
+
+}  // namespace tunsim

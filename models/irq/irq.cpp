@@ -1,0 +1,64 @@
+#include "models/irq/irq.hpp"
+
+#include "models/backlog/backlog.hpp"
+#include "models/sched/cfs.hpp"
+#include "models/sched/schedule.hpp"
+#include "models/softirq/softirq.hpp"
+
+namespace tunsim {
+
+bool advance_time_events(Ctx& ctx) {
+  Cpu& cpu = *ctx.cpu;
+  Kernel& k = *ctx.k;
+  bool irq_exit_softirq = false;
+  // An RPS IPI from another CPU interrupts whatever runs here; irq_exit then
+  // runs the softirq unless we are in one or bh is disabled.
+  if (cpu.shared_sd) {
+    ctx.sync();
+    if (cpu.ipi_pending && cpu.ipi_at <= ctx.now) {
+      rps_ipi_handler(ctx);
+      if (!cpu.in_softirq && cpu.bh_disabled == 0) irq_exit_softirq = true;
+    }
+  }
+  // Timed wake-ups and ticks in time order up to now.
+  for (;;) {
+    Thread* next_wake = nullptr;
+    for (Thread* t : cpu.threads)
+      if (t->state == Thread::State::Sleeping && t->wake_at >= 0 &&
+          (!next_wake || t->wake_at < next_wake->wake_at))
+        next_wake = t;
+    double tw = next_wake ? next_wake->wake_at : 1e300;
+    double tt = cpu.next_tick;
+    if (std::min(tw, tt) > ctx.now) break;
+    if (tw <= tt) {
+      sched_wakeup(k, cpu, next_wake, tw);
+    } else {
+      sched_tick(k, cpu, tt);
+      cpu.next_tick += 1.0 / k.p.kernel.hz;
+      if (cpu.net_rx_pending && !cpu.in_softirq && cpu.bh_disabled == 0) irq_exit_softirq = true;
+    }
+  }
+  return irq_exit_softirq;
+}
+
+void idle_irq_context(Ctx& ctx) {
+  Cpu& cpu = *ctx.cpu;
+  Kernel& k = *ctx.k;
+  for (;;) {
+    ctx.exec->wait(ctx, -1);
+    for (;;) {
+      if (ctx.now >= k.end()) break;
+      if (advance_time_events(ctx)) do_softirq(ctx);
+      if (cpu.ipi_pending && cpu.ipi_at > ctx.now) {
+        ctx.now = cpu.ipi_at;  // idle until the IPI arrives
+        continue;
+      }
+      break;
+    }
+    Thread* next = sched_pick_next(cpu);
+    sched_switch_to(cpu, next, ctx.now);
+    if (next) ctx.exec->grant(next, ctx.now);
+  }
+}
+
+}  // namespace tunsim

@@ -1,0 +1,25 @@
+// Interrupts that arrive by time alone, as running code meets them at its
+// checkpoints (between packets): the scheduler tick (kernel/sched/core.c
+// scheduler_tick) and timed wake-ups, an RPS IPI from another CPU
+// (rps_trigger_softirq), and irq_exit() running pending softirqs
+// (kernel/softirq.c).  And the interrupt context of an idle CPU that an RPS
+// IPI wakes.
+#pragma once
+#include "models/kernel/kernel.hpp"
+
+namespace tunsim {
+
+// Everything on this CPU that happens by time alone up to ctx.now: an RPS IPI
+// that arrived, timed wake-ups of sleeping threads and scheduler ticks, in
+// time order.  Returns true if irq_exit() would now run NET_RX (an interrupt
+// arrived while NET_RX was pending in process context with bh enabled): the
+// caller must call do_softirq.
+bool advance_time_events(Ctx& ctx);
+
+// The interrupt context of an RPS target CPU that runs no thread: granted the
+// idle CPU when an IPI is on its way, it waits for the IPI, runs its handler
+// and the softirq at irq exit (accounted as softirq time), and leaves the CPU
+// to whatever became runnable (ksoftirqd after the restart limit).
+void idle_irq_context(Ctx& ctx);
+
+}  // namespace tunsim

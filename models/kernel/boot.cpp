@@ -1,0 +1,92 @@
+#include "models/kernel/boot.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+#include "models/irq/irq.hpp"
+#include "models/softirq/softirq.hpp"
+
+namespace tunsim {
+
+Machine boot(const Params& p) {
+  Machine m;
+  m.k = std::make_unique<Kernel>(p);
+  Kernel& k = *m.k;
+  for (size_t i = 0; i < k.p.senders.size(); ++i) {
+    const SenderParams& sp = k.p.senders[i];
+    if (sp.vhost()) {
+      auto v = std::make_unique<VhostTx>(sp, k.p.costs, p.seed * 0x100000001b3ULL + i);
+      v->vq.window_lo = p.warmup_s;
+      v->vq.window_hi = p.duration_s;
+      Thread* t = k.add_thread("vhost-" + std::to_string(1000 + i), sp.cpu, Thread::Kind::Sender);
+      Ctx c;
+      c.k = &k;
+      t->state = Thread::State::Sleeping;
+      t->wake_at = vhost_wake_time(c, *v);  // asleep until the guest's first kick
+      VhostTx* raw = v.get();
+      m.entries.push_back({t, [raw](Ctx& ctx) { vhost_worker(ctx, *raw); }, false});
+      m.vhosts.push_back(std::move(v));
+    } else {
+      auto w = std::make_unique<Writer>();
+      w->sp = &sp;
+      Thread* t = k.add_thread("writer-" + std::to_string(1000 + i), sp.cpu, Thread::Kind::Sender);
+      t->state = Thread::State::Sleeping;
+      t->wake_at = 0;  // starts writing at once
+      Writer* raw = w.get();
+      m.entries.push_back({t, [raw](Ctx& ctx) { writer_thread(ctx, *raw); }, false});
+      m.writers.push_back(std::move(w));
+    }
+  }
+  for (int c = 0; c < k.p.cpus; ++c) {
+    Thread* t = k.add_thread("ksoftirqd/" + std::to_string(c), c, Thread::Kind::Ksoftirqd);
+    t->state = Thread::State::Sleeping;
+    t->wake_at = -1;
+    m.entries.push_back({t, run_ksoftirqd, true});
+  }
+  for (int c : k.p.rps_cpus) {
+    Cpu& cpu = k.cpu(c);
+    if (cpu.irq || !cpu.shared_sd) continue;
+    Thread* t = k.add_thread("<idle>", c, Thread::Kind::Irq);
+    m.entries.push_back({t, idle_irq_context, true});
+  }
+  return m;
+}
+
+std::vector<std::vector<int>> Machine::sharing_groups() const {
+  const Params& p = k->p;
+  std::vector<int> parent(static_cast<size_t>(p.cpus));
+  std::iota(parent.begin(), parent.end(), 0);
+  auto find = [&](int x) {
+    while (parent[static_cast<size_t>(x)] != x) x = parent[static_cast<size_t>(x)] = parent[static_cast<size_t>(parent[static_cast<size_t>(x)])];
+    return x;
+  };
+  auto join = [&](int a, int b) { parent[static_cast<size_t>(find(a))] = find(b); };
+  // A tun queue written from several CPUs.
+  for (auto& tq : k->queues)
+    if (tq->write_queue.shared)
+      for (auto& a : p.senders)
+        for (auto& b : p.senders)
+          if (a.queue == tq->index && b.queue == tq->index) join(a.cpu, b.cpu);
+  // An RPS target's backlog, written by the senders' CPUs.
+  for (int c : p.rps_cpus)
+    if (k->cpus[static_cast<size_t>(c)]->shared_sd)
+      for (auto& s : p.senders) join(c, s.cpu);
+  // A socket fed from several CPUs.
+  if (k->udp.shared) {
+    for (auto& s : p.senders) join(s.cpu, p.senders.front().cpu);
+    for (int c : p.rps_cpus) join(c, p.senders.front().cpu);
+  }
+  std::vector<std::vector<int>> groups;
+  std::vector<int> index(static_cast<size_t>(p.cpus), -1);
+  for (int c = 0; c < p.cpus; ++c) {
+    int r = find(c);
+    if (index[static_cast<size_t>(r)] < 0) {
+      index[static_cast<size_t>(r)] = static_cast<int>(groups.size());
+      groups.emplace_back();
+    }
+    groups[static_cast<size_t>(index[static_cast<size_t>(r)])].push_back(c);
+  }
+  return groups;
+}
+
+}  // namespace tunsim

@@ -1,0 +1,159 @@
+// The scenario's own parameters: what is simulated, for how long, on which
+// CPUs, and the threads that write into tun.
+#include <algorithm>
+#include <set>
+
+#include "models/kernel/params.hpp"
+
+namespace tunsim {
+
+int Params::queues() const {
+  int q = 0;
+  for (auto& s : senders) q = std::max(q, s.queue + 1);
+  return q;
+}
+
+namespace {
+std::vector<std::string> version_names() {
+  std::vector<std::string> v;
+  for (KernelVersion k : modelled_versions()) v.push_back(version_name(k));
+  return v;
+}
+}  // namespace
+
+void declare_scenario_params(ParamTable& t) {
+  t.add("name", PType::Str, "scenario").means("Scenario name, copied to the summary.").from("-").bind(&Params::name);
+  t.add("description", PType::Str, "")
+      .means("Free text describing the scenario.")
+      .from("-")
+      .bind(&Params::description);
+  t.add("seed", PType::Int, 1)
+      .range(0, 4294967295.0)
+      .means("Seed of every random stream (arrivals).")
+      .from("-")
+      .bind(&Params::seed);
+  t.add("duration_ms", PType::Num, 20)
+      .range(0.001, 1e7)
+      .units("ms")
+      .means("Simulated time, ms.")
+      .from("long enough for >10^5 packets at 1 Mpps")
+      .bind(&Params::duration_ms);
+  t.add("warmup_ms", PType::Num, 2)
+      .range(0, 1e7)
+      .units("ms")
+      .means("Packets sent before this time are excluded from latency/throughput statistics, and tracepoints "
+             "before it from --trace and the trace metrics, ms.")
+      .from("10% of the default duration")
+      .bind(&Params::warmup_ms);
+  t.add("calibration", PType::Str, nullptr)
+      .or_null()
+      .means("Calibration to apply (docs/calibration.md): NAME -> calibration/NAME.json beside the scenario, "
+             "or a path.")
+      .from("-");  // read by the config loader, which resolves the path into Params::calibration
+  t.add("kernel.version", PType::Enum, nullptr)
+      .in(version_names())
+      .or_null()
+      .means("Kernel whose generic behaviour is replayed; null = the design's own (tunsim designs). A version "
+             "stands for itself and the releases up to the next one modelled. Sets the defaults of the "
+             "version-dependent knobs (docs/model.md, versions).")
+      .from("docs/kernel-mechanisms.md")
+      .bind_choice(&Params::kernel, &KernelParams::version);
+  t.add("kernel.hz", PType::Int, 250)
+      .range(100, 1000)
+      .units("Hz")
+      .kname("CONFIG_HZ")
+      .means("Timer tick rate; jiffies = floor(t*HZ).")
+      .from("Debian's kernels are built with CONFIG_HZ=250")
+      .bind(&Params::kernel, &KernelParams::hz);
+
+  t.add("senders", PType::Array, nlohmann::json::array({nlohmann::json::object()}))
+      .means("The threads that write into tun: one object per thread.")
+      .from("one vhost worker");
+  t.add("senders.*.type", PType::Enum, "vhost")
+      .in({"vhost", "writer"})
+      .means("vhost: the vhost_net worker (handle_tx, sendmsg with MSG_MORE); writer: a user thread calling "
+             "write() on the tun fd (more is always false).")
+      .from("-")
+      .bind_sender_choice(&SenderParams::type);
+  t.add("senders.*.cpu", PType::Int, 1)
+      .range(0, 255)
+      .kname("taskset")
+      .means("CPU the thread is pinned to.")
+      .from("-")
+      .bind_sender(&SenderParams::cpu);
+  t.add("senders.*.queue", PType::Int, 0)
+      .range(0, 255)
+      .kname("IFF_MULTI_QUEUE queue index")
+      .means("tun queue written to.")
+      .from("-")
+      .bind_sender(&SenderParams::queue);
+  t.add("senders.*.frame_bytes", PType::Int, 60)
+      .range(14, 65535)
+      .units("bytes")
+      .means("Frame length, bytes.")
+      .from("minimum Ethernet frame without FCS")
+      .bind_sender(&SenderParams::frame_bytes);
+  t.add("senders.*.flows", PType::Int, 1)
+      .range(1, 1 << 20)
+      .kname("skb->hash")
+      .means("Distinct flow hashes, round robin (RPS steering).")
+      .from("-")
+      .bind_sender(&SenderParams::flows);
+
+  t.finalize([](Params& p, std::vector<std::string>&) {
+    p.duration_s = p.duration_ms * 1e-3;
+    p.warmup_s = p.warmup_ms * 1e-3;
+    if (p.warmup_s >= p.duration_s)
+      throw ParamError("warmup_ms", "expected less than duration_ms (" + nlohmann::json(p.duration_ms).dump() +
+                                        "), found " + nlohmann::json(p.warmup_ms).dump());
+  });
+}
+
+void declare_cpu_params(ParamTable& t) {
+  t.add("cpus.count", PType::Int, 2)
+      .range(1, 256)
+      .means("Host CPUs (SimGrid hosts cpu0..cpuN-1).")
+      .from("CI machines have 2")
+      .bind(&Params::cpus);
+  t.add("cpus.hz", PType::Num, 2.5e9)
+      .range(1, 1e11)
+      .units("Hz")
+      .means("CPU speed, cycles/s (host speed).")
+      .from("a 2.5 GHz server core")
+      .calibrated()
+      .bind(&Params::cpu_hz);
+  t.add("cpus.speed", PType::NumList, nlohmann::json::array())
+      .range(0.05, 20)
+      .means("Relative speed of each CPU, one number per CPU (1 = the speed the costs describe): every cost "
+             "spent on CPU i takes cost / speed[i].  A hypervisor that shares a vCPU's core with other work, or "
+             "a lower clock, makes a CPU slower than the one the costs were calibrated on; `tunsim trace "
+             "config` sets it from the capture (docs/traces.md).  [] = all 1.")
+      .from("all CPUs as calibrated")
+      .bind(&Params::cpu_speed);
+  declare_cost(t, "cacheline_transfer_ns", 150, &Costs::cacheline_transfer_ns,
+               "cache coherence (a line owned by another core)",
+               "Touching shared state (a skb queue's lock and head, a NAPI's state, a socket) that another CPU "
+               "touched last: the line moves between the cores' caches, ns.");
+
+  t.finalize([](Params& p, std::vector<std::string>&) {
+    if (!p.cpu_speed.empty() && p.cpu_speed.size() != static_cast<size_t>(p.cpus))
+      throw ParamError("cpus.speed", "expected one number per CPU (cpus.count = " + std::to_string(p.cpus) +
+                                         "), found " + std::to_string(p.cpu_speed.size()));
+    for (size_t i = 0; i < p.senders.size(); ++i) {
+      const SenderParams& s = p.senders[i];
+      if (s.cpu >= p.cpus)
+        throw ParamError("senders." + std::to_string(i) + ".cpu",
+                         "expected a CPU in [0, " + std::to_string(p.cpus - 1) + "] (cpus.count is " +
+                             std::to_string(p.cpus) + "), found " + std::to_string(s.cpu));
+    }
+    // A vhost queue has one worker.
+    for (size_t a = 0; a < p.senders.size(); ++a)
+      for (size_t b = a + 1; b < p.senders.size(); ++b)
+        if (p.senders[a].queue == p.senders[b].queue && (p.senders[a].vhost() || p.senders[b].vhost()))
+          throw ParamError("senders." + std::to_string(b) + ".queue",
+                           "expected a queue no vhost worker uses (queue " + std::to_string(p.senders[b].queue) +
+                               " is already served by senders." + std::to_string(a) + ")");
+  });
+}
+
+}  // namespace tunsim

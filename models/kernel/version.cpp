@@ -1,0 +1,68 @@
+#include "models/kernel/version.hpp"
+
+#include <cstdio>
+
+namespace tunsim {
+
+namespace {
+struct Named {
+  KernelVersion v;
+  const char* name;
+  int major, minor;
+};
+const Named kVersions[] = {
+    {KernelVersion::V4_9, "4.9", 4, 9},   {KernelVersion::V4_11, "4.11", 4, 11},
+    {KernelVersion::V4_15, "4.15", 4, 15}, {KernelVersion::V6_1, "6.1", 6, 1},
+    {KernelVersion::V6_4, "6.4", 6, 4},
+};
+}  // namespace
+
+const std::vector<KernelVersion>& modelled_versions() {
+  static const std::vector<KernelVersion> v = [] {
+    std::vector<KernelVersion> out;
+    for (auto& n : kVersions) out.push_back(n.v);
+    return out;
+  }();
+  return v;
+}
+
+const char* version_name(KernelVersion v) {
+  for (auto& n : kVersions)
+    if (n.v == v) return n.name;
+  return "?";
+}
+
+bool parse_version(std::string_view s, KernelVersion& out) {
+  for (auto& n : kVersions)
+    if (s == n.name) {
+      out = n.v;
+      return true;
+    }
+  return false;
+}
+
+bool version_of_release(std::string_view release, KernelVersion& out) {
+  int major = 0, minor = 0;
+  std::string r(release.substr(0, 64));
+  if (std::sscanf(r.c_str(), "%d.%d", &major, &minor) != 2) return false;
+  bool found = false;
+  for (auto& n : kVersions)
+    if (n.major < major || (n.major == major && n.minor <= minor)) {
+      out = n.v;
+      found = true;
+    }
+  return found;
+}
+
+nlohmann::json versioned_default(const std::string& path, KernelVersion v) {
+  for (auto& d : versioned_defaults()) {
+    if (d.path != path) continue;
+    nlohmann::json value;
+    for (auto& s : d.steps)
+      if (s.since <= v) value = s.value;
+    return value;
+  }
+  return nullptr;
+}
+
+}  // namespace tunsim

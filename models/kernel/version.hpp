@@ -1,0 +1,40 @@
+// The kernel versions whose behaviour tunsim replays, and the table of the
+// parameters whose default depends on the version (versions.cpp).
+#pragma once
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace tunsim {
+
+// In release order; a version stands for itself and the releases after it up
+// to the next one modelled.
+enum class KernelVersion { V4_9, V4_11, V4_15, V6_1, V6_4 };
+
+const std::vector<KernelVersion>& modelled_versions();
+const char* version_name(KernelVersion v);  // "4.11"
+// An exact modelled name ("4.11").
+bool parse_version(std::string_view s, KernelVersion& out);
+// A released kernel ("6.18.44-fc", "4.19.0-8-amd64", "5.4"): the newest
+// modelled version not after it.  False when it is not a version or older
+// than every modelled one.
+bool version_of_release(std::string_view release, KernelVersion& out);
+
+// One version-dependent default: from `since` on (until a later entry) the
+// parameter's default is `value`.
+struct VersionStep {
+  KernelVersion since;
+  nlohmann::json value;
+};
+struct VersionedDefault {
+  std::string path;                // the parameter ("kernel.napi_missed_bit")
+  std::vector<VersionStep> steps;  // in version order, the first at V4_9
+  std::string follows;             // kernel function / constant and where it was read
+};
+const std::vector<VersionedDefault>& versioned_defaults();
+// The default of `path` for version v (null when the table has no entry).
+nlohmann::json versioned_default(const std::string& path, KernelVersion v);
+
+}  // namespace tunsim

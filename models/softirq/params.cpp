@@ -1,0 +1,55 @@
+// The NET_RX softirq engine's knobs (kernel/softirq.c, net/core/dev.c).
+#include "models/kernel/params.hpp"
+
+namespace tunsim {
+
+void declare_softirq_params(ParamTable& t) {
+  t.add("kernel.netdev_budget", PType::Int, 300)
+      .range(1, 1000000)
+      .kname("net.core.netdev_budget")
+      .means("Packets one net_rx_action may process before time_squeeze.")
+      .from("kernel default 300")
+      .bind(&Params::kernel, &KernelParams::netdev_budget);
+  t.add("kernel.netdev_budget_usecs", PType::Int, nullptr)
+      .range(1, 1e9)
+      .units("us")
+      .versioned()
+      .kname("net.core.netdev_budget_usecs")
+      .means("net_rx_action time limit in us (4.12+; converted to jiffies, rounded up). null = the version's: "
+             "none for 4.9/4.11, whose limit is 2 jiffies; a value there applies the 4.12 rule.")
+      .from("versions table (docs/model.md)")
+      .bind(&Params::kernel, &KernelParams::netdev_budget_usecs);
+  t.add("kernel.max_softirq_restart", PType::Int, 10)
+      .range(1, 1000)
+      .kname("MAX_SOFTIRQ_RESTART")
+      .means("__do_softirq restarts before handing off to ksoftirqd.")
+      .from("kernel constant 10")
+      .bind(&Params::kernel, &KernelParams::max_softirq_restart);
+  t.add("kernel.max_softirq_time_ms", PType::Num, 2)
+      .range(0.001, 1000)
+      .units("ms")
+      .kname("MAX_SOFTIRQ_TIME")
+      .means("__do_softirq time limit, ms (msecs_to_jiffies, rounded up).")
+      .from("kernel constant 2 ms")
+      .bind(&Params::kernel, &KernelParams::max_softirq_time_ms);
+  t.add("kernel.ksoftirqd_defers_inline", PType::Bool, nullptr)
+      .versioned()
+      .kname("ksoftirqd_running()")
+      .means("While ksoftirqd is runnable, do_softirq()/irq exit leave pending softirqs to it. null = the "
+             "version's.")
+      .from("versions table (docs/model.md)")
+      .bind(&Params::kernel, &KernelParams::ksoftirqd_defers_inline);
+  t.add("kernel.rx_action_restart", PType::Bool, nullptr)
+      .versioned()
+      .kname("sd->in_net_rx_action")
+      .means("A NAPI scheduled on this CPU while net_rx_action runs (a MISSED reschedule, an enqueue by a poll) "
+             "does not raise NET_RX: net_rx_action re-splices sd->poll_list and polls it in the same softirq "
+             "(goto start) instead of __do_softirq restarting (6.4+). null = the version's.")
+      .from("Eric Dumazet, net: optimize ____napi_schedule() to avoid extra NET_RX_SOFTIRQ (net-next, March "
+            "2023, first in 6.4)")
+      .bind(&Params::kernel, &KernelParams::rx_action_restart);
+  declare_cost(t, "softirq_ns", 150, &Costs::softirq_ns, "__do_softirq + net_rx_action",
+               "One softirq round's fixed cost, ns.");
+}
+
+}  // namespace tunsim

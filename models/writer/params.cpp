@@ -1,0 +1,25 @@
+// A userspace thread calling write() on the tun fd.
+#include "models/kernel/params.hpp"
+
+namespace tunsim {
+
+void declare_writer_params(ParamTable& t) {
+  t.add("senders.*.writer.rate_mpps", PType::Num, 0)
+      .range(0, 1e4)
+      .means("Writer: writes per us; 0 = back to back (closed loop).")
+      .from("-")
+      .bind_sender(&SenderParams::writer_rate_mpps);
+  t.add("senders.*.writer.count", PType::Int, 0)
+      .range(0, 1e15)
+      .means("Writer: stop after this many writes; 0 = until the end.")
+      .from("-")
+      .bind_sender(&SenderParams::writer_count);
+  declare_cost(t, "syscall_ns", 120, &Costs::syscall_ns, "entry_SYSCALL_64 .. sysret",
+               "write()/sendmsg() entry and exit, ns.");
+  declare_cost(t, "writer_user_ns", 300, &Costs::writer_user_ns,
+               "user loop + entry/exit outside sys_enter..sys_exit",
+               "A writer thread's time between two write() calls, outside the traced system call (its own loop and "
+               "the syscall entry/exit work before sys_enter and after sys_exit), ns.");
+}
+
+}  // namespace tunsim

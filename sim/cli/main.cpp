@@ -1,0 +1,57 @@
+// tunsim command line: what goes to SimGrid, the subcommands, and the one
+// place every error becomes one line on stderr and an exit status (2 bad
+// input, 3 failure, 130 interrupted).
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "sim/cli/commands.hpp"
+#include "sim/cli/simulate.hpp"
+#include "sim/io/errors.hpp"
+#include "sim/io/files.hpp"
+
+int main(int argc, char** argv) {
+  using namespace tunsim;
+  SimgridArgs sg;
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.rfind("--cfg=", 0) == 0 || a.rfind("--log=", 0) == 0 || a == "--help-cfg" || a == "--help-logs" ||
+        a == "--help-log-categories")
+      sg.store.push_back(a);
+    else
+      args.push_back(a);
+  }
+  sg.finish(argv[0]);
+
+  CLI::App app{"tunsim: a SimGrid simulator of the Linux tun/tap receive path and its batching designs.\n"
+               "SimGrid's own --cfg=..., --log=..., --help-cfg and --help-logs options are passed to its engine.",
+               "tunsim"};
+  app.set_version_flag("--version", std::string("tunsim ") + TUNSIM_VERSION);
+  app.require_subcommand(1);
+  int exit_code = 0;
+  register_run_commands(app, exit_code, sg);
+  register_trace_commands(app, exit_code);
+  try {
+    std::vector<std::string> rev(args.rbegin(), args.rend());
+    app.parse(rev);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  } catch (const InputError& e) {
+    std::cerr << "tunsim: " << e.what() << "\n";
+    return 2;
+  } catch (const Interrupted&) {
+    std::cerr << "tunsim: interrupted\n";
+    return 130;
+  } catch (const SimulationError& e) {
+    std::cerr << "tunsim: " << e.what() << "\n";
+    return 3;
+  } catch (const std::exception& e) {
+    std::cerr << "tunsim: internal error: " << printable(e.what(), 300) << "\n";
+    return 3;
+  }
+  return exit_code;
+}

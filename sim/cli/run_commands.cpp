@@ -1,0 +1,281 @@
+// `tunsim run`, `compare`, `validate`, `config-reference`, `designs` and
+// `batch`.
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "models/tun/design.hpp"
+#include "sim/cli/commands.hpp"
+#include "sim/cli/simulate.hpp"
+#include "sim/config/loader.hpp"
+#include "sim/config/schema.hpp"
+#include "sim/io/errors.hpp"
+#include "sim/io/files.hpp"
+#include "sim/io/json.hpp"
+#include "sim/output/summary.hpp"
+
+namespace tunsim {
+
+using nlohmann::json;
+
+namespace {
+
+struct RunArgs {
+  std::string config, out, trace, engine_stats, designs, seed;
+  std::vector<std::string> sets;
+  bool quiet = false, print = false;
+};
+
+// --seed: an integer in [0, 4294967295], as the scenario's "seed".
+void add_seed(const std::string& seed, std::vector<std::string>& sets) {
+  if (seed.empty()) return;
+  if (seed.size() > 10 || seed.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoull(seed) > 4294967295ULL)
+    throw InputError("--seed " + printable(seed, 40) + ": expected an integer in [0, 4294967295]");
+  sets.push_back("seed=" + seed);
+}
+
+void print_notes(const LoadedConfig& cfg) {
+  for (auto& n : cfg.notes) std::cerr << "tunsim: note: " << n << "\n";
+}
+
+int cpu_count() {
+  long n = ::sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<int>(n) : 1;
+}
+
+// Reads a batch's points: one JSON object per line.
+std::vector<Point> read_points(const std::string& path) {
+  std::string name = path == "-" ? "standard input" : printable(path, 200);
+  std::string text = read_file(path, size_t(256) << 20);
+  std::vector<Point> points;
+  std::istringstream in(text);
+  std::string line;
+  size_t lineno = 0;
+  auto last_report = std::chrono::steady_clock::now();
+  std::vector<std::pair<size_t, json>> rows;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    std::string where = name + ":" + std::to_string(lineno);
+    json j = parse_json(line, where, 8);
+    if (!j.is_object()) throw InputError(where + ": expected a JSON object {\"id\", \"config\", \"sets\", \"seed\", \"out\"}");
+    for (auto& [k, v] : j.items())
+      if (k != "id" && k != "config" && k != "sets" && k != "seed" && k != "out")
+        throw InputError(where + ": unknown key \"" + printable(k, 40) + "\"; expected id, config, sets, seed, out");
+    if (!j.contains("id") || !j["id"].is_string() || j["id"].get<std::string>().empty())
+      throw InputError(where + ": id: expected a non-empty string");
+    rows.emplace_back(lineno, std::move(j));
+  }
+  size_t done = 0;
+  for (auto& [ln, j] : rows) {
+    std::string where = name + ":" + std::to_string(ln) + ": point " + printable(j["id"].get<std::string>(), 60);
+    std::vector<std::string> sets;
+    if (j.contains("sets")) {
+      if (!j["sets"].is_array()) throw InputError(where + ": sets: expected an array of \"path=VALUE\" strings");
+      for (auto& s : j["sets"]) {
+        if (!s.is_string()) throw InputError(where + ": sets: expected an array of \"path=VALUE\" strings");
+        sets.push_back(s.get<std::string>());
+      }
+    }
+    if (j.contains("seed")) {
+      if (!j["seed"].is_number_unsigned() || j["seed"].get<uint64_t>() > 4294967295ULL)
+        throw InputError(where + ": seed: expected an integer in [0, 4294967295]");
+      sets.push_back("seed=" + std::to_string(j["seed"].get<uint64_t>()));
+    }
+    std::string config;
+    if (j.contains("config")) {
+      if (!j["config"].is_string()) throw InputError(where + ": config: expected a path");
+      config = j["config"].get<std::string>();
+    }
+    std::string out;
+    if (j.contains("out")) {
+      if (!j["out"].is_string() || j["out"].get<std::string>().empty())
+        throw InputError(where + ": out: expected a path");
+      out = j["out"].get<std::string>();
+    }
+    Point p;
+    p.id = j["id"].get<std::string>();
+    p.out = out;
+    try {
+      p.cfg = load_config(config, sets);
+    } catch (const InputError& e) {
+      throw InputError(where + ": " + e.what());
+    }
+    points.push_back(std::move(p));
+    ++done;
+    auto now = std::chrono::steady_clock::now();
+    if (done == rows.size() || now - last_report > std::chrono::milliseconds(500)) {
+      std::cerr << "batch: validated " << done << "/" << rows.size() << "\n";
+      last_report = now;
+    }
+  }
+  if (rows.empty()) std::cerr << "batch: validated 0/0\n";
+  return points;
+}
+
+}  // namespace
+
+void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
+  auto ra = std::make_shared<RunArgs>();
+  auto* run = app.add_subcommand("run", "Run one scenario and print its summary");
+  run->add_option("config", ra->config, "Scenario JSON (default: the built-in default = configs/default.json; - = standard input)");
+  run->add_option("--set", ra->sets, "Override a parameter: path.to.key=VALUE (repeatable)");
+  run->add_option("--seed", ra->seed, "Seed (overrides the scenario's), an integer in [0, 4294967295]");
+  run->add_option("-o,--output", ra->out, "Write the summary JSON here (atomically; - = standard output)");
+  run->add_option("--trace", ra->trace, "Write the tracepoints of the statistics window (ftrace text format) here");
+  run->add_option("--engine-stats", ra->engine_stats, "Write the engine's wall time and work (JSON) here");
+  run->add_flag("-q,--quiet", ra->quiet, "No table on stdout, no speed line on stderr");
+  run->callback([ra, &sg] {
+    add_seed(ra->seed, ra->sets);
+    if (!ra->quiet && (ra->trace == "-" || ra->out == "-"))
+      throw InputError(std::string(ra->trace == "-" ? "--trace" : "-o") +
+                       " -: standard output carries the output: add -q (no table)");
+    if (ra->trace == "-" && ra->out == "-") throw InputError("--trace - and -o -: only one can be standard output");
+    LoadedConfig cfg = load_config(ra->config, ra->sets);
+    print_notes(cfg);
+    RunOutputs o{ra->trace, ra->engine_stats, ra->quiet};
+    json s = run_simulation(cfg, o, sg);
+    if (!ra->out.empty()) write_file_atomic(ra->out, dump_json(s) + "\n");
+    if (!ra->quiet) write_file_atomic("-", format_table({s}));
+  });
+
+  auto ca = std::make_shared<RunArgs>();
+  auto* cmp = app.add_subcommand("compare", "Run the scenario under every design (or --designs) and compare");
+  cmp->add_option("config", ca->config, "Scenario JSON (default: the built-in default)");
+  cmp->add_option("--designs", ca->designs, "Comma-separated designs (default: all)");
+  cmp->add_option("--set", ca->sets, "Override a parameter: path.to.key=VALUE (repeatable)");
+  cmp->add_option("--seed", ca->seed, "Seed (overrides the scenario's)");
+  cmp->add_option("-o,--output", ca->out, "Write {\"designs\": [summary, ...]} here (atomically)");
+  cmp->callback([ca, &sg] {
+    add_seed(ca->seed, ca->sets);
+    std::vector<const DesignInfo*> chosen;
+    if (ca->designs.empty()) {
+      chosen = designs();
+    } else {
+      std::stringstream ss(ca->designs);
+      std::string d;
+      while (std::getline(ss, d, ',')) {
+        const DesignInfo* x = find_design(d);
+        if (!x)
+          throw InputError("--designs: expected a comma-separated list of " + design_names() + "; found \"" +
+                           printable(d, 40) + "\"");
+        chosen.push_back(x);
+      }
+    }
+    LoadedConfig base = load_config(ca->config, ca->sets);  // validates once, before any run
+    print_notes(base);
+    std::vector<Point> points;
+    for (const DesignInfo* d : chosen) {
+      auto s2 = ca->sets;
+      s2.push_back(std::string("design=") + d->name);
+      points.push_back(Point{d->name, load_config(ca->config, s2), ""});
+    }
+    std::map<std::string, json> by_design;
+    std::string failed;
+    run_points(points, cpu_count(), sg, [&](const PointResult& r) {
+      if (r.exit != 0) {
+        std::cerr << "tunsim: the " << r.id << " run failed: " << printable(r.error, 300) << "\n";
+        if (failed.empty()) failed = r.id;
+        return;
+      }
+      by_design[r.id] = r.summary;
+    });
+    if (!failed.empty()) throw SimulationError("the " + failed + " run failed (see above)");
+    std::vector<json> rows;
+    for (const DesignInfo* d : chosen) rows.push_back(by_design[d->name]);
+    std::ostringstream head;
+    head << "scenario: " << base.params.name << " (" << base.params.source << "), "
+         << base.params.duration_s * 1e3 << " ms simulated, seed " << base.params.seed << "\n";
+    write_file_atomic("-", head.str() + format_table(rows));
+    if (!ca->out.empty()) {
+      json all = {{"tunsim_version", TUNSIM_VERSION}, {"scenario", base.params.name}, {"designs", rows}};
+      write_file_atomic(ca->out, dump_json(all) + "\n");
+    }
+  });
+
+  auto va = std::make_shared<RunArgs>();
+  auto* val = app.add_subcommand("validate", "Check a scenario and print it with every default filled in");
+  val->add_option("config", va->config, "Scenario JSON (- = standard input)")->required();
+  val->add_option("--set", va->sets, "Override a parameter: path.to.key=VALUE (repeatable)");
+  val->add_flag("--print", va->print, "Print the resolved scenario (JSON on stdout, the version's behaviours on stderr)");
+  val->callback([va] {
+    LoadedConfig cfg = load_config(va->config, va->sets);
+    print_notes(cfg);
+    std::string behaviours;
+    for (auto& b : version_behaviours(cfg)) behaviours += "  " + b + "\n";
+    if (va->print) {
+      write_file_atomic("-", dump_json(cfg.full) + "\n");
+      std::cerr << "tunsim: kernel " << version_name(cfg.params.kernel.version) << " behaviours:\n" << behaviours;
+    } else {
+      std::ostringstream o;
+      o << printable(va->config, 200) << ": valid (design " << cfg.params.design->name << ", kernel "
+        << version_name(cfg.params.kernel.version) << ", " << cfg.params.senders.size() << " sender(s), "
+        << cfg.params.cpus << " CPUs)\nversion-dependent behaviours:\n" << behaviours;
+      write_file_atomic("-", o.str());
+    }
+  });
+
+  auto out = std::make_shared<std::string>();
+  auto* ref = app.add_subcommand("config-reference", "Print the reference of every scenario parameter (Markdown)");
+  ref->add_option("-o,--output", *out, "Write it to this file");
+  ref->callback([out] { write_file_atomic(out->empty() ? "-" : *out, config_reference_markdown()); });
+
+  auto json_flag = std::make_shared<bool>(false);
+  auto* des = app.add_subcommand("designs", "List the batching designs (the registry, models/tun/registry.cpp)");
+  des->add_flag("--json", *json_flag, "As JSON, for scripts");
+  des->callback([json_flag] {
+    if (*json_flag) {
+      json a = json::array();
+      for (const DesignInfo* d : designs())
+        a.push_back({{"name", d->name},
+                     {"kernel_version", version_name(d->version)},
+                     {"napi", d->poll != nullptr},
+                     {"description", d->description}});
+      write_file_atomic("-", dump_json(json{{"designs", a}}) + "\n");
+      return;
+    }
+    std::ostringstream o;
+    for (const DesignInfo* d : designs())
+      o << d->name << std::string(18 - std::min<size_t>(17, std::string(d->name).size()), ' ') << version_name(d->version)
+        << "  " << d->description << "\n";
+    write_file_atomic("-", o.str());
+  });
+
+  auto ba = std::make_shared<RunArgs>();
+  auto jobs = std::make_shared<int>(0);
+  auto validate_only = std::make_shared<bool>(false);
+  auto* bat = app.add_subcommand(
+      "batch", "Run many points (one JSON object per line: id, config, sets, seed, out), each in a child forked "
+               "from this process");
+  bat->add_option("POINTS", ba->config, "points file (.jsonl; - = standard input)")->required();
+  bat->add_option("-j,--jobs", *jobs, "points at a time (default: the number of CPUs)");
+  bat->add_flag("--validate-only", *validate_only, "validate every point and run nothing");
+  bat->callback([ba, jobs, validate_only, &exit_code, &sg] {
+    std::vector<Point> points = read_points(ba->config);
+    if (*validate_only) return;
+    size_t ok = 0, failed = 0, total = points.size();
+    auto t0 = std::chrono::steady_clock::now();
+    auto last = t0;
+    run_points(points, *jobs > 0 ? *jobs : cpu_count(), sg, [&](const PointResult& r) {
+      (r.exit == 0 ? ok : failed)++;
+      json line = {{"id", r.id}, {"status", r.exit == 0 ? "ok" : "failed"}, {"exit", r.exit},
+                   {"error", r.error}, {"wall_s", std::round(r.wall_s * 1e4) / 1e4}};
+      write_file_atomic("-", dump_json(line, -1) + "\n");
+      auto now = std::chrono::steady_clock::now();
+      if (ok + failed == total || now - last > std::chrono::milliseconds(500)) {
+        double el = std::chrono::duration<double>(now - t0).count();
+        std::cerr << "batch: " << ok + failed << "/" << total << " done (" << failed << " failed), " << el << " s\n";
+        last = now;
+      }
+    });
+    if (failed) exit_code = 1;
+  });
+}
+
+}  // namespace tunsim

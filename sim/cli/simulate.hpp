@@ -1,0 +1,57 @@
+// Running simulations from the command line: one in this process (run), or
+// many, each in a child forked from this warm process (compare, batch):
+// SimGrid's engine is a per-process singleton, and a fork costs far less
+// than starting tunsim again.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/config/loader.hpp"
+
+namespace tunsim {
+
+// SimGrid's own options (--cfg=..., --log=..., --help-cfg, --help-logs) as
+// argc/argv for its engine.
+struct SimgridArgs {
+  std::vector<std::string> store;
+  std::vector<char*> argv;
+  int argc = 0;
+  void finish(const char* prog);
+};
+
+struct RunOutputs {
+  std::string trace;         // --trace FILE ("" = none)
+  std::string engine_stats;  // --engine-stats FILE: wall time, SimGrid activities, fiber switches
+  bool quiet = false;        // no speed line on stderr
+};
+
+// Runs one scenario in this process and returns its summary.
+nlohmann::json run_simulation(const LoadedConfig& cfg, const RunOutputs& out, SimgridArgs& sg);
+
+// One point of a batch.
+struct Point {
+  std::string id;
+  LoadedConfig cfg;
+  std::string out;  // the summary file ("" = none: the result goes back to the parent)
+};
+struct PointResult {
+  std::string id;
+  int exit = 0;  // 0 ok, 2 bad input, 3 failed, -SIGNAL killed
+  std::string error;
+  double wall_s = 0;
+  nlohmann::json summary;  // when the point has no `out`
+};
+
+// Runs every point in a child forked from this process, at most `jobs` at a
+// time, and calls `done` as each finishes (in completion order).  A SIGINT
+// or SIGTERM stops the children and throws Interrupted.
+struct Interrupted : std::runtime_error {
+  Interrupted() : std::runtime_error("interrupted") {}
+};
+void run_points(const std::vector<Point>& points, int jobs, SimgridArgs& sg,
+                const std::function<void(const PointResult&)>& done);
+
+}  // namespace tunsim

@@ -1,0 +1,313 @@
+#include "sim/engine/engine.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <exception>
+#include <limits>
+#include <memory>
+
+#include <boost/context/fiber.hpp>
+#include <boost/context/protected_fixedsize_stack.hpp>
+#include <simgrid/s4u.hpp>
+
+#include "sim/io/errors.hpp"
+
+XBT_LOG_NEW_DEFAULT_CATEGORY(tunsim_engine, "tunsim engine: sharing groups, their threads' order, SimGrid time");
+
+namespace sg4 = simgrid::s4u;
+namespace bctx = boost::context;
+
+namespace tunsim {
+
+namespace {
+
+// The order of events: time, then CPU, then thread creation order.
+struct Key {
+  double t;
+  int cpu;
+  int id;
+};
+bool before(const Key& a, const Key& b) {
+  if (a.t != b.t) return a.t < b.t;
+  if (a.cpu != b.cpu) return a.cpu < b.cpu;
+  return a.id < b.id;
+}
+const Key kNever{std::numeric_limits<double>::infinity(), 0, 0};
+
+struct Group;
+
+struct Fiber {
+  enum class State { Running, Ready, Waiting, Done };
+  const ThreadEntry* entry = nullptr;
+  Ctx ctx;
+  State state = State::Running;
+  double at = -1;        // Ready: when it resumes; Waiting: its timer (-1 = none)
+  bool granted = false;  // Ready because another thread granted it the CPU
+  double self_grant = -1;  // it granted the CPU to itself at this time, before its wait
+  bctx::fiber f;
+  Key key() const { return Key{at, entry->thread->cpu, entry->thread->id}; }
+  bool has_event() const { return state == State::Ready || (state == State::Waiting && at >= 0); }
+};
+
+struct Shared {
+  const EngineOptions* opt;
+  EngineStats* stats;
+  std::vector<sg4::Host*> hosts;
+  std::vector<Group*> groups;
+  std::exception_ptr error;
+};
+
+Shared* g_shared = nullptr;
+
+struct Group : Exec {
+  Shared& sh;
+  std::vector<int> cpus;
+  std::vector<std::unique_ptr<Fiber>> fibers;
+  std::vector<Fiber*> by_thread;  // thread id -> fiber (this group's threads)
+  bctx::fiber main;               // the scheduler, while a fiber runs
+  Fiber* current = nullptr;
+  Key min_other = kNever;  // the earliest event of the other fibers, while `current` runs
+  double quantum_end = 0;
+  double done_before = 0;  // every event before this time has happened
+  std::string name;
+
+  Group(Shared& s, std::vector<int> c) : sh(s), cpus(std::move(c)) {
+    name = "cpus";
+    for (int x : cpus) name += "-" + std::to_string(x);
+  }
+
+  void suspend() { main = std::move(main).resume(); }
+
+  void sync(Ctx& c) override {
+    if (sh.opt->lookahead && before(Key{c.now, c.cpu->id, c.thread->id}, min_other)) return;
+    current->state = Fiber::State::Ready;
+    current->at = c.now;
+    current->granted = false;
+    suspend();
+  }
+
+  void checkpoint(Ctx& c) override {
+    if (c.now < quantum_end) return;
+    current->state = Fiber::State::Ready;
+    current->at = c.now;
+    current->granted = false;
+    suspend();
+  }
+
+  bool wait(Ctx&, double timer) override {
+    Fiber* self = current;
+    if (self->self_grant >= 0) {
+      // It gave the CPU to itself (CFS picked it again): runnable at once.
+      self->state = Fiber::State::Ready;
+      self->at = self->self_grant;
+      self->granted = true;
+      self->self_grant = -1;
+    } else {
+      self->state = Fiber::State::Waiting;
+      self->at = timer;
+      self->granted = false;
+    }
+    suspend();
+    return self->granted;
+  }
+
+  void grant(Thread* t, double at) override {
+    Fiber* f = static_cast<size_t>(t->id) < by_thread.size() ? by_thread[static_cast<size_t>(t->id)] : nullptr;
+    if (f && f == current) {
+      f->self_grant = at;
+      return;
+    }
+    if (!f || f->state != Fiber::State::Waiting)
+      throw SimulationError("engine: " + t->comm + " was granted a CPU it does not wait for (please report this "
+                            "scenario)");
+    f->state = Fiber::State::Ready;
+    f->at = at;
+    f->granted = true;
+    if (before(f->key(), min_other)) min_other = f->key();
+    XBT_DEBUG("%s grants CPU %d to %s at %.9f", current ? current->entry->thread->comm.c_str() : "?", t->cpu,
+              t->comm.c_str(), at);
+  }
+
+  void start(Kernel& k, const ThreadEntry& e) {
+    auto f = std::make_unique<Fiber>();
+    Fiber* fp = f.get();
+    fp->entry = &e;
+    fp->ctx.k = &k;
+    fp->ctx.cpu = &k.cpu(e.thread->cpu);
+    fp->ctx.thread = e.thread;
+    fp->ctx.exec = this;
+    size_t id = static_cast<size_t>(e.thread->id);
+    if (by_thread.size() <= id) by_thread.resize(id + 1, nullptr);
+    by_thread[id] = fp;
+    fp->f = bctx::fiber(std::allocator_arg, bctx::protected_fixedsize_stack(256 * 1024),
+                        [this, fp](bctx::fiber&& m) {
+                          main = std::move(m);
+                          try {
+                            fp->entry->body(fp->ctx);
+                          } catch (const bctx::detail::forced_unwind&) {
+                            throw;
+                          } catch (...) {
+                            if (!sh.error) sh.error = std::current_exception();
+                          }
+                          fp->state = Fiber::State::Done;
+                          return std::move(main);
+                        });
+    fibers.push_back(std::move(f));
+    // Run it to its first wait (every body starts by waiting for its CPU).
+    current = fp;
+    fp->f = std::move(fp->f).resume();
+    current = nullptr;
+  }
+
+  // Hands the busy cycles to SimGrid and brings the group's clock to t.
+  void advance_simgrid(double t) {
+    std::vector<sg4::ExecPtr> execs;
+    for (int c : cpus) {
+      double cycles = 0;
+      for (auto& f : fibers)
+        if (f->entry->thread->cpu == c) {
+          cycles += f->ctx.pending_cycles;
+          f->ctx.pending_cycles = 0;
+        }
+      if (cycles > 0) execs.push_back(sg4::this_actor::exec_init(cycles)->set_host(sh.hosts[static_cast<size_t>(c)]));
+    }
+    for (auto& e : execs) e->start();
+    for (auto& e : execs) e->wait();
+    sh.stats->simgrid_activities += execs.size();
+    if (t > sg4::Engine::get_clock()) {
+      sg4::this_actor::sleep_until(t);
+      ++sh.stats->simgrid_activities;
+    }
+  }
+
+  void run() {
+    const double q = sh.opt->quantum_s;
+    quantum_end = q;
+    for (;;) {
+      Fiber* best = nullptr;
+      for (auto& f : fibers)
+        if (f->has_event() && (!best || before(f->key(), best->key()))) best = f.get();
+      if (!best) break;
+      double t = best->at;
+      if (t >= quantum_end) {
+        // Everything before the quantum that holds t has happened.
+        double start = std::floor(t / q) * q;
+        done_before = start;
+        XBT_DEBUG("group %s: quantum [%.6f, %.6f), %zu threads", name.c_str(), start, start + q, fibers.size());
+        advance_simgrid(start);
+        quantum_end = start + q;
+        continue;
+      }
+      min_other = kNever;
+      for (auto& f : fibers)
+        if (f.get() != best && f->has_event() && before(f->key(), min_other)) min_other = f->key();
+      Ctx& c = best->ctx;
+      if (best->state == Fiber::State::Waiting) best->granted = false;  // its timer fired
+      c.now = std::max(c.now, t);
+      XBT_DEBUG("group %s: %s runs at %.9f (%s)", name.c_str(), best->entry->thread->comm.c_str(), c.now,
+                best->state == Fiber::State::Waiting ? "timer" : best->granted ? "granted" : "resumed");
+      best->state = Fiber::State::Running;
+      current = best;
+      ++sh.stats->fiber_switches;
+      best->f = std::move(best->f).resume();
+      current = nullptr;
+      if (sh.error) return;
+    }
+    for (auto& f : fibers)
+      if (f->state != Fiber::State::Done && !f->entry->daemon)
+        throw SimulationError("simulation deadlocked at t=" + std::to_string(f->ctx.now) + " s: " +
+                              f->entry->thread->comm + " waits for a CPU nobody will give (please report this "
+                              "scenario)");
+    done_before = std::numeric_limits<double>::infinity();
+    advance_simgrid(sg4::Engine::get_clock());
+  }
+};
+
+}  // namespace
+
+EngineOptions engine_options_from_env() {
+  auto on = [](const char* name) {
+    const char* v = std::getenv(name);
+    return v && std::string(v) == "1";
+  };
+  EngineOptions o;
+  o.lookahead = !on("TUNSIM_SYNC_EVERY_ACCESS");
+  o.one_group = on("TUNSIM_ONE_GROUP");
+  o.reverse_creation = on("TUNSIM_REVERSE_CREATION");
+  return o;
+}
+
+double engine_clock() {
+  if (!g_shared) return 0;
+  double t = std::numeric_limits<double>::infinity();
+  for (Group* g : g_shared->groups) t = std::min(t, g->done_before);
+  return t;
+}
+
+EngineStats run_machine(Machine& m, int* argc, char** argv, const EngineOptions& opt) {
+  auto wall0 = std::chrono::steady_clock::now();
+  Kernel& k = *m.k;
+  // SimGrid's own --cfg=/--log= options are parsed here; a bad one is the
+  // user's input error, reported on one line.
+  std::unique_ptr<sg4::Engine> engine;
+  try {
+    engine = std::make_unique<sg4::Engine>(argc, argv);
+  } catch (const std::exception& ex) {
+    std::string msg = ex.what();
+    throw InputError("SimGrid option: " + msg.substr(0, msg.find('\n')));
+  }
+  EngineStats stats;
+  Shared sh;
+  sh.opt = &opt;
+  sh.stats = &stats;
+  auto* zone = sg4::create_full_zone("machine");
+  for (int c = 0; c < k.p.cpus; ++c)
+    sh.hosts.push_back(zone->create_host("cpu" + std::to_string(c), k.cpu(c).cycles_per_s));
+  zone->seal();
+
+  std::vector<std::vector<int>> cpu_groups;
+  if (opt.one_group) {
+    cpu_groups.emplace_back();
+    for (int c = 0; c < k.p.cpus; ++c) cpu_groups.back().push_back(c);
+  } else {
+    cpu_groups = m.sharing_groups();
+  }
+  std::vector<std::unique_ptr<Group>> groups;
+  for (auto& cg : cpu_groups) {
+    groups.push_back(std::make_unique<Group>(sh, cg));
+    sh.groups.push_back(groups.back().get());
+  }
+  std::vector<int> group_of(static_cast<size_t>(k.p.cpus));
+  for (size_t g = 0; g < cpu_groups.size(); ++g)
+    for (int c : cpu_groups[g]) group_of[static_cast<size_t>(c)] = static_cast<int>(g);
+  std::vector<const ThreadEntry*> order;
+  for (auto& e : m.entries) order.push_back(&e);
+  if (opt.reverse_creation) std::reverse(order.begin(), order.end());
+  for (const ThreadEntry* e : order) groups[static_cast<size_t>(group_of[static_cast<size_t>(e->thread->cpu)])]->start(k, *e);
+  stats.groups = groups.size();
+
+  g_shared = &sh;
+  for (auto& gp : groups) {
+    Group* g = gp.get();
+    XBT_DEBUG("group %s: %zu threads", g->name.c_str(), g->fibers.size());
+    sg4::Actor::create("group-" + g->name, sh.hosts[static_cast<size_t>(g->cpus.front())], [g, &sh] {
+      try {
+        g->run();
+      } catch (...) {
+        if (!sh.error) sh.error = std::current_exception();
+        g->done_before = std::numeric_limits<double>::infinity();
+      }
+    });
+  }
+  engine->run();
+  stats.sim_end_s = sg4::Engine::get_clock();
+  g_shared = nullptr;
+  groups.clear();  // unwinds the stacks of the threads still waiting (daemons)
+  if (sh.error) std::rethrow_exception(sh.error);
+  stats.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  return stats;
+}
+
+}  // namespace tunsim

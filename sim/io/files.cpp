@@ -1,0 +1,239 @@
+#include "sim/io/files.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <vector>
+#include <unistd.h>
+
+#include "sim/io/errors.hpp"
+
+namespace tunsim {
+
+namespace {
+std::string dir_of(const std::string& p) {
+  auto slash = p.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : p.substr(0, slash);
+}
+std::string base_of(const std::string& p) {
+  auto slash = p.rfind('/');
+  return slash == std::string::npos ? p : p.substr(slash + 1);
+}
+[[noreturn]] void fail(const std::string& path, const std::string& what, int e) {
+  throw InputError(printable(path, 200) + ": cannot write output file: " + what + (e ? std::string(": ") + std::strerror(e) : ""));
+}
+}  // namespace
+
+OutputFile::OutputFile(const std::string& path) : path_(path) {
+  if (path == "-") {
+    fd_ = 1;
+    is_stdout_ = true;
+    return;
+  }
+  struct stat st;
+  bool exists = ::lstat(path.c_str(), &st) == 0;
+  if (exists && S_ISDIR(st.st_mode)) fail(path, "is a directory", 0);
+  if (!exists || S_ISREG(st.st_mode)) {
+    // A temporary beside it, created exclusively (mkstemp: O_CREAT|O_EXCL).
+    std::string t = dir_of(path) + "/." + base_of(path) + ".tmp.XXXXXX";
+    std::vector<char> buf(t.begin(), t.end());
+    buf.push_back('\0');
+    fd_ = ::mkstemp(buf.data());
+    if (fd_ < 0) fail(path, "cannot create a temporary file in " + dir_of(path), errno);
+    tmp_ = buf.data();
+    mode_t mode;
+    if (exists) {
+      mode = st.st_mode & 07777;
+    } else {
+      mode_t mask = ::umask(0);
+      ::umask(mask);
+      mode = 0666 & ~mask;
+    }
+    ::fchmod(fd_, mode);
+    atomic_ = true;
+    return;
+  }
+  // One of this process's own descriptors (/dev/stdout, /dev/fd/N,
+  // /proc/self/fd/N): written where that descriptor stands, as the shell set
+  // it up (reopening it would start over at offset 0).
+  int own = -1;
+  if (path == "/dev/stdout") own = 1;
+  if (path == "/dev/stderr") own = 2;
+  for (const char* prefix : {"/dev/fd/", "/proc/self/fd/"}) {
+    std::string pre = prefix;
+    if (path.size() > pre.size() && path.compare(0, pre.size(), pre) == 0 &&
+        path.find_first_not_of("0123456789", pre.size()) == std::string::npos && path.size() - pre.size() < 7)
+      own = std::stoi(path.substr(pre.size()));
+  }
+  if (own >= 0) {
+    fd_ = ::fcntl(own, F_DUPFD_CLOEXEC, 3);
+    if (fd_ < 0) fail(path, "not an open descriptor", errno);
+    return;
+  }
+  // A device, a pipe, a socket or a link: written in place, never replaced
+  // (a link to a regular file is truncated first, as a shell's > does).
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd_ < 0) fail(path, "cannot open", errno);
+  struct stat target;
+  if (::fstat(fd_, &target) == 0 && S_ISREG(target.st_mode) && ::ftruncate(fd_, 0) != 0)
+    fail(path, "cannot truncate", errno);
+}
+
+OutputFile::~OutputFile() {
+  if (committed_) return;
+  if (atomic_) {
+    ::close(fd_);
+    ::unlink(tmp_.c_str());
+  } else if (fd_ > 2) {
+    ::close(fd_);
+  }
+}
+
+void OutputFile::flush_buffer() {
+  size_t off = 0;
+  while (off < buf_.size()) {
+    ssize_t w = ::write(fd_, buf_.data() + off, buf_.size() - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) fail(is_stdout_ ? "standard output" : path_, "write failed", w < 0 ? errno : ENOSPC);
+    off += static_cast<size_t>(w);
+  }
+  buf_.clear();
+}
+
+void OutputFile::write(const char* data, size_t n) {
+  buf_.append(data, n);
+  if (buf_.size() >= (1 << 16)) flush_buffer();
+}
+
+void OutputFile::commit() {
+  flush_buffer();
+  if (atomic_) {
+    if (::fsync(fd_) != 0 && errno != EINVAL) fail(path_, "fsync failed", errno);
+    if (::close(fd_) != 0) fail(path_, "close failed", errno);
+    fd_ = -1;
+    if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
+      int e = errno;
+      ::unlink(tmp_.c_str());
+      committed_ = true;
+      fail(path_, "rename failed", e);
+    }
+  } else if (fd_ > 2) {
+    if (::close(fd_) != 0) fail(path_, "close failed", errno);
+  }
+  committed_ = true;
+}
+
+void write_file_atomic(const std::string& path, const std::string& content) {
+  OutputFile f(path);
+  f.write(content);
+  f.commit();
+}
+
+std::string read_file(const std::string& path, size_t max_bytes) {
+  int fd = path == "-" ? 0 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw InputError(printable(path, 200) + ": cannot open: " + std::strerror(errno));
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (fd) ::close(fd);
+    throw InputError(printable(path, 200) + ": cannot open: is a directory");
+  }
+  std::string out;
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;
+      if (fd) ::close(fd);
+      throw InputError(printable(path, 200) + ": cannot read: " + std::strerror(e));
+    }
+    if (n == 0) break;
+    if (out.size() + static_cast<size_t>(n) > max_bytes) {
+      if (fd) ::close(fd);
+      throw InputError(printable(path, 200) + ": expected at most " + std::to_string(max_bytes) +
+                       " bytes, found more (not a file of this kind?)");
+    }
+    out.append(buf, static_cast<size_t>(n));
+  }
+  if (fd) ::close(fd);
+  return out;
+}
+
+StdinSpool::StdinSpool() {
+  char t[] = "/tmp/tunsim-stdin-XXXXXX";
+  int fd = ::mkstemp(t);
+  if (fd < 0) throw InputError(std::string("standard input: cannot create a temporary file: ") + std::strerror(errno));
+  path_ = t;
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(0, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (::write(fd, buf, static_cast<size_t>(n)) != n) {
+      int e = errno;
+      ::close(fd);
+      ::unlink(path_.c_str());
+      throw InputError(std::string("standard input: cannot keep a copy: ") + std::strerror(e));
+    }
+  }
+  ::close(fd);
+}
+
+StdinSpool::~StdinSpool() { ::unlink(path_.c_str()); }
+
+std::string read_head(const std::string& path, size_t n) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw InputError(printable(path, 200) + ": cannot open: " + std::strerror(errno));
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    throw InputError(printable(path, 200) + ": cannot open: is a directory");
+  }
+  std::string out(n, '\0');
+  ssize_t r = ::read(fd, out.data(), n);
+  ::close(fd);
+  out.resize(r > 0 ? static_cast<size_t>(r) : 0);
+  return out;
+}
+
+std::string utc_now() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string printable(const std::string& s, size_t max_chars) {
+  std::string out;
+  size_t shown = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (shown >= max_chars) {
+      out += "...";
+      break;
+    }
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    // A valid UTF-8 sequence passes whole.
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    bool ok = len > 0 && i + len <= s.size();
+    for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) >> 6) == 2;
+    if (ok && len == 1 && (c < 0x20 || c == 0x7f)) ok = false;
+    if (ok) {
+      out.append(s, i, len);
+      i += len - 1;
+    } else {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\x%02x", c);
+      out += b;
+    }
+    ++shown;
+  }
+  return out;
+}
+
+}  // namespace tunsim

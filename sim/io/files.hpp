@@ -1,0 +1,68 @@
+// Reading and writing files, the one way every command does it.
+//
+// Writing: a regular file (or a path that does not exist yet) is replaced
+// atomically: the content goes to a temporary file created exclusively in the
+// same folder (never through a link planted under its name), is synced and
+// renamed over the target, so a reader sees the old file or the new one,
+// never half of it.  Anything else (a device such as /dev/null, a pipe, a
+// link such as /dev/stdout) is written in place and never replaced.  "-" is
+// standard output.  A write error (a full disk, /dev/full) is an error.
+#pragma once
+#include <cstddef>
+#include <string>
+
+namespace tunsim {
+
+// A file being written; commit() makes it appear, the destructor of an
+// uncommitted one removes its temporary.  Throws InputError naming the path.
+class OutputFile {
+ public:
+  explicit OutputFile(const std::string& path);
+  ~OutputFile();
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+  void write(const char* data, size_t n);
+  void write(const std::string& s) { write(s.data(), s.size()); }
+  void commit();
+  const std::string& path() const { return path_; }
+
+ private:
+  void flush_buffer();
+  std::string path_, tmp_;
+  int fd_ = -1;
+  bool atomic_ = false, committed_ = false, is_stdout_ = false;
+  std::string buf_;
+};
+
+// The whole content at once.
+void write_file_atomic(const std::string& path, const std::string& content);
+
+// Reads a whole file ("-" = standard input), at most max_bytes (larger is an
+// InputError naming the file and the bound).
+std::string read_file(const std::string& path, size_t max_bytes = size_t(1) << 30);
+
+// Standard input copied to a temporary file (removed with the object), for
+// readers that need a file: two passes, or a look at the first bytes.
+class StdinSpool {
+ public:
+  StdinSpool();
+  ~StdinSpool();
+  StdinSpool(const StdinSpool&) = delete;
+  StdinSpool& operator=(const StdinSpool&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// The first up to n bytes of a file (not standard input).
+std::string read_head(const std::string& path, size_t n);
+
+// The current time in UTC as 2026-11-25T02:00:00Z (provenance records).
+std::string utc_now();
+
+// A value from a file shown in a message: at most max_chars, control bytes
+// and non-UTF-8 bytes escaped, so that the message stays one readable line.
+std::string printable(const std::string& s, size_t max_chars = 80);
+
+}  // namespace tunsim

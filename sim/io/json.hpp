@@ -1,0 +1,23 @@
+// Reading JSON the one way every command does it: bounded in size and
+// nesting depth, numbers beyond a double refused, and every failure one
+// InputError naming the file, the line and column, and what was wrong.
+#pragma once
+#include <cstddef>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace tunsim {
+
+constexpr size_t kMaxJsonDepth = 64;
+constexpr size_t kMaxJsonBytes = size_t(64) << 20;
+
+// Parses `text` read from `name` (a file, "--set a.b", ...).
+nlohmann::json parse_json(const std::string& text, const std::string& name, size_t max_depth = kMaxJsonDepth);
+// Reads and parses a JSON file ("-" = standard input), at most max_bytes.
+nlohmann::json read_json_file(const std::string& path, size_t max_bytes = kMaxJsonBytes);
+// Serialises for output; bytes that are not UTF-8 (a device name from a
+// trace) are replaced, never an error.
+std::string dump_json(const nlohmann::json& j, int indent = 2);
+
+}  // namespace tunsim

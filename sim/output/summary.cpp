@@ -1,0 +1,182 @@
+#include "sim/output/summary.hpp"
+
+#include "models/tun/design.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace tunsim {
+
+using nlohmann::json;
+
+namespace {
+double r6(double v) { return std::round(v * 1e6) / 1e6; }
+double r3(double v) { return std::round(v * 1e3) / 1e3; }
+}  // namespace
+
+json make_summary(Machine& m, const json& resolved, const std::vector<std::string>& notes) {
+  Kernel& k = *m.k;
+  const Params& p = k.p;
+  const Recorder& rec = k.rec;
+  json s;
+  s["tunsim_version"] = TUNSIM_VERSION;
+  s["schema"] = 1;
+  s["name"] = p.name;
+  s["design"] = p.design->name;
+  s["kernel_version"] = version_name(p.kernel.version);
+  s["seed"] = p.seed;
+  s["config"] = p.source;
+  if (!p.calibration.empty()) s["calibration"] = p.calibration;
+  double window = p.duration_s - p.warmup_s;
+  s["window_s"] = r6(window);
+  s["throughput_mpps"] = r6(static_cast<double>(rec.delivered_window) / window * 1e-6);
+  s["throughput_gbps"] = r6(static_cast<double>(rec.bytes_window) * 8 / window * 1e-9);
+
+  // Conservation: every packet offered is delivered, dropped or in flight.
+  uint64_t sent = 0, in_flight = 0;
+  std::map<std::string, uint64_t> dropped = rec.dropped;
+  double guest_busy = 0;
+  uint64_t kicks = 0;
+  for (auto& v : m.vhosts) {
+    v->vq.materialize(std::max(p.duration_s, 0.0));
+    sent += v->vq.offered;
+    in_flight += v->vq.size();
+    if (v->vq.dropped_full) dropped["guest_ring_full"] += v->vq.dropped_full;
+    guest_busy += v->vq.guest_busy_s;
+    kicks += v->vq.kicks;
+  }
+  for (auto& w : m.writers) sent += w->written;
+  size_t peak_write = 0, peak_process = 0, peak_backlog = 0;
+  for (auto& q : k.queues) {
+    in_flight += q->write_queue.size() + q->process_queue.size() + q->napi.rx_list.size();
+    peak_write = std::max(peak_write, q->write_queue.peak);
+    peak_process = std::max(peak_process, q->process_queue.peak);
+  }
+  for (auto& c : k.cpus) {
+    in_flight += c->input_pkt_queue.size() + c->backlog_process_queue.size() + c->backlog.rx_list.size();
+    peak_backlog = std::max(peak_backlog, c->input_pkt_queue.peak);
+  }
+  uint64_t dropped_total = 0;
+  json dj = json::object();
+  for (auto& [reason, n] : dropped) {
+    dj[reason] = n;
+    dropped_total += n;
+  }
+  s["packets"] = {{"sent", sent},
+                  {"delivered", rec.delivered},
+                  {"dropped", dj},
+                  {"dropped_total", dropped_total},
+                  {"in_flight", in_flight},
+                  {"delivered_in_window", rec.delivered_window}};
+  json stack = json::object();
+  switch (p.stack.type) {
+    case StackType::Drop: stack["unhandled_proto"] = rec.unhandled_proto; break;
+    case StackType::Bridge: stack["bridge_forwarded"] = rec.bridge_forwarded; break;
+    case StackType::Udp:
+      stack["udp_queued"] = rec.udp_queued;
+      stack["udp_rcvbuf_dropped"] = rec.udp_rcvbuf_dropped;
+      stack["app_received"] = k.udp.received;
+      break;
+  }
+  s["stack"] = stack;
+
+  auto us = [](double ns) { return r3(ns / 1000.0); };
+  const Dist& L = rec.latency_ns;
+  s["latency_us"] = {{"count", L.count()},      {"mean", us(L.mean())},        {"p50", us(L.quantile(0.5))},
+                     {"p90", us(L.quantile(0.9))}, {"p99", us(L.quantile(0.99))}, {"p999", us(L.quantile(0.999))},
+                     {"max", us(L.max())}};
+
+  s["latency_ns"] = L.to_json();  // the whole distribution, for CDFs
+
+  json cpus = json::array();
+  for (auto& c : k.cpus) {
+    double busy = c->t_process + c->t_softirq + c->t_ksoftirqd;
+    double process = c->t_process;
+    if (p.stack.type == StackType::Udp && c->id == p.stack.receiver_cpu) process += k.udp.receiver_busy_s;
+    busy = process + c->t_softirq + c->t_ksoftirqd;
+    cpus.push_back({{"cpu", c->id},
+                    {"process_s", r6(process)},
+                    {"softirq_s", r6(c->t_softirq)},
+                    {"ksoftirqd_s", r6(c->t_ksoftirqd)},
+                    {"idle_s", r6(std::max(0.0, window - busy))},
+                    {"process_frac", r3(process / window)},
+                    {"softirq_frac", r3(c->t_softirq / window)},
+                    {"ksoftirqd_frac", r3(c->t_ksoftirqd / window)},
+                    {"idle_frac", r3(std::max(0.0, window - busy) / window)}});
+  }
+  s["cpu"] = cpus;
+  s["guest"] = {{"busy_s", r6(guest_busy)}, {"kicks", kicks}};
+
+  s["batch"] = rec.batch.to_json();
+  uint64_t time_squeeze = 0, wakeups = 0, actions = 0, restarts = 0, backlog_dropped = 0;
+  for (auto& c : k.cpus) {
+    time_squeeze += c->time_squeeze;
+    wakeups += c->ksoftirqd_wakeups;
+    actions += c->net_rx_actions;
+    restarts += c->softirq_restarts;
+    backlog_dropped += c->dropped;
+  }
+  s["napi"] = {{"polls", rec.napi_polls}, {"budget_exhausted", rec.budget_exhausted}, {"repolls", rec.napi_repolls}};
+  s["softirq"] = {{"net_rx_actions", actions},
+                  {"restarts", restarts},
+                  {"time_squeeze", time_squeeze},
+                  {"ksoftirqd_wakeups", wakeups}};
+  s["rx_batched"] = {{"flushes", rec.flushes}, {"immediate", rec.immediate}};
+  s["vhost"] = {{"requeues", rec.vhost_requeues}, {"notify_races", rec.vhost_notify_races}};
+  s["shared_line_transfers"] = rec.line_transfers;
+  s["queues"] = {{"peak_sk_write_queue", peak_write},
+                 {"peak_process_queue", peak_process},
+                 {"peak_backlog", peak_backlog}};
+  json cache = json::object();
+  CacheMisses total;
+  for (int i = 0; i < kPaths; ++i) {
+    CacheMisses m;
+    for (auto& c : k.cpus) m += c->misses[static_cast<size_t>(i)];
+    total += m;
+    cache[path_name(static_cast<Path>(i))] = {{"l1i", std::llround(m.l1i)}, {"l1d", std::llround(m.l1d)},
+                                             {"l2", std::llround(m.l2)}};
+  }
+  s["cache_misses"] = {{"enabled", p.cache.enabled},
+                       {"paths", cache},
+                       {"total", {{"l1i", std::llround(total.l1i)}, {"l1d", std::llround(total.l1d)},
+                                  {"l2", std::llround(total.l2)}}}};
+  // The very events --trace writes, through the code `tunsim trace stats` uses.
+  k.rec.metrics.finish();
+  s["trace_metrics"] = k.rec.metrics.to_json();
+  if (!notes.empty()) s["notes"] = notes;
+  s["config_resolved"] = resolved;
+  return s;
+}
+
+std::string format_table(const std::vector<json>& rows) {
+  std::ostringstream o;
+  char buf[512];
+  std::snprintf(buf, sizeof buf, "%-16s %9s %9s %9s %9s %9s %8s %8s %7s %7s %7s %7s %6s\n", "design", "Mpps", "deliv",
+                "dropped", "lat p50", "lat p99", "batch", "polls", "proc%", "sirq%", "ksirq%", "idle%", "sqz");
+  o << buf;
+  std::snprintf(buf, sizeof buf, "%-16s %9s %9s %9s %9s %9s %8s %8s %7s %7s %7s %7s %6s\n", "", "", "", "", "us",
+                "us", "mean", "", "", "", "", "", "");
+  o << buf;
+  for (auto& s : rows) {
+    // CPU split of the busiest CPU.
+    const json* busiest = nullptr;
+    for (auto& c : s["cpu"])
+      if (!busiest || c["idle_frac"].get<double>() < (*busiest)["idle_frac"].get<double>()) busiest = &c;
+    std::snprintf(buf, sizeof buf, "%-16s %9.4f %9llu %9llu %9.2f %9.2f %8.2f %8llu %7.1f %7.1f %7.1f %7.1f %6llu\n",
+                  s["design"].get<std::string>().c_str(), s["throughput_mpps"].get<double>(),
+                  static_cast<unsigned long long>(s["packets"]["delivered"].get<uint64_t>()),
+                  static_cast<unsigned long long>(s["packets"]["dropped_total"].get<uint64_t>()),
+                  s["latency_us"]["p50"].get<double>(), s["latency_us"]["p99"].get<double>(),
+                  s["batch"]["mean"].get<double>(),
+                  static_cast<unsigned long long>(s["napi"]["polls"].get<uint64_t>()),
+                  100 * (*busiest)["process_frac"].get<double>(), 100 * (*busiest)["softirq_frac"].get<double>(),
+                  100 * (*busiest)["ksoftirqd_frac"].get<double>(), 100 * (*busiest)["idle_frac"].get<double>(),
+                  static_cast<unsigned long long>(s["softirq"]["time_squeeze"].get<uint64_t>()));
+    o << buf;
+  }
+  o << "(CPU split of the busiest CPU; batch = packets per NAPI poll or rx_batched flush; sqz = time_squeeze)\n";
+  return o.str();
+}
+
+}  // namespace tunsim

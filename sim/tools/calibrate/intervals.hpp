@@ -1,0 +1,34 @@
+// The intervals of a single-writer trace the calibration's equations use.
+#pragma once
+#include <iosfwd>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/tools/calibrate/sidecar.hpp"
+
+namespace tunsim::calib {
+
+// Per-trace interval samples (ns) of the intervals the equations use.
+struct Intervals {
+  std::vector<double> write;    // write() of the workload's shape (see .cpp)
+  std::vector<double> rx;       // netif_receive_skb -> kfree_skb of the same skb
+  std::vector<double> softirq;  // NET_RX softirq with one poll of one packet
+  std::vector<double> period;   // sys_enter -> next sys_enter of the same writer
+  // sys_exit -> next sys_enter of the same writer, by the CPU it ran on: the
+  // writer's user-space loop plus syscall exit/entry, no tun code.
+  std::map<int, std::vector<double>> user_gap_by_cpu;
+};
+// Reads a trace and extracts the intervals of a single-writer workload.
+// tids empty: every task's write() counts.  dev empty: any device.
+Intervals extract_intervals(const std::string& trace_path, const Workload& w, bool use_tids);
+
+// Median and its distribution-free standard error (95% order-statistic
+// interval / 3.92), floored at q/sqrt(12), q = the larger of resolution_ns
+// and the clock's effective quantum (median gap between adjacent clusters of
+// values, values within 2 ns forming one cluster).  samples must be non-empty.
+void robust_median(std::vector<double> v, double resolution_ns, double& median, double& se);
+
+}  // namespace tunsim::calib

@@ -1,0 +1,31 @@
+// The simulator scenario of a captured workload (`tunsim trace config`).
+#pragma once
+#include <iosfwd>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/tools/calibrate/sidecar.hpp"
+
+namespace tunsim::calib {
+
+// The modelled kernel.version for a captured kernel release: the newest
+// modelled version not after it ("6.18.44" -> "6.4", "6.1.0-26-amd64" -> "6.1");
+// the newest modelled one when the release cannot be read.
+std::string model_version_of(const std::string& release);
+
+// The simulator scenario for a captured workload (`tunsim trace config`).
+// calibration: "" for none, else the scenario's "calibration" value.
+nlohmann::json scenario_for(const Workload& w, const std::string& calibration);
+
+// cpus.speed for a capture: on each CPU that ran a writer, writer_user_ns (the
+// calibration's median user-space time between writes, measured on the CPUs
+// its traces ran on) / the median sys_exit -> sys_enter gap of the writers on
+// that CPU in this capture; 1 on the other CPUs.  The gap runs no tun code and
+// touches nothing the writers share, so it measures how fast the host ran
+// each CPU during the capture.  Explains itself on `report`.
+std::vector<double> cpu_speeds_for(const Workload& w, double writer_user_ns, std::ostream& report);
+
+}  // namespace tunsim::calib

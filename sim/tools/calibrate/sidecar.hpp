@@ -1,0 +1,37 @@
+// Capture sidecars (format tunsim-capture/1, docs/traces.md): which workload
+// a kernel trace is.
+#pragma once
+#include <iosfwd>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace tunsim::calib {
+
+// A captured workload, from the `tunsim-capture/1` sidecar.
+struct Workload {
+  std::string sidecar_path, trace_path;  // trace_path "" when not known
+  std::string mode;                      // plain | napi
+  bool bridge = false;
+  int frame_bytes = 60;
+  std::vector<int> cpus, tids;           // one per writer thread
+  long long frames_written = 0;
+  long long count_per_thread = 0;        // 0 = --duration capture
+  double duration_s = 0;                 // requested --duration, 0 if none
+  double elapsed_s = 0;
+  int nr_cpus = 0;
+  int hz = 0;                            // 0 = unknown
+  std::string kernel, cpu_model, dev, date, tracer;
+  double timestamp_resolution_ns = 1;
+  double line_transfer_ns = -1;          // measured at capture (scripts/linexfer.c), -1 = not
+  std::string label() const;             // "napi-60-1w" style
+};
+
+// PREFIX.trace[.gz] -> PREFIX.json.  Throws InputError when missing.
+std::string sidecar_for_trace(const std::string& trace_path);
+// Reads and checks a sidecar (format tunsim-capture/1).  Throws InputError.
+Workload read_sidecar(const std::string& sidecar_path);
+
+}  // namespace tunsim::calib

@@ -1,0 +1,211 @@
+#include "sim/tools/calibrate/trace_fit.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <ostream>
+#include <set>
+#include <sstream>
+
+#include "sim/config/calibration_file.hpp"
+#include "sim/io/errors.hpp"
+#include "sim/io/files.hpp"
+#include "sim/io/json.hpp"
+#include "sim/tools/calibrate/fit.hpp"
+#include "sim/tools/calibrate/intervals.hpp"
+#include "sim/tools/calibrate/penalties.hpp"
+#include "sim/tools/calibrate/sidecar.hpp"
+
+namespace tunsim::calib {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+std::string unit_of(int p) { return p == kCopy ? "ns/byte" : "ns"; }
+}  // namespace
+
+json calibrate_from_traces(const std::vector<std::string>& traces, const std::string& out_path,
+                           const std::string& name, const std::string& bin, std::ostream& report) {
+  if (traces.empty()) throw InputError("calibrate: expected at least one TRACE (or --kmod FILE)");
+  std::vector<Observation> obs;
+  std::set<std::string> kernels, cpus, dates;
+  std::set<int> hzs;
+  json inputs = json::array(), measurements = json::object();
+  // Per trace: the writer's time between write() calls outside the traced
+  // system call, value and standard error; it sets costs.writer_user_ns.
+  std::vector<std::pair<double, double>> outside;
+  std::vector<double> line_transfer;  // measured at capture time, per trace
+  for (const std::string& t : traces) {
+    if (!fs::exists(t)) throw InputError(t + ": no such trace file");
+    Workload w = read_sidecar(sidecar_for_trace(t));
+    w.trace_path = t;
+    if (w.cpus.size() != 1)
+      throw InputError(t + ": " + std::to_string(w.cpus.size()) +
+                       " writer threads: the fit uses single-writer traces only (their per-event cost is a "
+                       "fixed sum of costs; with several writers batching depends on timing)");
+    report << "trace " << t << " (" << w.label() << ", " << w.frames_written << " writes, kernel "
+           << w.kernel << ")\n";
+    Intervals iv = extract_intervals(t, w, true);
+    std::vector<Observation> o = observations_for(w, iv);
+    measure_penalties(w, o, bin, report);
+    double wp50, wse, pp50, pse;
+    robust_median(iv.write, w.timestamp_resolution_ns, wp50, wse);
+    json m = {{"write_ns_p50", wp50}, {"write_samples", iv.write.size()}};
+    if (iv.period.size() >= 5) {
+      robust_median(iv.period, w.timestamp_resolution_ns, pp50, pse);
+      m["write_period_ns_p50"] = pp50;
+      m["outside_write_ns_p50"] = pp50 - wp50;
+      outside.emplace_back(pp50 - wp50, std::sqrt(pse * pse + wse * wse));
+      report << "  per write outside sys_enter..sys_exit (user loop, syscall entry/exit beyond the "
+                "tracepoints): "
+             << fmt("%.0f", pp50 - wp50) << " ns (period p50 " << fmt("%.0f", pp50) << " - write p50 "
+             << fmt("%.0f", wp50) << "): sets costs.writer_user_ns\n";
+    }
+    for (auto& x : o) m[x.name] = {{"median_ns", x.value}, {"stderr_ns", x.stderr_ns},
+                                   {"samples", x.samples}, {"cache_penalty_ns", x.penalty}};
+    if (w.line_transfer_ns > 0) {
+      line_transfer.push_back(w.line_transfer_ns);
+      m["line_transfer_ns"] = w.line_transfer_ns;
+    }
+    measurements[w.label()] = m;
+    obs.insert(obs.end(), o.begin(), o.end());
+    inputs.push_back(t);
+    if (!w.kernel.empty()) kernels.insert(w.kernel);
+    if (!w.cpu_model.empty()) cpus.insert(w.cpu_model);
+    if (!w.date.empty()) dates.insert(w.date);
+    if (w.hz > 0) hzs.insert(w.hz);
+  }
+  FitResult r = solve(obs);
+
+  report << "\nobservations (medians; value = sum of costs + cache penalty + residual):\n";
+  char line[256];
+  std::snprintf(line, sizeof line, "  %-16s %-34s %7s %10s %8s %9s %10s %9s\n", "trace", "observation", "n",
+                "median", "stderr", "penalty", "predicted", "residual");
+  report << line;
+  for (size_t i = 0; i < obs.size(); ++i) {
+    std::snprintf(line, sizeof line, "  %-16s %-34s %7zu %10.1f %8.1f %9.1f %10.1f %9.1f\n", obs[i].trace.c_str(),
+                  obs[i].name.c_str(), obs[i].samples, obs[i].value, obs[i].stderr_ns, obs[i].penalty,
+                  obs[i].value - r.residual[i], r.residual[i]);
+    report << line;
+  }
+  report << "\nparameters (value +- standard error; * = not identified, split by the convention):\n";
+  std::vector<std::string> unidentified;
+  json params = json::object();
+  for (int p : r.params) {
+    bool pinned = std::find(r.pinned.begin(), r.pinned.end(), p) != r.pinned.end();
+    std::snprintf(line, sizeof line, "  %-30s %10.4g +- %-9.3g %-7s (default %g)%s\n", param_key(p), r.value[p],
+                  r.stderr_ns[p], unit_of(p).c_str(), param_default(p),
+                  pinned ? " * pinned to 0 (the split made it negative)" : (r.identified[p] ? "" : " *"));
+    report << line;
+    params[param_key(p)] = {{"value", r.value[p]}, {"stderr", r.stderr_ns[p]}, {"unit", unit_of(p)}};
+    if (!r.identified[p]) unidentified.push_back(param_key(p));
+    if (r.value[p] < 0)
+      report << "  WARNING: " << param_key(p)
+             << " is identified by the traces and came out negative: the model's layout does not fit them\n";
+  }
+  if (!outside.empty()) {
+    // Inverse-variance weighted mean of the per-trace measurements.
+    double sw = 0, swx = 0;
+    for (auto& [v, se] : outside) {
+      double w = 1.0 / std::max(se * se, 1.0);
+      sw += w;
+      swx += w * v;
+    }
+    double v = std::max(0.0, swx / sw), se = std::sqrt(1.0 / sw);
+    params["costs.writer_user_ns"] = {{"value", v}, {"stderr", se}, {"unit", "ns"}};
+    std::snprintf(line, sizeof line, "  %-30s %10.4g +- %-9.3g %-7s (measured directly: write period - write)\n",
+                  "costs.writer_user_ns", v, se, "ns");
+    report << line;
+  }
+  if (!line_transfer.empty()) {
+    // Measured directly by capture-trace (two threads ping-ponging a line
+    // between the writer CPUs); the median of the captures.
+    std::sort(line_transfer.begin(), line_transfer.end());
+    size_t n = line_transfer.size();
+    double v = n % 2 ? line_transfer[n / 2] : (line_transfer[n / 2 - 1] + line_transfer[n / 2]) / 2;
+    double spread = (line_transfer.back() - line_transfer.front()) / 2;
+    params["costs.cacheline_transfer_ns"] = {{"value", v}, {"stderr", spread}, {"unit", "ns"}};
+    std::snprintf(line, sizeof line, "  %-30s %10.4g +- %-9.3g %-7s (measured directly at capture: line ping-pong)\n",
+                  "costs.cacheline_transfer_ns", v, spread, "ns");
+    report << line;
+  }
+  report << "\nrank " << r.rank << " of " << r.params.size() << " parameters, " << obs.size()
+         << " observations, chi2 " << fmt("%.3g", r.chi2) << " on " << r.dof << " degrees of freedom, residual rms "
+         << fmt("%.2f", r.residual_rms_ns) << " ns\n";
+  if (!unidentified.empty()) {
+    report << "unidentified (the traces determine only these combinations):\n";
+    for (size_t i = 0; i < r.combinations.size(); ++i)
+      report << "  " << r.combinations[i] << " = " << fmt("%.4g", r.combination_value[i]) << " +- "
+             << fmt("%.3g", r.combination_stderr[i]) << "\n";
+  }
+
+  auto join = [](const std::set<std::string>& s) {
+    std::string o;
+    for (auto& x : s) o += (o.empty() ? "" : ", ") + x;
+    return o;
+  };
+  json cal;
+  cal["format"] = kCalibrationFormat;
+  cal["name"] = name;
+  cal["provenance"] = {{"source", "trace-fit"},
+                       {"inputs", inputs},
+                       {"kernel", join(kernels)},
+                       {"cpu_model", join(cpus)},
+                       {"hz", hzs.size() == 1 ? json(*hzs.begin()) : json(nullptr)},
+                       {"captured", join(dates)},
+                       {"date", utc_now()},
+                       {"tool", std::string("tunsim ") + TUNSIM_VERSION + " calibrate"}};
+  cal["parameters"] = params;
+  cal["unidentified"] = unidentified;
+  json resid = json::array();
+  for (size_t i = 0; i < obs.size(); ++i) {
+    json coef = json::object();
+    for (int p = 0; p < kParams; ++p)
+      if (obs[i].coef[p] != 0) coef[param_key(p)] = obs[i].coef[p];
+    resid.push_back({{"trace", obs[i].trace}, {"observation", obs[i].name}, {"median_ns", obs[i].value},
+                     {"stderr_ns", obs[i].stderr_ns}, {"samples", obs[i].samples},
+                     {"cache_penalty_ns", obs[i].penalty}, {"coefficients", coef},
+                     {"residual_ns", r.residual[i]}});
+  }
+  cal["fit"] = {
+      {"method", "weighted least squares (weights 1/stderr^2) of interval medians, one-sided Jacobi SVD"},
+      {"statistic",
+       "median of each interval over the events of the workload's shape; stderr from the distribution-free "
+       "95% order-statistic interval / 3.92"},
+      {"convention",
+       "a combination the traces identify is split among its costs by the solution closest to the defaults "
+       "in sum (x - default)^2 / default, i.e. in the proportions of the defaults; those costs are listed "
+       "under unidentified; an unidentified cost that split makes negative is pinned to 0 (pinned_to_zero) "
+       "and the rest re-solved"},
+      {"identified_combinations", [&] {
+         json a = json::array();
+         for (size_t i = 0; i < r.combinations.size(); ++i)
+           a.push_back({{"combination", r.combinations[i]}, {"value", r.combination_value[i]},
+                        {"stderr", r.combination_stderr[i]}});
+         return a;
+       }()},
+      {"pinned_to_zero", [&] {
+         json a = json::array();
+         for (int p : r.pinned) a.push_back(param_key(p));
+         return a;
+       }()},
+      {"rank", r.rank},
+      {"chi2", r.chi2},
+      {"dof", r.dof},
+      {"stderr_scaled_by_sqrt_chi2_per_dof", r.dof > 0 && r.chi2 > r.dof},
+      {"residual_rms_ns", r.residual_rms_ns},
+      {"observations", obs.size()},
+      {"residuals", resid}};
+  cal["measurements"] = measurements;
+  if (!out_path.empty()) {
+    check_calibration(cal, out_path);
+    write_file_atomic(out_path, dump_json(cal) + "\n");
+    report << "wrote " << out_path << "\n";
+  }
+  return cal;
+}
+
+}  // namespace tunsim::calib

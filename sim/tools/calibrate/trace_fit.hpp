@@ -1,0 +1,20 @@
+// `tunsim calibrate TRACE... -o OUT`: the calibration of the model's base
+// costs from single-writer kernel traces (docs/calibration.md).
+#pragma once
+#include <iosfwd>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace tunsim::calib {
+
+// The whole command: reads the traces and sidecars, fits, prints the report,
+// writes the tunsim-calibration/1 file to out_path ("" = do not write).
+// Returns the calibration JSON.
+nlohmann::json calibrate_from_traces(const std::vector<std::string>& traces, const std::string& out_path,
+                                     const std::string& name, const std::string& tunsim_bin,
+                                     std::ostream& report);
+
+}  // namespace tunsim::calib

@@ -1,0 +1,66 @@
+// Line parser for kernel traces of the tun/tap receive path.
+//
+// Reads the text that ftrace (`trace` with its header comments, `trace_pipe`),
+// `trace-cmd report` (with or without the instance prefix, any number of
+// timestamp decimals) and `perf script` print for the tracepoints
+// irq:softirq_raise/entry/exit, napi:napi_poll, net:netif_receive_skb,
+// net:napi_gro_receive_entry/exit, skb:kfree_skb and raw_syscalls:sys_enter/
+// sys_exit, with the field formats of the kernel's TP_printk (checked on 6.18).
+// Events of other names are returned as EventType::Other and are not errors.
+// See docs/traces.md.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "models/trace/event.hpp"
+
+namespace tunsim::trace {
+
+using tunsim::EventType;
+using tunsim::TraceEvent;
+
+// What one line turned out to be.
+enum class LineKind {
+  Event,    // `ev` was filled
+  Header,   // comment, blank line, trace-cmd "cpus=N"/"version = N" header
+  Lost,     // "CPU:N [LOST K EVENTS]": `lost` was set to K
+};
+
+// Thrown by parse_line for a malformed line; what() is "expected ..., found ...".
+struct ParseFailure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Parses one line (without its newline).  Throws ParseFailure.  The event's
+// text fields are views into `line`.
+LineKind parse_line(std::string_view line, TraceEvent& ev, uint64_t& lost);
+
+struct ParseReport {
+  uint64_t lines = 0;          // lines read
+  uint64_t events = 0;         // lines that were events (any name)
+  uint64_t skipped = 0;        // malformed lines skipped (lenient only)
+  uint64_t lost_events = 0;    // sum of the tracer's "[LOST K EVENTS]" markers
+  std::string first_skipped;   // "FILE:LINE: message" of the first skipped line
+};
+
+using EventFn = std::function<void(const TraceEvent&)>;
+
+// The longest line a trace may have (a line of ftrace text is ~150 bytes).
+constexpr size_t kMaxTraceLine = 1 << 16;
+
+// Parses a whole trace text; `name` is used in messages.  A malformed line
+// throws InputError "NAME:LINE: expected ..., found ..." unless `lenient`,
+// which counts it in ParseReport::skipped instead.
+ParseReport parse_trace_text(const std::string& text, const std::string& name, bool lenient, const EventFn& sink);
+
+// Streams a trace file line by line ("-" = standard input; gzip-compressed
+// or not), in bounded memory.  Throws InputError naming the file.
+ParseReport parse_trace_file(const std::string& path, bool lenient, const EventFn& sink);
+
+// The whole text of a trace file (gzip-compressed or not), at most max_bytes.
+std::string read_trace_text(const std::string& path, size_t max_bytes = size_t(1) << 30);
+
+}  // namespace tunsim::trace

@@ -1,0 +1,44 @@
+// The backlog and RPS (models/backlog/): enqueue_to_backlog and
+// process_backlog of 4.9, get_rps_cpu, the RPS IPI.
+#include <doctest/doctest.h>
+
+#include "tests/models/rig.hpp"
+#include "models/backlog/backlog.hpp"
+#include "models/softirq/softirq.hpp"
+
+using namespace tunsim;
+using testrig::Rig;
+using testrig::VRig;
+using nlohmann::json;
+
+TEST_CASE("netif_rx_ni: the backlog drops past netdev_max_backlog while ksoftirqd runs") {
+  // With ksoftirqd runnable, 4.9's do_softirq() leaves NET_RX to it, so the
+  // backlog only grows.  enqueue_to_backlog accepts while qlen <= 10: 11
+  // packets (qlen 0..10) go in, the other 4 are dropped (CPU_BACKLOG).
+  Rig r("netif_rx_ni", {{"kernel", {{"netdev_max_backlog", 10}}}});
+  r.k->cpu(0).ksoftirqd->state = Thread::State::Runnable;
+  for (int i = 0; i < 15; ++i) r.send(false);
+  CHECK(r.k->rec.delivered == 0);
+  CHECK(r.k->cpu(0).input_pkt_queue.size() == 11);
+  CHECK(r.k->rec.dropped.at("CPU_BACKLOG") == 4);
+  CHECK(r.k->cpu(0).dropped == 4);
+  CHECK(r.k->cpu(0).net_rx_actions == 0);
+}
+
+TEST_CASE("RPS: netif_rx_ni steers to the target CPU's backlog and queues an IPI") {
+  Rig r("netif_rx_ni", {{"cpus", {{"count", 2}}}, {"rps", {{"cpus", {1}}}}});
+  r.send(false);
+  Cpu& remote = r.k->cpu(1);
+  CHECK(remote.input_pkt_queue.size() == 1);
+  CHECK(remote.backlog.sched);
+  CHECK(remote.ipi_pending);  // sent at the end of CPU 0's net_rx_action
+  CHECK(r.k->rec.delivered == 0);
+  // The IPI handler on CPU 1 schedules its backlog; its softirq delivers.
+  Ctx c1;
+  c1.k = r.k.get();
+  c1.cpu = &remote;
+  c1.now = remote.ipi_at;
+  rps_ipi_handler(c1);
+  do_softirq(c1);
+  CHECK(r.k->rec.delivered == 1);
+}

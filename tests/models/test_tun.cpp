@@ -1,0 +1,155 @@
+// drivers/net/tun.c under each design (models/tun/), on hand-computed
+// scenarios: v1_napi and deferred_signal follow the November 2016 patch and
+// its review on 4.9; rx_batched tun_rx_batched() of 4.11; napi_gro the
+// IFF_NAPI path of 4.15 (tun_get_user, tun_napi_poll, tun_napi_receive) and
+// 6.1 (gro_normal_batch); netif_rx_ni tun_get_user -> netif_rx_ni of 4.9.
+#include <doctest/doctest.h>
+
+#include "tests/models/rig.hpp"
+#include "models/irq/irq.hpp"
+#include "models/softirq/softirq.hpp"
+#include "models/tun/design.hpp"
+#include "sim/config/schema.hpp"
+
+using namespace tunsim;
+using testrig::Rig;
+using testrig::VRig;
+using nlohmann::json;
+
+TEST_CASE("v1_napi: three packets with MSG_MORE then one without give one poll of 4") {
+  // MSG_MORE packets are only queued on sk_write_queue; the fourth (no
+  // MSG_MORE) schedules the NAPI in a bh-disabled section, local_bh_enable
+  // runs NET_RX inline and tun_poll splices all four: one poll, work 4.
+  Rig r("v1_napi");
+  for (int i = 0; i < 3; ++i) r.send(true);
+  CHECK(r.k->rec.delivered == 0);
+  CHECK(r.q().write_queue.size() == 3);
+  CHECK(r.k->cpu(0).net_rx_actions == 0);
+  r.send(false);
+  CHECK(r.k->rec.delivered == 4);
+  CHECK(r.polls() == std::map<int64_t, uint64_t>{{4, 1}});
+  CHECK(r.k->cpu(0).net_rx_actions == 1);
+  CHECK_FALSE(r.q().napi.sched);  // completed: work 4 < weight 64
+  CHECK(r.q().write_queue.peak == 4);
+}
+
+TEST_CASE("v1_napi: 100 queued with weight 64 give polls of 64 then 36") {
+  // 99 packets with MSG_MORE, the 100th without.  tun_poll returns at its
+  // budget (weight 64) with 36 left in process_queue; net_rx_action puts it
+  // on the repoll list (budget 300 - 64 > 0) and the restart polls 36.
+  Rig r("v1_napi");
+  for (int i = 0; i < 99; ++i) r.send(true);
+  r.send(false);
+  CHECK(r.k->rec.delivered == 100);
+  CHECK(r.polls() == std::map<int64_t, uint64_t>{{36, 1}, {64, 1}});
+  CHECK(r.k->rec.budget_exhausted == 1);
+  CHECK(r.k->rec.napi_repolls == 1);
+  CHECK(r.q().process_queue.peak == 100);
+}
+
+TEST_CASE("netif_rx_ni with an idle ksoftirqd gives one softirq per packet") {
+  // netif_rx_ni: enqueue_to_backlog schedules the backlog NAPI on an empty
+  // queue, then do_softirq runs NET_RX at once: process_backlog delivers 1.
+  Rig r("netif_rx_ni");
+  for (int i = 0; i < 5; ++i) r.send(false);
+  CHECK(r.k->rec.delivered == 5);
+  CHECK(r.k->cpu(0).net_rx_actions == 5);
+  // The backlog NAPI has no device: its polls are packets per poll (batch),
+  // not the tap's napi_poll work.
+  CHECK(r.batches() == std::map<int64_t, uint64_t>{{1, 5}});
+  CHECK(r.polls().empty());
+  CHECK(r.k->cpu(0).input_pkt_queue.peak == 1);
+  CHECK(r.k->rec.dropped.empty());
+}
+
+TEST_CASE("rx_batched flushes rx_frames + 1") {
+  // rx_frames 4, all with MSG_MORE: packets 1-4 are queued; the 5th finds
+  // queue length == rx_batched and flushes the 4 queued plus itself.  Then
+  // 6-9 queue and the 10th flushes 5 again.
+  Rig r("rx_batched", {{"tun", {{"rx_frames", 4}}}});
+  for (int i = 0; i < 10; ++i) r.send(true);
+  CHECK(r.k->rec.delivered == 10);
+  CHECK(r.k->rec.flushes == 2);
+  CHECK(r.k->rec.batch.bins() == std::map<int64_t, uint64_t>{{5, 2}});
+  CHECK(r.q().write_queue.peak == 4);
+  // Without MSG_MORE a partial batch is flushed with the current skb.
+  r.send(true);
+  r.send(true);
+  r.send(false);
+  CHECK(r.k->rec.delivered == 13);
+  CHECK(r.k->rec.batch.bins().at(3) == 1);
+}
+
+TEST_CASE("rx_batched: rx_frames 0, or an empty queue and !more, deliver at once") {
+  Rig r("rx_batched", {{"tun", {{"rx_frames", 8}}}});
+  r.send(false);  // empty queue and !more: immediate
+  CHECK(r.k->rec.immediate == 1);
+  CHECK(r.k->rec.delivered == 1);
+  Rig r0("rx_batched");  // rx_frames 0 (kernel default): every packet at once
+  for (int i = 0; i < 3; ++i) r0.send(true);
+  CHECK(r0.k->rec.immediate == 3);
+  CHECK(r0.q().write_queue.peak == 0);
+}
+
+TEST_CASE("rx_batched: rx_frames is clamped to 64 as ethtool -C does") {
+  LoadedConfig cfg = build_config({{"design", "rx_batched"}, {"tun", {{"rx_frames", 1000}}}}, "t", ".");
+  CHECK(cfg.params.rx_frames == 64);
+  REQUIRE(cfg.notes.size() == 1);
+  CHECK(cfg.notes[0].find("clamped to 64") != std::string::npos);
+}
+
+TEST_CASE("napi_gro: MSG_MORE lets up to 65 accumulate, then polls of 64 and 1") {
+  // IFF_NAPI schedules when !more or queue length > NAPI_POLL_WEIGHT (64):
+  // the 65th queued packet schedules.  tun_napi_receive splices 65,
+  // delivers the budget (64) and splices 1 back to the head; work == weight
+  // -> repoll, and the next round delivers 1.  Packets 66-70 then queue.
+  Rig r("napi_gro");
+  for (int i = 0; i < 70; ++i) r.send(true);
+  CHECK(r.k->rec.delivered == 65);
+  CHECK(r.polls() == std::map<int64_t, uint64_t>{{1, 1}, {64, 1}});
+  CHECK(r.q().write_queue.size() == 5);
+  CHECK(r.q().write_queue.peak == 65);
+}
+
+TEST_CASE("napi_gro: a plain write() gives one poll per packet") {
+  Rig r("napi_gro");
+  for (int i = 0; i < 4; ++i) r.send(false);
+  CHECK(r.polls() == std::map<int64_t, uint64_t>{{1, 4}});
+  CHECK(r.k->cpu(0).net_rx_actions == 4);
+}
+
+TEST_CASE("napi_gro: gro_normal_batch holds packets until 8 or completion") {
+  // 6.1: GRO_NORMAL packets wait in napi->rx_list; 20 queued then one
+  // poll: delivered in lists of 8, 8, and the last 5 at napi_complete_done.
+  Rig r("napi_gro", {{"kernel", {{"version", "6.1"}}}});
+  CHECK(r.k->p.kernel.gro_normal_batch == 8);
+  for (int i = 0; i < 20; ++i) r.send(true);
+  CHECK(r.k->rec.delivered == 0);
+  r.send(false);
+  CHECK(r.k->rec.delivered == 21);
+  CHECK(r.q().napi.rx_list.empty());
+}
+
+TEST_CASE("deferred_signal: packets queue unconditionally and the poll reads the one queue") {
+  Rig r("deferred_signal");
+  for (int i = 0; i < 3; ++i) r.send(true);
+  CHECK(r.q().write_queue.size() == 3);
+  r.send(false);
+  CHECK(r.k->rec.delivered == 4);
+  CHECK(r.polls() == std::map<int64_t, uint64_t>{{4, 1}});
+  CHECK(r.q().process_queue.peak == 0);  // no second queue
+}
+
+TEST_CASE("bh_section false: napi_schedule only raises NET_RX, the poll waits") {
+  // The review's question (b): without local_bh_disable/enable around
+  // napi_schedule nothing runs the softirq in process context.
+  Rig r("v1_napi", {{"tun", {{"bh_section", false}}}});
+  r.send(false);
+  CHECK(r.k->cpu(0).net_rx_pending);
+  CHECK(r.k->rec.delivered == 0);
+  // The next tick's irq_exit runs it.
+  r.ctx.now = r.k->cpu(0).next_tick;
+  CHECK(advance_time_events(r.ctx));
+  do_softirq(r.ctx);
+  CHECK(r.k->rec.delivered == 1);
+}

@@ -1,0 +1,430 @@
+// `tunsim calibrate` (trace fit) and `tunsim trace config`: the solver, the
+// recovery of known costs from synthetic traces the simulator writes, the
+// identifiability report, one-line errors on bad input, and scenarios that
+// validate.
+#include <doctest/doctest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/tools/calibrate/fit.hpp"
+#include "sim/tools/calibrate/intervals.hpp"
+#include "sim/tools/calibrate/penalties.hpp"
+#include "sim/tools/calibrate/scenario.hpp"
+#include "sim/tools/calibrate/sidecar.hpp"
+#include "sim/tools/calibrate/trace_fit.hpp"
+#include "sim/io/errors.hpp"
+#include "sim/io/files.hpp"
+#include "tests/cli/cli_util.hpp"
+
+using nlohmann::json;
+using namespace tunsim::calib;
+
+namespace {
+
+using testutil::Run;
+using testutil::run_cli;
+using testutil::tmpdir;
+
+int lines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+Observation obs(std::initializer_list<std::pair<int, double>> coef, double value, double se = 1) {
+  Observation o;
+  o.trace = "t";
+  o.name = "o";
+  for (auto& [p, c] : coef) o.coef[p] = c;
+  o.value = value;
+  o.stderr_ns = se;
+  o.samples = 100;
+  return o;
+}
+
+// The costs the synthetic traces are simulated with (none equal to its default).
+const json kKnown = {{"costs.syscall_ns", 200},      {"costs.tun_get_user_ns", 300}, {"costs.skb_alloc_ns", 100},
+                     {"costs.copy_ns_per_byte", 0.05}, {"costs.lock_ns", 30},         {"costs.napi_schedule_ns", 25},
+                     {"costs.softirq_ns", 400},      {"costs.napi_poll_ns", 60},     {"costs.gro_ns", 150},
+                     {"costs.netif_receive_skb_ns", 90}, {"costs.stack_drop_ns", 35}};
+
+// A single-writer capture sidecar as scripts/capture-trace writes it, for a
+// trace the simulator writes (writer thread pid 1000, device tap0).
+void write_sidecar(const std::string& prefix, const std::string& mode, int frame_bytes, int threads) {
+  json th = json::array();
+  for (int i = 0; i < threads; ++i) th.push_back({{"cpu", i}, {"tid", 1000 + i}});
+  json s = {{"format", "tunsim-capture/1"}, {"mode", mode}, {"bridge", false}, {"threads", th},
+            {"frame_bytes", frame_bytes}, {"count_per_thread", 1500}, {"duration_s", nullptr},
+            {"frames_written", 1500 * threads}, {"elapsed_ns", 5000000}, {"kernel", "synthetic"},
+            {"hz", 250}, {"cpu_model", "tunsim"}, {"nr_cpus", 2}, {"dev", "tap0"}, {"peer", nullptr},
+            {"tracer", "ftrace"}, {"trace_clock", "mono"}, {"trace_format", "ftrace trace"},
+            {"timestamp_resolution_ns", 1}, {"trace_file", std::filesystem::path(prefix).filename().string() + ".trace"},
+            {"lost_events", 0}, {"date", "2026-11-25T00:00:00Z"}};
+  tunsim::write_file_atomic(prefix + ".json", s.dump(2));
+}
+
+// Simulates the workload of `prefix`'s sidecar with the known costs into
+// prefix.trace.
+void synthesize(const std::string& prefix, const std::string& mode, int frame_bytes) {
+  write_sidecar(prefix, mode, frame_bytes, 1);
+  Run c = run_cli("trace config " + prefix + ".json -o " + prefix + ".scenario.json");
+  REQUIRE(c.status == 0);
+  std::string sets;
+  for (auto& [k, v] : kKnown.items()) sets += " --set " + k + "=" + v.dump();
+  Run r = run_cli("run " + prefix + ".scenario.json" + sets + " --trace " + prefix + ".trace -q");
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+}
+
+double val(const json& cal, const std::string& key) { return cal["parameters"][key]["value"].get<double>(); }
+double known(const std::string& key) { return kKnown[key].get<double>(); }
+
+}  // namespace
+
+TEST_CASE("solve: a full-rank system is recovered exactly, with standard errors from the weights") {
+  // Three observations of syscall_ns and tun_get_user_ns, consistent with
+  // 100 and 200: the least-squares solution is exact, residuals 0.
+  std::vector<Observation> o = {obs({{kSyscall, 1}}, 100, 2), obs({{kTunGetUser, 1}}, 200, 2),
+                                obs({{kSyscall, 1}, {kTunGetUser, 1}}, 300, 2)};
+  FitResult r = solve(o);
+  CHECK(r.rank == 2);
+  CHECK(r.dof == 1);
+  CHECK(r.value[kSyscall] == doctest::Approx(100).epsilon(1e-9));
+  CHECK(r.value[kTunGetUser] == doctest::Approx(200).epsilon(1e-9));
+  CHECK(r.identified[kSyscall]);
+  CHECK(r.identified[kTunGetUser]);
+  CHECK(r.residual_rms_ns < 1e-9);
+  // Var(syscall) = [(A^T W A)^-1]_00 with W = 1/4: A^T A = [[2,1],[1,2]],
+  // inverse [[2,-1],[-1,2]]/3, so var = 4 * 2/3 and se = sqrt(8/3) = 1.633;
+  // chi2 = 0 < dof, so it is not scaled.
+  CHECK(r.stderr_ns[kSyscall] == doctest::Approx(std::sqrt(8.0 / 3)).epsilon(1e-6));
+}
+
+TEST_CASE("solve: a sum the data identify is split in the defaults' proportions and reported") {
+  // Only syscall_ns + tun_get_user_ns + skb_alloc_ns = 700 is observed
+  // (defaults 120, 150, 80: total 350).  Convention: x = d * 700 / 350.
+  std::vector<Observation> o = {obs({{kSyscall, 1}, {kTunGetUser, 1}, {kSkbAlloc, 1}}, 700)};
+  FitResult r = solve(o);
+  CHECK(r.rank == 1);
+  CHECK(r.value[kSyscall] == doctest::Approx(240).epsilon(1e-9));
+  CHECK(r.value[kTunGetUser] == doctest::Approx(300).epsilon(1e-9));
+  CHECK(r.value[kSkbAlloc] == doctest::Approx(160).epsilon(1e-9));
+  CHECK_FALSE(r.identified[kSyscall]);
+  CHECK_FALSE(r.identified[kSkbAlloc]);
+  REQUIRE(r.combinations.size() == 1);
+  CHECK(r.combinations[0] == "syscall_ns + tun_get_user_ns + skb_alloc_ns");
+  // The sum itself is what was observed: 700 with the observation's stderr 1
+  // (one equation, dof 0: no chi2 scaling).
+  CHECK(r.combination_value[0] == doctest::Approx(700).epsilon(1e-9));
+  CHECK(r.combination_stderr[0] == doctest::Approx(1).epsilon(1e-6));
+}
+
+TEST_CASE("solve: a per-byte cost in an unidentified sum scales with the other costs") {
+  // syscall + tun_get_user + skb_alloc + 60 * copy_ns_per_byte = 709.6, twice
+  // the defaults' 120 + 150 + 80 + 60 * 0.08 = 354.8: the split doubles every
+  // term, copy included (0.16 ns/byte), rather than loading the per-byte cost
+  // with a share magnified by its coefficient 60.
+  std::vector<Observation> o = {obs({{kSyscall, 1}, {kTunGetUser, 1}, {kSkbAlloc, 1}, {kCopy, 60}}, 709.6)};
+  FitResult r = solve(o);
+  CHECK(r.value[kSyscall] == doctest::Approx(240).epsilon(1e-9));
+  CHECK(r.value[kCopy] == doctest::Approx(0.16).epsilon(1e-9));
+  CHECK_FALSE(r.identified[kCopy]);
+  REQUIRE(r.combinations.size() == 1);
+  CHECK(r.combinations[0] == "syscall_ns + tun_get_user_ns + skb_alloc_ns + 60*copy_ns_per_byte");
+}
+
+TEST_CASE("solve: an identified difference is printed the way round it is positive") {
+  // netif + drop = 100 (plain rx) and netif + bridge = 700 (bridge write):
+  // the data determine bridge - drop = 600, printed as such, not as -600.
+  std::vector<Observation> o = {obs({{kNetifReceiveSkb, 1}, {kStackDrop, 1}}, 100),
+                                obs({{kNetifReceiveSkb, 1}, {kBridgeForward, 1}}, 700)};
+  FitResult r = solve(o);
+  REQUIRE(r.combinations.size() == 2);
+  CHECK(r.combinations[1] == "-stack_drop_ns + bridge_forward_ns");
+  CHECK(r.combination_value[1] == doctest::Approx(600).epsilon(1e-9));
+}
+
+TEST_CASE("solve: an unidentified cost the split makes negative is pinned to 0") {
+  // lock + napi_schedule = 10 and lock + softirq = 1000: the split pulls
+  // lock_ns towards the large group and would give napi_schedule_ns < 0;
+  // pinned to 0, lock_ns = 10 and softirq_ns = 990 exactly.
+  std::vector<Observation> o = {obs({{kLock, 1}, {kNapiSchedule, 1}}, 10),
+                                obs({{kLock, 1}, {kSoftirq, 1}}, 1000)};
+  FitResult r = solve(o);
+  REQUIRE(r.pinned.size() == 1);
+  CHECK(r.pinned[0] == kNapiSchedule);
+  CHECK(r.value[kNapiSchedule] == 0);
+  CHECK(r.value[kLock] == doctest::Approx(10).epsilon(1e-9));
+  CHECK(r.value[kSoftirq] == doctest::Approx(990).epsilon(1e-9));
+  CHECK_FALSE(r.identified[kLock]);
+}
+
+TEST_CASE("measure_penalties: the simulator confirms the equations, and rejects equations that do not match it") {
+  // The equations of the committed plain-60 trace, checked against the
+  // simulator (cache off must give each equation's sum of default costs).
+  Workload w = read_sidecar("results/reference/plain-60-1w.json");
+  w.trace_path = "results/reference/plain-60-1w.trace.gz";
+  std::vector<Observation> o = observations_for(w, extract_intervals(w.trace_path, w, true));
+  REQUIRE(o.size() == 2);  // write_ns, netif_receive_skb..kfree_skb
+  std::ostringstream rep;
+  measure_penalties(w, o, TUNSIM_BIN, rep);
+  // One writer in steady state: every path's footprint stays cached (the
+  // defaults' footprints sum to less than L1i/L1d), so no penalty.
+  CHECK(o[0].penalty == doctest::Approx(0).epsilon(1e-9));
+  CHECK(o[1].penalty == doctest::Approx(0).epsilon(1e-9));
+  // An equation that counts syscall_ns twice no longer matches the model.
+  o[0].coef[kSyscall] = 2;
+  CHECK_THROWS_WITH_AS(measure_penalties(w, o, TUNSIM_BIN, rep),
+                       doctest::Contains("the model's layout of costs changed"), tunsim::SimulationError);
+}
+
+TEST_CASE("robust_median: median and the order-statistic standard error") {
+  // 1..101: median 51; n = 101, ranks 50.5 -+ 0.98*sqrt(101) = 9.85 -> [40, 61]
+  // (0-based), values 41 and 62: se = 21 / 3.92 = 5.357.
+  std::vector<double> v;
+  for (int i = 101; i >= 1; --i) v.push_back(i);
+  double m, se;
+  robust_median(v, 1, m, se);
+  CHECK(m == 51);
+  CHECK(se == doctest::Approx(21 / 3.92).epsilon(1e-9));
+  // Identical samples: the se is floored at the timestamp resolution / sqrt(12).
+  robust_median(std::vector<double>(50, 7.0), 1000, m, se);
+  CHECK(m == 7);
+  CHECK(se == doctest::Approx(1000 / std::sqrt(12.0)));
+  // A clock that ticks every 10 ns although it prints ns: 60 samples at 990,
+  // 100 at 1000, 40 at 1010.  The 95% rank interval [89, 112] holds only
+  // 1000, so the order-statistic se is 0; the floor uses the 10 ns quantum
+  // (gaps between distinct central values), not the 1 ns printed resolution.
+  std::vector<double> q;
+  q.insert(q.end(), 60, 990.0);
+  q.insert(q.end(), 100, 1000.0);
+  q.insert(q.end(), 40, 1010.0);
+  robust_median(q, 1, m, se);
+  CHECK(m == 1000);
+  CHECK(se == doctest::Approx(10 / std::sqrt(12.0)));
+}
+
+TEST_CASE("calibrate recovers the costs of synthetic traces simulated with known costs") {
+  std::string d = tmpdir();
+  synthesize(d + "/plain-60", "plain", 60);
+  synthesize(d + "/plain-1500", "plain", 1500);
+  synthesize(d + "/napi-60", "napi", 60);
+  Run r = run_cli("calibrate " + d + "/plain-60.trace " + d + "/plain-1500.trace " + d + "/napi-60.trace -o " + d +
+                  "/cal.json");
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  json cal = json::parse(tunsim::read_file(d + "/cal.json"));
+  CHECK(cal["format"] == "tunsim-calibration/1");
+  CHECK(cal["name"] == "cal");
+  CHECK(cal["provenance"]["source"] == "trace-fit");
+  CHECK(cal["provenance"]["kernel"] == "synthetic");
+  CHECK(cal["provenance"]["inputs"].size() == 3);
+  // The simulator's trace has 1 ns timestamps and every write of a single
+  // writer costs the same (the cache model's steady state misses nothing,
+  // and the first cold write does not move a median), so the identified
+  // quantities come back to within the timestamp rounding:
+  //  copy per byte = (write(1500) - write(60)) / 1440: +-2 ns / 1440;
+  CHECK(val(cal, "costs.copy_ns_per_byte") == doctest::Approx(0.05).epsilon(0.03));
+  //  the sums the traces identify: +-2 ns (two rounded timestamps each).
+  auto sum = [&](std::initializer_list<const char*> keys, bool fitted) {
+    double s = 0;
+    for (auto k : keys) s += fitted ? val(cal, k) : known(k);
+    return s;
+  };
+  CHECK(std::fabs(sum({"costs.syscall_ns", "costs.tun_get_user_ns", "costs.skb_alloc_ns"}, true) - 600) < 2);
+  CHECK(std::fabs(sum({"costs.netif_receive_skb_ns", "costs.stack_drop_ns"}, true) - 125) < 2);
+  CHECK(std::fabs(sum({"costs.lock_ns", "costs.napi_schedule_ns"}, true) - 55) < 2);
+  CHECK(std::fabs(sum({"costs.softirq_ns", "costs.napi_poll_ns", "costs.gro_ns", "costs.lock_ns"}, true) -
+                  sum({"costs.softirq_ns", "costs.napi_poll_ns", "costs.gro_ns", "costs.lock_ns"}, false)) < 2);
+  CHECK(cal["fit"]["residual_rms_ns"].get<double>() < 1.5);
+  // The split of syscall + tun_get_user + skb_alloc = 600 follows the
+  // defaults' proportions 120 : 150 : 80 (not the simulated 200 : 300 : 100,
+  // which no trace can tell apart): 205.7, 257.1, 137.1.
+  CHECK(val(cal, "costs.syscall_ns") == doctest::Approx(600.0 * 120 / 350).epsilon(0.01));
+  CHECK(val(cal, "costs.skb_alloc_ns") == doctest::Approx(600.0 * 80 / 350).epsilon(0.01));
+  // Identifiability: copy_ns_per_byte is the one cost determined on its own.
+  std::vector<std::string> un = cal["unidentified"];
+  CHECK(std::find(un.begin(), un.end(), "costs.copy_ns_per_byte") == un.end());
+  for (auto k : {"costs.syscall_ns", "costs.tun_get_user_ns", "costs.skb_alloc_ns", "costs.netif_receive_skb_ns",
+                 "costs.stack_drop_ns", "costs.softirq_ns", "costs.gro_ns", "costs.lock_ns"})
+    CHECK_MESSAGE(std::find(un.begin(), un.end(), k) != un.end(), k);
+  CHECK(r.out.find("syscall_ns + tun_get_user_ns + skb_alloc_ns") != std::string::npos);
+  CHECK(r.out.find("netif_receive_skb_ns + stack_drop_ns") != std::string::npos);
+  // Residuals recorded per observation: 2 plain x 2 + napi x 3 = 7.
+  CHECK(cal["fit"]["residuals"].size() == 7);
+  // The calibration is usable by a scenario, and reproduces the write()
+  // median it was fitted on.
+  Run v = run_cli("trace config " + d + "/napi-60.json --calibration " + d + "/cal.json -o " + d + "/napi-cal.json");
+  REQUIRE(v.status == 0);
+  Run s = run_cli("run " + d + "/napi-cal.json -q -o " + d + "/napi-cal.summary.json");
+  REQUIRE_MESSAGE(s.status == 0, s.err);
+  json sum_j = json::parse(tunsim::read_file(d + "/napi-cal.summary.json"));
+  double fitted_w = cal["measurements"]["napi-60-1w"]["write_ns p50"]["median_ns"];
+  CHECK(sum_j["trace_metrics"]["write_ns"]["p50"].get<double>() == doctest::Approx(fitted_w).epsilon(0.02));
+}
+
+TEST_CASE("calibrate on the committed reference traces: the sums it identifies reproduce their medians") {
+  std::string d = tmpdir();
+  Run r = run_cli("calibrate results/reference/plain-60-1w.trace.gz results/reference/plain-1500-1w.trace.gz "
+                  "results/reference/napi-60-1w.trace.gz -o " + d + "/ref.json");
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  json cal = json::parse(tunsim::read_file(d + "/ref.json"));
+  // The write() medians (971, 1042, 1944 ns; docs/traces.md) are fitted with
+  // residuals below 15 ns: the only misfit of the model is that the kernel's
+  // netif_receive_skb..kfree_skb interval is 10 ns longer for 1500-byte
+  // frames, which the model (no per-byte stack cost) splits between them.
+  for (auto& x : cal["fit"]["residuals"]) CHECK_MESSAGE(std::fabs(x["residual_ns"].get<double>()) < 15, x.dump());
+  CHECK(cal["provenance"]["kernel"] == "6.18.44-fc-v782");
+  CHECK(cal["provenance"]["cpu_model"] == "AMD EPYC");
+  CHECK(cal["provenance"]["hz"] == 250);
+  // The per-write time outside sys_enter..sys_exit (period - write, > 1 us
+  // on that machine) is recorded as a measurement the model does not have.
+  CHECK(cal["measurements"]["plain-60-1w"]["outside_write_ns_p50"].get<double>() > 1000);
+}
+
+TEST_CASE("calibrate: bad input gives one-line errors and status 2") {
+  std::string d = tmpdir();
+  SUBCASE("missing sidecar") {
+    tunsim::write_file_atomic(d + "/lonely.trace", "");
+    Run r = run_cli("calibrate " + d + "/lonely.trace -o " + d + "/x.json");
+    CHECK(r.status == 2);
+    CHECK(lines(r.err) == 1);
+    CHECK(r.err.find("sidecar " + d + "/lonely.json not found") != std::string::npos);
+  }
+  SUBCASE("missing trace") {
+    Run r = run_cli("calibrate " + d + "/nothing.trace.gz");
+    CHECK(r.status == 2);
+    CHECK(lines(r.err) == 1);
+    CHECK(r.err.find("no such trace file") != std::string::npos);
+  }
+  SUBCASE("two-writer trace") {
+    Run r = run_cli("calibrate results/reference/napi-60-2w.trace.gz");
+    CHECK(r.status == 2);
+    CHECK(lines(r.err) == 1);
+    CHECK(r.err.find("single-writer traces only") != std::string::npos);
+  }
+  SUBCASE("sidecar of another format") {
+    tunsim::write_file_atomic(d + "/bad.trace", "");
+    tunsim::write_file_atomic(d + "/bad.json", "{\"format\": \"something/2\"}");
+    Run r = run_cli("calibrate " + d + "/bad.trace");
+    CHECK(r.status == 2);
+    CHECK(lines(r.err) == 1);
+    CHECK(r.err.find("format: expected \"tunsim-capture/1\", found \"something/2\"") != std::string::npos);
+  }
+  SUBCASE("sidecar that does not describe the trace") {
+    // The plain-60 trace under a napi sidecar: no softirq in any write.
+    std::filesystem::copy_file("results/reference/plain-60-1w.trace.gz", d + "/mislabeled.trace.gz",
+                               std::filesystem::copy_options::overwrite_existing);
+    json s = json::parse(tunsim::read_file("results/reference/plain-60-1w.json"));
+    s["mode"] = "napi";
+    tunsim::write_file_atomic(d + "/mislabeled.json", s.dump());
+    Run r = run_cli("calibrate " + d + "/mislabeled.trace.gz");
+    CHECK(r.status == 2);
+    CHECK(lines(r.err) == 1);
+    CHECK(r.err.find("intervals of the expected shape") != std::string::npos);
+  }
+  SUBCASE("no input") {
+    Run r = run_cli("calibrate -o " + d + "/x.json");
+    CHECK(r.status == 2);
+    CHECK(r.err.find("expected at least one TRACE") != std::string::npos);
+  }
+}
+
+TEST_CASE("trace config: cpus.speed is the calibration's writer user time over each CPU's in the capture") {
+  // results/reference/napi-60-2w: two writers, CPU 0 and CPU 1.  Median
+  // sys_exit -> next sys_enter gap of each writer (2999 gaps each, computed
+  // from the trace text by hand: sorted, middle element): CPU 0 1302 ns,
+  // CPU 1 1493 ns.  With writer_user_ns 1300: 1300/1302 = 0.998,
+  // 1300/1493 = 0.871 (rounded to 3 decimals).
+  tunsim::calib::Workload w = tunsim::calib::read_sidecar("results/reference/napi-60-2w.json");
+  std::ostringstream why;
+  std::vector<double> speed = tunsim::calib::cpu_speeds_for(w, 1300, why);
+  REQUIRE(speed.size() == 2);
+  CHECK(speed[0] == doctest::Approx(0.998));
+  CHECK(speed[1] == doctest::Approx(0.871));
+  CHECK(why.str().find("cpu 1: writer user time 1493 ns (median of 2999)") != std::string::npos);
+  // Through the CLI with the committed calibration (writer_user_ns
+  // 1355.667): 1355.667/1302 = 1.041, 1355.667/1493 = 0.908.
+  std::string d = testutil::tmpdir();
+  Run r = run_cli("trace config results/reference/napi-60-2w.json --calibration reference -o " + d + "/s.json");
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  json s = json::parse(tunsim::read_file(d + "/s.json"));
+  REQUIRE(s["cpus"]["speed"].size() == 2);
+  CHECK(s["cpus"]["speed"][0].get<double>() == doctest::Approx(1.041));
+  CHECK(s["cpus"]["speed"][1].get<double>() == doctest::Approx(0.908));
+  CHECK(run_cli("validate " + d + "/s.json").status == 0);
+  // --uniform-speed, or no calibration: no cpus.speed.
+  Run u = run_cli("trace config results/reference/napi-60-2w.json --calibration reference --uniform-speed -o " + d +
+                  "/u.json");
+  REQUIRE(u.status == 0);
+  CHECK_FALSE(json::parse(tunsim::read_file(d + "/u.json"))["cpus"].contains("speed"));
+  Run n = run_cli("trace config results/reference/napi-60-2w.json -o " + d + "/n.json");
+  REQUIRE(n.status == 0);
+  CHECK_FALSE(json::parse(tunsim::read_file(d + "/n.json"))["cpus"].contains("speed"));
+}
+
+TEST_CASE("trace config: a captured kernel release maps to the newest modelled version not after it") {
+  CHECK(tunsim::calib::model_version_of("6.18.44-fc-v782") == "6.4");
+  CHECK(tunsim::calib::model_version_of("6.4.0") == "6.4");
+  CHECK(tunsim::calib::model_version_of("6.3.13") == "6.1");
+  CHECK(tunsim::calib::model_version_of("6.1.0-26-amd64") == "6.1");
+  CHECK(tunsim::calib::model_version_of("5.10.0-30-amd64") == "4.15");  // newest modelled not after 5.10
+  CHECK(tunsim::calib::model_version_of("5.3.18") == "4.15");
+  CHECK(tunsim::calib::model_version_of("not a release") == "6.4");  // unknown: the newest modelled
+  CHECK(tunsim::calib::model_version_of("4.19.0-27-amd64") == "4.15");
+  CHECK(tunsim::calib::model_version_of("4.14.1") == "4.11");
+  CHECK(tunsim::calib::model_version_of("4.9.0") == "4.9");
+  CHECK(tunsim::calib::model_version_of("") == "6.4");  // unknown: today's behaviour
+  CHECK(tunsim::calib::model_version_of("7.0.1") == "6.4");
+}
+
+TEST_CASE("trace config: the scenarios of the reference captures validate and match the workload") {
+  std::string d = tmpdir();
+  struct Case {
+    const char* name;
+    const char* design;
+    const char* stack;
+    size_t senders;
+  };
+  for (Case c : {Case{"plain-60-1w", "rx_batched", "drop", 1}, Case{"plain-1500-1w", "rx_batched", "drop", 1},
+                 Case{"napi-60-1w", "napi_gro", "drop", 1}, Case{"napi-60-2w", "napi_gro", "drop", 2},
+                 Case{"bridge-plain-60-1w", "rx_batched", "bridge", 1}}) {
+    std::string out = d + "/" + c.name + ".scenario.json";
+    Run r = run_cli(std::string("trace config results/reference/") + c.name + ".json --calibration reference -o " + out);
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    Run v = run_cli("validate " + out);
+    CHECK_MESSAGE(v.status == 0, c.name, v.err);
+    json s = json::parse(tunsim::read_file(out));
+    json side = json::parse(tunsim::read_file(std::string("results/reference/") + c.name + ".json"));
+    CHECK(s["design"] == c.design);
+    CHECK(s["stack"]["type"] == c.stack);
+    REQUIRE(s["senders"].size() == c.senders);
+    for (size_t i = 0; i < c.senders; ++i) {
+      CHECK(s["senders"][i]["cpu"] == side["threads"][i]["cpu"]);
+      CHECK(s["senders"][i]["frame_bytes"] == side["frame_bytes"]);
+      CHECK(s["senders"][i]["writer"]["count"] == side["count_per_thread"]);
+    }
+    // Captured on 6.18: the modelled version is 6.4 (and later).
+    CHECK(side["kernel"].get<std::string>().rfind("6.18.", 0) == 0);
+    CHECK(s["kernel"]["version"] == "6.4");
+    CHECK(s["kernel"]["hz"] == side["hz"]);
+    if (std::string(c.design) == "rx_batched") CHECK(s["tun"]["rx_frames"] == 0);
+    // --calibration reference resolves to configs/calibration/reference.json.
+    CHECK(s["calibration"].get<std::string>().find("configs/calibration/reference.json") != std::string::npos);
+  }
+  // The trace path is accepted in place of the sidecar.
+  Run t = run_cli("trace config results/reference/napi-60-1w.trace.gz");
+  CHECK(t.status == 0);
+  CHECK(json::parse(t.out)["design"] == "napi_gro");
+  // A missing sidecar is a one-line error.
+  Run m = run_cli("trace config " + d + "/none.json");
+  CHECK(m.status == 2);
+  CHECK(lines(m.err) == 1);
+}
