@@ -8,15 +8,15 @@
 
 add_test(NAME kmod_build COMMAND bash ${CMAKE_SOURCE_DIR}/tests/kmod/build-test.sh)
 set_tests_properties(kmod_build PROPERTIES
-  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} LABELS kmod-build SKIP_RETURN_CODE 77 TIMEOUT 300)
+  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} LABELS kmod-build SKIP_RETURN_CODE 77 TIMEOUT 300 RESOURCE_LOCK kmod_tree)
 
 add_test(NAME kmod_calibrate_script COMMAND bash ${CMAKE_SOURCE_DIR}/tests/kmod/calibrate-script-test.sh)
 set_tests_properties(kmod_calibrate_script PROPERTIES
-  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} LABELS kmod-script SKIP_RETURN_CODE 77 TIMEOUT 120)
+  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} LABELS kmod-script SKIP_RETURN_CODE 77 TIMEOUT 120 RESOURCE_LOCK kmod_tree)
 
 # Boots a kernel under software emulation: about 15 s on a 2-core machine
 # (most of it the boot); the script's own qemu limit is 300 s.
 add_test(NAME kmod_qemu COMMAND bash ${CMAKE_SOURCE_DIR}/tests/kmod/qemu-test.sh $<TARGET_FILE:tunsim>)
 set_tests_properties(kmod_qemu PROPERTIES
-  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} LABELS kmod SKIP_RETURN_CODE 77 TIMEOUT 600
+  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} LABELS kmod SKIP_RETURN_CODE 77 TIMEOUT 600 RESOURCE_LOCK kmod_tree
   ENVIRONMENT "TUNSIM_QEMU_TIMEOUT=300")

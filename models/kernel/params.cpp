@@ -2,6 +2,7 @@
 // CPUs, and the threads that write into tun.
 #include <algorithm>
 #include <set>
+#include <sstream>
 
 #include "models/kernel/params.hpp"
 
@@ -14,6 +15,12 @@ int Params::queues() const {
 }
 
 namespace {
+std::string shown(double v) {
+  std::ostringstream o;
+  o << v;
+  return o.str();
+}
+
 std::vector<std::string> version_names() {
   std::vector<std::string> v;
   for (KernelVersion k : modelled_versions()) v.push_back(version_name(k));
@@ -104,8 +111,8 @@ void declare_scenario_params(ParamTable& t) {
     p.duration_s = p.duration_ms * 1e-3;
     p.warmup_s = p.warmup_ms * 1e-3;
     if (p.warmup_s >= p.duration_s)
-      throw ParamError("warmup_ms", "expected less than duration_ms (" + nlohmann::json(p.duration_ms).dump() +
-                                        "), found " + nlohmann::json(p.warmup_ms).dump());
+      throw ParamError("warmup_ms", "expected less than duration_ms (" + shown(p.duration_ms) + "), found " +
+                                        shown(p.warmup_ms));
   });
 }
 

@@ -14,6 +14,8 @@
 
 #include "sim/io/errors.hpp"
 
+// Its decisions are logged at verbose level (SimGrid compiles debug level out
+// of release builds): --log=tunsim_engine.thres:verbose (or :debug).
 XBT_LOG_NEW_DEFAULT_CATEGORY(tunsim_engine, "tunsim engine: sharing groups, their threads' order, SimGrid time");
 
 namespace sg4 = simgrid::s4u;
@@ -126,7 +128,7 @@ struct Group : Exec {
     f->at = at;
     f->granted = true;
     if (before(f->key(), min_other)) min_other = f->key();
-    XBT_DEBUG("%s grants CPU %d to %s at %.9f", current ? current->entry->thread->comm.c_str() : "?", t->cpu,
+    XBT_VERB("%s grants CPU %d to %s at %.9f", current ? current->entry->thread->comm.c_str() : "?", t->cpu,
               t->comm.c_str(), at);
   }
 
@@ -195,7 +197,7 @@ struct Group : Exec {
         // Everything before the quantum that holds t has happened.
         double start = std::floor(t / q) * q;
         done_before = start;
-        XBT_DEBUG("group %s: quantum [%.6f, %.6f), %zu threads", name.c_str(), start, start + q, fibers.size());
+        XBT_VERB("group %s: quantum [%.6f, %.6f), %zu threads", name.c_str(), start, start + q, fibers.size());
         advance_simgrid(start);
         quantum_end = start + q;
         continue;
@@ -206,7 +208,7 @@ struct Group : Exec {
       Ctx& c = best->ctx;
       if (best->state == Fiber::State::Waiting) best->granted = false;  // its timer fired
       c.now = std::max(c.now, t);
-      XBT_DEBUG("group %s: %s runs at %.9f (%s)", name.c_str(), best->entry->thread->comm.c_str(), c.now,
+      XBT_VERB("group %s: %s runs at %.9f (%s)", name.c_str(), best->entry->thread->comm.c_str(), c.now,
                 best->state == Fiber::State::Waiting ? "timer" : best->granted ? "granted" : "resumed");
       best->state = Fiber::State::Running;
       current = best;
@@ -291,7 +293,7 @@ EngineStats run_machine(Machine& m, int* argc, char** argv, const EngineOptions&
   g_shared = &sh;
   for (auto& gp : groups) {
     Group* g = gp.get();
-    XBT_DEBUG("group %s: %zu threads", g->name.c_str(), g->fibers.size());
+    XBT_VERB("group %s: %zu threads", g->name.c_str(), g->fibers.size());
     sg4::Actor::create("group-" + g->name, sh.hosts[static_cast<size_t>(g->cpus.front())], [g, &sh] {
       try {
         g->run();

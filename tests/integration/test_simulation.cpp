@@ -45,20 +45,7 @@ std::string slurp(const std::string& path) {
   return ss.str();
 }
 
-bool exists(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0;
-}
 
-// The lines of stderr that are tunsim's own (SimGrid may log too).
-int tunsim_error_lines(const std::string& err) {
-  int n = 0;
-  std::stringstream ss(err);
-  std::string line;
-  while (std::getline(ss, line))
-    if (line.rfind("tunsim: ", 0) == 0) ++n;
-  return n;
-}
 
 void check_conservation(const json& s) {
   const json& p = s["packets"];
@@ -165,68 +152,6 @@ TEST_CASE("--trace writes ftrace text whose events agree with the summary") {
     CHECK(e.path().filename().string().find(".tmp.") == std::string::npos);
 }
 
-TEST_CASE("bad input: one line naming the file, the path, what was expected, exit 2, no output file") {
-  struct Case {
-    std::string config;      // file contents ("" = no file)
-    std::string extra;       // extra arguments
-    std::string must_contain;
-  };
-  std::string out = tmpdir() + "/never.json";
-  std::vector<Case> cases = {
-      {"{\"design\": }", "", ":1:12: invalid JSON"},
-      {"{\"kernel\": {\"netdev_budgett\": 5}}", "", "kernel.netdev_budgett: unknown key \"netdev_budgett\"; did you mean \"netdev_budget\"?"},
-      {"{\"kernel\": {\"netdev_budget\": \"abc\"}}", "", "kernel.netdev_budget: expected an integer in [1, 1e+06], found \"abc\""},
-      {"{\"tun\": {\"rx_frames\": -1}}", "", "tun.rx_frames: expected an integer in [0, 1e+09], found -1"},
-      {"{\"design\": \"napi\"}", "", "design: expected one of \"netif_rx_ni\" \"v1_napi\""},
-      {"{\"senders\": [{\"cpu\": 5}]}", "", "senders.0.cpu: expected a CPU in [0, 1] (cpus.count is 2), found 5"},
-      {"{\"senders\": [{\"guest\": {\"rate\": 1}}]}", "", "senders.0.guest.rate: unknown key \"rate\"; did you mean \"rate_mpps\"?"},
-      {"{\"calibration\": \"nosuch\"}", "", "calibration/nosuch.json: cannot open"},
-      {"{\"warmup_ms\": 30, \"duration_ms\": 20}", "", "warmup_ms: expected less than duration_ms"},
-      {"[1, 2]", "", "expected a JSON object at the top level"},
-      // A bad --set names the --set, not the file (the value came from it).
-      {"{}", "--set kernel", "tunsim: --set kernel: expected path.to.key=VALUE"},
-      {"{}", "--set kernel.hz=5", "tunsim: --set kernel.hz=5: expected an integer in [100, 1000], found 5"},
-      {"{}", "--set senders.99999999999999999999.cpu=1", "tunsim: --set senders.99999999999999999999.cpu=1: index"},
-      {"{}", "--set kernel.version=6.2", "tunsim: --set kernel.version=6.2: expected one of"},
-      {"{}", "--seed -5", "tunsim: --seed -5: expected an integer in [0, 4294967295]"},
-      {"{\"cpus\": {\"speed\": [1]}}", "", "cpus.speed: expected one number per CPU (cpus.count = 2), found 1"},
-      {"{\"cpus\": {\"speed\": [1, 0]}}", "", "cpus.speed.1: expected a number in [0.05, 20], found 0"},
-      {"", "", "cannot open"},
-  };
-  int i = 0;
-  for (auto& c : cases) {
-    std::string path = tmpdir() + "/bad" + std::to_string(i++) + ".json";
-    if (!c.config.empty()) std::ofstream(path) << c.config;
-    Run r = run_cli("run " + path + " " + c.extra + " -o " + out);
-    INFO("config: ", c.config, " ", c.extra, "\nstderr: ", r.err);
-    CHECK(r.status == 2);
-    CHECK(tunsim_error_lines(r.err) == 1);
-    if (c.extra.empty()) CHECK(r.err.find(path) != std::string::npos);
-    CHECK(r.err.find(c.must_contain) != std::string::npos);
-    CHECK_FALSE(exists(out));
-    // validate says the same (it takes no --seed).
-    if (c.extra.rfind("--seed", 0) == 0) continue;
-    Run v = run_cli("validate " + path + " " + c.extra);
-    CHECK(v.status == 2);
-    CHECK(v.err == r.err);
-  }
-  // A calibration file that is not one.
-  std::string cal = write_tmp("calibration-bad.json", "{\"format\": \"something\"}");
-  Run r = run_cli("run configs/default.json --set calibration=" + cal + " -o " + out);
-  INFO("stderr: ", r.err);
-  CHECK(r.status == 2);
-  CHECK(r.err.find("format: expected \"tunsim-calibration/1\", found \"something\"") != std::string::npos);
-  CHECK_FALSE(exists(out));
-  // An unwritable output path: the run fails with one line, exit 2.
-  Run w = run_cli("run configs/default.json -q --set duration_ms=3 -o /nonexistent-dir/x.json");
-  INFO("stderr: ", w.err);
-  CHECK(w.status == 2);
-  CHECK(w.err.find("/nonexistent-dir/x.json: cannot write output file") != std::string::npos);
-  // Command-line errors.
-  CHECK(run_cli("compare configs/default.json --designs rx_batched,nope").status == 2);
-  CHECK(run_cli("frobnicate").status == 2);
-}
-
 TEST_CASE("cpus.speed: a CPU at half speed takes twice as long for everything it runs") {
   // One writer on CPU 0, plain tap: each write() is a fixed sum of costs and
   // cache penalties on CPU 0 (user time, syscall, tun_get_user, the stack), so
@@ -263,59 +188,79 @@ TEST_CASE("calibration: values apply below the scenario's own, and are reported"
   CHECK(r.err.find("could not identify individually: costs.gro_ns") != std::string::npos);
 }
 
-TEST_CASE("the built-in default scenario is configs/default.json") {
-  Run a = run_cli("validate configs/default.json --print");
-  std::string empty = write_tmp("empty.json", "{}");
-  REQUIRE(a.status == 0);
-  std::string o1 = tmpdir() + "/d1.json", o2 = tmpdir() + "/d2.json";
-  REQUIRE(run_cli("run -q --set duration_ms=3 -o " + o1).status == 0);
-  REQUIRE(run_cli("run configs/default.json -q --set duration_ms=3 -o " + o2).status == 0);
-  json s1 = read_json(o1), s2 = read_json(o2);
-  s1.erase("config");
-  s2.erase("config");
-  CHECK(s1 == s2);
-}
-
-TEST_CASE("lookahead: skipping SimGrid when no other actor can act first changes no result") {
-  // Ctx::sync lets an actor touch shared state without a SimGrid
-  // synchronisation when every other actor is blocked until at least now.
-  // TUNSIM_SYNC_EVERY_ACCESS=1 synchronises at every access instead.
-  auto run_both = [](const std::string& cfg, json& ja, json& jb) {
-    std::string a = tmpdir() + "/la-a.json", b = tmpdir() + "/la-b.json";
-    REQUIRE(run_cli("run " + cfg + " -q -o " + a).status == 0);
-    REQUIRE(system(("TUNSIM_SYNC_EVERY_ACCESS=1 " + std::string(TUNSIM_BIN) + " run " + cfg + " -q -o " + b).c_str()) == 0);
-    ja = read_json(a);
-    jb = read_json(b);
+TEST_CASE("engine: the order of events is the model's, not the engine's (sim/engine)") {
+  // Threads of CPUs that share state run in (time, CPU, thread) order.  The
+  // results must be byte-identical when a thread may not run ahead of the
+  // others past a shared access (TUNSIM_SYNC_EVERY_ACCESS=1), when every CPU
+  // is simulated in one group (TUNSIM_ONE_GROUP=1), and when the threads are
+  // created in the reverse order (TUNSIM_REVERSE_CREATION=1).
+  const char* scenarios[] = {
+      "configs/writer-napi-2cpu.json --set duration_ms=4 --set senders.1.frame_bytes=100",
+      "configs/netif_rx_ni.json --set rps.cpus=[0] --set duration_ms=4",
+      "configs/default.json --set design=v1_napi --set duration_ms=4",
   };
-  SUBCASE("RPS: identical summaries") {
-    json ja, jb;
-    run_both("configs/netif_rx_ni.json --set rps.cpus=[0] --set duration_ms=4", ja, jb);
-    CHECK(ja == jb);
-  }
-  SUBCASE("two writers on one queue: the same up to ties within SimGrid's 1 ns timing precision") {
-    // With synchronisation at every access, SimGrid orders two accesses less
-    // than its timing precision (1e-9 s) apart by its rounded clock; with
-    // the lookahead they go in exact model-time order.  Such near-ties flip
-    // a handful of the ~1350 polls of this run; everything else must agree.
-    json ja, jb;
-    run_both("configs/writer-napi-2cpu.json --set duration_ms=4 --set senders.1.frame_bytes=100", ja, jb);
-    CHECK(ja["packets"]["sent"] == jb["packets"]["sent"]);
-    CHECK(ja["packets"]["delivered"] == jb["packets"]["delivered"]);
-    auto close = [](double x, double y, double rel) { return std::abs(x - y) <= rel * std::max(std::abs(x), std::abs(y)); };
-    CHECK(close(ja["napi"]["polls"], jb["napi"]["polls"], 0.005));
-    CHECK(close(ja["throughput_mpps"], jb["throughput_mpps"], 0.005));
-    CHECK(close(ja["latency_us"]["mean"], jb["latency_us"]["mean"], 0.005));
-    CHECK(close(ja["batch"]["mean"], jb["batch"]["mean"], 0.005));
-    CHECK(close(ja["shared_line_transfers"], jb["shared_line_transfers"], 0.005));
+  for (const char* cfg : scenarios) {
+    CAPTURE(cfg);
+    std::string ref = tmpdir() + "/eng-ref.json";
+    REQUIRE(run_cli(std::string("run ") + cfg + " -q -o " + ref).status == 0);
+    std::string want = slurp(ref);
+    for (const char* env : {"TUNSIM_SYNC_EVERY_ACCESS=1", "TUNSIM_ONE_GROUP=1", "TUNSIM_REVERSE_CREATION=1"}) {
+      CAPTURE(env);
+      std::string out = tmpdir() + "/eng-var.json";
+      REQUIRE(system((std::string(env) + " " + TUNSIM_BIN + " run " + cfg + " -q -o " + out).c_str()) == 0);
+      CHECK(slurp(out) == want);
+    }
   }
 }
 
-TEST_CASE("docs/config.md is what tunsim config-reference prints") {
-  // The reference is generated from the schema; a stale copy would lie.
-  Run r = run_cli("config-reference");
+TEST_CASE("engine: two writers sharing a queue cost fiber switches, not SimGrid activities") {
+  // The two writers' threads are one group: SimGrid sees one execute per
+  // busy CPU and one sleep per 1 ms quantum (4 ms: at most 5 quanta, 2 CPUs:
+  // at most 15 activities), however many times the writers take turns.
+  std::string stats = tmpdir() + "/eng-stats.json";
+  REQUIRE(run_cli("run configs/writer-napi-2cpu.json --set duration_ms=4 -q --engine-stats " + stats).status == 0);
+  json st = read_json(stats);
+  CHECK(st["groups"] == 1);
+  CHECK(st["simgrid_activities"].get<int>() <= 15);
+  CHECK(st["fiber_switches"].get<int>() > st["packets_delivered"].get<int>() / 2);
+}
+
+TEST_CASE("engine: --log shows the engine's decisions at debug level") {
+  Run r = run_cli("run configs/default.json -q --set duration_ms=3 --log=tunsim_engine.thres:debug");
   REQUIRE(r.status == 0);
-  CHECK(r.out == slurp("docs/config.md"));
-  CHECK(r.out.find("`kernel.netdev_budget`") != std::string::npos);
+  CHECK(r.err.find("group cpus-1: quantum") != std::string::npos);
+  CHECK(r.err.find("vhost-1000 runs at") != std::string::npos);
+  Run quiet = run_cli("run configs/default.json -q --set duration_ms=3");
+  CHECK(quiet.err.find("runs at") == std::string::npos);
+}
+
+TEST_CASE("the summary's trace_metrics are what trace stats computes from the run's --trace") {
+  // One definition of every metric: tunsim diff of a summary against the
+  // --trace of the same run reports zero difference on every metric.
+  for (const char* cfg : {"configs/writer-napi-2cpu.json --set duration_ms=5",
+                          "configs/netif_rx_ni.json --set duration_ms=5",
+                          "configs/writer-plain.json --set duration_ms=5 --set stack.type=drop"}) {
+    CAPTURE(cfg);
+    std::string sum = tmpdir() + "/m.json", trace = tmpdir() + "/m.trace";
+    REQUIRE(run_cli(std::string("run ") + cfg + " -q -o " + sum + " --trace " + trace).status == 0);
+    Run d = run_cli("diff " + sum + " " + trace + " --json");
+    REQUIRE(d.status == 0);
+    json r = json::parse(d.out);
+    for (auto& row : r["scalars"]) {
+      CAPTURE(row["name"]);
+      CHECK(row["rel_err"] == 0.0);
+    }
+    for (auto& row : r["distributions"]) {
+      CAPTURE(row["name"]);
+      CHECK(row["ks"] == 0.0);
+      CHECK(row["a"] == row["b"]);
+    }
+    // And the same object, key for key, as trace stats prints it.
+    Run st = run_cli("trace stats " + trace + " --json");
+    REQUIRE(st.status == 0);
+    json a = read_json(sum)["trace_metrics"], b = json::parse(st.out);
+    CHECK(a == b);
+  }
 }
 
 TEST_CASE("--trace: records are in timestamp order across CPUs, like ftrace's merged trace file") {
@@ -343,13 +288,3 @@ TEST_CASE("--trace: records are in timestamp order across CPUs, like ftrace's me
   CHECK(out_of_order == 0);
 }
 
-TEST_CASE("SimGrid's own --cfg and --log options reach its engine") {
-  // A valid option is accepted (exit 0) and changes SimGrid's logging: at
-  // root.thres:critical SimGrid prints nothing, while an unknown --cfg key
-  // makes SimGrid itself fail, which shows the option reached it.
-  Run ok = run_cli("run configs/default.json -q --set duration_ms=3 --log=root.thres:critical --cfg=surf/precision:1e-9");
-  CHECK(ok.status == 0);
-  Run bad = run_cli("run configs/default.json -q --set duration_ms=3 --cfg=no/such-option:1");
-  CHECK(bad.status == 2);
-  CHECK(bad.err.find("tunsim: SimGrid option: Bad config key: no/such-option") != std::string::npos);
-}

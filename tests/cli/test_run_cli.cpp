@@ -1,0 +1,238 @@
+// The run, compare, validate, config-reference, designs and batch commands:
+// their outputs, their one-line errors on bad input, their exit statuses.
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <vector>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/cli/cli_util.hpp"
+
+using nlohmann::json;
+
+namespace {
+
+using testutil::Run;
+using testutil::tmpdir;
+using testutil::run_cli;
+
+std::string write_tmp(const std::string& name, const std::string& text) {
+  std::string path = tmpdir() + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+json read_json(const std::string& path) {
+  std::ifstream in(path);
+  REQUIRE(in);
+  return json::parse(in);
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool exists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+// The lines of stderr that are tunsim's own (SimGrid may log too).
+int tunsim_error_lines(const std::string& err) {
+  int n = 0;
+  std::stringstream ss(err);
+  std::string line;
+  while (std::getline(ss, line))
+    if (line.rfind("tunsim: ", 0) == 0) ++n;
+  return n;
+}
+
+
+}  // namespace
+
+TEST_CASE("bad input: one line naming the file, the path, what was expected, exit 2, no output file") {
+  struct Case {
+    std::string config;      // file contents ("" = no file)
+    std::string extra;       // extra arguments
+    std::string must_contain;
+  };
+  std::string out = tmpdir() + "/never.json";
+  std::vector<Case> cases = {
+      {"{\"design\": }", "", ":1:12: invalid JSON"},
+      {"{\"kernel\": {\"netdev_budgett\": 5}}", "", "kernel.netdev_budgett: unknown key \"netdev_budgett\"; did you mean \"netdev_budget\"?"},
+      {"{\"kernel\": {\"netdev_budget\": \"abc\"}}", "", "kernel.netdev_budget: expected an integer in [1, 1e+06], found \"abc\""},
+      {"{\"tun\": {\"rx_frames\": -1}}", "", "tun.rx_frames: expected an integer in [0, 1e+09], found -1"},
+      {"{\"design\": \"napi\"}", "", "design: expected one of \"netif_rx_ni\" \"v1_napi\""},
+      {"{\"senders\": [{\"cpu\": 5}]}", "", "senders.0.cpu: expected a CPU in [0, 1] (cpus.count is 2), found 5"},
+      {"{\"senders\": [{\"guest\": {\"rate\": 1}}]}", "", "senders.0.guest.rate: unknown key \"rate\"; did you mean \"rate_mpps\"?"},
+      {"{\"calibration\": \"nosuch\"}", "", "calibration/nosuch.json: cannot open"},
+      {"{\"warmup_ms\": 30, \"duration_ms\": 20}", "", "warmup_ms: expected less than duration_ms"},
+      {"[1, 2]", "", "expected a JSON object at the top level"},
+      // A bad --set names the --set, not the file (the value came from it).
+      {"{}", "--set kernel", "tunsim: --set kernel: expected path.to.key=VALUE"},
+      {"{}", "--set kernel.hz=5", "tunsim: --set kernel.hz=5: expected an integer in [100, 1000], found 5"},
+      {"{}", "--set senders.99999999999999999999.cpu=1", "tunsim: --set senders.99999999999999999999.cpu=1: index"},
+      {"{}", "--set kernel.version=6.2", "tunsim: --set kernel.version=6.2: expected one of"},
+      {"{}", "--seed -5", "tunsim: --seed -5: expected an integer in [0, 4294967295]"},
+      {"{\"cpus\": {\"speed\": [1]}}", "", "cpus.speed: expected one number per CPU (cpus.count = 2), found 1"},
+      {"{\"cpus\": {\"speed\": [1, 0]}}", "", "cpus.speed.1: expected a number in [0.05, 20], found 0"},
+      {"", "", "cannot open"},
+  };
+  int i = 0;
+  for (auto& c : cases) {
+    std::string path = tmpdir() + "/bad" + std::to_string(i++) + ".json";
+    if (!c.config.empty()) std::ofstream(path) << c.config;
+    Run r = run_cli("run " + path + " " + c.extra + " -o " + out);
+    INFO("config: ", c.config, " ", c.extra, "\nstderr: ", r.err);
+    CHECK(r.status == 2);
+    CHECK(tunsim_error_lines(r.err) == 1);
+    if (c.extra.empty()) CHECK(r.err.find(path) != std::string::npos);
+    CHECK(r.err.find(c.must_contain) != std::string::npos);
+    CHECK_FALSE(exists(out));
+    // validate says the same (it takes no --seed).
+    if (c.extra.rfind("--seed", 0) == 0) continue;
+    Run v = run_cli("validate " + path + " " + c.extra);
+    CHECK(v.status == 2);
+    CHECK(v.err == r.err);
+  }
+  // A calibration file that is not one.
+  std::string cal = write_tmp("calibration-bad.json", "{\"format\": \"something\"}");
+  Run r = run_cli("run configs/default.json --set calibration=" + cal + " -o " + out);
+  INFO("stderr: ", r.err);
+  CHECK(r.status == 2);
+  CHECK(r.err.find("format: expected \"tunsim-calibration/1\", found \"something\"") != std::string::npos);
+  CHECK_FALSE(exists(out));
+  // An unwritable output path: the run fails with one line, exit 2.
+  Run w = run_cli("run configs/default.json -q --set duration_ms=3 -o /nonexistent-dir/x.json");
+  INFO("stderr: ", w.err);
+  CHECK(w.status == 2);
+  CHECK(w.err.find("/nonexistent-dir/x.json: cannot write output file") != std::string::npos);
+  // Command-line errors.
+  CHECK(run_cli("compare configs/default.json --designs rx_batched,nope").status == 2);
+  CHECK(run_cli("frobnicate").status == 2);
+}
+
+
+TEST_CASE("the built-in default scenario is configs/default.json") {
+  Run a = run_cli("validate configs/default.json --print");
+  std::string empty = write_tmp("empty.json", "{}");
+  REQUIRE(a.status == 0);
+  std::string o1 = tmpdir() + "/d1.json", o2 = tmpdir() + "/d2.json";
+  REQUIRE(run_cli("run -q --set duration_ms=3 -o " + o1).status == 0);
+  REQUIRE(run_cli("run configs/default.json -q --set duration_ms=3 -o " + o2).status == 0);
+  json s1 = read_json(o1), s2 = read_json(o2);
+  s1.erase("config");
+  s2.erase("config");
+  CHECK(s1 == s2);
+}
+
+
+TEST_CASE("docs/config.md is what tunsim config-reference prints") {
+  // The reference is generated from the schema; a stale copy would lie.
+  Run r = run_cli("config-reference");
+  REQUIRE(r.status == 0);
+  CHECK(r.out == slurp("docs/config.md"));
+  CHECK(r.out.find("`kernel.netdev_budget`") != std::string::npos);
+}
+
+
+TEST_CASE("SimGrid's own --cfg and --log options reach its engine") {
+  // A valid option is accepted (exit 0) and changes SimGrid's logging: at
+  // root.thres:critical SimGrid prints nothing, while an unknown --cfg key
+  // makes SimGrid itself fail, which shows the option reached it.
+  Run ok = run_cli("run configs/default.json -q --set duration_ms=3 --log=root.thres:critical --cfg=surf/precision:1e-9");
+  CHECK(ok.status == 0);
+  Run bad = run_cli("run configs/default.json -q --set duration_ms=3 --cfg=no/such-option:1");
+  CHECK(bad.status == 2);
+  CHECK(bad.err.find("tunsim: SimGrid option: Bad config key: no/such-option") != std::string::npos);
+}
+
+TEST_CASE("designs --json lists the registry, and the scenario schema takes exactly those names") {
+  Run r = run_cli("designs --json");
+  REQUIRE(r.status == 0);
+  json d = json::parse(r.out)["designs"];
+  std::vector<std::string> names;
+  for (auto& x : d) names.push_back(x["name"]);
+  CHECK(names == std::vector<std::string>{"netif_rx_ni", "v1_napi", "deferred_signal", "rx_batched", "napi_gro"});
+  CHECK(d[0]["kernel_version"] == "4.9");
+  CHECK(d[3]["kernel_version"] == "4.11");
+  CHECK(d[0]["napi"] == false);
+  CHECK(d[1]["napi"] == true);
+  Run bad = run_cli("validate configs/default.json --set design=nope");
+  CHECK(bad.status == 2);
+  CHECK(bad.err.find("expected one of \"netif_rx_ni\" \"v1_napi\" \"deferred_signal\" \"rx_batched\" \"napi_gro\"") !=
+        std::string::npos);
+}
+
+TEST_CASE("batch: validates every point first, runs each in a forked child, one JSON line per point") {
+  std::string d = tmpdir();
+  std::string pts = write_tmp("points.jsonl",
+                              "{\"id\": \"a\", \"config\": \"configs/default.json\", \"sets\": [\"duration_ms=3\"], "
+                              "\"seed\": 2, \"out\": \"" + d + "/a.json\"}\n"
+                              "\n"
+                              "{\"id\": \"b\", \"sets\": [\"duration_ms=3\", \"design=v1_napi\"], \"out\": \"" +
+                                  d + "/b.json\"}\n");
+  Run r = run_cli("batch " + pts + " -j 2");
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  CHECK(r.err.find("batch: validated 2/2") != std::string::npos);
+  std::set<std::string> ids;
+  std::istringstream lines(r.out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    json j = json::parse(line);
+    CHECK(j["status"] == "ok");
+    CHECK(j["exit"] == 0);
+    ids.insert(j["id"]);
+  }
+  CHECK(ids == std::set<std::string>{"a", "b"});
+  // Each summary is what `tunsim run` writes for the same point.
+  std::string ref = d + "/ref.json";
+  REQUIRE(run_cli("run configs/default.json --set duration_ms=3 --seed 2 -q -o " + ref).status == 0);
+  CHECK(slurp(d + "/a.json") == slurp(ref));
+  CHECK(read_json(d + "/b.json")["design"] == "v1_napi");
+}
+
+TEST_CASE("batch: a bad point is one line naming the points file, its line and the point, and nothing runs") {
+  std::string d = tmpdir();
+  std::string pts = write_tmp("bad-points.jsonl",
+                              "{\"id\": \"ok\", \"out\": \"" + d + "/never1.json\"}\n"
+                              "{\"id\": \"p7\", \"sets\": [\"kernel.hz=5\"], \"out\": \"" + d + "/never2.json\"}\n");
+  Run r = run_cli("batch " + pts);
+  CHECK(r.status == 2);
+  CHECK(r.err.find(pts + ":2: point p7: --set kernel.hz=5: expected an integer in [100, 1000], found 5") !=
+        std::string::npos);
+  CHECK_FALSE(exists(d + "/never1.json"));
+  Run v = run_cli("batch --validate-only " + pts);
+  CHECK(v.status == 2);
+  Run k = run_cli("batch " + write_tmp("badkey.jsonl", "{\"id\": \"x\", \"seeds\": 3}\n"));
+  CHECK(k.status == 2);
+  CHECK(k.err.find(":1: unknown key \"seeds\"") != std::string::npos);
+}
+
+TEST_CASE("batch: a point that fails to run is reported on its line, the others still run, exit 1") {
+  // The second point's output folder does not exist: its child fails to
+  // write the summary (exit 2), the first point is fine.
+  std::string d = tmpdir();
+  std::string pts = write_tmp("fail-points.jsonl",
+                              "{\"id\": \"good\", \"sets\": [\"duration_ms=3\"], \"out\": \"" + d + "/g.json\"}\n"
+                              "{\"id\": \"bad\", \"sets\": [\"duration_ms=3\"], \"out\": \"/nonexistent-dir/x.json\"}\n");
+  Run r = run_cli("batch " + pts + " -j 1");
+  CHECK(r.status == 1);
+  CHECK(exists(d + "/g.json"));
+  CHECK(r.out.find("\"id\":\"bad\"") != std::string::npos);
+  CHECK(r.out.find("cannot write output file") != std::string::npos);
+}
