@@ -1128,26 +1128,21 @@ static void cal_format(struct cal *c, struct jbuf *j)
 		unident[nu++] = "costs.softirq_ns";
 	}
 
-	/* The penalty below is converted to cycles at this clock; the model
-	 * converts it back at cpus.hz, so both must be the same.  cpu_khz is the
-	 * nominal (TSC-calibrated) clock: ns costs do not depend on it. */
+	/* cpu_khz is the nominal (TSC-calibrated) clock: ns costs do not
+	 * depend on it; it sets the hosts' speed. */
 	if (cpu_khz_v)
 		params[np++] = (struct jparam){ "cpus.hz", "Hz", (s64)cpu_khz_v * 1000000, -1 };
 	else
 		unident[nu++] = "cpus.hz";
+	/* The refill penalty (chase over the polluting set minus over 16 KiB,
+	 * in measurements.miss_latency) is not a parameter: the cache model's
+	 * latencies come from the machine calibration.  Footprints need the
+	 * least-squares fit across batch sizes that `tunsim calibrate --kmod`
+	 * does on the measurements below. */
 	if (c->chase_done)
 		penalty_ps = (s64)c->chase_large.med_ps - (s64)c->chase_small.med_ps;
-	if (c->chase_done && penalty_ps > 0 && cpu_khz_v) {
-		/* cycles = ns * kHz / 1e6; value_milli = ps * kHz / 1e6 */
-		params[np++] = (struct jparam){ "cache.l2.miss_penalty_cycles", "cycles",
-						div_s64(penalty_ps * (s64)cpu_khz_v, 1000000), -1 };
-	} else {
-		unident[nu++] = "cache.l2.miss_penalty_cycles";
-	}
-	/* Footprints need the least-squares fit across batch sizes that
-	 * `tunsim calibrate --kmod` does on the measurements below. */
 	unident[nu++] = "cache.footprints.netif_receive_skb.icache_bytes";
-	unident[nu++] = "cache.footprints.stack.icache_bytes";
+	unident[nu++] = "cache.footprints.stack_drop.icache_bytes";
 
 	ktime_get_real_ts64(&now);
 	time64_to_tm(now.tv_sec, 0, &tm);

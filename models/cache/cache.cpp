@@ -12,104 +12,142 @@ const char* path_name(Path p) {
     case Path::TunGetUser: return "tun_get_user";
     case Path::Softirq: return "softirq";
     case Path::NetifReceiveSkb: return "netif_receive_skb";
-    case Path::Stack: return "stack";
+    case Path::Gro: return "gro";
+    case Path::StackDrop: return "stack_drop";
+    case Path::StackBridge: return "stack_bridge";
+    case Path::StackUdp: return "stack_udp";
     case Path::Receiver: return "receiver";
     case Path::Count: break;
   }
   return "?";
 }
 
-namespace {
-double lines(double bytes, double line) { return std::ceil(bytes / line); }
-// Fraction of a footprint F evicted from an LRU cache of C bytes after d
-// distinct other bytes were touched.
-double evicted(double d, double f, double c) {
-  if (f <= 0) return 0;
-  return std::clamp((d + f - c) / f, 0.0, 1.0);
+void MissCurve::init(double ways) {
+  // P[Poisson(x) >= ways] up to x = 8 * ways (beyond: 1 within 1e-9).
+  int a = std::max(1, static_cast<int>(std::lround(ways)));
+  size_t n = static_cast<size_t>(8.0 * a * kPerUnit) + 2;
+  t_.assign(n, 0.0);
+  for (size_t i = 0; i < n; ++i) {
+    double x = static_cast<double>(i) / kPerUnit;
+    double term = std::exp(-x), cdf = 0;
+    for (int k = 0; k < a; ++k) {
+      cdf += term;
+      term *= x / (k + 1);
+    }
+    t_[i] = std::clamp(1.0 - cdf, 0.0, 1.0);
+  }
 }
+
+namespace {
+double lines_of(double bytes, double line) { return std::ceil(bytes / line); }
+double sets_of(const CacheLevel& l) { return std::max(1.0, l.size_bytes / l.line_bytes / std::max(1.0, l.ways)); }
 }  // namespace
 
 void CacheModel::set_params(const CacheParams* p) {
   p_ = p;
+  line_ = p->l1d.line_bytes;
+  c_l1i_.init(p->l1i.ways);
+  c_l1d_.init(p->l1d.ways);
+  c_l2_.init(p->l2.ways);
+  c_llc_.init(p->llc.ways);
+  s_l1i_ = sets_of(p->l1i);
+  s_l1d_ = sets_of(p->l1d);
+  s_l2_ = sets_of(p->l2);
+  s_llc_ = sets_of(p->llc);
   for (int k = 0; k < kPaths; ++k) {
-    fi_[k] = p->icache_bytes[k];
-    fd_[k] = p->dcache_bytes[k];
-    li1_[k] = lines(fi_[k], p->l1i.line_bytes);
-    ld1_[k] = lines(fd_[k], p->l1d.line_bytes);
-    l2_[k] = lines(fi_[k], p->l2.line_bytes) + lines(fd_[k], p->l2.line_bytes);
+    fi_[static_cast<size_t>(k)] = lines_of(p->icache_bytes[static_cast<size_t>(k)], line_);
+    fd_[static_cast<size_t>(k)] = lines_of(p->dcache_bytes[static_cast<size_t>(k)], line_);
+  }
+  mask_i_.assign(size_t(1) << kPaths, 0.0);
+  mask_d_.assign(size_t(1) << kPaths, 0.0);
+  for (size_t m = 1; m < mask_i_.size(); ++m) {
+    int low = __builtin_ctz(static_cast<unsigned>(m));
+    mask_i_[m] = mask_i_[m & (m - 1)] + fi_[static_cast<size_t>(low)];
+    mask_d_[m] = mask_d_[m & (m - 1)] + fd_[static_cast<size_t>(low)];
   }
 }
 
+CacheMisses CacheModel::misses_after(double li, double ld, double di, double dd) const {
+  CacheMisses m;
+  // Each line has seen, on average, half the path's own lines since too.
+  m.l1i = li * c_l1i_((di + li / 2) / s_l1i_);
+  m.l1d = ld * c_l1d_((dd + ld / 2) / s_l1d_);
+  double lu = li + ld, du = di + dd + lu / 2;
+  m.l2 = lu * c_l2_(du / s_l2_);
+  m.llc = lu * c_llc_(du / s_llc_);
+  return m;
+}
+
+double CacheModel::penalty_ns(const CacheMisses& m) const {
+  // Split L2 and LLC misses between the sides in proportion to what missed
+  // the first level (both sides share them).
+  double l1 = m.l1i + m.l1d;
+  double fi = l1 > 0 ? m.l1i / l1 : 0, fd = 1 - fi;
+  const CacheParams& p = *p_;
+  double ns = m.l1i * p.ifetch_l2_ns + m.l1d * (p.l2.hit_ns - p.l1d.hit_ns);
+  ns += m.l2 * (fi * (p.ifetch_llc_ns - p.ifetch_l2_ns) + fd * (p.llc.hit_ns - p.l2.hit_ns));
+  ns += m.llc * (fi * (p.ifetch_memory_ns - p.ifetch_llc_ns) + fd * (p.memory_ns - p.llc.hit_ns));
+  return ns;
+}
+
 double CacheModel::run_path(Path path, CacheMisses& out) {
-  int k = static_cast<int>(path);
-  double fi = fi_[k], fd = fd_[k];
-  double cycles = 0;
+  size_t k = static_cast<size_t>(path);
+  uint32_t bit = 1u << k;
+  double ns = 0;
   if (p_->enabled) {
-    CacheMisses m;
-    double ei = 1, ed = 1, eu = 1;  // first run: cold everywhere
-    if (seen_[k]) {
-      // Distinct bytes since P last ran: other paths run since, once each,
-      // plus the skb data streamed since.
-      double di = 0, dd = 0;
-      const uint64_t since = last_seq_[k];
-      for (int q = 0; q < kPaths; ++q) {
-        double w = last_seq_[q] > since ? 1.0 : 0.0;  // never-run paths have seq 0
-        di += w * fi_[q];
-        dd += w * fd_[q];
-      }
-      dd += static_cast<double>(stream_ - last_stream_[k]);
-      ei = evicted(di, fi, p_->l1i.size_bytes);
-      ed = evicted(dd, fd, p_->l1d.size_bytes);
-      eu = evicted(di + dd, fi + fd, p_->l2.size_bytes);
+    Memo& memo = memo_[k];
+    uint64_t streamed = stream_ - stream_at_[k];
+    if (!seen_[k]) {
+      // First run: cold everywhere.
+      CacheMisses m{fi_[k], fd_[k], fi_[k] + fd_[k], fi_[k] + fd_[k]};
+      out += m;
+      ns = penalty_ns(m);
+    } else if (memo.mask == since_[k] && memo.stream == streamed) {
+      out += memo.m;
+      ns = memo.ns;
+    } else {
+      double di = mask_i_[since_[k]], dd = mask_d_[since_[k]] + static_cast<double>(streamed) / line_;
+      memo.m = misses_after(fi_[k], fd_[k], di, dd);
+      memo.ns = penalty_ns(memo.m);
+      memo.mask = since_[k];
+      memo.stream = streamed;
+      out += memo.m;
+      ns = memo.ns;
     }
-    m.l1i = li1_[k] * ei;
-    m.l1d = ld1_[k] * ed;
-    m.l2 = l2_[k] * eu;
-    cycles = m.l1i * p_->l1i.miss_penalty_cycles + m.l1d * p_->l1d.miss_penalty_cycles +
-             m.l2 * p_->l2.miss_penalty_cycles;
-    out += m;
   }
-  i_ += static_cast<uint64_t>(fi);
-  d_ += static_cast<uint64_t>(fd);
-  last_seq_[k] = ++seq_;
-  last_stream_[k] = stream_;
+  for (auto& s : since_) s |= bit;
+  since_[k] = 0;
+  stream_at_[k] = stream_;
+  seq_at_[k] = ++seq_;
   seen_[k] = true;
-  return cycles;
+  return ns;
 }
 
 CacheModel::Mark CacheModel::touch_data(double bytes) {
   stream_ += static_cast<uint64_t>(bytes);
-  d_ += static_cast<uint64_t>(bytes);
   return Mark{stream_, seq_};
 }
 
 double CacheModel::reread_data(Mark mark, double bytes, CacheMisses& out) {
-  double cycles = 0;
-  if (p_->enabled) {
-    // Distinct bytes since the skb was written: the data streamed since, plus
-    // the footprints of the paths that ran since (once each).
-    double di = 0, dd = static_cast<double>(stream_ - std::min(mark.d, stream_));
-    for (int q = 0; q < kPaths; ++q)
-      if (last_seq_[q] > mark.u) {
-        di += fi_[q];
-        dd += fd_[q];
-      }
-    CacheMisses m;
-    m.l1d = lines(bytes, p_->l1d.line_bytes) * evicted(dd, bytes, p_->l1d.size_bytes);
-    m.l2 = lines(bytes, p_->l2.line_bytes) * evicted(di + dd, bytes, p_->l2.size_bytes);
-    cycles = m.l1d * p_->l1d.miss_penalty_cycles + m.l2 * p_->l2.miss_penalty_cycles;
-    out += m;
-  }
-  return cycles;
+  if (!p_->enabled) return 0;
+  // Distinct lines since the skb was written: the data streamed since, plus
+  // the footprints of the paths that ran since (once each).
+  uint32_t mask = 0;
+  for (size_t q = 0; q < static_cast<size_t>(kPaths); ++q)
+    if (seq_at_[q] > mark.u) mask |= 1u << q;
+  double dd = static_cast<double>(stream_ - std::min(mark.d, stream_)) / line_ + mask_d_[mask];
+  double di = mask_i_[mask];
+  CacheMisses m = misses_after(0, lines_of(bytes, line_), di, dd);
+  out += m;
+  return penalty_ns(m);
 }
 
 double CacheModel::reread_cold(double bytes, CacheMisses& out) {
   if (!p_->enabled) return 0;
   CacheMisses m;
-  m.l1d = lines(bytes, p_->l1d.line_bytes);
-  m.l2 = lines(bytes, p_->l2.line_bytes);
+  m.l1d = m.l2 = lines_of(bytes, line_);
   out += m;
-  return m.l1d * p_->l1d.miss_penalty_cycles + m.l2 * p_->l2.miss_penalty_cycles;
+  return penalty_ns(m);
 }
 
 }  // namespace tunsim

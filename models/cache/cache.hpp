@@ -1,82 +1,151 @@
 // Explicit cache cost model of one CPU.
 //
 // Each path (a piece of kernel code: syscall, tun_get_user, softirq, ...) has
-// an instruction footprint and a data footprint.  Caches are LRU at path
-// granularity: when path P of footprint F runs again, the distinct bytes
-// touched since its previous run are d = the footprints of the other paths
-// that ran since (each counted once) + the skb data streamed since.  If
-// d + F <= C, P is still cached; if d >= C it is gone; in between the
-// fraction (d + F - C) / F of its lines misses.  L1i sees instruction bytes,
-// L1d data bytes, the unified L2 both.  An L1 miss costs the L1 penalty
-// (served by L2); an L2 miss costs the L2 penalty on top (served by the LLC).
-// A path run back to back, or alternating with paths that fit beside it,
-// pays nothing; a path pushed out by the sender's code pays a full refill:
-// the gain of batching.  An skb's data is touched when it is built and again
-// by the stack; the bytes touched in between decide whether it is still
-// warm: the cost of queueing.
+// an instruction and a data footprint, in bytes of distinct lines one run
+// touches.  Every level is set-associative with `ways` ways and S = lines /
+// ways sets.  When path P runs again, each of its lines has seen D distinct
+// other lines since its previous use: the footprints of the other paths that
+// ran since (each counted once), the skb data streamed since, and on average
+// half of P's own lines.  With random placement the lines that land in the
+// line's set are Poisson(D / S); the line survives an LRU set while fewer
+// than `ways` of them did.  So a fraction
+//     m(D) = 1 - PoissonCDF(ways - 1; D / S)
+// of P's lines misses that level: smooth in D, sharper the more ways there
+// are, no cliff (docs/model.md, "Cache model").  L1i sees instruction lines,
+// L1d data lines, the unified L2 and LLC both.  A data line missing L1d costs
+// the L2 hit latency minus the L1d hit latency (measured by a dependent
+// pointer chase), missing L2 the LLC's minus L2's, missing the LLC memory's
+// minus the LLC's; an instruction line missing L1i costs the per-line fetch
+// cost measured by running generated code of growing size.  An skb's data is
+// written when it is built and read again by the stack: the bytes touched in
+// between decide whether it is still warm.
+//
+// Cost per path run: a few table look-ups, however many paths there are
+// (the distinct footprints since a path ran come from a bit mask of the paths
+// run since, and a table of the footprint of every mask).
 #pragma once
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace tunsim {
 
-enum class Path : int { Syscall, Vhost, TunGetUser, Softirq, NetifReceiveSkb, Stack, Receiver, Count };
+enum class Path : int {
+  Syscall,
+  Vhost,
+  TunGetUser,
+  Softirq,
+  NetifReceiveSkb,
+  Gro,
+  StackDrop,
+  StackBridge,
+  StackUdp,
+  Receiver,
+  Count
+};
 constexpr int kPaths = static_cast<int>(Path::Count);
 const char* path_name(Path p);
 
 struct CacheLevel {
   double size_bytes;
+  double ways;
   double line_bytes;
-  double miss_penalty_cycles;
+  double hit_ns;  // latency of a dependent load that hits this level (data levels)
 };
 
 // Declared in params.cpp.
 struct CacheParams {
   bool enabled;
-  CacheLevel l1i, l1d, l2;
+  CacheLevel l1i, l1d, l2, llc;
+  double memory_ns;  // dependent load from memory
+  // Instruction fetch, per line missing L1i and served by L2, the LLC,
+  // memory (each the whole cost of such a line).
+  double ifetch_l2_ns, ifetch_llc_ns, ifetch_memory_ns;
   double skb_bytes;
   std::array<double, kPaths> icache_bytes;
   std::array<double, kPaths> dcache_bytes;
 };
 
 struct CacheMisses {
-  double l1i = 0, l1d = 0, l2 = 0;
-  void operator+=(const CacheMisses& o) { l1i += o.l1i; l1d += o.l1d; l2 += o.l2; }
+  double l1i = 0, l1d = 0, l2 = 0, llc = 0;
+  void operator+=(const CacheMisses& o) {
+    l1i += o.l1i;
+    l1d += o.l1d;
+    l2 += o.l2;
+    llc += o.llc;
+  }
+};
+
+// m(x) = 1 - PoissonCDF(ways - 1; x), tabulated for x = D / S.
+class MissCurve {
+ public:
+  void init(double ways);
+  double operator()(double x) const {
+    if (x <= 0) return 0;
+    double f = x * kPerUnit;
+    std::size_t i = static_cast<std::size_t>(f);
+    if (i + 1 >= t_.size()) return 1;
+    double w = f - static_cast<double>(i);
+    return t_[i] + w * (t_[i + 1] - t_[i]);
+  }
+  static constexpr double kPerUnit = 64;  // table points per unit of x
+
+ private:
+  std::vector<double> t_;
 };
 
 class CacheModel {
  public:
-  explicit CacheModel(const CacheParams* p = nullptr) { if (p) set_params(p); }
+  explicit CacheModel(const CacheParams* p = nullptr) {
+    if (p) set_params(p);
+  }
   void set_params(const CacheParams* p);
 
-  // One run of path `path`; returns the miss penalty in cycles and adds the
+  // One run of path `path`; returns the miss penalty in ns and adds the
   // misses to `out` (per-path statistics).
   double run_path(Path path, CacheMisses& out);
 
   // Where the CPU's traffic stood when an skb was last touched.
   // d: skb data streamed so far; u: path runs so far.
-  struct Mark { uint64_t d = 0, u = 0; };
+  struct Mark {
+    uint64_t d = 0, u = 0;
+  };
   // An skb's bytes were written now: remember the position.
   Mark touch_data(double bytes);
-  // The stack reads `bytes` of an skb last touched at `mark` on this CPU: the
-  // data bytes touched since evict it from L1d, all bytes since from L2.
-  // Returns penalty cycles.
+  // The stack reads `bytes` of an skb last touched at `mark` on this CPU.
+  // Returns the penalty in ns.
   double reread_data(Mark mark, double bytes, CacheMisses& out);
-  // The skb was built on another CPU: every line misses L1d and L2 here.
+  // The skb was built on another CPU: every line comes from the LLC.
   double reread_cold(double bytes, CacheMisses& out);
 
-  uint64_t i_bytes() const { return i_; }
-  uint64_t d_bytes() const { return d_; }
+  // Expected misses at each level of `lines` lines after `d_i`/`d_d`
+  // distinct other instruction/data lines (exposed for tests and the fits).
+  CacheMisses misses_after(double lines_i, double lines_d, double d_i, double d_d) const;
+  double penalty_ns(const CacheMisses& m) const;
 
  private:
-  const CacheParams* p_;
-  uint64_t i_ = 0, d_ = 0;      // bytes touched so far on each side
-  uint64_t stream_ = 0;         // skb data bytes streamed so far
-  uint64_t seq_ = 0;            // path runs so far
-  std::array<uint64_t, kPaths> last_seq_{}, last_stream_{};
+  const CacheParams* p_ = nullptr;
+  MissCurve c_l1i_, c_l1d_, c_l2_, c_llc_;
+  double s_l1i_ = 1, s_l1d_ = 1, s_l2_ = 1, s_llc_ = 1;  // sets
+  double line_ = 64;
+  // Per path: footprint lines; per mask of paths: the sum of their lines.
+  std::array<double, kPaths> fi_{}, fd_{};
+  std::vector<double> mask_i_, mask_d_;
+  // State: paths run since each path last ran, skb data streamed.
+  std::array<uint32_t, kPaths> since_{};
+  std::array<uint64_t, kPaths> stream_at_{}, seq_at_{};
   std::array<bool, kPaths> seen_{};
-  // Per path, precomputed from the parameters.
-  std::array<double, kPaths> fi_{}, fd_{}, li1_{}, ld1_{}, l2_{};
+  uint64_t stream_ = 0, seq_ = 0;
+  // The last result of each path, reused when it ran after the same paths
+  // and the same data.
+  struct Memo {
+    uint32_t mask = ~0u;
+    uint64_t stream = ~0ull;
+    CacheMisses m;
+    double ns = 0;
+  };
+  std::array<Memo, kPaths> memo_{};
 };
 
 }  // namespace tunsim

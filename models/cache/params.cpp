@@ -1,72 +1,143 @@
-// The cache model's geometry, penalties and path footprints.
+// The cache model's geometry, latencies and path footprints.  The defaults
+// are the development machine's (an AMD EPYC VM, 2 vCPUs, Linux 6.18),
+// measured by scripts/calibrate-machine into
+// results/reference/machine/epyc-2vcpu.json (docs/calibration.md says how).
 #include "models/kernel/params.hpp"
 
 namespace tunsim {
 
+namespace {
+constexpr const char* kMachine = "results/reference/machine/epyc-2vcpu.json";
+}  // namespace
+
 void declare_cache_params(ParamTable& t) {
-  auto level = [&t](const char* name, double size, double miss, const char* what, const char* size_src,
-                    const char* miss_doc, const char* miss_src) {
-    std::string base = std::string("cache.") + name;
-    CacheLevel CacheParams::*lv = name[1] == '2' ? &CacheParams::l2
-                                  : name[2] == 'i' ? &CacheParams::l1i
-                                                   : &CacheParams::l1d;
-    t.add(base + ".size_bytes", PType::Int, size)
-        .range(1024, name[1] == '2' ? 1e10 : 1e9)
-        .units("bytes")
-        .means(what)
-        .from(size_src)
-        .calibrated()
-        .bind(&Params::cache, lv, &CacheLevel::size_bytes);
-    t.add(base + ".line_bytes", PType::Int, 64)
-        .range(8, 4096)
-        .units("bytes")
-        .means("Cache line.")
-        .from("x86-64")
-        .calibrated()
-        .bind(&Params::cache, lv, &CacheLevel::line_bytes);
-    t.add(base + ".miss_penalty_cycles", PType::Num, miss)
-        .range(0, 1e6)
-        .units("cycles")
-        .means(miss_doc)
-        .from(miss_src)
-        .calibrated()
-        .bind(&Params::cache, lv, &CacheLevel::miss_penalty_cycles);
-  };
   t.add("cache.enabled", PType::Bool, true)
       .means("Cache cost model on/off; off: every path costs its base cost.")
       .from("-")
       .bind(&Params::cache, &CacheParams::enabled);
-  level("l1i", 32768, 8, "L1 instruction cache capacity.", "32 KiB, Intel since Nehalem",
-        "L1i miss served by L2, effective cycles (next-line prefetch hides part of the ~14-cycle L2 latency).",
-        "estimate: about half the L2 hit latency of ~14 cycles (Skylake)");
-  level("l1d", 32768, 14, "L1 data cache capacity.", "32 KiB (Skylake)", "L1d miss served by L2, cycles.",
-        "L2 hit ~14 cycles (Skylake)");
-  level("l2", 1048576, 60, "Unified L2 capacity.", "1 MiB (Skylake-SP)", "L2 miss served by the LLC, cycles.",
-        "LLC hit ~50-70 cycles (Skylake-SP)");
-  t.add("cache.skb_bytes", PType::Int, 512)
+  struct Level {
+    const char* name;
+    CacheLevel CacheParams::*field;
+    double size, ways, hit_ns;
+    const char* what;
+    const char* size_from;
+    const char* ways_from;
+    const char* hit_from;
+  };
+  for (const Level& l : {
+           Level{"l1i", &CacheParams::l1i, 32768, 8, 0, "L1 instruction cache", "cpuid 0x80000005 EDX",
+                 "cpuid 0x80000005 EDX", ""},
+           Level{"l1d", &CacheParams::l1d, 49152, 12, 1.096, "L1 data cache", "cpuid 0x80000005 ECX",
+                 "cpuid 0x80000005 ECX", "pointer chase, 4-24 KiB plateau"},
+           Level{"l2", &CacheParams::l2, 1048576, 8, 3.835, "unified L2", "cpuid 0x80000006 ECX",
+                 "cpuid 0x80000006 ECX", "pointer chase, 96-512 KiB plateau"},
+           Level{"llc", &CacheParams::llc, 12040263, 16, 14.98, "last-level cache (the share this CPU gets)",
+                 "pointer chase: where the latency leaves the LLC plateau (cpuid reports the whole socket's L3)",
+                 "estimate: Zen L3s are 16-way; cpuid 0x80000006 says 'see leaf 0x8000001D', which this VM hides",
+                 "pointer chase, 2-8 MiB plateau"},
+       }) {
+    std::string base = std::string("cache.") + l.name;
+    t.add(base + ".size_bytes", PType::Int, l.size)
+        .range(1024, 1e11)
+        .units("bytes")
+        .means(std::string(l.what) + ": capacity.")
+        .from(std::string(l.size_from) + " (" + kMachine + ")")
+        .calibrated()
+        .bind(&Params::cache, l.field, &CacheLevel::size_bytes);
+    t.add(base + ".ways", PType::Int, l.ways)
+        .range(1, 1024)
+        .means(std::string(l.what) + ": associativity (lines per set).")
+        .from(std::string(l.ways_from) + " (" + kMachine + ")")
+        .calibrated()
+        .bind(&Params::cache, l.field, &CacheLevel::ways);
+    t.add(base + ".line_bytes", PType::Int, 64)
+        .range(8, 4096)
+        .units("bytes")
+        .means(std::string(l.what) + ": line size.")
+        .from(std::string("cpuid (") + kMachine + ")")
+        .calibrated()
+        .bind(&Params::cache, l.field, &CacheLevel::line_bytes);
+    if (l.hit_ns > 0)
+      t.add(base + ".hit_ns", PType::Num, l.hit_ns)
+          .range(0, 1e6)
+          .units("ns")
+          .means(std::string(l.what) + ": latency of a dependent load that hits it.")
+          .from(std::string(l.hit_from) + " (" + kMachine + ")")
+          .calibrated()
+          .bind(&Params::cache, l.field, &CacheLevel::hit_ns);
+  }
+  t.add("cache.memory_ns", PType::Num, 245.5)
+      .range(0, 1e6)
+      .units("ns")
+      .means("Latency of a dependent load served by memory.")
+      .from(std::string("pointer chase, 235-256 MiB (") + kMachine + "; a VM: the host's memory)")
+      .calibrated()
+      .bind(&Params::cache, &CacheParams::memory_ns);
+  t.add("cache.ifetch.l2_ns", PType::Num, 0.55)
+      .range(0, 1e6)
+      .units("ns")
+      .means("An instruction line missing L1i and served by L2: its cost, ns.")
+      .from(std::string("generated code, L2-resident minus L1i-resident per line, the mean of the random and the "
+                        "sequential layouts (kernel code lies between) (") + kMachine + ")")
+      .calibrated()
+      .bind(&Params::cache, &CacheParams::ifetch_l2_ns);
+  t.add("cache.ifetch.llc_ns", PType::Num, 13.6)
+      .range(0, 1e6)
+      .units("ns")
+      .means("An instruction line missing L2 and served by the LLC: its whole cost, ns.")
+      .from(std::string("generated code, LLC-resident minus L1i-resident per line, the mean of the random and the "
+                        "sequential layouts (") + kMachine + ")")
+      .calibrated()
+      .bind(&Params::cache, &CacheParams::ifetch_llc_ns);
+  t.add("cache.ifetch.memory_ns", PType::Num, 57.0)
+      .range(0, 1e6)
+      .units("ns")
+      .means("An instruction line missing the LLC, served by memory: its whole cost, ns.")
+      .from(std::string("generated code, 14-16 MiB minus L1i-resident per line, the mean of the random and the "
+                        "sequential layouts (") + kMachine + ")")
+      .calibrated()
+      .bind(&Params::cache, &CacheParams::ifetch_memory_ns);
+  t.add("cache.skb_bytes", PType::Int, 576)
       .range(0, 1e6)
       .units("bytes")
-      .kname("sizeof(struct sk_buff) + skb_shared_info")
+      .kname("sizeof(struct sk_buff) + sizeof(struct skb_shared_info)")
       .means("skb metadata bytes touched at allocation and by netif_receive_skb; the stack also reads min(frame, "
              "128) bytes of headers.")
-      .from("232 + 320 bytes on x86-64 6.1, rounded to cache lines")
+      .from(std::string("BTF of Linux 6.18: 224 + 320 bytes, rounded up to 9 lines (") + kMachine + ")")
       .calibrated()
       .bind(&Params::cache, &CacheParams::skb_bytes);
+  // Footprints: distinct bytes of the lines one run of the path touches.
   struct Fp {
     Path path;
     int i, d;
+    const char* from;
   };
-  for (Fp f : {Fp{Path::Syscall, 3072, 512}, Fp{Path::Vhost, 6144, 1024}, Fp{Path::TunGetUser, 8192, 512},
-               Fp{Path::Softirq, 4096, 512}, Fp{Path::NetifReceiveSkb, 6144, 512}, Fp{Path::Stack, 10240, 1024},
-               Fp{Path::Receiver, 8192, 1024}}) {
+  const std::string measured = std::string("kernel functions sampled per packet on Linux 6.18, sizes from "
+                                           "/proc/kallsyms; types' sizes from BTF (") + kMachine + ")";
+  for (Fp f : {Fp{Path::Syscall, 2829, 192, nullptr}, Fp{Path::Vhost, 7936, 1024, "estimate"},
+               Fp{Path::TunGetUser, 7110, 3008, nullptr}, Fp{Path::Softirq, 3149, 1472, nullptr},
+               Fp{Path::NetifReceiveSkb, 2451, 2816, nullptr}, Fp{Path::Gro, 2067, 512, "gro"},
+               Fp{Path::StackDrop, 1491, 1408, nullptr}, Fp{Path::StackBridge, 9741, 6272, nullptr},
+               Fp{Path::StackUdp, 9741, 6272, "udp"}, Fp{Path::Receiver, 8192, 1024, "receiver"}}) {
     const char* name = path_name(f.path);
     size_t k = static_cast<size_t>(f.path);
+    std::string src = measured;
+    if (f.from && std::string(f.from) == "estimate")
+      src = std::string("estimate: the sizes of vhost_net's handle_tx functions in /proc/kallsyms (this machine "
+                        "has no vhost-net to run; ") + kMachine + "); data: an estimate of 16 lines";
+    if (f.from && std::string(f.from) == "gro")
+      src = std::string("the IFF_NAPI receive path minus the plain one, as sampled (") + kMachine +
+            "); data: an estimate of 8 lines";
+    if (f.from && std::string(f.from) == "udp")
+      src = "estimate: as the bridge path (local UDP delivery was not sampled)";
+    if (f.from && std::string(f.from) == "receiver")
+      src = "estimate: recvmsg was not sampled";
     std::string base = std::string("cache.footprints.") + name;
     ParamDecl& di = t.add(base + ".icache_bytes", PType::Int, f.i)
                         .range(0, 1e9)
                         .units("bytes")
                         .means(std::string("Instruction bytes one run of the ") + name + " path touches.")
-                        .from(kCostEstimate)
+                        .from(src)
                         .calibrated();
     di.set = [k](Params& p, size_t, const nlohmann::json& v) { p.cache.icache_bytes[k] = v.get<double>(); };
     di.get = [k](const Params& p, size_t) { return nlohmann::json(p.cache.icache_bytes[k]); };
@@ -74,7 +145,7 @@ void declare_cache_params(ParamTable& t) {
                         .range(0, 1e9)
                         .units("bytes")
                         .means(std::string("Non-skb data bytes one run of the ") + name + " path touches.")
-                        .from(kCostEstimate)
+                        .from(src)
                         .calibrated();
     dd.set = [k](Params& p, size_t, const nlohmann::json& v) { p.cache.dcache_bytes[k] = v.get<double>(); };
     dd.get = [k](const Params& p, size_t) { return nlohmann::json(p.cache.dcache_bytes[k]); };

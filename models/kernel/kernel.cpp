@@ -63,8 +63,8 @@ void Ctx::line_transfer() {
 }
 
 void Ctx::spend(Path path, double ns) {
-  double penalty = cpu->cache.run_path(path, cpu->misses[static_cast<int>(path)]);
-  spend_cycles(k->p.cycles(ns) + penalty);
+  double penalty_ns = cpu->cache.run_path(path, cpu->misses[static_cast<int>(path)]);
+  spend_cycles(k->p.cycles(ns + penalty_ns));
 }
 
 Kernel::Kernel(Params params) : p(std::move(params)) {

@@ -47,20 +47,20 @@ void netif_receive_skb_core(Ctx& ctx, Skb* skb, const char* dev) {
   // The stack reads the skb metadata and the headers it parses.
   double bytes = k.p.cache.skb_bytes + std::min<double>(skb->len, 128);
   CacheMisses& m = cpu.misses[static_cast<int>(Path::NetifReceiveSkb)];
-  ctx.spend_cycles(skb->mark_cpu == cpu.id ? cpu.cache.reread_data(skb->mark, bytes, m)
-                                           : cpu.cache.reread_cold(bytes, m));
+  ctx.spend_ns(skb->mark_cpu == cpu.id ? cpu.cache.reread_data(skb->mark, bytes, m)
+                                       : cpu.cache.reread_cold(bytes, m));
   switch (k.p.stack.type) {
     case StackType::Drop:
-      ctx.spend(Path::Stack, k.p.costs.stack_drop_ns);
+      ctx.spend(Path::StackDrop, k.p.costs.stack_drop_ns);
       k.rec.kfree_skb(ctx.now, cpu.id, ctx.thread, flags, *skb, "UNHANDLED_PROTO");
       ++k.rec.unhandled_proto;
       break;
     case StackType::Bridge:
-      ctx.spend(Path::Stack, k.p.costs.bridge_forward_ns);
+      ctx.spend(Path::StackBridge, k.p.costs.bridge_forward_ns);
       ++k.rec.bridge_forwarded;
       break;
     case StackType::Udp: {
-      ctx.spend(Path::Stack, k.p.costs.udp_deliver_ns);
+      ctx.spend(Path::StackUdp, k.p.costs.udp_deliver_ns);
       UdpSocket& s = k.udp;
       ctx.touch(s);
       udp_receiver_advance(k, s, ctx.now);
@@ -83,7 +83,7 @@ void netif_receive_skb_core(Ctx& ctx, Skb* skb, const char* dev) {
 
 void napi_gro_receive(Ctx& ctx, Napi& n, Skb* skb) {
   Kernel& k = *ctx.k;
-  ctx.spend_ns(k.p.costs.gro_ns);
+  ctx.spend(Path::Gro, k.p.costs.gro_ns);
   if (k.p.kernel.gro_normal_batch <= 0) {
     netif_receive_skb(ctx, skb, n.dev);
     return;

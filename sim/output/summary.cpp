@@ -135,12 +135,12 @@ json make_summary(Machine& m, const json& resolved, const std::vector<std::strin
     for (auto& c : k.cpus) m += c->misses[static_cast<size_t>(i)];
     total += m;
     cache[path_name(static_cast<Path>(i))] = {{"l1i", std::llround(m.l1i)}, {"l1d", std::llround(m.l1d)},
-                                             {"l2", std::llround(m.l2)}};
+                                             {"l2", std::llround(m.l2)}, {"llc", std::llround(m.llc)}};
   }
   s["cache_misses"] = {{"enabled", p.cache.enabled},
                        {"paths", cache},
                        {"total", {{"l1i", std::llround(total.l1i)}, {"l1d", std::llround(total.l1d)},
-                                  {"l2", std::llround(total.l2)}}}};
+                                  {"l2", std::llround(total.l2)}, {"llc", std::llround(total.llc)}}}};
   // The very events --trace writes, through the code `tunsim trace stats` uses.
   k.rec.metrics.finish();
   s["trace_metrics"] = k.rec.metrics.to_json();

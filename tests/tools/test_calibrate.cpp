@@ -176,10 +176,15 @@ TEST_CASE("measure_penalties: the simulator confirms the equations, and rejects 
   REQUIRE(o.size() == 2);  // write_ns, netif_receive_skb..kfree_skb
   std::ostringstream rep;
   measure_penalties(w, o, TUNSIM_BIN, rep);
-  // One writer in steady state: every path's footprint stays cached (the
-  // defaults' footprints sum to less than L1i/L1d), so no penalty.
-  CHECK(o[0].penalty == doctest::Approx(0).epsilon(1e-9));
-  CHECK(o[1].penalty == doctest::Approx(0).epsilon(1e-9));
+  // One writer in steady state: the paths of a write (syscall 45, tun_get_user
+  // 112, netif_receive_skb 39, drop 24 instruction lines) fill L1i's 512
+  // lines to less than half, so a line misses with a probability of about 1%
+  // (P[Poisson(3.1) >= 8] for syscall's): less than a line per path, each
+  // 0.55 ns, and the ns-rounded medians move by 0 to 2 ns.
+  CHECK(o[0].penalty >= 0);
+  CHECK(o[0].penalty <= 2);
+  CHECK(o[1].penalty >= 0);
+  CHECK(o[1].penalty <= 2);
   // An equation that counts syscall_ns twice no longer matches the model.
   o[0].coef[kSyscall] = 2;
   CHECK_THROWS_WITH_AS(measure_penalties(w, o, TUNSIM_BIN, rep),

@@ -162,7 +162,7 @@ void calibrate_from_kmod(const std::string& in_path, const std::string& out_path
     paths[0].series.warm.push_back(recv.warm[i] - drop.warm[i]);
     paths[0].series.polluted.push_back(recv.polluted[i] - drop.polluted[i]);
   }
-  paths[1].path = "stack";
+  paths[1].path = "stack_drop";
   paths[1].cost_key = "costs.stack_drop_ns";
   paths[1].what = "kfree_skb (drop of an unhandled EtherType)";
   paths[1].series = drop;
@@ -238,14 +238,14 @@ void calibrate_from_kmod(const std::string& in_path, const std::string& out_path
     params.erase("cpus.hz");
     unident.insert("cpus.hz");
   }
-  const bool penalty_ok = penalty_ns > 0 && cpu_khz > 0;
+  // The refill penalty the module measured solves the footprints above; it
+  // is not a parameter (the cache model's latencies come from the machine
+  // calibration), and files of older modules that carried it drop it.
   const double penalty_cycles = penalty_ns * cpu_khz / 1e6;
-  if (penalty_ok) {
-    set_param("cache.l2.miss_penalty_cycles", penalty_cycles, penalty_se * cpu_khz / 1e6, "cycles", 0.1);
-  } else {
-    params.erase("cache.l2.miss_penalty_cycles");
-    unident.insert("cache.l2.miss_penalty_cycles");
-  }
+  params.erase("cache.l2.miss_penalty_cycles");
+  unident.erase("cache.l2.miss_penalty_cycles");
+  params.erase("cache.footprints.stack.icache_bytes");
+  unident.erase("cache.footprints.stack.icache_bytes");
   out["parameters"] = params;
   out["unidentified"] = json(std::vector<std::string>(unident.begin(), unident.end()));
 
