@@ -9,7 +9,8 @@
  * the pointers makes every load depend on the previous one, and the random
  * order defeats the hardware prefetchers, so the time per load is the
  * load-to-use latency of wherever the line lives: L1d, L2, LLC or memory.
- * After a warm-up of two traversals (at most 2^23 loads), SAMPLES samples of
+ * After a warm-up of two traversals (at most 2^21 loads: a set that large
+ * outgrows every cache, there is nothing left to warm), SAMPLES samples of
  * LOADS loads each are timed with CLOCK_MONOTONIC (its own overhead, the
  * minimum of 1000 back-to-back reads, subtracted); a sample is ns per load.
  * Each point's value is the 10th percentile, trusted by rule "chase" of
@@ -189,7 +190,7 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < lines; ++i) *(void**)(buf + (size_t)i * LINE) = buf + (size_t)order[i] * LINE;
     void* p = buf;
     long warm = (long)(2 * lines);
-    if (warm > (1L << 23)) warm = 1L << 23;
+    if (warm > (1L << 21)) warm = 1L << 21;
     p = run_chase(p, (warm + 15) / 16 * 16);
     rb_stats st;
     int attempt;

@@ -9,14 +9,16 @@ reports (cpuid or sysfs) for the first cache (L1d or L1i) and L2:
   first level  = median of the points at or below first/2
   L2           = median of the points in [2 * first, L2 / 2]
   memory       = median of the two points with the largest working sets
-  LLC edge     = where the curve, above 2 * L2, first crosses the geometric
-                 mean of the value at 2 * L2 and memory (interpolated in
-                 log(size), log(value)); found in the data because the size a
-                 VM gets of a shared LLC is not what cpuid reports
-  LLC          = median of the points in [2 * L2, LLC edge / 2]
+  rise         = the geometric middle of the steepest segment of the curve
+                 (largest d log(value) / d log(size)) above 2 * L2: where the
+                 LLC runs out; found in the data because the share of a
+                 shared LLC a VM gets is not what cpuid reports
+  LLC          = median of the points in [2 * L2, rise / sqrt(2)]
+  LLC edge     = where the curve, above 2 * L2, crosses the geometric mean
+                 of LLC and memory
   edge k       = where the curve crosses the geometric mean of the plateaus
-                 on either side (same interpolation), compared with the
-                 reported capacity as edge / capacity
+                 on either side (interpolated in log(size), log(value)),
+                 compared with the reported capacity as edge / capacity
 
 A level with fewer than two trusted points in its window is refused (null,
 with the reason); so is an edge whose plateaus are refused.
@@ -71,13 +73,17 @@ def derive(curve, key, first_bytes, l2_bytes, names=("l1", "l2", "llc", "memory"
                     "max": round(max(mem), 4), "window_bytes": [pts[-2][0], pts[-1][0]]}
     above = [(b, v) for b, v in pts if b >= 2 * l2_bytes]
     llc_edge = None
-    if above and lv[names[3]]["value"]:
-        gm = math.sqrt(above[0][1] * lv[names[3]]["value"])
-        llc_edge = crossing(pts, gm, 2 * l2_bytes)
-    if llc_edge:
-        lv[names[2]] = level(pts, 2 * l2_bytes, llc_edge / 2, names[2])
+    if len(above) >= 3:
+        slopes = [((math.log(v1) - math.log(v0)) / (math.log(b1) - math.log(b0)), math.sqrt(b0 * b1))
+                  for (b0, v0), (b1, v1) in zip(above, above[1:])]
+        rise = max(slopes)[1]
+        out["llc_rise_bytes"] = round(rise)
+        lv[names[2]] = level(pts, 2 * l2_bytes, rise / math.sqrt(2), names[2])
+        if lv[names[2]].get("value"):
+            llc_edge = crossing(pts, math.sqrt(lv[names[2]]["value"] * lv[names[3]]["value"]), 2 * l2_bytes)
     else:
-        lv[names[2]] = {"value": None, "refused": f"{names[2]}: the curve never rises above 2 x L2 towards memory"}
+        lv[names[2]] = {"value": None, "refused": f"{names[2]}: only {len(above)} trusted points above 2 x L2, "
+                                                  "at least 3 needed"}
     caps = {names[0]: first_bytes, names[1]: l2_bytes, names[2]: None}
     for a, b in zip(names, names[1:]):
         va, vb = lv[a].get("value"), lv[b].get("value")

@@ -191,10 +191,13 @@ derive_levels)
   # 30 ns at 5.66 MiB, 60 ns at 8 MiB; reported sizes L1 32 KiB, L2 1 MiB.
   # Expected by derive.py's definitions:
   #   l1 = 1 (points <= 16 KiB), l2 = 4 (64 KiB .. 512 KiB), memory = 200;
+  #   rise: the steepest segment above 2 MiB is 4 MiB (14) -> 5.66 MiB (30),
+  #     slope ln(30/14)/ln(sqrt 2) = 2.20 (then 2.0, 1.74); its middle
+  #     sqrt(4194304 * 5931642) = 4987896 bytes; llc = median of the points in
+  #     [2 MiB, 4987896 / sqrt 2 = 3.53 MiB]: 2 MiB and 2.83 MiB, 14;
   #   LLC edge: crossing of sqrt(14 * 200) = 52.915 between 5.66 MiB (30) and
   #     8 MiB (60): t = ln(52.915/30)/ln 2 = 0.81871, at 5931642 * 2^(t/2) =
-  #     7877779 bytes (log-log interpolation), so llc = median of 2 MiB and
-  #     2.83 MiB = 14;
+  #     7877779 bytes (log-log interpolation);
   #   l1 edge: sqrt(1 * 4) = 2 between 32 KiB (1) and 64 KiB (4): t = 0.5,
   #     32768 * 2^0.5 = 46341 bytes = 1.414 x 32768;
   #   l2 edge: sqrt(4 * 14) = 7.483 between 1 MiB (7) and 2 MiB (14):
@@ -215,6 +218,7 @@ assert lv["l2"]["value"] == 4 and lv["l2"]["points"] == 4, lv["l2"]
 assert lv["memory"]["value"] == 200, lv["memory"]
 assert lv["llc"]["value"] == 14 and lv["llc"]["points"] == 2, lv["llc"]
 assert abs(ed["llc"]["bytes"] - 7877779) <= 1, ed["llc"]
+assert abs(d["llc_rise_bytes"] - 4987896) <= 1, d["llc_rise_bytes"]
 assert abs(ed["l1"]["bytes"] - 46341) <= 1 and ed["l1"]["edge_over_reported"] == 1.414, ed["l1"]
 assert abs(ed["l2"]["bytes"] - 1120975) <= 1, ed["l2"]
 assert d["untrusted_points_bytes"] == [100], d["untrusted_points_bytes"]
