@@ -373,10 +373,12 @@ calibrate_usage)
   build cachegeom $M/cachegeom.c
   "$TMP/cachegeom" >"$TMP/cg.json"
   [ "$(json "$TMP/g.json" "d['format'], sorted(d), d['refused']")" = \
-    "tunsim-machine/1 ['cache_geometry', 'finished', 'format', 'host', 'refused', 'started', 'tool'] []" ] ||
+    "tunsim-machine/1 ['cache_geometry', 'finished', 'format', 'host', 'refused', 'started', 'summary', 'tool'] []" ] ||
     fail "top-level keys: $(json "$TMP/g.json" "sorted(d)")"
   [ "$(json "$TMP/g.json" "d['cache_geometry']['raw']")" = "$(json "$TMP/cg.json" "d")" ] ||
     fail "cache_geometry.raw is not cachegeom's output"
+  [ "$(json "$TMP/g.json" "[d['summary']['cache'][k]['size_bytes'] == d['cache_geometry']['levels'][k]['size_bytes'] for k in d['cache_geometry']['levels']]")" = \
+    "$(json "$TMP/g.json" "[True for k in d['cache_geometry']['levels']]")" ] || fail "summary.cache differs from cache_geometry.levels"
   echo "PASS"
   ;;
 capture_sidecar)
