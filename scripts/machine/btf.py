@@ -112,8 +112,14 @@ class BTF:
             return nelems * self.size(elem, depth + 1)
         raise BTFError(f"{self.path}: type {tid}: kind {k} has no size")
 
+    def kind(self, tid):
+        """The kind of a type after typedefs and qualifiers."""
+        while tid and self.types[tid]["kind"] in (TYPEDEF, VOLATILE, CONST, RESTRICT, TYPE_TAG):
+            tid = self.types[tid]["st"]
+        return self.types[tid]["kind"] if tid else 0
+
     def members(self, tid):
-        """[(bit offset, name, size in bytes)] of a struct or union."""
+        """[(bit offset, name, size in bytes, kind)] of a struct or union."""
         t = self.types[tid]
         while t["kind"] == TYPEDEF:
             tid = t["st"]
@@ -126,7 +132,7 @@ class BTF:
             if t["kflag"]:
                 off &= 0xFFFFFF  # kind_flag: bitfield size in the top 8 bits
             end = self.strings.find(b"\0", name_off)
-            out.append((off, self.strings[name_off:end].decode("utf-8", "replace"), self.size(mtype)))
+            out.append((off, self.strings[name_off:end].decode("utf-8", "replace"), self.size(mtype), self.kind(mtype)))
         return out
 
 
@@ -152,8 +158,8 @@ def main(argv):
         if tid is None:
             print(f"btf.py: {path}: no struct, union or typedef named '{names[0]}'", file=sys.stderr)
             return 1
-        for off, name, size in btf.members(tid):
-            print(off, name or "(anonymous)", size)
+        for off, name, size, kind in btf.members(tid):
+            print(off, name or "(anonymous)", size, "array" if kind == ARRAY else "")
         return 0
     if cmd == "sizeof":
         for n in names:

@@ -753,16 +753,25 @@ def data_footprints(frame_bytes=60, btf_path="/sys/kernel/btf/vmlinux"):
     sys.path.insert(0, HERE)
     import btf as btfmod
     b = btfmod.BTF(btf_path)
-    sizes = {}
+    sizes, hot, big = {}, {}, {}
     for t in TYPES:
         tid = b.find("struct " + t)
         sizes[t] = None if tid is None else b.size(tid)
+        if tid is None:
+            continue
+        # Arrays of 1 KiB or more (tun_struct's tfiles[] and flows[]) are
+        # per-queue or per-flow tables: a packet touches one element, so
+        # they count as one line each in the estimate.
+        arrays = [(n, sz) for _off, n, sz, k in b.members(tid) if k == btfmod.ARRAY and sz >= 1024]
+        big[t] = {n: sz for n, sz in arrays}
+        hot[t] = sizes[t] - sum(sz for _, sz in arrays) + LINE * len(arrays)
     frame_lines = (frame_bytes + LINE - 1) // LINE
     paths = {}
     for path, types in PATH_TYPES.items():
         known = [t for t in types if sizes.get(t)]
         rec = {"types": types,
                "type_lines_upper": sum((sizes[t] + LINE - 1) // LINE for t in known),
+               "type_lines_without_tables": sum((hot[t] + LINE - 1) // LINE for t in known),
                "missing_types": [t for t in types if not sizes.get(t)]}
         if path == "tun_get_user":
             rec["frame_lines"] = frame_lines  # copied from user space
@@ -771,9 +780,12 @@ def data_footprints(frame_bytes=60, btf_path="/sys/kernel/btf/vmlinux"):
         paths[path] = rec
     return {"source": btf_path, "sizes_bytes": sizes,
             "lines_64": {t: (v + LINE - 1) // LINE if v else None for t, v in sizes.items()},
+            "tables_counted_as_one_line": {t: a for t, a in big.items() if a},
             "frame_bytes": frame_bytes, "frame_lines": frame_lines, "paths": paths,
             "note": "type sizes are the running kernel's (BTF); which types a path touches is read from the "
-                    "source of the functions the samples found; whole types are an upper bound"}
+                    "source of the functions the samples found; whole types are an upper bound, and "
+                    "type_lines_without_tables counts an array of 1 KiB or more (a per-queue or per-flow table) "
+                    "as the one line a packet touches"}
 
 
 def main(argv):
