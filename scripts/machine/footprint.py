@@ -62,7 +62,11 @@ ANCHORS = {
     # plain tap the drop (kfree_skb_reason -> sk_skb_reason_drop), on a
     # bridge the forward (br_handle_frame .. dev_queue_xmit .. the peer).
     "sk_skb_reason_drop": "stack", "kfree_skb_reason": "stack", "__kfree_skb": "stack",
-    "kfree_skb_list_reason": "stack", "br_handle_frame": "stack", "ip_rcv": "stack",
+    "kfree_skb_list_reason": "stack",
+    # ... and what they tail-call (a tail call leaves no frame of the caller:
+    # kmem_cache_free's chain then goes straight to __netif_receive_skb_core).
+    "kfree_skbmem": "stack", "skb_release_all": "stack", "skb_release_data": "stack",
+    "skb_release_head_state": "stack", "skb_free_head": "stack", "br_handle_frame": "stack", "ip_rcv": "stack",
     "ipv6_rcv": "stack", "packet_rcv": "stack", "tpacket_rcv": "stack",
     # netif_receive_skb: the core receive and GRO, before the protocol.
     "netif_receive_skb": "netif_receive_skb", "__netif_receive_skb": "netif_receive_skb",
