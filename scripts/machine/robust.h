@@ -50,7 +50,7 @@ typedef struct {
  *  linexfer: 2000 samples of 100 round trips.  A stalled partner inflates
  *    only the one sample in flight, to >= 1 us (a descheduling); the other
  *    samples stay clean, so even six busy loops left 65-98% of the samples
- *    clean.  Undisturbed samples have p10/p1 = 1.00-1.06 (both in the ~48 ns
+ *    clean.  Undisturbed samples have p10/p1 = 1.00-1.09 (both in the ~48 ns
  *    regime, vCPUs on one CCD, and the ~180 ns regime, vCPUs on two CCDs)
  *    and up to 1.17 when the host moved a vCPU during the run (two regimes
  *    mixed).  0.25 keeps all of those and refuses any p10 that is a
