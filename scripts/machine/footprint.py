@@ -649,16 +649,6 @@ NIC_XMIT = ["sch_direct_xmit", "dev_hard_start_xmit", "start_xmit", "virtqueue_a
             "pfifo_fast_enqueue", "pfifo_fast_dequeue", "__qdisc_run"]
 
 
-def lines_of(funcs):
-    spanned = set()
-    for addr, size in funcs:
-        a = addr & ~(LINE - 1)
-        while a < addr + size:
-            spanned.add(a)
-            a += LINE
-    return len(spanned)
-
-
 def vhost_module_dir(root="/lib/modules"):
     """The kernel/ directory of an installed kernel with vhost_net.ko: the
     running kernel's if it has one, else the newest other."""
@@ -732,7 +722,7 @@ def estimates(ks, measured, modules_root="/lib/modules"):
             "bridge_functions_kept": [f["name"] for f in kept],
             "nic_functions": nic,
             "function_bytes": sum(s for _, s in funcs),
-            "lines_spanned": lines_of(funcs),
+            "lines_spanned": len(span(funcs)),
         }
     return est
 
