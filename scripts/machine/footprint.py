@@ -63,8 +63,10 @@ ANCHORS = {
     # bridge the forward (br_handle_frame .. dev_queue_xmit .. the peer).
     "sk_skb_reason_drop": "stack", "kfree_skb_reason": "stack", "__kfree_skb": "stack",
     "kfree_skb_list_reason": "stack",
-    # ... and what they tail-call (a tail call leaves no frame of the caller:
-    # kmem_cache_free's chain then goes straight to __netif_receive_skb_core).
+    # ... and what they tail-call.  A tail call leaves no frame of the caller
+    # (kmem_cache_free's chain goes straight to __netif_receive_skb_core), so
+    # the return addresses of calls into anchors, learnt from the tracepoint
+    # chains (call_sites), also decide the path.
     "kfree_skbmem": "stack", "skb_release_all": "stack", "skb_release_data": "stack",
     "skb_release_head_state": "stack", "skb_free_head": "stack", "br_handle_frame": "stack", "ip_rcv": "stack",
     "ipv6_rcv": "stack", "packet_rcv": "stack", "tpacket_rcv": "stack",
@@ -195,13 +197,20 @@ def anchor_of(name):
     return None
 
 
-def attribute(names):
-    """Path of a call chain given as function names, leaf first (None: user)."""
+def attribute(names, ips=None, callsites=None):
+    """Path of a call chain given as function names, leaf first (None: user).
+
+    callsites: {return address: path} of calls into anchor functions, learnt
+    from the tracepoint chains (call_sites()): a frame whose return address
+    is one of them was called from that call, even when the anchor's own
+    frame is gone (it tail-called the code the sample is in)."""
     if not names or names[0] is None:
         return "user"
     for i, n in enumerate(names):
         if n is None:
             break
+        if i > 0 and callsites and ips[i] in callsites:
+            return callsites[ips[i]]
         a = anchor_of(n)
         if a:
             return a
@@ -244,6 +253,18 @@ def parse_perf_script(text, origin="perf script"):
     return out
 
 
+def call_sites(ks, chains):
+    """{return address: path} of the calls into anchor functions seen on chains."""
+    sites = {}
+    for _ev, _tid, chain in chains:
+        res = resolve_chain(ks, chain)
+        for i in range(len(chain) - 1):
+            a = anchor_of(res[i][1]) if res[i] else None
+            if a and res[i + 1]:
+                sites.setdefault(chain[i + 1], a)
+    return sites
+
+
 def resolve_chain(ks, chain):
     is_kernel = lambda ip: ip >= 0xFFFF800000000000
     return [ks.resolve(ip) if is_kernel(ip) else None for ip in chain]
@@ -280,12 +301,13 @@ def analyze(samples, ks, frames, period_ns, chains=(), chain_frames=None, min_ns
     # 7.5 expected samples, and much less above).
     expected = min_ns_per_packet * frames / period_ns
     threshold = max(1, round(0.5 * expected))
+    sites = call_sites(ks, chains)
     paths = {}
     total = 0
     for k, (_ev, _tid, chain) in enumerate(samples):
         res = resolve_chain(ks, chain)
         total += 1
-        path = attribute([r[1] if r else None for r in res])
+        path = attribute([r[1] if r else None for r in res], chain, sites)
         p = paths.setdefault(path, {"samples": 0, "funcs": {}, "lines": {}, "halves": (set(), set())})
         p["samples"] += 1
         if not chain or not res[0]:
@@ -304,7 +326,7 @@ def analyze(samples, ks, frames, period_ns, chains=(), chain_frames=None, min_ns
     on_every = set()
     for ev, fs in chain_funcs.items():
         on_every |= {n for n, c in fs.items() if c >= 0.9 * nchains[ev]}
-    result = {"samples": total, "frames": frames, "period_ns": period_ns,
+    result = {"samples": total, "frames": frames, "period_ns": period_ns, "anchor_call_sites": len(sites),
               "per_packet_rule": f"at least half the samples {min_ns_per_packet} ns per frame would give "
                                  f"({expected:.1f}): >= {threshold} samples",
               "threshold_samples": threshold, "paths": {}, "tracepoints": {}}

@@ -252,6 +252,8 @@ with open(f"{tmp}/kallsyms", "w") as f:
 ks = fp.Kallsyms(f"{tmp}/kallsyms")
 assert ks.resolve(addr["memcpy"] + 0xff)[1] == "memcpy" and ks.resolve(addr["memcpy"])[2] == 0x100
 sys_tail = ["vfs_write", "ksys_write", "do_syscall_64", "entry_SYSCALL_64_after_hwframe"]
+# Every caller frame is the function + 0x10: the synthetic kernel calls each
+# function from one call site only, as the chains below are consistent with.
 def chain(leaf_off, *fns):
     ips = [addr[fns[0]] + leaf_off] + [addr[n] + 0x10 for n in fns[1:]]
     return "\n".join("\t%x" % ip for ip in ips)
@@ -259,32 +261,46 @@ samples = [
     chain(0x08, "tun_get_user", "tun_chr_write_iter", *sys_tail),                       # tun_get_user
     chain(0x48, "tun_get_user", "tun_chr_write_iter", *sys_tail),                       # tun_get_user, 2nd line
     chain(0x20, "memcpy", "__netif_receive_skb_core.constprop.0", "netif_receive_skb",
-          "tun_get_user", *sys_tail),                                                   # netif_receive_skb
+          "tun_get_user", "tun_chr_write_iter", *sys_tail),                                                   # netif_receive_skb
     chain(0x30, "kmem_cache_free", "sk_skb_reason_drop", "__netif_receive_skb_core.constprop.0",
-          "tun_get_user", *sys_tail),                                                   # stack
+          "tun_get_user", "tun_chr_write_iter", *sys_tail),                                                   # stack
     chain(0x10, "run_timer_softirq", "handle_softirqs", "irq_exit_rcu",
-          "sysvec_apic_timer_interrupt", "tun_get_user", *sys_tail),                    # irq (timer softirq)
+          "sysvec_apic_timer_interrupt", "tun_get_user", "tun_chr_write_iter", *sys_tail),                    # irq (timer softirq)
     chain(0x10, "memcpy", "net_rx_action", "handle_softirqs", "irq_exit_rcu"),          # softirq
     chain(0x04, "handle_softirqs", "irq_exit_rcu"),                                     # softirq (its own code)
     chain(0x00, "tun_chr_write_iter", *sys_tail),                                       # syscall
 ]
+# The drop tail-calls its way to kmem_cache_free: no sk_skb_reason_drop
+# frame, only the return address of the call into it (+0x50), which the
+# kfree_skb tracepoint chain below shows: stack.  The same function from
+# another call site (+0x60) stays netif_receive_skb.
+core = addr["__netif_receive_skb_core.constprop.0"]
+tail = "\n".join("\t%x" % (addr[n] + 0x10) for n in ["netif_receive_skb", "tun_get_user", "tun_chr_write_iter"] + sys_tail)
+samples.append("\t%x\n\t%x\n" % (addr["kmem_cache_free"] + 0x30, core + 0x50) + tail)  # stack
+samples.append("\t%x\n\t%x\n" % (addr["kmem_cache_free"] + 0x30, core + 0x60) + tail)  # netif_receive_skb
 text = "\n\n".join("1234 cpu-clock/period=1000/:\n" + s for s in samples)
 text += "\n\n1234 cpu-clock/period=1000/:\n\t7f0000001234\n"                           # user
 tp = "1234 net:netif_receive_skb:\n" + chain(0x10, "__netif_receive_skb_core.constprop.0", "netif_receive_skb",
-                                                "tun_get_user", *sys_tail)
+                                                "tun_get_user", "tun_chr_write_iter", *sys_tail)
+tp += "\n\n1234 skb:kfree_skb:\n\t%x\n\t%x\n" % (addr["sk_skb_reason_drop"] + 0x10, core + 0x50) + tail
 r = fp.analyze(fp.parse_perf_script(text), ks, frames=4, period_ns=1000, chains=fp.parse_perf_script(tp),
                chain_frames=1)
 got = {p: x["samples"] for p, x in r["paths"].items()}
-assert got == {"tun_get_user": 2, "netif_receive_skb": 1, "stack": 1, "irq": 1, "softirq": 2, "syscall": 1,
+assert got == {"tun_get_user": 2, "netif_receive_skb": 2, "stack": 2, "irq": 1, "softirq": 2, "syscall": 1,
                "user": 1}, got
 t = r["paths"]["tun_get_user"]
 # one function of 0x100 bytes = 4 lines spanned; samples at +0x08 and +0x48: 2 lines sampled
 assert (t["functions_seen"], t["function_bytes_seen"], t["lines_spanned_seen"], t["lines_sampled_seen"]) == (1, 256, 4, 2), t
 # 4 frames, 1000 ns period, 1 ns per frame: 0.004 expected samples -> threshold 1
+# calls into anchors seen on the tracepoint chains: from netif_receive_skb
+# (into __netif_receive_skb_core), tun_get_user (into netif_receive_skb),
+# tun_chr_write_iter (into tun_get_user), __netif_receive_skb_core + 0x50
+# (into sk_skb_reason_drop)
+assert r["anchor_call_sites"] == 4, r["anchor_call_sites"]
 assert r["threshold_samples"] == 1 and t["functions_per_packet"] == 1
 assert t["ns_per_packet_sampled"] == 500.0, t["ns_per_packet_sampled"]   # 2 samples x 1000 ns / 4 frames
 assert r["tracepoints"]["net:netif_receive_skb"]["on_every_chain"] == sorted(
-    ["__netif_receive_skb_core.constprop.0", "netif_receive_skb", "tun_get_user"] + sys_tail)
+    ["__netif_receive_skb_core.constprop.0", "netif_receive_skb", "tun_chr_write_iter", "tun_get_user"] + sys_tail)
 # Chapman estimate with the two halves {line 0} and {line 1} (samples 0 and 1 alternate): 2*2/1 - 1 = 3
 assert t["lines_sampled_estimate"] == 3.0, t["lines_sampled_estimate"]
 # kallsyms that hides addresses (kptr_restrict) is refused with the reason
