@@ -10,9 +10,11 @@ reports (cpuid or sysfs) for the first cache (L1d or L1i) and L2:
   L2           = median of the points in [2 * first, L2 / 2]
   memory       = median of the two points with the largest working sets
   rise         = the geometric middle of the steepest segment of the curve
-                 (largest d log(value) / d log(size)) above 2 * L2: where the
-                 LLC runs out; found in the data because the share of a
-                 shared LLC a VM gets is not what cpuid reports
+                 (largest d log(value) / d log(size)) above 2 * L2 among
+                 those ending at least at the geometric mean of the value at
+                 2 * L2 and memory: where the LLC runs out; found in the data
+                 because the share of a shared LLC a VM gets is not what
+                 cpuid reports
   LLC          = median of the points in [2 * L2, rise / sqrt(2)]
   LLC edge     = where the curve, above 2 * L2, crosses the geometric mean
                  of LLC and memory
@@ -21,7 +23,11 @@ reports (cpuid or sysfs) for the first cache (L1d or L1i) and L2:
                  compared with the reported capacity as edge / capacity
 
 A level with fewer than two trusted points in its window is refused (null,
-with the reason); so is an edge whose plateaus are refused.
+with the reason); so is an edge whose plateaus are refused.  With
+min_memory_over_llc (the chase uses 4: an LLC hit is 10-20 ns and memory
+60 ns or more on x86 servers, 14-17 and 200-360 ns here), an LLC level
+within that factor of memory is refused too: the VM then had no LLC share of
+its own (seen once here under load average 9: 95 ns from 2.3 MiB on).
 
 usage: derive.py CURVE.json KEY FIRST_BYTES L2_BYTES   (prints the levels as JSON)
   KEY: ns_per_load or ns_per_line
@@ -58,7 +64,7 @@ def level(points, lo, hi, name):
             "max": round(max(vals), 4), "window_bytes": [int(lo), int(hi)]}
 
 
-def derive(curve, key, first_bytes, l2_bytes, names=("l1", "l2", "llc", "memory")):
+def derive(curve, key, first_bytes, l2_bytes, names=("l1", "l2", "llc", "memory"), min_memory_over_llc=None):
     pts = sorted((p["bytes"], p[key]["value"]) for p in curve if p[key].get("trusted") and p[key]["value"])
     untrusted = [p["bytes"] for p in curve if not p[key].get("trusted")]
     out = {"trusted_points": len(pts), "untrusted_points_bytes": untrusted, "levels": {}, "edges": {}}
@@ -74,11 +80,20 @@ def derive(curve, key, first_bytes, l2_bytes, names=("l1", "l2", "llc", "memory"
     above = [(b, v) for b, v in pts if b >= 2 * l2_bytes]
     llc_edge = None
     if len(above) >= 3:
+        # Only segments that end at least halfway (in log) from the value at
+        # 2 x L2 to memory: the rise out of the LLC, not the end of the rise
+        # out of L2 (steep too when the LLC share is small).
+        half = math.sqrt(above[0][1] * lv[names[3]]["value"])
         slopes = [((math.log(v1) - math.log(v0)) / (math.log(b1) - math.log(b0)), math.sqrt(b0 * b1))
-                  for (b0, v0), (b1, v1) in zip(above, above[1:])]
+                  for (b0, v0), (b1, v1) in zip(above, above[1:]) if v1 >= half]
         rise = max(slopes)[1]
         out["llc_rise_bytes"] = round(rise)
         lv[names[2]] = level(pts, 2 * l2_bytes, rise / math.sqrt(2), names[2])
+        llc = lv[names[2]].get("value")
+        if llc and min_memory_over_llc and lv[names[3]]["value"] < min_memory_over_llc * llc:
+            lv[names[2]] = {"value": None, "candidate": llc, "refused": (
+                f"{names[2]}: the level found, {llc:.4g}, is within {min_memory_over_llc}x of memory "
+                f"({lv[names[3]]['value']:.4g}): no LLC share distinct from memory at the time of this run")}
         if lv[names[2]].get("value"):
             llc_edge = crossing(pts, math.sqrt(lv[names[2]]["value"] * lv[names[3]]["value"]), 2 * l2_bytes)
     else:

@@ -191,10 +191,11 @@ derive_levels)
   # 30 ns at 5.66 MiB, 60 ns at 8 MiB; reported sizes L1 32 KiB, L2 1 MiB.
   # Expected by derive.py's definitions:
   #   l1 = 1 (points <= 16 KiB), l2 = 4 (64 KiB .. 512 KiB), memory = 200;
-  #   rise: the steepest segment above 2 MiB is 4 MiB (14) -> 5.66 MiB (30),
-  #     slope ln(30/14)/ln(sqrt 2) = 2.20 (then 2.0, 1.74); its middle
-  #     sqrt(4194304 * 5931642) = 4987896 bytes; llc = median of the points in
-  #     [2 MiB, 4987896 / sqrt 2 = 3.53 MiB]: 2 MiB and 2.83 MiB, 14;
+  #   rise: among the segments above 2 MiB that end at or above
+  #     sqrt(14 * 200) = 52.9 (the value at 2 MiB and memory), the steepest is
+  #     5.66 MiB (30) -> 8 MiB (60), slope ln 2 / ln(sqrt 2) = 2.0 (then 1.74);
+  #     its middle sqrt(5931642 * 8388608) = 7053951 bytes; llc = median of the
+  #     points in [2 MiB, 7053951 / sqrt 2 = 4.99 MiB]: 2, 2.83 and 4 MiB, 14;
   #   LLC edge: crossing of sqrt(14 * 200) = 52.915 between 5.66 MiB (30) and
   #     8 MiB (60): t = ln(52.915/30)/ln 2 = 0.81871, at 5931642 * 2^(t/2) =
   #     7877779 bytes (log-log interpolation);
@@ -216,9 +217,9 @@ lv, ed = d["levels"], d["edges"]
 assert lv["l1"]["value"] == 1 and lv["l1"]["points"] == 3, lv["l1"]
 assert lv["l2"]["value"] == 4 and lv["l2"]["points"] == 4, lv["l2"]
 assert lv["memory"]["value"] == 200, lv["memory"]
-assert lv["llc"]["value"] == 14 and lv["llc"]["points"] == 2, lv["llc"]
+assert lv["llc"]["value"] == 14 and lv["llc"]["points"] == 3, lv["llc"]
 assert abs(ed["llc"]["bytes"] - 7877779) <= 1, ed["llc"]
-assert abs(d["llc_rise_bytes"] - 4987896) <= 1, d["llc_rise_bytes"]
+assert abs(d["llc_rise_bytes"] - 7053951) <= 1, d["llc_rise_bytes"]
 assert abs(ed["l1"]["bytes"] - 46341) <= 1 and ed["l1"]["edge_over_reported"] == 1.414, ed["l1"]
 assert abs(ed["l2"]["bytes"] - 1120975) <= 1, ed["l2"]
 assert d["untrusted_points_bytes"] == [100], d["untrusted_points_bytes"]
@@ -227,6 +228,20 @@ cut = [p for p in curve if not 65536 <= p["bytes"] <= 524288]
 d2 = derive.derive(cut, "ns_per_load", 32768, 1048576)
 assert d2["levels"]["l2"]["value"] is None and "only 0 trusted point(s)" in d2["levels"]["l2"]["refused"]
 assert d2["edges"]["l1"]["bytes"] is None and d2["edges"]["l2"]["bytes"] is None
+# No LLC share: from 2.5 MiB on the curve is at memory latency (90-300 ns).
+# Segments above 2 MiB ending at or above sqrt(30 * 300) = 94.9: the steepest
+# is 8 MiB (140) -> 15 MB (200), slope ln(200/140)/ln(15e6/8388608) = 0.614
+# (15 -> 32 MiB: 0.503); rise sqrt(8388608 * 15e6) = 11.2 MB; window
+# [2 MiB, 7.93 MB]: 30, 90, 95, 100, median 92.5; memory 300 < 4 x 92.5:
+# refused with min_memory_over_llc 4, kept without it.
+pts3 = pts[:9] + [(2097152, 30), (2500000, 90), (2965821, 95), (4194304, 100), (8388608, 140),
+                  (15000000, 200), (33554432, 300), (67108864, 300)]
+curve3 = [{"bytes": b, "ns_per_load": {"trusted": True, "value": v}} for b, v in pts3]
+d3 = derive.derive(curve3, "ns_per_load", 32768, 1048576, min_memory_over_llc=4)
+assert d3["levels"]["llc"]["value"] is None and d3["levels"]["llc"]["candidate"] == 92.5, d3["levels"]["llc"]
+assert "within 4x of memory" in d3["levels"]["llc"]["refused"]
+assert d3["edges"]["llc"]["bytes"] is None
+assert derive.derive(curve3, "ns_per_load", 32768, 1048576)["levels"]["llc"]["value"] == 92.5
 EOF
   echo "PASS"
   ;;
