@@ -3,7 +3,7 @@
 # tests/CMakeLists.txt.  Each case of tests/machine/machine-test.sh is its own
 # test; it exits 0 (pass), 1 (fail) or 77 (skipped, with the reason: a
 # prerequisite is missing, or the machine was too busy to trust a
-# measurement).  All together about 15 s on 2 cores.
+# measurement).  All together 15 s on 2 idle cores, up to a minute on a busy one.
 #   ctest -L machine             all of them
 #   ctest -L machine-measures    only those that measure this machine
 set(TUNSIM_MACHINE_CASES robust_rule robust_bad_input linexfer_refuses cachegeom_decode derive_levels
