@@ -1,20 +1,46 @@
-/* One-way cache-line transfer time between two CPUs: two threads pinned to
- * CPU A and CPU B take turns incrementing one shared counter, so every
- * increment needs the line from the other core's cache.  Prints the median
- * over 5 rounds, in ns.  Used by scripts/capture-trace to record what the
- * model's costs.cacheline_transfer_ns should be on this machine.
- *   linexfer CPU_A CPU_B */
+/* linexfer: one-way cache-line transfer time between two CPUs.
+ *
+ * Two threads pinned to CPU A and CPU B take turns incrementing one shared
+ * counter (its own 64-byte line): each side spins until the counter has the
+ * value it waits for, then stores the next one, so every handoff moves the
+ * line from the other core's cache (a read of a line modified on the other
+ * core, then the upgrade that invalidates the other copy).  Measured as many
+ * short samples: each sample times ROUNDS round trips (2 one-way transfers
+ * each) with CLOCK_MONOTONIC on the A side; the sample is ns per one-way
+ * transfer.  The reported value is the 10th percentile of the samples, and it
+ * is reported only when scripts/machine/robust.h's rule "linexfer" trusts the
+ * samples (the fastest 10% agree within 25% of the 1st percentile): a
+ * preempted partner inflates a sample to microseconds, and on a busy machine
+ * most samples are inflated.  The old version of this tool reported the
+ * median of 5 rounds of 500000 round trips and measured 1.7-9.2 us instead
+ * of ~60 ns on a loaded machine; now such a machine gets a refusal.
+ *
+ * usage: linexfer [--samples N] [--rounds R] [--max-seconds S] CPU_A CPU_B
+ * prints one JSON object on one line on stdout:
+ *   {"what": "line_transfer", "unit": "ns", "value_ns": 50.6 (null when refused),
+ *    "cpus": [A, B], "rounds_per_sample": R, "samples_requested": N,
+ *    "trusted": true, "value": 50.6, "min": ..., "p1": ..., "p10": ..., ..., "samples": N, ...}
+ * exit: 0 trusted; 4 refused (the reason on stderr and in "refused");
+ *       3 cannot run (CPU missing or not allowed); 2 usage.
+ * scripts/capture-trace records "value" in its sidecar as line_transfer_ns
+ * only when trusted (costs.cacheline_transfer_ns, see docs/calibration.md).
+ * Build: cc -O2 -pthread -o linexfer linexfer.c (robust.h is found beside it
+ * in machine/). */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
+#include "machine/robust.h"
+
 static _Alignas(64) atomic_long turn;
-static long rounds_n = 500000;
-static int cpu_b;
+static _Alignas(64) atomic_int stop_flag;
+static _Alignas(64) int cpu_b;
+static atomic_int partner_state; /* 0 starting, 1 pinned, -1 cannot pin */
 
 static int pin(int c) {
   cpu_set_t s;
@@ -23,55 +49,120 @@ static int pin(int c) {
   return pthread_setaffinity_np(pthread_self(), sizeof s, &s);
 }
 
-static void* other(void* arg) {
+static double now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1e9 + t.tv_nsec;
+}
+
+/* The B side: answers odd values with the next even one until stopped. */
+static void* partner(void* arg) {
   (void)arg;
-  if (pin(cpu_b)) return (void*)1;
-  for (long i = 1; i < 2 * rounds_n; i += 2) {
+  if (pin(cpu_b)) {
+    atomic_store(&partner_state, -1);
+    return NULL;
+  }
+  atomic_store(&partner_state, 1);
+  long want = 1;
+  for (;;) {
+    while (atomic_load_explicit(&turn, memory_order_acquire) != want)
+      if (atomic_load_explicit(&stop_flag, memory_order_relaxed)) return NULL;
+    atomic_store_explicit(&turn, want + 1, memory_order_release);
+    want += 2;
+  }
+}
+
+static int parse_long(const char* s, long lo, long hi, long* out) {
+  char* end;
+  long v = strtol(s, &end, 10);
+  if (!*s || *end || v < lo || v > hi) return -1;
+  *out = v;
+  return 0;
+}
+
+static void usage(void) {
+  fprintf(stderr, "usage: linexfer [--samples N] [--rounds R] [--max-seconds S] CPU_A CPU_B\n");
+  exit(RB_EXIT_USAGE);
+}
+
+int main(int argc, char** argv) {
+  long nsamples = 2000, rounds = 100, max_s = 5, cpus[2];
+  int ncpu = 0;
+  for (int i = 1; i < argc; ++i) {
+    if (!strcmp(argv[i], "--samples") && i + 1 < argc) {
+      if (parse_long(argv[++i], 1, 1000000, &nsamples)) usage();
+    } else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) {
+      if (parse_long(argv[++i], 1, 10000000, &rounds)) usage();
+    } else if (!strcmp(argv[i], "--max-seconds") && i + 1 < argc) {
+      if (parse_long(argv[++i], 1, 3600, &max_s)) usage();
+    } else if (ncpu < 2 && parse_long(argv[i], 0, CPU_SETSIZE - 1, &cpus[ncpu]) == 0) {
+      ncpu++;
+    } else {
+      usage();
+    }
+  }
+  if (ncpu != 2) usage();
+  if (cpus[0] == cpus[1]) {
+    fprintf(stderr, "linexfer: CPU_A and CPU_B must differ (both %ld)\n", cpus[0]);
+    return RB_EXIT_USAGE;
+  }
+  const rb_rule* rule = rb_rule_named("linexfer");
+  if (pin((int)cpus[0])) {
+    fprintf(stderr, "linexfer: cannot run on CPU %ld\n", cpus[0]);
+    return RB_EXIT_ENV;
+  }
+  cpu_b = (int)cpus[1];
+  pthread_t t;
+  if (pthread_create(&t, NULL, partner, NULL)) {
+    fprintf(stderr, "linexfer: cannot start the partner thread\n");
+    return RB_EXIT_ENV;
+  }
+  while (atomic_load(&partner_state) == 0) sched_yield();
+  if (atomic_load(&partner_state) < 0) {
+    pthread_join(t, NULL);
+    fprintf(stderr, "linexfer: cannot run on CPU %ld\n", cpus[1]);
+    return RB_EXIT_ENV;
+  }
+  double* s = malloc((size_t)nsamples * sizeof *s);
+  if (!s) return RB_EXIT_ENV;
+  long i = 0;
+  /* Warm-up: both threads spinning, the line bouncing. */
+  for (long r = 0; r < 10000; ++r, i += 2) {
     while (atomic_load_explicit(&turn, memory_order_acquire) != i) {
     }
     atomic_store_explicit(&turn, i + 1, memory_order_release);
   }
-  return NULL;
-}
-
-static int cmp(const void* a, const void* b) {
-  double x = *(const double*)a, y = *(const double*)b;
-  return (x > y) - (x < y);
-}
-
-int main(int argc, char** argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: linexfer CPU_A CPU_B\n");
-    return 2;
-  }
-  int cpu_a = atoi(argv[1]);
-  cpu_b = atoi(argv[2]);
-  if (pin(cpu_a)) {
-    fprintf(stderr, "linexfer: cannot run on CPU %d\n", cpu_a);
-    return 1;
-  }
-  double r[5];
-  for (int k = 0; k < 5; ++k) {
-    atomic_store(&turn, 0);
-    pthread_t t;
-    struct timespec a, b;
-    pthread_create(&t, NULL, other, NULL);
-    clock_gettime(CLOCK_MONOTONIC, &a);
-    for (long i = 0; i < 2 * rounds_n; i += 2) {
+  double deadline = now_ns() + max_s * 1e9;
+  int n = 0;
+  while (n < nsamples) {
+    double a = now_ns();
+    for (long r = 0; r < rounds; ++r, i += 2) {
       while (atomic_load_explicit(&turn, memory_order_acquire) != i) {
       }
       atomic_store_explicit(&turn, i + 1, memory_order_release);
     }
-    void* ret;
-    pthread_join(t, &ret);
-    clock_gettime(CLOCK_MONOTONIC, &b);
-    if (ret) {
-      fprintf(stderr, "linexfer: cannot run on CPU %d\n", cpu_b);
-      return 1;
-    }
-    r[k] = ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / (2.0 * rounds_n);
+    double b = now_ns();
+    s[n++] = (b - a) / (2.0 * rounds);
+    if (b > deadline) break;
   }
-  qsort(r, 5, sizeof r[0], cmp);
-  printf("%.1f\n", r[2]);
-  return 0;
+  /* Let the partner see its last value, then stop it. */
+  while (atomic_load_explicit(&turn, memory_order_acquire) != i) {
+  }
+  atomic_store(&stop_flag, 1);
+  pthread_join(t, NULL);
+
+  rb_stats st;
+  rb_evaluate(s, n, rule, &st);
+  printf("{\"what\": \"line_transfer\", \"unit\": \"ns\", \"value_ns\": ");
+  rb_jnum(stdout, st.trusted ? st.value : -1.0 / 0.0); /* null unless trusted */
+  printf(", \"cpus\": [%ld, %ld], \"rounds_per_sample\": %ld, \"samples_requested\": %ld, ", cpus[0], cpus[1], rounds,
+         nsamples);
+  rb_json_members(stdout, &st, rule);
+  printf("}\n");
+  free(s);
+  if (!st.trusted) {
+    fprintf(stderr, "linexfer: refused: %s\n", st.why);
+    return RB_EXIT_REFUSED;
+  }
+  return RB_EXIT_OK;
 }

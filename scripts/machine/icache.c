@@ -1,0 +1,278 @@
+/* icache: instruction-fetch cost per 64-byte line of code against code size.
+ *
+ * Generates x86-64 machine code into an anonymous mapping (2 MiB pages with
+ * MADV_HUGEPAGE, as the kernel's text is mapped) and executes it, timing many
+ * short samples.  Two layouts, each a cycle over all the code's lines:
+ *
+ *   jump:  the lines are visited in a random cyclic order (Sattolo, fixed
+ *          seed); each line holds `dec rcx; jz exit; jmp next_line` (14
+ *          bytes, the rest int3).  Every line is reached by a taken jump to an
+ *          unpredictable address, so the next-line prefetcher cannot help: the
+ *          curve is the full cost of fetching a line from wherever it lives
+ *          (plus the branch-target-buffer misses of as many jumps).
+ *   seq:   the same three instructions per line, but each line jumps to
+ *          the next one in memory (the last back to the first): sequential
+ *          fetch, so the next-line prefetcher hides part of each miss, with
+ *          the same instruction count as `jump`.  (A first version filled
+ *          the lines with long NOPs; decoding 9 instructions per line made
+ *          each sample depend on what the host ran on the sibling
+ *          hyperthread, 0.42-0.60 ns per line at 4 KiB, and the rule refused
+ *          it.)
+ *
+ * Kernel code lies between the two: runs of sequential lines inside a
+ * function, jumps between functions.  A sample executes about TARGET_US
+ * (100) microseconds of lines, estimated from one walk of the cycle after
+ * the warm-up, and at least 1024 lines; while a whole walk of the cycle
+ * takes at most 5 * TARGET_US it executes at least that walk, so that at a
+ * cache's edge every sample sees the same mix of hits and misses.  Samples
+ * stay far shorter than a scheduler slice (~3 ms), so a sample during which
+ * the thread was preempted is several times slower, not a few percent.
+ * `dec rcx` counts the lines, and a sample starts at the line after the
+ * previous sample's last.  It is timed with CLOCK_MONOTONIC (the minimum of
+ * 1000 back-to-back reads subtracted); the sample is ns per
+ * line.  Each point's value is the 10th percentile of SAMPLES samples,
+ * trusted by rule "icache" of robust.h; a refused point is sampled again, up
+ * to ATTEMPTS times in all, and stays refused if every attempt was.  Warm-up:
+ * max(2 traversals, 2^18 lines), at most 2^22 lines.
+ *
+ * usage: icache [--cpu N] [--layout jump|seq] [--min-bytes B] [--max-bytes B]
+ *               [--per-octave K] [--samples S] [--target-us T] [--attempts A]
+ * prints one JSON object: {"what": "icache_<layout>", "unit": "ns per line",
+ *   "points": [{"bytes", "lines", "ns_per_line": {trusted, value, ...}}]}
+ * exit: 0 every point trusted; 4 at least one refused (reasons on stderr and
+ * in the points); 3 cannot run (no executable memory, CPU); 2 usage.
+ * Build: cc -O2 -o icache icache.c -lm */
+#define _GNU_SOURCE
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "robust.h"
+
+#define LINE 64
+#define HUGE (2UL << 20)
+
+static double now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1e9 + t.tv_nsec;
+}
+
+static uint64_t rng_state = 0x2545F4914F6CDD1DULL;
+static uint64_t rng(void) {
+  rng_state ^= rng_state >> 12;
+  rng_state ^= rng_state << 25;
+  rng_state ^= rng_state >> 27;
+  return rng_state * 2685821657736338717ULL;
+}
+
+static void put32(unsigned char* p, int32_t v) { memcpy(p, &v, 4); }
+
+/* The first line: the entry trampoline `mov rcx, rdi; jmp rsi` and, at
+ * offset 32, the exit `ret`. */
+#define EXIT_OFF 32
+static void write_entry(unsigned char* code) {
+  memset(code, 0xCC, LINE);
+  static const unsigned char tramp[] = {0x48, 0x89, 0xF9, 0xFF, 0xE6};
+  memcpy(code, tramp, sizeof tramp);
+  code[EXIT_OFF] = 0xC3;
+}
+
+/* `dec rcx; jz exit` at p (9 bytes). */
+static unsigned char* count_and_exit(unsigned char* code, unsigned char* p) {
+  p[0] = 0x48, p[1] = 0xFF, p[2] = 0xC9;
+  p[3] = 0x0F, p[4] = 0x84;
+  put32(p + 5, (int32_t)((code + EXIT_OFF) - (p + 9)));
+  return p + 9;
+}
+
+static unsigned char* jmp_to(unsigned char* p, unsigned char* target) {
+  p[0] = 0xE9;
+  put32(p + 1, (int32_t)(target - (p + 5)));
+  return p + 5;
+}
+
+typedef void (*entry_fn)(long n, void* start);
+
+static long long huge_bytes(void* addr) {
+  FILE* f = fopen("/proc/self/smaps", "r");
+  if (!f) return -1;
+  char line[512];
+  int in = 0;
+  long long kb = -1;
+  while (fgets(line, sizeof line, f)) {
+    unsigned long a, b;
+    if (line[0] != ' ' && sscanf(line, "%lx-%lx ", &a, &b) == 2) {
+      in = a <= (unsigned long)addr && (unsigned long)addr < b;
+      continue;
+    }
+    if (in && sscanf(line, "AnonHugePages: %lld kB", &kb) == 1) break;
+  }
+  fclose(f);
+  return kb < 0 ? -1 : kb * 1024;
+}
+
+static int parse_long(const char* s, long lo, long hi, long* out) {
+  char* end;
+  long v = strtol(s, &end, 10);
+  if (!*s || *end || v < lo || v > hi) return -1;
+  *out = v;
+  return 0;
+}
+
+static void usage(void) {
+  fprintf(stderr,
+          "usage: icache [--cpu N] [--layout jump|seq] [--min-bytes B] [--max-bytes B] [--per-octave K] "
+          "[--samples S] [--target-us T] [--attempts A]\n");
+  exit(RB_EXIT_USAGE);
+}
+
+int main(int argc, char** argv) {
+  long cpu = -1, min_b = 4096, max_b = 16L << 20, per_oct = 4, nsamples = 60, target_us = 100, min_lines = 1024,
+       attempts = 3;
+  int seq = 0;
+  for (int i = 1; i < argc; ++i) {
+    const char* a = argv[i];
+    const char* v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!v) usage();
+    if (!strcmp(a, "--cpu")) { if (parse_long(v, 0, CPU_SETSIZE - 1, &cpu)) usage(); }
+    else if (!strcmp(a, "--min-bytes")) { if (parse_long(v, 2 * LINE, 1L << 30, &min_b)) usage(); }
+    else if (!strcmp(a, "--max-bytes")) { if (parse_long(v, 2 * LINE, 1L << 30, &max_b)) usage(); }
+    else if (!strcmp(a, "--per-octave")) { if (parse_long(v, 1, 64, &per_oct)) usage(); }
+    else if (!strcmp(a, "--samples")) { if (parse_long(v, 1, 100000, &nsamples)) usage(); }
+    else if (!strcmp(a, "--target-us")) { if (parse_long(v, 1, 1000000, &target_us)) usage(); }
+    else if (!strcmp(a, "--attempts")) { if (parse_long(v, 1, 100, &attempts)) usage(); }
+    else if (!strcmp(a, "--layout")) {
+      if (!strcmp(v, "jump")) seq = 0;
+      else if (!strcmp(v, "seq")) seq = 1;
+      else usage();
+    } else usage();
+    i++;
+  }
+  if (min_b > max_b) usage();
+  if (cpu >= 0) {
+    cpu_set_t s;
+    CPU_ZERO(&s);
+    CPU_SET((int)cpu, &s);
+    if (sched_setaffinity(0, sizeof s, &s)) {
+      fprintf(stderr, "icache: cannot run on CPU %ld\n", cpu);
+      return RB_EXIT_ENV;
+    }
+  }
+  const rb_rule* rule = rb_rule_named("icache");
+  /* One line for the entry, then the code's lines. */
+  size_t len = ((size_t)max_b + LINE + HUGE - 1) / HUGE * HUGE;
+  unsigned char* raw = mmap(NULL, len + HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED) {
+    fprintf(stderr, "icache: cannot map %zu bytes\n", len + HUGE);
+    return RB_EXIT_ENV;
+  }
+  unsigned char* code = (unsigned char*)(((uintptr_t)raw + HUGE - 1) & ~(uintptr_t)(HUGE - 1));
+  madvise(code, len, MADV_HUGEPAGE);
+  memset(code, 0xCC, len);
+  if (mprotect(code, len, PROT_READ | PROT_EXEC)) {
+    fprintf(stderr, "icache: the kernel refuses executable anonymous memory (mprotect PROT_EXEC)\n");
+    return RB_EXIT_ENV;
+  }
+  long long hb = huge_bytes(code);
+  size_t maxlines = (size_t)max_b / LINE;
+  uint32_t* order = malloc((maxlines + 1) * sizeof *order);
+  double* s = malloc((size_t)nsamples * sizeof *s);
+  if (!order || !s) return RB_EXIT_ENV;
+  double ov = 1e18;
+  for (int i = 0; i < 1000; ++i) {
+    double a = now_ns(), b = now_ns();
+    if (b - a < ov) ov = b - a;
+  }
+  entry_fn entry = (entry_fn)(void*)code;
+
+  printf("{\"what\": \"icache_%s\", \"unit\": \"ns per line\", \"layout\": \"%s\", \"method\": \"%s\", "
+         "\"huge_page_bytes\": %lld, \"target_us_per_sample\": %ld, \"samples_per_point\": %ld, \"per_octave\": %ld, "
+         "\"attempts_max\": %ld, \"cpu\": %ld, \"clock_overhead_ns\": %.1f, \"points\": [",
+         seq ? "seq" : "jump", seq ? "seq" : "jump",
+         seq ? "64-byte lines visited in address order, each dec rcx; jz exit; jmp next; value = p10 of samples"
+             : "64-byte lines visited in a random cyclic order, each dec rcx; jz exit; jmp next; value = p10 of "
+               "samples",
+         hb, target_us, nsamples, per_oct, attempts, cpu, ov);
+  int refused = 0, npts = 0;
+  double prev = 0;
+  for (int k = 0;; ++k) {
+    double w = (double)min_b * pow(2.0, (double)k / per_oct);
+    if (w > (double)max_b * (1 + 1e-9)) break;
+    size_t lines = (size_t)(w / LINE);
+    if (lines < 2 || (double)lines * LINE <= prev) continue;
+    prev = (double)lines * LINE;
+    if (mprotect(code, len, PROT_READ | PROT_WRITE)) return RB_EXIT_ENV;
+    write_entry(code);
+    unsigned char* first_line = code + LINE;
+    /* order[i]: the line executed after line i (indices from 0 = first_line). */
+    if (seq) {
+      for (size_t i = 0; i < lines; ++i) order[i] = (uint32_t)((i + 1) % lines);
+    } else {
+      uint32_t* perm = order;
+      for (size_t i = 0; i < lines; ++i) perm[i] = (uint32_t)i;
+      for (size_t i = lines - 1; i > 0; --i) { /* Sattolo: one cycle */
+        size_t j = rng() % i;
+        uint32_t t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+      }
+    }
+    for (size_t i = 0; i < lines; ++i) {
+      unsigned char* l = first_line + i * LINE;
+      memset(l, 0xCC, LINE);
+      unsigned char* p = count_and_exit(code, l);
+      jmp_to(p, first_line + (size_t)order[i] * LINE);
+    }
+    if (mprotect(code, len, PROT_READ | PROT_EXEC)) return RB_EXIT_ENV;
+    /* pos: the line the next run starts at (the one after the last line
+     * the previous run executed), so the walk goes round the whole cycle. */
+    size_t pos = 0;
+    long warm = (long)(2 * lines);
+    if (warm < (1L << 18)) warm = 1L << 18;
+    if (warm > (1L << 22)) warm = 1L << 22;
+    entry(warm, first_line);
+    for (long w2 = 0; w2 < warm; ++w2) pos = order[pos];
+    /* Lines per sample: about TARGET_US of work, and at least the whole
+     * cycle while that takes at most 5 * TARGET_US (see the header). */
+    double t0 = now_ns();
+    entry((long)lines, first_line + pos * LINE);
+    double est = (now_ns() - t0 - ov) / lines; /* ns per line, one walk */
+    if (!(est > 0.01)) est = 0.01;
+    long n_line = (long)(target_us * 1000 / est);
+    if ((double)lines * est <= 5 * target_us * 1000 && n_line < (long)lines) n_line = (long)lines;
+    if (n_line < min_lines) n_line = min_lines;
+    rb_stats st;
+    int attempt;
+    for (attempt = 1; attempt <= attempts; ++attempt) {
+      for (long i = 0; i < nsamples; ++i) {
+        double a = now_ns();
+        entry(n_line, first_line + pos * LINE);
+        double b = now_ns();
+        s[i] = (b - a - ov) / n_line;
+        if (seq)
+          pos = (pos + (size_t)n_line) % lines;
+        else
+          for (long st2 = 0; st2 < n_line; ++st2) pos = order[pos];
+      }
+      if (rb_evaluate(s, (int)nsamples, rule, &st)) break;
+      fprintf(stderr, "icache %s: %zu bytes: attempt %d of %ld refused: %s\n", seq ? "seq" : "jump", lines * LINE,
+              attempt, attempts, st.why);
+    }
+    if (!st.trusted) refused++;
+    if (attempt > attempts) attempt = (int)attempts;
+    printf("%s\n  {\"bytes\": %zu, \"lines\": %zu, \"lines_per_sample\": %ld, \"attempts\": %d, "
+           "\"ns_per_line\": {",
+           npts ? "," : "", lines * LINE, lines, n_line, attempt);
+    rb_json_members(stdout, &st, rule);
+    printf("}}");
+    fflush(stdout);
+    npts++;
+  }
+  printf("\n]}\n");
+  return refused ? RB_EXIT_REFUSED : RB_EXIT_OK;
+}

@@ -1,0 +1,443 @@
+#!/bin/bash
+# Tests of the machine measurements (scripts/machine/, scripts/linexfer.c,
+# scripts/calibrate-machine, the line-transfer part of scripts/capture-trace),
+# one CTest test per case:  machine-test.sh CASE
+# Exit 0 pass, 1 fail, 77 skipped (printed why: a prerequisite is missing, or
+# the machine could not give a trustworthy measurement).
+#
+# Deterministic cases (synthetic input, no measurement):
+#   robust_rule        the trust rule of robust.h on synthetic sample sets
+#   robust_bad_input   robust-check's bad-input line and exit 2
+#   linexfer_refuses   linexfer with 50 samples refuses whatever the machine
+#   cachegeom_decode   cpuid decoding (AMD legacy, AMD 0x8000001D, Intel 4) and sysfs
+#   derive_levels      plateaus and edges of a synthetic latency curve
+#   footprint_attrib   path attribution, sizes and lines on a synthetic perf script
+#   btf_sizes          the BTF reader against the kernel's slab object sizes and pahole
+#   calibrate_usage    calibrate-machine's usage errors, and --only geometry
+# Cases that measure this machine (skip 77 when it refuses to trust them):
+#   linexfer_measures  a trusted value is p10, between 5 ns and 5 us
+#   chase_curve        L1d hits are faster than L2 hits
+#   capture_sidecar    capture-trace records line_transfer_ns only when trusted
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+CASE=${1:?usage: machine-test.sh CASE}
+PY=/usr/bin/python3
+M=scripts/machine
+TMP=$(mktemp -d /tmp/machine-test-"$CASE".XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+
+fail() { echo "FAIL ($CASE): $*" >&2; exit 1; }
+skip() { echo "SKIP ($CASE): $*"; exit 77; }
+command -v cc >/dev/null || skip "no C compiler 'cc'"
+build() {  # NAME SRC [LIBS]
+  cc -O2 -Wall -Werror -pthread -o "$TMP/$1" "$2" "${@:3}" 2>"$TMP/cc.log" || { cat "$TMP/cc.log"; fail "building $2"; }
+}
+# json FILE EXPR: evaluate a Python expression over the JSON document d.
+json() { $PY -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+
+case "$CASE" in
+robust_rule)
+  build robust-check $M/robust-check.c
+  check() {  # RULE EXPECTED_STATUS FILE what
+    "$TMP/robust-check" "$1" "$3" >"$TMP/out.json" 2>"$TMP/err"
+    local st=$?
+    [ "$st" -eq "$2" ] || fail "$4: rule $1 exited $st, expected $2 ($(cat "$TMP/err"))"
+  }
+  # 1. Clean: 900 samples 50.00, 50.01, ... 58.99 and 100 preempted ones at
+  # 9000.  Nearest rank: p1 = sorted[9] = 50.09, p10 = sorted[99] = 50.99;
+  # 50.99 <= 1.25 * 50.09: trusted, value 50.99.
+  $PY -c "print('\n'.join(['%.2f' % (50 + i / 100) for i in range(900)] + ['9000'] * 100))" >"$TMP/clean"
+  check linexfer 0 "$TMP/clean" "clean samples"
+  [ "$(json "$TMP/out.json" "d['value'], d['p1'], d['trusted'], d['samples']")" = "50.99 50.09 True 1000" ] ||
+    fail "clean: expected value 50.99, p1 50.09, trusted, 1000 samples: $(cat "$TMP/out.json")"
+  # 2. The issue's loaded machine: only 5% of the samples undisturbed (60 ns),
+  # the rest 1700-9200 ns.  p10 = sorted[99] is a disturbed sample: refused.
+  $PY -c "print('\n'.join(['60'] * 50 + [str(1700 + 8 * i) for i in range(950)]))" >"$TMP/loaded"
+  check linexfer 4 "$TMP/loaded" "loaded machine"
+  # p10 = sorted[99] = 1700 + 8 * 49 = 2092 = 34.87 x p1 (sorted[9] = 60).
+  grep -q "10th percentile 2092 is 34.87x the 1st percentile 60" "$TMP/err" ||
+    fail "loaded: expected the p10/p1 reason, found: $(cat "$TMP/err")"
+  [ "$(json "$TMP/out.json" "d['trusted']")" = False ] || fail "loaded: JSON says trusted"
+  # 3. Too few samples: 150 clean ones (linexfer needs 200).
+  head -n 150 "$TMP/clean" >"$TMP/few"
+  check linexfer 4 "$TMP/few" "150 samples"
+  grep -q "only 150 samples, rule linexfer needs at least 200" "$TMP/err" || fail "few: $(cat "$TMP/err")"
+  # 4. Fast outliers: 5 of 1000 at 30 ns are below the 1st percentile's rank
+  # (sorted[9] = 60): trusted, value 60.  20 of 1000 make p1 = 30 and
+  # p10 = 60 = 2x: refused (two regimes, the value cannot be told).
+  $PY -c "print('\n'.join(['30'] * 5 + ['60'] * 995))" >"$TMP/fast5"
+  check linexfer 0 "$TMP/fast5" "0.5% fast outliers"
+  [ "$(json "$TMP/out.json" "d['value'], d['min']")" = "60 30" ] || fail "fast5: $(cat "$TMP/out.json")"
+  $PY -c "print('\n'.join(['30'] * 20 + ['60'] * 980))" >"$TMP/fast20"
+  check linexfer 4 "$TMP/fast20" "2% fast outliers"
+  # 5. Rule chase (40 samples, tol 0.10, 5 clean): 40 samples with exactly 4
+  # within 10% of the minimum (p1 = p10's neighbour) and the rest 11% above:
+  # p10 = sorted[3] = 100 is in the band, but only 4 clean samples: refused.
+  $PY -c "print('\n'.join(['100'] * 4 + ['111'] * 36))" >"$TMP/four"
+  check chase 4 "$TMP/four" "4 clean of 40"
+  grep -q "only 4 samples within 10% of the 1st percentile 100 (rule chase needs 5)" "$TMP/err" ||
+    fail "four: $(cat "$TMP/err")"
+  # 6. Rule chase on 60 samples spread 1.00..1.059 ns: p1 = min = 1.00,
+  # p10 = sorted[5] = 1.005: trusted.
+  $PY -c "print('\n'.join('%.3f' % (1 + i / 1000) for i in range(60)))" >"$TMP/chase"
+  check chase 0 "$TMP/chase" "chase spread 6%"
+  [ "$(json "$TMP/out.json" "d['value']")" = "1.005" ] || fail "chase value: $(cat "$TMP/out.json")"
+  # 7. Non-positive samples cannot be trusted.
+  $PY -c "print('\n'.join(['0'] * 300))" >"$TMP/zero"
+  check linexfer 4 "$TMP/zero" "zero samples"
+  echo "PASS"
+  ;;
+robust_bad_input)
+  build robust-check $M/robust-check.c
+  printf '1.0 2.0\n3.0 abc\n' >"$TMP/bad"
+  "$TMP/robust-check" linexfer "$TMP/bad" >/dev/null 2>"$TMP/err"
+  st=$?
+  [ $st -eq 2 ] || fail "bad number: exit $st, expected 2"
+  [ "$(cat "$TMP/err")" = "robust-check: $TMP/bad:2: expected a number, found 'abc'" ] || fail "message: $(cat "$TMP/err")"
+  "$TMP/robust-check" nosuchrule "$TMP/bad" >/dev/null 2>"$TMP/err"
+  [ $? -eq 2 ] || fail "unknown rule: expected exit 2"
+  grep -q "rule: expected linexfer, chase, icache or clock, found 'nosuchrule'" "$TMP/err" || fail "$(cat "$TMP/err")"
+  echo "PASS"
+  ;;
+linexfer_refuses)
+  [ "$(nproc)" -ge 2 ] || skip "one CPU: no line transfer to measure"
+  build linexfer scripts/linexfer.c
+  # 50 samples are fewer than the 200 rule linexfer requires, on any machine.
+  "$TMP/linexfer" --samples 50 0 1 >"$TMP/out.json" 2>"$TMP/err"
+  st=$?
+  [ $st -eq 4 ] || fail "expected exit 4 (refused), found $st: $(cat "$TMP/err")"
+  grep -q "^linexfer: refused: only 50 samples, rule linexfer needs at least 200$" "$TMP/err" || fail "$(cat "$TMP/err")"
+  [ "$(json "$TMP/out.json" "d['value_ns'], d['trusted'], d['samples']")" = "None False 50" ] ||
+    fail "JSON: $(cat "$TMP/out.json")"
+  "$TMP/linexfer" 0 0 >/dev/null 2>&1
+  [ $? -eq 2 ] || fail "the same CPU twice must be a usage error (2)"
+  echo "PASS"
+  ;;
+linexfer_measures)
+  [ "$(nproc)" -ge 2 ] || skip "one CPU: no line transfer to measure"
+  build linexfer scripts/linexfer.c
+  "$TMP/linexfer" 0 1 >"$TMP/out.json" 2>"$TMP/err"
+  st=$?
+  [ $st -eq 4 ] && skip "the machine is too busy to trust a line transfer: $(cat "$TMP/err")"
+  [ $st -eq 0 ] || fail "linexfer exited $st: $(cat "$TMP/err")"
+  # Trusted: value_ns is the p10, and a one-way transfer takes between 5 ns
+  # (faster than any L2 hit) and 5 us (slower than any cross-socket transfer:
+  # a preempted partner, which the rule must have refused).
+  $PY - "$TMP/out.json" <<'EOF' || fail "$(cat "$TMP/out.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["trusted"] and d["value_ns"] == d["value"] == d["p10"], d
+assert 5 <= d["value_ns"] <= 5000, d["value_ns"]
+assert d["p1"] <= d["p10"] <= 1.25 * d["p1"], d
+EOF
+  echo "PASS: $(json "$TMP/out.json" "d['value_ns']") ns"
+  ;;
+cachegeom_decode)
+  build cachegeom $M/cachegeom.c
+  # a. This machine's AMD EPYC (family 1Ah) as its cpuid reads: no TOPOEXT,
+  # so only the legacy leaves.  0x80000005 ECX 0x300c0140: L1d 0x30 = 48 KiB,
+  # 0x0c = 12 ways, 64 B lines -> 64 sets; EDX 0x20080140: L1i 32 KiB,
+  # 8 ways.  0x80000006 ECX 0x04006140: L2 0x400 = 1024 KiB, code 6 = 8 ways,
+  # 64 B -> 2048 sets; EDX 0x0fe09140: L3 0x3f8 = 1016 x 512 KiB, code 9 =
+  # "see 0x8000001D": ways unknown.
+  amd="--cpuid 0.0=d,68747541,444d4163,69746e65 --cpuid 1.0=b00f21,0,fed83203,178bfbff
+       --cpuid 80000000.0=80000021,0,0,0 --cpuid 80000001.0=0,0,440001f1,0
+       --cpuid 80000005.0=ff60ff40,ff60ff40,300c0140,20080140 --cpuid 80000006.0=40802040,60804040,4006140,fe09140"
+  # shellcheck disable=SC2086
+  "$TMP/cachegeom" --sysfs none $amd >"$TMP/amd.json" || fail "cachegeom exited $?"
+  got=$(json "$TMP/amd.json" "d['vendor'], d['family'], d['cpuid']['caches'], [(c['level'], c['type'], c['size_bytes'], c['ways'], c['sets']) for c in d['legacy']]")
+  exp="AuthenticAMD 26 [] [(1, 'data', 49152, 12, 64), (1, 'instruction', 32768, 8, 64), (2, 'unified', 1048576, 8, 2048), (3, 'unified', 532676608, None, None)]"
+  [ "$got" = "$exp" ] || fail "AMD legacy: expected $exp, found $got"
+  grep -q "TOPOEXT is not advertised" "$TMP/amd.json" || fail "AMD legacy: no reason for the empty deterministic leaf"
+  # b. The same CPU with TOPOEXT and a 0x8000001D L1d subleaf built from
+  # AMD's field layout: EAX 0x4121 = type 1 (data), level 1, self-initialising,
+  # (EAX[25:14] = 1) + 1 = 2 threads; EBX 0x02c0003f = (11 + 1) ways,
+  # 1 partition, 64 B lines; ECX 0x3f = 64 sets -> 49152 bytes.
+  # shellcheck disable=SC2086
+  "$TMP/cachegeom" --sysfs none $amd --cpuid 80000001.0=0,0,444001f1,0 --cpuid 8000001d.0=4121,2c0003f,3f,0 \
+    >"$TMP/amd2.json" || fail "cachegeom exited $?"
+  got=$(json "$TMP/amd2.json" "d['cpuid']['source'], [(c['level'], c['type'], c['size_bytes'], c['ways'], c['sets'], c['sharing_threads']) for c in d['cpuid']['caches']]")
+  [ "$got" = "cpuid 0x8000001D [(1, 'data', 49152, 12, 64, 2)]" ] || fail "AMD 0x8000001D: found $got"
+  # c. Intel leaf 4, two subleaves built from Intel's SDM layout: L1d EAX
+  # 0x4121 (data, level 1, 2 threads), EBX 0x01c0003f (8 ways, 64 B), ECX 63
+  # -> 32768; L2 EAX 0x4143 (unified, level 2, 2 threads), EBX 0x03c0003f
+  # (16 ways), ECX 1023 -> 1048576; subleaf 2 type 0 ends the list.
+  "$TMP/cachegeom" --sysfs none --cpuid 0.0=16,756e6547,6c65746e,49656e69 --cpuid 1.0=50654,0,0,0 \
+    --cpuid 4.0=4121,1c0003f,3f,0 --cpuid 4.1=4143,3c0003f,3ff,0 >"$TMP/intel.json" || fail "cachegeom exited $?"
+  got=$(json "$TMP/intel.json" "d['vendor'], d['cpuid']['source'], [(c['level'], c['type'], c['size_bytes'], c['ways'], c['sets'], c['sharing_threads']) for c in d['cpuid']['caches']]")
+  [ "$got" = "GenuineIntel cpuid 4 [(1, 'data', 32768, 8, 64, 2), (2, 'unified', 1048576, 16, 1024, 2)]" ] ||
+    fail "Intel leaf 4: found $got"
+  # d. sysfs: a directory laid out like /sys/devices/system/cpu/cpu0/cache.
+  s=$TMP/sysfs
+  for spec in "0 1 Data 48K 12 64 64 0-1" "1 1 Instruction 32K 8 64 64 0-1" "2 2 Unified 1024K 8 64 2048 0-1" \
+              "3 3 Unified 32768K 16 64 32768 0-15"; do
+    set -- $spec
+    mkdir -p "$s/index$1"
+    echo "$2" >"$s/index$1/level"; echo "$3" >"$s/index$1/type"; echo "$4" >"$s/index$1/size"
+    echo "$5" >"$s/index$1/ways_of_associativity"; echo "$6" >"$s/index$1/coherency_line_size"
+    echo "$7" >"$s/index$1/number_of_sets"; echo "$8" >"$s/index$1/shared_cpu_list"
+  done
+  "$TMP/cachegeom" --sysfs "$s" --cpuid 0.0=0,0,0,0 >"$TMP/sysfs.json" || fail "cachegeom exited $?"
+  got=$(json "$TMP/sysfs.json" "[(c['level'], c['type'], c['size_bytes'], c['ways'], c['sets'], c['sharing_threads']) for c in d['sysfs']['caches']]")
+  [ "$got" = "[(1, 'data', 49152, 12, 64, 2), (1, 'instruction', 32768, 8, 64, 2), (2, 'unified', 1048576, 8, 2048, 2), (3, 'unified', 33554432, 16, 32768, 16)]" ] ||
+    fail "sysfs: found $got"
+  "$TMP/cachegeom" --cpuid 4.0=zz >/dev/null 2>"$TMP/err"
+  [ $? -eq 2 ] && grep -q "expected LEAF.SUB=EAX,EBX,ECX,EDX in hex, found '4.0=zz'" "$TMP/err" || fail "bad --cpuid: $(cat "$TMP/err")"
+  echo "PASS"
+  ;;
+derive_levels)
+  # A curve with plateaus 1 ns (<= 32 KiB), 4 ns (64 KiB .. 512 KiB), 14 ns
+  # (2 .. 4 MiB) and 200 ns (>= 16 MiB), and transitions 7 ns at 1 MiB,
+  # 30 ns at 5.66 MiB, 60 ns at 8 MiB; reported sizes L1 32 KiB, L2 1 MiB.
+  # Expected by derive.py's definitions:
+  #   l1 = 1 (points <= 16 KiB), l2 = 4 (64 KiB .. 512 KiB), memory = 200;
+  #   rise: among the segments above 2 MiB that end at or above
+  #     sqrt(14 * 200) = 52.9 (the value at 2 MiB and memory), the steepest is
+  #     5.66 MiB (30) -> 8 MiB (60), slope ln 2 / ln(sqrt 2) = 2.0 (then 1.74);
+  #     its middle sqrt(5931642 * 8388608) = 7053951 bytes; llc = median of the
+  #     points in [2 MiB, 7053951 / sqrt 2 = 4.99 MiB]: 2, 2.83 and 4 MiB, 14;
+  #   LLC edge: crossing of sqrt(14 * 200) = 52.915 between 5.66 MiB (30) and
+  #     8 MiB (60): t = ln(52.915/30)/ln 2 = 0.81871, at 5931642 * 2^(t/2) =
+  #     7877779 bytes (log-log interpolation);
+  #   l1 edge: sqrt(1 * 4) = 2 between 32 KiB (1) and 64 KiB (4): t = 0.5,
+  #     32768 * 2^0.5 = 46341 bytes = 1.414 x 32768;
+  #   l2 edge: sqrt(4 * 14) = 7.483 between 1 MiB (7) and 2 MiB (14):
+  #     t = ln(7.483/7)/ln 2 = 0.096323, 1048576 * 2^t = 1120975 bytes.
+  $PY - <<'EOF' || fail "derive.py levels or edges differ from the hand-computed ones"
+import sys
+sys.path.insert(0, "scripts/machine")
+import derive
+pts = [(4096, 1), (8192, 1), (16384, 1), (32768, 1), (65536, 4), (131072, 4), (262144, 4), (524288, 4),
+       (1048576, 7), (2097152, 14), (2965821, 14), (4194304, 14), (5931642, 30), (8388608, 60),
+       (16777216, 200), (33554432, 200), (67108864, 200)]
+curve = [{"bytes": b, "ns_per_load": {"trusted": True, "value": v}} for b, v in pts]
+curve.append({"bytes": 100, "ns_per_load": {"trusted": False, "value": 0.1}})  # ignored
+d = derive.derive(curve, "ns_per_load", 32768, 1048576)
+lv, ed = d["levels"], d["edges"]
+assert lv["l1"]["value"] == 1 and lv["l1"]["points"] == 3, lv["l1"]
+assert lv["l2"]["value"] == 4 and lv["l2"]["points"] == 4, lv["l2"]
+assert lv["memory"]["value"] == 200, lv["memory"]
+assert lv["llc"]["value"] == 14 and lv["llc"]["points"] == 3, lv["llc"]
+assert abs(ed["llc"]["bytes"] - 7877779) <= 1, ed["llc"]
+assert abs(d["llc_rise_bytes"] - 7053951) <= 1, d["llc_rise_bytes"]
+assert abs(ed["l1"]["bytes"] - 46341) <= 1 and ed["l1"]["edge_over_reported"] == 1.414, ed["l1"]
+assert abs(ed["l2"]["bytes"] - 1120975) <= 1, ed["l2"]
+assert d["untrusted_points_bytes"] == [100], d["untrusted_points_bytes"]
+# Without trusted points in the L2 window, L2 and its edges are refused.
+cut = [p for p in curve if not 65536 <= p["bytes"] <= 524288]
+d2 = derive.derive(cut, "ns_per_load", 32768, 1048576)
+assert d2["levels"]["l2"]["value"] is None and "only 0 trusted point(s)" in d2["levels"]["l2"]["refused"]
+assert d2["edges"]["l1"]["bytes"] is None and d2["edges"]["l2"]["bytes"] is None
+# No LLC share: from 2.5 MiB on the curve is at memory latency (90-300 ns).
+# Segments above 2 MiB ending at or above sqrt(30 * 300) = 94.9: the steepest
+# is 8 MiB (140) -> 15 MB (200), slope ln(200/140)/ln(15e6/8388608) = 0.614
+# (15 -> 32 MiB: 0.503); rise sqrt(8388608 * 15e6) = 11.2 MB; window
+# [2 MiB, 7.93 MB]: 30, 90, 95, 100, median 92.5; memory 300 < 4 x 92.5:
+# refused with min_memory_over_llc 4, kept without it.
+pts3 = pts[:9] + [(2097152, 30), (2500000, 90), (2965821, 95), (4194304, 100), (8388608, 140),
+                  (15000000, 200), (33554432, 300), (67108864, 300)]
+curve3 = [{"bytes": b, "ns_per_load": {"trusted": True, "value": v}} for b, v in pts3]
+d3 = derive.derive(curve3, "ns_per_load", 32768, 1048576, min_memory_over_llc=4)
+assert d3["levels"]["llc"]["value"] is None and d3["levels"]["llc"]["candidate"] == 92.5, d3["levels"]["llc"]
+assert "within 4x of memory" in d3["levels"]["llc"]["refused"]
+assert d3["edges"]["llc"]["bytes"] is None
+assert derive.derive(curve3, "ns_per_load", 32768, 1048576)["levels"]["llc"]["value"] == 92.5
+EOF
+  echo "PASS"
+  ;;
+footprint_attrib)
+  # A kallsyms of 16 functions 0x100 bytes apart from 0xffffffff81000000
+  # (the last one sized by a data symbol 0x100 after it), and a perf script
+  # of 9 samples whose paths follow from footprint.py's anchors.
+  $PY - "$TMP" <<'EOF' || fail "attribution differs from the expected one"
+import sys
+sys.path.insert(0, "scripts/machine")
+import footprint as fp
+tmp = sys.argv[1]
+names = ["do_syscall_64", "ksys_write", "vfs_write", "tun_chr_write_iter", "tun_get_user", "netif_receive_skb",
+         "__netif_receive_skb_core.constprop.0", "sk_skb_reason_drop", "kmem_cache_free", "handle_softirqs",
+         "irq_exit_rcu", "sysvec_apic_timer_interrupt", "run_timer_softirq", "net_rx_action", "memcpy",
+         "entry_SYSCALL_64_after_hwframe"]
+base = 0xffffffff81000000
+addr = {n: base + 0x100 * i for i, n in enumerate(names)}
+with open(f"{tmp}/kallsyms", "w") as f:
+    for n in names:
+        f.write(f"{addr[n]:x} t {n}\n")
+    f.write(f"{base + 0x100 * len(names):x} d some_data\n")
+ks = fp.Kallsyms(f"{tmp}/kallsyms")
+assert ks.resolve(addr["memcpy"] + 0xff)[1] == "memcpy" and ks.resolve(addr["memcpy"])[2] == 0x100
+sys_tail = ["vfs_write", "ksys_write", "do_syscall_64", "entry_SYSCALL_64_after_hwframe"]
+# Every caller frame is the function + 0x10: the synthetic kernel calls each
+# function from one call site only, as the chains below are consistent with.
+def chain(leaf_off, *fns):
+    ips = [addr[fns[0]] + leaf_off] + [addr[n] + 0x10 for n in fns[1:]]
+    return "\n".join("\t%x" % ip for ip in ips)
+samples = [
+    chain(0x08, "tun_get_user", "tun_chr_write_iter", *sys_tail),                       # tun_get_user
+    chain(0x48, "tun_get_user", "tun_chr_write_iter", *sys_tail),                       # tun_get_user, 2nd line
+    chain(0x20, "memcpy", "__netif_receive_skb_core.constprop.0", "netif_receive_skb",
+          "tun_get_user", "tun_chr_write_iter", *sys_tail),                                                   # netif_receive_skb
+    chain(0x30, "kmem_cache_free", "sk_skb_reason_drop", "__netif_receive_skb_core.constprop.0",
+          "tun_get_user", "tun_chr_write_iter", *sys_tail),                                                   # stack
+    chain(0x10, "run_timer_softirq", "handle_softirqs", "irq_exit_rcu",
+          "sysvec_apic_timer_interrupt", "tun_get_user", "tun_chr_write_iter", *sys_tail),                    # irq (timer softirq)
+    chain(0x10, "memcpy", "net_rx_action", "handle_softirqs", "irq_exit_rcu"),          # softirq
+    chain(0x04, "handle_softirqs", "irq_exit_rcu"),                                     # softirq (its own code)
+    chain(0x00, "tun_chr_write_iter", *sys_tail),                                       # syscall
+]
+# The drop tail-calls its way to kmem_cache_free: no sk_skb_reason_drop
+# frame, only the return address of the call into it (+0x50), which the
+# kfree_skb tracepoint chain below shows: stack.  The same function from
+# another call site (+0x60) stays netif_receive_skb.
+core = addr["__netif_receive_skb_core.constprop.0"]
+tail = "\n".join("\t%x" % (addr[n] + 0x10) for n in ["netif_receive_skb", "tun_get_user", "tun_chr_write_iter"] + sys_tail)
+samples.append("\t%x\n\t%x\n" % (addr["kmem_cache_free"] + 0x30, core + 0x50) + tail)  # stack
+samples.append("\t%x\n\t%x\n" % (addr["kmem_cache_free"] + 0x30, core + 0x60) + tail)  # netif_receive_skb
+text = "\n\n".join("1234 cpu-clock/period=1000/:\n" + s for s in samples)
+text += "\n\n1234 cpu-clock/period=1000/:\n\t7f0000001234\n"                           # user
+tp = "1234 net:netif_receive_skb:\n" + chain(0x10, "__netif_receive_skb_core.constprop.0", "netif_receive_skb",
+                                                "tun_get_user", "tun_chr_write_iter", *sys_tail)
+tp += "\n\n1234 skb:kfree_skb:\n\t%x\n\t%x\n" % (addr["sk_skb_reason_drop"] + 0x10, core + 0x50) + tail
+r = fp.analyze(fp.parse_perf_script(text), ks, frames=4, period_ns=1000, chains=fp.parse_perf_script(tp),
+               chain_frames=1)
+got = {p: x["samples"] for p, x in r["paths"].items()}
+assert got == {"tun_get_user": 2, "netif_receive_skb": 2, "stack": 2, "irq": 1, "softirq": 2, "syscall": 1,
+               "user": 1}, got
+t = r["paths"]["tun_get_user"]
+# one function of 0x100 bytes = 4 lines spanned; samples at +0x08 and +0x48: 2 lines sampled
+assert (t["functions_seen"], t["function_bytes_seen"], t["lines_spanned_seen"], t["lines_sampled_seen"]) == (1, 256, 4, 2), t
+# 4 frames, 1000 ns period, 1 ns per frame: 0.004 expected samples -> threshold 1
+# calls into anchors seen on the tracepoint chains: from netif_receive_skb
+# (into __netif_receive_skb_core), tun_get_user (into netif_receive_skb),
+# tun_chr_write_iter (into tun_get_user), __netif_receive_skb_core + 0x50
+# (into sk_skb_reason_drop)
+assert r["anchor_call_sites"] == 4, r["anchor_call_sites"]
+assert r["threshold_samples"] == 1 and t["functions_per_packet"] == 1
+assert t["ns_per_packet_sampled"] == 500.0, t["ns_per_packet_sampled"]   # 2 samples x 1000 ns / 4 frames
+assert r["tracepoints"]["net:netif_receive_skb"]["on_every_chain"] == sorted(
+    ["__netif_receive_skb_core.constprop.0", "netif_receive_skb", "tun_chr_write_iter", "tun_get_user"] + sys_tail)
+# Chapman estimate with the two halves {line 0} and {line 1} (samples 0 and 1 alternate): 2*2/1 - 1 = 3
+assert t["lines_sampled_estimate"] == 3.0, t["lines_sampled_estimate"]
+# kallsyms that hides addresses (kptr_restrict) is refused with the reason
+with open(f"{tmp}/zero", "w") as f:
+    f.write("0000000000000000 t a\n0000000000000000 T b\n")
+try:
+    fp.Kallsyms(f"{tmp}/zero")
+    raise AssertionError("all-zero kallsyms accepted")
+except fp.InputError as e:
+    assert "kptr_restrict" in str(e), e
+EOF
+  printf '1234 cpu-clock:\n\tnothex\n' >"$TMP/bad.txt"
+  $PY $M/footprint.py analyze "$TMP/bad.txt" --frames 1 --period-ns 1 >/dev/null 2>"$TMP/err"
+  [ $? -eq 2 ] || fail "a bad perf script must exit 2"
+  grep -q "footprint.py: $TMP/bad.txt:2: expected 'TID EVENT:' or a call-chain address, found 'nothex'" "$TMP/err" ||
+    fail "bad perf script message: $(cat "$TMP/err")"
+  echo "PASS"
+  ;;
+btf_sizes)
+  [ -r /sys/kernel/btf/vmlinux ] || skip "no /sys/kernel/btf/vmlinux (kernel without CONFIG_DEBUG_INFO_BTF)"
+  # The kernel creates its slab caches with these types' sizes:
+  # skbuff_head_cache = sizeof(struct sk_buff) (net/core/skbuff.c), UDP and
+  # TCP = udp_prot/tcp_prot.obj_size = sizeof(struct udp_sock/tcp_sock).
+  # /sys/kernel/slab/NAME/object_size is that size, an independent source.
+  checked=0
+  for pair in skbuff_head_cache:sk_buff UDP:udp_sock TCP:tcp_sock; do
+    cache=${pair%%:*} type=${pair#*:}
+    f=/sys/kernel/slab/$cache/object_size
+    [ -r "$f" ] || continue
+    want=$(cat "$f")
+    got=$($PY $M/btf.py sizeof "$type" | awk '{print $2}')
+    [ "$got" = "$want" ] || fail "sizeof(struct $type): BTF reader says $got, slab $cache says $want"
+    checked=$((checked + 1))
+  done
+  if command -v pahole >/dev/null; then
+    for type in sk_buff skb_shared_info napi_struct net_device softnet_data tun_file; do
+      want=$(pahole -C "$type" /sys/kernel/btf/vmlinux 2>/dev/null | sed -n 's/.*size: \([0-9]*\),.*/\1/p' | tail -n1)
+      [ -n "$want" ] || continue
+      got=$($PY $M/btf.py sizeof "$type" | awk '{print $2}')
+      [ "$got" = "$want" ] || fail "sizeof(struct $type): BTF reader says $got, pahole says $want"
+      checked=$((checked + 1))
+    done
+  fi
+  [ $checked -gt 0 ] || skip "no independent source: neither /sys/kernel/slab/*/object_size nor pahole (apt-get install dwarves)"
+  printf 'not btf at all, 24 bytes+\n' >"$TMP/bad.btf"
+  $PY $M/btf.py --file "$TMP/bad.btf" sizeof sk_buff >/dev/null 2>"$TMP/err"
+  [ $? -eq 2 ] || fail "a file that is not BTF must exit 2"
+  grep -q "btf.py: $TMP/bad.btf: offset 0: expected BTF magic 0xeb9f, found 0x" "$TMP/err" || fail "$(cat "$TMP/err")"
+  echo "PASS: $checked sizes agree"
+  ;;
+chase_curve)
+  build chase $M/chase.c -lm
+  "$TMP/chase" --cpu 0 --min-bytes 8192 --max-bytes 524288 --per-octave 1 >"$TMP/c.json" 2>"$TMP/err"
+  st=$?
+  [ $st -eq 3 ] && skip "chase cannot run here: $(cat "$TMP/err")"
+  [ $st -eq 0 ] || [ $st -eq 4 ] || fail "chase exited $st: $(cat "$TMP/err")"
+  # Points 8 KiB and 512 KiB: the first fits every L1d made (>= 16 KiB), the
+  # second no L1d (<= 64 KiB on x86 to date) but every L2 (>= 512 KiB, the
+  # set is 1/2 of it).  A hit further from the core is slower.
+  $PY - "$TMP/c.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = {x["bytes"]: x["ns_per_load"] for x in d["points"]}
+a, b = p[8192], p[524288]
+if not (a["trusted"] and b["trusted"]):
+    print("SKIP: the machine is too busy to trust the chase: " + (a.get("refused") or b.get("refused")))
+    sys.exit(77)
+assert a["value"] < b["value"], (a["value"], b["value"])
+assert 0.1 < a["value"] < 10, a["value"]
+print(f"PASS: L1d {a['value']} ns < {b['value']} ns at 512 KiB")
+EOF
+  ;;
+calibrate_usage)
+  cm=scripts/calibrate-machine
+  $PY $cm --only bogus -o "$TMP/x.json" 2>"$TMP/err"; st=$?
+  [ $st -eq 2 ] && grep -q "only: expected parts among geometry,clock,chase,icache,linexfer,footprints, found 'bogus'" "$TMP/err" ||
+    fail "--only bogus: exit $st, $(cat "$TMP/err")"
+  $PY $cm --cpus 0,0 --only geometry -o "$TMP/x.json" 2>"$TMP/err"; st=$?
+  [ $st -eq 2 ] && grep -q "cpus: expected two different CPUs" "$TMP/err" || fail "--cpus 0,0: exit $st, $(cat "$TMP/err")"
+  $PY $cm --only geometry -o /nonexistent-dir/x.json 2>"$TMP/err"; st=$?
+  [ $st -eq 2 ] && grep -q "directory '/nonexistent-dir' does not exist" "$TMP/err" || fail "bad -o: exit $st"
+  [ -e "$TMP/x.json" ] && fail "a usage error wrote the output"
+  # --only geometry: no measurement to refuse, so exit 0, and the file holds
+  # what cachegeom reports, under the format's keys.
+  $PY $cm --only geometry -o "$TMP/g.json" 2>"$TMP/err" || fail "--only geometry exited $?: $(cat "$TMP/err")"
+  build cachegeom $M/cachegeom.c
+  "$TMP/cachegeom" >"$TMP/cg.json"
+  [ "$(json "$TMP/g.json" "d['format'], sorted(d), d['refused']")" = \
+    "tunsim-machine/1 ['cache_geometry', 'finished', 'format', 'host', 'refused', 'started', 'summary', 'tool'] []" ] ||
+    fail "top-level keys: $(json "$TMP/g.json" "sorted(d)")"
+  [ "$(json "$TMP/g.json" "d['cache_geometry']['raw']")" = "$(json "$TMP/cg.json" "d")" ] ||
+    fail "cache_geometry.raw is not cachegeom's output"
+  [ "$(json "$TMP/g.json" "[d['summary']['cache'][k]['size_bytes'] == d['cache_geometry']['levels'][k]['size_bytes'] for k in d['cache_geometry']['levels']]")" = \
+    "$(json "$TMP/g.json" "[True for k in d['cache_geometry']['levels']]")" ] || fail "summary.cache differs from cache_geometry.levels"
+  echo "PASS"
+  ;;
+capture_sidecar)
+  [ "$(id -u)" -eq 0 ] || skip "not root: capture-trace needs root"
+  [ -c /dev/net/tun ] || skip "no /dev/net/tun"
+  [ "$(nproc)" -ge 2 ] || skip "one CPU: no line transfer"
+  # Forced refusal (50 samples < 200): no line_transfer_ns, the reason instead.
+  TUNSIM_LINEXFER_ARGS="--samples 50" scripts/capture-trace --count 50 -o "$TMP/r" >"$TMP/log" 2>&1
+  st=$?
+  case $st in 0) ;; 3|4|5|6|7|9|10) skip "capture-trace cannot run here ($st): $(tail -n1 "$TMP/log")" ;;
+    *) fail "capture-trace exited $st: $(tail -n3 "$TMP/log")" ;; esac
+  grep -q "warning: the sidecar gets no line_transfer_ns: scripts/linexfer.c refused: only 50 samples" "$TMP/log" ||
+    fail "no warning naming the refusal: $(cat "$TMP/log")"
+  [ "$(json "$TMP/r.json" "'line_transfer_ns' in d, d['line_transfer_refused'], d['line_transfer']['trusted']")" = \
+    "False scripts/linexfer.c refused: only 50 samples, rule linexfer needs at least 200 False" ] ||
+    fail "refused sidecar: $(grep line_transfer "$TMP/r.json")"
+  # Normal run: line_transfer_ns present exactly when linexfer trusted it.
+  scripts/capture-trace --count 50 -o "$TMP/t" >"$TMP/log" 2>&1 || fail "capture-trace exited $?: $(tail -n3 "$TMP/log")"
+  if [ "$(json "$TMP/t.json" "d['line_transfer']['trusted']")" = True ]; then
+    [ "$(json "$TMP/t.json" "d['line_transfer_ns'] == d['line_transfer']['value'] == d['line_transfer']['p10']")" = True ] ||
+      fail "trusted sidecar: line_transfer_ns is not linexfer's p10: $(grep line_transfer "$TMP/t.json")"
+    echo "PASS"
+  else
+    [ "$(json "$TMP/t.json" "'line_transfer_ns' in d")" = False ] || fail "an untrusted transfer was recorded"
+    skip "the machine was too busy for a trusted line transfer: $(json "$TMP/t.json" "d['line_transfer_refused']")"
+  fi
+  ;;
+*)
+  fail "unknown case '$CASE'"
+  ;;
+esac
