@@ -69,10 +69,12 @@ void CacheModel::set_params(const CacheParams* p) {
 
 CacheMisses CacheModel::misses_after(double li, double ld, double di, double dd) const {
   CacheMisses m;
-  // Each line has seen, on average, half the path's own lines since too.
-  m.l1i = li * c_l1i_((di + li / 2) / s_l1i_);
-  m.l1d = ld * c_l1d_((dd + ld / 2) / s_l1d_);
-  double lu = li + ld, du = di + dd + lu / 2;
+  // Between two uses of one of the path's lines, every other line of the
+  // path was touched too (those after it in the previous run, those before it
+  // in this one): li - 1 of them.
+  m.l1i = li * c_l1i_((di + std::max(0.0, li - 1)) / s_l1i_);
+  m.l1d = ld * c_l1d_((dd + std::max(0.0, ld - 1)) / s_l1d_);
+  double lu = li + ld, du = di + dd + std::max(0.0, lu - 1);
   m.l2 = lu * c_l2_(du / s_l2_);
   m.llc = lu * c_llc_(du / s_llc_);
   return m;

@@ -5,8 +5,8 @@
 // touches.  Every level is set-associative with `ways` ways and S = lines /
 // ways sets.  When path P runs again, each of its lines has seen D distinct
 // other lines since its previous use: the footprints of the other paths that
-// ran since (each counted once), the skb data streamed since, and on average
-// half of P's own lines.  With random placement the lines that land in the
+// ran since (each counted once), the skb data streamed since, and P's own
+// other lines (touched after it in P's previous run or before it in this one).  With random placement the lines that land in the
 // line's set are Poisson(D / S); the line survives an LRU set while fewer
 // than `ways` of them did.  So a fraction
 //     m(D) = 1 - PoissonCDF(ways - 1; D / S)

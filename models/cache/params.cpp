@@ -27,14 +27,14 @@ void declare_cache_params(ParamTable& t) {
   for (const Level& l : {
            Level{"l1i", &CacheParams::l1i, 32768, 8, 0, "L1 instruction cache", "cpuid 0x80000005 EDX",
                  "cpuid 0x80000005 EDX", ""},
-           Level{"l1d", &CacheParams::l1d, 49152, 12, 1.096, "L1 data cache", "cpuid 0x80000005 ECX",
+           Level{"l1d", &CacheParams::l1d, 49152, 12, 1.0935, "L1 data cache", "cpuid 0x80000005 ECX",
                  "cpuid 0x80000005 ECX", "pointer chase, 4-24 KiB plateau"},
-           Level{"l2", &CacheParams::l2, 1048576, 8, 3.835, "unified L2", "cpuid 0x80000006 ECX",
+           Level{"l2", &CacheParams::l2, 1048576, 8, 3.8159, "unified L2", "cpuid 0x80000006 ECX",
                  "cpuid 0x80000006 ECX", "pointer chase, 96-512 KiB plateau"},
-           Level{"llc", &CacheParams::llc, 12040263, 16, 14.98, "last-level cache (the share this CPU gets)",
-                 "pointer chase: where the latency leaves the LLC plateau (cpuid reports the whole socket's L3)",
+           Level{"llc", &CacheParams::llc, 5745921, 16, 15.5142, "last-level cache (the share this CPU gets)",
+                 "pointer chase: where the latency leaves the LLC plateau (cpuid reports the whole socket's L3, 508 MiB)",
                  "estimate: Zen L3s are 16-way; cpuid 0x80000006 says 'see leaf 0x8000001D', which this VM hides",
-                 "pointer chase, 2-8 MiB plateau"},
+                 "pointer chase, 2-6 MiB plateau"},
        }) {
     std::string base = std::string("cache.") + l.name;
     t.add(base + ".size_bytes", PType::Int, l.size)
@@ -66,14 +66,14 @@ void declare_cache_params(ParamTable& t) {
           .calibrated()
           .bind(&Params::cache, l.field, &CacheLevel::hit_ns);
   }
-  t.add("cache.memory_ns", PType::Num, 245.5)
+  t.add("cache.memory_ns", PType::Num, 232.5865)
       .range(0, 1e6)
       .units("ns")
       .means("Latency of a dependent load served by memory.")
-      .from(std::string("pointer chase, 235-256 MiB (") + kMachine + "; a VM: the host's memory)")
+      .from(std::string("pointer chase, 190-256 MiB (") + kMachine + "; a VM: the host's memory)")
       .calibrated()
       .bind(&Params::cache, &CacheParams::memory_ns);
-  t.add("cache.ifetch.l2_ns", PType::Num, 0.55)
+  t.add("cache.ifetch.l2_ns", PType::Num, 0.2187)
       .range(0, 1e6)
       .units("ns")
       .means("An instruction line missing L1i and served by L2: its cost, ns.")
@@ -81,7 +81,7 @@ void declare_cache_params(ParamTable& t) {
                         "sequential layouts (kernel code lies between) (") + kMachine + ")")
       .calibrated()
       .bind(&Params::cache, &CacheParams::ifetch_l2_ns);
-  t.add("cache.ifetch.llc_ns", PType::Num, 13.6)
+  t.add("cache.ifetch.llc_ns", PType::Num, 13.1361)
       .range(0, 1e6)
       .units("ns")
       .means("An instruction line missing L2 and served by the LLC: its whole cost, ns.")
@@ -89,7 +89,7 @@ void declare_cache_params(ParamTable& t) {
                         "sequential layouts (") + kMachine + ")")
       .calibrated()
       .bind(&Params::cache, &CacheParams::ifetch_llc_ns);
-  t.add("cache.ifetch.memory_ns", PType::Num, 57.0)
+  t.add("cache.ifetch.memory_ns", PType::Num, 35.0152)
       .range(0, 1e6)
       .units("ns")
       .means("An instruction line missing the LLC, served by memory: its whole cost, ns.")
@@ -114,11 +114,11 @@ void declare_cache_params(ParamTable& t) {
   };
   const std::string measured = std::string("kernel functions sampled per packet on Linux 6.18, sizes from "
                                            "/proc/kallsyms; types' sizes from BTF (") + kMachine + ")";
-  for (Fp f : {Fp{Path::Syscall, 2829, 192, nullptr}, Fp{Path::Vhost, 7936, 1024, "estimate"},
-               Fp{Path::TunGetUser, 7110, 3008, nullptr}, Fp{Path::Softirq, 3149, 1472, nullptr},
-               Fp{Path::NetifReceiveSkb, 2451, 2816, nullptr}, Fp{Path::Gro, 2067, 512, "gro"},
-               Fp{Path::StackDrop, 1491, 1408, nullptr}, Fp{Path::StackBridge, 9741, 6272, nullptr},
-               Fp{Path::StackUdp, 9741, 6272, "udp"}, Fp{Path::Receiver, 8192, 1024, "receiver"}}) {
+  for (Fp f : {Fp{Path::Syscall, 3206, 192, nullptr}, Fp{Path::Vhost, 7936, 1024, "estimate"},
+               Fp{Path::TunGetUser, 6963, 3008, nullptr}, Fp{Path::Softirq, 3283, 1472, nullptr},
+               Fp{Path::NetifReceiveSkb, 1555, 2816, nullptr}, Fp{Path::Gro, 1965, 512, "gro"},
+               Fp{Path::StackDrop, 1869, 1408, nullptr}, Fp{Path::StackBridge, 9792, 6272, nullptr},
+               Fp{Path::StackUdp, 9792, 6272, "udp"}, Fp{Path::Receiver, 8192, 1024, "receiver"}}) {
     const char* name = path_name(f.path);
     size_t k = static_cast<size_t>(f.path);
     std::string src = measured;

@@ -127,6 +127,9 @@ class ParamTable {
     ParamDecl& d = decls_.back();
     d.path = std::move(path);
     d.type = type;
+    // An integer parameter's default is written as an integer.
+    if (type == PType::Int && def.is_number_float() && def.get<double>() == static_cast<double>(def.get<long long>()))
+      def = def.get<long long>();
     d.def = std::move(def);
     return d;
   }

@@ -3,9 +3,15 @@
 // in its set since its last use: miss fraction 1 - PoissonCDF(ways-1; D/S).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "models/cache/cache.hpp"
+#include "models/kernel/params.hpp"
 
 using namespace tunsim;
 
@@ -52,17 +58,17 @@ TEST_CASE("cache: a path's lines miss in proportion to the distinct lines since 
   // First run: cold everywhere, each of A's 16 lines costs the memory fetch
   // (50 ns): 800 ns.
   CHECK(c.run_path(A, m) == doctest::Approx(16 * 50));
-  // Back to back: each line has seen only half of A's own lines (8) since:
-  // x = 8 / 64 sets; P[Poisson(0.125) >= 8] ~ 1e-13: nothing.
+  // Back to back: each line has seen only A's 15 other lines since:
+  // x = 15 / 64 sets; P[Poisson(0.234) >= 8] ~ 1e-10: nothing.
   CacheMisses m0;
-  CHECK(c.run_path(A, m0) == doctest::Approx(0).epsilon(1e-9));
-  // B (256 lines) ran in between: x = (256 + 8) / 64 = 4.125 in L1i (8
-  // ways): P[Poisson(4.125) >= 8] = 0.058927, 16 lines -> 0.94284 misses
-  // of 0.5 ns; L2 (x = 272/2048) keeps them.
+  CHECK(c.run_path(A, m0) < 1e-6);
+  // B (256 lines) ran in between: x = (256 + 15) / 64 = 4.234 in L1i (8
+  // ways): P[Poisson(4.234) >= 8] = 0.066328, 16 lines -> 1.0613 misses
+  // of 0.5 ns; L2 (x = 286/2048) keeps them.
   c.run_path(B, m);
   CacheMisses ma;
   double ns = c.run_path(A, ma);
-  CHECK(ma.l1i == doctest::Approx(16 * 0.058927).epsilon(1e-3));
+  CHECK(ma.l1i == doctest::Approx(16 * 0.066328).epsilon(1e-3));
   CHECK(ma.l2 < 1e-9);
   CHECK(ns == doctest::Approx(ma.l1i * 0.5).epsilon(1e-6));
 }
@@ -90,9 +96,9 @@ TEST_CASE("cache: misses grow smoothly with the footprint in between, no cliff")
 
 TEST_CASE("cache: an skb read again after more data than L1d holds is mostly cold") {
   // An skb of 576 bytes (9 lines) written, then 40 KiB (640 lines) of other
-  // skbs: each of its lines saw 640 + 4.5 lines, x = 644.5 / 64 = 10.07 in
-  // L1d (12 ways): P[Poisson(10.07) >= 12] = 0.31125 -> 2.8012 lines miss
-  // L1d, 1 ns each extra (L2 hit 4 ns - L1d hit 1 ns = 3 ns).
+  // skbs: each of its lines saw 640 + 8 lines, x = 648 / 64 = 10.125 in
+  // L1d (12 ways): P[Poisson(10.125) >= 12] = 0.31753 -> 2.8577 lines miss
+  // L1d, each 3 ns (L2 hit 4 ns - L1d hit 1 ns).
   CacheParams p = params();
   CacheModel c(&p);
   auto mark = c.touch_data(576);
@@ -101,7 +107,7 @@ TEST_CASE("cache: an skb read again after more data than L1d holds is mostly col
   c.touch_data(40 * 1024);
   CacheMisses m2;
   double ns = c.reread_data(mark, 576, m2);
-  CHECK(m2.l1d == doctest::Approx(2.8012).epsilon(1e-3));
+  CHECK(m2.l1d == doctest::Approx(2.8577).epsilon(1e-3));
   CHECK(ns == doctest::Approx(m2.l1d * 3).epsilon(1e-3));
   // Built on another CPU: every line comes from the LLC: 9 x (15 - 1) ns.
   CacheMisses m3;
@@ -115,4 +121,131 @@ TEST_CASE("cache model off: every path costs nothing extra") {
   CacheMisses m;
   CHECK(c.run_path(Path::Syscall, m) == 0);
   CHECK(m.l1i == 0);
+}
+
+// ---------------------------------------------------------------------------
+// Against this machine's committed measurements
+// (results/reference/machine/epyc-2vcpu.json, scripts/calibrate-machine).
+
+namespace {
+nlohmann::json machine() {
+  std::ifstream in("results/reference/machine/epyc-2vcpu.json");
+  REQUIRE(in);
+  return nlohmann::json::parse(in);
+}
+double def(const std::string& key) { return param_table().find(key)->def.get<double>(); }
+
+// The declared defaults, as a model: what a run without calibration uses.
+CacheParams declared() {
+  CacheParams p{};
+  p.enabled = true;
+  for (auto [lv, name] : {std::pair{&p.l1i, "l1i"}, {&p.l1d, "l1d"}, {&p.l2, "l2"}, {&p.llc, "llc"}}) {
+    std::string b = std::string("cache.") + name;
+    *lv = {def(b + ".size_bytes"), def(b + ".ways"), def(b + ".line_bytes"),
+           param_table().find(b + ".hit_ns") ? def(b + ".hit_ns") : 0};
+  }
+  p.memory_ns = def("cache.memory_ns");
+  p.ifetch_l2_ns = def("cache.ifetch.l2_ns");
+  p.ifetch_llc_ns = def("cache.ifetch.llc_ns");
+  p.ifetch_memory_ns = def("cache.ifetch.memory_ns");
+  p.icache_bytes.fill(0);
+  p.dcache_bytes.fill(0);
+  return p;
+}
+}  // namespace
+
+TEST_CASE("cache: the declared defaults are this machine's committed measurements") {
+  nlohmann::json s = machine()["summary"];
+  CHECK(def("cache.l1i.size_bytes") == s["cache"]["l1i"]["size_bytes"].get<double>());
+  CHECK(def("cache.l1i.ways") == s["cache"]["l1i"]["ways"].get<double>());
+  CHECK(def("cache.l1d.size_bytes") == s["cache"]["l1d"]["size_bytes"].get<double>());
+  CHECK(def("cache.l1d.ways") == s["cache"]["l1d"]["ways"].get<double>());
+  CHECK(def("cache.l2.size_bytes") == s["cache"]["l2"]["size_bytes"].get<double>());
+  CHECK(def("cache.llc.size_bytes") == s["llc_effective_bytes"]["value"].get<double>());
+  CHECK(def("cache.l1d.hit_ns") == s["data_latency_ns"]["l1d"].get<double>());
+  CHECK(def("cache.l2.hit_ns") == s["data_latency_ns"]["l2"].get<double>());
+  CHECK(def("cache.llc.hit_ns") == s["data_latency_ns"]["llc"].get<double>());
+  CHECK(def("cache.memory_ns") == s["data_latency_ns"]["memory"].get<double>());
+  // Instruction lines: the mean of the random (jump) and sequential layouts.
+  auto mean = [&](const char* k) {
+    return (s["icache_miss_ns_per_line"]["jump"][k].get<double>() + s["icache_miss_ns_per_line"]["seq"][k].get<double>()) / 2;
+  };
+  CHECK(def("cache.ifetch.l2_ns") == doctest::Approx(mean("l1i_miss_l2_hit")).epsilon(1e-4));
+  CHECK(def("cache.ifetch.llc_ns") == doctest::Approx(mean("l2_miss_llc_hit")).epsilon(1e-4));
+  CHECK(def("cache.ifetch.memory_ns") == doctest::Approx(mean("memory")).epsilon(1e-4));
+  // Footprints of the paths the machine could run, the estimate of each.
+  auto fp = [&](const char* k) { return s["icache_footprints"][k]["icache_bytes_estimate"].get<double>(); };
+  CHECK(def("cache.footprints.syscall.icache_bytes") == fp("syscall"));
+  CHECK(def("cache.footprints.tun_get_user.icache_bytes") == fp("tun_get_user"));
+  CHECK(def("cache.footprints.softirq.icache_bytes") == fp("softirq"));
+  CHECK(def("cache.footprints.netif_receive_skb.icache_bytes") == fp("netif_receive_skb"));
+  CHECK(def("cache.footprints.gro.icache_bytes") == fp("netif_receive_skb_napi_gro") - fp("netif_receive_skb"));
+  CHECK(def("cache.footprints.stack_drop.icache_bytes") == fp("stack_drop"));
+  CHECK(def("cache.footprints.stack_bridge.icache_bytes") == fp("stack_bridge"));
+  CHECK(def("cache.footprints.vhost.icache_bytes") == s["icache_footprints"]["vhost"]["icache_bytes_upper"].get<double>());
+}
+
+TEST_CASE("cache: the model reproduces the pointer-chase curve measured on this machine") {
+  // A random cyclic chase over W bytes: every load's line has seen the other
+  // W/64 - 1 lines since its last use, so the model's ns per load is the L1d
+  // hit plus, at each level, the fraction of lines that miss it times the
+  // next level's extra latency.  Against every trusted point up to 2 x L2
+  // (the region kernel paths live in; beyond, the VM's TLB misses and the
+  // host's memory, which the model does not have, raise the curve): the
+  // median error within 3%, 90% of the points within 20%.  The misfits are
+  // the points at the L1d and L2 edges, which move with what the host runs
+  // on the core's sibling (0.68-1.03 x the reported sizes, docs/calibration.md).
+  CacheParams p = declared();
+  CacheModel c(&p);
+  std::vector<double> err;
+  const nlohmann::json m = machine();
+  for (auto& pt : m["data_latency"]["curve"]["points"]) {
+    if (!pt["ns_per_load"]["trusted"].get<bool>() || pt["bytes"].get<double>() > 2 * p.l2.size_bytes) continue;
+    double lines = pt["bytes"].get<double>() / 64;
+    double ns = p.l1d.hit_ns + c.penalty_ns(c.misses_after(0, 1, 0, lines - 1));
+    err.push_back(std::fabs(ns / pt["ns_per_load"]["value"].get<double>() - 1));
+  }
+  REQUIRE(err.size() > 40);
+  std::sort(err.begin(), err.end());
+  CHECK(err[err.size() / 2] < 0.03);
+  CHECK(err[err.size() * 9 / 10] < 0.20);
+}
+
+TEST_CASE("cache: the model reproduces the instruction-fetch curves given the effective L1i") {
+  // Generated code of W bytes run in a loop, each line a jump: the same
+  // shape, per line the L1i-resident cost plus the misses times the per-line
+  // costs of that layout.  The curve's L1i edge lies at about 2 x 32 KiB: the
+  // op cache holds these sparse lines (3 instructions each); dense kernel
+  // code fills it several times faster, so the model keeps cpuid's 32 KiB for
+  // the kernel and this test gives L1i the benchmark's effective 64 KiB.  Up
+  // to L2/2 (beyond, the code's L2 edge lies near 1.4 MiB, not 1 MiB): the
+  // median error within 5%, 90% of the points within 35% (the misfits: the
+  // random layout's edge at 64-100 KiB is sharper than 8 ways give, the op
+  // cache ending at once).
+  const nlohmann::json m = machine();
+  for (std::string layout : {"jump", "seq"}) {
+    CAPTURE(layout);
+    nlohmann::json ic = m["icache"][layout];
+    nlohmann::json lv = ic["derived"]["levels"];
+    double base = lv["l1i"]["value"].get<double>();
+    CacheParams p = declared();
+    p.l1i.size_bytes = 65536;
+    p.ifetch_l2_ns = lv["l2"]["value"].get<double>() - base;
+    p.ifetch_llc_ns = lv["llc"]["value"].get<double>() - base;
+    p.ifetch_memory_ns = lv["memory"]["value"].get<double>() - base;
+    CacheModel c(&p);
+    std::vector<double> err;
+    for (auto& pt : ic["curve"]["points"]) {
+      if (!pt["ns_per_line"]["trusted"].get<bool>() || pt["bytes"].get<double>() > p.l2.size_bytes / 2) continue;
+      double lines = pt["bytes"].get<double>() / 64;
+      double ns = base + c.penalty_ns(c.misses_after(1, 0, lines - 1, 0));
+      err.push_back(std::fabs(ns / pt["ns_per_line"]["value"].get<double>() - 1));
+    }
+    REQUIRE(err.size() > 30);
+    std::sort(err.begin(), err.end());
+    CAPTURE(err[err.size() / 2]);
+    CAPTURE(err[err.size() * 9 / 10]);
+    CHECK(err[err.size() / 2] < 0.05);
+    CHECK(err[err.size() * 9 / 10] < 0.35);
+  }
 }
