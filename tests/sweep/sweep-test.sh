@@ -1,14 +1,16 @@
 #!/bin/bash
-# Tests of scripts/sweep, one CTest test per case:  sweep-test.sh CASE
+# End-to-end tests of scripts/sweep with the real tunsim (`tunsim batch`), one CTest test
+# per case:  sweep-test.sh CASE
 # Needs $TUNSIM (the tunsim binary; tests/sweep.cmake passes it).  Exit 0 pass,
 # 1 fail, 77 skipped (a prerequisite such as GNU parallel or matplotlib is missing).
+# The driver's own logic is tested without tunsim in tests/sweep/test_*.py.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 CASE=${1:?usage: sweep-test.sh CASE}
 : "${TUNSIM:?set TUNSIM to the tunsim binary}"
 export TUNSIM
 PY=/usr/bin/python3
-SWEEP="$PY scripts/sweep"
+SWEEP=scripts/sweep  # as a user runs it: its #! line blocks SIGINT until the handler is in place
 TMP=$(mktemp -d /tmp/sweep-test-"$CASE".XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 R=$TMP/results
@@ -171,11 +173,13 @@ merge_slurm)
   [ "$(rows "$R/tiny/points.csv")" -eq 3 ] || fail "after deleting one point: expected 3 rows, found $(rows "$R/tiny/points.csv")"
   ! grep -q "^$(basename "$victim" .json)," "$R/tiny/points.csv" || fail "the deleted point is still in the CSV"
   # The Slurm engine writes an array script over the one missing point; running its
-  # task 1 by hand (as sbatch would) restores the point, and merge gives the full CSV.
-  $SWEEP --results-dir "$R" run "$TMP/tiny.json" --engine slurm > "$TMP/out" 2>&1 || fail "slurm engine: $(cat "$TMP/out")"
-  grep -q '^#SBATCH --array=1-1$' "$R/tiny/slurm.sh" || fail "slurm.sh: expected an array of 1 task"
-  [ "$(wc -l < "$R/tiny/slurm-points.tsv")" -eq 1 ] || fail "slurm-points.tsv: expected one line"
-  SLURM_ARRAY_TASK_ID=1 bash "$R/tiny/slurm.sh" || fail "slurm task 1 exited $?"
+  # task 0 by hand (as sbatch would) restores the point, and merge gives the full CSV.
+  # (tests/sweep/slurm-test.sh runs the engine against real Slurm daemons.)
+  $SWEEP --results-dir "$R" run "$TMP/tiny.json" --engine slurm --no-submit > "$TMP/out" 2>&1 \
+    || fail "slurm engine: $(cat "$TMP/out")"
+  grep -q '^#SBATCH --array=0-0$' "$R/tiny/slurm.sh" || fail "slurm.sh: expected an array of 1 task"
+  [ "$(wc -l < "$R/tiny/slurm-tasks/task-0.jsonl")" -eq 1 ] || fail "slurm-tasks/task-0.jsonl: expected one point"
+  SLURM_ARRAY_TASK_ID=0 bash "$R/tiny/slurm.sh" > /dev/null || fail "slurm task 0 exited $?"
   [ -f "$victim" ] || fail "slurm task did not write $(basename "$victim")"
   $SWEEP --results-dir "$R" merge "$TMP/tiny.json" > /dev/null || fail "merge by sweep file"
   cmp "$TMP/full.csv" "$R/tiny/points.csv" || fail "CSV after the Slurm task differs from the local run"
@@ -249,6 +253,25 @@ EOF
   [ "$($SWEEP plan "$TMP/load.json" | sed -n 's/^sweep load: \([0-9]*\) points.*/\1/p')" = 4 ] || fail "load sweep points"
   $SWEEP capacity --designs nope 2> "$TMP/err"; rc=$?
   [ $rc -eq 2 ] && grep -q 'capacity of nope: tunsim: --set design="nope": expected one of' "$TMP/err" || fail "bad design: rc $rc"
+  ;;
+
+kill9)
+  # The driver killed with SIGKILL while two slow points run: tunsim batch and the children
+  # it forked end too (PR_SET_PDEATHSIG), within 10 s.
+  echo '{"name": "slow", "axes": [{"path": "duration_ms", "values": [15000, 15000.5]}]}' > "$TMP/slow.json"
+  $SWEEP --results-dir "$R" run "$TMP/slow.json" -j 2 > /dev/null 2>&1 &
+  pid=$!
+  ours() {  # pids whose command line holds $TMP/ and "batch" (arguments are NUL-separated there)
+    grep -l -s -a -F "$TMP/" /proc/[0-9]*/cmdline 2> /dev/null | xargs -r grep -l -s -a -F batch 2> /dev/null \
+      | cut -d/ -f3
+  }
+  for _ in $(seq 300); do [ "$(ours | wc -l)" -ge 3 ] && break; sleep 0.1; done
+  [ "$(ours | wc -l)" -ge 3 ] || { kill -9 $pid; fail "the batch and its two points did not start"; }
+  kill -9 $pid
+  wait $pid 2> /dev/null
+  for _ in $(seq 100); do [ -z "$(ours)" ] && break; sleep 0.1; done
+  left=$(ours)
+  [ -z "$left" ] || { kill -9 $left 2> /dev/null; fail "still running after the driver was killed: $left"; }
   ;;
 
 *) echo "unknown case $CASE" >&2; exit 1 ;;
