@@ -6,9 +6,12 @@ from .plotting import (CPU_PARTS, apply_xscale, auto_log, finish, fmt_val, get, 
                        mark_capacity, num, panels, plt, save, stats)
 
 
-def _legend(ax, g, **kw):
-    if len(g.groups) > 1 or g.series or any(l.get_label() and not l.get_label().startswith("_") for l in ax.lines):
-        ax.legend(**kw)
+def _legend(ax, g, source=None):
+    """The series legend of a row of panels, right of its last panel (ax), taken from source
+    (default ax): outside the data, whatever their shape."""
+    handles, labels = (source or ax).get_legend_handles_labels()
+    if handles and (len(g.groups) > 1 or g.series or len(handles) > 1):
+        ax.legend(handles, labels, fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
 
 
 def fig_throughput(g, plan, versions, figdir, files):
@@ -25,7 +28,7 @@ def fig_throughput(g, plan, versions, figdir, files):
         ax.grid(True, alpha=0.3)
     axs[0].set_title("packets", fontsize=10)
     axs[1].set_title("bits (frame bytes x 8)", fontsize=10)
-    _legend(axs[0], g, fontsize=8)
+    _legend(axs[1], g, source=axs[0])
     fig.suptitle("%s: throughput" % plan["name"], fontsize=11)
     finish(fig, plan, versions, 1)
     save(fig, figdir, "throughput", plan, versions, "throughput", files)
@@ -43,9 +46,7 @@ def fig_latency(g, plan, versions, figdir, files):
         ax.grid(True, which="both", alpha=0.3)
         ax.set_title("latency %s" % name, fontsize=10)
     auto_log(axs[0], "y", "latency from guest TX to netif_receive_skb done, us")
-    handles, labels = axs[0].get_legend_handles_labels()
-    if handles and (len(g.groups) > 1 or g.series):
-        axs[-1].legend(handles, labels, fontsize=8, loc="best")
+    _legend(axs[-1], g, source=axs[0])
     fig.suptitle("%s: latency percentiles" % plan["name"], fontsize=11)
     finish(fig, plan, versions, 1)
     save(fig, figdir, "latency", plan, versions, "latency percentiles", files)
@@ -64,7 +65,7 @@ def fig_softirq(g, plan, versions, figdir, files):
         ax.set_ylim(bottom=0)
         ax.grid(True, alpha=0.3)
         ax.set_title(name, fontsize=10)
-    _legend(axs[-1], g, fontsize=8)
+    _legend(axs[-1], g, source=axs[0])
     fig.suptitle("%s: softirq hand-off counters" % plan["name"], fontsize=11)
     finish(fig, plan, versions, 1)
     save(fig, figdir, "softirq", plan, versions, "softirq counters", files)

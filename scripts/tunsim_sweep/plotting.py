@@ -233,15 +233,33 @@ def auto_log(ax, axis, label):
             ax.set_ylim(bottom=0)
 
 
+def notes_text(fig):
+    """The panels' notes on series drawn on top of each other (line_plot), one line per panel."""
+    out = []
+    for ax in fig.axes:
+        notes = getattr(ax, "coincide_notes", None)
+        if notes:
+            out.append("%s: %s" % (ax.get_title() or "panel", "; ".join(notes)))
+    if out:
+        out.insert(0, "Series drawn on top of each other (hollow markers):")
+    return out
+
+
 def finish(fig, plan, versions, top=1.0):
-    """Lay the figure out above a provenance footer (tunsim version, sweep file, base, fixed settings)."""
+    """Lay the figure out above a footer: the notes on series drawn on top of each other, then
+    the provenance (tunsim version, sweep file, base, fixed settings)."""
     fixed = ", ".join("%s=%s" % (k, fmt_val(v)) for k, v in (plan.get("set") or {}).items())
     text = "tunsim %s | sweep %s | base %s%s | %d seed(s) per point" % (
         "/".join(versions) or "?", plan["sweep_file"], plan["base"], (" | set " + fixed) if fixed else "",
         len(plan.get("seeds", [1])))
-    lines = textwrap.wrap(text, int(fig.get_figwidth() * 17))  # characters of 6.5 pt text per inch
+    width = int(fig.get_figwidth() * 17)  # characters of 6.5 pt text per inch
+    notes = [w for n in notes_text(fig) for w in textwrap.wrap(n, width)]
+    lines = textwrap.wrap(text, width)
+    if notes:
+        fig.text(0.005, (0.05 + 0.12 * len(lines)) / fig.get_figheight(), "\n".join(notes), fontsize=6.5,
+                 color="#222222", ha="left", va="bottom")
     fig.text(0.005, 0.005, "\n".join(lines), fontsize=6.5, color="#555555", ha="left", va="bottom")
-    fig.tight_layout(rect=(0, (0.05 + 0.12 * len(lines)) / fig.get_figheight(), 1, top))
+    fig.tight_layout(rect=(0, (0.1 + 0.12 * (len(lines) + len(notes))) / fig.get_figheight(), 1, top))
 
 
 def save(fig, figdir, stem, plan, versions, title, files):
@@ -298,7 +316,7 @@ def line_plot(ax, g, metric, xcol=None, scale=1.0, label_fn=None):
         any_cat = cats or any_cat
         todo.append((key, pts, xp, cats, label_fn(key) if label_fn else g.slabel(key)))
     same = coincide([(lab, xp, [p[1] for p in pts]) for key, pts, xp, cats, lab in todo])
-    notes = []
+    groups = {}  # the first series of a coinciding group -> the others
     for (key, pts, xp, cats, lab), other in zip(todo, same):
         err = [[max(0.0, p[1] - p[2]) for p in pts], [max(0.0, p[3] - p[1]) for p in pts]]
         style = dict(g.style(key))
@@ -307,7 +325,7 @@ def line_plot(ax, g, metric, xcol=None, scale=1.0, label_fn=None):
         if other:
             style.update(mfc="none", markersize=style.get("markersize", 5) + 4, markeredgewidth=1.5)
             style.setdefault("linestyle", "--")
-            notes.append("%s = %s" % (lab, other))
+            groups.setdefault(other, []).append(lab)
         # Always an errorbar container (empty bars when the seeds agree), so that
         # legends list the series in the same order in every figure.
         ax.errorbar(xp, [p[1] for p in pts], yerr=err if any(e > 0 for e in err[0] + err[1]) else None,
@@ -315,11 +333,17 @@ def line_plot(ax, g, metric, xcol=None, scale=1.0, label_fn=None):
     if any_cat:
         ax.set_xticks(range(len(any_cat)))
         ax.set_xticklabels(any_cat, rotation=30, ha="right")
-    if notes:
-        ax.text(0.99, 0.01, "drawn on top of each other (hollow markers):\n" + "\n".join(notes),
-                transform=ax.transAxes, ha="right", va="bottom", fontsize=6.5, color="#444444",
-                bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1})
+    notes = ["%s (same as: %s)" % (first, ", ".join(_differing(first, o) for o in others))
+             for first, others in groups.items()]
+    ax.coincide_notes = getattr(ax, "coincide_notes", []) + notes  # in the footer (finish())
     return notes
+
+
+def _differing(first, other):
+    """other without the ", "-separated parts it shares with first: "v1_napi, budget=64"
+    next to "v1_napi, budget=8" is "budget=64"."""
+    mine = first.split(", ")
+    return ", ".join(p for p in other.split(", ") if p not in mine) or other
 
 
 def mark_capacity(ax, g, xcol):

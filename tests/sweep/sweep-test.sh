@@ -149,14 +149,16 @@ parallel_engine)
   $SWEEP --results-dir "$R/local" run "$TMP/tiny.json" -j 2 2> "$TMP/err" || { cat "$TMP/err"; fail "local engine"; }
   $SWEEP --results-dir "$R/par" run "$TMP/tiny.json" -j 2 --engine parallel > "$TMP/out" 2> "$TMP/err" \
     || { cat "$TMP/err"; fail "parallel engine exited $?"; }
-  [ -s "$R/par/tiny/parallel.joblog" ] || fail "no GNU parallel joblog"
-  [ "$(tail -n +2 "$R/par/tiny/parallel.joblog" | wc -l)" -eq 4 ] || fail "GNU parallel did not run 4 jobs"
+  # 4 points, -j 2: chunks of one point (about 4 chunks per job slot), 4 GNU parallel jobs.
+  [ -s "$R/par/tiny/parallel/parallel.joblog" ] || fail "no GNU parallel joblog"
+  [ "$(tail -n +2 "$R/par/tiny/parallel/parallel.joblog" | wc -l)" -eq 4 ] || fail "GNU parallel did not run 4 jobs"
   # Same seeds, same settings: byte-identical summaries, hence an identical CSV.
   cmp "$R/local/tiny/points.csv" "$R/par/tiny/points.csv" || fail "CSVs differ"
   for f in "$R"/local/tiny/points/*.json; do
     cmp -s "$f" "$R/par/tiny/points/$(basename "$f")" || fail "summary $(basename "$f") differs"
   done
-  # --sshloginfile is passed through to GNU parallel (':' is the local machine).
+  # --sshloginfile is passed through to GNU parallel (':' is the local machine; ssh-test.sh
+  # runs a remote host).
   rm -rf "$R/ssh"; echo '2/:' > "$TMP/logins"
   $SWEEP --results-dir "$R/ssh" run "$TMP/tiny.json" --engine parallel --sshloginfile "$TMP/logins" > /dev/null 2>&1 \
     || fail "parallel engine with --sshloginfile"
@@ -261,10 +263,9 @@ kill9)
   echo '{"name": "slow", "axes": [{"path": "duration_ms", "values": [15000, 15000.5]}]}' > "$TMP/slow.json"
   $SWEEP --results-dir "$R" run "$TMP/slow.json" -j 2 > /dev/null 2>&1 &
   pid=$!
-  ours() {  # pids whose command line holds $TMP/ and "batch" (arguments are NUL-separated there)
-    grep -l -s -a -F "$TMP/" /proc/[0-9]*/cmdline 2> /dev/null | xargs -r grep -l -s -a -F batch 2> /dev/null \
-      | cut -d/ -f3
-  }
+  # The processes whose command line names a file of the sweep's folder (its points file, a
+  # summary): tunsim batch and its two children.  [s]: grep's own command line does not match.
+  ours() { grep -l -s -a -E "$TMP/result[s]/slow/" /proc/[0-9]*/cmdline 2> /dev/null | cut -d/ -f3; }
   for _ in $(seq 300); do [ "$(ours | wc -l)" -ge 3 ] && break; sleep 0.1; done
   [ "$(ours | wc -l)" -ge 3 ] || { kill -9 $pid; fail "the batch and its two points did not start"; }
   kill -9 $pid

@@ -55,15 +55,23 @@ class Figures(TempCase):
         plan["plot"]["x"] = "pct"
         g = Groups(plan, rows)
         fig, ax = plt.subplots()
+        ax.set_title("packets")
         notes = line_plot(ax, g, "throughput_mpps")
-        self.assertEqual(notes, ["b = a"])
-        self.assertIn("drawn on top of each other (hollow markers):\nb = a", [t.get_text() for t in ax.texts])
+        self.assertEqual(notes, ["a (same as: b)"])
+        # The figure's footer names them, per panel.
+        self.assertEqual(plotting.notes_text(fig), ["Series drawn on top of each other (hollow markers):",
+                                                    "packets: a (same as: b)"])
         lines = [c.lines[0] for c in ax.containers]
         self.assertNotEqual(lines[0].get_markerfacecolor(), "none")
         self.assertEqual(lines[1].get_markerfacecolor(), "none")
         self.assertGreater(lines[1].get_markersize(), lines[0].get_markersize())
         self.assertNotEqual(lines[0].get_marker(), lines[1].get_marker())
         plt.close(fig)
+
+    def test_notes_name_only_what_differs(self):
+        self.assertEqual(plotting._differing("v1_napi, netdev_budget=8", "v1_napi, netdev_budget=64"),
+                         "netdev_budget=64")
+        self.assertEqual(plotting._differing("a", "b"), "b")
 
     def test_capacity_marked_on_the_offered_rate(self):
         plan, rows = load_like(lambda pt: pt["values"]["rate"] * 0.9)
