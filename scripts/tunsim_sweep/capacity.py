@@ -26,14 +26,14 @@ def parse_set(a):
 
 def git_state():
     try:
-        c = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-        d = subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no", "--", "sim", "models"],
-                           capture_output=True, text=True)
-    except OSError:
+        rc, head, _ = procs.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], timeout=60)
+        _, dirty, _ = procs.run(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no", "--", "sim",
+                                 "models"], timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
         return "unknown"
-    if c.returncode != 0:
+    if rc != 0:
         return "unknown"
-    return c.stdout.strip() + (" with uncommitted changes to sim/ or models/" if d.stdout.strip() else "")
+    return head.strip() + (" with uncommitted changes to sim/ or models/" if dirty.strip() else "")
 
 
 def measure(tunsim, base, sets, designs, seed, jobs):

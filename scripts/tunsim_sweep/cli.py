@@ -78,9 +78,10 @@ def cmd_run(args):
 
     todo = [p for p in points if not lay.done(p)]
     done_before = len(points) - len(todo)
-    say("%s: %s: %d points (%d finished, %d to run), engine %s, %d job(s), results in %s" % (
-        PROG, sw["name"], len(points), done_before, len(todo), args.engine,
-        args.slurm_cpus or 1 if args.engine == "slurm" else jobs, rel(lay.root)))
+    how = {"local": "%d job(s)" % jobs, "parallel": "%d job(s) per host" % jobs,
+           "slurm": "%d CPU(s) per array task" % (args.slurm_cpus or 1)}[args.engine]
+    say("%s: %s: %d points (%d finished, %d to run), engine %s, %s, results in %s" % (
+        PROG, sw["name"], len(points), done_before, len(todo), args.engine, how, rel(lay.root)))
 
     if args.engine == "slurm":
         return run_slurm(args, sw, tunsim, base, lay, todo, len(points))
@@ -171,12 +172,19 @@ def positive_or_zero(s):
         raise argparse.ArgumentTypeError("expected an integer, found %r" % s)
 
 
+def positive(s):
+    n = positive_or_zero(s)
+    if n < 1:
+        raise argparse.ArgumentTypeError("expected a positive integer, found %r" % s)
+    return n
+
+
 def parser():
     ap = Parser(prog="scripts/sweep", description="Run tunsim over a grid of parameters (docs/sweeps.md).")
     ap.add_argument("--results-dir", help="folder holding NAME/ (default: the repository's results/)")
     sub = ap.add_subparsers(dest="cmd", required=True, parser_class=Parser)
     limit = argparse.ArgumentParser(add_help=False)
-    limit.add_argument("--max-points", type=positive_or_zero, default=DEFAULT_MAX_POINTS,
+    limit.add_argument("--max-points", type=positive, default=DEFAULT_MAX_POINTS,
                        help="refuse a plan of more points (default %d)" % DEFAULT_MAX_POINTS)
     tun = argparse.ArgumentParser(add_help=False)
     tun.add_argument("--tunsim", help="tunsim binary (default: $TUNSIM, else build/tunsim); part of each point's id")

@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import unittest
 
-from support import FAKE, REPO, TINY, TempCase
+from support import REPO, TINY, TempCase
 
 
 def seven(**over):

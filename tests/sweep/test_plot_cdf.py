@@ -3,7 +3,6 @@ quantity and its unit, integer distributions drawn as staircases, a log x axis w
 spans a decade beyond the median, and one-line errors."""
 
 import importlib.util
-import json
 import os
 import subprocess
 import unittest

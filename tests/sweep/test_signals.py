@@ -18,7 +18,7 @@ import subprocess
 import time
 import unittest
 
-from support import FAKE, SWEEP, TINY, TempCase, procs_mentioning
+from support import SWEEP, TINY, TempCase, procs_mentioning
 
 INTERRUPTED = "sweep: interrupted; finished points are kept, rerun to resume"
 
