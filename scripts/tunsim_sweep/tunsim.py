@@ -129,8 +129,8 @@ def validate(sw, tunsim, base, all_axes, points, lay):
             continue
         for j, v in enumerate(a["values"]):
             sets = list(sw["fixed_sets"]) + ["%s=%s" % (a["path"], set_value(v))]
-            checks.append(("axis %s value %s" % (a["path"], cell(v)), sets, seed0, "axis%d.value%d" % (i, j),
-                           os.path.join(lay.points, "axis%d.value%d.json" % (i, j))))
+            checks.append(("axis %s value %s" % (a["path"], cell(v)), sets, seed0, "axis%d-value%d" % (i, j),
+                           os.path.join(lay.points, "axis%d-value%d.json" % (i, j))))
     for pt in points:
         checks.append(("point %s (seed %d)" % (describe(pt), pt["seed"]), pt["sets"], pt["seed"], pt["id"],
                        lay.point_file(pt)))
