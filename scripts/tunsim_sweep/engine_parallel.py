@@ -42,7 +42,7 @@ def adopt(lay):
     for f in glob.glob(os.path.join(glob.escape(out), "*", "*.json")):
         os.replace(f, os.path.join(lay.points, os.path.basename(f)))
         n += 1
-    for f in glob.glob(os.path.join(glob.escape(out), "*", "*.tmp*")):  # a job killed while writing
+    for f in glob.glob(os.path.join(glob.escape(out), "*", ".*.json.tmp.*")):  # a job killed while writing
         try:
             os.unlink(f)
         except OSError:

@@ -96,9 +96,13 @@ class Layout:
 
     def remove_temporaries(self, pts):
         """Remove what a point killed in the middle of its atomic write leaves: the temporary
-        beside points/<id>.json (tunsim names it <id>.json.tmp...)."""
+        beside points/<id>.json (tunsim names it .<id>.json.tmp.XXXXXX, created by mkstemp;
+        an older tunsim <id>.json.tmp.PID)."""
         for pt in pts:
-            for tmp in glob.glob(glob.escape(self.point_file(pt)) + ".tmp*"):
+            f = self.point_file(pt)
+            d, b = os.path.dirname(f), os.path.basename(f)
+            for tmp in (glob.glob(os.path.join(glob.escape(d), "." + glob.escape(b) + ".tmp.*"))
+                        + glob.glob(glob.escape(f) + ".tmp.*")):
                 try:
                     os.unlink(tmp)
                 except OSError:

@@ -95,12 +95,12 @@ def parse_result(line):
 
 def point_error(file, text):
     """(line number, point id, message) from "FILE:LINE: point ID: MESSAGE" (tunsim's first bad
-    point), or None when text is not that."""
+    point), or None when text is not that.  tunsim may shorten a long FILE, so the line is found
+    by its ":LINE: point ID: " when FILE itself is not in it."""
     for line in reversed(text.splitlines()):
         i = line.find(file + ":")
-        if i < 0:
-            continue
-        m = re.match(r"(\d+): point (\S+): (.*)$", line[i + len(file) + 1:])
+        rest = line[i + len(file):] if i >= 0 else line
+        m = re.search(r":(\d+): point (\S+?): (.*)$", rest)
         if m:
             return int(m.group(1)), m.group(2), m.group(3)
     return None

@@ -95,8 +95,10 @@ def summary(point, sets, seed):
 
 
 def write_atomic(path, text):
-    tmp = "%s.tmp.%d" % (path, os.getpid())
-    with open(tmp, "w") as f:
+    """As tunsim does (sim/io/files.cpp): a temporary .NAME.tmp.XXXXXX beside it, then rename."""
+    import tempfile
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".tmp.", dir=os.path.dirname(path) or ".")
+    with os.fdopen(fd, "w") as f:
         f.write(text)
     os.replace(tmp, path)
 

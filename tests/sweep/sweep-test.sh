@@ -188,17 +188,17 @@ merge_slurm)
   ;;
 
 interrupt)
-  # Two quick points, then two slow ones (15 s simulated, a few seconds of wall
-  # time each), terminated after 1.5 s: exit 130, every summary left behind is
-  # complete JSON, no temporary files; a rerun finishes the rest and counts the
-  # kept ones as finished.
+  # Two quick points, then two slow ones (60 s simulated, about 8 s of CPU each on
+  # the development VM), terminated as soon as the quick ones are finished: exit 130,
+  # every summary left behind is complete JSON, no temporary files; a rerun finishes
+  # the rest and counts the kept ones as finished.
   cat > "$TMP/slow.json" <<'EOF'
 {"name": "slow", "set": {"senders.0.guest.rate_mpps": 1.0},
- "axes": [{"path": "duration_ms", "values": [100, 100.5, 15000, 15000.5]}]}
+ "axes": [{"path": "duration_ms", "values": [100, 100.5, 60000, 60000.5]}]}
 EOF
   $SWEEP --results-dir "$R" run "$TMP/slow.json" -j 2 2> "$TMP/err" &
   pid=$!
-  sleep 1.5
+  for _ in $(seq 600); do [ "$(npoints "$R/slow/points" 2> /dev/null)" = 2 ] && break; sleep 0.1; done
   kill -TERM $pid  # (a background job of a script ignores SIGINT; the driver treats TERM like Ctrl-C)
   wait $pid; rc=$?
   [ $rc -eq 130 ] || fail "interrupted run: expected exit 130, got $rc"
@@ -260,7 +260,7 @@ EOF
 kill9)
   # The driver killed with SIGKILL while two slow points run: tunsim batch and the children
   # it forked end too (PR_SET_PDEATHSIG), within 10 s.
-  echo '{"name": "slow", "axes": [{"path": "duration_ms", "values": [15000, 15000.5]}]}' > "$TMP/slow.json"
+  echo '{"name": "slow", "axes": [{"path": "duration_ms", "values": [60000, 60000.5]}]}' > "$TMP/slow.json"
   $SWEEP --results-dir "$R" run "$TMP/slow.json" -j 2 > /dev/null 2>&1 &
   pid=$!
   # The processes whose command line names a file of the sweep's folder (its points file, a
