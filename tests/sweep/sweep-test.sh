@@ -1,14 +1,16 @@
 #!/bin/bash
-# Tests of scripts/sweep, one CTest test per case:  sweep-test.sh CASE
+# End-to-end tests of scripts/sweep with the real tunsim (`tunsim batch`), one CTest test
+# per case:  sweep-test.sh CASE
 # Needs $TUNSIM (the tunsim binary; tests/sweep.cmake passes it).  Exit 0 pass,
 # 1 fail, 77 skipped (a prerequisite such as GNU parallel or matplotlib is missing).
+# The driver's own logic is tested without tunsim in tests/sweep/test_*.py.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 CASE=${1:?usage: sweep-test.sh CASE}
 : "${TUNSIM:?set TUNSIM to the tunsim binary}"
 export TUNSIM
 PY=/usr/bin/python3
-SWEEP="$PY scripts/sweep"
+SWEEP=scripts/sweep  # as a user runs it: its #! line blocks SIGINT until the handler is in place
 TMP=$(mktemp -d /tmp/sweep-test-"$CASE".XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 R=$TMP/results
@@ -147,14 +149,16 @@ parallel_engine)
   $SWEEP --results-dir "$R/local" run "$TMP/tiny.json" -j 2 2> "$TMP/err" || { cat "$TMP/err"; fail "local engine"; }
   $SWEEP --results-dir "$R/par" run "$TMP/tiny.json" -j 2 --engine parallel > "$TMP/out" 2> "$TMP/err" \
     || { cat "$TMP/err"; fail "parallel engine exited $?"; }
-  [ -s "$R/par/tiny/parallel.joblog" ] || fail "no GNU parallel joblog"
-  [ "$(tail -n +2 "$R/par/tiny/parallel.joblog" | wc -l)" -eq 4 ] || fail "GNU parallel did not run 4 jobs"
+  # 4 points, -j 2: chunks of one point (about 4 chunks per job slot), 4 GNU parallel jobs.
+  [ -s "$R/par/tiny/parallel/parallel.joblog" ] || fail "no GNU parallel joblog"
+  [ "$(tail -n +2 "$R/par/tiny/parallel/parallel.joblog" | wc -l)" -eq 4 ] || fail "GNU parallel did not run 4 jobs"
   # Same seeds, same settings: byte-identical summaries, hence an identical CSV.
   cmp "$R/local/tiny/points.csv" "$R/par/tiny/points.csv" || fail "CSVs differ"
   for f in "$R"/local/tiny/points/*.json; do
     cmp -s "$f" "$R/par/tiny/points/$(basename "$f")" || fail "summary $(basename "$f") differs"
   done
-  # --sshloginfile is passed through to GNU parallel (':' is the local machine).
+  # --sshloginfile is passed through to GNU parallel (':' is the local machine; ssh-test.sh
+  # runs a remote host).
   rm -rf "$R/ssh"; echo '2/:' > "$TMP/logins"
   $SWEEP --results-dir "$R/ssh" run "$TMP/tiny.json" --engine parallel --sshloginfile "$TMP/logins" > /dev/null 2>&1 \
     || fail "parallel engine with --sshloginfile"
@@ -171,28 +175,30 @@ merge_slurm)
   [ "$(rows "$R/tiny/points.csv")" -eq 3 ] || fail "after deleting one point: expected 3 rows, found $(rows "$R/tiny/points.csv")"
   ! grep -q "^$(basename "$victim" .json)," "$R/tiny/points.csv" || fail "the deleted point is still in the CSV"
   # The Slurm engine writes an array script over the one missing point; running its
-  # task 1 by hand (as sbatch would) restores the point, and merge gives the full CSV.
-  $SWEEP --results-dir "$R" run "$TMP/tiny.json" --engine slurm > "$TMP/out" 2>&1 || fail "slurm engine: $(cat "$TMP/out")"
-  grep -q '^#SBATCH --array=1-1$' "$R/tiny/slurm.sh" || fail "slurm.sh: expected an array of 1 task"
-  [ "$(wc -l < "$R/tiny/slurm-points.tsv")" -eq 1 ] || fail "slurm-points.tsv: expected one line"
-  SLURM_ARRAY_TASK_ID=1 bash "$R/tiny/slurm.sh" || fail "slurm task 1 exited $?"
+  # task 0 by hand (as sbatch would) restores the point, and merge gives the full CSV.
+  # (tests/sweep/slurm-test.sh runs the engine against real Slurm daemons.)
+  $SWEEP --results-dir "$R" run "$TMP/tiny.json" --engine slurm --no-submit > "$TMP/out" 2>&1 \
+    || fail "slurm engine: $(cat "$TMP/out")"
+  grep -q '^#SBATCH --array=0-0$' "$R/tiny/slurm.sh" || fail "slurm.sh: expected an array of 1 task"
+  [ "$(wc -l < "$R/tiny/slurm-tasks/task-0.jsonl")" -eq 1 ] || fail "slurm-tasks/task-0.jsonl: expected one point"
+  SLURM_ARRAY_TASK_ID=0 bash "$R/tiny/slurm.sh" > /dev/null || fail "slurm task 0 exited $?"
   [ -f "$victim" ] || fail "slurm task did not write $(basename "$victim")"
   $SWEEP --results-dir "$R" merge "$TMP/tiny.json" > /dev/null || fail "merge by sweep file"
   cmp "$TMP/full.csv" "$R/tiny/points.csv" || fail "CSV after the Slurm task differs from the local run"
   ;;
 
 interrupt)
-  # Two quick points, then two slow ones (15 s simulated, a few seconds of wall
-  # time each), terminated after 1.5 s: exit 130, every summary left behind is
-  # complete JSON, no temporary files; a rerun finishes the rest and counts the
-  # kept ones as finished.
+  # Two quick points, then two slow ones (60 s simulated, about 8 s of CPU each on
+  # the development VM), terminated as soon as the quick ones are finished: exit 130,
+  # every summary left behind is complete JSON, no temporary files; a rerun finishes
+  # the rest and counts the kept ones as finished.
   cat > "$TMP/slow.json" <<'EOF'
 {"name": "slow", "set": {"senders.0.guest.rate_mpps": 1.0},
- "axes": [{"path": "duration_ms", "values": [100, 100.5, 15000, 15000.5]}]}
+ "axes": [{"path": "duration_ms", "values": [100, 100.5, 60000, 60000.5]}]}
 EOF
   $SWEEP --results-dir "$R" run "$TMP/slow.json" -j 2 2> "$TMP/err" &
   pid=$!
-  sleep 1.5
+  for _ in $(seq 600); do [ "$(npoints "$R/slow/points" 2> /dev/null)" = 2 ] && break; sleep 0.1; done
   kill -TERM $pid  # (a background job of a script ignores SIGINT; the driver treats TERM like Ctrl-C)
   wait $pid; rc=$?
   [ $rc -eq 130 ] || fail "interrupted run: expected exit 130, got $rc"
@@ -249,6 +255,24 @@ EOF
   [ "$($SWEEP plan "$TMP/load.json" | sed -n 's/^sweep load: \([0-9]*\) points.*/\1/p')" = 4 ] || fail "load sweep points"
   $SWEEP capacity --designs nope 2> "$TMP/err"; rc=$?
   [ $rc -eq 2 ] && grep -q 'capacity of nope: tunsim: --set design="nope": expected one of' "$TMP/err" || fail "bad design: rc $rc"
+  ;;
+
+kill9)
+  # The driver killed with SIGKILL while two slow points run: tunsim batch and the children
+  # it forked end too (PR_SET_PDEATHSIG), within 10 s.
+  echo '{"name": "slow", "axes": [{"path": "duration_ms", "values": [60000, 60000.5]}]}' > "$TMP/slow.json"
+  $SWEEP --results-dir "$R" run "$TMP/slow.json" -j 2 > /dev/null 2>&1 &
+  pid=$!
+  # The processes whose command line names a file of the sweep's folder (its points file, a
+  # summary): tunsim batch and its two children.  [s]: grep's own command line does not match.
+  ours() { grep -l -s -a -E "$TMP/result[s]/slow/" /proc/[0-9]*/cmdline 2> /dev/null | cut -d/ -f3; }
+  for _ in $(seq 300); do [ "$(ours | wc -l)" -ge 3 ] && break; sleep 0.1; done
+  [ "$(ours | wc -l)" -ge 3 ] || { kill -9 $pid; fail "the batch and its two points did not start"; }
+  kill -9 $pid
+  wait $pid 2> /dev/null
+  for _ in $(seq 100); do [ -z "$(ours)" ] && break; sleep 0.1; done
+  left=$(ours)
+  [ -z "$left" ] || { kill -9 $left 2> /dev/null; fail "still running after the driver was killed: $left"; }
   ;;
 
 *) echo "unknown case $CASE" >&2; exit 1 ;;

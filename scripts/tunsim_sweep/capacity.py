@@ -1,0 +1,147 @@
+"""`scripts/sweep capacity`: the closed-loop throughput of each design (the guest keeps its TX
+ring full), and optionally the offered-load sweep at given percentages of it (load.json)."""
+
+import datetime
+import json
+import os
+import shlex
+import subprocess
+import tempfile
+
+from . import procs
+from .errors import SweepError, ToolError
+from .tunsim import designs as tunsim_designs, parse_result, point_error, point_line, version, write_points
+from .util import REPO, rel, set_value, status_text, write_atomic
+
+
+def parse_set(a):
+    if "=" not in a or a.startswith("="):
+        raise SweepError("--set %s: expected path.to.key=VALUE" % a)
+    k, v = a.split("=", 1)
+    try:
+        return k, json.loads(v)
+    except json.JSONDecodeError:
+        return k, v
+
+
+def git_state():
+    try:
+        rc, head, _ = procs.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], timeout=60)
+        _, dirty, _ = procs.run(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no", "--", "sim",
+                                 "models"], timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    if rc != 0:
+        return "unknown"
+    return head.strip() + (" with uncommitted changes to sim/ or models/" if dirty.strip() else "")
+
+
+def measure(tunsim, base, sets, designs, seed, jobs):
+    """{design: closed-loop throughput_mpps}, one `tunsim batch` for all designs."""
+    with tempfile.TemporaryDirectory(prefix="tunsim-capacity.") as tmp:
+        pfile = os.path.join(tmp, "points.jsonl")
+        lines = []
+        for i, d in enumerate(designs):
+            s = sets + ["design=%s" % set_value(d), "senders.0.guest.mode=\"closed\""]
+            lines.append(point_line("design%d" % i, base, s, seed, os.path.join(tmp, "design%d.json" % i)))
+        write_points(pfile, lines)
+        cmd = [tunsim, "batch", pfile, "-j", str(jobs)]
+        try:
+            rc, out, err = procs.run(cmd)
+        except OSError as e:
+            raise ToolError("cannot run %s: %s" % (tunsim, e.strerror or e))
+        if rc == 2:
+            bad = point_error(pfile, err)
+            if bad and 1 <= bad[0] <= len(designs):
+                msg = bad[2][len("tunsim: "):] if bad[2].startswith("tunsim: ") else bad[2]
+                raise SweepError("capacity of %s: tunsim: %s" % (designs[bad[0] - 1], msg))
+        results = {r["id"]: r for r in map(parse_result, out.splitlines()) if r}
+        cap = {}
+        for i, d in enumerate(designs):
+            r = results.get("design%d" % i)
+            if not r or r["status"] != "ok":
+                why = (r or {}).get("error") or (err.strip().splitlines() or ["tunsim batch exited with %s"
+                                                                              % status_text(rc)])[-1]
+                raise SweepError("capacity of %s: %s" % (d, why))
+            with open(os.path.join(tmp, "design%d.json" % i), encoding="utf-8") as f:
+                cap[d] = json.load(f)["throughput_mpps"]
+    return cap
+
+
+def fmt_num(x):
+    return "%g" % x
+
+
+def load_sweep_doc(name, base, fixed, cap, pcts, how, version_, source):
+    """The offered-load sweep: design x percent zipped, the rate = capacity x percent / 100."""
+    designs = list(cap)
+    dv, lv, rv = [], [], []
+    for d in designs:
+        for p in pcts:
+            dv.append(d)
+            lv.append(p)
+            rv.append(round(cap[d] * p / 100.0, 6))
+    load_set = dict(fixed)
+    load_set["senders.0.guest.mode"] = "open"
+    load_set.setdefault("senders.0.guest.arrival", "poisson")
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    rate = "senders.0.guest.rate_mpps"
+    return {
+        "name": name,
+        "description": ("Offered load from %s%% to %s%% of each design's capacity: latency against throughput. "
+                        "Open loop, %s arrivals. Capacity = throughput of a closed-loop run (the guest keeps its "
+                        "TX ring full): %s; measured %s with tunsim %s (git %s) by: %s. Regenerate this file "
+                        "with that command plus --load-sweep when the model changes."
+                        % (fmt_num(min(pcts)), fmt_num(max(pcts)), load_set["senders.0.guest.arrival"],
+                           ", ".join("%s %.4f Mpps" % kv for kv in cap.items()), when, version_, source, how)),
+        "base": rel(base),
+        "set": load_set,
+        "axes": [
+            {"path": "design", "values": dv},
+            {"name": "load_pct", "values": lv, "label": "offered load, % of the design's capacity"},
+            {"path": rate, "values": rv, "label": "offered load, Mpps"},
+        ],
+        "combine": "zip",
+        "seeds": [1],
+        "capacity_mpps": cap,
+        # x: the offered rate, with each design's capacity marked on it and on the throughput
+        # axis of the latency figure; the per-point figures at the given percentages.
+        "plot": {"x": rate, "series": ["design"], "latency_x": "throughput_mpps",
+                 "capacity_on": [rate, "throughput_mpps"], "at_column": "load_pct",
+                 "at": [pcts[len(pcts) // 2], pcts[-1]] if len(pcts) > 1 else pcts},
+    }
+
+
+def cmd_capacity(args, find_tunsim):
+    tunsim = find_tunsim(args.tunsim)
+    base = args.base if os.path.isabs(args.base) else os.path.join(REPO, args.base)
+    if not os.path.isfile(base):
+        raise SweepError("%s: no such scenario file" % args.base)
+    fixed = dict(parse_set(a) for a in args.set)
+    if args.designs:
+        designs = [d for d in args.designs.split(",") if d]
+    else:
+        designs = [d["name"] for d in tunsim_designs(tunsim)]
+    if not designs:
+        raise SweepError("--designs: expected comma-separated design names, found %r" % args.designs)
+    try:
+        pcts = [float(x) if "." in x else int(x) for x in args.percent.split(",") if x]
+    except ValueError:
+        raise SweepError("--percent: expected comma-separated numbers, found %s" % args.percent)
+    if not pcts or any(p <= 0 for p in pcts):
+        raise SweepError("--percent: expected positive numbers, found %s" % args.percent)
+    if args.seed < 0:
+        raise SweepError("--seed: expected an integer >= 0, found %d" % args.seed)
+    sets = ["%s=%s" % (k, set_value(v)) for k, v in fixed.items()]
+    cap = measure(tunsim, base, sets, designs, args.seed, args.jobs or os.cpu_count() or 1)
+    for d in designs:
+        print("%-16s %.4f Mpps" % (d, cap[d]))
+    if not args.load_sweep:
+        return 0
+    how = "scripts/sweep capacity %s%s --designs %s --seed %d" % (
+        rel(base), "".join(" --set %s" % shlex.quote(x) for x in args.set), ",".join(designs), args.seed)
+    doc = load_sweep_doc(os.path.splitext(os.path.basename(args.load_sweep))[0], base, fixed, cap, pcts, how,
+                         version(tunsim), args.source_note or git_state())
+    write_atomic(args.load_sweep, json.dumps(doc, indent=2) + "\n")
+    print("wrote %s (%d points)" % (rel(args.load_sweep), len(doc["axes"][0]["values"])))
+    return 0

@@ -1,0 +1,94 @@
+"""points.csv: one row per finished point, every axis and every scalar of its summary a column."""
+
+import csv
+import io
+import os
+
+from .errors import SweepError
+from .util import cell, read_json, write_atomic
+
+SKIP_KEYS = {"config_resolved", "bins", "notes", "schema", "calibration"}
+# A summary is about 100 kB (histogram bins included); this bound is never reached by tunsim's.
+MAX_SUMMARY_BYTES = 64 << 20
+# Headline metrics first, the rest in the summary's order.
+ORDER = ["design", "throughput_mpps", "throughput_gbps", "packets.", "latency_us.", "cpu.", "batch.", "napi.",
+         "softirq.", "queues.", "rx_batched.", "vhost.", "guest.", "stack."]
+
+
+def flatten(obj, prefix, out):
+    """{"a": {"b": 1}, "cpu": [{"x": 2}]} -> {"a.b": 1, "cpu.0.x": 2} (leaves only)."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k in SKIP_KEYS:
+                continue
+            flatten(v, prefix + k + ".", out)
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            flatten(v, prefix + str(i) + ".", out)
+    else:
+        out[prefix[:-1]] = obj
+
+
+def read_points(plan, root):
+    """(point, summary) for every finished point of the plan, in plan order."""
+    out = []
+    for pt in plan["points"]:
+        f = os.path.join(root, "points", pt["id"] + ".json")
+        if not os.path.exists(f):
+            continue
+        s = read_json(f, MAX_SUMMARY_BYTES, "a tunsim summary")
+        if not isinstance(s, dict):
+            raise SweepError("%s: expected a tunsim summary (a JSON object)" % f)
+        out.append((pt, s))
+    return out
+
+
+def _rank(k):
+    for i, pre in enumerate(ORDER):
+        if k == pre or (pre.endswith(".") and k.startswith(pre)):
+            return i
+    return len(ORDER)
+
+
+def csv_text(plan, rows):
+    """The CSV of rows [(point, summary)]: (text, number of columns)."""
+    axis_cols = [a["name"] for a in plan["axes"]]
+    cols = ["id"] + axis_cols + ["seed"]
+    metric_cols = []
+    seen = set(cols)
+    flat_rows = []
+    for pt, s in rows:
+        flat = {}
+        flatten(s, "", flat)
+        flat.pop("seed", None)
+        for k in flat:
+            if k not in seen:
+                seen.add(k)
+                metric_cols.append(k)
+        flat_rows.append((pt, flat))
+    metric_cols = sorted(metric_cols, key=_rank)  # stable: the summary's order within a rank
+    header = cols + metric_cols
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    for pt, flat in flat_rows:
+        row = [pt["id"]] + [cell(pt["values"].get(a)) for a in axis_cols] + [str(pt["seed"])]
+        # A metric a point lacks (e.g. a drop reason it never saw) is a count of 0
+        # for packets.dropped.*, otherwise empty.
+        for k in metric_cols:
+            if k in flat:
+                row.append(cell(flat[k]))
+            elif k.startswith("packets.dropped.") or k.startswith("trace_metrics.drops."):
+                row.append("0")
+            else:
+                row.append("")
+        w.writerow(row)
+    return buf.getvalue(), len(header)
+
+
+def merge(plan, root):
+    """Rewrite root/points.csv; returns (rows, points in the plan, columns)."""
+    rows = read_points(plan, root)
+    text, ncols = csv_text(plan, rows)
+    write_atomic(os.path.join(root, "points.csv"), text)
+    return len(rows), len(plan["points"]), ncols

@@ -1,0 +1,187 @@
+"""Small helpers shared by the modules: paths, atomic writes, value spelling, bounded JSON."""
+
+import hashlib
+import json
+import math
+import os
+import re
+import tempfile
+
+from .errors import SweepError
+
+# The repository root (scripts/tunsim_sweep/util.py -> ../..).
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# Bounds on what the driver reads (issue 14): a real sweep file is a few kB (the
+# largest ready-made one, load.json, is 4 kB) and a few levels deep (an inline base
+# scenario adds about five), so these are never reached by a real input.
+MAX_SWEEP_BYTES = 4 << 20
+MAX_DEPTH = 64
+# A JSON integer longer than this is refused (a seed is at most 2^64, 20 digits).
+MAX_INT_DIGITS = 20
+
+
+def rel(path):
+    """path relative to the repository root when it lies inside it (for messages and records)."""
+    p = os.path.abspath(path)
+    if p == REPO or p.startswith(REPO + os.sep):
+        return os.path.relpath(p, REPO)
+    return p
+
+
+def write_atomic(path, text):
+    """Write text to path so that readers see the old file or the new one, never half."""
+    d = os.path.dirname(os.path.abspath(path))
+    os.makedirs(d, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=d)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def cell(v):
+    """A value as it appears in the CSV and in messages (JSON spelling for bools, empty for null)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+def set_value(v):
+    """The VALUE of --set path=VALUE: JSON, so that "true" and 4 keep their types."""
+    return json.dumps(v, separators=(",", ":"))
+
+
+def fmt_duration(s):
+    s = int(round(s))
+    if s >= 3600:
+        return "%d:%02d:%02d" % (s // 3600, s % 3600 // 60, s % 60)
+    return "%d:%02d" % (s // 60, s % 60)
+
+
+def fmt_bytes(n):
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("kiB", 10)):
+        if n >= 1 << shift:
+            return "%g %s" % (n / (1 << shift), unit)
+    return "%d bytes" % n
+
+
+def last_line(text):
+    lines = [l for l in text.strip().splitlines() if l.strip()]
+    return lines[-1] if lines else ""
+
+
+def file_sha(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def shorten(s, n=80):
+    """s for a message: at most n characters, control characters escaped."""
+    s = s.encode("unicode_escape").decode("ascii") if any(ord(c) < 32 or ord(c) == 127 for c in s) else s
+    return s if len(s) <= n else s[:n - 3] + "..."
+
+
+# --------------------------------------------------------------------------
+# bounded JSON
+
+
+class _Refused(ValueError):
+    pass
+
+
+def _no_constant(name):
+    raise _Refused("%s: expected a finite number (JSON has no %s)" % (name, name))
+
+
+def _float(s):
+    v = float(s)
+    if not math.isfinite(v):
+        raise _Refused("number %s: expected a finite number within the range of a double" % shorten(s, 40))
+    return v
+
+
+def _int(s):
+    if len(s.lstrip("-")) > MAX_INT_DIGITS:
+        raise _Refused("integer %s: expected at most %d digits" % (shorten(s, 40), MAX_INT_DIGITS))
+    return int(s)
+
+
+_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+def _line_col(text, pos):
+    line = text.count("\n", 0, pos) + 1
+    return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
+
+
+def check_depth(text, where, limit=MAX_DEPTH, error=SweepError):
+    """Refuse JSON text nested deeper than limit (before parsing it: no recursion on any input)."""
+    depth = 0
+    for m in _TOKEN.finditer(text):
+        c = m.group()
+        if c == "[" or c == "{":
+            depth += 1
+            if depth > limit:
+                line, col = _line_col(text, m.start())
+                raise error("%s:%d:%d: nested deeper than %d levels; expected at most %d"
+                            % (where, line, col, limit, limit))
+        elif c == "]" or c == "}":
+            depth -= 1
+
+
+def parse_json(text, where, error=SweepError):
+    """json.loads with line:column errors, finite numbers only and bounded integers."""
+    check_depth(text, where, error=error)
+    try:
+        return json.loads(text, parse_float=_float, parse_int=_int, parse_constant=_no_constant)
+    except json.JSONDecodeError as e:
+        raise error("%s:%d:%d: invalid JSON: %s" % (where, e.lineno, e.colno, e.msg))
+    except _Refused as e:
+        raise error("%s: %s" % (where, e))
+
+
+def read_text(path, limit, what, error=SweepError):
+    """The UTF-8 text of path, refusing files larger than limit bytes (also /dev/zero or a pipe)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(limit + 1)
+    except OSError as e:
+        raise error("%s: cannot read: %s" % (path, e.strerror or e))
+    if len(data) > limit:
+        raise error("%s: larger than %s; expected %s of at most %s" % (path, fmt_bytes(limit), what, fmt_bytes(limit)))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        prefix = data[:e.start].decode("utf-8", "replace")
+        line, col = _line_col(prefix, len(prefix))
+        raise error("%s:%d:%d: expected UTF-8 text, found byte 0x%02x" % (path, line, col, data[e.start]))
+
+
+def read_json(path, limit, what, error=SweepError):
+    return parse_json(read_text(path, limit, what, error), path, error)
+
+
+def status_text(rc):
+    """An exit status as a person reads it: "2", or "killed by SIGKILL" for a negative one."""
+    if rc is None or rc >= 0:
+        return "status %s" % rc
+    import signal
+    try:
+        return "killed by %s" % signal.Signals(-rc).name
+    except ValueError:
+        return "killed by signal %d" % -rc

@@ -1,0 +1,97 @@
+#!/bin/bash
+# The GNU parallel engine over ssh to a host that does not share the results folder:
+# each chunk file goes to the host (--transferfile), the inline base scenario once
+# (--basefile), and each chunk's summaries come back (--return); points.csv must equal the
+# local engine's, byte for byte.
+#
+# The "host" is an sshd started here as root on 127.0.0.1 (a free port, keys of its own),
+# whose sessions run in a private mount namespace where the results folder is another
+# directory ($T/remote-disk bound over it): the remote side sees the repository and tunsim
+# at the same paths, as docs/sweeps.md assumes, but not this side's results.
+#
+# Needs $TUNSIM.  Exit 0 pass, 1 fail, 77 skipped with the reason (not root; sshd, rsync,
+# GNU parallel or unshare missing; sshd does not start).  Stops sshd and removes its
+# files on every exit.
+#   apt-get install -y --no-install-recommends openssh-server rsync parallel
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+: "${TUNSIM:?set TUNSIM to the tunsim binary}"
+export TUNSIM
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL (ssh): $*" >&2; [ -f "$T/sshd.log" ] && tail -5 "$T/sshd.log" >&2; exit 1; }
+
+[ "$(id -u)" -eq 0 ] || skip "sshd and the mount namespace need root"
+for b in /usr/sbin/sshd ssh ssh-keygen rsync parallel unshare; do
+  command -v "$b" > /dev/null || skip "$b not installed (apt-get install openssh-server rsync parallel)"
+done
+
+T=$(mktemp -d /tmp/sweep-ssh.XXXXXX)
+chmod 755 "$T"
+R=$T/results
+mkdir -p "$R" "$T/remote-disk"
+SSHD=
+made_privsep=
+cleanup() {
+  if [ -n "$SSHD" ]; then kill -TERM "$SSHD" 2> /dev/null; wait "$SSHD" 2> /dev/null; fi
+  [ -n "$made_privsep" ] && rmdir /run/sshd 2> /dev/null
+  rm -rf "$T"
+}
+trap cleanup EXIT
+
+PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey" || fail "ssh-keygen"
+ssh-keygen -q -t ed25519 -N '' -f "$T/id" || fail "ssh-keygen"
+cp "$T/id.pub" "$T/authorized_keys"
+# Each session: a private mount namespace where $R is the remote disk, then the command.
+cat > "$T/remote-shell" <<EOF2
+#!/bin/bash
+exec unshare --mount --propagation private bash -c 'mount --bind $T/remote-disk $R && exec bash -c "\$SSH_ORIGINAL_COMMAND"'
+EOF2
+chmod 755 "$T/remote-shell"
+cat > "$T/sshd_config" <<EOF2
+Port $PORT
+ListenAddress 127.0.0.1
+HostKey $T/hostkey
+PidFile $T/sshd.pid
+AuthorizedKeysFile $T/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+ForceCommand $T/remote-shell
+EOF2
+if [ ! -d /run/sshd ]; then mkdir -p /run/sshd && made_privsep=1; fi
+/usr/sbin/sshd -D -f "$T/sshd_config" -E "$T/sshd.log" &
+SSHD=$!
+SSH="ssh -p $PORT -i $T/id -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=$T/known_hosts"
+for _ in $(seq 50); do $SSH root@127.0.0.1 true 2> /dev/null && break; sleep 0.1; done
+$SSH root@127.0.0.1 true 2> "$T/ssh.err" || skip "sshd on 127.0.0.1:$PORT does not answer: $(tail -1 "$T/ssh.err")"
+# The remote side really does not see this side's results folder:
+touch "$R/only-here"
+$SSH root@127.0.0.1 "test ! -e $R/only-here" || fail "the remote side sees the local results folder"
+
+# 5 points with an inline base (written to results/ssh/base.json, sent by --basefile), in
+# chunks of 2: 3 jobs, 2 at a time, all on the ssh host.
+cat > "$T/ssh.json" <<'EOF2'
+{"name": "ssh", "base": {"duration_ms": 2, "warmup_ms": 0.5},
+ "axes": [{"path": "tun.rx_frames", "values": [0, 1, 2, 4, 8]}], "seeds": [1]}
+EOF2
+echo "2/$SSH root@127.0.0.1" > "$T/logins"
+# The local engine first, in the same folder (a summary names its scenario file, here
+# $R/ssh/base.json); its results are moved aside, then the same points run over ssh.
+scripts/sweep --results-dir "$R" run "$T/ssh.json" > /dev/null 2>&1 || fail "local engine"
+mkdir -p "$T/local" && mv "$R/ssh/points" "$R/ssh/points.csv" "$T/local/" || fail "moving the local results"
+scripts/sweep --results-dir "$R" run "$T/ssh.json" --engine parallel --sshloginfile "$T/logins" --chunk-size 2 \
+  > "$T/out" 2> "$T/err" || fail "run over ssh exited $?: $(tail -3 "$T/err")"
+[ "$(tail -n +2 "$R/ssh/parallel/parallel.joblog" | awk '$2 != ":"' | wc -l)" -eq 3 ] \
+  || fail "expected 3 jobs on the ssh host: $(cat "$R/ssh/parallel/parallel.joblog")"
+[ "$(find "$T/remote-disk/ssh/parallel/out" -name '*.json' | wc -l)" -eq 5 ] \
+  || fail "the summaries were not written on the remote disk"
+[ -f "$T/remote-disk/ssh/base.json" ] || fail "the inline base was not sent (--basefile)"
+grep -q '5 points (0 finished, 5 to run), engine parallel' "$T/err" || fail "$(head -1 "$T/err")"
+cmp "$R/ssh/points.csv" "$T/local/points.csv" || fail "CSV over ssh differs from the local engine's"
+for f in "$T"/local/points/*.json; do
+  cmp -s "$f" "$R/ssh/points/$(basename "$f")" || fail "summary $(basename "$f") differs"
+done
+echo "PASS (ssh)"

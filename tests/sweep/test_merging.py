@@ -1,0 +1,78 @@
+"""points.csv (scripts/tunsim_sweep/merging.py): one row per finished point in plan order,
+the axes and the seed, then every scalar of the summary flattened with dots, headline
+metrics first; a drop reason a point never saw is 0, other missing metrics empty."""
+
+import csv
+import io
+import json
+import os
+import unittest
+
+from support import TempCase
+from tunsim_sweep.errors import SweepError
+from tunsim_sweep.merging import csv_text, flatten, merge
+
+PLAN = {"format": "tunsim-sweep-plan/1", "name": "m",
+        "axes": [{"name": "design", "path": "design", "values": ["a", "b"]},
+                 {"name": "load_pct", "path": None, "values": [50]}],
+        "points": [{"index": 0, "id": "000000000001", "values": {"design": "a", "load_pct": 50}, "seed": 1},
+                   {"index": 1, "id": "000000000002", "values": {"design": "b", "load_pct": 50}, "seed": 1},
+                   {"index": 2, "id": "000000000003", "values": {"design": "b", "load_pct": 50}, "seed": 2}]}
+
+
+def summary(design, mpps, dropped):
+    return {"tunsim_version": "t", "seed": 9, "stack": {"x": 1}, "design": design,
+            "packets": {"sent": 10, "dropped": dropped}, "throughput_mpps": mpps,
+            "cpu": [{"cpu": 0, "idle_frac": 0.5}], "latency_ns": {"p50": 1000.0, "bins": [[1, 2, 3]]},
+            "config_resolved": {"design": design}, "notes": ["n"]}
+
+
+class Flatten(unittest.TestCase):
+    def test_leaves_with_dotted_names(self):
+        out = {}
+        flatten({"a": {"b": 1, "c": [{"d": True}, {"d": None}]}, "bins": [[1, 2, 3]], "e": "x"}, "", out)
+        self.assertEqual(out, {"a.b": 1, "a.c.0.d": True, "a.c.1.d": None, "e": "x"})
+
+
+class Csv(TempCase):
+    def test_columns_and_rows(self):
+        rows = [(PLAN["points"][0], summary("a", 0.5, {"ring_full": 3})),
+                (PLAN["points"][2], summary("b", 0.25, {}))]
+        text, ncols = csv_text(PLAN, rows)
+        table = list(csv.reader(io.StringIO(text)))
+        # id, the axes in plan order, seed; then the headline groups in merging.ORDER
+        # (throughput, packets.*, cpu.*, stack.*), then the rest in the summary's order
+        # (tunsim_version, latency_ns).  The summary's
+        # design is the design axis' column already; config_resolved, bins and notes are left
+        # out; the summary's own seed is the row's seed column.
+        self.assertEqual(table[0], ["id", "design", "load_pct", "seed", "throughput_mpps", "packets.sent",
+                                    "packets.dropped.ring_full", "cpu.0.cpu", "cpu.0.idle_frac", "stack.x",
+                                    "tunsim_version", "latency_ns.p50"])
+        self.assertEqual(ncols, 12)
+        self.assertEqual(table[1], ["000000000001", "a", "50", "1", "0.5", "10", "3", "0", "0.5", "1", "t", "1000.0"])
+        # The second row never saw ring_full drops: 0, not empty.
+        self.assertEqual(table[2][:7], ["000000000003", "b", "50", "2", "0.25", "10", "0"])
+        self.assertEqual(len(table), 3)
+
+    def test_merge_reads_finished_points_in_plan_order(self):
+        root = os.path.join(self.tmp, "m")
+        os.makedirs(os.path.join(root, "points"))
+        for pt, s in ((PLAN["points"][2], summary("b", 0.3, {})), (PLAN["points"][0], summary("a", 0.1, {}))):
+            with open(os.path.join(root, "points", pt["id"] + ".json"), "w") as f:
+                json.dump(s, f)
+        self.assertEqual(merge(PLAN, root), (2, 3, 11))
+        with open(os.path.join(root, "points.csv")) as f:
+            ids = [r[0] for r in csv.reader(f)][1:]
+        self.assertEqual(ids, ["000000000001", "000000000003"])
+
+    def test_unreadable_summary_names_the_file(self):
+        root = os.path.join(self.tmp, "m")
+        os.makedirs(os.path.join(root, "points"))
+        with open(os.path.join(root, "points", "000000000002.json"), "w") as f:
+            f.write('{"throughput_mpps": 0.')
+        with self.assertRaisesRegex(SweepError, r"points/000000000002.json:1:22: invalid JSON"):
+            merge(PLAN, root)
+
+
+if __name__ == "__main__":
+    unittest.main()
