@@ -35,6 +35,9 @@ ForkedChild::ForkedChild(const std::function<int(int fd)>& fn) {
   }
   if (pid_ == 0) {
     ::close(fds[0]);
+    // The parent's handlers (a batch's SIGINT/SIGTERM flag) are not the child's.
+    ::signal(SIGINT, SIG_DFL);
+    ::signal(SIGTERM, SIG_DFL);
     die_with_parent(parent);
     int code = 3;
     try {
@@ -100,6 +103,8 @@ int run_program(const std::vector<std::string>& argv, const std::string& stdout_
   pid_t pid = ::fork();
   if (pid < 0) throw SimulationError(std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
+    ::signal(SIGINT, SIG_DFL);
+    ::signal(SIGTERM, SIG_DFL);
     die_with_parent(parent);
     auto redirect = [](const std::string& p, int target) {
       int fd = ::open(p.empty() ? "/dev/null" : p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
