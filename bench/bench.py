@@ -1,25 +1,34 @@
 #!/usr/bin/python3
 """Benchmark of the simulator's speed and memory (not a test: it asserts nothing).
 
-For the default scenario under every design it runs `tunsim run` several
-times at two simulated durations and reports, as medians over the runs:
-  - simulated packets per wall-second of the simulation loop (the figure
-    tunsim prints on stderr: delivered packets / wall time of Engine::run),
-  - the same over the whole process (start-up and JSON output included),
-  - peak resident memory (ru_maxrss of the process), at both durations: it
-    must not grow with the simulated duration.
+For every design on the default scenario and every scenario in configs/ it
+reports:
+  - instructions per simulated packet, counted by callgrind (exact, whatever
+    else the machine runs): the instructions of a long run minus a short one,
+    over the packets between them, so that start-up cancels out;
+  - the ratio of that to the hand-written limit (bench/limit/limit.cpp: the
+    default scenario as a minimal discrete-event loop without SimGrid, whose
+    results equal the simulator's with the cache model off);
+  - simulated packets per CPU-second of the engine's loop and of the whole
+    process, medians of --runs runs (CPU time, user + system);
+  - peak resident memory at the short and the long simulated duration (it
+    must not grow with the duration).
 
-    bench/bench.py [--tunsim build/tunsim] [--runs 5] [--short-ms 200] [--long-ms 2000] [-o bench/results.json]
+    bench/bench.py [--tunsim build/tunsim] [--limit build/bench/tunsim_limit] [--runs 5]
+                   [--short-ms 20] [--long-ms 100] [--only NAME,...] [-o bench/results.json]
 """
 import argparse
+import glob
 import json
 import os
 import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def designs(tunsim):
@@ -28,38 +37,59 @@ def designs(tunsim):
     return [d["name"] for d in json.loads(out)["designs"]]
 
 
-def run_with_rusage(tunsim, design, duration_ms):
-    stats = os.path.join(os.environ.get("TMPDIR", "/tmp"), "tunsim-bench-%d.json" % os.getpid())
-    cmd = [tunsim, "run", "configs/default.json", "--set", "design=" + design,
-           "--set", "duration_ms=%g" % duration_ms, "-q", "-o", os.devnull, "--engine-stats", stats]
-    r, w = os.pipe()
-    t0 = time.perf_counter()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        os.dup2(w, 2)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.execv(tunsim, cmd)
-    os.close(w)
-    chunks = []
-    while True:
-        b = os.read(r, 65536)
-        if not b:
-            break
-        chunks.append(b)
-    os.close(r)
-    _, status, usage = os.wait4(pid, 0)
-    wall = time.perf_counter() - t0
-    err = b"".join(chunks).decode()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit("bench: %s failed:\n%s" % (" ".join(cmd), err))
-    with open(stats) as f:
-        st = json.load(f)
-    os.unlink(stats)
-    packets, loop_wall = st["packets_delivered"], st["wall_s"]
-    return {"packets": packets, "loop_wall_s": loop_wall, "process_wall_s": wall,
-            "maxrss_kib": usage.ru_maxrss}
+def callgrind_instructions(cmd):
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "cg.out")
+        r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out] + cmd,
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit("bench: %s failed under callgrind:\n%s" % (" ".join(cmd), r.stderr[-2000:]))
+        with open(out) as f:
+            for line in f:
+                if line.startswith("summary:") or line.startswith("totals:"):
+                    return int(line.split()[1])
+    sys.exit("bench: no callgrind total for " + " ".join(cmd))
+
+
+def run_once(tunsim, args, ms):
+    """One run: packets delivered, engine wall, process CPU and peak RSS."""
+    with tempfile.TemporaryDirectory() as d:
+        stats, summary = os.path.join(d, "stats.json"), os.path.join(d, "summary.json")
+        cmd = [tunsim, "run"] + args + ["--set", "duration_ms=%g" % ms, "-q", "-o", summary, "--engine-stats", stats]
+        pid = os.fork()
+        if pid == 0:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            os.execv(tunsim, cmd)
+        _, status, usage = os.wait4(pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            sys.exit("bench: %s failed" % " ".join(cmd))
+        with open(stats) as f:
+            st = json.load(f)
+    return {"packets": st["packets_delivered"], "engine_wall_s": st["wall_s"],
+            "cpu_s": usage.ru_utime + usage.ru_stime, "maxrss_kib": usage.ru_maxrss}
+
+
+def instructions_per_packet(tunsim, args, short_ms, long_ms):
+    counts, packets = [], []
+    for ms in (short_ms, long_ms):
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "s.json")
+            counts.append(callgrind_instructions([tunsim, "run"] + args + ["--set", "duration_ms=%g" % ms, "-q",
+                                                                          "-o", out]))
+            with open(out) as f:
+                packets.append(json.load(f)["packets"]["delivered"])
+    return (counts[1] - counts[0]) / max(1, packets[1] - packets[0])
+
+
+def limit_instructions_per_packet(limit, short_ms, long_ms):
+    counts, packets = [], []
+    for ms in (short_ms, long_ms):
+        counts.append(callgrind_instructions([limit, "%g" % ms]))
+        packets.append(json.loads(subprocess.run([limit, "%g" % ms], capture_output=True, text=True,
+                                                 check=True).stdout)["delivered"])
+    return (counts[1] - counts[0]) / max(1, packets[1] - packets[0])
 
 
 def cpu_model():
@@ -76,34 +106,51 @@ def cpu_model():
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tunsim", default="build/tunsim")
+    ap.add_argument("--limit", default="build/bench/tunsim_limit")
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--short-ms", type=float, default=200)
-    ap.add_argument("--long-ms", type=float, default=2000)
+    ap.add_argument("--short-ms", type=float, default=20)
+    ap.add_argument("--long-ms", type=float, default=100)
+    ap.add_argument("--only", default="", help="comma-separated scenario names (default: all)")
     ap.add_argument("-o", "--output", default=None)
     a = ap.parse_args()
-    if not os.access(a.tunsim, os.X_OK):
-        sys.exit("bench: %s: not an executable (build first: bash scripts/setup)" % a.tunsim)
+    os.chdir(REPO)
+    for exe in (a.tunsim, a.limit):
+        if not os.access(exe, os.X_OK):
+            sys.exit("bench: %s: not an executable (build first: bash scripts/setup)" % exe)
     version = subprocess.run([a.tunsim, "--version"], capture_output=True, text=True).stdout.strip()
+    limit_ipp = limit_instructions_per_packet(a.limit, a.short_ms, a.long_ms)
+    print("limit (bench/limit/limit.cpp, default scenario): %.0f instructions per packet" % limit_ipp, flush=True)
+    cases = [("default/" + d, ["configs/default.json", "--set", "design=" + d]) for d in designs(a.tunsim)]
+    for c in sorted(glob.glob("configs/*.json")):
+        name = os.path.splitext(os.path.basename(c))[0]
+        if name != "default":
+            cases.append((name, [c]))
+    only = set(x for x in a.only.split(",") if x)
     rows = []
-    for d in designs(a.tunsim):
-        row = {"design": d}
-        for label, ms in (("short", a.short_ms), ("long", a.long_ms)):
-            runs = [run_with_rusage(a.tunsim, d, ms) for _ in range(a.runs)]
-            row[label] = {
-                "duration_ms": ms,
-                "packets": runs[0]["packets"],
-                "loop_mpps_wall": statistics.median(r["packets"] / r["loop_wall_s"] / 1e6 for r in runs),
-                "process_mpps_wall": statistics.median(r["packets"] / r["process_wall_s"] / 1e6 for r in runs),
-                "maxrss_mib": statistics.median(r["maxrss_kib"] / 1024 for r in runs),
-            }
+    for name, args in cases:
+        if only and name not in only:
+            continue
+        ipp = instructions_per_packet(a.tunsim, args, a.short_ms, a.long_ms)
+        runs = [run_once(a.tunsim, args, a.long_ms) for _ in range(a.runs)]
+        short = [run_once(a.tunsim, args, a.short_ms) for _ in range(max(1, a.runs // 2))]
+        row = {
+            "scenario": name,
+            "instructions_per_packet": round(ipp),
+            "ratio_to_limit": round(ipp / limit_ipp, 2),
+            "packets": runs[0]["packets"],
+            "engine_mpps_per_cpu_s": round(statistics.median(r["packets"] / r["engine_wall_s"] / 1e6 for r in runs), 2),
+            "process_mpps_per_cpu_s": round(statistics.median(r["packets"] / r["cpu_s"] / 1e6 for r in runs), 2),
+            "maxrss_mib_short": round(statistics.median(r["maxrss_kib"] / 1024 for r in short), 1),
+            "maxrss_mib_long": round(statistics.median(r["maxrss_kib"] / 1024 for r in runs), 1),
+        }
         rows.append(row)
-        s, l = row["short"], row["long"]
-        print("%-16s %8.2f M pkt/wall-s (loop, %d ms sim) %8.2f (process) | peak RSS %6.1f MiB at %g ms, %6.1f MiB at %g ms"
-              % (d, l["loop_mpps_wall"], a.long_ms, l["process_mpps_wall"], s["maxrss_mib"], a.short_ms,
-                 l["maxrss_mib"], a.long_ms), flush=True)
-    result = {"tool": version, "runs": a.runs, "cpu_model": cpu_model(), "nproc": os.cpu_count(),
-              "kernel": platform.release(), "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-              "designs": rows}
+        print("%-26s %6d instr/pkt  x%-5.2f  %6.2f M pkt/s (engine)  %6.2f (process)  RSS %5.1f / %5.1f MiB" % (
+            name, row["instructions_per_packet"], row["ratio_to_limit"], row["engine_mpps_per_cpu_s"],
+            row["process_mpps_per_cpu_s"], row["maxrss_mib_short"], row["maxrss_mib_long"]), flush=True)
+    result = {"tool": version, "runs": a.runs, "short_ms": a.short_ms, "long_ms": a.long_ms,
+              "cpu_model": cpu_model(), "nproc": os.cpu_count(), "kernel": platform.release(),
+              "load_average": os.getloadavg(), "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+              "limit_instructions_per_packet": round(limit_ipp), "scenarios": rows}
     if a.output:
         tmp = a.output + ".tmp"
         with open(tmp, "w") as f:

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 namespace tunsim {
 
@@ -23,8 +24,15 @@ const char* path_name(Path p) {
 }
 
 void MissCurve::init(double ways) {
-  // P[Poisson(x) >= ways] up to x = 8 * ways (beyond: 1 within 1e-9).
+  // P[Poisson(x) >= ways] up to x = 8 * ways (beyond: 1 within 1e-9); one
+  // table per number of ways, shared by every CPU.
   int a = std::max(1, static_cast<int>(std::lround(ways)));
+  static std::map<int, std::vector<double>> tables;
+  auto it = tables.find(a);
+  if (it != tables.end()) {
+    t_ = it->second;
+    return;
+  }
   size_t n = static_cast<size_t>(8.0 * a * kPerUnit) + 2;
   t_.assign(n, 0.0);
   for (size_t i = 0; i < n; ++i) {
@@ -36,6 +44,7 @@ void MissCurve::init(double ways) {
     }
     t_[i] = std::clamp(1.0 - cdf, 0.0, 1.0);
   }
+  tables[a] = t_;
 }
 
 namespace {
@@ -137,11 +146,18 @@ double CacheModel::reread_data(Mark mark, double bytes, CacheMisses& out) {
   uint32_t mask = 0;
   for (size_t q = 0; q < static_cast<size_t>(kPaths); ++q)
     if (seq_at_[q] > mark.u) mask |= 1u << q;
-  double dd = static_cast<double>(stream_ - std::min(mark.d, stream_)) / line_ + mask_d_[mask];
-  double di = mask_i_[mask];
-  CacheMisses m = misses_after(0, lines_of(bytes, line_), di, dd);
-  out += m;
-  return penalty_ns(m);
+  uint64_t delta = stream_ - std::min(mark.d, stream_);
+  RereadMemo& r = reread_memo_[(delta / 64 * 0x9e3779b1u ^ mask * 31u) & 63];
+  if (r.mask != mask || r.delta != delta || r.bytes != bytes) {
+    double dd = static_cast<double>(delta) / line_ + mask_d_[mask];
+    r.m = misses_after(0, lines_of(bytes, line_), mask_i_[mask], dd);
+    r.ns = penalty_ns(r.m);
+    r.mask = mask;
+    r.delta = delta;
+    r.bytes = bytes;
+  }
+  out += r.m;
+  return r.ns;
 }
 
 double CacheModel::reread_cold(double bytes, CacheMisses& out) {

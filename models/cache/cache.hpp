@@ -146,6 +146,16 @@ class CacheModel {
     double ns = 0;
   };
   std::array<Memo, kPaths> memo_{};
+  // Rereads repeat a few patterns (the k-th skb of a batch): a small
+  // direct-mapped memo keyed by the paths run since and the data streamed.
+  struct RereadMemo {
+    uint32_t mask = ~0u;
+    uint64_t delta = ~0ull;
+    double bytes = -1;
+    CacheMisses m;
+    double ns = 0;
+  };
+  std::array<RereadMemo, 64> reread_memo_{};
 };
 
 }  // namespace tunsim

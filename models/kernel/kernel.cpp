@@ -44,7 +44,8 @@ double clip(double t0, double t1, double lo, double hi) { return std::max(0.0, s
 void Ctx::spend_cycles(double cycles) {
   if (cycles <= 0) return;
   double dt = cycles / cpu->cycles_per_s;
-  double busy = clip(now, now + dt, k->rec.warmup, k->rec.end);
+  double t1 = now + dt;
+  double busy = now >= k->rec.warmup && t1 <= k->rec.end ? dt : clip(now, t1, k->rec.warmup, k->rec.end);
   if (thread && thread->is_ksoftirqd)
     cpu->t_ksoftirqd += busy;
   else if (cpu->in_softirq)
@@ -108,7 +109,8 @@ Kernel::Kernel(Params params) : p(std::move(params)) {
       cpu(c).backlog.shared = true;
     }
   }
-  {
+  // A UDP socket fed from several CPUs.
+  if (p.stack.type == StackType::Udp) {
     std::vector<int> cpus_of;
     for (auto& s : p.senders) cpus_of.push_back(s.cpu);
     for (int c : p.rps_cpus) cpus_of.push_back(c);

@@ -6,9 +6,26 @@
 
 namespace tunsim {
 
+namespace {
+// The views of the few strings events name (literals: "tap0", "..s1."),
+// computed once per distinct pointer instead of a strlen per event.
+std::string_view view(const char* s) {
+  static const char* last[4] = {};
+  static std::string_view cached[4];
+  for (int i = 0; i < 4; ++i)
+    if (last[i] == s) return cached[i];
+  static int next = 0;
+  int i = next++ & 3;
+  last[i] = s;
+  cached[i] = std::string_view(s);
+  return cached[i];
+}
+}  // namespace
+
 void Recorder::emit(double t, int cpu, const Thread* task, TraceEvent& ev) {
   if (!in_window(t)) return;
-  ev.ts_ns = std::llround(t * 1e9);
+  // To the ns, as ftrace prints it (t >= 0: round half up).
+  ev.ts_ns = static_cast<int64_t>(t * 1e9 + 0.5);
   ev.cpu = cpu;
   ev.comm = task ? std::string_view(task->comm) : std::string_view("<idle>");
   ev.pid = task ? task->pid : 0;
@@ -20,7 +37,7 @@ void Recorder::softirq_raise(double t, int cpu, const Thread* task, const char* 
   TraceEvent ev;
   ev.type = EventType::SoftirqRaise;
   ev.name = "softirq_raise";
-  ev.flags = flags;
+  ev.flags = view(flags);
   ev.vec = kNetRxVec;
   emit(t, cpu, task, ev);
 }
@@ -55,7 +72,7 @@ void Recorder::napi_poll(double t, int cpu, const Thread* task, uint64_t napi, c
   ev.name = "napi_poll";
   ev.flags = "..s1.";
   ev.napi = napi;
-  ev.dev = dev;
+  ev.dev = view(dev);
   ev.work = work;
   ev.budget = budget;
   emit(t, cpu, task, ev);
@@ -66,8 +83,8 @@ void Recorder::netif_receive_skb(double t, int cpu, const Thread* task, const ch
   TraceEvent ev;
   ev.type = EventType::NetifReceiveSkb;
   ev.name = "netif_receive_skb";
-  ev.flags = flags;
-  ev.dev = dev;
+  ev.flags = view(flags);
+  ev.dev = view(dev);
   ev.skbaddr = skb.addr;
   ev.len = skb.len - 14;  // skb->len after eth_type_trans pulled the Ethernet header
   emit(t, cpu, task, ev);
@@ -78,10 +95,10 @@ void Recorder::kfree_skb(double t, int cpu, const Thread* task, const char* flag
   TraceEvent ev;
   ev.type = EventType::KfreeSkb;
   ev.name = "kfree_skb";
-  ev.flags = flags;
+  ev.flags = view(flags);
   ev.skbaddr = skb.addr;
   ev.protocol = 0x88b5;
-  ev.reason = reason;
+  ev.reason = view(reason);
   emit(t, cpu, task, ev);
 }
 
@@ -111,7 +128,9 @@ void Recorder::delivered_end(double t, const Skb& skb) {
     ++delivered_window;
     bytes_window += skb.len;
   }
-  if (skb.measured && t <= end) latency_ns.add((t - skb.t_origin) * 1e9);
+  // Whole ns, as a trace would give them: their sum is exact, so the summary
+  // does not depend on the order in which CPUs' packets are counted.
+  if (skb.measured && t <= end) latency_ns.add(std::round((t - skb.t_origin) * 1e9));
 }
 
 }  // namespace tunsim

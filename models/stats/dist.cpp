@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -27,15 +28,49 @@ int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 
 constexpr int64_t kLogIndexLimit = 1100 * Dist::kLogBinsPerOctave;
 }  // namespace
 
+namespace {
+// For the top 6 bits of a mantissa (x in [1 + m/64, 1 + (m+1)/64)), the
+// edge index at or below its smallest x: the search then moves up at most
+// one or two edges.
+const std::array<int, 64>& first_edge() {
+  static const auto t = [] {
+    std::array<int, 64> a{};
+    const auto& e = edges_in_octave();
+    for (int m = 0; m < 64; ++m) {
+      double x = 1 + m / 64.0;
+      int j = 0;
+      while (j + 1 < Dist::kLogBinsPerOctave && e[static_cast<size_t>(j + 1)] <= x) ++j;
+      a[static_cast<size_t>(m)] = j;
+    }
+    return a;
+  }();
+  return t;
+}
+}  // namespace
+
 int64_t Dist::index(double v) const {
   if (kind_ == Kind::Integer) return static_cast<int64_t>(std::llround(v));
   if (!(v > 0)) return kZeroBin;
   // v = x * 2^e with x in [1, 2); bin = 32 e + the edge index below x.
-  int e = 0;
-  double x = std::frexp(v, &e) * 2;
-  --e;
+  uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  int biased = static_cast<int>((bits >> 52) & 0x7ff);
+  if (biased == 0 || biased == 0x7ff) {  // subnormal or inf: the general way
+    int e = 0;
+    double x = std::frexp(v, &e) * 2;
+    --e;
+    const auto& t = edges_in_octave();
+    int j = static_cast<int>(std::upper_bound(t.begin(), t.begin() + kLogBinsPerOctave, x) - t.begin()) - 1;
+    return static_cast<int64_t>(e) * kLogBinsPerOctave + j;
+  }
+  int e = biased - 1023;
+  uint64_t mant = bits & ((uint64_t(1) << 52) - 1);
+  double x;
+  uint64_t xb = mant | (uint64_t(1023) << 52);
+  std::memcpy(&x, &xb, sizeof x);
   const auto& t = edges_in_octave();
-  int j = static_cast<int>(std::upper_bound(t.begin(), t.begin() + kLogBinsPerOctave, x) - t.begin()) - 1;
+  int j = first_edge()[static_cast<size_t>(mant >> 46)];
+  while (j + 1 < kLogBinsPerOctave && t[static_cast<size_t>(j + 1)] <= x) ++j;
   return static_cast<int64_t>(e) * kLogBinsPerOctave + j;
 }
 

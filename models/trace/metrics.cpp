@@ -23,9 +23,9 @@ CpuCounts& TraceMetrics::cpu(int c) {
   size_t i = static_cast<size_t>(c);
   if (i >= per_cpu_.size()) {
     per_cpu_.resize(i + 1);
-    cpu_seen_.resize(i + 1);
+    cpu_seen_.resize(i + 1, 0);
   }
-  cpu_seen_[i] = true;
+  cpu_seen_[i] = 1;
   return per_cpu_[i];
 }
 

@@ -109,7 +109,9 @@ class TraceMetrics : public EventSink {
     std::vector<uint64_t> t_;  // 0 = empty (no skb lives at address 0)
     size_t n_ = 0;
   };
-  bool on_dev(std::string_view d) const { return opt_.dev.empty() || d == opt_.dev; }
+  bool on_dev(std::string_view d) const {
+    return opt_.dev.empty() || (d.size() == opt_.dev.size() && (d.empty() || d[0] == opt_.dev[0]) && d == opt_.dev);
+  }
   bool is_writer(const TraceEvent& ev) const;
   CpuCounts& cpu(int c);
   SoftirqState& softirq(int c);
@@ -134,7 +136,7 @@ class TraceMetrics : public EventSink {
   bool released_any_ = false;
   uint64_t out_of_order_ = 0;
   std::vector<CpuCounts> per_cpu_;
-  std::vector<bool> cpu_seen_;
+  std::vector<char> cpu_seen_;
   std::vector<SoftirqState> softirq_;
   std::vector<std::pair<int, int64_t>> write_start_;  // pid -> sys_enter ts (a few writers)
   AddrSet live_skbs_;

@@ -198,6 +198,8 @@ TEST_CASE("engine: the order of events is the model's, not the engine's (sim/eng
       "configs/writer-napi-2cpu.json --set duration_ms=4 --set senders.1.frame_bytes=100",
       "configs/netif_rx_ni.json --set rps.cpus=[0] --set duration_ms=4",
       "configs/default.json --set design=v1_napi --set duration_ms=4",
+      "configs/multiqueue.json --set duration_ms=4",
+      "configs/writers-4-napi.json --set duration_ms=3",
   };
   for (const char* cfg : scenarios) {
     CAPTURE(cfg);

@@ -1,0 +1,167 @@
+// The hand-written limit of bench/: the default scenario (configs/default.json:
+// a guest sending bursts of 32 60-byte frames at 1 Mpps into vhost_net on
+// CPU 1, tun_rx_batched with rx-frames 32, a bridge behind the tap) as a
+// minimal discrete-event loop, without SimGrid, fibers, the cache model or
+// tracepoints: a binary heap of events (a guest's descriptor arriving, the
+// vhost worker's next step), and per step the same arithmetic the simulator
+// does, in the same order.  Its results equal the simulator's with the cache
+// model off (tests/integration/test_limit.cpp checks it), so the ratio of
+// their instructions per packet is what the simulator's generality costs.
+//
+//     limit [DURATION_MS]      prints {"delivered", "delivered_in_window",
+//                              "throughput_mpps", "latency_ns"} as JSON
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <queue>
+#include <vector>
+
+#include "models/stats/dist.hpp"
+
+namespace {
+
+// configs/default.json and the declared defaults it relies on.
+constexpr double kHz = 2.5e9;
+constexpr double kWarmup = 2e-3;
+constexpr int kBurst = 32, kRing = 256, kRxFrames = 32, kFrame = 60;
+constexpr double kRate = 1e6;  // packets/s
+constexpr double kGuestTxNs = 300, kWakeupNs = 4000, kNotifyNs = 50, kDescNs = 150;
+constexpr double kTunNs = 150 + 80, kCopyNsPerByte = 0.08, kLockNs = 20;
+constexpr double kReceiveNs = 100, kBridgeNs = 500;
+constexpr long long kWeightBytes = 0x80000;
+
+struct Event {
+  double t;
+  int kind;  // 0: a descriptor arrives (before a step at the same instant), 1: the worker steps
+  bool operator>(const Event& o) const { return t > o.t || (t == o.t && kind > o.kind); }
+};
+
+struct Packet {
+  double origin;  // when the guest made the descriptor available
+};
+
+struct Limit {
+  double end;
+  double now = 0;
+  uint64_t arrivals = 0;  // descriptors generated so far
+  std::deque<Packet> ring;
+  std::vector<Packet> batch;  // tun's queue (rx_batched)
+  bool notify = true, draining = false;
+  long long total_len = 0;
+  uint64_t delivered = 0, delivered_window = 0;
+  tunsim::Dist latency{tunsim::Dist::Kind::Log};
+  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events;
+
+  // A cost on CPU 1: as Ctx::spend_ns, ns -> cycles at cpus.hz -> seconds.
+  void spend(double ns) {
+    double cycles = ns * kHz * 1e-9;
+    if (cycles > 0) now += cycles / kHz;
+  }
+  double arrival(uint64_t k) const {
+    double period = static_cast<double>(kBurst) / kRate;
+    return static_cast<double>(k / kBurst) * period + static_cast<double>(k % kBurst) * kGuestTxNs * 1e-9;
+  }
+  // netif_receive_skb + bridge forward, then delivered.
+  void receive(const Packet& p) {
+    spend(kReceiveNs);
+    spend(kBridgeNs);
+    ++delivered;
+    if (now >= kWarmup && now <= end) ++delivered_window;
+    if (p.origin >= kWarmup && now <= end) latency.add(std::round((now - p.origin) * 1e9));
+  }
+  // tun_rx_batched(): deliver at once, queue, or flush the queue and this one.
+  void deliver(const Packet& p, bool more) {
+    if (!more && batch.empty()) {
+      receive(p);
+      return;
+    }
+    spend(kLockNs);
+    if (!more || static_cast<int>(batch.size()) == kRxFrames) {
+      for (auto& q : batch) receive(q);
+      batch.clear();
+      receive(p);
+    } else {
+      batch.push_back(p);
+    }
+  }
+  // The vhost worker at `now`: start a handle_tx, or one more iteration of
+  // its loop (models/vhost/vhost.cpp, in the same order).
+  void step() {
+    if (!draining) {
+      arrive_until(now);
+      spend(kNotifyNs);  // vhost_disable_notify
+      notify = false;
+      draining = true;
+      total_len = 0;
+    }
+    if (now >= end) return;
+    arrive_until(now);
+    if (ring.empty()) {
+      spend(kNotifyNs);  // vhost_enable_notify re-reads the ring
+      arrive_until(now);
+      if (!ring.empty()) {  // the race: disable again and go on
+        spend(kNotifyNs);
+        events.push({now, 1});
+        return;
+      }
+      notify = true;
+      draining = false;
+      // Asleep until the guest's next descriptor and its kick wake it.
+      double wake = arrival(arrivals) + kWakeupNs * 1e-9;
+      if (wake < end) events.push({wake, 1});
+      return;
+    }
+    Packet p = ring.front();
+    ring.pop_front();
+    spend(kDescNs);
+    total_len += kFrame;
+    arrive_until(now);
+    bool more = total_len < kWeightBytes && !ring.empty();  // MSG_MORE
+    spend(kTunNs + kCopyNsPerByte * kFrame);                // tun_get_user
+    deliver(p, more);
+    // VHOST_NET_WEIGHT reached: handle_tx requeues itself and starts again.
+    if (total_len >= kWeightBytes) draining = false;
+    events.push({now, 1});
+  }
+  void arrive_until(double t) {
+    while (!events.empty() && events.top().kind == 0 && events.top().t <= t) {
+      events.pop();
+      Packet p{arrival(arrivals++)};
+      if (static_cast<int>(ring.size()) < kRing) ring.push_back(p);
+      events.push({arrival(arrivals), 0});
+    }
+  }
+  void run() {
+    events.push({arrival(0), 0});
+    events.push({arrival(0) + kWakeupNs * 1e-9, 1});
+    while (!events.empty()) {
+      Event e = events.top();
+      if (e.kind == 0) {
+        if (e.t > end) break;
+        arrive_until(e.t);
+        continue;
+      }
+      events.pop();
+      now = std::max(now, e.t);
+      arrive_until(now);
+      step();
+    }
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Limit l;
+  l.end = (argc > 1 ? std::atof(argv[1]) : 20.0) * 1e-3;
+  l.run();
+  double window = l.end - kWarmup;
+  nlohmann::json j = {{"delivered", l.delivered},
+                      {"delivered_in_window", l.delivered_window},
+                      {"throughput_mpps", std::round(static_cast<double>(l.delivered_window) / window * 1e-6 * 1e6) / 1e6},
+                      {"latency_ns", l.latency.to_json()}};
+  std::printf("%s\n", j.dump(2).c_str());
+  return 0;
+}
