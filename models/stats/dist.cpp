@@ -129,6 +129,13 @@ void Dist::add(double v, uint64_t n) {
     flat_[static_cast<size_t>(cache_i_ - lo_)] += n;
     return;
   }
+  if (kind_ == Kind::Integer && v >= 0 && v < static_cast<double>(flat_.size())) {
+    auto i = static_cast<size_t>(v);
+    if (static_cast<double>(i) == v) {  // a whole number already in the flat array
+      flat_[i] += n;
+      return;
+    }
+  }
   int64_t i = index(v);
   slot(i) += n;
   if (kind_ == Kind::Log && i != kZeroBin) {

@@ -110,7 +110,11 @@ class TraceMetrics : public EventSink {
     size_t n_ = 0;
   };
   bool on_dev(std::string_view d) const {
-    return opt_.dev.empty() || (d.size() == opt_.dev.size() && (d.empty() || d[0] == opt_.dev[0]) && d == opt_.dev);
+    if (opt_.dev.empty()) return true;
+    if (d.size() != opt_.dev.size()) return false;
+    for (size_t i = 0; i < d.size(); ++i)
+      if (d[i] != opt_.dev[i]) return false;
+    return true;
   }
   bool is_writer(const TraceEvent& ev) const;
   CpuCounts& cpu(int c);
