@@ -1,5 +1,6 @@
 // vhost_net's handle_tx knobs (drivers/vhost/net.c) and costs.
 #include "models/kernel/params.hpp"
+#include "models/tun/design.hpp"
 
 namespace tunsim {
 
@@ -73,7 +74,14 @@ void declare_vhost_params(ParamTable& t) {
              "the version's.")
       .from("versions table (docs/model.md)")
       .bind(&Params::vhost, &VhostParams::batch);
-  t.finalize([](Params& p, std::vector<std::string>&) {
+  t.finalize([](Params& p, std::vector<std::string>& notes) {
+    bool vhost = false;
+    for (auto& s : p.senders) vhost |= s.vhost();
+    if (vhost && p.vhost.batch > 0 && !p.vhost.experimental_zcopytx && p.tun.sndbuf == TunParams::kIntMax &&
+        !p.design->deliver_batch)
+      notes.push_back(std::string("design ") + p.design->name + " takes no XDP batch (tun_sendmsg TUN_MSG_PTR): "
+                      "vhost sends it one packet per sendmsg with MSG_MORE, as with TUNSETSNDBUF on kernel " +
+                      version_name(p.kernel.version));
     if (p.vhost.zcopy_pending_limit != ZcopyLimit::UbufRing) return;
     for (size_t i = 0; i < p.senders.size(); ++i)
       if (p.senders[i].vhost() && (p.senders[i].guest.ring_size - 128) % 1024 == 0)
