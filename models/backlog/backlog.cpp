@@ -11,7 +11,7 @@ void backlog_init(Kernel& k, Cpu& cpu) {
   Napi& n = cpu.backlog;
   n.poll = process_backlog;
   n.owner = &cpu;
-  // dev_rx_weight = weight_p * dev_weight_rx_bias (4.12+); weight_p before.
+  // dev_rx_weight = weight_p * dev_weight_rx_bias (4.11+); weight_p before.
   n.weight = kp.dev_weight * (kp.dev_weight_rx_bias > 0 ? kp.dev_weight_rx_bias : 1);
   n.addr = 0xffff88813bc00000ULL + static_cast<uint64_t>(cpu.id) * 0x40000;  // &per_cpu(softnet_data).backlog
   n.dev = "(no_device)";  // the backlog NAPI has no net_device
@@ -35,9 +35,12 @@ bool enqueue_to_backlog(Ctx& ctx, Skb* skb, int target) {
     if (qlen == 0 && !sd.backlog.sched) {
       sd.backlog.sched = true;
       if (&sd != ctx.cpu) {
-        // rps_ipi_queued(): IPI the target at the end of our net_rx_action.
+        // napi_schedule_rps -> rps_ipi_queued(): IPI the target at the end of
+        // our net_rx_action.  6.4+: no NET_RX raised from inside it (or a
+        // threaded poll), whose end sends the IPIs anyway.
         ctx.cpu->rps_ipi_list.push_back(target);
-        raise_net_rx(ctx);
+        Cpu& me = *ctx.cpu;
+        if (!(k.p.kernel.rx_action_restart && (me.in_net_rx_action || me.in_napi_threaded_poll))) raise_net_rx(ctx);
       } else {
         napi_add_to_poll_list(ctx, sd.backlog);
       }

@@ -50,18 +50,22 @@ void Virtqueue::add(double t) {
   }
 }
 
+size_t Virtqueue::capacity() const {
+  return static_cast<size_t>(std::max(1, g_.ring_size / std::max(1, g_.descs_per_packet)));
+}
+
 double Virtqueue::next_avail() {
   if (g_.mode == GuestMode::Open) {
     // The ring is empty when vhost asks, so the next arrival is admitted.
     return next_arrival();
   }
   uint64_t k = produced_;
-  size_t n = static_cast<size_t>(g_.ring_size);
+  size_t n = capacity();
   double ready = guest_free_;
   if (k >= n) {
-    // Needs descriptor k - n back from vhost.
-    if (consumed_ + n <= k) return std::numeric_limits<double>::infinity();
-    ready = std::max(ready, used_[used_.size() - (consumed_ - (k - n))]);
+    // Needs the (k - n)-th used entry back from vhost.
+    if (used_count_ + n <= k) return std::numeric_limits<double>::infinity();
+    ready = std::max(ready, used_[used_.size() - (used_count_ - (k - n))]);
   }
   return ready + c_.guest_tx_ns * 1e-9;
 }
@@ -74,7 +78,7 @@ void Virtqueue::materialize(double t) {
       pending_arrival_ = -1;
       ++arrivals_;
       ++offered;
-      if (ring_.size() >= static_cast<size_t>(g_.ring_size)) {
+      if (ring_.size() + outstanding() >= capacity()) {
         ++dropped_full;
         continue;
       }
@@ -90,15 +94,18 @@ void Virtqueue::materialize(double t) {
   }
 }
 
-Desc Virtqueue::pop(double t) {
+Desc Virtqueue::pop() {
   Desc d = ring_.front();
   ring_.pop_front();
   ++consumed_;
-  if (g_.mode == GuestMode::Closed) {
-    used_.push_back(t);
-    while (used_.size() > static_cast<size_t>(g_.ring_size)) used_.pop_front();
-  }
   return d;
+}
+
+void Virtqueue::add_used(double t, size_t n) {
+  used_count_ += n;
+  if (g_.mode != GuestMode::Closed) return;
+  for (size_t i = 0; i < n; ++i) used_.push_back(t);
+  while (used_.size() > capacity()) used_.pop_front();
 }
 
 }  // namespace tunsim

@@ -7,9 +7,14 @@
 // cannot know.
 //  - open loop: arrivals at constant rate, Poisson, or pktgen-like bursts of
 //    `burst` packets back to back (guest_tx_ns apart) every burst/rate; an
-//    arrival that finds the ring full (ring_size outstanding) is dropped;
-//  - closed loop: the guest keeps the ring full: descriptor k becomes
-//    available at max(avail[k-1], used[k-ring_size]) + guest_tx_ns.
+//    arrival that finds the ring full is dropped;
+//  - closed loop: the guest keeps the ring full: packet k becomes available
+//    at max(avail[k-1], used[k-capacity]) + guest_tx_ns, where used[j] is
+//    the time of the j-th used entry vhost returned.
+// The ring's capacity in packets is ring_size / descs_per_packet; a packet
+// occupies it from the guest's add until vhost returns its used entry: at
+// once after the send (4.x copy), per batch of up to 64 (5.15+
+// handle_tx_copy), or when the skb holding its frags is freed (zerocopy).
 // A descriptor that becomes available while vhost has notifications enabled
 // is announced by a kick (guest_kick_ns of guest time); vhost wakes
 // vhost_wakeup_ns later.
@@ -48,8 +53,18 @@ class Virtqueue {
   bool empty() const { return ring_.empty(); }
   size_t size() const { return ring_.size(); }
   const Desc& front() const { return ring_.front(); }
-  // vhost consumed the head descriptor at time t (used ring update).
-  Desc pop(double t);
+  // vhost takes the head packet (vhost_get_vq_desc); it stays outstanding
+  // until add_used.
+  Desc pop();
+  // vhost_discard_vq_desc(): a taken packet goes back to the ring's head.
+  void unpop(const Desc& d) {
+    ring_.push_front(d);
+    --consumed_;
+  }
+  // vhost returns n used entries at time t (vhost_add_used_and_signal_n).
+  void add_used(double t, size_t n = 1);
+  size_t outstanding() const { return static_cast<size_t>(consumed_ - used_count_); }
+  size_t capacity() const;  // packets the ring holds
   // When the next descriptor becomes available (infinity if it cannot before
   // vhost consumes more: closed loop with the ring full).
   double next_avail();
@@ -72,8 +87,8 @@ class Virtqueue {
   Costs c_;
   Rng rng_;
   std::deque<Desc> ring_;
-  std::deque<double> used_;  // closed loop: used times of the last ring_size descriptors
-  uint64_t consumed_ = 0, produced_ = 0;
+  std::deque<double> used_;  // closed loop: times of the last capacity() used entries
+  uint64_t consumed_ = 0, produced_ = 0, used_count_ = 0;
   double guest_free_ = 0;  // closed loop: the guest vCPU is free to send the next one
   double pending_arrival_ = -1;  // open loop: generated, not yet materialized
   double last_arrival_gen_ = 0;

@@ -32,6 +32,14 @@ void declare_guest_params(ParamTable& t) {
       .means("Descriptors.")
       .from("QEMU default tx_queue_size 256")
       .bind_sender(&SenderParams::guest, &GuestParams::ring_size);
+  t.add("senders.*.guest.descs_per_packet", PType::Int, 1)
+      .range(1, 2)
+      .kname("virtio-net TX descriptors per packet")
+      .means("Ring descriptors one packet takes: 1 (header and data in one buffer, or an indirect descriptor), 2 "
+             "(a separate header descriptor). The ring holds ring_size / this packets, which bounds the "
+             "packets a zerocopy guest has in flight.")
+      .from("UNVERIFIED which the modelled guest uses (docs/kernel-mechanisms.md, section 8)")
+      .bind_sender(&SenderParams::guest, &GuestParams::descs_per_packet);
   declare_cost(t, "guest_tx_ns", 300, &Costs::guest_tx_ns, "virtio-net start_xmit",
                "Guest per-packet cost, ns (guest vCPU).");
   declare_cost(t, "guest_kick_ns", 3000, &Costs::guest_kick_ns, "virtqueue_notify (vmexit)",

@@ -1,7 +1,7 @@
 #include "models/irq/irq.hpp"
 
 #include "models/backlog/backlog.hpp"
-#include "models/sched/cfs.hpp"
+#include "models/sched/fair.hpp"
 #include "models/sched/schedule.hpp"
 #include "models/softirq/softirq.hpp"
 
@@ -16,7 +16,9 @@ bool advance_time_events(Ctx& ctx) {
   if (cpu.shared_sd) {
     ctx.sync();
     if (cpu.ipi_pending && cpu.ipi_at <= ctx.now) {
+      cpu.in_hardirq = true;
       rps_ipi_handler(ctx);
+      cpu.in_hardirq = false;
       if (!cpu.in_softirq && cpu.bh_disabled == 0) irq_exit_softirq = true;
     }
   }
@@ -55,8 +57,8 @@ void idle_irq_context(Ctx& ctx) {
       }
       break;
     }
-    Thread* next = sched_pick_next(cpu);
-    sched_switch_to(cpu, next, ctx.now);
+    Thread* next = sched_pick_next(k, cpu);
+    sched_switch_to(k, cpu, next, ctx.now);
     if (next) ctx.exec->grant(next, ctx.now);
   }
 }

@@ -4,6 +4,8 @@
 #include <numeric>
 
 #include "models/irq/irq.hpp"
+#include "models/napi/napi.hpp"
+#include "models/sched/fair.hpp"
 #include "models/softirq/softirq.hpp"
 
 namespace tunsim {
@@ -19,9 +21,12 @@ Machine boot(const Params& p) {
       v->vq.window_lo = p.warmup_s;
       v->vq.window_hi = p.duration_s;
       Thread* t = k.add_thread("vhost-" + std::to_string(1000 + i), sp.cpu, Thread::Kind::Sender);
+      v->k = &k;
+      v->worker = t;
       Ctx c;
       c.k = &k;
-      t->state = Thread::State::Sleeping;
+      // Created when QEMU set up vhost, long before the run.
+      sched_init_sleeper(k, k.cpu(sp.cpu), t);
       t->wake_at = vhost_wake_time(c, *v);  // asleep until the guest's first kick
       VhostTx* raw = v.get();
       m.entries.push_back({t, [raw](Ctx& ctx) { vhost_worker(ctx, *raw); }, false});
@@ -30,7 +35,7 @@ Machine boot(const Params& p) {
       auto w = std::make_unique<Writer>();
       w->sp = &sp;
       Thread* t = k.add_thread("writer-" + std::to_string(1000 + i), sp.cpu, Thread::Kind::Sender);
-      t->state = Thread::State::Sleeping;
+      sched_init_new_task(k, k.cpu(sp.cpu), t);  // the experiment starts it
       t->wake_at = 0;  // starts writing at once
       Writer* raw = w.get();
       m.entries.push_back({t, [raw](Ctx& ctx) { writer_thread(ctx, *raw); }, false});
@@ -39,10 +44,22 @@ Machine boot(const Params& p) {
   }
   for (int c = 0; c < k.p.cpus; ++c) {
     Thread* t = k.add_thread("ksoftirqd/" + std::to_string(c), c, Thread::Kind::Ksoftirqd);
-    t->state = Thread::State::Sleeping;
+    sched_init_sleeper(k, k.cpu(c), t);
     t->wake_at = -1;
     m.entries.push_back({t, run_ksoftirqd, true});
   }
+  // Threaded NAPI: one kthread per tun queue, created when threaded was
+  // enabled (napi_kthread_create), asleep until its NAPI is scheduled.
+  if (k.p.tun.threaded)
+    for (auto& tq : k.queues) {
+      int c = napi_thread_cpu(k.p, tq->index);
+      Thread* t = k.add_thread(napi_thread_name(*tq), c, Thread::Kind::Kthread);
+      sched_init_sleeper(k, k.cpu(c), t);
+      t->wake_at = -1;
+      tq->napi.thread = t;
+      Napi* n = &tq->napi;
+      m.entries.push_back({t, [n](Ctx& ctx) { napi_threaded_poll(ctx, *n); }, true});
+    }
   for (int c : k.p.rps_cpus) {
     Cpu& cpu = k.cpu(c);
     if (cpu.irq || !cpu.shared_sd) continue;
@@ -67,6 +84,11 @@ std::vector<std::vector<int>> Machine::sharing_groups() const {
       for (auto& a : p.senders)
         for (auto& b : p.senders)
           if (a.queue == tq->index && b.queue == tq->index) join(a.cpu, b.cpu);
+  // A NAPI kthread polls the queue from its own CPU.
+  if (p.tun.threaded)
+    for (auto& tq : k->queues)
+      for (auto& s : p.senders)
+        if (s.queue == tq->index) join(napi_thread_cpu(p, tq->index), s.cpu);
   // An RPS target's backlog, written by the senders' CPUs.
   for (int c : p.rps_cpus)
     if (k->cpus[static_cast<size_t>(c)]->shared_sd)

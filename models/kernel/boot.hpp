@@ -35,8 +35,10 @@ struct Machine {
 };
 
 // Builds the machine of a scenario: CPUs, queues, and the threads in a fixed
-// order (senders in scenario order, then ksoftirqd/0.., then interrupt
-// contexts), each with its initial state.
+// order (senders in scenario order, then ksoftirqd/0.., then the NAPI
+// kthreads of a threaded tun, then interrupt contexts), each placed as the
+// scheduler would find it: the senders that exist before the run (the vhost
+// worker) and the kthreads as long sleepers, the writers as new tasks.
 Machine boot(const Params& p);
 
 }  // namespace tunsim

@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "models/tun/tun.hpp"
 #include "models/backlog/backlog.hpp"
+#include "models/napi/napi.hpp"
+#include "models/tun/tun.hpp"
 
 namespace tunsim {
 
@@ -31,6 +32,10 @@ Skb* SkbPool::alloc() {
 }
 
 void SkbPool::free(Skb* s) {
+  if (Ubuf* u = s->ubuf) {
+    s->ubuf = nullptr;
+    u->callback(u);  // skb_release_data: the zerocopy frags are released
+  }
   s->next = free_;
   free_ = s;
   --live_;
@@ -94,6 +99,11 @@ Kernel::Kernel(Params params) : p(std::move(params)) {
     for (auto& s : p.senders)
       if (s.queue == tq->index && std::find(cpus_of.begin(), cpus_of.end(), s.cpu) == cpus_of.end())
         cpus_of.push_back(s.cpu);
+    // A threaded NAPI's kthread polls it from its own CPU.
+    if (p.tun.threaded && !cpus_of.empty()) {
+      int c = napi_thread_cpu(p, tq->index);
+      if (std::find(cpus_of.begin(), cpus_of.end(), c) == cpus_of.end()) cpus_of.push_back(c);
+    }
     bool shared = cpus_of.size() > 1;
     tq->write_queue.shared = shared;
     tq->process_queue.shared = shared;

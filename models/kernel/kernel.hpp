@@ -17,8 +17,15 @@
 
 namespace tunsim {
 
+// struct ubuf_info: whoever lent an skb its frags (vhost zerocopy) is told
+// when the skb's data is released (skb_release_data -> uarg->callback).
+struct Ubuf {
+  void (*callback)(Ubuf* u) = nullptr;
+};
+
 struct Skb {
   Skb* next = nullptr;  // sk_buff_head linkage
+  Ubuf* ubuf = nullptr;  // zerocopy frags: called back when the skb is freed
   uint64_t addr = 0;    // printed as skbaddr: reused when the skb is freed, as slab memory is
   double t_origin = 0;  // guest enqueue into the TX ring, or write() entry
   uint32_t len = 0;
@@ -116,6 +123,8 @@ struct Napi {
   SkbQueue rx_list;  // GRO_NORMAL packets held for netif_receive_skb_list
   uint64_t addr = 0; // printed as the napi struct address in traces
   const char* dev = "";
+  Thread* thread = nullptr;     // threaded NAPI: its kthread (napi->thread)
+  bool sched_threaded = false;  // NAPI_STATE_SCHED_THREADED
 };
 
 struct TunQueue {
@@ -138,6 +147,8 @@ struct Cpu {
   int bh_disabled = 0;            // local_bh_disable() depth (process context)
   bool in_softirq = false;        // serving a softirq (in_serving_softirq())
   bool in_net_rx_action = false;  // sd->in_net_rx_action (6.4+)
+  bool in_napi_threaded_poll = false;  // sd->in_napi_threaded_poll (6.4+)
+  bool in_hardirq = false;        // an interrupt handler runs (in_interrupt() without bh or softirq)
   bool need_resched = false;
   std::vector<Napi*> poll_list;  // sd->poll_list (FIFO; a handful of entries)
   std::vector<Napi*> scratch_list, scratch_repoll;  // net_rx_action's local lists
@@ -169,7 +180,7 @@ struct Cpu {
 // A kernel or user thread pinned to one CPU.
 struct Thread {
   enum class State { Running, Runnable, Sleeping, Dead };
-  enum class Kind { Sender, Ksoftirqd, Irq };
+  enum class Kind { Sender, Ksoftirqd, Irq, Kthread };
   std::string comm;
   int pid = 0;
   int id = 0;  // creation order: breaks ties between threads acting at the same instant
@@ -178,10 +189,14 @@ struct Thread {
   bool is_ksoftirqd = false;
   State state = State::Sleeping;
   double wake_at = -1;  // timed wake-up (sleeping), -1 = none
+  // sched_entity (models/sched): ns of virtual or executed time
   double vruntime = 0;
   double exec_start = 0;  // when it last got the CPU
   double slice_start_sum = 0;
   double sum_exec = 0;
+  double deadline = 0, slice = 0, vlag = 0, vprot = 0;  // EEVDF
+  bool sched_delayed = false;  // EEVDF 6.18: asleep but still queued (DELAY_DEQUEUE)
+  bool fork_pending = false;   // a new task: its first activation is wake_up_new_task
 };
 
 // A UDP socket and its receiver thread, which runs on a CPU of its own: a
@@ -266,6 +281,10 @@ struct Kernel {
   UdpSocket udp;
   SkbPool skbs;
   Recorder rec;
+  // Threads a context without a Ctx at hand asked to wake (a zerocopy
+  // completion in SkbPool::free): woken by the running code right after
+  // (wake_up_deferred, models/sched/schedule.hpp).
+  std::vector<Thread*> deferred_wakeups;
 
   explicit Kernel(Params params);
   Cpu& cpu(int i) { return *cpus[static_cast<size_t>(i)]; }

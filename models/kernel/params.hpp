@@ -15,10 +15,19 @@ namespace tunsim {
 
 struct DesignInfo;  // models/tun/design.hpp
 
+// The default of net.core.netdev_budget_usecs (net_rx_action's time limit).
+enum class BudgetUsecsRule { None, Usecs2000, TwoJiffies };
+// The preemption model (CONFIG_PREEMPT_NONE / _VOLUNTARY / PREEMPT, or the
+// boot mode of PREEMPT_DYNAMIC).
+enum class Preempt { None, Voluntary, Full };
+// The fair class's policy: CFS (4.9-6.5), EEVDF as in 6.6, EEVDF as in 6.18.
+enum class SchedPolicy { Cfs, Eevdf66, Eevdf618 };
+
 struct KernelParams {
   KernelVersion version;
   int hz;  // CONFIG_HZ
   int netdev_budget;
+  BudgetUsecsRule netdev_budget_usecs_default;
   int netdev_budget_usecs;  // 0: no such sysctl (4.9/4.11: 2 jiffies)
   int dev_weight;
   int dev_weight_rx_bias;  // 0: no such sysctl (4.9: dev_weight)
@@ -30,7 +39,33 @@ struct KernelParams {
   bool napi_missed_bit;
   int gro_normal_batch;
   bool rx_action_restart;
+  bool napi_schedule_wakes_ksoftirqd;  // ____napi_schedule uses raise_softirq_irqoff (6.14+)
+  Preempt preempt;
+  SchedPolicy sched_policy;
   double sched_latency_ns, sched_min_granularity_ns, sched_wakeup_granularity_ns;
+  double sched_normalized_base_slice_ns, sched_base_slice_ns;  // EEVDF
+};
+
+// The review's variant's poll: splice the queue under one lock as
+// tun_napi_receive does, or dequeue each packet under the lock.
+enum class PollLock { Splice, PerPacket };
+
+struct TunParams {
+  bool build_skb;        // tun_can_build_skb exists (4.15+)
+  long long sndbuf;      // the tap's sk_sndbuf (TUNSETSNDBUF); INT_MAX by default
+  bool threaded;         // /sys/class/net/tapX/threaded: NAPI polled by a kthread (5.12+)
+  int napi_thread_cpu;   // CPU of that kthread (-1: the queue's first sender's)
+  PollLock deferred_poll_lock;
+  static constexpr long long kIntMax = 2147483647;
+};
+
+enum class ZcopyLimit { UbufRing, MaxPend };
+
+struct VhostParams {  // vhost_net's module parameters and constants
+  bool experimental_zcopytx;
+  ZcopyLimit zcopy_pending_limit;
+  int pkt_weight;  // VHOST_NET_PKT_WEIGHT; 0 = none (4.x)
+  int batch;       // VHOST_NET_BATCH; 0 = no XDP batching (4.x)
 };
 
 struct Costs {  // ns unless named otherwise; each declared by the model that spends it
@@ -51,6 +86,7 @@ struct GuestParams {
   double rate_mpps;
   int burst;
   int ring_size;
+  int descs_per_packet;  // descriptors one packet takes in the TX ring
 };
 
 enum class SenderType { Vhost, Writer };
@@ -63,9 +99,9 @@ struct SenderParams {
   int flows;
   // vhost
   long long weight_bytes;
-  int pkt_weight;
   double busyloop_timeout_us;
   bool msg_more;
+  int vnet_hdr_bytes;  // virtio-net header in front of each frame, counted in len
   GuestParams guest;
   // writer
   double writer_rate_mpps;
@@ -94,6 +130,8 @@ struct Params {
   int rx_frames;  // after the ethtool clamp
   int rx_frames_requested;
   bool bh_section;
+  TunParams tun;
+  VhostParams vhost;
   int cpus;
   double cpu_hz;                  // cycles per second of a CPU at speed 1
   std::vector<double> cpu_speed;  // relative speed of each CPU (empty = all 1)

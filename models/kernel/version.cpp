@@ -1,6 +1,7 @@
 #include "models/kernel/version.hpp"
 
 #include <cstdio>
+#include <sstream>
 
 namespace tunsim {
 
@@ -11,9 +12,10 @@ struct Named {
   int major, minor;
 };
 const Named kVersions[] = {
-    {KernelVersion::V4_9, "4.9", 4, 9},   {KernelVersion::V4_11, "4.11", 4, 11},
-    {KernelVersion::V4_15, "4.15", 4, 15}, {KernelVersion::V6_1, "6.1", 6, 1},
-    {KernelVersion::V6_4, "6.4", 6, 4},
+    {KernelVersion::V4_9, "4.9", 4, 9},    {KernelVersion::V4_11, "4.11", 4, 11},
+    {KernelVersion::V4_15, "4.15", 4, 15}, {KernelVersion::V5_15, "5.15", 5, 15},
+    {KernelVersion::V6_1, "6.1", 6, 1},    {KernelVersion::V6_4, "6.4", 6, 4},
+    {KernelVersion::V6_6, "6.6", 6, 6},    {KernelVersion::V6_18, "6.18", 6, 18},
 };
 }  // namespace
 
@@ -63,6 +65,25 @@ nlohmann::json versioned_default(const std::string& path, KernelVersion v) {
     return value;
   }
   return nullptr;
+}
+
+std::string versions_markdown() {
+  std::ostringstream o;
+  o << "| behaviour | parameter |";
+  for (KernelVersion v : modelled_versions()) o << " " << version_name(v) << " |";
+  o << " kernel function it follows |\n|---|---|";
+  for (size_t i = 0; i < modelled_versions().size(); ++i) o << "---|";
+  o << "---|\n";
+  for (auto& d : versioned_defaults()) {
+    o << "| " << d.behaviour << " | `" << d.path << "` |";
+    for (KernelVersion v : modelled_versions()) {
+      nlohmann::json x = versioned_default(d.path, v);
+      std::string s = x.is_null() ? "none" : x.is_string() ? x.get<std::string>() : x.dump();
+      o << " " << s << " |";
+    }
+    o << " " << d.follows << " |\n";
+  }
+  return o.str();
 }
 
 }  // namespace tunsim

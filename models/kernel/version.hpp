@@ -10,8 +10,9 @@
 namespace tunsim {
 
 // In release order; a version stands for itself and the releases after it up
-// to the next one modelled.
-enum class KernelVersion { V4_9, V4_11, V4_15, V6_1, V6_4 };
+// to the next one modelled (docs/kernel-mechanisms.md says which trees were
+// read for each: 4.9.0, 4.11.0, 4.15.0, 5.15.0, 6.1.20, 6.4.4, 6.6.9, 6.18.8).
+enum class KernelVersion { V4_9, V4_11, V4_15, V5_15, V6_1, V6_4, V6_6, V6_18 };
 
 const std::vector<KernelVersion>& modelled_versions();
 const char* version_name(KernelVersion v);  // "4.11"
@@ -32,9 +33,14 @@ struct VersionedDefault {
   std::string path;                // the parameter ("kernel.napi_missed_bit")
   std::vector<VersionStep> steps;  // in version order, the first at V4_9
   std::string follows;             // kernel function / constant and where it was read
+  std::string behaviour;           // what it decides, in words (docs/model.md's versions table)
 };
 const std::vector<VersionedDefault>& versioned_defaults();
 // The default of `path` for version v (null when the table has no entry).
 nlohmann::json versioned_default(const std::string& path, KernelVersion v);
+// docs/model.md's table of version-dependent behaviours, generated from
+// versioned_defaults(): one row per behaviour, one column per modelled
+// version, and the kernel function it follows.
+std::string versions_markdown();
 
 }  // namespace tunsim

@@ -1,5 +1,6 @@
 #include "models/napi/napi.hpp"
 
+#include "models/sched/schedule.hpp"
 #include "models/softirq/softirq.hpp"
 #include "models/stack/stack.hpp"
 
@@ -16,8 +17,19 @@ bool napi_schedule_prep(Ctx& ctx, Napi& n) {
 }
 
 void napi_add_to_poll_list(Ctx& ctx, Napi& n) {
+  if (n.thread) {
+    // Threaded NAPI (5.12+): mark it the thread's and wake the thread; no
+    // poll list, no NET_RX.
+    n.sched_threaded = true;
+    wake_up_process(ctx, n.thread);
+    return;
+  }
   ctx.cpu->poll_list.push_back(&n);
-  if (!ctx.cpu->in_net_rx_action) raise_net_rx(ctx);
+  if (ctx.cpu->in_net_rx_action) return;  // 6.4+: net_rx_action re-reads the list
+  if (ctx.k->p.kernel.napi_schedule_wakes_ksoftirqd)
+    raise_softirq_irqoff(ctx);
+  else
+    raise_net_rx(ctx);
 }
 
 bool napi_schedule(Ctx& ctx, Napi& n) {
@@ -37,6 +49,7 @@ void gro_normal_list(Ctx& ctx, Napi& n) {
 bool napi_complete_done(Ctx& ctx, Napi& n) {
   gro_normal_list(ctx, n);
   ctx.touch(n);
+  n.sched_threaded = false;
   if (ctx.k->p.kernel.napi_missed_bit && n.missed) {
     n.missed = false;  // SCHED stays set
     napi_add_to_poll_list(ctx, n);

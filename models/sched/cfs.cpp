@@ -1,41 +1,47 @@
-#include "models/sched/cfs.hpp"
-
+// CFS (kernel/sched/fair.c, 4.9.0 ... 6.5.0 as docs/kernel-mechanisms.md
+// section 9 describes it), nice-0 threads on one CPU.
 #include <algorithm>
 
+#include "models/sched/fair.hpp"
 
-namespace tunsim {
+namespace tunsim::cfs {
 
-void sched_update_curr(Cpu& cpu, double now) {
-  Thread* t = cpu.current;
-  if (!t) return;
-  double delta = now - t->exec_start;
-  if (delta <= 0) return;
-  t->vruntime += delta * 1e9;
-  t->sum_exec += delta * 1e9;
-  t->exec_start = now;
-  double m = t->vruntime;
+namespace {
+int queued_others(const Cpu& cpu, const Thread* t) {
+  int n = 0;
   for (Thread* o : cpu.threads)
-    if (o != t && o->state == Thread::State::Runnable) m = std::min(m, o->vruntime);
-  cpu.min_vruntime = std::max(cpu.min_vruntime, m);
+    if (o != t && (o->state == Thread::State::Running || o->state == Thread::State::Runnable)) ++n;
+  return n;
+}
+// __sched_period(n): sched_latency, or n * min_granularity past sched_nr_latency (8).
+double sched_period(const KernelParams& kp, int n) {
+  return n > 8 ? n * kp.sched_min_granularity_ns : kp.sched_latency_ns;
+}
+}  // namespace
+
+void place_new(Kernel& k, Cpu& cpu, Thread* t) {
+  // task_fork_fair -> place_entity(initial): START_DEBIT, one sched_vslice
+  // after min_vruntime, the new task counted on the queue:
+  // __sched_period(nr + 1) * w / (W + w).  Its parent's vruntime (the lower
+  // bound the kernel also applies) is on another CPU and not modelled.
+  int nr = queued_others(cpu, t);
+  t->vruntime = cpu.min_vruntime + sched_period(k.p.kernel, nr + 1) / (nr + 1);
 }
 
-void sched_wakeup(Kernel& k, Cpu& cpu, Thread* t, double now) {
-  if (t->state != Thread::State::Sleeping) return;
-  sched_update_curr(cpu, now);
-  t->state = Thread::State::Runnable;
-  t->wake_at = -1;
-  double thresh = k.p.kernel.sched_latency_ns / 2;
-  t->vruntime = std::max(t->vruntime, cpu.min_vruntime - thresh);
-  if (cpu.current && cpu.current != t &&
+void wakeup(Kernel& k, Cpu& cpu, Thread* t, double) {
+  // place_entity(!initial): GENTLE_FAIR_SLEEPERS gives at most half a
+  // latency of credit; a task never gains from sleeping longer.
+  if (!t->fork_pending) t->vruntime = std::max(t->vruntime, cpu.min_vruntime - k.p.kernel.sched_latency_ns / 2);
+  // check_preempt_wakeup -> wakeup_preempt_entity: preempt when the woken
+  // task's vruntime is behind by more than the wakeup granularity.
+  if (cpu.current && cpu.current != t && cpu.current->kind != Thread::Kind::Irq && !cpu.need_resched &&
       cpu.current->vruntime - t->vruntime > k.p.kernel.sched_wakeup_granularity_ns)
     cpu.need_resched = true;
-  if (!cpu.current) cpu.need_resched = true;
 }
 
-void sched_tick(Kernel& k, Cpu& cpu, double now) {
+void tick(Kernel& k, Cpu& cpu, double) {
+  // check_preempt_tick
   Thread* curr = cpu.current;
-  if (!curr) return;
-  sched_update_curr(cpu, now);
   int nr = 1;
   Thread* leftmost = nullptr;
   for (Thread* o : cpu.threads)
@@ -45,8 +51,7 @@ void sched_tick(Kernel& k, Cpu& cpu, double now) {
     }
   if (!leftmost) return;
   const auto& kp = k.p.kernel;
-  double period = std::max(kp.sched_latency_ns, nr * kp.sched_min_granularity_ns);
-  double ideal = period / nr;
+  double ideal = sched_period(kp, nr) / nr;
   double delta_exec = curr->sum_exec - curr->slice_start_sum;
   if (delta_exec > ideal) {
     cpu.need_resched = true;
@@ -56,22 +61,15 @@ void sched_tick(Kernel& k, Cpu& cpu, double now) {
   if (curr->vruntime - leftmost->vruntime > ideal) cpu.need_resched = true;
 }
 
-Thread* sched_pick_next(Cpu& cpu) {
+Thread* pick(Cpu& cpu) {
+  // pick_next_entity: the lowest vruntime (the current task included while
+  // it is runnable); equal vruntimes by pid.
   Thread* best = nullptr;
   for (Thread* o : cpu.threads)
-    if (o->state == Thread::State::Runnable &&
+    if ((o->state == Thread::State::Runnable || (o == cpu.current && o->state == Thread::State::Running)) &&
         (!best || o->vruntime < best->vruntime || (o->vruntime == best->vruntime && o->pid < best->pid)))
       best = o;
   return best;
 }
 
-void sched_switch_to(Cpu& cpu, Thread* next, double now) {
-  cpu.current = next;
-  cpu.need_resched = false;
-  if (!next) return;
-  next->state = Thread::State::Running;
-  next->exec_start = now;
-  next->slice_start_sum = next->sum_exec;
-}
-
-}  // namespace tunsim
+}  // namespace tunsim::cfs

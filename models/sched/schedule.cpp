@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "models/irq/irq.hpp"
-#include "models/sched/cfs.hpp"
+#include "models/sched/fair.hpp"
 #include "models/softirq/softirq.hpp"
 
 namespace tunsim {
@@ -17,22 +17,27 @@ double first_tick_after(const Kernel& k, double t) {
 
 void schedule_out(Ctx& ctx, Thread::State st, double wake_at) {
   Cpu& cpu = *ctx.cpu;
+  Kernel& k = *ctx.k;
   if (advance_time_events(ctx)) do_softirq(ctx);
-  sched_update_curr(cpu, ctx.now);
   Thread* self = ctx.thread;
+  if (st == Thread::State::Runnable) {
+    sched_update_curr(k, cpu, ctx.now);
+  } else {
+    sched_sleep(k, cpu, self, ctx.now);  // dequeue_task(DEQUEUE_SLEEP)
+  }
   self->state = st;
   self->wake_at = wake_at;
-  Thread* next = sched_pick_next(cpu);
+  Thread* next = sched_pick_next(k, cpu);
   if (next) {
-    sched_switch_to(cpu, next, ctx.now);
+    sched_switch_to(k, cpu, next, ctx.now);
     ctx.exec->grant(next, ctx.now);
   } else if (cpu.ipi_pending && cpu.irq) {
     // Idle, with an RPS IPI on its way: the interrupt takes the CPU.
-    sched_switch_to(cpu, nullptr, ctx.now);
+    sched_switch_to(k, cpu, nullptr, ctx.now);
     cpu.current = cpu.irq;
     ctx.exec->grant(cpu.irq, std::max(ctx.now, cpu.ipi_at));
   } else {
-    sched_switch_to(cpu, nullptr, ctx.now);
+    sched_switch_to(k, cpu, nullptr, ctx.now);
   }
 }
 
@@ -47,7 +52,7 @@ void wait_for_cpu(Ctx& ctx) {
       // The CPU is idle: the timer wakes us and we run at once.
       double at = t->wake_at;
       sched_wakeup(k, cpu, t, at);
-      sched_switch_to(cpu, t, at);
+      sched_switch_to(k, cpu, t, at);
       cpu.next_tick = first_tick_after(k, at);
     } else {
       // The thread holding the CPU handles our wake-up when it passes the
@@ -63,6 +68,51 @@ void wait_for_cpu(Ctx& ctx) {
 void schedule(Ctx& ctx, Thread::State st, double wake_at) {
   schedule_out(ctx, st, wake_at);
   if (st != Thread::State::Dead) wait_for_cpu(ctx);
+}
+
+bool cond_resched(Ctx& ctx) {
+  if (!ctx.cpu->need_resched || !ctx.exec) return false;
+  schedule(ctx, Thread::State::Runnable);
+  return true;
+}
+
+bool might_resched(Ctx& ctx) {
+  if (ctx.k->p.kernel.preempt == Preempt::None) return false;
+  return cond_resched(ctx);
+}
+
+bool preempt_point(Ctx& ctx) {
+  if (ctx.k->p.kernel.preempt != Preempt::Full) return false;
+  if (ctx.cpu->in_softirq || ctx.cpu->bh_disabled) return false;
+  return cond_resched(ctx);
+}
+
+void wake_up_process(Ctx& ctx, Thread* t) {
+  Kernel& k = *ctx.k;
+  if (t->cpu == ctx.cpu->id) {
+    sched_wakeup(k, *ctx.cpu, t, ctx.now);
+    return;
+  }
+  // Another CPU's runqueue: every thread acting before us there has acted.
+  ctx.sync();
+  Cpu& rc = k.cpu(t->cpu);
+  if (t->state != Thread::State::Sleeping) return;
+  sched_wakeup(k, rc, t, ctx.now);
+  if (!rc.current && ctx.exec) {
+    // An idle CPU: the woken thread takes it (the idle task's reschedule).
+    sched_switch_to(k, rc, t, ctx.now);
+    rc.next_tick = first_tick_after(k, ctx.now);
+    ctx.exec->grant(t, ctx.now);
+  }
+}
+
+void wake_up_deferred(Ctx& ctx) {
+  auto& list = ctx.k->deferred_wakeups;
+  while (!list.empty()) {
+    Thread* t = list.back();
+    list.pop_back();
+    if (t->state == Thread::State::Sleeping) wake_up_process(ctx, t);
+  }
 }
 
 }  // namespace tunsim

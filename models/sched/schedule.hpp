@@ -1,6 +1,6 @@
 // How a simulated thread gives up its CPU and gets it back
-// (kernel/sched/core.c: __schedule, try_to_wake_up on an idle CPU), on top of
-// CFS (cfs.hpp) and the engine's Exec.
+// (kernel/sched/core.c: __schedule, try_to_wake_up, _cond_resched), on top of
+// the fair class (fair.hpp) and the engine's Exec.
 #pragma once
 #include "models/kernel/kernel.hpp"
 
@@ -8,8 +8,9 @@ namespace tunsim {
 
 // __schedule() from the running thread: pending tick work first, then the
 // thread leaves the CPU in state `st` (Sleeping with a timer at wake_at >= 0,
-// Runnable, or Dead); CFS picks the next runnable thread and it is handed the
-// CPU (or an RPS IPI's interrupt context takes an idle CPU, or it idles).
+// Runnable, or Dead); the fair class picks the next thread (possibly this
+// one again, when it stays Runnable) and it is handed the CPU (or an RPS
+// IPI's interrupt context takes an idle CPU, or it idles).
 void schedule_out(Ctx& ctx, Thread::State st, double wake_at = -1);
 // Waits until this thread holds its CPU again: granted by the thread that
 // gave it up, or its timer fires on an idle CPU and it takes the CPU itself.
@@ -17,5 +18,23 @@ void schedule_out(Ctx& ctx, Thread::State st, double wake_at = -1);
 void wait_for_cpu(Ctx& ctx);
 // schedule_out, then wait_for_cpu (not after Dead).
 void schedule(Ctx& ctx, Thread::State st, double wake_at = -1);
+// _cond_resched(): if a reschedule is due, schedule() and stay runnable.
+// Returns true when it called schedule().  In unit tests (no Exec) nothing
+// switches.
+bool cond_resched(Ctx& ctx);
+// might_resched() inside might_sleep(): a reschedule point only under
+// CONFIG_PREEMPT_VOLUNTARY (kernel.preempt voluntary); under full
+// preemption the point is preemptible too, under none it does nothing.
+bool might_resched(Ctx& ctx);
+// A preemption point of a fully preemptible kernel (kernel.preempt full)
+// outside bh-disabled and softirq sections; nothing under none or
+// voluntary.
+bool preempt_point(Ctx& ctx);
+// wake_up_process(t) from this context at ctx.now: t on this CPU or on
+// another one of the same sharing group; an idle CPU is handed to it.
+void wake_up_process(Ctx& ctx, Thread* t);
+// Wakes the threads queued in Kernel::deferred_wakeups (by code that had no
+// context at hand) from this context.
+void wake_up_deferred(Ctx& ctx);
 
 }  // namespace tunsim

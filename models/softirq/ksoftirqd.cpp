@@ -1,7 +1,6 @@
 // ksoftirqd/N: the per-CPU thread __do_softirq hands its work to
 // (kernel/softirq.c: run_ksoftirqd under smpboot_thread_fn).
 #include "models/irq/irq.hpp"
-#include "models/sched/cfs.hpp"
 #include "models/sched/schedule.hpp"
 #include "models/softirq/softirq.hpp"
 
@@ -19,9 +18,7 @@ void run_ksoftirqd(Ctx& ctx) {
       // Ticks and wake-ups; a softirq raised meanwhile is picked up by this
       // loop, so irq_exit's answer is not needed here.
       advance_time_events(ctx);
-      // cond_resched()
-      if (cpu.need_resched && sched_pick_next(cpu)) schedule(ctx, Thread::State::Runnable);
-      cpu.need_resched = false;
+      cond_resched(ctx);
     }
     schedule_out(ctx, Thread::State::Sleeping);
   }

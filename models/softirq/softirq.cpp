@@ -6,7 +6,8 @@
 #include "models/backlog/backlog.hpp"
 #include "models/irq/irq.hpp"
 #include "models/napi/napi.hpp"
-#include "models/sched/cfs.hpp"
+#include "models/sched/fair.hpp"
+#include "models/sched/schedule.hpp"
 
 namespace tunsim {
 
@@ -19,6 +20,13 @@ const char* ctx_flags(const Ctx& ctx) {
 void raise_net_rx(Ctx& ctx) {
   if (!ctx.cpu->net_rx_pending) ctx.k->rec.softirq_raise(ctx.now, ctx.cpu->id, ctx.thread, ctx_flags(ctx));
   ctx.cpu->net_rx_pending = true;
+}
+
+void raise_softirq_irqoff(Ctx& ctx) {
+  raise_net_rx(ctx);
+  // in_interrupt(): hardirq, serving a softirq, or bh disabled.
+  Cpu& cpu = *ctx.cpu;
+  if (!cpu.in_hardirq && !cpu.in_softirq && cpu.bh_disabled == 0) wakeup_softirqd(ctx);
 }
 
 bool ksoftirqd_running(const Cpu& cpu) {
@@ -110,6 +118,7 @@ void net_rx_action(Ctx& ctx) {
     ctx.touch(*n);
     if (n->sched) work = n->poll(ctx, *n, weight);
     k.rec.napi_poll(ctx.now, cpu.id, ctx.thread, n->addr, n->dev, work, weight);
+    wake_up_deferred(ctx);  // what the poll's skb frees completed (vhost zerocopy)
     if (work >= weight) {
       // Budget of this NAPI exhausted: flush GRO_NORMAL packets and repoll,
       // unless the poll itself already rescheduled it.

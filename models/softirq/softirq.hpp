@@ -6,6 +6,9 @@ namespace tunsim {
 
 // __raise_softirq_irqoff(NET_RX_SOFTIRQ): set pending, never wakes ksoftirqd.
 void raise_net_rx(Ctx& ctx);
+// raise_softirq_irqoff(NET_RX_SOFTIRQ): set pending, and outside interrupt
+// context (no hardirq, softirq or bh-disabled section) wake ksoftirqd.
+void raise_softirq_irqoff(Ctx& ctx);
 // ksoftirqd_running(): ksoftirqd of this CPU is runnable or running.
 bool ksoftirqd_running(const Cpu& cpu);
 // wakeup_softirqd()

@@ -20,6 +20,10 @@ struct DesignInfo {
   void (*deliver)(Ctx& ctx, TunQueue& tq, Skb* skb, bool more);
   // The tun NAPI's poll (napi->poll), or nullptr when the design has no NAPI.
   int (*poll)(Ctx& ctx, TunQueue& tq, int budget);
+  // tun_sendmsg with TUN_MSG_PTR: a batch of skbs built from vhost's XDP
+  // buffers (5.15+), or nullptr for a design that predates it (vhost then
+  // sends it one packet per sendmsg at every version).
+  void (*deliver_batch)(Ctx& ctx, TunQueue& tq, SkbQueue& batch);
 };
 
 const std::vector<const DesignInfo*>& designs();

@@ -43,13 +43,29 @@ int poll(Ctx& ctx, TunQueue& tq, int budget) {
   if (received < budget) napi_complete_done(ctx, tq.napi);
   return received;
 }
+
+// tun_sendmsg(TUN_MSG_PTR) with IFF_NAPI (5.15+): tun_xdp_one appends each
+// skb to sk_write_queue under its lock; one napi_schedule for the batch
+// (no NAPI_POLL_WEIGHT rule), whose poll local_bh_enable runs.
+void deliver_batch(Ctx& ctx, TunQueue& tq, SkbQueue& batch) {
+  Kernel& k = *ctx.k;
+  if (batch.empty()) return;
+  local_bh_disable(ctx);
+  while (!batch.empty()) {
+    ctx.spend_ns(k.p.costs.lock_ns);
+    ctx.touch(tq.write_queue);
+    tq.write_queue.push_back(batch.pop_front());
+  }
+  napi_schedule(ctx, tq.napi);
+  local_bh_enable(ctx);
+}
 }  // namespace
 
 extern const DesignInfo design_napi_gro = {
     "napi_gro", KernelVersion::V4_15,
     "IFF_NAPI: schedule when !more or queue > 64, tun_napi_receive delivers up to the budget and splices the "
-    "rest back to the head, MISSED bit, GRO_NORMAL batching in 6.1, a MISSED reschedule polled inside the same "
-    "net_rx_action in 6.4+",
-    deliver, poll};
+    "rest back to the head, MISSED bit, GRO_NORMAL batching from 5.15, a MISSED reschedule polled inside the same "
+    "net_rx_action in 6.4+; on 5.15+ a vhost XDP batch is queued whole and scheduled once",
+    deliver, poll, deliver_batch};
 
 }  // namespace tunsim

@@ -19,6 +19,6 @@ extern const DesignInfo design_netif_rx_ni = {
     "netif_rx_ni", KernelVersion::V4_9,
     "tun_get_user -> netif_rx_ni() per packet: enqueue_to_backlog (drops past netdev_max_backlog), backlog NAPI "
     "with dev_weight, do_softirq inline unless ksoftirqd runs",
-    deliver, nullptr};
+    deliver, nullptr, nullptr};
 
 }  // namespace tunsim

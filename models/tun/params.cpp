@@ -31,6 +31,37 @@ void declare_tun_params(ParamTable& t) {
              "for irq exit or ksoftirqd.")
       .from("the v1 patch")
       .bind(&Params::bh_section);
+  t.add("tun.build_skb", PType::Bool, nullptr)
+      .versioned()
+      .kname("tun_can_build_skb()")
+      .means("tun_get_user builds a frame that fits a page from a non-blocking sender (vhost's MSG_DONTWAIT) with "
+             "sndbuf INT_MAX and no zerocopy in current->task_frag with build_skb, whose allocations never sleep "
+             "(4.15+); otherwise tun_alloc_skb, a GFP_KERNEL allocation that passes might_sleep(). null = the "
+             "version's.")
+      .from("versions table (docs/model.md)")
+      .bind(&Params::tun, &TunParams::build_skb);
+  t.add("tun.sndbuf", PType::Int, 2147483647)
+      .range(1, 2147483647)
+      .units("bytes")
+      .kname("sk_sndbuf (TUNSETSNDBUF)")
+      .means("The tap's send buffer. INT_MAX lets vhost (5.15+, zerocopy off) send XDP batches through "
+             "TUN_MSG_PTR and tun (4.15+) use build_skb for small frames; any other value, as QEMU's sndbuf= sets, "
+             "makes vhost send one packet per sendmsg with MSG_MORE, through tun_alloc_skb. The model never fills "
+             "the buffer.")
+      .from("tun_chr_open sets INT_MAX; QEMU's tap_set_sndbuf sends INT_MAX unless sndbuf= is given (QEMU "
+            "source as the search index found it, UNVERIFIED repository)")
+      .bind(&Params::tun, &TunParams::sndbuf);
+  t.add("tun.deferred_poll_lock", PType::Enum, "splice")
+      .in({"splice", "per_packet"})
+      .kname("the poll of the review's variant (not in any kernel)")
+      .means("deferred_signal only: how its poll takes packets off the one queue. splice: as tun_napi_receive "
+             "(4.15-6.18) and the v1 patch do, the whole queue onto a local list under one lock, up to the budget "
+             "delivered, the rest spliced back to the head (at most two lock round trips per poll); per_packet: "
+             "skb_dequeue, the lock (and, with a producer on another CPU, its cache line) per packet. The review "
+             "asks only why a second queue is needed and proposes queueing unconditionally and deferring the "
+             "signal to the first sendmsg without MSG_MORE; it says nothing about the poll's locking.")
+      .from("the kernel's own single-queue poll, tun_napi_receive (docs/kernel-mechanisms.md, section 4)")
+      .bind_choice(&Params::tun, &TunParams::deferred_poll_lock);
   declare_cost(t, "tun_get_user_ns", 150, &Costs::tun_get_user_ns, "tun_get_user", "Fixed part of tun_get_user, ns.");
   declare_cost(t, "skb_alloc_ns", 80, &Costs::skb_alloc_ns, "tun_alloc_skb", "skb allocation, ns.");
   declare_cost(t, "copy_ns_per_byte", 0.08, &Costs::copy_ns_per_byte, "copy_from_iter", "Frame copy, ns per byte.");

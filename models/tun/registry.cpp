@@ -3,7 +3,7 @@
 // models/tun/X.cpp.
 #include "models/tun/design.hpp"
 
-#define TUNSIM_DESIGNS(X) X(netif_rx_ni) X(v1_napi) X(deferred_signal) X(rx_batched) X(napi_gro)
+#define TUNSIM_DESIGNS(X) X(netif_rx_ni) X(v1_napi) X(deferred_signal) X(rx_batched) X(napi_gro) X(xdp_batch)
 
 namespace tunsim {
 

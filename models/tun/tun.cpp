@@ -1,6 +1,9 @@
 #include "models/tun/tun.hpp"
 
+#include <algorithm>
+
 #include "models/napi/napi.hpp"
+#include "models/sched/schedule.hpp"
 #include "models/softirq/softirq.hpp"
 
 namespace tunsim {
@@ -21,17 +24,36 @@ void tun_queue_init(Kernel& k, TunQueue& tq) {
   n.dev = "tap0";
 }
 
-Skb* tun_build_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double origin) {
+bool tun_frame_fits_page(uint32_t len) {
+  auto align = [](uint32_t x) { return (x + 63) / 64 * 64; };  // SKB_DATA_ALIGN, 64-byte lines
+  return align(len + 64) + align(320) <= 4096;
+}
+
+Skb* tun_get_user_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double origin, const TunSend& how) {
   Kernel& k = *ctx.k;
   const Costs& c = k.p.costs;
-  ctx.spend(Path::TunGetUser, c.tun_get_user_ns + c.skb_alloc_ns + c.copy_ns_per_byte * len);
+  // Zerocopy: GOODCOPY_LEN (128) bytes into the linear part, the rest mapped.
+  uint32_t copied = how.zerocopy ? std::min<uint32_t>(len, 128) : len;
+  double rest = c.skb_alloc_ns + c.copy_ns_per_byte * copied;
+  bool build_skb = k.p.tun.build_skb && how.noblock && k.p.tun.sndbuf == TunParams::kIntMax && !how.zerocopy &&
+                   tun_frame_fits_page(len);
+  if (!build_skb && ctx.cpu->need_resched && k.p.kernel.preempt != Preempt::None && ctx.exec) {
+    // tun_alloc_skb -> sock_alloc_send_pskb -> GFP_KERNEL slab allocation ->
+    // might_sleep(): the header checks are done, the thread reschedules here.
+    ctx.spend(Path::TunGetUser, c.tun_get_user_ns);
+    might_resched(ctx);
+    ctx.spend(Path::TunGetUser, rest);  // the rest of the path, after whatever ran meanwhile
+  } else {
+    ctx.spend(Path::TunGetUser, c.tun_get_user_ns + rest);
+  }
   Skb* skb = k.skbs.alloc();
   skb->t_origin = origin;
   skb->len = len;
   skb->hash = hash;
   skb->queue = static_cast<int16_t>(queue);
   skb->measured = origin >= k.p.warmup_s;
-  skb->mark = ctx.cpu->cache.touch_data(k.p.cache.skb_bytes + len);
+  skb->ubuf = how.zerocopy;
+  skb->mark = ctx.cpu->cache.touch_data(k.p.cache.skb_bytes + copied);
   skb->mark_cpu = static_cast<int16_t>(ctx.cpu->id);
   return skb;
 }

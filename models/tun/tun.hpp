@@ -12,9 +12,39 @@ namespace tunsim {
 // Sets up a tun queue: its NAPI (tun_napi_init / netif_napi_add with the
 // design's poll and NAPI_POLL_WEIGHT).
 void tun_queue_init(Kernel& k, TunQueue& tq);
-// Builds the skb of one frame (tun_get_user: allocation, copy) in the
-// caller's context; `origin` is when the packet entered the system.
-Skb* tun_build_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double origin);
+// How tun_get_user builds an skb: who sends (vhost's sendmsg is
+// non-blocking, a write() on a blocking fd is not) and whether vhost lent
+// the guest's buffer (zerocopy ubuf).
+struct TunSend {
+  bool noblock = false;
+  Ubuf* zerocopy = nullptr;
+};
+// Builds the skb of one frame in tun_get_user, in the caller's context;
+// `origin` is when the packet entered the system.  tun_alloc_skb (a
+// GFP_KERNEL allocation: might_sleep, a reschedule point under voluntary
+// preemption) unless 4.15+'s tun_build_skb applies (tun.build_skb,
+// non-blocking, sndbuf INT_MAX, not zerocopy, fits a page).  Zerocopy copies
+// GOODCOPY_LEN (128) bytes and maps the rest; the skb calls the ubuf back
+// when it is freed.
+Skb* tun_get_user_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double origin, const TunSend& how);
+// The same for a write() on a blocking tun fd.
+inline Skb* tun_build_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double origin) {
+  return tun_get_user_skb(ctx, queue, len, hash, origin, TunSend{});
+}
+// tun_can_build_skb()'s size test: the frame and TUN_RX_PAD (64) plus
+// skb_shared_info (320 bytes on x86-64), each cache-aligned, fit a page.
+bool tun_frame_fits_page(uint32_t len);
+// tun_sendmsg() with TUN_MSG_PTR (5.15+): the skbs vhost built from XDP
+// buffers, handed over in one call.
+inline void tun_deliver_batch(Ctx& ctx, TunQueue& tq, SkbQueue& batch) {
+  ctx.k->p.design->deliver_batch(ctx, tq, batch);
+}
+// tun_xdp_one() for a tap without IFF_NAPI: netif_receive_skb per buffer,
+// the whole batch in one bh-disabled section (rx_batched, xdp_batch).
+void tun_xdp_receive(Ctx& ctx, TunQueue& tq, SkbQueue& batch);
+// tun_rx_batched() (4.11 ... 6.18): the per-packet tail of a tap without
+// IFF_NAPI (rx_batched, xdp_batch).
+void tun_rx_batched(Ctx& ctx, TunQueue& tq, Skb* skb, bool more);
 // The design-specific tail of tun_get_user(): hand the skb to the stack.
 inline void tun_deliver(Ctx& ctx, TunQueue& tq, Skb* skb, bool more) {
   ctx.k->p.design->deliver(ctx, tq, skb, more);

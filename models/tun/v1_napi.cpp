@@ -32,6 +32,6 @@ extern const DesignInfo design_v1_napi = {
     "v1_napi", KernelVersion::V4_9,
     "the seed patch: sk_write_queue + process_queue, tun_poll weight 64, napi_schedule only without MSG_MORE in "
     "a bh-disabled section, complete then re-check; the queue is unbounded (its peak is reported)",
-    tun_queue_then_signal, poll};
+    tun_queue_then_signal, poll, nullptr};
 
 }  // namespace tunsim

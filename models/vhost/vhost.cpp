@@ -4,20 +4,18 @@
 #include <cmath>
 
 #include "models/irq/irq.hpp"
+#include "models/sched/schedule.hpp"
 #include "models/softirq/softirq.hpp"
 #include "models/tun/tun.hpp"
 
 namespace tunsim {
 
-namespace {
-uint32_t flow_hash(uint64_t flow) {
+uint32_t vhost_flow_hash(uint64_t flow) {
   uint64_t z = (flow + 1) * 0x9e3779b97f4a7c15ULL;
   return static_cast<uint32_t>(z >> 32);
 }
 
-// Spin on an empty ring (vhost_net_tx_get_vq_desc with busyloop_timeout):
-// until a descriptor arrives, the timeout, or need_resched.
-void busy_poll(Ctx& ctx, VhostTx& v) {
+void vhost_busy_poll(Ctx& ctx, VhostTx& v) {
   double end = ctx.now + v.sp->busyloop_timeout_us * 1e-6;
   double next = v.vq.next_avail();
   double target = std::min(end, next);
@@ -28,13 +26,32 @@ void busy_poll(Ctx& ctx, VhostTx& v) {
   }
   v.vq.materialize(ctx.now);
 }
-}  // namespace
+
+bool vhost_ring_empty(Ctx& ctx, VhostTx& v) {
+  Kernel& k = *ctx.k;
+  const Costs& c = k.p.costs;
+  // vhost_enable_notify() re-reads the avail index: a descriptor added
+  // meanwhile (the race) means disable again and go on.
+  ctx.spend(Path::Vhost, c.vhost_notify_ns);
+  v.vq.materialize(ctx.now);
+  if (!v.vq.empty()) {
+    ++k.rec.vhost_notify_races;
+    ctx.spend_ns(c.vhost_notify_ns);
+    return false;
+  }
+  v.vq.set_notify(true);
+  return true;
+}
+
+bool vhost_uses_tx_copy(const Kernel& k) { return k.p.vhost.batch > 0 && !vhost_zcopy_enabled(k); }
 
 TxResult handle_tx(Ctx& ctx, VhostTx& v) {
   Kernel& k = *ctx.k;
+  if (vhost_uses_tx_copy(k)) return handle_tx_copy(ctx, v);
   const Costs& c = k.p.costs;
   const SenderParams& sp = *v.sp;
   TunQueue& tq = k.queue(sp.queue);
+  const bool zcopy = vhost_zcopy_enabled(k);
   v.vq.materialize(ctx.now);  // what the guest added (and kicked for) while we slept
   ctx.spend(Path::Vhost, c.vhost_notify_ns);
   v.vq.set_notify(false);  // vhost_disable_notify
@@ -42,37 +59,39 @@ TxResult handle_tx(Ctx& ctx, VhostTx& v) {
   int pkts = 0;
   for (;;) {
     if (ctx.now >= k.end()) return TxResult::Stop;
+    if (zcopy) vhost_zerocopy_signal_used(ctx, v);  // release DMA-done buffers first
+    if (vhost_zcopy_stall(k, v)) return TxResult::Stalled;
     v.vq.materialize(ctx.now);
-    if (v.vq.empty() && sp.busyloop_timeout_us > 0) busy_poll(ctx, v);
+    if (v.vq.empty() && sp.busyloop_timeout_us > 0) vhost_busy_poll(ctx, v);
     if (v.vq.empty()) {
-      // vhost_enable_notify() re-reads the avail index: a descriptor added
-      // meanwhile (the race) means disable again and go on.
-      ctx.spend(Path::Vhost, c.vhost_notify_ns);
-      v.vq.materialize(ctx.now);
-      if (!v.vq.empty()) {
-        ++k.rec.vhost_notify_races;
-        ctx.spend_ns(c.vhost_notify_ns);
-        continue;
-      }
-      v.vq.set_notify(true);
-      return TxResult::RingEmpty;
+      if (vhost_ring_empty(ctx, v)) return TxResult::RingEmpty;
+      continue;
     }
-    Desc d = v.vq.pop(ctx.now);
+    Desc d = v.vq.pop();
     ctx.spend(Path::Vhost, c.vhost_desc_ns);
-    uint32_t len = static_cast<uint32_t>(sp.frame_bytes);
+    uint32_t frame = static_cast<uint32_t>(sp.frame_bytes);
+    // len = msg_data_left(): the frame and the vnet header the tap parses.
+    long long len = frame + sp.vnet_hdr_bytes;
+    bool zcopy_used = zcopy && len >= kVhostGoodcopyLen && vhost_zcopy_slot_free(k, v);
+    ZcSlot* slot = zcopy_used ? vhost_zcopy_take(v) : nullptr;
     total_len += len;
     v.vq.materialize(ctx.now);
-    bool more = sp.msg_more && total_len < sp.weight_bytes && !v.vq.empty();
-    uint32_t hash = flow_hash(v.flow++ % static_cast<uint64_t>(sp.flows));
-    Skb* skb = tun_build_skb(ctx, sp.queue, len, hash, d.avail);
+    bool more = sp.msg_more && total_len < sp.weight_bytes && !v.vq.empty() && !vhost_exceeds_maxpend(k, v);
+    uint32_t hash = vhost_flow_hash(v.flow++ % static_cast<uint64_t>(sp.flows));
+    Skb* skb = tun_get_user_skb(ctx, sp.queue, frame, hash, d.avail, TunSend{true, slot});
     tun_deliver(ctx, tq, skb, more);
+    if (!zcopy_used)
+      v.vq.add_used(ctx.now);  // vhost_add_used_and_signal
+    else
+      vhost_zerocopy_signal_used(ctx, v);
     ++pkts;
-    if (total_len >= sp.weight_bytes || (sp.pkt_weight > 0 && pkts >= sp.pkt_weight)) {
+    if (total_len >= sp.weight_bytes || (k.p.vhost.pkt_weight > 0 && pkts >= k.p.vhost.pkt_weight)) {
       ++k.rec.vhost_requeues;
       return TxResult::Requeued;
     }
     // Ticks and wake-ups on this CPU; a tick's irq_exit runs pending softirqs.
     if (advance_time_events(ctx)) do_softirq(ctx);
+    preempt_point(ctx);
     ctx.checkpoint();
   }
 }

@@ -1,31 +1,95 @@
-// vhost_net's handle_tx() as in 4.11 (drivers/vhost/net.c).
+// vhost_net's TX side (drivers/vhost/net.c): handle_tx as in 4.9-4.15 (one
+// sendmsg per packet, MSG_MORE, zerocopy), handle_tx_copy as in 5.15-6.18
+// (XDP buffers sent to tun in batches when the tap's sndbuf is INT_MAX), and
+// the worker thread that runs them.
 #pragma once
+#include <cstdint>
+#include <vector>
+
 #include "models/guest/guest.hpp"
 #include "models/kernel/kernel.hpp"
 
 namespace tunsim {
 
+struct VhostTx;
+
+// One entry of vq->heads / nvq->ubuf_info used by zerocopy: the skb built on
+// the guest's buffer points at it, and its release marks it done.
+struct ZcSlot : Ubuf {
+  VhostTx* v = nullptr;
+  bool done = true;
+};
+
+inline constexpr uint32_t kUioMaxIov = 1024;      // UIO_MAXIOV: the ubuf ring
+inline constexpr uint32_t kVhostGoodcopyLen = 256;  // VHOST_GOODCOPY_LEN
+inline constexpr uint32_t kVhostMaxPend = 128;      // VHOST_MAX_PEND
+
 struct VhostTx {
   Virtqueue vq;
   const SenderParams* sp;
   uint64_t flow = 0;
-  VhostTx(const SenderParams& s, const Costs& c, uint64_t seed) : vq(s.guest, c, seed), sp(&s) {}
+  Kernel* k = nullptr;        // for the zerocopy completion's wake-up
+  Thread* worker = nullptr;   // the thread that runs handle_tx
+  bool poll_queued = false;   // vhost_poll_queue: run handle_tx again before sleeping
+  // zerocopy (nvq->upend_idx, done_idx, ubufs->refcount - 1)
+  std::vector<ZcSlot> heads = std::vector<ZcSlot>(kUioMaxIov);
+  uint32_t upend_idx = 0, done_idx = 0;
+  uint32_t inflight = 0;  // zerocopy skbs not yet released
+  // handle_tx_copy: skbs built from XDP buffers not yet handed to tun, and
+  // heads not yet returned to the guest (nvq->done_idx)
+  SkbQueue batch;
+  uint32_t batch_heads = 0;
+  VhostTx(const SenderParams& s, const Costs& c, uint64_t seed);
+  uint32_t pending() const { return (upend_idx + kUioMaxIov - done_idx) % kUioMaxIov; }
 };
 
 enum class TxResult {
   RingEmpty,  // notifications re-enabled, nothing available: sleep until a kick
   Requeued,   // VHOST_NET_WEIGHT (or the packet weight) reached: vhost_poll_queue
+  Stalled,    // 4.9/4.11: too many zerocopy packets in flight; a completion requeues
   Stop,       // past the end of the simulation
 };
 
-// One handle_tx() call in the worker's context: notifications off while
-// draining; per descriptor one sendmsg with MSG_MORE while bytes so far <
-// VHOST_NET_WEIGHT and the ring is not empty; re-enable notifications on an
-// empty ring with the race re-check; optional busy polling.
+// vhost_net_tx_get_vq_desc/handle_tx's choice for this sender: the batched
+// XDP path of 5.15+ (zerocopy off), else one sendmsg per packet.
+bool vhost_uses_tx_copy(const Kernel& k);
+// One handle_tx() call in the worker's context (per packet: 4.x handle_tx,
+// 5.15+ handle_tx_zerocopy): notifications off while draining; per
+// descriptor one sendmsg with MSG_MORE while the bytes so far (frame + vnet
+// header) are below VHOST_NET_WEIGHT and the ring is not empty; re-enable
+// notifications on an empty ring with the race re-check; optional busy
+// polling; zerocopy for long frames when enabled; the per-packet reschedule
+// point of tun_alloc_skb.  Dispatches to handle_tx_copy on 5.15+.
 TxResult handle_tx(Ctx& ctx, VhostTx& v);
+// handle_tx_copy() (tx_copy.cpp, 5.15+): with the tap's sndbuf INT_MAX and a
+// design that takes batches, packets are copied into XDP buffers and handed
+// to tun VHOST_NET_BATCH at a time (tun_sendmsg with TUN_MSG_PTR); else one
+// sendmsg per packet with MSG_MORE.  Used entries return per batch.
+TxResult handle_tx_copy(Ctx& ctx, VhostTx& v);
+// What handle_tx and handle_tx_copy share (vhost.cpp): the flow hash of the
+// n-th packet, busy polling on an empty ring (vhost_net_tx_get_vq_desc with
+// busyloop_timeout: until a descriptor arrives, the timeout or
+// need_resched), and the empty ring's vhost_enable_notify with its race
+// re-check (true: notifications are on and the ring is still empty).
+uint32_t vhost_flow_hash(uint64_t flow);
+void vhost_busy_poll(Ctx& ctx, VhostTx& v);
+bool vhost_ring_empty(Ctx& ctx, VhostTx& v);
 // When a sleeping worker runs again: the guest's next kick plus the wake-up.
 double vhost_wake_time(Ctx& ctx, VhostTx& v);
 // The worker thread's body (worker.cpp): starts asleep until the first kick.
 void vhost_worker(Ctx& ctx, VhostTx& v);
+
+// Zerocopy (zerocopy.cpp).  Whether this packet (len with the header) goes
+// zerocopy now, and the MSG_MORE limit on pending ones (vhost_exceeds_maxpend).
+bool vhost_zcopy_enabled(const Kernel& k);
+bool vhost_zcopy_slot_free(const Kernel& k, const VhostTx& v);
+bool vhost_exceeds_maxpend(const Kernel& k, const VhostTx& v);
+// 4.9/4.11's stall at the loop top: (upend_idx + num - VHOST_MAX_PEND) %
+// UIO_MAXIOV == done_idx.
+bool vhost_zcopy_stall(const Kernel& k, const VhostTx& v);
+// Takes the next ubuf slot for a zerocopy send.
+ZcSlot* vhost_zcopy_take(VhostTx& v);
+// vhost_zerocopy_signal_used(): return the done prefix to the guest.
+void vhost_zerocopy_signal_used(Ctx& ctx, VhostTx& v);
 
 }  // namespace tunsim

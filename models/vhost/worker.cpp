@@ -1,6 +1,9 @@
-// The vhost worker kthread (drivers/vhost/vhost.c vhost_worker): runs the TX
-// queue's handle_tx work when the guest kicks, requeues it when the weight is
-// reached, sleeps when the ring is empty.
+// The vhost worker (drivers/vhost/vhost.c: vhost_worker, a kthread, 4.9 ...
+// 6.1; vhost_run_work_list in a vhost_task, 6.4 ... 6.18): runs the TX
+// queue's handle_tx work when the guest kicks or a zerocopy completion
+// queues it, runs it again while it is requeued (schedule() first when a
+// reschedule is due: need_resched -> schedule(), or cond_resched()), and
+// sleeps when no work is queued.
 #include <algorithm>
 #include <cmath>
 
@@ -12,32 +15,32 @@
 namespace tunsim {
 
 void vhost_worker(Ctx& ctx, VhostTx& v) {
-  Cpu& cpu = *ctx.cpu;
   Kernel& k = *ctx.k;
   for (;;) {
     wait_for_cpu(ctx);
     for (;;) {
+      v.poll_queued = false;  // the work leaves the list as it runs
       TxResult r = handle_tx(ctx, v);
       if (r == TxResult::Stop) {
         schedule_out(ctx, Thread::State::Dead);
         return;
       }
-      if (r == TxResult::Requeued) {
-        // vhost_worker: the work was requeued; schedule() if need_resched.
-        if (advance_time_events(ctx)) do_softirq(ctx);
-        if (cpu.need_resched) {
-          schedule_out(ctx, Thread::State::Runnable);
-          break;
-        }
+      if (advance_time_events(ctx)) do_softirq(ctx);
+      wake_up_deferred(ctx);
+      if (r == TxResult::Requeued || v.poll_queued) {
+        cond_resched(ctx);  // then the queued work
         continue;
       }
       double wake = vhost_wake_time(ctx, v);
-      if (!std::isfinite(wake) || wake >= k.end()) {
-        ctx.now = std::max(ctx.now, k.end());
-        schedule_out(ctx, Thread::State::Dead);
-        return;
+      if (r == TxResult::Stalled || (!std::isfinite(wake) && v.inflight > 0)) {
+        // Zerocopy buffers in flight: the completion that releases them
+        // queues the work (vhost_zerocopy_callback).  The timer only ends
+        // the run.
+        schedule_out(ctx, Thread::State::Sleeping, k.end());
+        break;
       }
-      schedule_out(ctx, Thread::State::Sleeping, wake);
+      // Asleep until the guest's kick; a run that ends first wakes it to stop.
+      schedule_out(ctx, Thread::State::Sleeping, std::isfinite(wake) ? std::min(wake, k.end()) : k.end());
       break;
     }
   }

@@ -167,15 +167,17 @@ TEST_CASE("designs --json lists the registry, and the scenario schema takes exac
   json d = json::parse(r.out)["designs"];
   std::vector<std::string> names;
   for (auto& x : d) names.push_back(x["name"]);
-  CHECK(names == std::vector<std::string>{"netif_rx_ni", "v1_napi", "deferred_signal", "rx_batched", "napi_gro"});
+  CHECK(names == std::vector<std::string>{"netif_rx_ni", "v1_napi", "deferred_signal", "rx_batched", "napi_gro",
+                                          "xdp_batch"});
   CHECK(d[0]["kernel_version"] == "4.9");
   CHECK(d[3]["kernel_version"] == "4.11");
+  CHECK(d[5]["kernel_version"] == "6.18");
   CHECK(d[0]["napi"] == false);
   CHECK(d[1]["napi"] == true);
   Run bad = run_cli("validate configs/default.json --set design=nope");
   CHECK(bad.status == 2);
-  CHECK(bad.err.find("expected one of \"netif_rx_ni\" \"v1_napi\" \"deferred_signal\" \"rx_batched\" \"napi_gro\"") !=
-        std::string::npos);
+  CHECK(bad.err.find("expected one of \"netif_rx_ni\" \"v1_napi\" \"deferred_signal\" \"rx_batched\" \"napi_gro\" "
+                     "\"xdp_batch\"") != std::string::npos);
 }
 
 TEST_CASE("batch: validates every point first, runs each in a forked child, one JSON line per point") {

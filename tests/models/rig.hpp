@@ -7,10 +7,12 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "models/kernel/kernel.hpp"
+#include "models/trace/event.hpp"
 #include "models/tun/tun.hpp"
 #include "models/vhost/vhost.hpp"
 #include "sim/config/loader.hpp"
@@ -54,11 +56,14 @@ struct Rig {
 
 // One CPU, a design with a vhost worker whose guest puts `burst` descriptors
 // in the ring at t = 0 (guest_tx_ns 0) and the next burst only after 1 s.
+// `extra` is merged into the scenario (e.g. the kernel version); its
+// "sender" object, if any, into the one sender (e.g. a closed-loop guest).
 struct VRig {
   std::unique_ptr<Kernel> k;
   std::unique_ptr<VhostTx> v;
+  Thread* worker = nullptr;
   Ctx ctx;
-  VRig(int burst, json vhost = json::object(), std::string design = "v1_napi") {
+  VRig(int burst, json vhost = json::object(), std::string design = "v1_napi", json extra = json::object()) {
     json s = {{"design", design},
               {"cpus", {{"count", 1}}},
               {"cache", {{"enabled", false}}},
@@ -71,15 +76,69 @@ struct VRig {
                                         {"guest", {{"mode", "open"}, {"arrival", "bursts"}, {"burst", burst},
                                                    {"rate_mpps", burst * 1e-6}, {"ring_size", 256}}}}})},
               {"stack", {{"type", "drop"}}}};
+    if (extra.contains("sender")) {
+      s["senders"][0].merge_patch(extra["sender"]);
+      extra.erase("sender");
+    }
+    s.merge_patch(extra);
     k = std::make_unique<Kernel>(params_of(s));
     Thread* t = k->add_thread("vhost", 0, Thread::Kind::Sender);
     k->add_thread("ksoftirqd/0", 0, Thread::Kind::Ksoftirqd);
     t->state = Thread::State::Running;
     k->cpu(0).current = t;
+    worker = t;
     v = std::make_unique<VhostTx>(k->p.senders[0], k->p.costs, 1);
+    v->k = k.get();
+    v->worker = t;
     ctx.k = k.get();
     ctx.cpu = &k->cpu(0);
     ctx.thread = t;
+  }
+};
+
+// An Exec for a thread body called directly: nothing to synchronise with;
+// when the thread gives up its CPU, the thread granted it is recorded, runs
+// for no time and hands the CPU straight back.
+struct SwitchRecorder : Exec {
+  struct Switch {
+    double at;
+    Thread* to;
+    uint64_t delivered;  // packets delivered when it happened
+  };
+  std::vector<Switch> switches;
+  Thread* granted = nullptr;
+  void sync(Ctx&) override {}
+  void checkpoint(Ctx&) override {}
+  void grant(Thread* t, double) override { granted = t; }
+  bool wait(Ctx& ctx, double) override {
+    if (granted && granted != ctx.thread) {
+      switches.push_back({ctx.now, granted, ctx.k->rec.delivered});
+      granted->state = Thread::State::Runnable;
+    }
+    granted = nullptr;
+    ctx.cpu->current = ctx.thread;
+    ctx.thread->state = Thread::State::Running;
+    return true;
+  }
+};
+
+// Collects the tracepoint events a recorder emits.
+struct EventLog : EventSink {
+  struct Ev {
+    EventType type;
+    std::string comm;
+    int cpu;
+    int vec;
+    int work;
+  };
+  std::vector<Ev> evs;
+  void event(const TraceEvent& e) override {
+    evs.push_back({e.type, std::string(e.comm), e.cpu, e.vec, e.work});
+  }
+  size_t count(EventType t) const {
+    size_t n = 0;
+    for (auto& e : evs) n += e.type == t;
+    return n;
   }
 };
 

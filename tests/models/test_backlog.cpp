@@ -42,3 +42,27 @@ TEST_CASE("RPS: netif_rx_ni steers to the target CPU's backlog and queues an IPI
   do_softirq(c1);
   CHECK(r.k->rec.delivered == 1);
 }
+
+TEST_CASE("process_backlog's quota: dev_weight on 4.9, dev_weight x dev_weight_rx_bias from 4.11") {
+  // net/core/dev.c process_backlog: 4.9.0 napi->weight = weight_p; 4.11.0
+  // dev_rx_weight = weight_p * dev_weight_rx_bias.  dev_weight 64, bias 2,
+  // 200 packets in the backlog (ksoftirqd runnable while they queue, so
+  // do_softirq leaves them): 4.9 polls 64, 64, 64, 8 (the sysctl does not
+  // exist there); 4.11 polls 128, 72.
+  for (std::string v : {"4.9", "4.11"}) {
+    CAPTURE(v);
+    json kern = {{"version", v}, {"dev_weight", 64}};
+    if (v != "4.9") kern["dev_weight_rx_bias"] = 2;
+    Rig r("netif_rx_ni", {{"kernel", kern}});
+    r.k->cpu(0).ksoftirqd->state = Thread::State::Runnable;
+    for (int i = 0; i < 200; ++i) r.send(false);
+    CHECK(r.k->cpu(0).input_pkt_queue.size() == 200);
+    r.k->cpu(0).ksoftirqd->state = Thread::State::Sleeping;
+    do_softirq(r.ctx);
+    CHECK(r.k->rec.delivered == 200);
+    if (v == "4.9")
+      CHECK(r.batches() == std::map<int64_t, uint64_t>{{8, 1}, {64, 3}});
+    else
+      CHECK(r.batches() == std::map<int64_t, uint64_t>{{72, 1}, {128, 1}});
+  }
+}

@@ -36,6 +36,30 @@ TEST_CASE("virtqueue: an open-loop guest drops arrivals on a full ring, a closed
   CHECK(q2.size() == 2);
   CHECK(q2.front().avail == doctest::Approx(1e-6));
   CHECK(q2.next_avail() == std::numeric_limits<double>::infinity());
-  q2.pop(5e-6);
+  q2.pop();
+  // Taken, not yet used: still outstanding, the guest cannot reuse it.
+  CHECK(q2.next_avail() == std::numeric_limits<double>::infinity());
+  q2.add_used(5e-6);
   CHECK(q2.next_avail() == doctest::Approx(6e-6));
+}
+
+TEST_CASE("virtqueue: two descriptors per packet halve the packets the ring holds") {
+  // ring_size 8, 2 descriptors per packet: 4 packets; an open-loop guest
+  // whose 10 arrivals find vhost holding one packet (taken, not used) can
+  // add 3 more.
+  GuestParams g{};
+  g.mode = GuestMode::Open;
+  g.arrival = Arrival::Constant;
+  g.rate_mpps = 1;
+  g.ring_size = 8;
+  g.descs_per_packet = 2;
+  Costs c{};
+  Virtqueue vq(g, c, 1);
+  CHECK(vq.capacity() == 4);
+  vq.materialize(0.5e-6);  // the arrival at 0
+  vq.pop();
+  vq.materialize(9.5e-6);  // arrivals at 1..9 us
+  CHECK(vq.size() == 3);
+  CHECK(vq.outstanding() == 1);
+  CHECK(vq.dropped_full == 6);
 }

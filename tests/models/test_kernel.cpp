@@ -3,7 +3,10 @@
 // the skb pool, the parameter declarations and the version table.
 #include <doctest/doctest.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include "models/kernel/param.hpp"
 #include "models/kernel/version.hpp"
@@ -92,16 +95,91 @@ TEST_CASE("every parameter declares its doc, its source and a field it sets") {
 }
 
 TEST_CASE("kernel versions: a release maps to the newest modelled version not after it") {
+  // Modelled: 4.9, 4.11, 4.15, 5.15, 6.1, 6.4, 6.6, 6.18.
   KernelVersion v;
-  CHECK(version_of_release("6.18.44-fc-v782", v));
-  CHECK(v == KernelVersion::V6_4);
-  CHECK(version_of_release("4.10.0", v));
-  CHECK(v == KernelVersion::V4_9);
-  CHECK(version_of_release("4.11", v));
-  CHECK(v == KernelVersion::V4_11);
+  auto of = [&](const char* r) {
+    REQUIRE(version_of_release(r, v));
+    return std::string(version_name(v));
+  };
+  CHECK(of("6.18.44-fc-v1045") == "6.18");  // this machine
+  CHECK(of("6.5.0") == "6.4");
+  CHECK(of("6.12.117") == "6.6");  // 6.6 semantics, not 6.12's delayed dequeue (docs/model.md)
+  CHECK(of("6.1.0-26-amd64") == "6.1");
+  CHECK(of("5.10.0-30-amd64") == "4.15");
+  CHECK(of("5.15.0") == "5.15");
+  CHECK(of("4.10.0") == "4.9");
+  CHECK(of("4.11") == "4.11");
+  CHECK(of("7.0.1") == "6.18");
   CHECK_FALSE(version_of_release("3.10.0", v));  // older than every modelled one
   CHECK_FALSE(version_of_release("linux", v));
+  // kernel.version accepts every modelled version.
+  for (KernelVersion k : modelled_versions()) {
+    CAPTURE(version_name(k));
+    LoadedConfig cfg = build_config({{"kernel", {{"version", version_name(k)}}}}, "t", ".");
+    CHECK(cfg.params.kernel.version == k);
+  }
   // The table: napi_missed_bit is false for 4.9 and true from 4.11.
   CHECK(versioned_default("kernel.napi_missed_bit", KernelVersion::V4_9) == false);
   CHECK(versioned_default("kernel.napi_missed_bit", KernelVersion::V4_15) == true);
+}
+
+TEST_CASE("the versions table: each version's defaults, as docs/kernel-mechanisms.md reads them") {
+  auto at = [](const char* path, const char* v) {
+    KernelVersion k;
+    REQUIRE(parse_version(v, k));
+    return versioned_default(path, k);
+  };
+  // ksoftirqd_running() in do_softirq: present through 6.4, gone from 6.5.
+  CHECK(at("kernel.ksoftirqd_defers_inline", "6.1") == true);
+  CHECK(at("kernel.ksoftirqd_defers_inline", "6.4") == true);
+  CHECK(at("kernel.ksoftirqd_defers_inline", "6.6") == false);
+  // dev_weight_rx_bias from 4.11.
+  CHECK(at("kernel.dev_weight_rx_bias", "4.9").is_null());
+  CHECK(at("kernel.dev_weight_rx_bias", "4.11") == 1);
+  // VHOST_NET_PKT_WEIGHT, zerocopy default, XDP batching.
+  CHECK(at("vhost.pkt_weight", "4.15") == 0);
+  CHECK(at("vhost.pkt_weight", "5.15") == 256);
+  CHECK(at("vhost.experimental_zcopytx", "4.15") == true);
+  CHECK(at("vhost.experimental_zcopytx", "5.15") == false);
+  CHECK(at("kernel.sched.policy", "6.4") == "cfs");
+  CHECK(at("kernel.sched.policy", "6.6") == "eevdf-6.6");
+  CHECK(at("kernel.preempt", "4.11") == "voluntary");
+  CHECK(at("kernel.preempt", "6.18") == "none");
+  // netdev_budget_usecs: none (4.9, 4.11), 2000 (4.15), 2 * USEC_PER_SEC / HZ
+  // from 5.7: 8000 at HZ=250, 3333 at HZ=600 (integer division), 2000 at 1000.
+  auto usecs = [](const char* v, int hz) {
+    return build_config({{"kernel", {{"version", v}, {"hz", hz}}}}, "t", ".").params.kernel.netdev_budget_usecs;
+  };
+  CHECK(usecs("4.11", 250) == 0);
+  CHECK(usecs("4.15", 250) == 2000);
+  CHECK(usecs("5.15", 250) == 8000);
+  CHECK(usecs("6.18", 600) == 3333);
+  CHECK(usecs("6.18", 1000) == 2000);
+  // A scenario's own value wins.
+  CHECK(build_config({{"kernel", {{"version", "6.18"}, {"netdev_budget_usecs", 500}}}}, "t", ".")
+            .params.kernel.netdev_budget_usecs == 500);
+}
+
+TEST_CASE("docs/model.md's versions table is what the versions table in the code says") {
+  // The section between the markers is versions_markdown() (TUNSIM_WRITE_DOCS=1
+  // rewrites it from this test).
+  const std::string begin = "<!-- versions table: generated from models/kernel/versions.cpp -->\n";
+  const std::string end = "<!-- end of versions table -->";
+  std::string path = std::string(TUNSIM_SOURCE_DIR) + "/docs/model.md";
+  std::ifstream in(path);
+  REQUIRE(in);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string doc = ss.str();
+  size_t b = doc.find(begin), e = doc.find(end);
+  REQUIRE(b != std::string::npos);
+  REQUIRE(e != std::string::npos);
+  std::string have = doc.substr(b + begin.size(), e - b - begin.size());
+  std::string want = versions_markdown();
+  if (have != want && std::getenv("TUNSIM_WRITE_DOCS")) {
+    std::ofstream(path) << doc.substr(0, b + begin.size()) + want + doc.substr(e);
+    have = want;
+  }
+  CHECK_MESSAGE(have == want, "docs/model.md is stale; regenerate: TUNSIM_WRITE_DOCS=1 build/tests/tunsim_tests "
+                              "-tc='docs/model.md*'");
 }

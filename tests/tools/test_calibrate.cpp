@@ -376,18 +376,18 @@ TEST_CASE("trace config: cpus.speed is the calibration's writer user time over e
 }
 
 TEST_CASE("trace config: a captured kernel release maps to the newest modelled version not after it") {
-  CHECK(tunsim::calib::model_version_of("6.18.44-fc-v782") == "6.4");
+  CHECK(tunsim::calib::model_version_of("6.18.44-fc-v782") == "6.18");
   CHECK(tunsim::calib::model_version_of("6.4.0") == "6.4");
   CHECK(tunsim::calib::model_version_of("6.3.13") == "6.1");
   CHECK(tunsim::calib::model_version_of("6.1.0-26-amd64") == "6.1");
   CHECK(tunsim::calib::model_version_of("5.10.0-30-amd64") == "4.15");  // newest modelled not after 5.10
   CHECK(tunsim::calib::model_version_of("5.3.18") == "4.15");
-  CHECK(tunsim::calib::model_version_of("not a release") == "6.4");  // unknown: the newest modelled
+  CHECK(tunsim::calib::model_version_of("not a release") == "6.18");  // unknown: the newest modelled
   CHECK(tunsim::calib::model_version_of("4.19.0-27-amd64") == "4.15");
   CHECK(tunsim::calib::model_version_of("4.14.1") == "4.11");
   CHECK(tunsim::calib::model_version_of("4.9.0") == "4.9");
-  CHECK(tunsim::calib::model_version_of("") == "6.4");  // unknown: today's behaviour
-  CHECK(tunsim::calib::model_version_of("7.0.1") == "6.4");
+  CHECK(tunsim::calib::model_version_of("") == "6.18");  // unknown: today's behaviour
+  CHECK(tunsim::calib::model_version_of("7.0.1") == "6.18");
 }
 
 TEST_CASE("trace config: the scenarios of the reference captures validate and match the workload") {
@@ -416,9 +416,9 @@ TEST_CASE("trace config: the scenarios of the reference captures validate and ma
       CHECK(s["senders"][i]["frame_bytes"] == side["frame_bytes"]);
       CHECK(s["senders"][i]["writer"]["count"] == side["count_per_thread"]);
     }
-    // Captured on 6.18: the modelled version is 6.4 (and later).
+    // Captured on 6.18: the modelled version is 6.18.
     CHECK(side["kernel"].get<std::string>().rfind("6.18.", 0) == 0);
-    CHECK(s["kernel"]["version"] == "6.4");
+    CHECK(s["kernel"]["version"] == "6.18");
     CHECK(s["kernel"]["hz"] == side["hz"]);
     if (std::string(c.design) == "rx_batched") CHECK(s["tun"]["rx_frames"] == 0);
     // --calibration reference resolves to configs/calibration/reference.json.

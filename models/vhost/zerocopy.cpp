@@ -1,0 +1,73 @@
+// vhost_net TX zerocopy (drivers/vhost/net.c, 4.9.0 ... 4.15.0 on by
+// default): a packet of at least VHOST_GOODCOPY_LEN bytes (with the vnet
+// header) lends the guest's buffer to the skb, and its descriptor goes back
+// to the guest only when the skb's data is released.
+#include <algorithm>
+
+#include "models/vhost/vhost.hpp"
+
+namespace tunsim {
+
+namespace {
+// vhost_zerocopy_callback(): mark the head done, drop the reference, and
+// queue the TX work when nothing else is pending or every 16th time.
+void vhost_zerocopy_callback(Ubuf* u) {
+  auto* slot = static_cast<ZcSlot*>(u);
+  VhostTx& v = *slot->v;
+  slot->done = true;
+  --v.inflight;
+  uint32_t cnt = v.inflight + 1;  // ubufs->refcount after vhost_net_ubuf_put
+  if (cnt <= 1 || cnt % 16 == 0) {
+    v.poll_queued = true;  // vhost_poll_queue
+    if (v.k && v.worker) v.k->deferred_wakeups.push_back(v.worker);
+  }
+}
+
+uint32_t ring_num(const VhostTx& v) { return static_cast<uint32_t>(v.sp->guest.ring_size); }
+}  // namespace
+
+VhostTx::VhostTx(const SenderParams& s, const Costs& c, uint64_t seed) : vq(s.guest, c, seed), sp(&s) {
+  for (auto& h : heads) {
+    h.v = this;
+    h.callback = vhost_zerocopy_callback;
+  }
+}
+
+bool vhost_zcopy_enabled(const Kernel& k) { return k.p.vhost.experimental_zcopytx; }
+
+bool vhost_exceeds_maxpend(const Kernel& k, const VhostTx& v) {
+  if (k.p.vhost.zcopy_pending_limit == ZcopyLimit::MaxPend)
+    return v.pending() > std::min(kVhostMaxPend, ring_num(v) >> 2);  // 4.15+
+  return vhost_zcopy_stall(k, v);  // 4.11 names the stall condition so
+}
+
+bool vhost_zcopy_stall(const Kernel& k, const VhostTx& v) {
+  // Checked whether or not zerocopy is on (4.9.0 handle_tx, 4.11.0
+  // vhost_exceeds_maxpend); never true for a 256-entry ring.
+  if (k.p.vhost.zcopy_pending_limit != ZcopyLimit::UbufRing) return false;
+  return (v.upend_idx + ring_num(v) - kVhostMaxPend) % kUioMaxIov == v.done_idx;
+}
+
+bool vhost_zcopy_slot_free(const Kernel& k, const VhostTx& v) {
+  if (k.p.vhost.zcopy_pending_limit == ZcopyLimit::MaxPend) return !vhost_exceeds_maxpend(k, v);
+  return (v.upend_idx + 1) % kUioMaxIov != v.done_idx;  // 4.9/4.11: the ubuf ring is not full
+}
+
+ZcSlot* vhost_zcopy_take(VhostTx& v) {
+  ZcSlot* s = &v.heads[v.upend_idx];
+  s->done = false;  // VHOST_DMA_IN_PROGRESS
+  v.upend_idx = (v.upend_idx + 1) % kUioMaxIov;
+  ++v.inflight;
+  return s;
+}
+
+void vhost_zerocopy_signal_used(Ctx& ctx, VhostTx& v) {
+  size_t n = 0;
+  while (v.done_idx != v.upend_idx && v.heads[v.done_idx].done) {
+    v.done_idx = (v.done_idx + 1) % kUioMaxIov;
+    ++n;
+  }
+  if (n) v.vq.add_used(ctx.now, n);
+}
+
+}  // namespace tunsim
