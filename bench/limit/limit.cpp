@@ -31,6 +31,7 @@ constexpr double kGuestTxNs = 300, kWakeupNs = 4000, kNotifyNs = 50, kDescNs = 1
 constexpr double kTunNs = 150 + 80, kCopyNsPerByte = 0.08, kLockNs = 20;
 constexpr double kReceiveNs = 100, kBridgeNs = 500;
 constexpr long long kWeightBytes = 0x80000;
+constexpr int kVnetHdr = 12;  // sizeof(struct virtio_net_hdr_mrg_rxbuf)
 
 struct Event {
   double t;
@@ -116,7 +117,7 @@ struct Limit {
     Packet p = ring.front();
     ring.pop_front();
     spend(kDescNs);
-    total_len += kFrame;
+    total_len += kFrame + kVnetHdr;  // len counts the virtio-net header (handle_tx, 4.11)
     arrive_until(now);
     bool more = total_len < kWeightBytes && !ring.empty();  // MSG_MORE
     spend(kTunNs + kCopyNsPerByte * kFrame);                // tun_get_user
