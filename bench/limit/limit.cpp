@@ -50,6 +50,7 @@ struct Limit {
   std::deque<Packet> ring;
   std::vector<Packet> batch;  // tun's queue (rx_batched)
   bool notify = true, draining = false;
+  int outstanding = 0;  // taken by vhost, its used entry not written yet: still a ring slot
   long long total_len = 0;
   uint64_t delivered = 0, delivered_window = 0;
   tunsim::Dist latency{tunsim::Dist::Kind::Log};
@@ -116,12 +117,14 @@ struct Limit {
     }
     Packet p = ring.front();
     ring.pop_front();
+    outstanding = 1;
     spend(kDescNs);
     total_len += kFrame + kVnetHdr;  // len counts the virtio-net header (handle_tx, 4.11)
     arrive_until(now);
     bool more = total_len < kWeightBytes && !ring.empty();  // MSG_MORE
     spend(kTunNs + kCopyNsPerByte * kFrame);                // tun_get_user
     deliver(p, more);
+    outstanding = 0;  // vhost_add_used_and_signal
     // VHOST_NET_WEIGHT reached: handle_tx requeues itself and starts again.
     if (total_len >= kWeightBytes) draining = false;
     events.push({now, 1});
@@ -130,7 +133,7 @@ struct Limit {
     while (!events.empty() && events.top().kind == 0 && events.top().t <= t) {
       events.pop();
       Packet p{arrival(arrivals++)};
-      if (static_cast<int>(ring.size()) < kRing) ring.push_back(p);
+      if (static_cast<int>(ring.size()) + outstanding < kRing) ring.push_back(p);
       events.push({arrival(arrivals), 0});
     }
   }
