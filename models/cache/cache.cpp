@@ -64,8 +64,8 @@ void CacheModel::set_params(const CacheParams* p) {
   s_l2_ = sets_of(p->l2);
   s_llc_ = sets_of(p->llc);
   for (int k = 0; k < kPaths; ++k) {
-    fi_[static_cast<size_t>(k)] = lines_of(p->icache_bytes[static_cast<size_t>(k)], line_);
-    fd_[static_cast<size_t>(k)] = lines_of(p->dcache_bytes[static_cast<size_t>(k)], line_);
+    fi_[static_cast<size_t>(k)] = lines_of(p->icache_bytes[static_cast<size_t>(k)] * p->icache_scale, line_);
+    fd_[static_cast<size_t>(k)] = lines_of(p->dcache_bytes[static_cast<size_t>(k)] * p->dcache_scale, line_);
   }
   mask_i_.assign(size_t(1) << kPaths, 0.0);
   mask_d_.assign(size_t(1) << kPaths, 0.0);
@@ -76,14 +76,16 @@ void CacheModel::set_params(const CacheParams* p) {
   }
 }
 
-CacheMisses CacheModel::misses_after(double li, double ld, double di, double dd) const {
+CacheMisses CacheModel::misses_after(double li, double ld, double di, double dd, double ui, double ud) const {
   CacheMisses m;
   // Between two uses of one of the path's lines, every other line of the
   // path was touched too (those after it in the previous run, those before it
-  // in this one): li - 1 of them.
-  m.l1i = li * c_l1i_((di + std::max(0.0, li - 1)) / s_l1i_);
-  m.l1d = ld * c_l1d_((dd + std::max(0.0, ld - 1)) / s_l1d_);
-  double lu = li + ld, du = di + dd + std::max(0.0, lu - 1);
+  // in this one): li - 1 of them.  At L1 the kernel's lines crowd into
+  // sets / k of the sets (cache.hpp): k times as many of them per set.
+  const double ki = p_->l1i.concentration, kd = p_->l1d.concentration;
+  m.l1i = li * c_l1i_((ki * (di + std::max(0.0, li - 1)) + ui) / s_l1i_);
+  m.l1d = ld * c_l1d_((kd * (dd + std::max(0.0, ld - 1)) + ud) / s_l1d_);
+  double lu = li + ld, du = di + dd + std::max(0.0, lu - 1) + ui + ud;
   m.l2 = lu * c_l2_(du / s_l2_);
   m.llc = lu * c_llc_(du / s_llc_);
   return m;
@@ -107,21 +109,22 @@ double CacheModel::run_path(Path path, CacheMisses& out) {
   double ns = 0;
   if (p_->enabled) {
     Memo& memo = memo_[k];
-    uint64_t streamed = stream_ - stream_at_[k];
+    uint64_t streamed = stream_ - stream_at_[k], istreamed = istream_ - istream_at_[k];
     if (!seen_[k]) {
       // First run: cold everywhere.
       CacheMisses m{fi_[k], fd_[k], fi_[k] + fd_[k], fi_[k] + fd_[k]};
       out += m;
       ns = penalty_ns(m);
-    } else if (memo.mask == since_[k] && memo.stream == streamed) {
+    } else if (memo.mask == since_[k] && memo.stream == streamed && memo.istream == istreamed) {
       out += memo.m;
       ns = memo.ns;
     } else {
-      double di = mask_i_[since_[k]], dd = mask_d_[since_[k]] + static_cast<double>(streamed) / line_;
-      memo.m = misses_after(fi_[k], fd_[k], di, dd);
+      memo.m = misses_after(fi_[k], fd_[k], mask_i_[since_[k]], mask_d_[since_[k]],
+                            static_cast<double>(istreamed) / line_, static_cast<double>(streamed) / line_);
       memo.ns = penalty_ns(memo.m);
       memo.mask = since_[k];
       memo.stream = streamed;
+      memo.istream = istreamed;
       out += memo.m;
       ns = memo.ns;
     }
@@ -129,6 +132,7 @@ double CacheModel::run_path(Path path, CacheMisses& out) {
   for (auto& s : since_) s |= bit;
   since_[k] = 0;
   stream_at_[k] = stream_;
+  istream_at_[k] = istream_;
   seq_at_[k] = ++seq_;
   seen_[k] = true;
   return ns;
@@ -136,7 +140,12 @@ double CacheModel::run_path(Path path, CacheMisses& out) {
 
 CacheModel::Mark CacheModel::touch_data(double bytes) {
   stream_ += static_cast<uint64_t>(bytes);
-  return Mark{stream_, seq_};
+  return Mark{stream_, seq_, istream_};
+}
+
+void CacheModel::pollute(double code_bytes, double data_bytes) {
+  istream_ += static_cast<uint64_t>(code_bytes);
+  stream_ += static_cast<uint64_t>(data_bytes);
 }
 
 double CacheModel::reread_data(Mark mark, double bytes, CacheMisses& out) {
@@ -146,14 +155,25 @@ double CacheModel::reread_data(Mark mark, double bytes, CacheMisses& out) {
   uint32_t mask = 0;
   for (size_t q = 0; q < static_cast<size_t>(kPaths); ++q)
     if (seq_at_[q] > mark.u) mask |= 1u << q;
-  uint64_t delta = stream_ - std::min(mark.d, stream_);
-  RereadMemo& r = reread_memo_[(delta / 64 * 0x9e3779b1u ^ mask * 31u) & 63];
-  if (r.mask != mask || r.delta != delta || r.bytes != bytes) {
-    double dd = static_cast<double>(delta) / line_ + mask_d_[mask];
-    r.m = misses_after(0, lines_of(bytes, line_), mask_i_[mask], dd);
+  uint64_t delta = stream_ - std::min(mark.d, stream_), idelta = istream_ - std::min(mark.i, istream_);
+  RereadMemo& r = reread_memo_[(delta / 64 * 0x9e3779b1u ^ mask * 31u ^ idelta / 64) & 63];
+  if (r.mask != mask || r.delta != delta || r.idelta != idelta || r.bytes != bytes) {
+    // The skb's lines are placed uniformly (slab objects spread over the
+    // page): a fraction 1/k of them sits in the sets the kernel's lines
+    // crowd (k times the even density there), the rest sees only the
+    // uniformly placed lines.
+    double lines = lines_of(bytes, line_), ui = static_cast<double>(idelta) / line_,
+           ud = static_cast<double>(delta) / line_;
+    double kd = p_->l1d.concentration, own = std::max(0.0, lines - 1);
+    CacheMisses m = misses_after(0, lines, mask_i_[mask], mask_d_[mask], ui, ud);
+    double in_crowded = c_l1d_((kd * mask_d_[mask] + ud + own) / s_l1d_);
+    double elsewhere = kd > 1 ? c_l1d_((ud + own) / s_l1d_) : 0;
+    m.l1d = lines * (in_crowded / kd + (1 - 1 / kd) * elsewhere);
+    r.m = m;
     r.ns = penalty_ns(r.m);
     r.mask = mask;
     r.delta = delta;
+    r.idelta = idelta;
     r.bytes = bytes;
   }
   out += r.m;

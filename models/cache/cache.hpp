@@ -20,6 +20,18 @@
 // written when it is built and read again by the stack: the bytes touched in
 // between decide whether it is still warm.
 //
+// Kernel lines are not spread evenly over the L1 sets.  The L1 caches are
+// indexed by the address bits inside a 4 KiB page (64 sets of 64-byte
+// lines), and the kernel's hot data sits at the same page offsets over and
+// over (page-aligned structures, slab objects' first lines, stack tops).  A
+// level's `concentration` k says the kernel footprints' lines fall into S / k
+// of its sets: a kernel line sees k times as many of the kernel's other lines
+// in its set as an even spread would give, while uniformly placed lines (skb
+// data streamed through the CPU, a user program's code and data) still spread
+// over all S sets.  k is fitted to the kernel's own cold-path curves
+// (scripts/machine/kcold.c: what a write() costs after a program touched P
+// bytes of code or D bytes of data), not guessed; k = 1 is the even spread.
+//
 // Cost per path run: a few table look-ups, however many paths there are
 // (the distinct footprints since a path ran come from a bit mask of the paths
 // run since, and a table of the footprint of every mask).
@@ -52,6 +64,7 @@ struct CacheLevel {
   double ways;
   double line_bytes;
   double hit_ns;  // latency of a dependent load that hits this level (data levels)
+  double concentration = 1;  // k: kernel lines fall into sets / k of the sets (L1 levels; see above)
 };
 
 // Declared in params.cpp.
@@ -63,6 +76,11 @@ struct CacheParams {
   // memory (each the whole cost of such a line).
   double ifetch_l2_ns, ifetch_llc_ns, ifetch_memory_ns;
   double skb_bytes;
+  // The footprints below are what sampling saw per packet; a path also runs
+  // functions too rare to be sampled every time.  Every footprint is
+  // multiplied by these (fitted to the kernel's cold-path curves, like the
+  // concentrations).
+  double icache_scale = 1, dcache_scale = 1;
   std::array<double, kPaths> icache_bytes;
   std::array<double, kPaths> dcache_bytes;
 };
@@ -107,9 +125,10 @@ class CacheModel {
   double run_path(Path path, CacheMisses& out);
 
   // Where the CPU's traffic stood when an skb was last touched.
-  // d: skb data streamed so far; u: path runs so far.
+  // d: skb data streamed so far; u: path runs so far; i: code placed
+  // uniformly so far.
   struct Mark {
-    uint64_t d = 0, u = 0;
+    uint64_t d = 0, u = 0, i = 0;
   };
   // An skb's bytes were written now: remember the position.
   Mark touch_data(double bytes);
@@ -118,10 +137,15 @@ class CacheModel {
   double reread_data(Mark mark, double bytes, CacheMisses& out);
   // The skb was built on another CPU: every line comes from the LLC.
   double reread_cold(double bytes, CacheMisses& out);
+  // Something other than the modelled kernel paths ran on this CPU (a user
+  // program's own code and data): its lines are placed uniformly.
+  void pollute(double code_bytes, double data_bytes);
 
-  // Expected misses at each level of `lines` lines after `d_i`/`d_d`
-  // distinct other instruction/data lines (exposed for tests and the fits).
-  CacheMisses misses_after(double lines_i, double lines_d, double d_i, double d_d) const;
+  // Expected misses at each level of `lines_i`/`lines_d` kernel lines after
+  // `d_i`/`d_d` distinct other kernel instruction/data lines and `u_i`/`u_d`
+  // uniformly placed ones (exposed for tests and the fits).
+  CacheMisses misses_after(double lines_i, double lines_d, double d_i, double d_d, double u_i = 0,
+                           double u_d = 0) const;
   double penalty_ns(const CacheMisses& m) const;
 
  private:
@@ -134,14 +158,14 @@ class CacheModel {
   std::vector<double> mask_i_, mask_d_;
   // State: paths run since each path last ran, skb data streamed.
   std::array<uint32_t, kPaths> since_{};
-  std::array<uint64_t, kPaths> stream_at_{}, seq_at_{};
+  std::array<uint64_t, kPaths> stream_at_{}, istream_at_{}, seq_at_{};
   std::array<bool, kPaths> seen_{};
-  uint64_t stream_ = 0, seq_ = 0;
+  uint64_t stream_ = 0, istream_ = 0, seq_ = 0;  // data, code bytes placed uniformly
   // The last result of each path, reused when it ran after the same paths
   // and the same data.
   struct Memo {
     uint32_t mask = ~0u;
-    uint64_t stream = ~0ull;
+    uint64_t stream = ~0ull, istream = ~0ull;
     CacheMisses m;
     double ns = 0;
   };
@@ -150,7 +174,7 @@ class CacheModel {
   // direct-mapped memo keyed by the paths run since and the data streamed.
   struct RereadMemo {
     uint32_t mask = ~0u;
-    uint64_t delta = ~0ull;
+    uint64_t delta = ~0ull, idelta = ~0ull;
     double bytes = -1;
     CacheMisses m;
     double ns = 0;

@@ -2,6 +2,8 @@
 // are the development machine's (an AMD EPYC VM, 2 vCPUs, Linux 6.18),
 // measured by scripts/calibrate-machine into
 // results/reference/machine/epyc-2vcpu.json (docs/calibration.md says how).
+#include <tuple>
+
 #include "models/kernel/params.hpp"
 
 namespace tunsim {
@@ -57,6 +59,15 @@ void declare_cache_params(ParamTable& t) {
         .from(std::string("cpuid (") + kMachine + ")")
         .calibrated()
         .bind(&Params::cache, l.field, &CacheLevel::line_bytes);
+    if (std::string(l.name) == "l1i" || std::string(l.name) == "l1d")
+      t.add(base + ".concentration", PType::Num, std::string(l.name) == "l1d" ? 2.75 : 1.0)
+          .range(1, 64)
+          .means(std::string(l.what) + ": how unevenly the kernel paths' lines fill its sets: they fall into sets / k "
+                 "of them (models/cache/cache.hpp); 1 = spread evenly.")
+          .from(std::string("tunsim calibrate --machine: fitted to the kernel's cold-path curves (scripts/machine/"
+                            "kcold.c) in ") + kMachine + " (docs/calibration.md, \"Fitting the cache model\")")
+          .calibrated()
+          .bind(&Params::cache, l.field, &CacheLevel::concentration);
     if (l.hit_ns > 0)
       t.add(base + ".hit_ns", PType::Num, l.hit_ns)
           .range(0, 1e6)
@@ -106,6 +117,18 @@ void declare_cache_params(ParamTable& t) {
       .from(std::string("BTF of Linux 6.18: 224 + 320 bytes, rounded up to 9 lines (") + kMachine + ")")
       .calibrated()
       .bind(&Params::cache, &CacheParams::skb_bytes);
+  for (auto [side, field, def] : {std::tuple{"icache", &CacheParams::icache_scale, 1.14},
+                                  std::tuple{"dcache", &CacheParams::dcache_scale, 1.28}}) {
+    t.add(std::string("cache.footprint_scale.") + side, PType::Num, def)
+        .range(0.25, 8)
+        .means(std::string("Every path's ") + side + "_bytes footprint is multiplied by this: sampling sees the "
+               "functions a path runs on most packets, not the rare ones, so the sampled footprints are lower "
+               "bounds.")
+        .from(std::string("tunsim calibrate --machine: fitted to the kernel's cold-path curves (scripts/machine/"
+                          "kcold.c) in ") + kMachine + " (docs/calibration.md, \"Fitting the cache model\")")
+        .calibrated()
+        .bind(&Params::cache, field);
+  }
   // Footprints: distinct bytes of the lines one run of the path touches.
   struct Fp {
     Path path;

@@ -75,6 +75,10 @@ struct Costs {  // ns unless named otherwise; each declared by the model that sp
   double netif_receive_skb_ns, gro_ns, stack_drop_ns, bridge_forward_ns, udp_deliver_ns;
   double recv_ns, wakeup_ns, context_switch_ns, ipi_ns, ipi_latency_ns;
   double guest_tx_ns, guest_kick_ns, writer_user_ns, cacheline_transfer_ns;
+  // Run-to-run variation of every path's base cost: quantiles of cost /
+  // median at (i + 0.5) / N, in process context and in softirq context
+  // (Ctx::spend draws one per path run); empty = constant costs.
+  std::vector<double> spread_process, spread_softirq;
 };
 
 enum class GuestMode { Open, Closed };
@@ -106,6 +110,7 @@ struct SenderParams {
   // writer
   double writer_rate_mpps;
   long long writer_count;
+  double user_code_bytes, user_data_bytes;  // what the writer's user space touches between writes
   bool vhost() const { return type == SenderType::Vhost; }
 };
 

@@ -14,6 +14,19 @@ void declare_writer_params(ParamTable& t) {
       .means("Writer: stop after this many writes; 0 = until the end.")
       .from("-")
       .bind_sender(&SenderParams::writer_count);
+  t.add("senders.*.writer.user_code_bytes", PType::Int, 0)
+      .range(0, 1e9)
+      .units("bytes")
+      .means("Writer: bytes of its own code the thread runs between two write() calls; they evict kernel lines "
+             "(models/cache, placed uniformly).")
+      .from("scripts/tapwriter.c's loop is a few lines; scripts/machine/kcold.c runs P bytes")
+      .bind_sender(&SenderParams::user_code_bytes);
+  t.add("senders.*.writer.user_data_bytes", PType::Int, 0)
+      .range(0, 1e9)
+      .units("bytes")
+      .means("Writer: bytes of its own data the thread touches between two write() calls.")
+      .from("scripts/tapwriter.c touches one frame; scripts/machine/kcold.c chases D bytes")
+      .bind_sender(&SenderParams::user_data_bytes);
   declare_cost(t, "syscall_ns", 120, &Costs::syscall_ns, "entry_SYSCALL_64 .. sysret",
                "write()/sendmsg() entry and exit, ns.");
   declare_cost(t, "writer_user_ns", 300, &Costs::writer_user_ns,

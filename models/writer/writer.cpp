@@ -13,7 +13,10 @@ void writer_write(Ctx& ctx, Writer& w) {
   uint32_t len = static_cast<uint32_t>(sp.frame_bytes);
   // User space since the previous write(): the loop, and the entry work
   // before the sys_enter tracepoint fires.
-  if (w.written > 0) ctx.spend_ns(k.p.costs.writer_user_ns);
+  if (w.written > 0) {
+    ctx.spend_ns(k.p.costs.writer_user_ns);
+    if (sp.user_code_bytes > 0 || sp.user_data_bytes > 0) ctx.cpu->cache.pollute(sp.user_code_bytes, sp.user_data_bytes);
+  }
   double t_enter = ctx.now;
   k.rec.sys_enter(t_enter, ctx.cpu->id, ctx.thread, len);
   ctx.spend(Path::Syscall, k.p.costs.syscall_ns);

@@ -53,67 +53,14 @@
 
 #include "robust.h"
 
-#define LINE 64
-#define HUGE (2UL << 20)
+#include "codegen.h"
+
+#define LINE CG_LINE
 
 static double now_ns(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return t.tv_sec * 1e9 + t.tv_nsec;
-}
-
-static uint64_t rng_state = 0x2545F4914F6CDD1DULL;
-static uint64_t rng(void) {
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return rng_state * 2685821657736338717ULL;
-}
-
-static void put32(unsigned char* p, int32_t v) { memcpy(p, &v, 4); }
-
-/* The first line: the entry trampoline `mov rcx, rdi; jmp rsi` and, at
- * offset 32, the exit `ret`. */
-#define EXIT_OFF 32
-static void write_entry(unsigned char* code) {
-  memset(code, 0xCC, LINE);
-  static const unsigned char tramp[] = {0x48, 0x89, 0xF9, 0xFF, 0xE6};
-  memcpy(code, tramp, sizeof tramp);
-  code[EXIT_OFF] = 0xC3;
-}
-
-/* `dec rcx; jz exit` at p (9 bytes). */
-static unsigned char* count_and_exit(unsigned char* code, unsigned char* p) {
-  p[0] = 0x48, p[1] = 0xFF, p[2] = 0xC9;
-  p[3] = 0x0F, p[4] = 0x84;
-  put32(p + 5, (int32_t)((code + EXIT_OFF) - (p + 9)));
-  return p + 9;
-}
-
-static unsigned char* jmp_to(unsigned char* p, unsigned char* target) {
-  p[0] = 0xE9;
-  put32(p + 1, (int32_t)(target - (p + 5)));
-  return p + 5;
-}
-
-typedef void (*entry_fn)(long n, void* start);
-
-static long long huge_bytes(void* addr) {
-  FILE* f = fopen("/proc/self/smaps", "r");
-  if (!f) return -1;
-  char line[512];
-  int in = 0;
-  long long kb = -1;
-  while (fgets(line, sizeof line, f)) {
-    unsigned long a, b;
-    if (line[0] != ' ' && sscanf(line, "%lx-%lx ", &a, &b) == 2) {
-      in = a <= (unsigned long)addr && (unsigned long)addr < b;
-      continue;
-    }
-    if (in && sscanf(line, "AnonHugePages: %lld kB", &kb) == 1) break;
-  }
-  fclose(f);
-  return kb < 0 ? -1 : kb * 1024;
 }
 
 static int parse_long(const char* s, long lo, long hi, long* out) {
@@ -165,30 +112,24 @@ int main(int argc, char** argv) {
   }
   const rb_rule* rule = rb_rule_named("icache");
   /* One line for the entry, then the code's lines. */
-  size_t len = ((size_t)max_b + LINE + HUGE - 1) / HUGE * HUGE;
-  unsigned char* raw = mmap(NULL, len + HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (raw == MAP_FAILED) {
-    fprintf(stderr, "icache: cannot map %zu bytes\n", len + HUGE);
+  cg_code cg;
+  int mr = cg_map(&cg, (size_t)max_b);
+  if (mr == -1) {
+    fprintf(stderr, "icache: cannot map %ld bytes\n", max_b);
     return RB_EXIT_ENV;
   }
-  unsigned char* code = (unsigned char*)(((uintptr_t)raw + HUGE - 1) & ~(uintptr_t)(HUGE - 1));
-  madvise(code, len, MADV_HUGEPAGE);
-  memset(code, 0xCC, len);
-  if (mprotect(code, len, PROT_READ | PROT_EXEC)) {
+  if (mr == -2) {
     fprintf(stderr, "icache: the kernel refuses executable anonymous memory (mprotect PROT_EXEC)\n");
     return RB_EXIT_ENV;
   }
-  long long hb = huge_bytes(code);
-  size_t maxlines = (size_t)max_b / LINE;
-  uint32_t* order = malloc((maxlines + 1) * sizeof *order);
+  long long hb = cg_huge_bytes(cg.code);
   double* s = malloc((size_t)nsamples * sizeof *s);
-  if (!order || !s) return RB_EXIT_ENV;
+  if (!s) return RB_EXIT_ENV;
   double ov = 1e18;
   for (int i = 0; i < 1000; ++i) {
     double a = now_ns(), b = now_ns();
     if (b - a < ov) ov = b - a;
   }
-  entry_fn entry = (entry_fn)(void*)code;
 
   printf("{\"what\": \"icache_%s\", \"unit\": \"ns per line\", \"layout\": \"%s\", \"method\": \"%s\", "
          "\"huge_page_bytes\": %lld, \"target_us_per_sample\": %ld, \"samples_per_point\": %ld, \"per_octave\": %ld, "
@@ -206,41 +147,17 @@ int main(int argc, char** argv) {
     size_t lines = (size_t)(w / LINE);
     if (lines < 2 || (double)lines * LINE <= prev) continue;
     prev = (double)lines * LINE;
-    if (mprotect(code, len, PROT_READ | PROT_WRITE)) return RB_EXIT_ENV;
-    write_entry(code);
-    unsigned char* first_line = code + LINE;
-    /* order[i]: the line executed after line i (indices from 0 = first_line). */
-    if (seq) {
-      for (size_t i = 0; i < lines; ++i) order[i] = (uint32_t)((i + 1) % lines);
-    } else {
-      uint32_t* perm = order;
-      for (size_t i = 0; i < lines; ++i) perm[i] = (uint32_t)i;
-      for (size_t i = lines - 1; i > 0; --i) { /* Sattolo: one cycle */
-        size_t j = rng() % i;
-        uint32_t t = perm[i];
-        perm[i] = perm[j];
-        perm[j] = t;
-      }
-    }
-    for (size_t i = 0; i < lines; ++i) {
-      unsigned char* l = first_line + i * LINE;
-      memset(l, 0xCC, LINE);
-      unsigned char* p = count_and_exit(code, l);
-      jmp_to(p, first_line + (size_t)order[i] * LINE);
-    }
-    if (mprotect(code, len, PROT_READ | PROT_EXEC)) return RB_EXIT_ENV;
-    /* pos: the line the next run starts at (the one after the last line
+    if (cg_build(&cg, lines, seq)) return RB_EXIT_ENV;
+    /* cg.pos: the line the next run starts at (the one after the last line
      * the previous run executed), so the walk goes round the whole cycle. */
-    size_t pos = 0;
     long warm = (long)(2 * lines);
     if (warm < (1L << 18)) warm = 1L << 18;
     if (warm > (1L << 22)) warm = 1L << 22;
-    entry(warm, first_line);
-    for (long w2 = 0; w2 < warm; ++w2) pos = order[pos];
+    cg_walk(&cg, warm, seq);
     /* Lines per sample: about TARGET_US of work, and at least the whole
      * cycle while that takes at most 5 * TARGET_US (see the header). */
     double t0 = now_ns();
-    entry((long)lines, first_line + pos * LINE);
+    ((cg_entry_fn)(void*)cg.code)((long)lines, cg.code + LINE + cg.pos * LINE);
     double est = (now_ns() - t0 - ov) / lines; /* ns per line, one walk */
     if (!(est > 0.01)) est = 0.01;
     long n_line = (long)(target_us * 1000 / est);
@@ -251,13 +168,10 @@ int main(int argc, char** argv) {
     for (attempt = 1; attempt <= attempts; ++attempt) {
       for (long i = 0; i < nsamples; ++i) {
         double a = now_ns();
-        entry(n_line, first_line + pos * LINE);
+        ((cg_entry_fn)(void*)cg.code)(n_line, cg.code + LINE + cg.pos * LINE);
         double b = now_ns();
         s[i] = (b - a - ov) / n_line;
-        if (seq)
-          pos = (pos + (size_t)n_line) % lines;
-        else
-          for (long st2 = 0; st2 < n_line; ++st2) pos = order[pos];
+        cg_walk_skip(&cg, n_line, seq);
       }
       if (rb_evaluate(s, (int)nsamples, rule, &st)) break;
       fprintf(stderr, "icache %s: %zu bytes: attempt %d of %ld refused: %s\n", seq ? "seq" : "jump", lines * LINE,

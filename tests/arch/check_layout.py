@@ -40,6 +40,7 @@ ENTRY_POINTS = {
     "models/kernel/param.hpp", "models/kernel/version.hpp", "models/kernel/recorder.hpp",
     "models/tun/design.hpp", "models/trace/event.hpp", "models/trace/metrics.hpp",
     "models/stats/dist.hpp", "models/stats/error.hpp",
+    "models/writer/cold.hpp",  # the kcold replay the cache calibration fits with
 }
 
 

@@ -1,0 +1,36 @@
+// `tunsim calibrate --machine FILE`: the cache model's parameters from a
+// machine measurement (tunsim-machine/1, scripts/calibrate-machine):
+// geometry, load and fetch latencies and footprints as measured, and the
+// four numbers the microbenchmarks cannot give directly (the L1 set
+// concentrations and the footprint scales) fitted to the kernel's cold-path
+// curves (scripts/machine/kcold.c) by replaying kcold on the model
+// (models/writer/cold.hpp).  docs/calibration.md, "Fitting the cache model".
+#pragma once
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "models/kernel/params.hpp"
+
+namespace tunsim::calib {
+
+// Returns {"parameters": {KEY: {value, unit?, from}}, "fit": {...}} for a
+// tunsim-calibration/1 file; the report goes to `report`.  InputError when
+// the file is not a machine measurement or lacks what the fit needs.
+nlohmann::json cache_from_machine(const std::string& machine_path, std::ostream& report);
+
+// The kcold curves of a machine file's summary as fit targets:
+// (code bytes, data bytes, cold - warm ns).
+struct ColdTarget {
+  double code_bytes, data_bytes, minus_warm_ns;
+};
+std::vector<ColdTarget> cold_targets(const nlohmann::json& machine, const std::string& path);
+
+// The model's cold - warm at each target with the scenario's parameters
+// (`scenario`: a tunsim scenario JSON; its cache section is used).
+std::vector<double> model_minus_warm(const nlohmann::json& scenario, const std::vector<ColdTarget>& targets);
+std::vector<double> model_minus_warm(const Params& p, const std::vector<ColdTarget>& targets);
+
+}  // namespace tunsim::calib
