@@ -68,8 +68,28 @@ void Ctx::line_transfer() {
   spend_ns(k->p.costs.cacheline_transfer_ns);
 }
 
+namespace {
+uint64_t splitmix64(uint64_t& s) {
+  uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+uint64_t rng_seed(unsigned long long seed, int kind, int id) {
+  uint64_t s = seed * 0x9e3779b97f4a7c15ULL ^ (static_cast<uint64_t>(kind) << 32 | static_cast<uint32_t>(id));
+  return splitmix64(s);
+}
+}  // namespace
+
 void Ctx::spend(Path path, double ns) {
   double penalty_ns = cpu->cache.run_path(path, cpu->misses[static_cast<int>(path)]);
+  const Costs& c = k->p.costs;
+  const std::vector<double>& tab =
+      cpu->in_softirq || (thread && thread->is_ksoftirqd) ? c.spread_softirq : c.spread_process;
+  if (!tab.empty() && ns > 0) {
+    uint64_t z = splitmix64(thread ? thread->rng : cpu->rng);
+    ns *= tab[static_cast<size_t>(((z >> 32) * tab.size()) >> 32)];
+  }
   spend_cycles(k->p.cycles(ns + penalty_ns));
 }
 
@@ -79,6 +99,7 @@ Kernel::Kernel(Params params) : p(std::move(params)) {
   for (int i = 0; i < p.cpus; ++i) {
     auto c = std::make_unique<Cpu>();
     c->id = i;
+    c->rng = rng_seed(p.seed, 1, i);
     c->speed = p.speed_of(i);
     c->cycles_per_s = p.cpu_hz * c->speed;
     c->cache.set_params(&p.cache);
@@ -137,6 +158,7 @@ Thread* Kernel::add_thread(const std::string& comm, int c, Thread::Kind kind) {
   t->cpu = c;
   t->kind = kind;
   t->is_ksoftirqd = kind == Thread::Kind::Ksoftirqd;
+  t->rng = rng_seed(p.seed, 2, t->id);
   Thread* raw = t.get();
   if (kind == Thread::Kind::Irq) {
     cpu(c).irq = raw;

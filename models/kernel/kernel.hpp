@@ -140,6 +140,7 @@ struct Thread;
 // models need.
 struct Cpu {
   int id = 0;
+  uint64_t rng = 0;  // the cost spread's draws in code without a thread, seeded by (seed, id)
   double speed = 1;  // cpus.speed: every cost on this CPU takes cost / speed
   double cycles_per_s = 0;  // cpus.hz * speed
   // softirq state
@@ -197,6 +198,7 @@ struct Thread {
   double deadline = 0, slice = 0, vlag = 0, vprot = 0;  // EEVDF
   bool sched_delayed = false;  // EEVDF 6.18: asleep but still queued (DELAY_DEQUEUE)
   bool fork_pending = false;   // a new task: its first activation is wake_up_new_task
+  uint64_t rng = 0;  // the cost spread's draws (splitmix64), seeded by (seed, id)
 };
 
 // A UDP socket and its receiver thread, which runs on a CPU of its own: a
@@ -244,7 +246,8 @@ struct Ctx {
   double now = 0;
   double pending_cycles = 0;  // busy cycles not yet handed to the engine
 
-  // Busy time: base cost `ns` of `path` plus its modeled cache misses.
+  // Busy time: base cost `ns` of `path`, times a draw of the context's cost
+  // spread (costs.spread.*), plus its modeled cache misses.
   void spend(Path path, double ns);
   // Busy time with no cache effect (bookkeeping, lock pairs).
   void spend_ns(double ns);

@@ -6,6 +6,14 @@
 
 #include "models/kernel/params.hpp"
 
+namespace {
+// Measured by tunsim calibrate (see costs.spread.*'s provenance).
+const std::vector<double> kSpreadProcess = {0.970, 0.979, 0.980, 0.981, 0.990, 0.991, 0.991, 0.991,
+                                           1.000, 1.001, 1.002, 1.011, 1.011, 1.022, 1.041, 1.156};
+const std::vector<double> kSpreadSoftirq = {0.970, 0.971, 0.981, 0.981, 0.981, 0.989, 0.990, 0.991,
+                                           1.000, 1.000, 1.010, 1.019, 1.048, 1.135, 1.462, 1.667};
+}  // namespace
+
 namespace tunsim {
 
 int Params::queues() const {
@@ -141,6 +149,32 @@ void declare_cpu_params(ParamTable& t) {
                "cache coherence (a line owned by another core)",
                "Touching shared state (a skb queue's lock and head, a NAPI's state, a socket) that another CPU "
                "touched last: the line moves between the cores' caches, ns.");
+  struct Spread {
+    const char* name;
+    std::vector<double> Costs::*field;
+    std::vector<double> def;
+    const char* where;
+    const char* from;
+  };
+  for (const Spread& sp : {
+           Spread{"process", &Costs::spread_process, kSpreadProcess, "process context (system calls, vhost, a "
+                  "writer's netif_receive_skb under local_bh_disable)",
+                  "write() durations (sys_enter..sys_exit) / their median, single-writer plain tap, 60-byte frames, "
+                  "Linux 6.18 (results/reference/plain-60-1w.trace.gz; tunsim calibrate)"},
+           Spread{"softirq", &Costs::spread_softirq, kSpreadSoftirq, "softirq context (net_rx_action, NAPI polls, "
+                  "ksoftirqd)",
+                  "NET_RX softirq durations of one poll of one packet / their median, single-writer IFF_NAPI tap, "
+                  "Linux 6.18 (results/reference/napi-60-1w.trace.gz; tunsim calibrate)"}}) {
+    t.add(std::string("costs.spread.") + sp.name, PType::NumList, nlohmann::json(sp.def))
+        .range(0.05, 20)
+        .means(std::string("Run-to-run variation of every path's base cost in ") + sp.where +
+               ": N ratios cost / median at the quantiles (i + 0.5) / N, ascending; each path run draws one "
+               "(seeded by `seed` and the thread) and multiplies its base cost (not its cache penalty) by it.  "
+               "Without it, CPUs sharing a queue lock into a fixed phase.  [] = constant costs.")
+        .from(sp.from)
+        .calibrated()
+        .bind(&Params::costs, sp.field);
+  }
 
   t.finalize([](Params& p, std::vector<std::string>&) {
     if (!p.cpu_speed.empty() && p.cpu_speed.size() != static_cast<size_t>(p.cpus))

@@ -108,7 +108,7 @@ double calibrated_writer_user_ns(const std::string& path) {
 
 struct CalibrateArgs {
   std::vector<std::string> traces;
-  std::string out, name, kmod;
+  std::string out, name, kmod, machine;
 };
 
 // --calibration NAME for a generated scenario: a path (contains '/' or ends
@@ -204,9 +204,13 @@ void register_trace_commands(CLI::App& app, int& exit_code) {
   calc->add_option("-o,--output", cal->out, "calibration file to write (atomically)");
   calc->add_option("--name", cal->name, "calibration name (default: the output file's stem)");
   calc->add_option("--kmod", cal->kmod, "fit the kernel module's measurements in FILE instead of traces");
+  calc->add_option("--machine", cal->machine,
+                   "the cache model from a machine measurement (scripts/calibrate-machine), fitted to its kernel "
+                   "cold-path curves; with TRACE..., the traces' cache penalties use it");
   calc->callback([cal] {
     if (!cal->kmod.empty()) {
-      if (!cal->traces.empty()) throw InputError("calibrate: give either TRACE... or --kmod FILE, not both");
+      if (!cal->traces.empty() || !cal->machine.empty())
+        throw InputError("calibrate: give either TRACE... (and --machine FILE) or --kmod FILE, not both");
       if (cal->out.empty()) throw InputError("calibrate --kmod: expected -o OUT");
       calibrate_from_kmod(cal->kmod, cal->out, std::cout);
       return;
@@ -214,7 +218,7 @@ void register_trace_commands(CLI::App& app, int& exit_code) {
     std::string name = cal->name;
     if (name.empty())
       name = cal->out.empty() ? "unnamed" : std::filesystem::path(cal->out).stem().string();
-    calib::calibrate_from_traces(cal->traces, cal->out, name, self_exe(), std::cout);
+    calib::calibrate_from_traces(cal->traces, cal->out, name, self_exe(), std::cout, cal->machine);
   });
 
   auto da = std::make_shared<DiffArgs>();

@@ -31,12 +31,19 @@ Calibration parse(const json& cal, const std::string& file) {
     const ParamDecl* d = find_param(key);
     if (!d) throw InputError(where + ": not a scenario parameter (see docs/config.md)");
     if (!d->calibratable) throw InputError(where + ": only costs.*, cache.* and cpus.hz may be calibrated");
-    if (!entry.is_object() || !entry.contains("value") || !entry["value"].is_number())
-      throw InputError(where + ": expected {\"value\": number, \"unit\": string}");
-    double v = entry["value"].get<double>();
-    if (d->min < d->max && !(v >= d->min && v <= d->max))
-      throw InputError(where + ".value: expected a number in [" + shown(d->min) + ", " + shown(d->max) + "], found " +
-                       shown(entry["value"]));
+    bool list = d->type == PType::NumList;
+    if (!entry.is_object() || !entry.contains("value") || !(list ? entry["value"].is_array() : entry["value"].is_number()))
+      throw InputError(where + (list ? ": expected {\"value\": [numbers]}" : ": expected {\"value\": number, \"unit\": string}"));
+    const json& vals = entry["value"];
+    for (size_t i = 0; i < (list ? vals.size() : 1); ++i) {
+      const json& x = list ? vals[i] : vals;
+      std::string at = where + ".value" + (list ? "." + std::to_string(i) : "");
+      if (!x.is_number()) throw InputError(at + ": expected a number, found " + shown(x));
+      double v = x.get<double>();
+      if (d->min < d->max && !(v >= d->min && v <= d->max))
+        throw InputError(at + ": expected a number in [" + shown(d->min) + ", " + shown(d->max) + "], found " +
+                         shown(x));
+    }
     if (entry.contains("unit") && (!entry["unit"].is_string() || (!d->unit.empty() && entry["unit"] != d->unit)))
       throw InputError(where + ".unit: expected \"" + d->unit + "\", found " + shown(entry["unit"]));
     out.values[key] = entry["value"];

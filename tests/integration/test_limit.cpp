@@ -1,6 +1,6 @@
 // The benchmark's hand-written limit (bench/limit/limit.cpp) is the default
 // scenario without SimGrid: its results must equal the simulator's with the
-// cache model off, or the ratio of their speeds would compare different work.
+// cache model off and constant costs (costs.spread.* empty), or the ratio of their speeds would compare different work.
 #include <doctest/doctest.h>
 
 #include <cstdio>
@@ -19,7 +19,9 @@ TEST_CASE("bench limit: the hand-written loop gives the simulator's results, cac
   for (const char* ms : {"20", "50"}) {
     CAPTURE(ms);
     std::string out = testutil::tmpdir() + "/lim-sim.json";
-    testutil::Run r = testutil::run_cli(std::string("run configs/default.json --set cache.enabled=false --set duration_ms=") +
+    testutil::Run r = testutil::run_cli(std::string("run configs/default.json --set cache.enabled=false "
+                                                    "--set costs.spread.process=[] --set costs.spread.softirq=[] "
+                                                    "--set duration_ms=") +
                                         ms + " -q -o " + out);
     REQUIRE(r.status == 0);
     json sim = json::parse(tunsim::read_file(out));

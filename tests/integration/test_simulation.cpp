@@ -83,6 +83,7 @@ TEST_CASE("M/D/1: with the cache model off and one server, the mean sojourn matc
   // is zero except vhost_desc 200 + tun_get_user 300 + netif_receive_skb 300
   // + stack_drop 200 = S = 1000 ns, deterministic.  Notification toggling
   // and wake-ups cost nothing, so an idle server starts at the arrival.
+  // Constant costs (costs.spread off): the D of M/D/1.
   // lambda = 0.7 Mpps -> rho = 0.7; P-K for M/D/1:
   //   W = S + rho S / (2 (1 - rho)) = 1 + 0.7 / 0.6 = 2.16667 us.
   std::string cfg = write_tmp("md1.json", R"({
@@ -96,7 +97,8 @@ TEST_CASE("M/D/1: with the cache model off and one server, the mean sojourn matc
     "costs": {"syscall_ns": 0, "tun_get_user_ns": 300, "skb_alloc_ns": 0, "copy_ns_per_byte": 0,
               "vhost_desc_ns": 200, "vhost_notify_ns": 0, "vhost_wakeup_ns": 0, "lock_ns": 0,
               "netif_receive_skb_ns": 300, "stack_drop_ns": 200, "context_switch_ns": 0,
-              "softirq_ns": 0, "napi_poll_ns": 0, "napi_schedule_ns": 0, "backlog_enqueue_ns": 0}
+              "softirq_ns": 0, "napi_poll_ns": 0, "napi_schedule_ns": 0, "backlog_enqueue_ns": 0,
+              "spread": {"process": [], "softirq": []}}
   })");
   std::string out = tmpdir() + "/md1-out.json";
   Run r = run_cli("run " + cfg + " -q -o " + out);

@@ -3,6 +3,7 @@
 // the skb pool, the parameter declarations and the version table.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -80,7 +81,11 @@ TEST_CASE("every parameter declares its doc, its source and a field it sets") {
     if (d.path != "senders" && d.path != "calibration") CHECK(d.set);
     if (d.path.rfind("costs.", 0) == 0) {
       CHECK(d.calibratable);
-      CHECK((d.unit == "ns" || d.unit == "ns/byte"));
+      // A cost in ns, or the cost spread's dimensionless ratios (costs.spread.*).
+      if (d.type == PType::NumList)
+        CHECK(d.path.rfind("costs.spread.", 0) == 0);
+      else
+        CHECK((d.unit == "ns" || d.unit == "ns/byte"));
     }
     if (d.by_version) CHECK(d.def.is_null());
   }
@@ -182,4 +187,39 @@ TEST_CASE("docs/model.md's versions table is what the versions table in the code
   }
   CHECK_MESSAGE(have == want, "docs/model.md is stale; regenerate: TUNSIM_WRITE_DOCS=1 build/tests/tunsim_tests "
                               "-tc='docs/model.md*'");
+}
+
+TEST_CASE("Ctx::spend: the cost spread draws each quantile of costs.spread.* equally often, per seed") {
+  // A path of base cost 1000 ns spent 16000 times in process context with a
+  // 4-point table {0.5, 1, 1, 2}: each entry is drawn with probability 1/4,
+  // so each count is 4000 +- 3 sigma (sigma = sqrt(16000 * 1/4 * 3/4) = 55).
+  // The same seed repeats the sequence exactly; another seed does not.
+  auto run = [](unsigned long long seed) {
+    testrig::Rig r("rx_batched", {{"seed", seed},
+                                  {"costs", {{"spread", {{"process", {0.5, 1, 1, 2}}, {"softirq", nlohmann::json::array()}}}}}});
+    std::vector<double> d;
+    for (int i = 0; i < 16000; ++i) {
+      double t0 = r.ctx.now;
+      r.ctx.spend(Path::Syscall, 1000);
+      d.push_back(std::round((r.ctx.now - t0) * 1e12) / 1e3);  // ns, to the ps
+    }
+    return d;
+  };
+  std::vector<double> a = run(1), b = run(1), c = run(2);
+  std::map<double, int> n;
+  for (double x : a) ++n[x];
+  REQUIRE(n.size() == 3);
+  CHECK(std::abs(n[500] - 4000) < 165);
+  CHECK(std::abs(n[1000] - 8000) < 190);  // two entries: p = 1/2, sigma = 63
+  CHECK(std::abs(n[2000] - 4000) < 165);
+  CHECK(a == b);
+  CHECK(a != c);
+  // In softirq context the (empty) softirq table applies: constant.
+  testrig::Rig r("rx_batched", {{"costs", {{"spread", {{"process", {0.5, 2}}, {"softirq", nlohmann::json::array()}}}}}});
+  r.ctx.cpu->in_softirq = true;
+  for (int i = 0; i < 100; ++i) {
+    double t0 = r.ctx.now;
+    r.ctx.spend(Path::Softirq, 1000);
+    CHECK(r.ctx.now - t0 == doctest::Approx(1000e-9));
+  }
 }

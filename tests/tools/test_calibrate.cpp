@@ -78,7 +78,8 @@ void synthesize(const std::string& prefix, const std::string& mode, int frame_by
   write_sidecar(prefix, mode, frame_bytes, 1);
   Run c = run_cli("trace config " + prefix + ".json -o " + prefix + ".scenario.json");
   REQUIRE(c.status == 0);
-  std::string sets;
+  // Constant costs (no spread): every write of the synthetic trace costs the same.
+  std::string sets = " --set costs.spread.process=[] --set costs.spread.softirq=[]";
   for (auto& [k, v] : kKnown.items()) sets += " --set " + k + "=" + v.dump();
   Run r = run_cli("run " + prefix + ".scenario.json" + sets + " --trace " + prefix + ".trace -q");
   REQUIRE_MESSAGE(r.status == 0, r.err);
@@ -176,15 +177,20 @@ TEST_CASE("measure_penalties: the simulator confirms the equations, and rejects 
   REQUIRE(o.size() == 2);  // write_ns, netif_receive_skb..kfree_skb
   std::ostringstream rep;
   measure_penalties(w, o, TUNSIM_BIN, rep);
-  // One writer in steady state: the paths of a write (syscall 45, tun_get_user
-  // 112, netif_receive_skb 39, drop 24 instruction lines) fill L1i's 512
-  // lines to less than half, so a line misses with a probability of about 1%
-  // (P[Poisson(3.1) >= 8] for syscall's): less than a line per path, each
-  // 0.55 ns, and the ns-rounded medians move by 0 to 2 ns.
-  CHECK(o[0].penalty >= 0);
-  CHECK(o[0].penalty <= 2);
-  CHECK(o[1].penalty >= 0);
-  CHECK(o[1].penalty <= 2);
+  // One writer in steady state, the default (fitted) cache model.  Data: the
+  // paths of a write touch syscall 4, tun_get_user 61, netif_receive_skb 57
+  // and drop 29 lines (footprints x 1.28); each of the 151 lines has seen the
+  // other 150 plus ~10 lines of skb data since its last use; crowded into
+  // 64 / 2.75 sets that is x = (2.75 * 150 + 10) / 64 = 6.6 lines per set,
+  // and P[Poisson(6.6) >= 12 ways] = 0.037: 0.4 + 6.2 + 5.8 + 2.9 = 15.3 ns
+  // at 2.72 ns a line.  Code: 245 lines (x 1.14) in L1i's 512,
+  // P[Poisson(3.8) >= 8] = 0.041: 2.2 ns.  write() about 17.5 ns; the rx
+  // interval (netif_receive_skb + drop, and their share of code) about 9.
+  // The medians are rounded to ns: +-2 ns.
+  CHECK(o[0].penalty >= 15.5);
+  CHECK(o[0].penalty <= 19.5);
+  CHECK(o[1].penalty >= 7);
+  CHECK(o[1].penalty <= 11);
   // An equation that counts syscall_ns twice no longer matches the model.
   o[0].coef[kSyscall] = 2;
   CHECK_THROWS_WITH_AS(measure_penalties(w, o, TUNSIM_BIN, rep),
@@ -281,11 +287,14 @@ TEST_CASE("calibrate on the committed reference traces: the sums it identifies r
                   "results/reference/napi-60-1w.trace.gz -o " + d + "/ref.json");
   REQUIRE_MESSAGE(r.status == 0, r.err);
   json cal = json::parse(tunsim::read_file(d + "/ref.json"));
-  // The write() medians (971, 1042, 1944 ns; docs/traces.md) are fitted with
-  // residuals below 15 ns: the only misfit of the model is that the kernel's
-  // netif_receive_skb..kfree_skb interval is 10 ns longer for 1500-byte
-  // frames, which the model (no per-byte stack cost) splits between them.
-  for (auto& x : cal["fit"]["residuals"]) CHECK_MESSAGE(std::fabs(x["residual_ns"].get<double>()) < 15, x.dump());
+  // The write() medians (971, 1042, 1944 ns; docs/traces.md) are fitted
+  // exactly.  Two misfits remain in the netif_receive_skb..kfree_skb
+  // intervals: the kernel's is 10 ns longer for 1500-byte frames, which the
+  // model (no per-byte stack cost) splits between them (+13 ns), and on the
+  // IFF_NAPI tap the kernel's is the plain tap's 100 ns while the fitted
+  // cache model charges 35 ns of misses there (softirq and GRO ran in
+  // between) against 9 on the plain tap: -19 ns (docs/calibration.md).
+  for (auto& x : cal["fit"]["residuals"]) CHECK_MESSAGE(std::fabs(x["residual_ns"].get<double>()) < 20, x.dump());
   CHECK(cal["provenance"]["kernel"] == "6.18.44-fc-v782");
   CHECK(cal["provenance"]["cpu_model"] == "AMD EPYC");
   CHECK(cal["provenance"]["hz"] == 250);

@@ -33,6 +33,28 @@ std::string short_key(int p) { return std::string(kKeys[p]).substr(6); }  // wit
 
 }  // namespace
 
+void add_ratios(const std::vector<double>& v, std::vector<double>& out) {
+  if (v.empty()) return;
+  std::vector<double> s = v;
+  std::sort(s.begin(), s.end());
+  size_t n = s.size();
+  double med = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+  if (med <= 0) return;
+  for (double x : v) out.push_back(x / med);
+}
+
+std::vector<double> spread_table(std::vector<double> r, int n) {
+  std::sort(r.begin(), r.end());
+  std::vector<double> out;
+  for (int i = 0; i < n; ++i) {
+    double pos = (i + 0.5) / n * static_cast<double>(r.size() - 1);
+    size_t lo = static_cast<size_t>(pos);
+    double f = pos - static_cast<double>(lo), x = r[lo] + (lo + 1 < r.size() ? f * (r[lo + 1] - r[lo]) : 0);
+    out.push_back(std::round(x * 1000) / 1000);
+  }
+  return out;
+}
+
 std::string fmt(const char* f, double v) {
   char b[64];
   std::snprintf(b, sizeof b, f, v);

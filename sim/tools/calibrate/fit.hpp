@@ -69,4 +69,12 @@ FitResult solve(const std::vector<Observation>& obs);
 // printf-style formatting of one number.
 std::string fmt(const char* f, double v);
 
+// costs.spread.*: each sample of `v` divided by the median of `v`, appended
+// to `out`.
+void add_ratios(const std::vector<double>& v, std::vector<double>& out);
+// The N quantiles at (i + 0.5) / N of `ratios` (linear interpolation between
+// order statistics), rounded to 1e-3.
+constexpr int kSpreadPoints = 16;
+std::vector<double> spread_table(std::vector<double> ratios, int n);
+
 }  // namespace tunsim::calib

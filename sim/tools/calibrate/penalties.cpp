@@ -63,7 +63,7 @@ struct TmpDir {
 }  // namespace
 
 void measure_penalties(const Workload& w, std::vector<Observation>& obs, const std::string& bin,
-                       std::ostream& report) {
+                       std::ostream& report, const std::vector<std::string>& sets) {
   TmpDir tmp;
   Workload sw = w;
   sw.count_per_thread = 2000;  // steady state is reached after a few writes
@@ -75,8 +75,12 @@ void measure_penalties(const Workload& w, std::vector<Observation>& obs, const s
   std::vector<std::vector<Observation>> res;
   for (const char* on : {"true", "false"}) {
     std::string tr = tmp.path + "/sim-" + on + ".trace";
-    run_tool(bin, {"run", sfile, "--set", std::string("cache.enabled=") + on, "--trace", tr, "-q"},
-             tmp.path + "/log");
+    std::vector<std::string> args{"run", sfile, "--set", std::string("cache.enabled=") + on, "--trace", tr, "-q"};
+    for (const std::string& a : sets) args.insert(args.end(), {"--set", a});
+    // Constant costs: the check below, that the simulator spends exactly the
+    // equation's sum, needs them (the spread's draws are not in the equations).
+    args.insert(args.end(), {"--set", "costs.spread.process=[]", "--set", "costs.spread.softirq=[]"});
+    run_tool(bin, args, tmp.path + "/log");
     Workload tw = sw;
     tw.trace_path = tr;
     tw.timestamp_resolution_ns = 1;

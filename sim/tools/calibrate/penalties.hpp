@@ -17,7 +17,8 @@ namespace tunsim::calib {
 // on and off; penalty = median(on) - median(off).  Also checks that
 // median(off) equals the equation's sum of default costs (else the model's
 // layout changed and the equations are wrong: SimulationError).
+// `sets`: --set assignments for both runs (the machine's cache parameters).
 void measure_penalties(const Workload& w, std::vector<Observation>& obs, const std::string& tunsim_bin,
-                       std::ostream& report);
+                       std::ostream& report, const std::vector<std::string>& sets = {});
 
 }  // namespace tunsim::calib

@@ -13,6 +13,7 @@
 #include "sim/io/errors.hpp"
 #include "sim/io/files.hpp"
 #include "sim/io/json.hpp"
+#include "sim/tools/calibrate/cache_fit.hpp"
 #include "sim/tools/calibrate/fit.hpp"
 #include "sim/tools/calibrate/intervals.hpp"
 #include "sim/tools/calibrate/penalties.hpp"
@@ -25,11 +26,48 @@ namespace fs = std::filesystem;
 
 namespace {
 std::string unit_of(int p) { return p == kCopy ? "ns/byte" : "ns"; }
+
+// A calibration of the cache model alone, from a machine measurement.
+json machine_only(const std::string& machine, const json& cache, const std::string& out_path, const std::string& name,
+                  std::ostream& report) {
+  json m = read_json_file(machine);
+  json host = m.value("host", json::object());
+  auto str = [&](const char* k) { return host.contains(k) && host[k].is_string() ? host[k] : json(nullptr); };
+  json cal;
+  cal["format"] = kCalibrationFormat;
+  cal["name"] = name;
+  cal["provenance"] = {{"source", "machine"},
+                       {"inputs", json::array({machine})},
+                       {"kernel", str("kernel")},
+                       {"cpu_model", str("cpu_model")},
+                       {"hz", nullptr},
+                       {"captured", m.contains("started") ? m["started"] : json(nullptr)},
+                       {"date", utc_now()},
+                       {"tool", std::string("tunsim ") + TUNSIM_VERSION + " calibrate --machine"}};
+  cal["parameters"] = cache["parameters"];
+  cal["unidentified"] = json::array();
+  cal["fit"] = {{"cache", cache["fit"]}};
+  cal["measurements"] = json::object();
+  if (!out_path.empty()) {
+    check_calibration(cal, out_path);
+    write_file_atomic(out_path, dump_json(cal) + "\n");
+    report << "wrote " << out_path << "\n";
+  }
+  return cal;
+}
 }  // namespace
 
 json calibrate_from_traces(const std::vector<std::string>& traces, const std::string& out_path,
-                           const std::string& name, const std::string& bin, std::ostream& report) {
-  if (traces.empty()) throw InputError("calibrate: expected at least one TRACE (or --kmod FILE)");
+                           const std::string& name, const std::string& bin, std::ostream& report,
+                           const std::string& machine) {
+  json cache;
+  std::vector<std::string> cache_sets;
+  if (!machine.empty()) {
+    cache = cache_from_machine(machine, report);
+    for (auto& [k, v] : cache["parameters"].items()) cache_sets.push_back(k + "=" + dump_json(v["value"], -1));
+    if (traces.empty()) return machine_only(machine, cache, out_path, name, report);
+  }
+  if (traces.empty()) throw InputError("calibrate: expected at least one TRACE (or --machine FILE, --kmod FILE)");
   std::vector<Observation> obs;
   std::set<std::string> kernels, cpus, dates;
   std::set<int> hzs;
@@ -38,6 +76,8 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
   // system call, value and standard error; it sets costs.writer_user_ns.
   std::vector<std::pair<double, double>> outside;
   std::vector<double> line_transfer;  // measured at capture time, per trace
+  // costs.spread.*: interval / its trace's median, pooled over the traces.
+  std::vector<double> spread_process, spread_softirq;
   for (const std::string& t : traces) {
     if (!fs::exists(t)) throw InputError(t + ": no such trace file");
     Workload w = read_sidecar(sidecar_for_trace(t));
@@ -50,7 +90,9 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
            << w.kernel << ")\n";
     Intervals iv = extract_intervals(t, w, true);
     std::vector<Observation> o = observations_for(w, iv);
-    measure_penalties(w, o, bin, report);
+    measure_penalties(w, o, bin, report, cache_sets);
+    if (w.mode == "plain") add_ratios(iv.write, spread_process);
+    if (w.mode == "napi") add_ratios(iv.softirq, spread_softirq);
     double wp50, wse, pp50, pse;
     robust_median(iv.write, w.timestamp_resolution_ns, wp50, wse);
     json m = {{"write_ns_p50", wp50}, {"write_samples", iv.write.size()}};
@@ -120,6 +162,15 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
                   "costs.writer_user_ns", v, se, "ns");
     report << line;
   }
+  for (auto [key, v] : {std::pair{"costs.spread.process", &spread_process}, {"costs.spread.softirq", &spread_softirq}}) {
+    if (v->size() < 200) continue;
+    std::vector<double> tab = spread_table(*v, kSpreadPoints);
+    params[key] = {{"value", tab}, {"samples", v->size()}};
+    report << "  " << key << " (measured directly: " << v->size() << " intervals / their trace's median, "
+           << "quantiles (i + 0.5) / " << kSpreadPoints << "): ";
+    for (double x : tab) report << fmt("%.3f", x) << " ";
+    report << "\n";
+  }
   if (!line_transfer.empty()) {
     // Measured directly by capture-trace (two threads ping-ponging a line
     // between the writer CPUs); the median of the captures.
@@ -158,6 +209,10 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
                        {"captured", join(dates)},
                        {"date", utc_now()},
                        {"tool", std::string("tunsim ") + TUNSIM_VERSION + " calibrate"}};
+  if (!machine.empty()) {
+    for (auto& [k, v] : cache["parameters"].items()) params[k] = v;
+    cal["provenance"]["machine"] = machine;
+  }
   cal["parameters"] = params;
   cal["unidentified"] = unidentified;
   json resid = json::array();
@@ -199,6 +254,7 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
       {"residual_rms_ns", r.residual_rms_ns},
       {"observations", obs.size()},
       {"residuals", resid}};
+  if (!machine.empty()) cal["fit"]["cache"] = cache["fit"];
   cal["measurements"] = measurements;
   if (!out_path.empty()) {
     check_calibration(cal, out_path);
