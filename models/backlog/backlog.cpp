@@ -65,8 +65,7 @@ int process_backlog(Ctx& ctx, Napi& n, int quota) {
       netif_receive_skb_core(ctx, skb, "tap0");
       if (++work >= quota) return work;
     }
-    ctx.spend_ns(k.p.costs.lock_ns);
-    ctx.touch(sd.input_pkt_queue);
+    ctx.lock(sd.input_pkt_queue);
     if (sd.input_pkt_queue.empty()) {
       n.sched = false;  // custom __napi_complete: napi->state = 0
       break;

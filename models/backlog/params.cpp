@@ -34,7 +34,8 @@ void declare_backlog_params(ParamTable& t) {
       .from("RPS is off by default")
       .bind(&Params::rps_cpus);
   declare_cost(t, "backlog_enqueue_ns", 50, &Costs::backlog_enqueue_ns, "enqueue_to_backlog", "ns.");
-  declare_cost(t, "ipi_ns", 300, &Costs::ipi_ns, "net_rps_send_ipi", "Sending one RPS IPI, ns.");
+  declare_cost(t, "ipi_ns", 300, &Costs::ipi_ns, "net_rps_send_ipi, ttwu_queue_wakelist",
+               "Sending one IPI: an RPS IPI, or a wake-up of a thread on another CPU (paid by the waker), ns.");
   declare_cost(t, "ipi_latency_ns", 1500, &Costs::ipi_latency_ns, "smp_call_function_single_async",
                "RPS IPI delivery to the remote CPU, ns.");
 

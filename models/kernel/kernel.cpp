@@ -63,6 +63,16 @@ void Ctx::spend_cycles(double cycles) {
 
 void Ctx::spend_ns(double ns) { spend_cycles(k->p.cycles(ns)); }
 
+void Ctx::lock(const SkbQueue& q) {
+  touch(q);
+  if (q.shared && q.lock_free_at > now) {
+    ++k->rec.lock_spins;
+    spend_cycles((q.lock_free_at - now) * cpu->cycles_per_s);
+  }
+  spend_ns(k->p.costs.lock_ns);
+  if (q.shared) q.lock_free_at = now;
+}
+
 void Ctx::line_transfer() {
   ++k->rec.line_transfers;
   spend_ns(k->p.costs.cacheline_transfer_ns);

@@ -60,6 +60,7 @@ struct SkbQueue {
   size_t peak = 0;
   bool shared = false;
   mutable int last_cpu = -1;  // CPU whose cache holds its lock/head line
+  mutable double lock_free_at = 0;  // shared queues: when the lock holder releases it
 
   bool empty() const { return len == 0; }
   size_t size() const { return len; }
@@ -273,6 +274,12 @@ struct Ctx {
     }
   }
   void line_transfer();
+  // spin_lock(&q->lock) .. spin_unlock around a short critical section:
+  // costs.lock_ns of work under the lock.  A queue other CPUs use is
+  // synchronised first, its line moves here if another CPU had it, and if
+  // another CPU still holds the lock this one spins (busy) until it is
+  // released (queued_spin_lock_slowpath).
+  void lock(const SkbQueue& q);
   bool in_softirq() const { return cpu->in_softirq; }
 };
 

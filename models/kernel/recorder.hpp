@@ -36,6 +36,7 @@ struct Recorder {
   uint64_t flushes = 0, immediate = 0;  // rx_batched
   uint64_t vhost_requeues = 0, vhost_notify_races = 0;
   uint64_t line_transfers = 0;  // shared state found in another CPU's cache
+  uint64_t lock_spins = 0;      // a queue lock found held by another CPU (spun on)
 
   bool in_window(double t) const { return t >= warmup && t <= end; }
 

@@ -97,6 +97,10 @@ void wake_up_process(Ctx& ctx, Thread* t) {
   ctx.sync();
   Cpu& rc = k.cpu(t->cpu);
   if (t->state != Thread::State::Sleeping) return;
+  // 6.18 try_to_wake_up -> ttwu_queue_wakelist: the wake-up is queued on
+  // the remote CPU's wake list and it is interrupted (an IPI; the waker
+  // pays for sending it) to enqueue the task itself.
+  ctx.spend_ns(k.p.costs.ipi_ns);
   sched_wakeup(k, rc, t, ctx.now);
   if (!rc.current && ctx.exec) {
     // An idle CPU: the woken thread takes it (the idle task's reschedule).

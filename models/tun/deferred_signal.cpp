@@ -17,8 +17,7 @@ namespace {
 int poll_splice(Ctx& ctx, TunQueue& tq, int budget) {
   Kernel& k = *ctx.k;
   SkbQueue local;
-  ctx.spend_ns(k.p.costs.lock_ns);
-  ctx.touch(tq.write_queue);
+  ctx.lock(tq.write_queue);
   tq.write_queue.splice_tail_into(local);
   int received = 0;
   while (received < budget && !local.empty()) {
@@ -26,8 +25,7 @@ int poll_splice(Ctx& ctx, TunQueue& tq, int budget) {
     ++received;
   }
   if (!local.empty()) {
-    ctx.spend_ns(k.p.costs.lock_ns);
-    ctx.touch(tq.write_queue);
+    ctx.lock(tq.write_queue);
     tq.write_queue.splice_head_from(local);
   }
   return received;
@@ -39,8 +37,7 @@ int poll_per_packet(Ctx& ctx, TunQueue& tq, int budget) {
   Kernel& k = *ctx.k;
   int received = 0;
   while (received < budget) {
-    ctx.spend_ns(k.p.costs.lock_ns);
-    ctx.touch(tq.write_queue);
+    ctx.lock(tq.write_queue);
     if (tq.write_queue.empty()) break;
     netif_receive_skb(ctx, tq.write_queue.pop_front(), tq.napi.dev);
     ++received;

@@ -13,8 +13,7 @@ namespace {
 void deliver(Ctx& ctx, TunQueue& tq, Skb* skb, bool more) {
   Kernel& k = *ctx.k;
   local_bh_disable(ctx);  // spin_lock_bh(&queue->lock)
-  ctx.spend_ns(k.p.costs.lock_ns);
-  ctx.touch(tq.write_queue);
+  ctx.lock(tq.write_queue);
   tq.write_queue.push_back(skb);
   size_t queue_len = tq.write_queue.size();
   if (!more || queue_len > static_cast<size_t>(k.p.kernel.napi_weight)) napi_schedule(ctx, tq.napi);
@@ -27,8 +26,7 @@ void deliver(Ctx& ctx, TunQueue& tq, Skb* skb, bool more) {
 int poll(Ctx& ctx, TunQueue& tq, int budget) {
   Kernel& k = *ctx.k;
   SkbQueue process_queue;
-  ctx.spend_ns(k.p.costs.lock_ns);
-  ctx.touch(tq.write_queue);
+  ctx.lock(tq.write_queue);
   tq.write_queue.splice_tail_into(process_queue);
   int received = 0;
   while (received < budget && !process_queue.empty()) {
@@ -36,8 +34,7 @@ int poll(Ctx& ctx, TunQueue& tq, int budget) {
     ++received;
   }
   if (!process_queue.empty()) {
-    ctx.spend_ns(k.p.costs.lock_ns);
-    ctx.touch(tq.write_queue);
+    ctx.lock(tq.write_queue);
     tq.write_queue.splice_head_from(process_queue);
   }
   if (received < budget) napi_complete_done(ctx, tq.napi);
@@ -52,8 +49,7 @@ void deliver_batch(Ctx& ctx, TunQueue& tq, SkbQueue& batch) {
   if (batch.empty()) return;
   local_bh_disable(ctx);
   while (!batch.empty()) {
-    ctx.spend_ns(k.p.costs.lock_ns);
-    ctx.touch(tq.write_queue);
+    ctx.lock(tq.write_queue);
     tq.write_queue.push_back(batch.pop_front());
   }
   napi_schedule(ctx, tq.napi);

@@ -21,8 +21,7 @@ void tun_rx_batched(Ctx& ctx, TunQueue& tq, Skb* skb, bool more) {
     ++k.rec.immediate;
     return;
   }
-  ctx.spend_ns(k.p.costs.lock_ns);
-  ctx.touch(tq.write_queue);  // spin_lock(&queue->lock)
+  ctx.lock(tq.write_queue);  // spin_lock(&queue->lock)
   if (!more || static_cast<int>(tq.write_queue.size()) == rx_batched) {
     SkbQueue process_queue;
     tq.write_queue.splice_tail_into(process_queue);

@@ -59,8 +59,7 @@ Skb* tun_get_user_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double o
 }
 
 void tun_queue_then_signal(Ctx& ctx, TunQueue& tq, Skb* skb, bool more) {
-  ctx.spend_ns(ctx.k->p.costs.lock_ns);
-  ctx.touch(tq.write_queue);  // skb_queue_tail takes the queue lock
+  ctx.lock(tq.write_queue);  // skb_queue_tail takes the queue lock
   tq.write_queue.push_back(skb);
   if (!more) {
     if (ctx.k->p.bh_section) {

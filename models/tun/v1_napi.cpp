@@ -18,8 +18,7 @@ int poll(Ctx& ctx, TunQueue& tq, int budget) {
       netif_receive_skb(ctx, tq.process_queue.pop_front(), tq.napi.dev);
       if (++received >= budget) return received;
     }
-    ctx.spend_ns(k.p.costs.lock_ns);
-    ctx.touch(tq.write_queue);
+    ctx.lock(tq.write_queue);
     if (tq.write_queue.empty()) break;
     tq.write_queue.splice_tail_into(tq.process_queue);
   }

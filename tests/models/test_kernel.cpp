@@ -223,3 +223,34 @@ TEST_CASE("Ctx::spend: the cost spread draws each quantile of costs.spread.* equ
     CHECK(r.ctx.now - t0 == doctest::Approx(1000e-9));
   }
 }
+
+TEST_CASE("Ctx::lock: a shared queue's lock held by another CPU is spun on until released") {
+  // queued_spin_lock_slowpath: CPU 0 takes the lock at t = 0 and holds it
+  // for lock_ns = 20 ns (its critical section); CPU 1 asks at t = 5 ns, spins
+  // until 20 ns, then holds it 20 ns: done at 40 ns, plus the lock's line
+  // moving from CPU 0 (cacheline_transfer_ns = 150 ns) first: 5 + 150 = 155 >
+  // 20, so after the transfer the lock is free: 155 + 20 = 175 ns.  With the
+  // transfer cost 0: 5 -> spin to 20 -> 40 ns.  Unshared: no spin, 5 + 20.
+  for (double xfer : {150.0, 0.0}) {
+    CAPTURE(xfer);
+    testrig::Rig r("rx_batched", {{"cpus", {{"count", 2}}},
+                                  {"costs", {{"lock_ns", 20}, {"cacheline_transfer_ns", xfer}}}});
+    SkbQueue q;
+    q.shared = true;
+    Ctx c1 = r.ctx;
+    c1.cpu = &r.k->cpu(1);
+    r.ctx.lock(q);
+    CHECK(r.ctx.now == doctest::Approx(20e-9));
+    c1.now = 5e-9;
+    c1.lock(q);
+    CHECK(c1.now == doctest::Approx(xfer > 0 ? 175e-9 : 40e-9));
+    CHECK(r.k->rec.lock_spins == (xfer > 0 ? 0u : 1u));
+  }
+  testrig::Rig r("rx_batched", {{"costs", {{"lock_ns", 20}}}});
+  SkbQueue q;
+  r.ctx.now = 5e-9;
+  r.ctx.lock(q);
+  r.ctx.lock(q);
+  CHECK(r.ctx.now == doctest::Approx(45e-9));
+  CHECK(r.k->rec.lock_spins == 0u);
+}

@@ -7,6 +7,7 @@
 
 #include "models/kernel/boot.hpp"
 #include "models/sched/fair.hpp"
+#include "models/sched/schedule.hpp"
 #include "tests/models/rig.hpp"
 
 using namespace tunsim;
@@ -282,4 +283,22 @@ TEST_CASE("EEVDF: two always-runnable threads take turns of one tick; CFS of two
     }
     CHECK(switched == doctest::Approx(v == "6.1" ? 8e-3 : 4e-3));
   }
+}
+
+TEST_CASE("6.18 try_to_wake_up of a thread on another CPU: the waker pays the IPI (ttwu_queue_wakelist)") {
+  // The writer on CPU 0 wakes ksoftirqd/1, asleep on CPU 1: the wake-up is
+  // queued on CPU 1's wake list and CPU 1 is sent an IPI, ipi_ns = 300 ns
+  // (the default) of the waker's time.  Waking ksoftirqd/0 on its own CPU
+  // sends none.
+  testrig::Rig r("rx_batched", {{"cpus", {{"count", 2}}}});
+  Thread* remote = r.k->add_thread("ksoftirqd/1", 1, Thread::Kind::Ksoftirqd);
+  Thread* local = r.k->cpu(0).ksoftirqd;
+  REQUIRE(remote->state == Thread::State::Sleeping);
+  REQUIRE(local->state == Thread::State::Sleeping);
+  wake_up_process(r.ctx, local);
+  CHECK(r.ctx.now == 0);
+  wake_up_process(r.ctx, remote);
+  CHECK(r.ctx.now == doctest::Approx(r.k->p.costs.ipi_ns * 1e-9));
+  CHECK(r.k->p.costs.ipi_ns == 300);
+  CHECK(remote->state == Thread::State::Runnable);
 }
