@@ -24,7 +24,8 @@ double Virtqueue::next_arrival() {
     case Arrival::Bursts: {
       uint64_t b = static_cast<uint64_t>(g_.burst);
       double period = static_cast<double>(b) / rate;
-      t = static_cast<double>(k / b) * period + static_cast<double>(k % b) * c_.guest_tx_ns * 1e-9;
+      if (k == 0) phase_ = (g_.burst_phase >= 0 ? g_.burst_phase : rng_.uniform()) * period;
+      t = phase_ + static_cast<double>(k / b) * period + static_cast<double>(k % b) * c_.guest_tx_ns * 1e-9;
       break;
     }
   }

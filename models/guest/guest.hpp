@@ -92,6 +92,7 @@ class Virtqueue {
   double guest_free_ = 0;  // closed loop: the guest vCPU is free to send the next one
   double pending_arrival_ = -1;  // open loop: generated, not yet materialized
   double last_arrival_gen_ = 0;
+  double phase_ = 0;  // bursts: the first burst's start
   uint64_t arrivals_ = 0;
   bool notify_ = true, kicked_ = false;
 };

@@ -26,6 +26,13 @@ void declare_guest_params(ParamTable& t) {
       .means("Open loop 'bursts': packets per burst, sent back to back at guest_tx_ns.")
       .from("-")
       .bind_sender(&SenderParams::guest, &GuestParams::burst);
+  t.add("senders.*.guest.burst_phase", PType::Num, -1)
+      .range(-1, 1)
+      .means("Open loop 'bursts': where in its period the first burst starts, as a fraction of the period "
+             "(burst / rate); -1 = drawn uniformly from the run's seed.  A guest's bursts keep no phase with the "
+             "host's tick or with another guest, so repeats of a point with different seeds sample that phase.")
+      .from("-")
+      .bind_sender(&SenderParams::guest, &GuestParams::burst_phase);
   t.add("senders.*.guest.ring_size", PType::Int, 256)
       .range(2, 32768)
       .kname("virtio TX queue size")

@@ -89,6 +89,7 @@ struct GuestParams {
   Arrival arrival;
   double rate_mpps;
   int burst;
+  double burst_phase;  // fraction of the period; < 0: drawn from the seed
   int ring_size;
   int descs_per_packet;  // descriptors one packet takes in the TX ring
 };

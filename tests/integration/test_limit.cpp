@@ -19,7 +19,7 @@ TEST_CASE("bench limit: the hand-written loop gives the simulator's results, cac
   for (const char* ms : {"20", "50"}) {
     CAPTURE(ms);
     std::string out = testutil::tmpdir() + "/lim-sim.json";
-    testutil::Run r = testutil::run_cli(std::string("run configs/default.json --set cache.enabled=false "
+    testutil::Run r = testutil::run_cli(std::string("run configs/default.json --set cache.enabled=false --set senders.0.guest.burst_phase=0 "
                                                     "--set costs.spread.process=[] --set costs.spread.softirq=[] "
                                                     "--set duration_ms=") +
                                         ms + " -q -o " + out);

@@ -74,7 +74,7 @@ struct VRig {
               {"senders", json::array({{{"type", "vhost"},
                                         {"cpu", 0},
                                         {"vhost", vhost},
-                                        {"guest", {{"mode", "open"}, {"arrival", "bursts"}, {"burst", burst},
+                                        {"guest", {{"mode", "open"}, {"arrival", "bursts"}, {"burst", burst}, {"burst_phase", 0},
                                                    {"rate_mpps", burst * 1e-6}, {"ring_size", 256}}}}})},
               {"stack", {{"type", "drop"}}}};
     if (extra.contains("sender")) {

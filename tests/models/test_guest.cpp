@@ -63,3 +63,32 @@ TEST_CASE("virtqueue: two descriptors per packet halve the packets the ring hold
   CHECK(vq.outstanding() == 1);
   CHECK(vq.dropped_full == 6);
 }
+
+TEST_CASE("virtqueue: bursts start at burst_phase of their period, or at a phase drawn from the seed") {
+  // 4 packets per burst at 1 Mpps: period 4 us.  Phase 0.25: the first burst
+  // at 1 us, the second at 5 us.  Phase -1: each seed draws its own phase in
+  // [0, 4 us); two seeds give two phases (a draw of a double: equal with
+  // probability ~0).
+  GuestParams g{};
+  g.mode = GuestMode::Open;
+  g.arrival = Arrival::Bursts;
+  g.rate_mpps = 1;
+  g.burst = 4;
+  g.ring_size = 256;
+  g.burst_phase = 0.25;
+  Costs c{};
+  Virtqueue vq(g, c, 1);
+  CHECK(vq.next_avail() == doctest::Approx(1e-6));
+  vq.materialize(4.5e-6);
+  CHECK(vq.size() == 4);
+  CHECK(vq.next_avail() == doctest::Approx(5e-6));
+  g.burst_phase = -1;
+  Virtqueue a(g, c, 1), b(g, c, 2), a2(g, c, 1);
+  double ta = a.next_avail(), tb = b.next_avail();
+  CHECK(ta >= 0);
+  CHECK(ta < 4e-6);
+  CHECK(tb >= 0);
+  CHECK(tb < 4e-6);
+  CHECK(ta != tb);
+  CHECK(a2.next_avail() == ta);
+}
