@@ -23,7 +23,10 @@ const std::array<double, Dist::kLogBinsPerOctave + 1>& edges_in_octave() {
   }();
   return t;
 }
-int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+int64_t floor_div(int64_t a, int64_t b) {
+  if (b == 32) return a >= 0 ? a >> 5 : -((-a + 31) >> 5);  // kLogBinsPerOctave: no division
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
 // Log bin indices stay within what a double's exponent allows.
 constexpr int64_t kLogIndexLimit = 1100 * Dist::kLogBinsPerOctave;
 }  // namespace
@@ -78,7 +81,16 @@ double Dist::bin_lo(int64_t i) const {
   if (kind_ == Kind::Integer) return static_cast<double>(i) - 0.5;
   if (i == kZeroBin) return 0.0;
   int64_t e = floor_div(i, kLogBinsPerOctave);
-  return std::ldexp(edges_in_octave()[static_cast<size_t>(i - e * kLogBinsPerOctave)], static_cast<int>(e));
+  double edge = edges_in_octave()[static_cast<size_t>(i - e * kLogBinsPerOctave)];
+  if (e >= -1022 && e <= 1023) {
+    // edge * 2^e with 2^e built from its bits: exact for a normal 2^e, so
+    // the same double as ldexp (which costs a libm call per cache miss of add).
+    uint64_t pb = static_cast<uint64_t>(e + 1023) << 52;
+    double p;
+    std::memcpy(&p, &pb, sizeof p);
+    return edge * p;
+  }
+  return std::ldexp(edge, static_cast<int>(e));
 }
 
 double Dist::bin_hi(int64_t i) const {
