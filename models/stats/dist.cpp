@@ -137,9 +137,12 @@ void Dist::add(double v, uint64_t n) {
   }
   count_ += n;
   sum_ += v * static_cast<double>(n);
-  if (kind_ == Kind::Log && v >= cache_lo_ && v < cache_hi_) {
-    flat_[static_cast<size_t>(cache_i_ - lo_)] += n;
-    return;
+  if (kind_ == Kind::Log) {
+    for (const Cached& c : cache_)
+      if (v >= c.lo && v < c.hi) {
+        flat_[static_cast<size_t>(c.i - lo_)] += n;
+        return;
+      }
   }
   if (kind_ == Kind::Integer && v >= 0 && v < static_cast<double>(flat_.size())) {
     auto i = static_cast<size_t>(v);
@@ -151,9 +154,8 @@ void Dist::add(double v, uint64_t n) {
   int64_t i = index(v);
   slot(i) += n;
   if (kind_ == Kind::Log && i != kZeroBin) {
-    cache_lo_ = bin_lo(i);  // index() is exact: bin i is [bin_lo(i), bin_hi(i))
-    cache_hi_ = bin_hi(i);
-    cache_i_ = i;
+    cache_[1] = cache_[0];
+    cache_[0] = Cached{bin_lo(i), bin_hi(i), i};  // index() is exact: bin i is [bin_lo(i), bin_hi(i))
   }
 }
 
