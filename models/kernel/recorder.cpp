@@ -1,6 +1,7 @@
 #include "models/kernel/recorder.hpp"
 
 #include <cmath>
+#include <cstdint>
 
 #include "models/kernel/kernel.hpp"
 
@@ -8,17 +9,19 @@ namespace tunsim {
 
 namespace {
 // The views of the few strings events name (literals: "tap0", "..s1."),
-// computed once per distinct pointer instead of a strlen per event.
+// cached by pointer (direct-mapped) instead of a strlen per event.
 std::string_view view(const char* s) {
-  static const char* last[4] = {};
-  static std::string_view cached[4];
-  for (int i = 0; i < 4; ++i)
-    if (last[i] == s) return cached[i];
-  static int next = 0;
-  int i = next++ & 3;
-  last[i] = s;
-  cached[i] = std::string_view(s);
-  return cached[i];
+  struct Entry {
+    const char* p = nullptr;
+    std::string_view v;
+  };
+  static Entry cache[16];
+  Entry& e = cache[(reinterpret_cast<uintptr_t>(s) >> 1) & 15];
+  if (e.p != s) {
+    e.p = s;
+    e.v = std::string_view(s);
+  }
+  return e.v;
 }
 }  // namespace
 
@@ -34,6 +37,7 @@ void Recorder::emit(double t, int cpu, const Thread* task, TraceEvent& ev) {
 }
 
 void Recorder::softirq_raise(double t, int cpu, const Thread* task, const char* flags) {
+  if (!in_window(t)) return;
   TraceEvent ev;
   ev.type = EventType::SoftirqRaise;
   ev.name = "softirq_raise";
@@ -43,6 +47,7 @@ void Recorder::softirq_raise(double t, int cpu, const Thread* task, const char* 
 }
 
 void Recorder::softirq_entry(double t, int cpu, const Thread* task) {
+  if (!in_window(t)) return;
   TraceEvent ev;
   ev.type = EventType::SoftirqEntry;
   ev.name = "softirq_entry";
@@ -52,6 +57,7 @@ void Recorder::softirq_entry(double t, int cpu, const Thread* task) {
 }
 
 void Recorder::softirq_exit(double t, int cpu, const Thread* task) {
+  if (!in_window(t)) return;
   TraceEvent ev;
   ev.type = EventType::SoftirqExit;
   ev.name = "softirq_exit";
@@ -66,6 +72,8 @@ void Recorder::napi_poll(double t, int cpu, const Thread* task, uint64_t napi, c
     batch.add(work);
     ++napi_polls;
     if (work >= budget) ++budget_exhausted;
+  } else {
+    return;
   }
   TraceEvent ev;
   ev.type = EventType::NapiPoll;
@@ -80,6 +88,7 @@ void Recorder::napi_poll(double t, int cpu, const Thread* task, uint64_t napi, c
 
 void Recorder::netif_receive_skb(double t, int cpu, const Thread* task, const char* flags, const Skb& skb,
                                  const char* dev) {
+  if (!in_window(t)) return;
   TraceEvent ev;
   ev.type = EventType::NetifReceiveSkb;
   ev.name = "netif_receive_skb";
@@ -92,6 +101,7 @@ void Recorder::netif_receive_skb(double t, int cpu, const Thread* task, const ch
 
 void Recorder::kfree_skb(double t, int cpu, const Thread* task, const char* flags, const Skb& skb,
                          const char* reason) {
+  if (!in_window(t)) return;
   TraceEvent ev;
   ev.type = EventType::KfreeSkb;
   ev.name = "kfree_skb";
@@ -103,6 +113,7 @@ void Recorder::kfree_skb(double t, int cpu, const Thread* task, const char* flag
 }
 
 void Recorder::sys_enter(double t, int cpu, const Thread* task, uint32_t len) {
+  if (!in_window(t)) return;
   TraceEvent ev;
   ev.type = EventType::SysEnter;
   ev.name = "sys_enter";
@@ -113,6 +124,7 @@ void Recorder::sys_enter(double t, int cpu, const Thread* task, uint32_t len) {
 }
 
 void Recorder::sys_exit(double t, int cpu, const Thread* task, uint32_t len) {
+  if (!in_window(t)) return;
   TraceEvent ev;
   ev.type = EventType::SysExit;
   ev.name = "sys_exit";

@@ -23,7 +23,10 @@ const std::array<double, Dist::kLogBinsPerOctave + 1>& edges_in_octave() {
   }();
   return t;
 }
-int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+int64_t floor_div(int64_t a, int64_t b) {
+  if (b == 32) return a >= 0 ? a >> 5 : -((-a + 31) >> 5);  // kLogBinsPerOctave: no division
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
 // Log bin indices stay within what a double's exponent allows.
 constexpr int64_t kLogIndexLimit = 1100 * Dist::kLogBinsPerOctave;
 }  // namespace
@@ -78,7 +81,16 @@ double Dist::bin_lo(int64_t i) const {
   if (kind_ == Kind::Integer) return static_cast<double>(i) - 0.5;
   if (i == kZeroBin) return 0.0;
   int64_t e = floor_div(i, kLogBinsPerOctave);
-  return std::ldexp(edges_in_octave()[static_cast<size_t>(i - e * kLogBinsPerOctave)], static_cast<int>(e));
+  double edge = edges_in_octave()[static_cast<size_t>(i - e * kLogBinsPerOctave)];
+  if (e >= -1022 && e <= 1023) {
+    // edge * 2^e with 2^e built from its bits: exact for a normal 2^e, so
+    // the same double as ldexp (which costs a libm call per cache miss of add).
+    uint64_t pb = static_cast<uint64_t>(e + 1023) << 52;
+    double p;
+    std::memcpy(&p, &pb, sizeof p);
+    return edge * p;
+  }
+  return std::ldexp(edge, static_cast<int>(e));
 }
 
 double Dist::bin_hi(int64_t i) const {
@@ -125,9 +137,12 @@ void Dist::add(double v, uint64_t n) {
   }
   count_ += n;
   sum_ += v * static_cast<double>(n);
-  if (kind_ == Kind::Log && v >= cache_lo_ && v < cache_hi_) {
-    flat_[static_cast<size_t>(cache_i_ - lo_)] += n;
-    return;
+  if (kind_ == Kind::Log) {
+    for (const Cached& c : cache_)
+      if (v >= c.lo && v < c.hi) {
+        flat_[static_cast<size_t>(c.i - lo_)] += n;
+        return;
+      }
   }
   if (kind_ == Kind::Integer && v >= 0 && v < static_cast<double>(flat_.size())) {
     auto i = static_cast<size_t>(v);
@@ -139,9 +154,8 @@ void Dist::add(double v, uint64_t n) {
   int64_t i = index(v);
   slot(i) += n;
   if (kind_ == Kind::Log && i != kZeroBin) {
-    cache_lo_ = bin_lo(i);  // index() is exact: bin i is [bin_lo(i), bin_hi(i))
-    cache_hi_ = bin_hi(i);
-    cache_i_ = i;
+    cache_[1] = cache_[0];
+    cache_[0] = Cached{bin_lo(i), bin_hi(i), i};  // index() is exact: bin i is [bin_lo(i), bin_hi(i))
   }
 }
 

@@ -74,9 +74,13 @@ class Dist {
   int64_t lo_ = 0;
   uint64_t zero_ = 0;
   std::map<int64_t, uint64_t> big_;
-  // The bin of the last sample (Log): consecutive samples mostly share it.
-  double cache_lo_ = 1, cache_hi_ = 0;
-  int64_t cache_i_ = 0;
+  // The bins of the last two samples that missed (Log): consecutive samples
+  // mostly share a bin, or alternate between two (two CPUs' inter-arrivals).
+  struct Cached {
+    double lo = 1, hi = 0;  // [lo, hi); empty at first
+    int64_t i = 0;
+  };
+  Cached cache_[2];
 };
 
 template <class F>

@@ -19,20 +19,9 @@ bool TraceMetrics::is_writer(const TraceEvent& ev) const {
   return true;
 }
 
-CpuCounts& TraceMetrics::cpu(int c) {
-  size_t i = static_cast<size_t>(c);
-  if (i >= per_cpu_.size()) {
-    per_cpu_.resize(i + 1);
-    cpu_seen_.resize(i + 1, 0);
-  }
-  cpu_seen_[i] = 1;
-  return per_cpu_[i];
-}
-
-TraceMetrics::SoftirqState& TraceMetrics::softirq(int c) {
-  size_t i = static_cast<size_t>(c);
-  if (i >= softirq_.size()) softirq_.resize(i + 1);
-  return softirq_[i];
+void TraceMetrics::grow_cpus(size_t n) {
+  per_cpu_.resize(n);
+  cpu_seen_.resize(n, 0);
 }
 
 size_t TraceMetrics::AddrSet::slot(uint64_t a) const {
@@ -92,7 +81,11 @@ void TraceMetrics::rx_time(int64_t t) {
   if (rx_head_ == rx_window_.size() || t >= rx_window_.back()) {
     rx_window_.push_back(t);
   } else {
-    auto pos = std::upper_bound(rx_window_.begin() + static_cast<long>(rx_head_), rx_window_.end(), t);
+    // Late by a few packets, mostly: look back a little before bisecting.
+    auto first = rx_window_.begin() + static_cast<long>(rx_head_);
+    auto pos = rx_window_.end() - 1;  // *pos > t
+    for (int k = 0; k < 8 && pos != first && *(pos - 1) > t; ++k) --pos;
+    if (pos != first && *(pos - 1) > t) pos = std::upper_bound(first, pos, t);
     rx_window_.insert(pos, t);
   }
   if (rx_window_.size() - rx_head_ > kReorderWindow) {

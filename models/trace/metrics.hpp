@@ -117,8 +117,18 @@ class TraceMetrics : public EventSink {
     return true;
   }
   bool is_writer(const TraceEvent& ev) const;
-  CpuCounts& cpu(int c);
-  SoftirqState& softirq(int c);
+  CpuCounts& cpu(int c) {
+    size_t i = static_cast<size_t>(c);
+    if (i >= per_cpu_.size()) grow_cpus(i + 1);
+    cpu_seen_[i] = 1;
+    return per_cpu_[i];
+  }
+  SoftirqState& softirq(int c) {
+    size_t i = static_cast<size_t>(c);
+    if (i >= softirq_.size()) softirq_.resize(i + 1);
+    return softirq_[i];
+  }
+  void grow_cpus(size_t n);
   void rx_time(int64_t t);
 
   MetricsOptions opt_;

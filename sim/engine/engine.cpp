@@ -48,8 +48,9 @@ struct Fiber {
   double at = -1;        // Ready: when it resumes; Waiting: its timer (-1 = none)
   bool granted = false;  // Ready because another thread granted it the CPU
   double self_grant = -1;  // it granted the CPU to itself at this time, before its wait
+  int cpu = 0, id = 0;  // its thread's (threads are pinned)
   bctx::fiber f;
-  Key key() const { return Key{at, entry->thread->cpu, entry->thread->id}; }
+  Key key() const { return Key{at, cpu, id}; }
   bool has_event() const { return state == State::Ready || (state == State::Waiting && at >= 0); }
 };
 
@@ -136,6 +137,8 @@ struct Group : Exec {
     auto f = std::make_unique<Fiber>();
     Fiber* fp = f.get();
     fp->entry = &e;
+    fp->cpu = e.thread->cpu;
+    fp->id = e.thread->id;
     fp->ctx.k = &k;
     fp->ctx.cpu = &k.cpu(e.thread->cpu);
     fp->ctx.thread = e.thread;
@@ -189,9 +192,21 @@ struct Group : Exec {
     const double q = sh.opt->quantum_s;
     quantum_end = q;
     for (;;) {
+      // The earliest event and, for the run-ahead, the earliest of the others
+      // (keys are distinct: one per thread).
       Fiber* best = nullptr;
-      for (auto& f : fibers)
-        if (f->has_event() && (!best || before(f->key(), best->key()))) best = f.get();
+      Key first = kNever, second = kNever;
+      for (auto& f : fibers) {
+        if (!f->has_event()) continue;
+        Key k = f->key();
+        if (!best || before(k, first)) {
+          second = first;
+          first = k;
+          best = f.get();
+        } else if (before(k, second)) {
+          second = k;
+        }
+      }
       if (!best) break;
       double t = best->at;
       if (t >= quantum_end) {
@@ -203,9 +218,7 @@ struct Group : Exec {
         quantum_end = start + q;
         continue;
       }
-      min_other = kNever;
-      for (auto& f : fibers)
-        if (f.get() != best && f->has_event() && before(f->key(), min_other)) min_other = f->key();
+      min_other = second;
       Ctx& c = best->ctx;
       if (best->state == Fiber::State::Waiting) best->granted = false;  // its timer fired
       c.now = std::max(c.now, t);
