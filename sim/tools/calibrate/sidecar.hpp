@@ -1,6 +1,7 @@
 // Capture sidecars (format tunsim-capture/1, docs/traces.md): which workload
 // a kernel trace is.
 #pragma once
+#include <cstddef>
 #include <iosfwd>
 #include <map>
 #include <string>
@@ -28,6 +29,9 @@ struct Workload {
   double line_transfer_ns = -1;          // measured at capture (scripts/linexfer.c), -1 = not
   std::string label() const;             // "napi-60-1w" style
 };
+
+// The largest sidecar read (capture-trace writes about 1 KB).
+constexpr size_t kMaxSidecarBytes = size_t(1) << 20;
 
 // PREFIX.trace[.gz] -> PREFIX.json.  Throws InputError when missing.
 std::string sidecar_for_trace(const std::string& trace_path);
