@@ -54,6 +54,8 @@ struct DiffResult {
   std::vector<DistRow> dists;
   bool pass = true;
 
+  // Metrics that had a tolerance (0: nothing was checked).
+  size_t checked() const;
   nlohmann::json to_json() const;
   std::string table() const;
 };
