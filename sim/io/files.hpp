@@ -41,20 +41,6 @@ void write_file_atomic(const std::string& path, const std::string& content);
 // InputError naming the file and the bound).
 std::string read_file(const std::string& path, size_t max_bytes = size_t(1) << 30);
 
-// Standard input copied to a temporary file (removed with the object), for
-// readers that need a file: two passes, or a look at the first bytes.
-class StdinSpool {
- public:
-  StdinSpool();
-  ~StdinSpool();
-  StdinSpool(const StdinSpool&) = delete;
-  StdinSpool& operator=(const StdinSpool&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 // The first up to n bytes of a file (not standard input).
 std::string read_head(const std::string& path, size_t n);
 

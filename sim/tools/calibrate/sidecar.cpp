@@ -83,6 +83,12 @@ std::string Workload::label() const {
          std::to_string(cpus.size()) + "w";
 }
 
+std::string Workload::origin() const {
+  if (!described) return sidecar_path;
+  return trace_path + " (described on the command line" + (sidecar_path.empty() ? "" : " and by " + sidecar_path) +
+         ")";
+}
+
 std::string sidecar_for_trace(const std::string& trace_path) {
   std::string base = trace_path;
   for (const char* ext : {".trace.gz", ".trace", ".gz"}) {
@@ -103,8 +109,13 @@ std::string sidecar_for_trace(const std::string& trace_path) {
 }
 
 Workload read_sidecar(const std::string& path) {
+  if (path == "-") return read_sidecar_text(read_file("-", kMaxSidecarBytes), "standard input");
+  return read_sidecar_text(read_file(path, kMaxSidecarBytes), path);
+}
+
+Workload read_sidecar_text(const std::string& text, const std::string& path) {
   const std::string file = printable(path, 200);
-  json j = read_json_file(path, kMaxSidecarBytes);
+  json j = parse_json(text, file);
   if (!j.is_object() || !j.contains("format") || j["format"] != "tunsim-capture/1")
     throw InputError(file + ": format: expected \"tunsim-capture/1\", found " +
                      (j.is_object() && j.contains("format") ? shown(j["format"]) : "nothing"));

@@ -8,13 +8,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/tools/calibrate/capture.hpp"
+
 namespace tunsim::calib {
 
-// The whole command: reads the traces and sidecars, fits, prints the report,
-// writes the tunsim-calibration/1 file to out_path ("" = do not write).
-// Returns the calibration JSON.
+// The whole command: reads the traces and their sidecars (or the capture
+// described by `capture`, capture.hpp), fits, prints the report, writes the
+// tunsim-calibration/1 file to out_path ("" = do not write).  Traces whose
+// timestamps are coarser than kFinestRequiredNs are refused unless
+// `allow_coarse`.  Returns the calibration JSON.
 nlohmann::json calibrate_from_traces(const std::vector<std::string>& traces, const std::string& out_path,
-                                     const std::string& name, const std::string& tunsim_bin,
-                                     std::ostream& report);
+                                     const std::string& name, const std::string& tunsim_bin, std::ostream& report,
+                                     const CaptureOptions& capture = {}, bool allow_coarse = false);
 
 }  // namespace tunsim::calib

@@ -290,21 +290,44 @@ std::string DiffResult::table() const {
   return o.str();
 }
 
-TraceMetrics load_metrics(const std::string& path, const MetricsOptions& opt, bool lenient,
-                          std::string* kind) {
-  std::unique_ptr<StdinSpool> spool;
-  if (path == "-") spool = std::make_unique<StdinSpool>();
-  const std::string& file = spool ? spool->path() : path;
-  std::string name = spool ? "standard input" : printable(path, 200);
-  std::string head = read_head(file, 4096);
+namespace {
+// The first up to n bytes of standard input.
+std::string read_stdin_head(size_t n) {
+  std::string head(n, '\0');
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = ::read(0, head.data() + got, n - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) throw InputError(std::string("standard input: cannot read: ") + std::strerror(errno));
+    if (r == 0) break;
+    got += static_cast<size_t>(r);
+  }
+  head.resize(got);
+  return head;
+}
+}  // namespace
+
+TraceMetrics load_metrics(const std::string& path, const MetricsOptions& opt, bool lenient, std::string* kind,
+                          ParseReport* report) {
+  const bool in = path == "-";
+  std::string name = in ? "standard input" : printable(path, 200);
+  std::string head = in ? read_stdin_head(4096) : read_head(path, 4096);
   size_t p = head.find_first_not_of(" \t\r\n");
   if (p != std::string::npos && head[p] == '{') {
-    nlohmann::json j = parse_json(read_file(file, kMaxJsonBytes), name);
-    if (j.contains("trace_metrics")) {
+    std::string text;
+    if (in) {
+      text = head + read_file("-", kMaxSummaryBytes);
+      if (text.size() > kMaxSummaryBytes)
+        throw InputError(name + ": expected at most " + std::to_string(kMaxSummaryBytes) + " bytes, found more");
+    } else {
+      text = read_file(path, kMaxSummaryBytes);
+    }
+    nlohmann::json j = parse_json(text, name);
+    if (j.is_object() && j.contains("trace_metrics")) {
       if (kind) *kind = "summary";
       return TraceMetrics::from_json(j["trace_metrics"], name + ": trace_metrics");
     }
-    if (j.contains("packets") && j.contains("write_ns")) {
+    if (j.is_object() && j.contains("packets") && j.contains("write_ns")) {
       if (kind) *kind = "trace_metrics";
       return TraceMetrics::from_json(j, name);
     }
@@ -312,7 +335,9 @@ TraceMetrics load_metrics(const std::string& path, const MetricsOptions& opt, bo
                      "JSON object without them");
   }
   if (kind) *kind = "trace";
-  return metrics_from_trace_file(file, opt, lenient);
+  std::unique_ptr<StdinTraceCopy> copy;
+  if (in) copy = std::make_unique<StdinTraceCopy>(head);
+  return metrics_from_trace_file(in ? copy->path() : path, opt, lenient, report, name);
 }
 
 void plot_cdfs(const DiffResult& r, const std::string& out_path) {

@@ -84,8 +84,27 @@ ParseReport parse_trace_text(const std::string& text, const std::string& name, b
 // extract) decoded through libtracecmd with the kernel's own event formats
 // stored in it; a perf.data converted with `perf script --ns` when perf is
 // installed (otherwise an InputError saying to run it).  Throws InputError
-// naming the file.
-ParseReport parse_trace_file(const std::string& path, bool lenient, const EventFn& sink);
+// naming the file, or `name` when given (a temporary copy of standard input).
+ParseReport parse_trace_file(const std::string& path, bool lenient, const EventFn& sink,
+                             const std::string& name = "");
+
+// Standard input kept in a temporary file (removed with the object), for
+// readers that need two passes: `head` (bytes already read from it), then
+// the rest.  Text is checked as it is copied (no line longer than
+// kMaxTraceLine), so that /dev/zero stops at once; gzip-compressed and
+// binary input is copied as it is.  At most kMaxStdinTraceBytes.
+constexpr size_t kMaxStdinTraceBytes = size_t(4) << 30;
+class StdinTraceCopy {
+ public:
+  explicit StdinTraceCopy(const std::string& head = "");
+  ~StdinTraceCopy();
+  StdinTraceCopy(const StdinTraceCopy&) = delete;
+  StdinTraceCopy& operator=(const StdinTraceCopy&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 // The whole text of a trace file (gzip-compressed or not), at most max_bytes.
 std::string read_trace_text(const std::string& path, size_t max_bytes = size_t(1) << 30);

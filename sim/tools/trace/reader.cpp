@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <vector>
 
 #include <zlib.h>
@@ -150,6 +151,67 @@ class Spool {
 };
 }  // namespace
 
+StdinTraceCopy::StdinTraceCopy(const std::string& head) {
+  const std::string name = "standard input";
+  char t[] = "/tmp/tunsim-stdin-XXXXXX";
+  int fd = ::mkstemp(t);
+  if (fd < 0) throw InputError(name + ": cannot create a temporary file: " + std::strerror(errno));
+  path_ = t;
+  std::string pending = head;
+  char buf[1 << 16];
+  bool checked = false, text = false;
+  size_t total = 0, line_len = 0, lines = 1;
+  try {
+    for (;;) {
+      size_t n = 0;
+      if (!pending.empty()) {
+        n = std::min(pending.size(), sizeof buf);
+        std::memcpy(buf, pending.data(), n);
+        pending.erase(0, n);
+      } else {
+        ssize_t r = ::read(0, buf, sizeof buf);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) throw InputError(name + ": cannot read: " + std::strerror(errno));
+        if (r == 0) break;
+        n = static_cast<size_t>(r);
+      }
+      if (!checked) {
+        // gzip (1f 8b) or a binary trace is copied unchecked.
+        std::string_view h(buf, n);
+        text = !(n >= 2 && static_cast<unsigned char>(buf[0]) == 0x1f && static_cast<unsigned char>(buf[1]) == 0x8b) &&
+               binary_format(h) == BinaryFormat::None;
+        checked = true;
+      }
+      total += n;
+      if (total > kMaxStdinTraceBytes)
+        throw InputError(name + ": expected a trace of at most " + std::to_string(kMaxStdinTraceBytes) +
+                         " bytes, found more");
+      for (size_t i = 0; text && i < n; ++i) {
+        if (buf[i] == '\n') {
+          line_len = 0;
+          ++lines;
+        } else if (++line_len > kMaxTraceLine) {
+          throw InputError(name + ":" + std::to_string(lines) + ": expected a line of at most " +
+                           std::to_string(kMaxTraceLine) + " bytes, found a longer one (not a text trace?)");
+        }
+      }
+      for (size_t off = 0; off < n;) {
+        ssize_t w = ::write(fd, buf + off, n - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) throw InputError(name + ": cannot keep a copy in " + path_ + ": " + std::strerror(errno));
+        off += static_cast<size_t>(w);
+      }
+    }
+  } catch (...) {
+    ::close(fd);
+    ::unlink(path_.c_str());
+    throw;
+  }
+  ::close(fd);
+}
+
+StdinTraceCopy::~StdinTraceCopy() { ::unlink(path_.c_str()); }
+
 std::string read_trace_text(const std::string& path, size_t max_bytes) {
   std::string name = path == "-" ? "standard input" : printable(path, 200);
   gzFile gz = open_trace(path, name);
@@ -212,8 +274,9 @@ ParseReport parse_stream(const std::string& path, const std::string& name, bool 
 }
 }  // namespace
 
-ParseReport parse_trace_file(const std::string& path, bool lenient, const EventFn& sink) {
-  return parse_stream(path, path == "-" ? "standard input" : printable(path, 200), lenient, sink, true);
+ParseReport parse_trace_file(const std::string& path, bool lenient, const EventFn& sink, const std::string& name) {
+  return parse_stream(path, !name.empty() ? name : path == "-" ? "standard input" : printable(path, 200), lenient,
+                      sink, true);
 }
 
 ParseReport parse_text_file(const std::string& path, const std::string& name, bool lenient, const EventFn& sink) {
