@@ -1,6 +1,9 @@
 // tunsim command line: what goes to SimGrid, the subcommands, and the one
 // place every error becomes one line on stderr and an exit status (2 bad
 // input, 3 failure, 130 interrupted).
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -47,17 +50,25 @@ int main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : 2;
   } catch (const InputError& e) {
-    std::cerr << "tunsim: " << e.what() << "\n";
+    std::cerr << "tunsim: " << printable(e.what(), 1000) << "\n";
     return 2;
   } catch (const Interrupted&) {
     std::cerr << "tunsim: interrupted\n";
     return 130;
   } catch (const SimulationError& e) {
-    std::cerr << "tunsim: " << e.what() << "\n";
+    std::cerr << "tunsim: " << printable(e.what(), 1000) << "\n";
     return 3;
   } catch (const std::exception& e) {
     std::cerr << "tunsim: internal error: " << printable(e.what(), 300) << "\n";
     return 3;
+  }
+  // What went to standard output through stdio (reports, tables) reached it.
+  std::cout.flush();
+  errno = 0;
+  if (std::fflush(stdout) != 0 || std::ferror(stdout) || !std::cout) {
+    std::cerr << "tunsim: standard output: write failed" << (errno ? std::string(": ") + std::strerror(errno) : "")
+              << "\n";
+    return 2;
   }
   return exit_code;
 }

@@ -151,9 +151,12 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
   cmp->add_option("--designs", ca->designs, "Comma-separated designs (default: all)");
   cmp->add_option("--set", ca->sets, "Override a parameter: path.to.key=VALUE (repeatable)");
   cmp->add_option("--seed", ca->seed, "Seed (overrides the scenario's)");
-  cmp->add_option("-o,--output", ca->out, "Write {\"designs\": [summary, ...]} here (atomically)");
+  cmp->add_option("-o,--output", ca->out, "Write {\"designs\": [summary, ...]} here (atomically; - = standard output)");
+  cmp->add_flag("-q,--quiet", ca->quiet, "No table on stdout");
   cmp->callback([ca, &sg] {
     add_seed(ca->seed, ca->sets);
+    if (!ca->quiet && ca->out == "-")
+      throw InputError("-o -: standard output carries the output: add -q (no table)");
     std::vector<const DesignInfo*> chosen;
     if (ca->designs.empty()) {
       chosen = designs();
@@ -192,7 +195,7 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
     std::ostringstream head;
     head << "scenario: " << base.params.name << " (" << base.params.source << "), "
          << base.params.duration_s * 1e3 << " ms simulated, seed " << base.params.seed << "\n";
-    write_file_atomic("-", head.str() + format_table(rows));
+    if (!ca->quiet) write_file_atomic("-", head.str() + format_table(rows));
     if (!ca->out.empty()) {
       json all = {{"tunsim_version", TUNSIM_VERSION}, {"scenario", base.params.name}, {"designs", rows}};
       write_file_atomic(ca->out, dump_json(all) + "\n");
@@ -214,7 +217,7 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
       std::cerr << "tunsim: kernel " << version_name(cfg.params.kernel.version) << " behaviours:\n" << behaviours;
     } else {
       std::ostringstream o;
-      o << printable(va->config, 200) << ": valid (design " << cfg.params.design->name << ", kernel "
+      o << (va->config == "-" ? std::string("standard input") : printable(va->config, 200)) << ": valid (design " << cfg.params.design->name << ", kernel "
         << version_name(cfg.params.kernel.version) << ", " << cfg.params.senders.size() << " sender(s), "
         << cfg.params.cpus << " CPUs)\nversion-dependent behaviours:\n" << behaviours;
       write_file_atomic("-", o.str());

@@ -197,7 +197,7 @@ void calibrate_from_kmod(const std::string& in_path, const std::string& out_path
   out["name"] = name ? name->get<std::string>() : std::string("kmod");
   json prov;
   prov["source"] = "kmod";
-  prov["inputs"] = json::array({in_path});
+  prov["inputs"] = json::array({in_path == "-" ? std::string("standard input") : in_path});
   const json* pin = r.find("provenance");
   for (const char* k : {"kernel", "cpu_model", "hz"})
     prov[k] = (pin && pin->contains(k)) ? (*pin)[k] : json(nullptr);
