@@ -134,17 +134,21 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   f.commit();
 }
 
-std::string read_file(const std::string& path, size_t max_bytes) {
+std::string read_file(const std::string& path, size_t max_bytes) { return read_file(path, max_bytes, nullptr); }
+
+std::string read_file(const std::string& path, size_t max_bytes,
+                      const std::function<void(std::string_view head)>& check_head) {
+  const std::string name = path == "-" ? "standard input" : printable(path, 200);
   int fd = path == "-" ? 0 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw InputError(printable(path, 200) + ": cannot open: " + std::strerror(errno));
+  if (fd < 0) throw InputError(name + ": cannot open: " + std::strerror(errno));
   struct stat st {};
   if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
     if (fd) ::close(fd);
-    throw InputError(printable(path, 200) + ": cannot open: is a directory");
+    throw InputError(name + ": cannot open: is a directory");
   }
   auto too_big = [&] {
     if (fd) ::close(fd);
-    return InputError(printable(path, 200) + ": expected at most " + std::to_string(max_bytes) +
+    return InputError(name + ": expected at most " + std::to_string(max_bytes) +
                       " bytes, found more (not a file of this kind?)");
   };
   // A regular file's size is known before reading it.
@@ -157,9 +161,17 @@ std::string read_file(const std::string& path, size_t max_bytes) {
     if (n < 0) {
       int e = errno;
       if (fd) ::close(fd);
-      throw InputError(printable(path, 200) + ": cannot read: " + std::strerror(e));
+      throw InputError(name + ": cannot read: " + std::strerror(e));
     }
     if (n == 0) break;
+    if (out.empty() && check_head) {
+      try {
+        check_head(std::string_view(buf, static_cast<size_t>(n)));
+      } catch (...) {
+        if (fd) ::close(fd);
+        throw;
+      }
+    }
     if (out.size() + static_cast<size_t>(n) > max_bytes) throw too_big();
     out.append(buf, static_cast<size_t>(n));
   }
