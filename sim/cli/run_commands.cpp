@@ -28,7 +28,7 @@ namespace {
 struct RunArgs {
   std::string config, out, trace, engine_stats, designs, seed;
   std::vector<std::string> sets;
-  bool quiet = false, print = false;
+  bool quiet = false, print = false, csv = false, json = false;
 };
 
 // --seed: an integer in [0, 4294967295], as the scenario's "seed".
@@ -153,6 +153,9 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
   cmp->add_option("--seed", ca->seed, "Seed (overrides the scenario's)");
   cmp->add_option("-o,--output", ca->out, "Write {\"designs\": [summary, ...]} here (atomically; - = standard output)");
   cmp->add_flag("-q,--quiet", ca->quiet, "No table on stdout");
+  auto* csv = cmp->add_flag("--csv", ca->csv, "The table as CSV (full precision) instead of text");
+  cmp->add_flag("--json", ca->json, "The table as JSON ({\"columns\": {name: meaning}, \"rows\": [...]}) instead of text")
+      ->excludes(csv);
   cmp->callback([ca, &sg] {
     add_seed(ca->seed, ca->sets);
     if (!ca->quiet && ca->out == "-")
@@ -195,7 +198,14 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
     std::ostringstream head;
     head << "scenario: " << base.params.name << " (" << base.params.source << "), "
          << base.params.duration_s * 1e3 << " ms simulated, seed " << base.params.seed << "\n";
-    if (!ca->quiet) write_file_atomic("-", head.str() + format_table(rows));
+    if (!ca->quiet) {
+      if (ca->csv)
+        write_file_atomic("-", format_table_csv(rows));
+      else if (ca->json)
+        write_file_atomic("-", dump_json(format_table_json(rows)) + "\n");
+      else
+        write_file_atomic("-", head.str() + format_table(rows));
+    }
     if (!ca->out.empty()) {
       json all = {{"tunsim_version", TUNSIM_VERSION}, {"scenario", base.params.name}, {"designs", rows}};
       write_file_atomic(ca->out, dump_json(all) + "\n");
