@@ -319,8 +319,8 @@ TEST_CASE("bounds 14.2: a 100 MB JSON array under an unknown key is refused quic
 }
 
 TEST_CASE("messages 14.7: control bytes and NUL from a trace are escaped, a 1 MB key is shortened") {
-  std::string t = write_tmp(
-      "ctl.trace", std::string("cpus=2\n   tapwriter-2371  [000]  1094.561879937: sys_exit: \x1b[31mred\x07\0NUL after\n", 87));
+  static const char kLine[] = "cpus=2\n   tapwriter-2371  [000]  1094.561879937: sys_exit: \x1b[31mred\x07\0NUL after\n";
+  std::string t = write_tmp("ctl.trace", std::string(kLine, sizeof kLine - 1));
   Run r = run_cli("trace stats " + t);
   check_error(r, t + ":2: expected 'NR N = RET' in sys_exit, found '\\x1b[31mred\\x07\\x00NUL after'");
   // A 1 MB unknown key is shown shortened (the line stays short).
