@@ -295,7 +295,11 @@ TraceMetrics TraceMetrics::from_json(const nlohmann::json& j, const std::string&
   m.skipped_lines_ = count(need("skipped_lines"), where + ".skipped_lines");
   if (j.contains("lost_events")) m.lost_events_ = count(j["lost_events"], where + ".lost_events");
   if (j.contains("per_cpu") && j["per_cpu"].is_object()) {
-    for (auto& [k, v] : j["per_cpu"].items()) {
+    for (auto& item : j["per_cpu"].items()) {
+      // Named references, not a structured binding: the lambda below
+      // captures them, which clang accepts only from version 16.
+      const std::string& k = item.key();
+      const nlohmann::json& v = item.value();
       int c = -1;
       if (k.empty() || k.size() > 5 || k.find_first_not_of("0123456789") != std::string::npos ||
           (c = std::stoi(k)) >= kMaxCpu)

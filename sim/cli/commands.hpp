@@ -8,10 +8,19 @@
 namespace tunsim {
 
 struct SimgridArgs;
+namespace calib {
+struct CaptureOptions;
+}
+
+// The options that describe a capture without a sidecar (calibrate, trace
+// config; sim/cli/trace_commands.cpp).
+void add_capture_options(CLI::App* cmd, calib::CaptureOptions& o);
 
 // run, compare, validate, config-reference, designs, batch (sim/cli/run_commands.cpp).
 void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg);
-// trace stats, trace config, calibrate, diff (sim/cli/trace_commands.cpp).
-void register_trace_commands(CLI::App& app, int& exit_code);
+// trace stats, trace config (sim/cli/trace_commands.cpp).
+void register_trace_commands(CLI::App& app);
+// diff, calibrate (sim/cli/diff_commands.cpp).
+void register_diff_commands(CLI::App& app, int& exit_code);
 
 }  // namespace tunsim

@@ -1,6 +1,9 @@
 // tunsim command line: what goes to SimGrid, the subcommands, and the one
 // place every error becomes one line on stderr and an exit status (2 bad
 // input, 3 failure, 130 interrupted).
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -18,40 +21,54 @@ int main(int argc, char** argv) {
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a.rfind("--cfg=", 0) == 0 || a.rfind("--log=", 0) == 0 || a == "--help-cfg" || a == "--help-logs" ||
-        a == "--help-log-categories")
+    if (is_simgrid_arg(a))
       sg.store.push_back(a);
     else
       args.push_back(a);
   }
   sg.finish(argv[0]);
+  // SimGrid's help, without a subcommand; then its options are checked
+  // before anything is loaded or run.
+  int help = simgrid_help(sg, argv[0]);
+  if (help >= 0) return help;
 
   CLI::App app{"tunsim: a SimGrid simulator of the Linux tun/tap receive path and its batching designs.\n"
-               "SimGrid's own --cfg=..., --log=..., --help-cfg and --help-logs options are passed to its engine.",
+               "SimGrid's own --cfg=..., --log=... options are passed to its engine; --help-cfg, --help-logs,\n"
+               "--help-log-categories, --help-models, --help-aliases and --help-tracing print its help.",
                "tunsim"};
   app.set_version_flag("--version", std::string("tunsim ") + TUNSIM_VERSION);
   app.require_subcommand(1);
   int exit_code = 0;
   register_run_commands(app, exit_code, sg);
-  register_trace_commands(app, exit_code);
+  register_trace_commands(app);
+  register_diff_commands(app, exit_code);
   try {
+    check_simgrid_args(sg, argv[0]);
     std::vector<std::string> rev(args.rbegin(), args.rend());
     app.parse(rev);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? 0 : 2;
   } catch (const InputError& e) {
-    std::cerr << "tunsim: " << e.what() << "\n";
+    std::cerr << "tunsim: " << printable(e.what(), 1000) << "\n";
     return 2;
   } catch (const Interrupted&) {
     std::cerr << "tunsim: interrupted\n";
     return 130;
   } catch (const SimulationError& e) {
-    std::cerr << "tunsim: " << e.what() << "\n";
+    std::cerr << "tunsim: " << printable(e.what(), 1000) << "\n";
     return 3;
   } catch (const std::exception& e) {
     std::cerr << "tunsim: internal error: " << printable(e.what(), 300) << "\n";
     return 3;
+  }
+  // What went to standard output through stdio (reports, tables) reached it.
+  std::cout.flush();
+  errno = 0;
+  if (std::fflush(stdout) != 0 || std::ferror(stdout) || !std::cout) {
+    std::cerr << "tunsim: standard output: write failed" << (errno ? std::string(": ") + std::strerror(errno) : "")
+              << "\n";
+    return 2;
   }
   return exit_code;
 }

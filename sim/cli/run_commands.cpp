@@ -28,7 +28,7 @@ namespace {
 struct RunArgs {
   std::string config, out, trace, engine_stats, designs, seed;
   std::vector<std::string> sets;
-  bool quiet = false, print = false;
+  bool quiet = false, print = false, csv = false, json = false;
 };
 
 // --seed: an integer in [0, 4294967295], as the scenario's "seed".
@@ -151,9 +151,15 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
   cmp->add_option("--designs", ca->designs, "Comma-separated designs (default: all)");
   cmp->add_option("--set", ca->sets, "Override a parameter: path.to.key=VALUE (repeatable)");
   cmp->add_option("--seed", ca->seed, "Seed (overrides the scenario's)");
-  cmp->add_option("-o,--output", ca->out, "Write {\"designs\": [summary, ...]} here (atomically)");
+  cmp->add_option("-o,--output", ca->out, "Write {\"designs\": [summary, ...]} here (atomically; - = standard output)");
+  cmp->add_flag("-q,--quiet", ca->quiet, "No table on stdout");
+  auto* csv = cmp->add_flag("--csv", ca->csv, "The table as CSV (full precision) instead of text");
+  cmp->add_flag("--json", ca->json, "The table as JSON ({\"columns\": {name: meaning}, \"rows\": [...]}) instead of text")
+      ->excludes(csv);
   cmp->callback([ca, &sg] {
     add_seed(ca->seed, ca->sets);
+    if (!ca->quiet && ca->out == "-")
+      throw InputError("-o -: standard output carries the output: add -q (no table)");
     std::vector<const DesignInfo*> chosen;
     if (ca->designs.empty()) {
       chosen = designs();
@@ -192,7 +198,14 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
     std::ostringstream head;
     head << "scenario: " << base.params.name << " (" << base.params.source << "), "
          << base.params.duration_s * 1e3 << " ms simulated, seed " << base.params.seed << "\n";
-    write_file_atomic("-", head.str() + format_table(rows));
+    if (!ca->quiet) {
+      if (ca->csv)
+        write_file_atomic("-", format_table_csv(rows));
+      else if (ca->json)
+        write_file_atomic("-", dump_json(format_table_json(rows)) + "\n");
+      else
+        write_file_atomic("-", head.str() + format_table(rows));
+    }
     if (!ca->out.empty()) {
       json all = {{"tunsim_version", TUNSIM_VERSION}, {"scenario", base.params.name}, {"designs", rows}};
       write_file_atomic(ca->out, dump_json(all) + "\n");
@@ -214,7 +227,7 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
       std::cerr << "tunsim: kernel " << version_name(cfg.params.kernel.version) << " behaviours:\n" << behaviours;
     } else {
       std::ostringstream o;
-      o << printable(va->config, 200) << ": valid (design " << cfg.params.design->name << ", kernel "
+      o << (va->config == "-" ? std::string("standard input") : printable(va->config, 200)) << ": valid (design " << cfg.params.design->name << ", kernel "
         << version_name(cfg.params.kernel.version) << ", " << cfg.params.senders.size() << " sender(s), "
         << cfg.params.cpus << " CPUs)\nversion-dependent behaviours:\n" << behaviours;
       write_file_atomic("-", o.str());

@@ -22,6 +22,18 @@ struct SimgridArgs {
   void finish(const char* prog);
 };
 
+// SimGrid's options, in sim/cli/simgrid_args.cpp: whether an argument is
+// one (--cfg=..., --log=..., --help-cfg or --cfg-help, --help-logs,
+// --help-log-categories, --help-models, --help-aliases, --help-tracing).
+bool is_simgrid_arg(const std::string& a);
+// When a help flag is among them: prints SimGrid's help of the first and
+// returns the exit status (0); -1 when there is none.
+int simgrid_help(const SimgridArgs& sg, const char* prog);
+// Gives the --cfg and --log options to a SimGrid engine in a forked child;
+// throws InputError with SimGrid's reasons on one line when it rejects
+// them, aborts included.
+void check_simgrid_args(const SimgridArgs& sg, const char* prog);
+
 struct RunOutputs {
   std::string trace;         // --trace FILE ("" = none)
   std::string engine_stats;  // --engine-stats FILE: wall time, SimGrid activities, fiber switches

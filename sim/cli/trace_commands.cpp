@@ -1,5 +1,5 @@
-// `tunsim trace stats FILE`, `tunsim trace config SIDECAR`, `tunsim diff A B`
-// and `tunsim calibrate` (see docs/traces.md).
+// `tunsim trace stats FILE` and `tunsim trace config SIDECAR|TRACE` (see
+// docs/traces.md); diff and calibrate are in diff_commands.cpp.
 #include <cstdio>
 #include <memory>
 #include <sstream>
@@ -16,10 +16,8 @@
 #include "sim/io/files.hpp"
 #include "sim/io/json.hpp"
 #include "sim/io/process.hpp"
+#include "sim/tools/calibrate/capture.hpp"
 #include "sim/tools/calibrate/scenario.hpp"
-#include "sim/tools/calibrate/trace_fit.hpp"
-#include "sim/tools/diff/diff.hpp"
-#include "sim/tools/kmod/kmod_fit.hpp"
 #include "sim/tools/trace/stats.hpp"
 
 namespace tunsim {
@@ -36,11 +34,19 @@ std::string num(double v, const char* f = "%.6g") {
 std::string stats_table(const std::string& path, const TraceMetrics& m, const trace::ParseReport& rep) {
   std::ostringstream o;
   char line[256];
-  o << "trace:   " << path << " (" << rep.lines << " lines, " << rep.events << " events";
-  if (rep.skipped) o << ", " << rep.skipped << " malformed lines skipped; first: " << rep.first_skipped;
+  bool text = rep.format == "text" || rep.format == "perf.data";
+  o << "trace:   " << path << " (" << (text ? "" : rep.format + ", ") << rep.lines << (text ? " lines, " : " records, ")
+    << rep.events << " events";
+  if (rep.skipped) o << ", " << rep.skipped << " malformed " << (text ? "lines" : "records") << " skipped; first: "
+                     << rep.first_skipped;
   o << ")\n";
+  o << "timestamps: " << rep.resolution_ns() << " ns resolution";
+  if (rep.resolution_ns() >= 1000)
+    o << " (microseconds: ns distributions are rounded; calibrate and cpus.speed refuse it without "
+         "--allow-coarse-timestamps)";
+  o << "\n";
   if (rep.lost_events) o << "WARNING: the tracer lost " << rep.lost_events << " events\n";
-  o << "device:  " << m.dev() << "\n\n";
+  o << "device:  " << printable(m.dev(), 80) << "\n\n";
   std::snprintf(line, sizeof line, "%-20s %s\n", "packets", std::to_string(m.packets()).c_str());
   o << line;
   std::snprintf(line, sizeof line, "%-20s %s\n", "duration_s", num(m.duration_s()).c_str());
@@ -91,7 +97,8 @@ struct StatsArgs {
 
 struct ConfigArgs {
   std::string sidecar, out, calibration;
-  bool uniform_speed = false;
+  bool uniform_speed = false, allow_coarse = false;
+  calib::CaptureOptions capture;
 };
 
 // costs.writer_user_ns of a calibration file, or -1 when it has none.
@@ -105,11 +112,6 @@ double calibrated_writer_user_ns(const std::string& path) {
   double x = (*v)["value"].get<double>();
   return x > 0 ? x : -1;
 }
-
-struct CalibrateArgs {
-  std::vector<std::string> traces;
-  std::string out, name, kmod, machine;
-};
 
 // --calibration NAME for a generated scenario: a path (contains '/' or ends
 // in .json) is made absolute so that the scenario works wherever it is
@@ -129,22 +131,41 @@ std::string resolve_calibration(const std::string& name) {
   return name;
 }
 
-struct DiffArgs {
-  std::string a, b, dev, tol_file, plot, out;
-  std::vector<std::string> tols;
-  double ks_max = -1;
-  bool lenient = false, json = false;
-};
-
 }  // namespace
 
-void register_trace_commands(CLI::App& app, int& exit_code) {
+void add_capture_options(CLI::App* cmd, calib::CaptureOptions& o) {
+  const std::string g = "Capture (instead of a sidecar; the rest is inferred from the trace)";
+  cmd->add_option("--mode", o.mode, "plain or napi (IFF_NAPI) tap (default: napi when napi_poll runs on the device)")
+      ->group(g);
+  cmd->add_flag("--bridge", o.bridge, "the tap is bridged to a peer (default: its frames are dropped as unhandled)")
+      ->group(g);
+  cmd->add_option("--writers", o.writers, "writer thread ids, comma separated (default: the tasks whose write() "
+                                          "delivered on the device)")
+      ->delimiter(',')
+      ->group(g);
+  cmd->add_option("--cpus", o.cpus, "the writers' CPUs, one per writer (default: the CPU each wrote from most)")
+      ->delimiter(',')
+      ->group(g);
+  cmd->add_option("--frame-bytes", o.frame_bytes, "bytes per write() (default: the writers' most common count)")
+      ->group(g);
+  cmd->add_option("--kernel", o.kernel, "uname -r of the traced kernel (default: unknown, the newest modelled)")
+      ->group(g);
+  cmd->add_option("--dev", o.dev, "the tap (default: the device with the most netif_receive_skb events)")->group(g);
+  cmd->add_option("--hz", o.hz, "CONFIG_HZ of the traced kernel")->group(g);
+  cmd->add_option("--nr-cpus", o.nr_cpus, "CPUs of the traced machine (default: the highest in the trace + 1)")
+      ->group(g);
+  cmd->add_option("--write-nr", o.write_nr, "syscall number of write() (default 1, x86_64)")->group(g);
+}
+
+void register_trace_commands(CLI::App& app) {
   auto* tr = app.add_subcommand("trace", "Kernel trace tools (see docs/traces.md)");
   tr->require_subcommand(1);
   auto sa = std::make_shared<StatsArgs>();
   auto* stats = tr->add_subcommand(
-      "stats", "Metrics of a kernel or simulated trace (ftrace, trace-cmd report, perf script; .gz ok)");
-  stats->add_option("FILE", sa->file, "trace file")->required();
+      "stats", "Metrics of a kernel or simulated trace (ftrace, trace-cmd report or trace.dat, perf script or "
+               "perf.data; .gz ok)");
+  stats->add_option("FILE", sa->file, "trace file: text (.gz ok), trace.dat or perf.data; - = standard input")
+      ->required();
   stats->add_option("--dev", sa->dev, "device (default: the one with most netif_receive_skb events)");
   stats->add_option("--pid", sa->pids, "writer task ids whose write() calls are timed, comma separated or repeated (default: all)")
       ->delimiter(',');
@@ -161,104 +182,71 @@ void register_trace_commands(CLI::App& app, int& exit_code) {
     opt.write_nr = sa->write_nr;
     trace::ParseReport rep;
     TraceMetrics m = trace::metrics_from_trace_file(sa->file, opt, sa->lenient, &rep);
-    std::string text = sa->json ? dump_json(m.to_json()) + "\n" : stats_table(sa->file, m, rep);
+    nlohmann::json j = m.to_json();
+    // Only when they say something: the summary's trace_metrics (1 ns text)
+    // and trace stats of its --trace stay the same object.
+    if (rep.resolution_ns() != 1) j["timestamp_resolution_ns"] = rep.resolution_ns();
+    if (rep.format != "text") j["trace_format"] = rep.format;
+    std::string shown = sa->file == "-" ? "standard input" : printable(sa->file, 200);
+    std::string text = sa->json ? dump_json(j) + "\n" : stats_table(shown, m, rep);
     write_file_atomic(sa->out.empty() ? "-" : sa->out, text);
   });
 
   auto ca = std::make_shared<ConfigArgs>();
   auto* tconf = tr->add_subcommand(
-      "config", "Print the simulator scenario of a captured workload (from its capture sidecar)");
-  tconf->add_option("SIDECAR", ca->sidecar, "capture sidecar PREFIX.json (or the trace beside it)")->required();
+      "config", "Print the simulator scenario of a captured workload (its capture sidecar, or the capture "
+                "described by the options below and inferred from the trace)");
+  tconf->add_option("SIDECAR", ca->sidecar,
+                    "capture sidecar PREFIX.json, or a trace (its sidecar beside it, if any); - = standard input")
+      ->required();
   tconf->add_option("-o,--output", ca->out, "write the scenario to this file instead of stdout");
   tconf->add_option("--calibration", ca->calibration,
                     "calibration NAME (configs/calibration/NAME.json) or path to put in the scenario; when it "
                     "has costs.writer_user_ns, cpus.speed is set from the capture's writer user time per CPU");
   tconf->add_flag("--uniform-speed", ca->uniform_speed,
                   "leave cpus.speed out: every CPU as fast as the calibration's");
+  tconf->add_flag("--allow-coarse-timestamps", ca->allow_coarse,
+                  "measure cpus.speed from a trace with microsecond timestamps too");
+  add_capture_options(tconf, ca->capture);
   tconf->callback([ca] {
     std::string side = ca->sidecar;
-    if (side.size() < 5 || side.compare(side.size() - 5, 5, ".json") != 0) side = calib::sidecar_for_trace(side);
-    calib::Workload w = calib::read_sidecar(side);
+    auto is_json = [](const std::string& p) { return p.size() >= 5 && p.compare(p.size() - 5, 5, ".json") == 0; };
+    calib::Workload w;
+    std::unique_ptr<trace::StdinTraceCopy> in;
+    if (side == "-") {
+      // A sidecar (JSON) or a trace on standard input.
+      std::string head;
+      char c;
+      while (head.size() < 1 && ::read(0, &c, 1) == 1)
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') head += c;
+      if (head == "{") {
+        w = calib::read_sidecar_text(head + read_file("-", calib::kMaxSidecarBytes), "standard input");
+      } else {
+        in = std::make_unique<trace::StdinTraceCopy>(head);
+        w = calib::workload_of_trace(in->path(), ca->capture, std::cerr);
+      }
+    } else if (is_json(side)) {
+      w = calib::read_sidecar(side);
+      if (ca->capture.given())
+        throw InputError("trace config: the options describing a capture apply to a trace, not to a sidecar (" +
+                         printable(side, 200) + ")");
+    } else {
+      w = calib::workload_of_trace(side, ca->capture, std::cerr);
+    }
     std::string cal = resolve_calibration(ca->calibration);
     nlohmann::json s = calib::scenario_for(w, cal);
     double user_ns = ca->uniform_speed || cal.empty() || !std::filesystem::exists(cal)
                          ? -1 : calibrated_writer_user_ns(cal);
     if (user_ns > 0) {
       std::ostringstream why;
-      std::vector<double> speed = calib::cpu_speeds_for(w, user_ns, why);
+      std::vector<double> speed = calib::cpu_speeds_for(w, user_ns, why, ca->allow_coarse);
       s["cpus"]["speed"] = speed;
       s["description"] = s["description"].get<std::string>() +
                          " cpus.speed: each writer CPU's speed during the capture, the calibration's "
                          "writer user time over this capture's (tunsim trace config).";
-      std::cerr << "tunsim trace config: cpus.speed from " << w.trace_path << ":\n" << why.str();
+      std::cerr << "tunsim trace config: cpus.speed from " << printable(w.trace_path, 200) << ":\n" << why.str();
     }
     write_file_atomic(ca->out.empty() ? "-" : ca->out, dump_json(s) + "\n");
-  });
-
-  auto cal = std::make_shared<CalibrateArgs>();
-  auto* calc = app.add_subcommand(
-      "calibrate",
-      "Fit the model's costs to single-writer kernel traces (or the kernel module's output, --kmod) and "
-      "write a tunsim-calibration/1 file (docs/calibration.md, docs/traces.md)");
-  calc->add_option("TRACE", cal->traces, "kernel traces PREFIX.trace[.gz], each with its sidecar PREFIX.json");
-  calc->add_option("-o,--output", cal->out, "calibration file to write (atomically)");
-  calc->add_option("--name", cal->name, "calibration name (default: the output file's stem)");
-  calc->add_option("--kmod", cal->kmod, "fit the kernel module's measurements in FILE instead of traces");
-  calc->add_option("--machine", cal->machine,
-                   "the cache model from a machine measurement (scripts/calibrate-machine), fitted to its kernel "
-                   "cold-path curves; with TRACE..., the traces' cache penalties use it");
-  calc->callback([cal] {
-    if (!cal->kmod.empty()) {
-      if (!cal->traces.empty() || !cal->machine.empty())
-        throw InputError("calibrate: give either TRACE... (and --machine FILE) or --kmod FILE, not both");
-      if (cal->out.empty()) throw InputError("calibrate --kmod: expected -o OUT");
-      calibrate_from_kmod(cal->kmod, cal->out, std::cout);
-      return;
-    }
-    std::string name = cal->name;
-    if (name.empty())
-      name = cal->out.empty() ? "unnamed" : std::filesystem::path(cal->out).stem().string();
-    calib::calibrate_from_traces(cal->traces, cal->out, name, self_exe(), std::cout, cal->machine);
-  });
-
-  auto da = std::make_shared<DiffArgs>();
-  auto* diff = app.add_subcommand(
-      "diff", "Compare the trace metrics of two traces or summary JSONs; exit 1 when out of tolerance");
-  diff->add_option("A", da->a, "reference: kernel trace, simulated trace or summary JSON")->required();
-  diff->add_option("B", da->b, "compared: kernel trace, simulated trace or summary JSON")->required();
-  diff->add_option("--tol", da->tols,
-                   "tolerance METRIC=REL (scalars) or DIST.KEY=X (KEY: ks, wasserstein, mean, p50, p99)");
-  diff->add_option("--tol-file", da->tol_file, "JSON tolerance file (docs/traces.md)");
-  diff->add_option("--ks-max", da->ks_max, "KS bound for every distribution without its own");
-  diff->add_option("--dev", da->dev, "device in both traces (default: each trace's busiest)");
-  diff->add_option("--plot", da->plot, "write overlaid CDFs to this .png or .svg");
-  diff->add_flag("--lenient", da->lenient, "skip and count malformed trace lines");
-  diff->add_flag("--json", da->json, "print the comparison as JSON");
-  diff->add_option("-o,--output", da->out, "write the output to this file instead of stdout");
-  diff->callback([da, &exit_code] {
-    trace::Tolerances tol;
-    // --tol FILE is accepted too when the argument names an existing .json file.
-    for (const auto& t : da->tols) {
-      if (t.find('=') == std::string::npos)
-        tol.add_file(t);
-      else
-        tol.add_spec(t);
-    }
-    if (!da->tol_file.empty()) tol.add_file(da->tol_file);
-    if (da->ks_max >= 0) tol.ks_max = da->ks_max;
-    MetricsOptions opt;
-    opt.dev = da->dev;
-    std::string ka, kb;
-    TraceMetrics a = trace::load_metrics(da->a, opt, da->lenient, &ka);
-    TraceMetrics b = trace::load_metrics(da->b, opt, da->lenient, &kb);
-    auto label = [](const std::string& p, const std::string& k, const TraceMetrics& m) {
-      return p + " (" + k + (m.dev().empty() ? "" : ", dev " + m.dev()) + ")";
-    };
-    trace::DiffResult r = trace::diff_metrics(a, b, tol, label(da->a, ka, a), label(da->b, kb, b));
-    if (!da->plot.empty()) trace::plot_cdfs(r, da->plot);
-    std::string text = da->json ? dump_json(r.to_json()) + "\n" : r.table();
-    write_file_atomic(da->out.empty() ? "-" : da->out, text);
-    exit_code = r.pass ? 0 : 1;
   });
 }
 

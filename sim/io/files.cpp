@@ -30,6 +30,7 @@ std::string base_of(const std::string& p) {
 
 OutputFile::OutputFile(const std::string& path) : path_(path) {
   if (path == "-") {
+    std::fflush(stdout);  // what was printed through stdio (std::cout) comes first
     fd_ = 1;
     is_stdout_ = true;
     return;
@@ -133,14 +134,25 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   f.commit();
 }
 
-std::string read_file(const std::string& path, size_t max_bytes) {
+std::string read_file(const std::string& path, size_t max_bytes) { return read_file(path, max_bytes, nullptr); }
+
+std::string read_file(const std::string& path, size_t max_bytes,
+                      const std::function<void(std::string_view head)>& check_head) {
+  const std::string name = path == "-" ? "standard input" : printable(path, 200);
   int fd = path == "-" ? 0 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw InputError(printable(path, 200) + ": cannot open: " + std::strerror(errno));
-  struct stat st;
+  if (fd < 0) throw InputError(name + ": cannot open: " + std::strerror(errno));
+  struct stat st {};
   if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
     if (fd) ::close(fd);
-    throw InputError(printable(path, 200) + ": cannot open: is a directory");
+    throw InputError(name + ": cannot open: is a directory");
   }
+  auto too_big = [&] {
+    if (fd) ::close(fd);
+    return InputError(name + ": expected at most " + std::to_string(max_bytes) +
+                      " bytes, found more (not a file of this kind?)");
+  };
+  // A regular file's size is known before reading it.
+  if (S_ISREG(st.st_mode) && st.st_size > 0 && static_cast<uint64_t>(st.st_size) > max_bytes) throw too_big();
   std::string out;
   char buf[1 << 16];
   for (;;) {
@@ -149,41 +161,23 @@ std::string read_file(const std::string& path, size_t max_bytes) {
     if (n < 0) {
       int e = errno;
       if (fd) ::close(fd);
-      throw InputError(printable(path, 200) + ": cannot read: " + std::strerror(e));
+      throw InputError(name + ": cannot read: " + std::strerror(e));
     }
     if (n == 0) break;
-    if (out.size() + static_cast<size_t>(n) > max_bytes) {
-      if (fd) ::close(fd);
-      throw InputError(printable(path, 200) + ": expected at most " + std::to_string(max_bytes) +
-                       " bytes, found more (not a file of this kind?)");
+    if (out.empty() && check_head) {
+      try {
+        check_head(std::string_view(buf, static_cast<size_t>(n)));
+      } catch (...) {
+        if (fd) ::close(fd);
+        throw;
+      }
     }
+    if (out.size() + static_cast<size_t>(n) > max_bytes) throw too_big();
     out.append(buf, static_cast<size_t>(n));
   }
   if (fd) ::close(fd);
   return out;
 }
-
-StdinSpool::StdinSpool() {
-  char t[] = "/tmp/tunsim-stdin-XXXXXX";
-  int fd = ::mkstemp(t);
-  if (fd < 0) throw InputError(std::string("standard input: cannot create a temporary file: ") + std::strerror(errno));
-  path_ = t;
-  char buf[1 << 16];
-  for (;;) {
-    ssize_t n = ::read(0, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    if (::write(fd, buf, static_cast<size_t>(n)) != n) {
-      int e = errno;
-      ::close(fd);
-      ::unlink(path_.c_str());
-      throw InputError(std::string("standard input: cannot keep a copy: ") + std::strerror(e));
-    }
-  }
-  ::close(fd);
-}
-
-StdinSpool::~StdinSpool() { ::unlink(path_.c_str()); }
 
 std::string read_head(const std::string& path, size_t n) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -9,7 +9,9 @@
 // standard output.  A write error (a full disk, /dev/full) is an error.
 #pragma once
 #include <cstddef>
+#include <functional>
 #include <string>
+#include <string_view>
 
 namespace tunsim {
 
@@ -40,20 +42,10 @@ void write_file_atomic(const std::string& path, const std::string& content);
 // Reads a whole file ("-" = standard input), at most max_bytes (larger is an
 // InputError naming the file and the bound).
 std::string read_file(const std::string& path, size_t max_bytes = size_t(1) << 30);
-
-// Standard input copied to a temporary file (removed with the object), for
-// readers that need a file: two passes, or a look at the first bytes.
-class StdinSpool {
- public:
-  StdinSpool();
-  ~StdinSpool();
-  StdinSpool(const StdinSpool&) = delete;
-  StdinSpool& operator=(const StdinSpool&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+// The same, `check_head` called with the first bytes read (up to 64 KiB)
+// before reading on; it may throw.
+std::string read_file(const std::string& path, size_t max_bytes,
+                      const std::function<void(std::string_view head)>& check_head);
 
 // The first up to n bytes of a file (not standard input).
 std::string read_head(const std::string& path, size_t n);

@@ -21,7 +21,9 @@ std::string where(const std::string& text, size_t pos) {
 
 nlohmann::json parse_json(const std::string& text, const std::string& name, size_t max_depth) {
   // The parser recurses once per level: refuse deep nesting before it does.
-  size_t depth = 0;
+  // And every value costs memory: refuse more of them than a file of this
+  // project holds (a value is at most one comma or opening bracket).
+  size_t depth = 0, values = 0;
   bool in_string = false, escape = false;
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
@@ -40,9 +42,15 @@ nlohmann::json parse_json(const std::string& text, const std::string& name, size
       if (++depth > max_depth)
         throw InputError(name + ":" + where(text, i) + ": expected JSON nested at most " + std::to_string(max_depth) +
                          " levels deep, found deeper");
+      ++values;
     } else if (c == ']' || c == '}') {
       if (depth) --depth;
+    } else if (c == ',') {
+      ++values;
     }
+    if (values > kMaxJsonValues)
+      throw InputError(name + ":" + where(text, i) + ": expected at most " + std::to_string(kMaxJsonValues) +
+                       " JSON values, found more");
   }
   try {
     return nlohmann::json::parse(text);
@@ -53,16 +61,49 @@ nlohmann::json parse_json(const std::string& text, const std::string& name, size
     throw InputError(name + ":" + where(text, byte) + ": invalid JSON: " +
                      printable(pos == std::string::npos ? msg : msg.substr(pos), 160));
   } catch (const nlohmann::json::exception& e) {
-    // out_of_range.406: a number beyond a double (1e400).
+    // out_of_range.406: a number beyond a double (1e400), "number overflow
+    // parsing '1e400'"; the parser gives no position: the first occurrence
+    // of that number outside a string is it.
     std::string msg = e.what();
+    std::string place;
+    size_t q1 = msg.find('\''), q2 = q1 == std::string::npos ? q1 : msg.find('\'', q1 + 1);
+    if (q2 != std::string::npos && q2 > q1 + 1) {
+      std::string tok = msg.substr(q1 + 1, q2 - q1 - 1);
+      bool in_str = false, esc = false;
+      for (size_t i = 0; i < text.size() && place.empty(); ++i) {
+        char c = text[i];
+        if (in_str) {
+          if (esc)
+            esc = false;
+          else if (c == '\\')
+            esc = true;
+          else if (c == '"')
+            in_str = false;
+        } else if (c == '"') {
+          in_str = true;
+        } else if (text.compare(i, tok.size(), tok) == 0) {
+          place = ":" + where(text, i);
+        }
+      }
+    }
     auto pos = msg.find("] ");
-    throw InputError(name + ": invalid JSON: " + printable(pos == std::string::npos ? msg : msg.substr(pos + 2), 160) +
-                     " (beyond the range of a double)");
+    throw InputError(name + place + ": expected a number within the range of a double, found " +
+                     printable(pos == std::string::npos ? msg : msg.substr(pos + 2), 160));
   }
 }
 
 nlohmann::json read_json_file(const std::string& path, size_t max_bytes) {
-  return parse_json(read_file(path, max_bytes), path == "-" ? "standard input" : printable(path, 200));
+  const std::string name = path == "-" ? "standard input" : printable(path, 200);
+  // What cannot start a JSON document stops the reading at once (/dev/zero,
+  // a binary file).
+  auto check_head = [&](std::string_view head) {
+    size_t p = head.find_first_not_of(" \t\r\n");
+    if (p == std::string_view::npos) return;
+    if (std::string_view("{[\"-0123456789tfn").find(head[p]) == std::string_view::npos)
+      throw InputError(name + ":" + where(std::string(head), p) + ": expected JSON, found '" +
+                       printable(std::string(head.substr(p, 16)), 16) + "'");
+  };
+  return parse_json(read_file(path, max_bytes, check_head), name);
 }
 
 std::string dump_json(const nlohmann::json& j, int indent) {

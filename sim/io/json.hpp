@@ -11,10 +11,16 @@ namespace tunsim {
 
 constexpr size_t kMaxJsonDepth = 64;
 constexpr size_t kMaxJsonBytes = size_t(64) << 20;
+// The most values (array elements, object members) a document may have: a
+// summary with every histogram holds about 10^5.
+constexpr size_t kMaxJsonValues = size_t(1) << 20;
 
-// Parses `text` read from `name` (a file, "--set a.b", ...).
+// Parses `text` read from `name` (a file, "--set a.b", ...).  Deeper than
+// max_depth, more than kMaxJsonValues values and numbers beyond a double
+// are InputErrors naming the place.
 nlohmann::json parse_json(const std::string& text, const std::string& name, size_t max_depth = kMaxJsonDepth);
-// Reads and parses a JSON file ("-" = standard input), at most max_bytes.
+// Reads and parses a JSON file ("-" = standard input), at most max_bytes; a
+// file whose first byte cannot start JSON is refused without reading on.
 nlohmann::json read_json_file(const std::string& path, size_t max_bytes = kMaxJsonBytes);
 // Serialises for output; bytes that are not UTF-8 (a device name from a
 // trace) are replaced, never an error.

@@ -150,34 +150,4 @@ json make_summary(Machine& m, const json& resolved, const std::vector<std::strin
   return s;
 }
 
-std::string format_table(const std::vector<json>& rows) {
-  std::ostringstream o;
-  char buf[512];
-  std::snprintf(buf, sizeof buf, "%-16s %9s %9s %9s %9s %9s %8s %8s %7s %7s %7s %7s %6s\n", "design", "Mpps", "deliv",
-                "dropped", "lat p50", "lat p99", "batch", "polls", "proc%", "sirq%", "ksirq%", "idle%", "sqz");
-  o << buf;
-  std::snprintf(buf, sizeof buf, "%-16s %9s %9s %9s %9s %9s %8s %8s %7s %7s %7s %7s %6s\n", "", "", "", "", "us",
-                "us", "mean", "", "", "", "", "", "");
-  o << buf;
-  for (auto& s : rows) {
-    // CPU split of the busiest CPU.
-    const json* busiest = nullptr;
-    for (auto& c : s["cpu"])
-      if (!busiest || c["idle_frac"].get<double>() < (*busiest)["idle_frac"].get<double>()) busiest = &c;
-    std::snprintf(buf, sizeof buf, "%-16s %9.4f %9llu %9llu %9.2f %9.2f %8.2f %8llu %7.1f %7.1f %7.1f %7.1f %6llu\n",
-                  s["design"].get<std::string>().c_str(), s["throughput_mpps"].get<double>(),
-                  static_cast<unsigned long long>(s["packets"]["delivered"].get<uint64_t>()),
-                  static_cast<unsigned long long>(s["packets"]["dropped_total"].get<uint64_t>()),
-                  s["latency_us"]["p50"].get<double>(), s["latency_us"]["p99"].get<double>(),
-                  s["batch"]["mean"].get<double>(),
-                  static_cast<unsigned long long>(s["napi"]["polls"].get<uint64_t>()),
-                  100 * (*busiest)["process_frac"].get<double>(), 100 * (*busiest)["softirq_frac"].get<double>(),
-                  100 * (*busiest)["ksoftirqd_frac"].get<double>(), 100 * (*busiest)["idle_frac"].get<double>(),
-                  static_cast<unsigned long long>(s["softirq"]["time_squeeze"].get<uint64_t>()));
-    o << buf;
-  }
-  o << "(CPU split of the busiest CPU; batch = packets per NAPI poll or rx_batched flush; sqz = time_squeeze)\n";
-  return o.str();
-}
-
 }  // namespace tunsim

@@ -158,7 +158,8 @@ TEST_CASE("SimGrid's own --cfg and --log options reach its engine") {
   CHECK(ok.status == 0);
   Run bad = run_cli("run configs/default.json -q --set duration_ms=3 --cfg=no/such-option:1");
   CHECK(bad.status == 2);
-  CHECK(bad.err.find("tunsim: SimGrid option: Bad config key: no/such-option") != std::string::npos);
+  CHECK(bad.err.find("tunsim: SimGrid option --cfg=no/such-option:1: Bad config key: no/such-option") !=
+        std::string::npos);
 }
 
 TEST_CASE("designs --json lists the registry, and the scenario schema takes exactly those names") {

@@ -305,12 +305,16 @@ TEST_CASE("calibrate on the committed reference traces: the sums it identifies r
 
 TEST_CASE("calibrate: bad input gives one-line errors and status 2") {
   std::string d = tmpdir();
-  SUBCASE("missing sidecar") {
+  SUBCASE("no sidecar and nothing to infer the capture from") {
+    // Without a sidecar the capture is inferred from the trace: an empty
+    // trace has no device to infer it on.
     tunsim::write_file_atomic(d + "/lonely.trace", "");
     Run r = run_cli("calibrate " + d + "/lonely.trace -o " + d + "/x.json");
     CHECK(r.status == 2);
     CHECK(lines(r.err) == 1);
-    CHECK(r.err.find("sidecar " + d + "/lonely.json not found") != std::string::npos);
+    CHECK(r.err.find(d + "/lonely.trace: expected netif_receive_skb events on the tap, found none") !=
+          std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(d + "/x.json"));
   }
   SUBCASE("missing trace") {
     Run r = run_cli("calibrate " + d + "/nothing.trace.gz");

@@ -40,7 +40,7 @@ Intervals extract_intervals(const std::string& trace_path, const Workload& w, bo
   Intervals iv;
   const std::string& dev = use_tids ? w.dev : std::string();
   auto on_dev = [&](const TraceEvent& e) { return dev.empty() || e.dev == dev; };
-  trace::parse_trace_file(trace_path, false, [&](const TraceEvent& e) {
+  trace::ParseReport rep = trace::parse_trace_file(trace_path, false, [&](const TraceEvent& e) {
     switch (e.type) {
       case EventType::SysEnter: {
         if (e.nr != 1 || (!tids.empty() && !tids.count(e.pid))) return;
@@ -113,7 +113,19 @@ Intervals extract_intervals(const std::string& trace_path, const Workload& w, bo
         return;
     }
   });
+  iv.resolution_ns = rep.resolution_ns();
   return iv;
+}
+
+void check_resolution(const std::string& trace, double resolution_ns, bool allow, const std::string& what) {
+  if (allow || resolution_ns <= kFinestRequiredNs) return;
+  char res[32];
+  std::snprintf(res, sizeof res, "%.0f", resolution_ns);
+  throw InputError(printable(trace, 200) + ": expected timestamps resolving " + std::to_string(int(kFinestRequiredNs)) +
+                   " ns or better to " + what + ", found a resolution of " + res +
+                   " ns (microseconds: the tracefs trace file, plain trace-cmd report or perf script); record "
+                   "nanoseconds (trace-cmd report -t, perf script --ns, or give the trace.dat) or pass "
+                   "--allow-coarse-timestamps");
 }
 
 void robust_median(std::vector<double> v, double resolution_ns, double& median, double& se) {

@@ -20,7 +20,17 @@ struct Intervals {
   // sys_exit -> next sys_enter of the same writer, by the CPU it ran on: the
   // writer's user-space loop plus syscall exit/entry, no tun code.
   std::map<int, std::vector<double>> user_gap_by_cpu;
+  int64_t resolution_ns = 1;  // of the trace's timestamps (ParseReport::resolution_ns)
 };
+
+// The coarsest timestamp resolution the fits accept without being told:
+// write() and softirq intervals are about 1000 ns, so microsecond
+// timestamps (the tracefs `trace` file, plain `trace-cmd report`, plain
+// `perf script`) move their medians by tens of ns (991 against 929 ns).
+constexpr double kFinestRequiredNs = 10;
+// Throws InputError naming the trace unless resolution_ns <= kFinestRequiredNs
+// or `allow`; `what` is the measurement refused.
+void check_resolution(const std::string& trace, double resolution_ns, bool allow, const std::string& what);
 // Reads a trace and extracts the intervals of a single-writer workload.
 // tids empty: every task's write() counts.  dev empty: any device.
 Intervals extract_intervals(const std::string& trace_path, const Workload& w, bool use_tids);

@@ -26,6 +26,9 @@ nlohmann::json scenario_for(const Workload& w, const std::string& calibration);
 // that CPU in this capture; 1 on the other CPUs.  The gap runs no tun code and
 // touches nothing the writers share, so it measures how fast the host ran
 // each CPU during the capture.  Explains itself on `report`.
-std::vector<double> cpu_speeds_for(const Workload& w, double writer_user_ns, std::ostream& report);
+// Refused (InputError) for a trace coarser than kFinestRequiredNs unless
+// `allow_coarse`.
+std::vector<double> cpu_speeds_for(const Workload& w, double writer_user_ns, std::ostream& report,
+                                   bool allow_coarse = false);
 
 }  // namespace tunsim::calib

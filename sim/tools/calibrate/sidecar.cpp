@@ -20,22 +20,59 @@ namespace fs = std::filesystem;
 
 namespace {
 
+std::string shown(const json& v) { return printable(dump_json(v, -1), 60); }
+
 // Sidecar field access with one-line errors.
 const json& field(const json& j, const std::string& file, const char* key) {
   if (!j.contains(key)) throw InputError(file + ": " + key + ": expected a value, found nothing");
   return j[key];
 }
+// An integer in [lo, hi]; `where` names it in messages ("threads[0].cpu").
+long long int_field(const json& j, const std::string& file, const char* where, const char* key, long long lo,
+                    long long hi) {
+  if (!j.contains(key)) throw InputError(file + ": " + where + ": expected a value, found nothing");
+  const json& v = j[key];
+  bool ok = false;
+  long long x = 0;
+  if (v.is_number_unsigned()) {
+    uint64_t u = v.get<uint64_t>();
+    ok = u <= static_cast<uint64_t>(hi) && (lo <= 0 || u >= static_cast<uint64_t>(lo));
+    x = ok ? static_cast<long long>(u) : 0;
+  } else if (v.is_number_integer()) {
+    x = v.get<int64_t>();
+    ok = x >= lo && x <= hi;
+  }
+  if (!ok)
+    throw InputError(file + ": " + where + ": expected an integer in [" + std::to_string(lo) + ", " +
+                     std::to_string(hi) + "], found " + shown(v));
+  return x;
+}
 long long int_field(const json& j, const std::string& file, const char* key, long long lo, long long hi) {
-  const json& v = field(j, file, key);
-  if (!v.is_number_integer() || v.get<long long>() < lo || v.get<long long>() > hi)
-    throw InputError(file + ": " + key + ": expected an integer in [" + std::to_string(lo) + ", " +
-                     std::to_string(hi) + "], found " + v.dump());
-  return v.get<long long>();
+  return int_field(j, file, key, key, lo, hi);
+}
+// An optional number in [lo, hi] (an integer when `integer`); absent or null
+// gives `dflt`.
+double opt_number(const json& j, const std::string& file, const char* key, double lo, double hi, double dflt,
+                  bool integer) {
+  if (!j.contains(key) || j[key].is_null()) return dflt;
+  const json& v = j[key];
+  if (!v.is_number() || (integer && !v.is_number_integer()) || !(v.get<double>() >= lo && v.get<double>() <= hi)) {
+    char range[96];
+    std::snprintf(range, sizeof range, "[%g, %g]", lo, hi);
+    throw InputError(file + ": " + key + ": expected " + (integer ? "an integer" : "a number") + " in " + range +
+                     " or null, found " + shown(v));
+  }
+  return v.get<double>();
 }
 std::string str_field(const json& j, const std::string& file, const char* key) {
   const json& v = field(j, file, key);
-  if (!v.is_string()) throw InputError(file + ": " + key + ": expected a string, found " + v.dump());
+  if (!v.is_string()) throw InputError(file + ": " + key + ": expected a string, found " + shown(v));
   return v.get<std::string>();
+}
+// An optional string: absent or null is "".
+std::string opt_str_field(const json& j, const std::string& file, const char* key) {
+  if (!j.contains(key) || j[key].is_null()) return "";
+  return str_field(j, file, key);
 }
 
 
@@ -44,6 +81,12 @@ std::string str_field(const json& j, const std::string& file, const char* key) {
 std::string Workload::label() const {
   return std::string(bridge ? "bridge-" : "") + mode + "-" + std::to_string(frame_bytes) + "-" +
          std::to_string(cpus.size()) + "w";
+}
+
+std::string Workload::origin() const {
+  if (!described) return sidecar_path;
+  return trace_path + " (described on the command line" + (sidecar_path.empty() ? "" : " and by " + sidecar_path) +
+         ")";
 }
 
 std::string sidecar_for_trace(const std::string& trace_path) {
@@ -66,57 +109,57 @@ std::string sidecar_for_trace(const std::string& trace_path) {
 }
 
 Workload read_sidecar(const std::string& path) {
-  json j;
-  try {
-    j = json::parse(read_file(path));
-  } catch (const json::parse_error& e) {
-    throw InputError(path + ": not valid JSON: " + e.what());
-  }
-  if (!j.is_object() || j.value("format", "") != "tunsim-capture/1")
-    throw InputError(path + ": format: expected \"tunsim-capture/1\", found " +
-                     (j.is_object() && j.contains("format") ? j["format"].dump() : "nothing"));
+  if (path == "-") return read_sidecar_text(read_file("-", kMaxSidecarBytes), "standard input");
+  return read_sidecar_text(read_file(path, kMaxSidecarBytes), path);
+}
+
+Workload read_sidecar_text(const std::string& text, const std::string& path) {
+  const std::string file = printable(path, 200);
+  json j = parse_json(text, file);
+  if (!j.is_object() || !j.contains("format") || j["format"] != "tunsim-capture/1")
+    throw InputError(file + ": format: expected \"tunsim-capture/1\", found " +
+                     (j.is_object() && j.contains("format") ? shown(j["format"]) : "nothing"));
   Workload w;
   w.sidecar_path = path;
-  w.mode = str_field(j, path, "mode");
+  w.mode = str_field(j, file, "mode");
   if (w.mode != "plain" && w.mode != "napi")
-    throw InputError(path + ": mode: expected \"plain\" or \"napi\", found \"" + w.mode + "\"");
-  const json& b = field(j, path, "bridge");
-  if (!b.is_boolean()) throw InputError(path + ": bridge: expected true or false, found " + b.dump());
+    throw InputError(file + ": mode: expected \"plain\" or \"napi\", found " + shown(j["mode"]));
+  const json& b = field(j, file, "bridge");
+  if (!b.is_boolean()) throw InputError(file + ": bridge: expected true or false, found " + shown(b));
   w.bridge = b.get<bool>();
-  w.frame_bytes = static_cast<int>(int_field(j, path, "frame_bytes", 14, 65535));
-  const json& th = field(j, path, "threads");
+  w.frame_bytes = static_cast<int>(int_field(j, file, "frame_bytes", 14, 65535));
+  const json& th = field(j, file, "threads");
   if (!th.is_array() || th.empty())
-    throw InputError(path + ": threads: expected a non-empty array of {\"cpu\", \"tid\"}, found " + th.dump());
+    throw InputError(file + ": threads: expected a non-empty array of {\"cpu\", \"tid\"}, found " + shown(th));
+  if (th.size() > 4096) throw InputError(file + ": threads: expected at most 4096 writer threads, found " +
+                                         std::to_string(th.size()));
   for (size_t i = 0; i < th.size(); ++i) {
     const json& t = th[i];
-    if (!t.is_object() || !t.contains("cpu") || !t["cpu"].is_number_integer() || !t.contains("tid") ||
-        !t["tid"].is_number_integer())
-      throw InputError(path + ": threads[" + std::to_string(i) + "]: expected {\"cpu\": N, \"tid\": N}, found " +
-                       t.dump());
-    w.cpus.push_back(t["cpu"].get<int>());
-    w.tids.push_back(t["tid"].get<int>());
+    std::string at = "threads[" + std::to_string(i) + "]";
+    if (!t.is_object())
+      throw InputError(file + ": " + at + ": expected {\"cpu\": N, \"tid\": N}, found " + shown(t));
+    w.cpus.push_back(static_cast<int>(int_field(t, file, (at + ".cpu").c_str(), "cpu", 0, 4095)));
+    w.tids.push_back(static_cast<int>(int_field(t, file, (at + ".tid").c_str(), "tid", 0, 4194304)));
   }
-  w.frames_written = int_field(j, path, "frames_written", 0, 1LL << 50);
-  if (j.contains("count_per_thread") && j["count_per_thread"].is_number_integer())
-    w.count_per_thread = j["count_per_thread"].get<long long>();
-  if (j.contains("duration_s") && j["duration_s"].is_number()) w.duration_s = j["duration_s"].get<double>();
-  if (j.contains("elapsed_ns") && j["elapsed_ns"].is_number()) w.elapsed_s = j["elapsed_ns"].get<double>() * 1e-9;
-  w.nr_cpus = static_cast<int>(int_field(j, path, "nr_cpus", 1, 4096));
-  if (j.contains("hz") && j["hz"].is_number_integer()) w.hz = j["hz"].get<int>();
-  w.kernel = j.value("kernel", "");
-  w.cpu_model = j.value("cpu_model", "");
-  w.dev = j.value("dev", "");
-  w.date = j.value("date", "");
-  w.tracer = j.value("tracer", "");
-  if (j.contains("timestamp_resolution_ns") && j["timestamp_resolution_ns"].is_number())
-    w.timestamp_resolution_ns = j["timestamp_resolution_ns"].get<double>();
-  if (j.contains("line_transfer_ns") && j["line_transfer_ns"].is_number() && j["line_transfer_ns"].get<double>() > 0)
-    w.line_transfer_ns = j["line_transfer_ns"].get<double>();
-  if (j.contains("trace_file") && j["trace_file"].is_string())
-    w.trace_path = (fs::path(path).parent_path() / j["trace_file"].get<std::string>()).string();
+  w.frames_written = int_field(j, file, "frames_written", 0, 1LL << 50);
+  w.count_per_thread = static_cast<long long>(opt_number(j, file, "count_per_thread", 0, 1e15, 0, true));
+  w.duration_s = opt_number(j, file, "duration_s", 0, 1e6, 0, false);
+  w.elapsed_s = opt_number(j, file, "elapsed_ns", 0, 1e15, 0, false) * 1e-9;
+  w.nr_cpus = static_cast<int>(int_field(j, file, "nr_cpus", 1, 4096));
+  w.hz = static_cast<int>(opt_number(j, file, "hz", 1, 100000, 0, true));
+  w.kernel = opt_str_field(j, file, "kernel");
+  w.cpu_model = opt_str_field(j, file, "cpu_model");
+  w.dev = opt_str_field(j, file, "dev");
+  w.date = opt_str_field(j, file, "date");
+  w.tracer = opt_str_field(j, file, "tracer");
+  w.timestamp_resolution_ns = opt_number(j, file, "timestamp_resolution_ns", 1, 1e9, 1, false);
+  w.line_transfer_ns = opt_number(j, file, "line_transfer_ns", 0, 1e9, -1, false);
+  if (w.line_transfer_ns <= 0) w.line_transfer_ns = -1;
+  std::string trace_file = opt_str_field(j, file, "trace_file");
+  if (!trace_file.empty()) w.trace_path = (fs::path(path).parent_path() / trace_file).string();
   for (int c : w.cpus)
     if (c < 0 || c >= w.nr_cpus)
-      throw InputError(path + ": threads: cpu " + std::to_string(c) + " is not below nr_cpus " +
+      throw InputError(file + ": threads: cpu " + std::to_string(c) + " is not below nr_cpus " +
                        std::to_string(w.nr_cpus));
   return w;
 }

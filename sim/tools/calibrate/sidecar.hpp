@@ -1,6 +1,7 @@
 // Capture sidecars (format tunsim-capture/1, docs/traces.md): which workload
 // a kernel trace is.
 #pragma once
+#include <cstddef>
 #include <iosfwd>
 #include <map>
 #include <string>
@@ -26,12 +27,22 @@ struct Workload {
   std::string kernel, cpu_model, dev, date, tracer;
   double timestamp_resolution_ns = 1;
   double line_transfer_ns = -1;          // measured at capture (scripts/linexfer.c), -1 = not
+  bool described = false;                // described on the command line (capture.hpp), not only by a sidecar
   std::string label() const;             // "napi-60-1w" style
+  // Where the description comes from, for messages: the sidecar, or the trace.
+  std::string origin() const;
 };
+
+// The largest sidecar read (capture-trace writes about 1 KB).
+constexpr size_t kMaxSidecarBytes = size_t(1) << 20;
 
 // PREFIX.trace[.gz] -> PREFIX.json.  Throws InputError when missing.
 std::string sidecar_for_trace(const std::string& trace_path);
-// Reads and checks a sidecar (format tunsim-capture/1).  Throws InputError.
+// Reads and checks a sidecar (format tunsim-capture/1; "-" = standard
+// input).  Throws InputError.
 Workload read_sidecar(const std::string& sidecar_path);
+// The same for a sidecar's text read from `path` (its trace_file is
+// relative to that path's folder).
+Workload read_sidecar_text(const std::string& text, const std::string& path);
 
 }  // namespace tunsim::calib

@@ -59,7 +59,7 @@ json machine_only(const std::string& machine, const json& cache, const std::stri
 
 json calibrate_from_traces(const std::vector<std::string>& traces, const std::string& out_path,
                            const std::string& name, const std::string& bin, std::ostream& report,
-                           const std::string& machine) {
+                           const CaptureOptions& capture, bool allow_coarse, const std::string& machine) {
   json cache;
   std::vector<std::string> cache_sets;
   if (!machine.empty()) {
@@ -79,9 +79,9 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
   // costs.spread.*: interval / its trace's median, pooled over the traces.
   std::vector<double> spread_process, spread_softirq;
   for (const std::string& t : traces) {
-    if (!fs::exists(t)) throw InputError(t + ": no such trace file");
-    Workload w = read_sidecar(sidecar_for_trace(t));
-    w.trace_path = t;
+    if (t != "-" && !fs::exists(t)) throw InputError(printable(t, 200) + ": no such trace file");
+    if (t == "-") throw InputError("calibrate: standard input cannot be a TRACE (each trace is read more than once)");
+    Workload w = workload_of_trace(t, capture, report);
     if (w.cpus.size() != 1)
       throw InputError(t + ": " + std::to_string(w.cpus.size()) +
                        " writer threads: the fit uses single-writer traces only (their per-event cost is a "
@@ -89,6 +89,8 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
     report << "trace " << t << " (" << w.label() << ", " << w.frames_written << " writes, kernel "
            << w.kernel << ")\n";
     Intervals iv = extract_intervals(t, w, true);
+    w.timestamp_resolution_ns = std::max(w.timestamp_resolution_ns, static_cast<double>(iv.resolution_ns));
+    check_resolution(t, w.timestamp_resolution_ns, allow_coarse, "calibrate");
     std::vector<Observation> o = observations_for(w, iv);
     measure_penalties(w, o, bin, report, cache_sets);
     if (w.mode == "plain") add_ratios(iv.write, spread_process);

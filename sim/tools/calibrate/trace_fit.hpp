@@ -8,17 +8,22 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/tools/calibrate/capture.hpp"
+
 namespace tunsim::calib {
 
-// The whole command: reads the traces and sidecars, fits, prints the report,
-// writes the tunsim-calibration/1 file to out_path ("" = do not write).
-// Returns the calibration JSON.  `machine`: a tunsim-machine/1 file ("" =
-// none): the cache model's parameters come from it (cache_fit.hpp), go into
-// the file, and the cache penalties inside the traces' intervals are
-// measured with them.  With `machine` and no traces, the file holds only
-// those.
+// The whole command: reads the traces and their sidecars (or the capture
+// described by `capture`, capture.hpp), fits, prints the report, writes the
+// tunsim-calibration/1 file to out_path ("" = do not write).  Traces whose
+// timestamps are coarser than kFinestRequiredNs are refused unless
+// `allow_coarse`.  Returns the calibration JSON.  `machine`: a
+// tunsim-machine/1 file ("" = none): the cache model's parameters come from
+// it (cache_fit.hpp), go into the file, and the cache penalties inside the
+// traces' intervals are measured with them.  With `machine` and no traces,
+// the file holds only those.
 nlohmann::json calibrate_from_traces(const std::vector<std::string>& traces, const std::string& out_path,
-                                     const std::string& name, const std::string& tunsim_bin,
-                                     std::ostream& report, const std::string& machine = "");
+                                     const std::string& name, const std::string& tunsim_bin, std::ostream& report,
+                                     const CaptureOptions& capture = {}, bool allow_coarse = false,
+                                     const std::string& machine = "");
 
 }  // namespace tunsim::calib

@@ -41,6 +41,8 @@ std::string known_names() {
   return s;
 }
 
+std::string shown(const nlohmann::json& v) { return printable(dump_json(v, -1), 60); }
+
 void check_bound(double v, const std::string& where) {
   if (!(v >= 0) || !std::isfinite(v))
     throw InputError(where + ": expected a non-negative tolerance, found " + std::to_string(v));
@@ -84,9 +86,10 @@ double relative_error(double a, double b) {
 
 void Tolerances::add_file(const std::string& path) {
   nlohmann::json j = read_json_file(path, size_t(1) << 20);
-  if (!j.is_object()) throw InputError(path + ": expected a JSON object of tolerances, found " + j.type_name());
+  const std::string file = path == "-" ? "standard input" : printable(path, 200);
+  if (!j.is_object()) throw InputError(file + ": expected a JSON object of tolerances, found " + j.type_name());
   for (auto& [name, v] : j.items()) {
-    std::string where = path + ": " + name;
+    std::string where = file + ": " + printable(name, 60);
     if (is_dist(name)) {
       if (v.is_number()) {
         check_bound(v.get<double>(), where);
@@ -94,16 +97,16 @@ void Tolerances::add_file(const std::string& path) {
         continue;
       }
       if (!v.is_object())
-        throw InputError(where + ": expected {\"ks\": X, ...} or a number, found " + v.dump());
+        throw InputError(where + ": expected {\"ks\": X, ...} or a number, found " + shown(v));
       for (auto& [k, b] : v.items()) {
         if (!kDistKeys.count(k))
-          throw InputError(where + "." + k + ": expected one of ks, wasserstein, mean, p50, p99");
-        if (!b.is_number()) throw InputError(where + "." + k + ": expected a number, found " + b.dump());
-        check_bound(b.get<double>(), where + "." + k);
+          throw InputError(where + "." + printable(k, 40) + ": expected one of ks, wasserstein, mean, p50, p99");
+        if (!b.is_number()) throw InputError(where + "." + printable(k, 40) + ": expected a number, found " + shown(b));
+        check_bound(b.get<double>(), where + "." + printable(k, 40));
         dist[name][k] = b.get<double>();
       }
     } else if (is_scalar(name)) {
-      if (!v.is_number()) throw InputError(where + ": expected a relative tolerance (number), found " + v.dump());
+      if (!v.is_number()) throw InputError(where + ": expected a relative tolerance (number), found " + shown(v));
       check_bound(v.get<double>(), where);
       scalar[name] = v.get<double>();
     } else {
@@ -113,27 +116,28 @@ void Tolerances::add_file(const std::string& path) {
 }
 
 void Tolerances::add_spec(const std::string& spec) {
+  const std::string arg = "--tol " + printable(spec, 80);
   size_t eq = spec.find('=');
   if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
-    throw InputError("--tol " + spec + ": expected METRIC=VALUE or DISTRIBUTION.KEY=VALUE");
+    throw InputError(arg + ": expected METRIC=VALUE or DISTRIBUTION.KEY=VALUE");
   std::string name = spec.substr(0, eq), val = spec.substr(eq + 1);
   char* end = nullptr;
   double v = std::strtod(val.c_str(), &end);
-  if (end == val.c_str() || *end) throw InputError("--tol " + spec + ": expected a number after '=', found '" + val + "'");
-  check_bound(v, "--tol " + spec);
+  if (end == val.c_str() || *end) throw InputError(arg + ": expected a number after '=', found '" + printable(val, 40) + "'");
+  check_bound(v, arg);
   size_t dot = name.rfind('.');
   if (dot != std::string::npos && is_dist(name.substr(0, dot))) {
     std::string key = name.substr(dot + 1);
     if (!kDistKeys.count(key))
-      throw InputError("--tol " + spec + ": expected one of ks, wasserstein, mean, p50, p99 after '" +
-                       name.substr(0, dot) + ".', found '" + key + "'");
+      throw InputError(arg + ": expected one of ks, wasserstein, mean, p50, p99 after '" +
+                       name.substr(0, dot) + ".', found '" + printable(key, 40) + "'");
     dist[name.substr(0, dot)][key] = v;
   } else if (is_dist(name)) {
     dist[name]["ks"] = v;
   } else if (is_scalar(name)) {
     scalar[name] = v;
   } else {
-    throw InputError("--tol " + spec + ": unknown metric '" + name + "'; expected one of " + known_names());
+    throw InputError(arg + ": unknown metric '" + printable(name, 60) + "'; expected one of " + known_names());
   }
 }
 
@@ -202,6 +206,7 @@ nlohmann::json DiffResult::to_json() const {
   j["a"] = a_label;
   j["b"] = b_label;
   j["pass"] = pass;
+  j["checked"] = checked();
   auto& s = j["scalars"] = nlohmann::json::array();
   for (const auto& row : scalars)
     s.push_back({{"name", row.name}, {"a", row.a}, {"b", row.b}, {"rel_err", jnum(row.rel_err)},
@@ -218,6 +223,13 @@ nlohmann::json DiffResult::to_json() const {
                  {"ok", row.ok}});
   }
   return j;
+}
+
+size_t DiffResult::checked() const {
+  size_t n = 0;
+  for (const auto& r : scalars) n += r.tol.has_value();
+  for (const auto& r : dists) n += !r.tol.empty();
+  return n;
 }
 
 std::string DiffResult::table() const {
@@ -265,7 +277,10 @@ std::string DiffResult::table() const {
     checked += !r.tol.empty();
     if (!r.ok) bad.push_back(r.name);
   }
-  if (pass) {
+  if (checked == 0) {
+    o << "\nNOTHING CHECKED: no metric has a tolerance (give --tol, --tol-file or --ks-max); the values above "
+         "are only printed\n";
+  } else if (pass) {
     o << "\nPASS: " << checked << " metric(s) with a tolerance, all within it\n";
   } else {
     o << "\nFAIL: " << bad.size() << " of " << checked << " metric(s) out of tolerance:";
@@ -275,21 +290,44 @@ std::string DiffResult::table() const {
   return o.str();
 }
 
-TraceMetrics load_metrics(const std::string& path, const MetricsOptions& opt, bool lenient,
-                          std::string* kind) {
-  std::unique_ptr<StdinSpool> spool;
-  if (path == "-") spool = std::make_unique<StdinSpool>();
-  const std::string& file = spool ? spool->path() : path;
-  std::string name = spool ? "standard input" : printable(path, 200);
-  std::string head = read_head(file, 4096);
+namespace {
+// The first up to n bytes of standard input.
+std::string read_stdin_head(size_t n) {
+  std::string head(n, '\0');
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = ::read(0, head.data() + got, n - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) throw InputError(std::string("standard input: cannot read: ") + std::strerror(errno));
+    if (r == 0) break;
+    got += static_cast<size_t>(r);
+  }
+  head.resize(got);
+  return head;
+}
+}  // namespace
+
+TraceMetrics load_metrics(const std::string& path, const MetricsOptions& opt, bool lenient, std::string* kind,
+                          ParseReport* report) {
+  const bool in = path == "-";
+  std::string name = in ? "standard input" : printable(path, 200);
+  std::string head = in ? read_stdin_head(4096) : read_head(path, 4096);
   size_t p = head.find_first_not_of(" \t\r\n");
   if (p != std::string::npos && head[p] == '{') {
-    nlohmann::json j = parse_json(read_file(file, kMaxJsonBytes), name);
-    if (j.contains("trace_metrics")) {
+    std::string text;
+    if (in) {
+      text = head + read_file("-", kMaxSummaryBytes);
+      if (text.size() > kMaxSummaryBytes)
+        throw InputError(name + ": expected at most " + std::to_string(kMaxSummaryBytes) + " bytes, found more");
+    } else {
+      text = read_file(path, kMaxSummaryBytes);
+    }
+    nlohmann::json j = parse_json(text, name);
+    if (j.is_object() && j.contains("trace_metrics")) {
       if (kind) *kind = "summary";
       return TraceMetrics::from_json(j["trace_metrics"], name + ": trace_metrics");
     }
-    if (j.contains("packets") && j.contains("write_ns")) {
+    if (j.is_object() && j.contains("packets") && j.contains("write_ns")) {
       if (kind) *kind = "trace_metrics";
       return TraceMetrics::from_json(j, name);
     }
@@ -297,7 +335,9 @@ TraceMetrics load_metrics(const std::string& path, const MetricsOptions& opt, bo
                      "JSON object without them");
   }
   if (kind) *kind = "trace";
-  return metrics_from_trace_file(file, opt, lenient);
+  std::unique_ptr<StdinTraceCopy> copy;
+  if (in) copy = std::make_unique<StdinTraceCopy>(head);
+  return metrics_from_trace_file(in ? copy->path() : path, opt, lenient, report, name);
 }
 
 void plot_cdfs(const DiffResult& r, const std::string& out_path) {
@@ -321,7 +361,7 @@ void plot_cdfs(const DiffResult& r, const std::string& out_path) {
   ::close(fd);
   std::string json_path = tmpl;
   std::string err_path = json_path + ".err";
-  write_file_atomic(json_path, in.dump());
+  write_file_atomic(json_path, dump_json(in, -1));
   const char* env = std::getenv("TUNSIM_PLOT_CDF");
   std::string script = env && *env ? env : TUNSIM_SOURCE_DIR "/scripts/plot-cdf.py";
   int rc = run_program({"/usr/bin/python3", script, json_path, out_path}, "", err_path);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "models/trace/metrics.hpp"
+#include "sim/tools/trace/parse.hpp"
 
 namespace tunsim::trace {
 
@@ -54,6 +55,8 @@ struct DiffResult {
   std::vector<DistRow> dists;
   bool pass = true;
 
+  // Metrics that had a tolerance (0: nothing was checked).
+  size_t checked() const;
   nlohmann::json to_json() const;
   std::string table() const;
 };
@@ -64,11 +67,15 @@ double relative_error(double a, double b);
 DiffResult diff_metrics(const TraceMetrics& a, const TraceMetrics& b, const Tolerances& tol,
                         const std::string& a_label, const std::string& b_label);
 
+// The largest summary or trace_metrics JSON read (a summary is ~100 KB).
+constexpr size_t kMaxSummaryBytes = size_t(16) << 20;
+
 // Loads the metrics of a diff operand: a summary JSON (object with
 // "trace_metrics"), a bare trace_metrics object, or else a trace file.
-// `kind` (optional) receives "summary", "trace_metrics" or "trace".
+// `kind` (optional) receives "summary", "trace_metrics" or "trace", and
+// `report` (optional) a trace's parse counts.  "-" is standard input.
 TraceMetrics load_metrics(const std::string& path, const MetricsOptions& opt, bool lenient,
-                          std::string* kind = nullptr);
+                          std::string* kind = nullptr, trace::ParseReport* report = nullptr);
 
 // Writes a PNG or SVG (by extension) of the overlaid CDFs of every
 // distribution with samples on both sides, through /usr/bin/python3 and

@@ -108,8 +108,9 @@ BatchFit fit_batch_series(const std::vector<double>& batch, const std::vector<do
 void calibrate_from_kmod(const std::string& in_path, const std::string& out_path,
                          std::ostream& report) {
   json root = read_json_file(in_path, size_t(16) << 20);
-  if (!root.is_object()) throw InputError(in_path + ": expected a JSON object, found " + describe(&root));
-  Reader r(in_path, root);
+  const std::string in_name = in_path == "-" ? "standard input" : printable(in_path, 200);
+  if (!root.is_object()) throw InputError(in_name + ": expected a JSON object, found " + describe(&root));
+  Reader r(in_name, root);
 
   const json* format = r.find("format");
   if (!format || !format->is_string() || format->get<std::string>() != kFormat)
@@ -191,10 +192,12 @@ void calibrate_from_kmod(const std::string& in_path, const std::string& out_path
   // ---- the calibration file ----
   json out;
   out["format"] = kFormat;
-  out["name"] = root.value("name", std::string("kmod"));
+  const json* name = r.find("name");
+  if (name && !name->is_string()) r.fail("name", "a string (the calibration's name)", name);
+  out["name"] = name ? name->get<std::string>() : std::string("kmod");
   json prov;
   prov["source"] = "kmod";
-  prov["inputs"] = json::array({in_path});
+  prov["inputs"] = json::array({in_path == "-" ? std::string("standard input") : in_path});
   const json* pin = r.find("provenance");
   for (const char* k : {"kernel", "cpu_model", "hz"})
     prov[k] = (pin && pin->contains(k)) ? (*pin)[k] : json(nullptr);
@@ -285,11 +288,11 @@ void calibrate_from_kmod(const std::string& in_path, const std::string& out_path
   out["measurements"] = meas;
   // What is written must load as a calibration: every parameter a scenario
   // parameter that may be calibrated, in its unit and range.
-  check_calibration(out, in_path + " (the calibration it gives)");
+  check_calibration(out, in_name + " (the calibration it gives)");
   write_file_atomic(out_path, dump_json(out) + "\n");
 
   // ---- the report ----
-  report << "kmod fit of " << in_path;
+  report << "kmod fit of " << in_name;
   if (prov["kernel"].is_string()) report << " (kernel " << prov["kernel"].get<std::string>();
   if (prov["cpu_model"].is_string()) report << ", " << prov["cpu_model"].get<std::string>();
   if (prov["kernel"].is_string()) report << ")";

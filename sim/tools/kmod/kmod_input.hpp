@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/io/errors.hpp"
+#include "sim/io/files.hpp"
+#include "sim/io/json.hpp"
 
 namespace tunsim::kmod {
 
@@ -16,9 +18,7 @@ using nlohmann::json;
 
 inline std::string describe(const json* v) {
   if (!v) return "nothing";
-  std::string s = v->dump();
-  if (s.size() > 40) s = s.substr(0, 37) + "...";
-  return std::string(v->type_name()) + " " + s;
+  return std::string(v->type_name()) + " " + printable(dump_json(*v, -1), 40);
 }
 
 // Reads and checks the module's file.  Every error names the file, the JSON

@@ -3,13 +3,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <vector>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <zlib.h>
+#include <algorithm>
 
 #include "sim/io/errors.hpp"
 #include "sim/io/files.hpp"
@@ -54,18 +48,23 @@ bool to_addr(std::string_view s, uint64_t& v) {
   return to_int(s, v, 16);
 }
 
-// Seconds with any number of decimals ("1049.304160162") -> ns.
-bool to_ns(std::string_view s, int64_t& ns) {
+// Seconds with any number of decimals ("1049.304160162") -> ns; `decimals`
+// receives the number of digits after the point.  False when `s` is not of
+// that form; ParseFailure when it is but the time does not fit an int64 of ns.
+bool to_ns(std::string_view s, int64_t& ns, int& decimals) {
   size_t dot = s.find('.');
   if (dot == std::string_view::npos || dot == 0 || dot + 1 == s.size()) return false;
   std::string_view sec = s.substr(0, dot), frac = s.substr(dot + 1);
-  // At most 11 digits of seconds (3000 years) keep secs * 1e9 inside int64.
-  if (!all_digits(sec) || !all_digits(frac) || sec.size() > 11) return false;
-  int64_t secs = 0;
-  if (!to_int(sec, secs)) return false;
+  if (!all_digits(sec) || !all_digits(frac)) return false;
+  // secs * 1e9 + 999999999 stays below 2^63 up to kMaxTraceSeconds.
+  uint64_t secs = 0;
+  if (sec.size() > 19 || !to_int(sec, secs) || secs > static_cast<uint64_t>(kMaxTraceSeconds))
+    throw ParseFailure("expected a timestamp of at most " + std::to_string(kMaxTraceSeconds) + " seconds, found " +
+                       found(s));
   int64_t f = 0;
   for (size_t i = 0; i < 9; ++i) f = f * 10 + (i < frac.size() ? frac[i] - '0' : 0);
-  ns = secs * 1000000000LL + f;
+  ns = static_cast<int64_t>(secs) * 1000000000LL + f;
+  decimals = static_cast<int>(std::min<size_t>(frac.size(), 99));
   return true;
 }
 
@@ -112,7 +111,7 @@ EventType type_of(std::string_view name) {
   throw ParseFailure("expected " + expected + ", found " + found(what));
 }
 
-void parse_fields(TraceEvent& ev, std::string_view f) {
+void fields_of(TraceEvent& ev, std::string_view f) {
   const std::string n(ev.name);
   switch (ev.type) {
     case EventType::SoftirqRaise:
@@ -155,6 +154,17 @@ void parse_fields(TraceEvent& ev, std::string_view f) {
     case EventType::SysEnter: {
       std::string_view nr = word_after(f, "NR ");
       if (f.substr(0, 3) != "NR " || !to_int(nr, ev.nr)) fail("'NR N (ARGS)' in sys_enter", f);
+      // The third argument (hex), write()'s count; left 0 when not printed.
+      size_t open = f.find('(');
+      std::string_view args = open == std::string_view::npos ? std::string_view() : f.substr(open + 1);
+      for (int i = 0; i < 2 && !args.empty(); ++i) {
+        size_t comma = args.find(',');
+        args = comma == std::string_view::npos ? std::string_view() : args.substr(comma + 1);
+      }
+      size_t end = args.find_first_of(",)");
+      uint64_t count = 0;
+      if (end != std::string_view::npos && to_addr(trim(args.substr(0, end)), count) && count <= UINT32_MAX)
+        ev.len = static_cast<uint32_t>(count);
       break;
     }
     case EventType::SysExit: {
@@ -203,7 +213,12 @@ void parse_task(std::string_view head, TraceEvent& ev, std::string_view line) {
 
 }  // namespace
 
-LineKind parse_line(std::string_view line, TraceEvent& ev, uint64_t& lost) {
+void parse_event_fields(TraceEvent& ev, std::string_view fields) {
+  ev.type = type_of(ev.name);
+  fields_of(ev, trim(fields));
+}
+
+LineKind parse_line(std::string_view line, TraceEvent& ev, uint64_t& lost, int* decimals) {
   std::string_view t = trim(line);
   if (t.empty() || t.front() == '#') return LineKind::Header;
   // trace-cmd report header lines.
@@ -246,9 +261,10 @@ LineKind parse_line(std::string_view line, TraceEvent& ev, uint64_t& lost) {
     std::string_view after = rest;
     std::string_view w = next_word(after);
     int64_t ns = 0;
-    if (w.empty() || w.back() != ':' || !to_ns(w.substr(0, w.size() - 1), ns)) {
+    int dec = 0;
+    if (w.empty() || w.back() != ':' || !to_ns(w.substr(0, w.size() - 1), ns, dec)) {
       std::string_view w2 = next_word(after);  // w was the flags column
-      if (w2.empty() || w2.back() != ':' || !to_ns(w2.substr(0, w2.size() - 1), ns)) {
+      if (w2.empty() || w2.back() != ':' || !to_ns(w2.substr(0, w2.size() - 1), ns, dec)) {
         if (!w2.empty() && w2.back() == ':' && all_digits(w2.substr(0, w2.size() - 1)))
           fail("a timestamp in seconds 'SECONDS.FRACTION:' (trace_clock counter/x86-tsc is "
                "not supported)",
@@ -258,6 +274,7 @@ LineKind parse_line(std::string_view line, TraceEvent& ev, uint64_t& lost) {
     }
     ev = TraceEvent{};
     ev.ts_ns = ns;
+    if (decimals) *decimals = dec;
     if (q - p - 1 > 5 || !to_int(line.substr(p + 1, q - p - 1), ev.cpu) || ev.cpu >= 65536)
       fail("a CPU number below 65536 in '[CPU]'", line.substr(p, q - p + 1));
     if (after.data() > line.data() + q + 1) {
@@ -279,126 +296,10 @@ LineKind parse_line(std::string_view line, TraceEvent& ev, uint64_t& lost) {
     if (colon != std::string_view::npos) name.remove_prefix(colon + 1);
     ev.name = name;
     ev.type = type_of(name);
-    parse_fields(ev, trim(after.substr(c + 1)));
+    fields_of(ev, trim(after.substr(c + 1)));
     return LineKind::Event;
   }
   fail("'TASK-PID [CPU] TIMESTAMP: EVENT: FIELDS'", t);
-}
-
-namespace {
-// Feeds one line to the parser and the sink; counts it in `rep`.
-void take_line(std::string_view line, const std::string& name, bool lenient, const EventFn& sink, ParseReport& rep,
-               TraceEvent& ev) {
-  ++rep.lines;
-  uint64_t lost = 0;
-  LineKind kind;
-  try {
-    kind = parse_line(line, ev, lost);
-  } catch (const ParseFailure& e) {
-    std::string msg = name + ":" + std::to_string(rep.lines) + ": " + e.what();
-    if (!lenient) throw InputError(msg);
-    if (rep.skipped++ == 0) rep.first_skipped = msg;
-    return;
-  }
-  if (kind == LineKind::Lost) rep.lost_events += lost;
-  if (kind != LineKind::Event) return;
-  ++rep.events;
-  sink(ev);
-}
-}  // namespace
-
-ParseReport parse_trace_text(const std::string& text, const std::string& name, bool lenient, const EventFn& sink) {
-  ParseReport rep;
-  TraceEvent ev;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) nl = text.size();
-    take_line(std::string_view(text.data() + pos, nl - pos), name, lenient, sink, rep, ev);
-    pos = nl + 1;
-  }
-  return rep;
-}
-
-namespace {
-// Opens a trace for reading with zlib, which reads gzip-compressed and plain
-// files alike.
-gzFile open_trace(const std::string& path, const std::string& name) {
-  int fd = path == "-" ? ::dup(0) : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw InputError(name + ": cannot open: " + std::strerror(errno));
-  struct stat st;
-  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-    ::close(fd);
-    throw InputError(name + ": cannot open: is a directory");
-  }
-  gzFile gz = ::gzdopen(fd, "rb");
-  if (!gz) {
-    ::close(fd);
-    throw InputError(name + ": cannot open");
-  }
-  ::gzbuffer(gz, 1 << 17);
-  return gz;
-}
-struct GzCloser {
-  gzFile g;
-  ~GzCloser() { ::gzclose(g); }
-};
-int read_chunk(gzFile gz, std::vector<char>& buf, const std::string& name) {
-  int n = ::gzread(gz, buf.data(), static_cast<unsigned>(buf.size()));
-  if (n < 0) {
-    int err = 0;
-    const char* m = ::gzerror(gz, &err);
-    throw InputError(name + ": expected a readable (gzip or plain) trace, found a corrupt or truncated one (" +
-                     std::string(m ? m : "read error") + ")");
-  }
-  return n;
-}
-}  // namespace
-
-std::string read_trace_text(const std::string& path, size_t max_bytes) {
-  std::string name = path == "-" ? "standard input" : printable(path, 200);
-  gzFile gz = open_trace(path, name);
-  GzCloser closer{gz};
-  std::string out;
-  std::vector<char> buf(1 << 16);
-  for (int n; (n = read_chunk(gz, buf, name)) > 0;) {
-    if (out.size() + static_cast<size_t>(n) > max_bytes)
-      throw InputError(name + ": expected at most " + std::to_string(max_bytes) + " bytes of trace text");
-    out.append(buf.data(), static_cast<size_t>(n));
-  }
-  return out;
-}
-
-ParseReport parse_trace_file(const std::string& path, bool lenient, const EventFn& sink) {
-  std::string name = path == "-" ? "standard input" : printable(path, 200);
-  gzFile gz = open_trace(path, name);
-  GzCloser closer{gz};
-  ParseReport rep;
-  TraceEvent ev;
-  std::string line;
-  std::vector<char> buf(1 << 16);
-  for (;;) {
-    int n = read_chunk(gz, buf, name);
-    if (n == 0) break;
-    size_t start = 0;
-    for (size_t i = 0; i < static_cast<size_t>(n); ++i) {
-      if (buf[i] != '\n') continue;
-      if (line.empty()) {
-        take_line(std::string_view(buf.data() + start, i - start), name, lenient, sink, rep, ev);
-      } else {
-        line.append(buf.data() + start, i - start);
-        take_line(line, name, lenient, sink, rep, ev);
-        line.clear();
-      }
-      start = i + 1;
-    }
-    line.append(buf.data() + start, static_cast<size_t>(n) - start);
-    if (line.size() > kMaxTraceLine)
-      throw InputError(name + ":" + std::to_string(rep.lines + 1) + ": expected a line of at most " +
-                       std::to_string(kMaxTraceLine) + " bytes, found a longer one (not a text trace?)");
-  }
-  if (!line.empty()) take_line(line, name, lenient, sink, rep, ev);
-  return rep;
 }
 
 }  // namespace tunsim::trace

@@ -14,6 +14,17 @@ std::string busiest(const std::map<std::string, uint64_t>& devs, const std::stri
     throw InputError(name + ": expected netif_receive_skb events to choose the device, found none (give --dev)");
   return std::max_element(devs.begin(), devs.end(), [](auto& a, auto& b) { return a.second < b.second; })->first;
 }
+// Counts one netif_receive_skb per device, at most kMaxDevices devices.
+void count_device(std::map<std::string, uint64_t, std::less<>>& n, std::string_view dev, const std::string& name) {
+  auto it = n.find(dev);
+  if (it == n.end()) {
+    if (n.size() >= kMaxDevices)
+      throw InputError(name + ": expected netif_receive_skb events on at most " + std::to_string(kMaxDevices) +
+                       " devices to choose the busiest, found more (give --dev)");
+    it = n.emplace(std::string(dev), 0).first;
+  }
+  ++it->second;
+}
 TraceMetrics finish(TraceMetrics m, const ParseReport& rep, ParseReport* report) {
   m.set_parse_counts(rep.skipped, rep.lost_events);
   m.finish();
@@ -22,36 +33,38 @@ TraceMetrics finish(TraceMetrics m, const ParseReport& rep, ParseReport* report)
 }
 }  // namespace
 
-std::map<std::string, uint64_t> count_devices(const std::string& path, bool lenient) {
+std::map<std::string, uint64_t> count_devices(const std::string& path, bool lenient, const std::string& name) {
   std::map<std::string, uint64_t, std::less<>> n;
-  parse_trace_file(path, lenient, [&](const TraceEvent& ev) {
-    if (ev.type != EventType::NetifReceiveSkb) return;
-    auto it = n.find(ev.dev);
-    if (it == n.end()) it = n.emplace(std::string(ev.dev), 0).first;
-    ++it->second;
-  });
+  const std::string shown = !name.empty() ? name : path == "-" ? "standard input" : printable(path, 200);
+  parse_trace_file(
+      path, lenient,
+      [&](const TraceEvent& ev) {
+        if (ev.type == EventType::NetifReceiveSkb) count_device(n, ev.dev, shown);
+      },
+      name);
   return {n.begin(), n.end()};
 }
 
 std::map<std::string, uint64_t> count_devices_in_text(const std::string& text, const std::string& name,
                                                       bool lenient) {
-  std::map<std::string, uint64_t> devs;
+  std::map<std::string, uint64_t, std::less<>> n;
   parse_trace_text(text, name, lenient, [&](const TraceEvent& ev) {
-    if (ev.type == EventType::NetifReceiveSkb) devs[std::string(ev.dev)]++;
+    if (ev.type == EventType::NetifReceiveSkb) count_device(n, ev.dev, name);
   });
-  return devs;
+  return {n.begin(), n.end()};
 }
 
 TraceMetrics metrics_from_trace_file(const std::string& path, MetricsOptions opt, bool lenient,
-                                     ParseReport* report) {
+                                     ParseReport* report, const std::string& name) {
   // Two passes (the device, then the metrics): standard input is kept in a
   // temporary file for the second.
-  std::unique_ptr<StdinSpool> spool;
-  if (opt.dev.empty() && path == "-") spool = std::make_unique<StdinSpool>();
+  std::unique_ptr<StdinTraceCopy> spool;
+  if (opt.dev.empty() && path == "-") spool = std::make_unique<StdinTraceCopy>();
   const std::string& file = spool ? spool->path() : path;
-  if (opt.dev.empty()) opt.dev = busiest(count_devices(file, lenient), path == "-" ? "standard input" : path);
+  const std::string shown = !name.empty() ? name : path == "-" ? "standard input" : printable(path, 200);
+  if (opt.dev.empty()) opt.dev = busiest(count_devices(file, lenient, shown), shown);
   TraceMetrics m(opt);
-  ParseReport rep = parse_trace_file(file, lenient, [&](const TraceEvent& ev) { m.add(ev); });
+  ParseReport rep = parse_trace_file(file, lenient, [&](const TraceEvent& ev) { m.add(ev); }, shown);
   return finish(std::move(m), rep, report);
 }
 

@@ -1,0 +1,161 @@
+// `tunsim diff A B` and `tunsim calibrate` (see docs/traces.md,
+// docs/calibration.md).
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/cli/commands.hpp"
+#include "sim/io/errors.hpp"
+#include "sim/io/files.hpp"
+#include "sim/io/json.hpp"
+#include "sim/io/process.hpp"
+#include "sim/tools/calibrate/capture.hpp"
+#include "sim/tools/calibrate/trace_fit.hpp"
+#include "sim/tools/diff/diff.hpp"
+#include "sim/tools/kmod/kmod_fit.hpp"
+
+namespace tunsim {
+namespace {
+
+struct CalibrateArgs {
+  std::vector<std::string> traces;
+  std::string out, name, kmod, machine;
+  bool allow_coarse = false;
+  calib::CaptureOptions capture;
+};
+
+// The writer tasks of one side of a diff.
+struct Writers {
+  std::vector<int> pids;
+  std::string comm;
+  bool given() const { return !pids.empty() || !comm.empty(); }
+};
+
+struct DiffArgs {
+  std::string a, b, dev, tol_file, plot, out;
+  std::vector<std::string> tols;
+  Writers both, a_only, b_only;
+  int64_t write_nr = 1;
+  double ks_max = -1;
+  bool lenient = false, json = false;
+};
+
+void add_writer_options(CLI::App* cmd, Writers& w, const std::string& prefix, const std::string& which) {
+  cmd->add_option(prefix + "pid", w.pids, "writer task ids whose write() calls are timed in " + which +
+                                              ", comma separated or repeated (default: every task)")
+      ->delimiter(',');
+  cmd->add_option(prefix + "comm", w.comm, "writer task name whose write() calls are timed in " + which +
+                                               " (default: any)");
+}
+
+}  // namespace
+
+void register_diff_commands(CLI::App& app, int& exit_code) {
+  auto cal = std::make_shared<CalibrateArgs>();
+  auto* calc = app.add_subcommand(
+      "calibrate",
+      "Fit the model's costs to single-writer kernel traces (or the kernel module's output, --kmod) and "
+      "write a tunsim-calibration/1 file (docs/calibration.md, docs/traces.md)");
+  calc->add_option("TRACE", cal->traces,
+                   "kernel traces (text, .gz, trace.dat or perf.data), each with its sidecar PREFIX.json or "
+                   "described by the capture options below");
+  calc->add_option("-o,--output", cal->out, "calibration file to write (atomically; - = standard output)");
+  calc->add_option("--name", cal->name, "calibration name (default: the output file's stem)");
+  calc->add_option("--kmod", cal->kmod, "fit the kernel module's measurements in FILE (- = standard input)");
+  calc->add_flag("--allow-coarse-timestamps", cal->allow_coarse,
+                 "fit traces with microsecond timestamps too (their medians are rounded)");
+  calc->add_option("--machine", cal->machine,
+                   "the cache model from a machine measurement (scripts/calibrate-machine), fitted to its kernel "
+                   "cold-path curves; with TRACE..., the traces' cache penalties use it");
+  add_capture_options(calc, cal->capture);
+  calc->callback([cal] {
+    // The report goes where the calibration does not.
+    std::ostream& report = cal->out == "-" ? std::cerr : std::cout;
+    if (!cal->kmod.empty()) {
+      if (!cal->traces.empty() || !cal->machine.empty())
+        throw InputError("calibrate: give either TRACE... (and --machine FILE) or --kmod FILE, not both");
+      if (cal->capture.given()) throw InputError("calibrate --kmod: the capture options apply to traces");
+      if (cal->out.empty()) throw InputError("calibrate --kmod: expected -o OUT");
+      calibrate_from_kmod(cal->kmod, cal->out, report);
+      return;
+    }
+    std::string name = cal->name;
+    if (name.empty())
+      name = cal->out.empty() || cal->out == "-" ? "unnamed" : std::filesystem::path(cal->out).stem().string();
+    calib::calibrate_from_traces(cal->traces, cal->out, name, self_exe(), report, cal->capture, cal->allow_coarse,
+                                 cal->machine);
+  });
+
+  auto da = std::make_shared<DiffArgs>();
+  auto* diff = app.add_subcommand(
+      "diff", "Compare the trace metrics of two traces or summary JSONs; exit 1 when out of tolerance");
+  diff->add_option("A", da->a, "reference: kernel trace, simulated trace or summary JSON (- = standard input)")
+      ->required();
+  diff->add_option("B", da->b, "compared: kernel trace, simulated trace or summary JSON (- = standard input)")
+      ->required();
+  diff->add_option("--tol", da->tols,
+                   "tolerance METRIC=REL (scalars) or DIST.KEY=X (KEY: ks, wasserstein, mean, p50, p99)");
+  diff->add_option("--tol-file", da->tol_file, "JSON tolerance file (docs/traces.md)");
+  diff->add_option("--ks-max", da->ks_max, "KS bound for every distribution without its own");
+  diff->add_option("--dev", da->dev, "device in both traces (default: each trace's busiest)");
+  add_writer_options(diff, da->both, "--", "both traces");
+  add_writer_options(diff, da->a_only, "--a-", "A (instead of --pid/--comm)");
+  add_writer_options(diff, da->b_only, "--b-", "B (instead of --pid/--comm)");
+  diff->add_option("--write-nr", da->write_nr, "syscall number of write() (default 1, x86_64)");
+  diff->add_option("--plot", da->plot, "write overlaid CDFs to this .png or .svg");
+  diff->add_flag("--lenient", da->lenient, "skip and count malformed trace lines");
+  diff->add_flag("--json", da->json, "print the comparison as JSON");
+  diff->add_option("-o,--output", da->out, "write the output to this file instead of stdout");
+  diff->callback([da, &exit_code] {
+    if (da->a == "-" && da->b == "-") throw InputError("diff - -: only one operand can be standard input");
+    trace::Tolerances tol;
+    // --tol FILE is accepted too when the argument names an existing .json file.
+    for (const auto& t : da->tols) {
+      if (t.find('=') == std::string::npos)
+        tol.add_file(t);
+      else
+        tol.add_spec(t);
+    }
+    if (!da->tol_file.empty()) tol.add_file(da->tol_file);
+    if (da->ks_max >= 0) tol.ks_max = da->ks_max;
+    struct Side {
+      TraceMetrics m;
+      std::string label;
+    };
+    auto load = [&](const std::string& path, const Writers& own, const char* which) {
+      const Writers& w = own.given() ? own : da->both;
+      MetricsOptions opt;
+      opt.dev = da->dev;
+      opt.pids.insert(w.pids.begin(), w.pids.end());
+      opt.comm = w.comm;
+      opt.write_nr = da->write_nr;
+      std::string kind;
+      trace::ParseReport rep;
+      Side s{trace::load_metrics(path, opt, da->lenient, &kind, &rep), ""};
+      std::string shown = path == "-" ? "standard input" : printable(path, 200);
+      s.label = shown + " (" + kind + (s.m.dev().empty() ? "" : ", dev " + printable(s.m.dev(), 40));
+      if (kind == "trace") {
+        s.label += ", " + std::to_string(rep.resolution_ns()) + " ns timestamps";
+        if (rep.resolution_ns() >= 1000)
+          std::cerr << "tunsim diff: note: " << which << " has microsecond timestamps: its ns distributions are "
+                    << "rounded to whole microseconds\n";
+      } else if (w.given()) {
+        std::cerr << "tunsim diff: note: " << which << " is a " << kind
+                  << ": its write() times were computed when it was written; --pid/--comm apply to traces only\n";
+      }
+      s.label += ")";
+      return s;
+    };
+    Side a = load(da->a, da->a_only, "A");
+    Side b = load(da->b, da->b_only, "B");
+    trace::DiffResult r = trace::diff_metrics(a.m, b.m, tol, a.label, b.label);
+    if (!da->plot.empty()) trace::plot_cdfs(r, da->plot);
+    std::string text = da->json ? dump_json(r.to_json()) + "\n" : r.table();
+    write_file_atomic(da->out.empty() ? "-" : da->out, text);
+    exit_code = r.pass ? 0 : 1;
+  });
+}
+
+}  // namespace tunsim

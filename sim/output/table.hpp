@@ -1,0 +1,38 @@
+// The comparison table of `tunsim run` and `tunsim compare`: one row per
+// summary (docs/summary.md), as text of at most 100 columns, CSV or JSON.
+#pragma once
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace tunsim {
+
+// One row: what the table shows of a summary.
+struct TableRow {
+  std::string design;
+  double mpps = 0;              // throughput_mpps: deliveries in the window / window_s
+  double window_s = 0;          // the statistics window
+  uint64_t in_window = 0;       // packets.delivered_in_window (what Mpps counts)
+  uint64_t sent = 0;            // packets.sent, whole run
+  uint64_t ring_full = 0;       // packets.dropped.guest_ring_full, whole run: the guest found its TX ring full
+  uint64_t kernel_drops = 0;    // every other packets.dropped reason (CPU_BACKLOG), whole run
+  uint64_t in_flight = 0;       // packets.in_flight, at the end
+  double lat_p50_us = 0, lat_p99_us = 0;
+  double batch_mean = 0;
+  uint64_t polls = 0;
+  int busiest_cpu = 0;          // the CPU with the least idle time in the window
+  double proc_pct = 0, softirq_pct = 0, ksoftirqd_pct = 0, idle_pct = 0;
+  uint64_t time_squeeze = 0;
+};
+
+TableRow table_row(const nlohmann::json& summary);
+
+// The text table: every line at most 100 columns, a legend under it.
+std::string format_table(const std::vector<nlohmann::json>& summaries);
+// The same rows as CSV (a header line, full precision) and as JSON
+// ({"columns": {name: meaning}, "rows": [{name: value}]}).
+std::string format_table_csv(const std::vector<nlohmann::json>& summaries);
+nlohmann::json format_table_json(const std::vector<nlohmann::json>& summaries);
+
+}  // namespace tunsim
