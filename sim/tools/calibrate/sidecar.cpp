@@ -65,6 +65,31 @@ std::string sidecar_for_trace(const std::string& trace_path) {
   return side;
 }
 
+// "threaded" (optional, false when absent) and, when true, "napi_thread":
+// {"pid", "comm", "cpu"} of the pinned NAPI kthread (capture-trace --threaded).
+static void read_threading(const json& j, const std::string& file, Workload& w) {
+  if (j.contains("threaded") && !j["threaded"].is_null()) {
+    if (!j["threaded"].is_boolean())
+      throw InputError(file + ": threaded: expected true or false, found " + j["threaded"].dump());
+    w.threaded = j["threaded"].get<bool>();
+  }
+  if (!w.threaded) {
+    if (j.contains("napi_thread") && !j["napi_thread"].is_null())
+      throw InputError(file + ": napi_thread: expected nothing without \"threaded\": true, found " +
+                       j["napi_thread"].dump());
+    return;
+  }
+  if (w.mode != "napi")
+    throw InputError(file + ": threaded: expected false for a " + w.mode + " tap (threaded NAPI needs IFF_NAPI), "
+                     "found true");
+  const json& t = j.contains("napi_thread") ? j["napi_thread"] : json();
+  if (!t.is_object() || !t.contains("cpu") || !t["cpu"].is_number_integer() || t["cpu"].get<long long>() < 0 ||
+      t["cpu"].get<long long>() >= w.nr_cpus)
+    throw InputError(file + ": napi_thread: expected {\"pid\", \"comm\", \"cpu\": N} with N below nr_cpus " +
+                     std::to_string(w.nr_cpus) + ", found " + (t.is_null() ? std::string("nothing") : t.dump()));
+  w.napi_thread_cpu = t["cpu"].get<int>();
+}
+
 Workload read_sidecar(const std::string& path) {
   json j;
   try {
@@ -114,6 +139,7 @@ Workload read_sidecar(const std::string& path) {
     w.line_transfer_ns = j["line_transfer_ns"].get<double>();
   if (j.contains("trace_file") && j["trace_file"].is_string())
     w.trace_path = (fs::path(path).parent_path() / j["trace_file"].get<std::string>()).string();
+  read_threading(j, path, w);
   for (int c : w.cpus)
     if (c < 0 || c >= w.nr_cpus)
       throw InputError(path + ": threads: cpu " + std::to_string(c) + " is not below nr_cpus " +
