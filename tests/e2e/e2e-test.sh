@@ -53,11 +53,14 @@
 #     the workload tasks' sched_switch / sched_wakeup).  At most 2 % of the
 #     capture: a distribution can move by at most the fraction of its samples
 #     taken while disturbed, and 2 % keeps that below half the KS bound;
-#   - line transfer: refused by scripts/linexfer.c (line_transfer_refused),
-#     or more than 1.5x away from the calibration's: this host moves the
-#     vCPUs between placements whose line transfer differs by 4x (54 against
-#     220 ns within minutes on 2026-12-02) and runs kernel code at different
-#     speeds in them (plain-60 steady 0.43 against 0.31 Mpps);
+#   - line transfer refused by scripts/linexfer.c (line_transfer_refused):
+#     the model charges each shared-line access the capture's measured
+#     transfer (trace config), which the host switches between 54 and
+#     200-228 ns within minutes (2026-12-02); without a trusted value the
+#     comparison would rest on the calibration's, from another placement.
+#     Whether the placement also changes how fast kernel code runs is not
+#     established (plain-60 ran at 0.43-0.47 Mpps in both placements and at
+#     0.31 in both, all heavily preempted), so the value itself is no check;
 #   - writer CPU speeds (cpus.speed from trace config: the calibration's
 #     writer user time over the capture's) within [0.93, 1.07]: on
 #     2026-11-25, with a vCPU at 0.75-0.81, the model was 4-32 % too fast
@@ -84,7 +87,6 @@ POLL_KS=0.05
 POLL_KS_2W=0.07
 PPS_KS=0.05
 PREEMPT_MAX=0.02
-XFER_RATIO_MAX=1.5
 SPEED_MIN=0.93 SPEED_MAX=1.07
 COUNT="${TUNSIM_E2E_COUNT:-3000}"
 ATTEMPTS="${TUNSIM_E2E_ATTEMPTS:-3}"
@@ -126,13 +128,13 @@ simulate() {  # NAME: trace config (cpus.speed, line transfer) + run --trace
     echo "FAIL: simulation of $1"; exit 1; }
 }
 
-# untrusted NAME [CAL SCENARIO]: "" when the capture passes the host checks
+# untrusted NAME [SCENARIO]: "" when the capture passes the host checks
 # of the header, else the measurements that refuse it, on one line.
 untrusted() {
-  "$py" - "$tmp/$1.json" "${2:-}" "${3:-}" "$PREEMPT_MAX" "$XFER_RATIO_MAX" "$SPEED_MIN" "$SPEED_MAX" <<'PY'
+  "$py" - "$tmp/$1.json" "${2:-}" "$PREEMPT_MAX" "$SPEED_MIN" "$SPEED_MAX" <<'PY'
 import json, sys
-side, cal, scen = sys.argv[1:4]
-pmax, xmax, smin, smax = map(float, sys.argv[4:8])
+side, scen = sys.argv[1:3]
+pmax, smin, smax = map(float, sys.argv[3:6])
 s = json.load(open(side))
 why = []
 if s.get("lost_events", 0):
@@ -146,13 +148,8 @@ else:
         f = pre.get(str(c), 0) / s["elapsed_ns"]
         if f > pmax:
             why.append("CPU %d preempted %.1f %% of the capture (at most %.0f %%)" % (c, 100 * f, 100 * pmax))
-lt = s.get("line_transfer_ns")
-if not lt:
+if not s.get("line_transfer_ns"):
     why.append("line transfer refused (%s)" % s.get("line_transfer_refused", "no line_transfer_ns"))
-elif cal:
-    c = json.load(open(cal)).get("parameters", {}).get("costs.cacheline_transfer_ns", {}).get("value")
-    if c and not 1 / xmax <= lt / c <= xmax:
-        why.append("line transfer %.0f ns against the calibration's %.0f ns (host placement changed)" % (lt, c))
 if scen:
     sc = json.load(open(scen))
     sp = sc["cpus"].get("speed", [])
@@ -189,12 +186,6 @@ for w in plain napi; do
   done
   [ -n "$why" ] && skip "the calibration's $w capture cannot be trusted: $why"
 done
-# Both in one host placement, or the calibration mixes two host states.
-xfer=$("$py" -c 'import json, sys
-a, b = (json.load(open(f))["line_transfer_ns"] for f in sys.argv[1:3])
-print("" if max(a, b) / min(a, b) <= float(sys.argv[3]) else "%.0f and %.0f ns" % (a, b))' \
-       "$tmp/plain.json" "$tmp/napi.json" "$XFER_RATIO_MAX") || { echo "FAIL: reading the single-writer sidecars"; exit 1; }
-[ -n "$xfer" ] && skip "the host placement changed between the calibration's captures: line transfer $xfer"
 
 echo
 echo "== calibrate on the single-writer traces only"
@@ -220,7 +211,7 @@ workload() {  # NAME POLL_KS PPS(yes|no) CAPTURE-ARGS...
     capture "$w" "$@"; rc=$?
     if [ $rc -eq 2 ]; then why="capture not possible on this machine (above)"; break; fi
     simulate "$w"
-    why=$(untrusted "$w" "$tmp/cal.json" "$tmp/$w.scenario.json") || {
+    why=$(untrusted "$w" "$tmp/$w.scenario.json") || {
       echo "FAIL: reading the sidecar or scenario of $w"; exit 1; }
     [ -z "$why" ] && break
     echo "$w, capture $attempt: not trusted: $why"
