@@ -7,3 +7,11 @@ add_test(NAME e2e_kernel_traces
          COMMAND bash ${CMAKE_SOURCE_DIR}/tests/e2e/e2e-test.sh $<TARGET_FILE:tunsim>)
 set_tests_properties(e2e_kernel_traces PROPERTIES
   WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} LABELS e2e SKIP_RETURN_CODE 77 TIMEOUT 420 RUN_SERIAL TRUE)
+
+# capture-trace --threaded on this kernel: refusals, the pinned kthread's
+# polls, the sidecar, cleanup (tests/e2e/capture-threaded-test.sh).  About
+# 10 s; needs root, /dev/net/tun, tracefs and threaded NAPI (5.12+), else 77.
+add_test(NAME e2e_capture_threaded
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/e2e/capture-threaded-test.sh)
+set_tests_properties(e2e_capture_threaded PROPERTIES
+  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} LABELS e2e SKIP_RETURN_CODE 77 TIMEOUT 120 RUN_SERIAL TRUE)
