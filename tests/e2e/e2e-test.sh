@@ -102,6 +102,7 @@ if ! { [ -e /sys/kernel/tracing/trace ] || [ -e /sys/kernel/debug/tracing/trace 
   skip "no tracefs: the kernel has no tracing support"
 fi
 [ -x "$py" ] || skip "no $py to read the capture sidecars"
+[ "$(nproc --all)" -ge 2 ] || skip "this machine has one CPU: the workloads run writers and the NAPI kthread on CPUs 0 and 1"
 
 tmp=$(mktemp -d /tmp/tunsim-e2e-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
