@@ -1,60 +1,97 @@
 #!/bin/bash
 # End-to-end check of the calibrated simulator against this machine's kernel
-# (issue 3, part 6; docs/validation.md).
+# (issue 3 part 6, issue 12 item 8, issue 13 item 2; docs/validation.md).
 #
-#   1. capture short traces of three workloads (scripts/capture-trace):
-#        plain    one writer, plain tap          --mode plain
-#        napi     one writer, IFF_NAPI tap       --mode napi
-#        napi-2w  two writers on CPUs 0 and 1    --mode napi --threads 2 --cpus 0,1
-#   2. calibrate on the two single-writer traces only (tunsim calibrate)
-#   3. simulate each workload with that calibration (tunsim trace config + run --trace)
-#   4. assert with tunsim diff, kernel trace (A) against simulated trace (B):
-#        - plain and napi: throughput within 10 % (the issue's bound), as
-#          steady_mpps: 1 / median inter-arrival.  throughput_mpps divides by
-#          the whole span, which on a shared machine is dominated by
-#          preemption stalls (seven kernel captures of one workload differed
-#          by 2-77 %), and a mean-based rate moved by up to 20 % with the
-#          interference tail of one capture (docs/validation.md);
-#      napi-2w, which the fit never saw: steady throughput within 10 % and
-#        the napi_poll work histogram within KS 0.07 (why 0.07: below),
-#        asserted when the host ran both writer CPUs at the speed the fit
-#        saw.  `trace config` measures each writer CPU's speed during the
-#        capture (cpus.speed: the calibration's writer user time over the
-#        capture's, docs/traces.md).  This shared VM runs one vCPU 20-25 %
-#        slower for seconds to minutes at a time; the user-space gap then
-#        understates how much its kernel code slowed (35-50 %), and the
-#        model stays 4-32 % too fast with poll-work KS 0.11-0.18 (thirteen such
-#        captures, 2026-11-25 ~03:40 UTC; docs/validation.md).  With both
-#        speeds within 7 % of 1 (the spread of the single-writer captures'
-#        own speeds around their calibration) ten captures gave -6 to +7 %
-#        (KS, nine of them: 0.002-0.048).  So: up to four two-writer captures are taken
-#        until one has both speeds within [0.93, 1.07]; that one is asserted.
-#        If none has, the comparison of the last is printed and NOT
-#        asserted, saying which CPU the host slowed: a host state, like
-#        missing tracefs, not a verdict on the model.  The test then exits
-#        77 (skipped) unless a single writer failed (1): it passes only
-#        when it asserted all three workloads.
+#   1. capture the two single-writer workloads (scripts/capture-trace):
+#        plain     one writer, plain tap          --mode plain
+#        napi      one writer, IFF_NAPI tap       --mode napi
+#   2. calibrate on those two only (tunsim calibrate)
+#   3. capture the workloads the fit never saw, which batch on a stock kernel:
+#        napi-2w          two writers on CPUs 0,1     --mode napi --threads 2 --cpus 0,1
+#        napi-4w          four writers on CPUs 0,1    --mode napi --threads 4 --cpus 0,1
+#        threaded-same    threaded NAPI, its kthread on the writer's CPU 0
+#                                                    --mode napi --threaded --napi-cpu 0
+#        threaded-other   threaded NAPI, writer on CPU 0, kthread on CPU 1
+#                                                    --mode napi --threaded --napi-cpu 1
+#   4. simulate each with the calibration (tunsim trace config, which also
+#      takes the capture's CPU speeds and measured line transfer, + run --trace)
+#      and assert with tunsim diff, kernel trace (A) against simulated (B).
 #
-# Why KS 0.07: the model is accepted when its poll-work histogram is no
-# further from the kernel's than two kernel captures of the same workload
-# on this machine are from each other.  Session 1's seven captures
-# (2026-11-25 ~02:50 UTC) gave pairwise KS 0.000-0.030; the next hour's
-# captures, when the host slowed one vCPU in some of them, differed from the
-# others by up to 0.070 (tunsim diff of two kernel traces: 0.069 and 0.070).
-# The bound is that largest kernel-to-kernel value, rounded.  (It was 0.05,
-# the then largest 0.030 plus the two-sample critical value at these sizes;
-# at calibrated speed the model measured 0.002-0.048 over nine captures:
-# that close to 0.05 the kernel's capture-to-capture variation, not the
-# model, would decide the verdict.)
+# Bounds.
+#   Single writers: steady_mpps (1 / median netif_receive_skb inter-arrival)
+#   within 10 % (issue 3's bound).  throughput_mpps divides by the whole span,
+#   which preemption stalls dominate on a shared machine; a median-based rate
+#   is what one capture can tell (docs/validation.md).
+#   Workloads never fitted (issue 12's goals): steady_mpps within 5 %, and
+#   the kernel's and the model's distributions within KS 0.05 of napi_poll
+#   work and, where there is a NET_RX softirq (2 and 4 writers), of packets
+#   per softirq; with threaded NAPI the kthread polls outside any softirq,
+#   so napi_poll work is the packets per poll.  The goal is the bound unless
+#   two kernel captures of the same workload, both trusted by the checks
+#   below, differ by more; then that spread is the bound:
+#   - napi-2w poll work: 0.07, the largest KS between two kernel captures
+#     (2026-11-25 ~03:40 UTC: 0.069 and 0.070; the captures of that session
+#     gave 0.000-0.030 among themselves).
+#   - everything else: the goal (5 %, 0.05).  On 2026-12-02 02:24-03:50 UTC
+#     no capture passed the host checks below (the machine ran two other
+#     builds: load average 5-12, the writers preempted 25-80 % of each
+#     capture), so no trusted kernel-to-kernel spread was measured that could
+#     widen a bound; the spreads of the untrusted ones are in
+#     docs/validation.md and are not bounds.
+#   steady_mpps is the median of a log-binned histogram (about 2.2 % per
+#   bin): 5 % is two bins.
+#
+# Honesty (issue 13 item 2): a comparison is asserted only when every
+# measurement it relies on says the host ran the capture as the calibration
+# saw it.  Otherwise the workload is recaptured (up to ATTEMPTS times) and,
+# failing that, printed as NOT ASSERTED with the measurement that refused it;
+# the test then exits 77 (skipped), never 0 and never 1 for it.  Checks, from
+# the capture's sidecar and scenario:
+#   - lost trace events (ring-buffer overruns): the metrics miss events;
+#   - preempted_ns: the time another task ran on a workload CPU while a
+#     writer or the NAPI kthread was ready to run there (capture-trace, from
+#     the workload tasks' sched_switch / sched_wakeup).  At most 2 % of the
+#     capture: a distribution can move by at most the fraction of its samples
+#     taken while disturbed, and 2 % keeps that below half the KS bound;
+#   - line transfer refused by scripts/linexfer.c (line_transfer_refused):
+#     the model charges each shared-line access the capture's measured
+#     transfer (trace config), which the host switches between 54 and
+#     200-228 ns within minutes (2026-12-02); without a trusted value the
+#     comparison would rest on the calibration's, from another placement.
+#     Whether the placement also changes how fast kernel code runs is not
+#     established (plain-60 ran at 0.43-0.47 Mpps in both placements and at
+#     0.31 in both, all heavily preempted), so the value itself is no check;
+#   - writer CPU speeds (cpus.speed from trace config: the calibration's
+#     writer user time over the capture's) within [0.93, 1.07]: on
+#     2026-11-25, with a vCPU at 0.75-0.81, the model was 4-32 % too fast
+#     (user-space time understates how much kernel code slowed);
+#   The single-writer captures the calibration comes from must pass the same
+#   checks (no speed check: they define the speed), else the whole test
+#   skips.  Steal time is not a check: this VM's /proc/stat reports 0 steal
+#   throughout; the load average is recorded in the sidecar but the
+#   preemption record measures what it only suggests.
+#
+# Time: each capture takes 7-25 s here; new captures stop after BUDGET_S
+# seconds (what is then not asserted makes the test skip), so the whole test
+# stays under about 6 minutes on this 2-core machine.
 #
 # usage: tests/e2e/e2e-test.sh TUNSIM_BIN       (from the repository root)
-# exit: 0 pass, 1 a bound violated or a step failed, 77 skipped (printed why)
+# exit: 0 pass (every workload asserted and within its bounds), 1 a bound
+#       violated on a trusted capture or a step failed, 77 skipped (printed why)
 set -u -o pipefail
 
 bin="${1:-${TUNSIM:-build/tunsim}}"
-THROUGHPUT_TOL=0.10
-POLL_WORK_KS=0.07
+STEADY_TOL_1W=0.10
+STEADY_TOL=0.05
+POLL_KS=0.05
+POLL_KS_2W=0.07
+PPS_KS=0.05
+PREEMPT_MAX=0.02
+SPEED_MIN=0.93 SPEED_MAX=1.07
 COUNT="${TUNSIM_E2E_COUNT:-3000}"
+ATTEMPTS="${TUNSIM_E2E_ATTEMPTS:-3}"
+BUDGET_S="${TUNSIM_E2E_BUDGET_S:-200}"
+py=/usr/bin/python3
 
 skip() { echo "SKIP: $*"; exit 77; }
 [ -x "$bin" ] || { echo "FAIL: no tunsim binary at $bin"; exit 1; }
@@ -64,53 +101,68 @@ if ! { [ -e /sys/kernel/tracing/trace ] || [ -e /sys/kernel/debug/tracing/trace 
        grep -qw tracefs /proc/filesystems 2>/dev/null; }; then
   skip "no tracefs: the kernel has no tracing support"
 fi
+[ -x "$py" ] || skip "no $py to read the capture sidecars"
+[ "$(nproc --all)" -ge 2 ] || skip "this machine has one CPU: the workloads run writers and the NAPI kthread on CPUs 0 and 1"
 
 tmp=$(mktemp -d /tmp/tunsim-e2e-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-echo "e2e: working in $tmp; tunsim $bin; $COUNT frames per writer"
+echo "e2e: working in $tmp; tunsim $bin; $COUNT frames per writer; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
-capture() {  # NAME ARGS...
+capture() {  # NAME ARGS...: 0 captured, 2 not possible here (printed), exits 1 on failure
   local name="$1"; shift
   scripts/capture-trace "$@" --count "$COUNT" --gzip -o "$tmp/$name" >"$tmp/$name.log" 2>&1
   local rc=$?
   case $rc in
-    0) echo "captured $name: $(grep -c . <(gzip -dc "$tmp/$name.trace.gz")) lines" ;;
+    0) echo "captured $name: $(gzip -dc "$tmp/$name.trace.gz" | grep -c .) lines"; return 0 ;;
     3|4|5|6|7|8|9|10)
-      echo "capture of $name not possible here (capture-trace status $rc):"
+      echo "capture of $name not possible here (capture-trace status $rc, docs/traces.md):"
       tail -3 "$tmp/$name.log"
-      skip "tracing is not permitted on this machine (see docs/traces.md, exit statuses)" ;;
+      return 2 ;;
     *) echo "FAIL: capture of $name failed (status $rc):"; tail -5 "$tmp/$name.log"; exit 1 ;;
   esac
 }
 
-capture plain --mode plain
-capture napi --mode napi
-
-echo
-echo "== calibrate on the single-writer traces only"
-"$bin" calibrate "$tmp/plain.trace.gz" "$tmp/napi.trace.gz" -o "$tmp/cal.json" --name e2e || {
-  echo "FAIL: calibrate"; exit 1; }
-
-simulate() {  # NAME: trace config (cpus.speed) + run --trace
+simulate() {  # NAME: trace config (cpus.speed, line transfer) + run --trace
   "$bin" trace config "$tmp/$1.json" --calibration "$tmp/cal.json" -o "$tmp/$1.scenario.json" || {
     echo "FAIL: trace config $1"; exit 1; }
   "$bin" run "$tmp/$1.scenario.json" --trace "$tmp/$1.sim.trace" -o "$tmp/$1.summary.json" -q 2>/dev/null || {
     echo "FAIL: simulation of $1"; exit 1; }
 }
 
-# "" when every writer CPU's speed is within [0.93, 1.07], else the speeds.
-off_speed() {
-  /usr/bin/python3 - "$tmp/$1.scenario.json" <<'PY'
+# untrusted NAME [SCENARIO]: "" when the capture passes the host checks
+# of the header, else the measurements that refuse it, on one line.
+untrusted() {
+  "$py" - "$tmp/$1.json" "${2:-}" "$PREEMPT_MAX" "$SPEED_MIN" "$SPEED_MAX" <<'PY'
 import json, sys
-s = json.load(open(sys.argv[1]))
-cpus = sorted({x["cpu"] for x in s["senders"]})
-sp = s["cpus"].get("speed", [])
-off = ["CPU %d at %.3f" % (c, sp[c]) for c in cpus if c < len(sp) and not 0.93 <= sp[c] <= 1.07]
-print(", ".join(off))
+side, scen = sys.argv[1:3]
+pmax, smin, smax = map(float, sys.argv[3:6])
+s = json.load(open(side))
+why = []
+if s.get("lost_events", 0):
+    why.append("%d trace events lost" % s["lost_events"])
+cpus = sorted({t["cpu"] for t in s["threads"]} | ({s["napi_thread"]["cpu"]} if s.get("threaded") else set()))
+pre = s.get("preempted_ns")
+if not isinstance(pre, dict):
+    why.append("no preemption record in the sidecar (capture-trace too old)")
+else:
+    for c in cpus:
+        f = pre.get(str(c), 0) / s["elapsed_ns"]
+        if f > pmax:
+            why.append("CPU %d preempted %.1f %% of the capture (at most %.0f %%)" % (c, 100 * f, 100 * pmax))
+if not s.get("line_transfer_ns"):
+    why.append("line transfer refused (%s)" % s.get("line_transfer_refused", "no line_transfer_ns"))
+if scen:
+    sc = json.load(open(scen))
+    sp = sc["cpus"].get("speed", [])
+    for c in sorted({x["cpu"] for x in sc["senders"]}):
+        if c < len(sp) and not smin <= sp[c] <= smax:
+            why.append("writer CPU %d ran at speed %.3f (the fit saw 1)" % (c, sp[c]))
+print("; ".join(why))
 PY
 }
 
 fail=0
+declare -a not_asserted=()
 verdict() {  # NAME RC
   if [ "$2" -eq 0 ]; then
     echo "PASS: $1 within its bounds"
@@ -123,39 +175,77 @@ verdict() {  # NAME RC
   fi
 }
 
+# ---- the calibration's captures ----------------------------------------------
+for w in plain napi; do
+  why=""
+  for attempt in $(seq "$ATTEMPTS"); do
+    capture "$w" --mode "$w" || skip "tracing the $w workload is not possible on this machine (see above)"
+    why=$(untrusted "$w") || { echo "FAIL: reading the sidecar of $w"; exit 1; }
+    [ -z "$why" ] && break
+    echo "$w, capture $attempt: not trusted: $why"
+    [ "$SECONDS" -ge "$BUDGET_S" ] && break
+  done
+  [ -n "$why" ] && skip "the calibration's $w capture cannot be trusted: $why"
+done
+
+echo
+echo "== calibrate on the single-writer traces only"
+"$bin" calibrate "$tmp/plain.trace.gz" "$tmp/napi.trace.gz" -o "$tmp/cal.json" --name e2e || {
+  echo "FAIL: calibrate"; exit 1; }
+
 for w in plain napi; do
   echo
   echo "== $w: simulate with the calibration, diff kernel (A) vs simulated (B)"
   simulate "$w"
-  "$bin" diff "$tmp/$w.trace.gz" "$tmp/$w.sim.trace" --tol "steady_mpps=$THROUGHPUT_TOL"
+  "$bin" diff "$tmp/$w.trace.gz" "$tmp/$w.sim.trace" --tol "steady_mpps=$STEADY_TOL_1W"
   verdict "$w" $?
 done
 
-w=napi-2w
-for attempt in 1 2 3 4; do
-  echo
-  echo "== $w, capture $attempt: simulate with the calibration and the capture's CPU speeds"
-  capture "$w" --mode napi --threads 2 --cpus 0,1
-  simulate "$w"
-  off=$(off_speed "$w")
-  [ -z "$off" ] && break
-  echo "the host ran $off during this capture (the fit saw 1)"
-done
-tols=(--tol "steady_mpps=$THROUGHPUT_TOL" --tol "napi_poll_work.ks=$POLL_WORK_KS")
-if [ -z "$off" ]; then
-  "$bin" diff "$tmp/$w.trace.gz" "$tmp/$w.sim.trace" "${tols[@]}"
-  verdict "$w" $?
-else
-  "$bin" diff "$tmp/$w.trace.gz" "$tmp/$w.sim.trace" "${tols[@]}"
-  echo "NOT ASSERTED: napi-2w: in all four captures the host ran a writer CPU away from the speed"
-  echo "  the fit saw ($off in the last); the comparison above is printed, not asserted (see the header)"
-fi
+# ---- the workloads the fit never saw --------------------------------------------
+workload() {  # NAME POLL_KS PPS(yes|no) CAPTURE-ARGS...
+  local w=$1 pks=$2 pps=$3; shift 3
+  local why="not captured: the time budget ($BUDGET_S s) was spent" attempt rc
+  for attempt in $(seq "$ATTEMPTS"); do
+    [ "$SECONDS" -ge "$BUDGET_S" ] && break
+    echo
+    echo "== $w, capture $attempt: simulate with the calibration and the capture's CPU speeds"
+    capture "$w" "$@"; rc=$?
+    if [ $rc -eq 2 ]; then why="capture not possible on this machine (above)"; break; fi
+    simulate "$w"
+    why=$(untrusted "$w" "$tmp/$w.scenario.json") || {
+      echo "FAIL: reading the sidecar or scenario of $w"; exit 1; }
+    [ -z "$why" ] && break
+    echo "$w, capture $attempt: not trusted: $why"
+  done
+  local tols=(--tol "steady_mpps=$STEADY_TOL" --tol "napi_poll_work.ks=$pks")
+  [ "$pps" = yes ] && tols+=(--tol "packets_per_softirq.ks=$PPS_KS")
+  if [ -z "$why" ]; then
+    "$bin" diff "$tmp/$w.trace.gz" "$tmp/$w.sim.trace" "${tols[@]}"
+    verdict "$w" $?
+  else
+    if [ -e "$tmp/$w.sim.trace" ]; then
+      "$bin" diff "$tmp/$w.trace.gz" "$tmp/$w.sim.trace" "${tols[@]}"
+    fi
+    echo "NOT ASSERTED: $w: $why (printed above, not asserted; see the header)"
+    not_asserted+=("$w: $why")
+  fi
+}
+
+workload napi-2w "$POLL_KS_2W" yes --mode napi --threads 2 --cpus 0,1
+workload napi-4w "$POLL_KS" yes --mode napi --threads 4 --cpus 0,1
+workload threaded-same "$POLL_KS" no --mode napi --threaded --napi-cpu 0
+workload threaded-other "$POLL_KS" no --mode napi --threaded --napi-cpu 1
+
 echo
+echo "e2e: $SECONDS s"
 if [ $fail -ne 0 ]; then
   echo "e2e: the simulator disagrees with this kernel (see FAIL rows; docs/validation.md)"
   exit 1
 fi
 # Not everything asked for was asserted: reported as skipped, never as passed.
-[ -n "$off" ] && skip "the single writers are within their bounds, but the two-writer workload could not be asserted: the host ran $off"
+if [ ${#not_asserted[@]} -gt 0 ]; then
+  printf '  not asserted: %s\n' "${not_asserted[@]}"
+  skip "${#not_asserted[@]} workload(s) not asserted, each for the measurement listed above; the rest are within their bounds"
+fi
 echo "e2e: all workloads within their bounds"
 exit 0

@@ -108,6 +108,31 @@ std::string sidecar_for_trace(const std::string& trace_path) {
   return side;
 }
 
+// "threaded" (optional, false when absent) and, when true, "napi_thread":
+// {"pid", "comm", "cpu"} of the pinned NAPI kthread (capture-trace --threaded).
+static void read_threading(const json& j, const std::string& file, Workload& w) {
+  if (j.contains("threaded") && !j["threaded"].is_null()) {
+    if (!j["threaded"].is_boolean())
+      throw InputError(file + ": threaded: expected true or false, found " + shown(j["threaded"]));
+    w.threaded = j["threaded"].get<bool>();
+  }
+  if (!w.threaded) {
+    if (j.contains("napi_thread") && !j["napi_thread"].is_null())
+      throw InputError(file + ": napi_thread: expected nothing without \"threaded\": true, found " +
+                       shown(j["napi_thread"]));
+    return;
+  }
+  if (w.mode != "napi")
+    throw InputError(file + ": threaded: expected false for a " + w.mode + " tap (threaded NAPI needs IFF_NAPI), "
+                     "found true");
+  const json& t = j.contains("napi_thread") ? j["napi_thread"] : json();
+  if (!t.is_object() || !t.contains("cpu") || !t["cpu"].is_number_integer() || t["cpu"].get<long long>() < 0 ||
+      t["cpu"].get<long long>() >= w.nr_cpus)
+    throw InputError(file + ": napi_thread: expected {\"pid\", \"comm\", \"cpu\": N} with N below nr_cpus " +
+                     std::to_string(w.nr_cpus) + ", found " + (t.is_null() ? std::string("nothing") : shown(t)));
+  w.napi_thread_cpu = t["cpu"].get<int>();
+}
+
 Workload read_sidecar(const std::string& path) {
   if (path == "-") return read_sidecar_text(read_file("-", kMaxSidecarBytes), "standard input");
   return read_sidecar_text(read_file(path, kMaxSidecarBytes), path);
@@ -157,6 +182,7 @@ Workload read_sidecar_text(const std::string& text, const std::string& path) {
   if (w.line_transfer_ns <= 0) w.line_transfer_ns = -1;
   std::string trace_file = opt_str_field(j, file, "trace_file");
   if (!trace_file.empty()) w.trace_path = (fs::path(path).parent_path() / trace_file).string();
+  read_threading(j, file, w);
   for (int c : w.cpus)
     if (c < 0 || c >= w.nr_cpus)
       throw InputError(file + ": threads: cpu " + std::to_string(c) + " is not below nr_cpus " +

@@ -16,6 +16,8 @@ struct Workload {
   std::string sidecar_path, trace_path;  // trace_path "" when not known
   std::string mode;                      // plain | napi
   bool bridge = false;
+  bool threaded = false;                 // NAPI polled by its kthread (capture-trace --threaded)
+  int napi_thread_cpu = -1;              // the CPU that kthread was pinned to; -1 = not threaded
   int frame_bytes = 60;
   std::vector<int> cpus, tids;           // one per writer thread
   long long frames_written = 0;

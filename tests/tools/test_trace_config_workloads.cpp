@@ -1,0 +1,131 @@
+// `tunsim trace config` for the workloads that batch on a stock kernel
+// (issue 12 item 8): a capture-trace sidecar of threaded NAPI
+// ("threaded": true, "napi_thread": {"pid", "comm", "cpu"}) becomes the
+// model's tun.threaded / tun.napi_thread_cpu, and the cache-line transfer
+// measured with the capture becomes costs.cacheline_transfer_ns where a line
+// can move between CPUs.  Bad sidecars give one-line errors naming the field.
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "sim/io/errors.hpp"
+#include "sim/io/files.hpp"
+#include "sim/tools/calibrate/scenario.hpp"
+#include "sim/tools/calibrate/sidecar.hpp"
+#include "tests/cli/cli_util.hpp"
+
+using nlohmann::json;
+using testutil::Run;
+using testutil::run_cli;
+
+namespace {
+
+// The committed single-writer IFF_NAPI sidecar with `edit` applied, written
+// to the test's directory as NAME.json (its trace is not needed here).
+std::string sidecar(const std::string& name, const json& edit) {
+  json j = json::parse(tunsim::read_file("results/reference/napi-60-1w.json"));
+  j.merge_patch(edit);
+  std::string path = testutil::tmpdir() + "/" + name + ".json";
+  std::ofstream(path) << j.dump(2);
+  return path;
+}
+
+int lines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("trace config: a threaded-NAPI capture maps to tun.threaded and the kthread's CPU") {
+  // capture-trace --mode napi --threaded --napi-cpu 1, one writer on CPU 0,
+  // linexfer trusted at 63.37 ns between CPUs 0 and 1.
+  std::string p = sidecar("other", {{"threaded", true},
+                                    {"napi_thread", {{"pid", 4242}, {"comm", "napi/tstap1-0"}, {"cpu", 1}}},
+                                    {"line_transfer_ns", 63.37}});
+  tunsim::calib::Workload w = tunsim::calib::read_sidecar(p);
+  CHECK(w.threaded);
+  CHECK(w.napi_thread_cpu == 1);
+  json s = tunsim::calib::scenario_for(w, "");
+  CHECK(s["design"] == "napi_gro");
+  CHECK(s["tun"]["threaded"] == true);
+  CHECK(s["tun"]["napi_thread_cpu"] == 1);
+  CHECK(s["name"] == "trace-" + w.label() + "-threaded");
+  // The writer and the kthread are on two CPUs: the skb queue's lock and
+  // head, and the NAPI state, move between them at the capture's own
+  // measured cost.
+  CHECK(s["costs"]["cacheline_transfer_ns"].get<double>() == doctest::Approx(63.37));
+  // The machine has 2 CPUs: the scenario models both.
+  CHECK(s["cpus"]["count"] == 2);
+
+  // Through the CLI: the scenario validates.
+  std::string out = testutil::tmpdir() + "/other.scenario.json";
+  Run r = run_cli("trace config " + p + " -o " + out);
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  Run v = run_cli("validate " + out);
+  CHECK_MESSAGE(v.status == 0, v.err);
+  json f = json::parse(tunsim::read_file(out));
+  CHECK(f["tun"]["threaded"] == true);
+  CHECK(f["tun"]["napi_thread_cpu"] == 1);
+}
+
+TEST_CASE("trace config: the kthread on the writer's CPU moves no line, so the measured transfer is not applied") {
+  std::string p = sidecar("same", {{"threaded", true},
+                                   {"napi_thread", {{"pid", 4242}, {"comm", "napi/tstap1-0"}, {"cpu", 0}}},
+                                   {"line_transfer_ns", 63.37}});
+  json s = tunsim::calib::scenario_for(tunsim::calib::read_sidecar(p), "");
+  CHECK(s["tun"]["threaded"] == true);
+  CHECK(s["tun"]["napi_thread_cpu"] == 0);
+  CHECK_FALSE(s.contains("costs"));
+}
+
+TEST_CASE("trace config: writers on two CPUs take the capture's line transfer, only when linexfer trusted it") {
+  json two = {{"threads", json::array({{{"cpu", 0}, {"tid", 1}}, {{"cpu", 1}, {"tid", 2}}, {{"cpu", 0}, {"tid", 3}},
+                                       {{"cpu", 1}, {"tid", 4}}})},
+              {"line_transfer_ns", 58.5}};
+  json s = tunsim::calib::scenario_for(tunsim::calib::read_sidecar(sidecar("4w", two)), "");
+  CHECK(s["senders"].size() == 4);
+  CHECK(s["costs"]["cacheline_transfer_ns"].get<double>() == doctest::Approx(58.5));
+  CHECK_FALSE(s.contains("tun"));  // IFF_NAPI, not threaded: the model's defaults
+  // Refused by linexfer: the sidecar has "line_transfer_refused" and no
+  // "line_transfer_ns"; the calibration's value (or the default) applies.
+  two["line_transfer_ns"] = nullptr;
+  two["line_transfer_refused"] = "p1 and p10 differ by more than 25 %";
+  s = tunsim::calib::scenario_for(tunsim::calib::read_sidecar(sidecar("4w-refused", two)), "");
+  CHECK_FALSE(s.contains("costs"));
+  // A sidecar from before threaded NAPI was captured: not threaded.
+  tunsim::calib::Workload old = tunsim::calib::read_sidecar("results/reference/napi-60-2w.json");
+  CHECK_FALSE(old.threaded);
+  CHECK(old.napi_thread_cpu == -1);
+}
+
+TEST_CASE("trace config: a wrong threaded-NAPI record is a one-line error naming the field") {
+  struct Case {
+    const char* name;
+    json edit;
+    const char* expect;
+  };
+  json th = {{"pid", 7}, {"comm", "napi/tstap1-0"}, {"cpu", 1}};
+  for (const Case& c :
+       {Case{"str", {{"threaded", "yes"}, {"napi_thread", th}}, "threaded: expected true or false, found \"yes\""},
+        Case{"plain", {{"mode", "plain"}, {"threaded", true}, {"napi_thread", th}},
+             "threaded: expected false for a plain tap"},
+        Case{"nothread", {{"threaded", true}}, "napi_thread: expected {\"pid\", \"comm\", \"cpu\": N}"},
+        Case{"cpu", {{"threaded", true}, {"napi_thread", {{"pid", 7}, {"comm", "x"}, {"cpu", 2}}}},
+             "with N below nr_cpus 2"},
+        Case{"negative", {{"threaded", true}, {"napi_thread", {{"pid", 7}, {"comm", "x"}, {"cpu", -1}}}},
+             "napi_thread: expected"},
+        Case{"orphan", {{"threaded", false}, {"napi_thread", th}},
+             "napi_thread: expected nothing without \"threaded\": true"}}) {
+    std::string p = sidecar(std::string("bad-") + c.name, c.edit);
+    CHECK_THROWS_WITH_AS(tunsim::calib::read_sidecar(p), doctest::Contains(c.expect), tunsim::InputError);
+    Run r = run_cli("trace config " + p);
+    CHECK_MESSAGE(r.status == 2, c.name);
+    CHECK_MESSAGE(lines(r.err) == 1, c.name, r.err);
+    CHECK_MESSAGE(r.err.find(p) != std::string::npos, c.name, r.err);
+  }
+}
