@@ -55,7 +55,6 @@ bool enqueue_to_backlog(Ctx& ctx, Skb* skb, int target) {
 }
 
 int process_backlog(Ctx& ctx, Napi& n, int quota) {
-  Kernel& k = *ctx.k;
   Cpu& sd = *static_cast<Cpu*>(n.owner);
   int work = 0;
   net_rps_send_ipis(ctx);

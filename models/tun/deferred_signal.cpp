@@ -15,7 +15,6 @@ namespace {
 // splice: the whole queue onto a local list under the lock, up to the budget
 // delivered, the rest spliced back to the head under the lock again.
 int poll_splice(Ctx& ctx, TunQueue& tq, int budget) {
-  Kernel& k = *ctx.k;
   SkbQueue local;
   ctx.lock(tq.write_queue);
   tq.write_queue.splice_tail_into(local);
@@ -34,7 +33,6 @@ int poll_splice(Ctx& ctx, TunQueue& tq, int budget) {
 // per_packet: skb_dequeue, the queue lock taken for every packet (and once
 // more to find the queue empty).
 int poll_per_packet(Ctx& ctx, TunQueue& tq, int budget) {
-  Kernel& k = *ctx.k;
   int received = 0;
   while (received < budget) {
     ctx.lock(tq.write_queue);

@@ -24,7 +24,6 @@ void deliver(Ctx& ctx, TunQueue& tq, Skb* skb, bool more) {
 // list under the lock, napi_gro_receive up to the budget, splice the rest back
 // to the head; complete when below the budget.
 int poll(Ctx& ctx, TunQueue& tq, int budget) {
-  Kernel& k = *ctx.k;
   SkbQueue process_queue;
   ctx.lock(tq.write_queue);
   tq.write_queue.splice_tail_into(process_queue);
@@ -45,7 +44,6 @@ int poll(Ctx& ctx, TunQueue& tq, int budget) {
 // skb to sk_write_queue under its lock; one napi_schedule for the batch
 // (no NAPI_POLL_WEIGHT rule), whose poll local_bh_enable runs.
 void deliver_batch(Ctx& ctx, TunQueue& tq, SkbQueue& batch) {
-  Kernel& k = *ctx.k;
   if (batch.empty()) return;
   local_bh_disable(ctx);
   while (!batch.empty()) {

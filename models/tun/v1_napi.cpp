@@ -11,7 +11,6 @@ namespace {
 // whole sk_write_queue into it under the lock and loop; below the budget,
 // complete and re-check.
 int poll(Ctx& ctx, TunQueue& tq, int budget) {
-  Kernel& k = *ctx.k;
   int received = 0;
   for (;;) {
     while (!tq.process_queue.empty()) {

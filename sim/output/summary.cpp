@@ -109,13 +109,12 @@ json make_summary(Machine& m, const json& resolved, const std::vector<std::strin
   s["guest"] = {{"busy_s", r6(guest_busy)}, {"kicks", kicks}};
 
   s["batch"] = rec.batch.to_json();
-  uint64_t time_squeeze = 0, wakeups = 0, actions = 0, restarts = 0, backlog_dropped = 0;
+  uint64_t time_squeeze = 0, wakeups = 0, actions = 0, restarts = 0;
   for (auto& c : k.cpus) {
     time_squeeze += c->time_squeeze;
     wakeups += c->ksoftirqd_wakeups;
     actions += c->net_rx_actions;
     restarts += c->softirq_restarts;
-    backlog_dropped += c->dropped;
   }
   s["napi"] = {{"polls", rec.napi_polls}, {"budget_exhausted", rec.budget_exhausted}, {"repolls", rec.napi_repolls}};
   s["softirq"] = {{"net_rx_actions", actions},
