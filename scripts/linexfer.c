@@ -49,12 +49,6 @@ static int pin(int c) {
   return pthread_setaffinity_np(pthread_self(), sizeof s, &s);
 }
 
-static double now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec * 1e9 + t.tv_nsec;
-}
-
 /* The B side: answers odd values with the next even one until stopped. */
 static void* partner(void* arg) {
   (void)arg;
@@ -72,14 +66,6 @@ static void* partner(void* arg) {
   }
 }
 
-static int parse_long(const char* s, long lo, long hi, long* out) {
-  char* end;
-  long v = strtol(s, &end, 10);
-  if (!*s || *end || v < lo || v > hi) return -1;
-  *out = v;
-  return 0;
-}
-
 static void usage(void) {
   fprintf(stderr, "usage: linexfer [--samples N] [--rounds R] [--max-seconds S] CPU_A CPU_B\n");
   exit(RB_EXIT_USAGE);
@@ -90,12 +76,12 @@ int main(int argc, char** argv) {
   int ncpu = 0;
   for (int i = 1; i < argc; ++i) {
     if (!strcmp(argv[i], "--samples") && i + 1 < argc) {
-      if (parse_long(argv[++i], 1, 1000000, &nsamples)) usage();
+      if (rb_parse_long(argv[++i], 1, 1000000, &nsamples)) usage();
     } else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) {
-      if (parse_long(argv[++i], 1, 10000000, &rounds)) usage();
+      if (rb_parse_long(argv[++i], 1, 10000000, &rounds)) usage();
     } else if (!strcmp(argv[i], "--max-seconds") && i + 1 < argc) {
-      if (parse_long(argv[++i], 1, 3600, &max_s)) usage();
-    } else if (ncpu < 2 && parse_long(argv[i], 0, CPU_SETSIZE - 1, &cpus[ncpu]) == 0) {
+      if (rb_parse_long(argv[++i], 1, 3600, &max_s)) usage();
+    } else if (ncpu < 2 && rb_parse_long(argv[i], 0, CPU_SETSIZE - 1, &cpus[ncpu]) == 0) {
       ncpu++;
     } else {
       usage();
@@ -132,16 +118,16 @@ int main(int argc, char** argv) {
     }
     atomic_store_explicit(&turn, i + 1, memory_order_release);
   }
-  double deadline = now_ns() + max_s * 1e9;
+  double deadline = rb_now_ns() + max_s * 1e9;
   int n = 0;
   while (n < nsamples) {
-    double a = now_ns();
+    double a = rb_now_ns();
     for (long r = 0; r < rounds; ++r, i += 2) {
       while (atomic_load_explicit(&turn, memory_order_acquire) != i) {
       }
       atomic_store_explicit(&turn, i + 1, memory_order_release);
     }
-    double b = now_ns();
+    double b = rb_now_ns();
     s[n++] = (b - a) / (2.0 * rounds);
     if (b > deadline) break;
   }

@@ -49,12 +49,6 @@
 #define LINE 64
 #define HUGE (2UL << 20)
 
-static double now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec * 1e9 + t.tv_nsec;
-}
-
 static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
 static uint64_t rng(void) { /* xorshift64* */
   rng_state ^= rng_state >> 12;
@@ -96,14 +90,6 @@ static long long huge_bytes(void* addr) {
   return kb < 0 ? -1 : kb * 1024;
 }
 
-static int parse_long(const char* s, long lo, long hi, long* out) {
-  char* end;
-  long v = strtol(s, &end, 10);
-  if (!*s || *end || v < lo || v > hi) return -1;
-  *out = v;
-  return 0;
-}
-
 static void usage(void) {
   fprintf(stderr,
           "usage: chase [--cpu N] [--min-bytes B] [--max-bytes B] [--per-octave K] [--samples S] [--loads N] "
@@ -118,13 +104,13 @@ int main(int argc, char** argv) {
     const char* a = argv[i];
     const char* v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!v) usage();
-    if (!strcmp(a, "--cpu")) { if (parse_long(v, 0, CPU_SETSIZE - 1, &cpu)) usage(); }
-    else if (!strcmp(a, "--min-bytes")) { if (parse_long(v, 1024, 1L << 40, &min_b)) usage(); }
-    else if (!strcmp(a, "--max-bytes")) { if (parse_long(v, 1024, 1L << 40, &max_b)) usage(); }
-    else if (!strcmp(a, "--per-octave")) { if (parse_long(v, 1, 64, &per_oct)) usage(); }
-    else if (!strcmp(a, "--samples")) { if (parse_long(v, 1, 100000, &nsamples)) usage(); }
-    else if (!strcmp(a, "--loads")) { if (parse_long(v, 16, 1L << 30, &loads)) usage(); }
-    else if (!strcmp(a, "--attempts")) { if (parse_long(v, 1, 100, &attempts)) usage(); }
+    if (!strcmp(a, "--cpu")) { if (rb_parse_long(v, 0, CPU_SETSIZE - 1, &cpu)) usage(); }
+    else if (!strcmp(a, "--min-bytes")) { if (rb_parse_long(v, 1024, 1L << 40, &min_b)) usage(); }
+    else if (!strcmp(a, "--max-bytes")) { if (rb_parse_long(v, 1024, 1L << 40, &max_b)) usage(); }
+    else if (!strcmp(a, "--per-octave")) { if (rb_parse_long(v, 1, 64, &per_oct)) usage(); }
+    else if (!strcmp(a, "--samples")) { if (rb_parse_long(v, 1, 100000, &nsamples)) usage(); }
+    else if (!strcmp(a, "--loads")) { if (rb_parse_long(v, 16, 1L << 30, &loads)) usage(); }
+    else if (!strcmp(a, "--attempts")) { if (rb_parse_long(v, 1, 100, &attempts)) usage(); }
     else if (!strcmp(a, "--pages")) {
       if (!strcmp(v, "2m")) huge = 1;
       else if (!strcmp(v, "4k")) huge = 0;
@@ -161,7 +147,7 @@ int main(int argc, char** argv) {
 
   double ov = 1e18;
   for (int i = 0; i < 1000; ++i) {
-    double a = now_ns(), b = now_ns();
+    double a = rb_now_ns(), b = rb_now_ns();
     if (b - a < ov) ov = b - a;
   }
 
@@ -196,9 +182,9 @@ int main(int argc, char** argv) {
     int attempt;
     for (attempt = 1; attempt <= attempts; ++attempt) {
       for (long i = 0; i < nsamples; ++i) {
-        double a = now_ns();
+        double a = rb_now_ns();
         p = run_chase(p, loads);
-        double b = now_ns();
+        double b = rb_now_ns();
         s[i] = (b - a - ov) / loads;
       }
       if (rb_evaluate(s, (int)nsamples, rule, &st)) break;

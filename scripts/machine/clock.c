@@ -30,12 +30,6 @@
 
 #include "robust.h"
 
-static double now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec * 1e9 + t.tv_nsec;
-}
-
 #if defined(__x86_64__)
 /* n iterations of 100 dependent adds. */
 __attribute__((noinline)) static uint64_t add_chain(long n) {
@@ -55,7 +49,7 @@ static void paired(double* mono, double* tsc, double* gap) {
   *gap = 1e30;
   for (int i = 0; i < 100; ++i) {
     uint64_t a = __rdtsc();
-    double m = now_ns();
+    double m = rb_now_ns();
     uint64_t b = __rdtsc();
     if ((double)(b - a) < *gap) {
       *gap = (double)(b - a);
@@ -65,14 +59,6 @@ static void paired(double* mono, double* tsc, double* gap) {
   }
 }
 #endif
-
-static int parse_long(const char* s, long lo, long hi, long* out) {
-  char* end;
-  long v = strtol(s, &end, 10);
-  if (!*s || *end || v < lo || v > hi) return -1;
-  *out = v;
-  return 0;
-}
 
 static void usage(void) {
   fprintf(stderr, "usage: clock [--cpu N] [--samples S] [--adds N] [--interval-ms T]\n");
@@ -85,10 +71,10 @@ int main(int argc, char** argv) {
     const char* a = argv[i];
     const char* v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!v) usage();
-    if (!strcmp(a, "--cpu")) { if (parse_long(v, 0, CPU_SETSIZE - 1, &cpu)) usage(); }
-    else if (!strcmp(a, "--samples")) { if (parse_long(v, 1, 1000000, &nsamples)) usage(); }
-    else if (!strcmp(a, "--adds")) { if (parse_long(v, 100, 1L << 34, &adds)) usage(); }
-    else if (!strcmp(a, "--interval-ms")) { if (parse_long(v, 1, 100000, &interval_ms)) usage(); }
+    if (!strcmp(a, "--cpu")) { if (rb_parse_long(v, 0, CPU_SETSIZE - 1, &cpu)) usage(); }
+    else if (!strcmp(a, "--samples")) { if (rb_parse_long(v, 1, 1000000, &nsamples)) usage(); }
+    else if (!strcmp(a, "--adds")) { if (rb_parse_long(v, 100, 1L << 34, &adds)) usage(); }
+    else if (!strcmp(a, "--interval-ms")) { if (rb_parse_long(v, 1, 100000, &interval_ms)) usage(); }
     else usage();
     i++;
   }
@@ -109,16 +95,16 @@ int main(int argc, char** argv) {
   long iters = (adds + 99) / 100;
   double ov = 1e18;
   for (int i = 0; i < 1000; ++i) {
-    double a = now_ns(), b = now_ns();
+    double a = rb_now_ns(), b = rb_now_ns();
     if (b - a < ov) ov = b - a;
   }
   double* s = malloc((size_t)nsamples * sizeof *s);
   if (!s) return RB_EXIT_ENV;
   add_chain(iters * 20); /* warm-up: let the core reach its clock */
   for (long i = 0; i < nsamples; ++i) {
-    double a = now_ns();
+    double a = rb_now_ns();
     add_chain(iters);
-    double b = now_ns();
+    double b = rb_now_ns();
     s[i] = (b - a - ov) / (iters * 100.0);
   }
   rb_stats st;

@@ -57,20 +57,6 @@
 
 #define LINE CG_LINE
 
-static double now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec * 1e9 + t.tv_nsec;
-}
-
-static int parse_long(const char* s, long lo, long hi, long* out) {
-  char* end;
-  long v = strtol(s, &end, 10);
-  if (!*s || *end || v < lo || v > hi) return -1;
-  *out = v;
-  return 0;
-}
-
 static void usage(void) {
   fprintf(stderr,
           "usage: icache [--cpu N] [--layout jump|seq] [--min-bytes B] [--max-bytes B] [--per-octave K] "
@@ -86,13 +72,13 @@ int main(int argc, char** argv) {
     const char* a = argv[i];
     const char* v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!v) usage();
-    if (!strcmp(a, "--cpu")) { if (parse_long(v, 0, CPU_SETSIZE - 1, &cpu)) usage(); }
-    else if (!strcmp(a, "--min-bytes")) { if (parse_long(v, 2 * LINE, 1L << 30, &min_b)) usage(); }
-    else if (!strcmp(a, "--max-bytes")) { if (parse_long(v, 2 * LINE, 1L << 30, &max_b)) usage(); }
-    else if (!strcmp(a, "--per-octave")) { if (parse_long(v, 1, 64, &per_oct)) usage(); }
-    else if (!strcmp(a, "--samples")) { if (parse_long(v, 1, 100000, &nsamples)) usage(); }
-    else if (!strcmp(a, "--target-us")) { if (parse_long(v, 1, 1000000, &target_us)) usage(); }
-    else if (!strcmp(a, "--attempts")) { if (parse_long(v, 1, 100, &attempts)) usage(); }
+    if (!strcmp(a, "--cpu")) { if (rb_parse_long(v, 0, CPU_SETSIZE - 1, &cpu)) usage(); }
+    else if (!strcmp(a, "--min-bytes")) { if (rb_parse_long(v, 2 * LINE, 1L << 30, &min_b)) usage(); }
+    else if (!strcmp(a, "--max-bytes")) { if (rb_parse_long(v, 2 * LINE, 1L << 30, &max_b)) usage(); }
+    else if (!strcmp(a, "--per-octave")) { if (rb_parse_long(v, 1, 64, &per_oct)) usage(); }
+    else if (!strcmp(a, "--samples")) { if (rb_parse_long(v, 1, 100000, &nsamples)) usage(); }
+    else if (!strcmp(a, "--target-us")) { if (rb_parse_long(v, 1, 1000000, &target_us)) usage(); }
+    else if (!strcmp(a, "--attempts")) { if (rb_parse_long(v, 1, 100, &attempts)) usage(); }
     else if (!strcmp(a, "--layout")) {
       if (!strcmp(v, "jump")) seq = 0;
       else if (!strcmp(v, "seq")) seq = 1;
@@ -127,7 +113,7 @@ int main(int argc, char** argv) {
   if (!s) return RB_EXIT_ENV;
   double ov = 1e18;
   for (int i = 0; i < 1000; ++i) {
-    double a = now_ns(), b = now_ns();
+    double a = rb_now_ns(), b = rb_now_ns();
     if (b - a < ov) ov = b - a;
   }
 
@@ -156,9 +142,9 @@ int main(int argc, char** argv) {
     cg_walk(&cg, warm, seq);
     /* Lines per sample: about TARGET_US of work, and at least the whole
      * cycle while that takes at most 5 * TARGET_US (see the header). */
-    double t0 = now_ns();
+    double t0 = rb_now_ns();
     ((cg_entry_fn)(void*)cg.code)((long)lines, cg.code + LINE + cg.pos * LINE);
-    double est = (now_ns() - t0 - ov) / lines; /* ns per line, one walk */
+    double est = (rb_now_ns() - t0 - ov) / lines; /* ns per line, one walk */
     if (!(est > 0.01)) est = 0.01;
     long n_line = (long)(target_us * 1000 / est);
     if ((double)lines * est <= 5 * target_us * 1000 && n_line < (long)lines) n_line = (long)lines;
@@ -167,9 +153,9 @@ int main(int argc, char** argv) {
     int attempt;
     for (attempt = 1; attempt <= attempts; ++attempt) {
       for (long i = 0; i < nsamples; ++i) {
-        double a = now_ns();
+        double a = rb_now_ns();
         ((cg_entry_fn)(void*)cg.code)(n_line, cg.code + LINE + cg.pos * LINE);
-        double b = now_ns();
+        double b = rb_now_ns();
         s[i] = (b - a - ov) / n_line;
         cg_walk_skip(&cg, n_line, seq);
       }

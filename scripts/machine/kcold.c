@@ -57,20 +57,6 @@
 
 #define MAX_POINTS 64
 
-static double now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec * 1e9 + t.tv_nsec;
-}
-
-static int parse_long(const char* s, long lo, long hi, long* out) {
-  char* end;
-  long v = strtol(s, &end, 10);
-  if (!*s || *end || v < lo || v > hi) return -1;
-  *out = v;
-  return 0;
-}
-
 static void usage(void) {
   fprintf(stderr,
           "usage: kcold --dev NAME [--cpu N] [--rounds R] [--code B,B,...] [--data B,B,...] [--layout jump|seq]\n");
@@ -82,7 +68,7 @@ static int parse_list(const char* s, long* out, int max) {
   char buf[1024];
   snprintf(buf, sizeof buf, "%s", s);
   for (char* tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
-    if (n >= max || parse_long(tok, 0, 1L << 30, &out[n])) return -1;
+    if (n >= max || rb_parse_long(tok, 0, 1L << 30, &out[n])) return -1;
     out[n] = out[n] / CG_LINE * CG_LINE;
     n++;
   }
@@ -172,8 +158,8 @@ int main(int argc, char** argv) {
     const char* v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!v) usage();
     if (!strcmp(a, "--dev")) dev = v;
-    else if (!strcmp(a, "--cpu")) { if (parse_long(v, 0, CPU_SETSIZE - 1, &cpu)) usage(); }
-    else if (!strcmp(a, "--rounds")) { if (parse_long(v, 1, 10000000, &rounds)) usage(); }
+    else if (!strcmp(a, "--cpu")) { if (rb_parse_long(v, 0, CPU_SETSIZE - 1, &cpu)) usage(); }
+    else if (!strcmp(a, "--rounds")) { if (rb_parse_long(v, 1, 10000000, &rounds)) usage(); }
     else if (!strcmp(a, "--code")) { if ((ncode = parse_list(v, code_sz, MAX_POINTS / 2)) < 0) usage(); }
     else if (!strcmp(a, "--data")) { if ((ndata = parse_list(v, data_sz, MAX_POINTS / 2)) < 0) usage(); }
     else if (!strcmp(a, "--layout")) {
@@ -234,7 +220,7 @@ int main(int argc, char** argv) {
   frame[13] = 0xB5;
   double ov = 1e18;
   for (int i = 0; i < 1000; ++i) {
-    double a = now_ns(), b = now_ns();
+    double a = rb_now_ns(), b = rb_now_ns();
     if (b - a < ov) ov = b - a;
   }
   double* s = malloc((size_t)np * (size_t)rounds * sizeof *s);
@@ -248,9 +234,9 @@ int main(int argc, char** argv) {
       }
       if (pc[i] > 0) cg_walk(&code[i], (long)code[i].lines, seq);
       if (pd[i] > 0) chase_walk(&data[i]);
-      double a = now_ns();
+      double a = rb_now_ns();
       ssize_t w = write(fd, frame, sizeof frame);
-      double b = now_ns();
+      double b = rb_now_ns();
       if (w != (ssize_t)sizeof frame) {
         fprintf(stderr, "kcold: write to %s failed: %s\n", dev, strerror(errno));
         return RB_EXIT_ENV;

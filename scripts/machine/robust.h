@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Exit statuses shared by the microbenchmarks. */
 #define RB_EXIT_OK 0
@@ -147,6 +148,22 @@ static inline int rb_evaluate(double* s, int n, const rb_rule* r, rb_stats* st) 
   }
   st->trusted = 1;
   return 1;
+}
+
+/* CLOCK_MONOTONIC in ns, the clock every benchmark times with. */
+static inline double rb_now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1e9 + t.tv_nsec;
+}
+
+/* A decimal option value in [lo, hi]: 0, or -1 when it is not one. */
+static inline int rb_parse_long(const char* s, long lo, long hi, long* out) {
+  char* end;
+  long v = strtol(s, &end, 10);
+  if (!*s || *end || v < lo || v > hi) return -1;
+  *out = v;
+  return 0;
 }
 
 /* A number as JSON (null when not finite). */
