@@ -57,12 +57,7 @@ TEST_CASE("kcold replay (Linux 6.18 plain tap, stack drop): the default model re
   // near +60 ns; docs/calibration.md).
   json m = read_json_file(kMachine);
   std::vector<ColdTarget> t = cold_targets(m, kMachine);
-  json scen = {{"design", "rx_batched"},
-               {"kernel", {{"version", "6.18"}}},
-               {"cpus", {{"count", 1}}},
-               {"senders", json::array({{{"type", "writer"}, {"cpu", 0}, {"frame_bytes", 60}}})},
-               {"stack", {{"type", "drop"}}}};
-  std::vector<double> model = model_minus_warm(scen, t);
+  std::vector<double> model = model_minus_warm(kcold_scenario(), t);
   REQUIRE(model.size() == t.size());
   int checked = 0;
   for (size_t i = 0; i < t.size(); ++i) {

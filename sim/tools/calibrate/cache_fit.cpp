@@ -16,8 +16,6 @@ namespace tunsim::calib {
 
 using nlohmann::json;
 
-namespace {
-
 // The scenario kcold runs: one writer on CPU 0 writing 60-byte frames to a
 // plain tap of Linux 6.18 (tun_get_user -> tun_rx_batched with rx_frames 0
 // -> netif_receive_skb under local_bh_disable), nobody listening to the
@@ -31,6 +29,8 @@ json kcold_scenario() {
           {"warmup_ms", 0},
           {"duration_ms", 1}};
 }
+
+namespace {
 
 const json* at(const json& j, std::initializer_list<const char*> keys) {
   const json* p = &j;

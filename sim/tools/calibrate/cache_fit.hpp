@@ -21,6 +21,10 @@ namespace tunsim::calib {
 // the file is not a machine measurement or lacks what the fit needs.
 nlohmann::json cache_from_machine(const std::string& machine_path, std::ostream& report);
 
+// The scenario kcold runs, as a tunsim scenario: one writer on CPU 0 of a
+// Linux 6.18 plain tap, 60-byte frames, stack drop.
+nlohmann::json kcold_scenario();
+
 // The kcold curves of a machine file's summary as fit targets:
 // (code bytes, data bytes, cold - warm ns).
 struct ColdTarget {
