@@ -15,12 +15,12 @@
 
 int main(int argc, char** argv) {
   if (argc < 2 || argc > 3) {
-    fprintf(stderr, "usage: robust-check RULE [FILE|-]   (RULE: linexfer, chase, icache, clock)\n");
+    fprintf(stderr, "usage: robust-check RULE [FILE|-]   (RULE: linexfer, chase, icache, clock, kcold, atomics)\n");
     return RB_EXIT_USAGE;
   }
   const rb_rule* rule = rb_rule_named(argv[1]);
   if (!rule) {
-    fprintf(stderr, "robust-check: rule: expected linexfer, chase, icache or clock, found '%s'\n", argv[1]);
+    fprintf(stderr, "robust-check: rule: expected linexfer, chase, icache, clock, kcold or atomics, found '%s'\n", argv[1]);
     return RB_EXIT_USAGE;
   }
   const char* name = argc == 3 ? argv[2] : "-";

@@ -18,6 +18,7 @@
 #   linexfer_measures  a trusted value is p10, between 5 ns and 5 us
 #   chase_curve        L1d hits are faster than L2 hits
 #   capture_sidecar    capture-trace records line_transfer_ns only when trusted
+#   atomics_measures   trusted lock pair and atomic RMW are p10, 1..100 ns
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 CASE=${1:?usage: machine-test.sh CASE}
@@ -96,7 +97,7 @@ robust_bad_input)
   [ "$(cat "$TMP/err")" = "robust-check: $TMP/bad:2: expected a number, found 'abc'" ] || fail "message: $(cat "$TMP/err")"
   "$TMP/robust-check" nosuchrule "$TMP/bad" >/dev/null 2>"$TMP/err"
   [ $? -eq 2 ] || fail "unknown rule: expected exit 2"
-  grep -q "rule: expected linexfer, chase, icache or clock, found 'nosuchrule'" "$TMP/err" || fail "$(cat "$TMP/err")"
+  grep -q "rule: expected linexfer, chase, icache, clock, kcold or atomics, found 'nosuchrule'" "$TMP/err" || fail "$(cat "$TMP/err")"
   echo "PASS"
   ;;
 linexfer_refuses)
@@ -112,6 +113,28 @@ linexfer_refuses)
   "$TMP/linexfer" 0 0 >/dev/null 2>&1
   [ $? -eq 2 ] || fail "the same CPU twice must be a usage error (2)"
   echo "PASS"
+  ;;
+atomics_measures)
+  build atomics scripts/machine/atomics.c
+  "$TMP/atomics" --cpu 0 --samples 400 >"$TMP/out.json" 2>"$TMP/err"
+  st=$?
+  [ $st -eq 4 ] && skip "the machine is too busy to trust the atomics: $(cat "$TMP/err")"
+  [ $st -eq 0 ] || fail "atomics exited $st: $(cat "$TMP/err")"
+  # Trusted: each value is its p10.  A locked cmpxchg on a line the core owns
+  # takes at least ~5 cycles (>= 1 ns below 5 GHz) and, uncontended, far less
+  # than a line transfer (< 100 ns); the lock pair adds one store to the
+  # cmpxchg, so it is not cheaper than the bare read-modify-write by more
+  # than the clock's noise (10%).
+  $PY - "$TMP/out.json" <<'EOF' || fail "$(cat "$TMP/out.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+lp, rmw = d["lock_pair_ns"], d["rmw_ns"]
+for x in (lp, rmw):
+    assert x["trusted"] and x["value"] == x["p10"] and x["samples"] == 400, x
+    assert 1 <= x["value"] <= 100, x["value"]
+assert lp["value"] >= 0.9 * rmw["value"], (lp["value"], rmw["value"])
+EOF
+  echo "PASS: lock pair $(json "$TMP/out.json" "d['lock_pair_ns']['value']") ns, rmw $(json "$TMP/out.json" "d['rmw_ns']['value']") ns"
   ;;
 linexfer_measures)
   [ "$(nproc)" -ge 2 ] || skip "one CPU: no line transfer to measure"
@@ -391,7 +414,7 @@ EOF
 calibrate_usage)
   cm=scripts/calibrate-machine
   $PY $cm --only bogus -o "$TMP/x.json" 2>"$TMP/err"; st=$?
-  [ $st -eq 2 ] && grep -q "only: expected parts among geometry,clock,chase,icache,linexfer,footprints,kcold, found 'bogus'" "$TMP/err" ||
+  [ $st -eq 2 ] && grep -q "only: expected parts among geometry,clock,chase,icache,linexfer,footprints,kcold,atomics, found 'bogus'" "$TMP/err" ||
     fail "--only bogus: exit $st, $(cat "$TMP/err")"
   $PY $cm --cpus 0,0 --only geometry -o "$TMP/x.json" 2>"$TMP/err"; st=$?
   [ $st -eq 2 ] && grep -q "cpus: expected two different CPUs" "$TMP/err" || fail "--cpus 0,0: exit $st, $(cat "$TMP/err")"
