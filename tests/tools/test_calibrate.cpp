@@ -110,33 +110,37 @@ TEST_CASE("solve: a full-rank system is recovered exactly, with standard errors 
 }
 
 TEST_CASE("solve: a sum the data identify is split in the defaults' proportions and reported") {
-  // Only syscall_ns + tun_get_user_ns + skb_alloc_ns = 700 is observed
-  // (defaults 120, 150, 80: total 350).  Convention: x = d * 700 / 350.
-  std::vector<Observation> o = {obs({{kSyscall, 1}, {kTunGetUser, 1}, {kSkbAlloc, 1}}, 700)};
+  // Only syscall_ns + tun_get_user_ns + skb_alloc_ns = 1724 is observed
+  // (defaults 295.6, 369.4, 197: total 862).  Convention: x = d * 1724 / 862.
+  REQUIRE(param_default(kSyscall) == 295.6);
+  REQUIRE(param_default(kTunGetUser) == 369.4);
+  REQUIRE(param_default(kSkbAlloc) == 197);
+  std::vector<Observation> o = {obs({{kSyscall, 1}, {kTunGetUser, 1}, {kSkbAlloc, 1}}, 1724)};
   FitResult r = solve(o);
   CHECK(r.rank == 1);
-  CHECK(r.value[kSyscall] == doctest::Approx(240).epsilon(1e-9));
-  CHECK(r.value[kTunGetUser] == doctest::Approx(300).epsilon(1e-9));
-  CHECK(r.value[kSkbAlloc] == doctest::Approx(160).epsilon(1e-9));
+  CHECK(r.value[kSyscall] == doctest::Approx(591.2).epsilon(1e-9));
+  CHECK(r.value[kTunGetUser] == doctest::Approx(738.8).epsilon(1e-9));
+  CHECK(r.value[kSkbAlloc] == doctest::Approx(394).epsilon(1e-9));
   CHECK_FALSE(r.identified[kSyscall]);
   CHECK_FALSE(r.identified[kSkbAlloc]);
   REQUIRE(r.combinations.size() == 1);
   CHECK(r.combinations[0] == "syscall_ns + tun_get_user_ns + skb_alloc_ns");
-  // The sum itself is what was observed: 700 with the observation's stderr 1
+  // The sum itself is what was observed: 1724 with the observation's stderr 1
   // (one equation, dof 0: no chi2 scaling).
-  CHECK(r.combination_value[0] == doctest::Approx(700).epsilon(1e-9));
+  CHECK(r.combination_value[0] == doctest::Approx(1724).epsilon(1e-9));
   CHECK(r.combination_stderr[0] == doctest::Approx(1).epsilon(1e-6));
 }
 
 TEST_CASE("solve: a per-byte cost in an unidentified sum scales with the other costs") {
-  // syscall + tun_get_user + skb_alloc + 60 * copy_ns_per_byte = 709.6, twice
-  // the defaults' 120 + 150 + 80 + 60 * 0.08 = 354.8: the split doubles every
-  // term, copy included (0.16 ns/byte), rather than loading the per-byte cost
-  // with a share magnified by its coefficient 60.
-  std::vector<Observation> o = {obs({{kSyscall, 1}, {kTunGetUser, 1}, {kSkbAlloc, 1}, {kCopy, 60}}, 709.6)};
+  // syscall + tun_get_user + skb_alloc + 60 * copy_ns_per_byte = 1747.64,
+  // twice the defaults' 295.6 + 369.4 + 197 + 60 * 0.197 = 873.82: the split
+  // doubles every term, copy included (0.394 ns/byte), rather than loading the
+  // per-byte cost with a share magnified by its coefficient 60.
+  REQUIRE(param_default(kCopy) == 0.197);
+  std::vector<Observation> o = {obs({{kSyscall, 1}, {kTunGetUser, 1}, {kSkbAlloc, 1}, {kCopy, 60}}, 1747.64)};
   FitResult r = solve(o);
-  CHECK(r.value[kSyscall] == doctest::Approx(240).epsilon(1e-9));
-  CHECK(r.value[kCopy] == doctest::Approx(0.16).epsilon(1e-9));
+  CHECK(r.value[kSyscall] == doctest::Approx(591.2).epsilon(1e-9));
+  CHECK(r.value[kCopy] == doctest::Approx(0.394).epsilon(1e-9));
   CHECK_FALSE(r.identified[kCopy]);
   REQUIRE(r.combinations.size() == 1);
   CHECK(r.combinations[0] == "syscall_ns + tun_get_user_ns + skb_alloc_ns + 60*copy_ns_per_byte");
@@ -154,17 +158,22 @@ TEST_CASE("solve: an identified difference is printed the way round it is positi
 }
 
 TEST_CASE("solve: an unidentified cost the split makes negative is pinned to 0") {
-  // lock + napi_schedule = 10 and lock + softirq = 1000: the split pulls
-  // lock_ns towards the large group and would give napi_schedule_ns < 0;
-  // pinned to 0, lock_ns = 10 and softirq_ns = 990 exactly.
-  std::vector<Observation> o = {obs({{kLock, 1}, {kNapiSchedule, 1}}, 10),
-                                obs({{kLock, 1}, {kSoftirq, 1}}, 1000)};
+  // lock + napi_schedule = 1 and lock + softirq = 2000 (defaults 6.05, 5.75,
+  // 523.8): with lock = t the scaled minimum norm solves
+  // (t - 6.05)/6.05 + (t + 4.75)/5.75 - (1476.2 - t)/523.8 = 0, t = 8.77, and
+  // would give napi_schedule_ns = 1 - 8.77 < 0; pinned to 0, lock_ns = 1 and
+  // softirq_ns = 1999 exactly.
+  REQUIRE(param_default(kLock) == 6.05);
+  REQUIRE(param_default(kNapiSchedule) == 5.75);
+  REQUIRE(param_default(kSoftirq) == 523.8);
+  std::vector<Observation> o = {obs({{kLock, 1}, {kNapiSchedule, 1}}, 1),
+                                obs({{kLock, 1}, {kSoftirq, 1}}, 2000)};
   FitResult r = solve(o);
   REQUIRE(r.pinned.size() == 1);
   CHECK(r.pinned[0] == kNapiSchedule);
   CHECK(r.value[kNapiSchedule] == 0);
-  CHECK(r.value[kLock] == doctest::Approx(10).epsilon(1e-9));
-  CHECK(r.value[kSoftirq] == doctest::Approx(990).epsilon(1e-9));
+  CHECK(r.value[kLock] == doctest::Approx(1).epsilon(1e-9));
+  CHECK(r.value[kSoftirq] == doctest::Approx(1999).epsilon(1e-9));
   CHECK_FALSE(r.identified[kLock]);
 }
 
