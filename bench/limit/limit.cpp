@@ -28,8 +28,8 @@ constexpr double kWarmup = 2e-3;
 constexpr int kBurst = 32, kRing = 256, kRxFrames = 32, kFrame = 60;
 constexpr double kRate = 1e6;  // packets/s
 constexpr double kGuestTxNs = 300, kWakeupNs = 4000, kNotifyNs = 50, kDescNs = 150;
-constexpr double kTunNs = 150 + 80, kCopyNsPerByte = 0.08, kLockNs = 20;
-constexpr double kReceiveNs = 100, kBridgeNs = 500;
+constexpr double kTunNs = 369.4 + 197, kCopyNsPerByte = 0.197, kLockNs = 6.05;
+constexpr double kReceiveNs = 35.46, kBridgeNs = 136.7;
 constexpr long long kWeightBytes = 0x80000;
 constexpr int kVnetHdr = 12;  // sizeof(struct virtio_net_hdr_mrg_rxbuf)
 

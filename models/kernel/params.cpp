@@ -145,10 +145,12 @@ void declare_cpu_params(ParamTable& t) {
              "config` sets it from the capture (docs/traces.md).  [] = all 1.")
       .from("all CPUs as calibrated")
       .bind(&Params::cpu_speed);
-  declare_cost(t, "cacheline_transfer_ns", 150, &Costs::cacheline_transfer_ns,
+  declare_cost(t, "cacheline_transfer_ns", 206.1, &Costs::cacheline_transfer_ns,
                "cache coherence (a line owned by another core)",
                "Touching shared state (a skb queue's lock and head, a NAPI's state, a socket) that another CPU "
-               "touched last: the line moves between the cores' caches, ns.");
+               "touched last: the line moves between the cores' caches, ns.")
+      .from("measured: scripts/linexfer.c one-way line transfer between the 2 vCPUs of the development machine "
+            "(AMD EPYC VM), results/reference/machine/epyc-2vcpu.json summary.line_transfer_ns (p10)");
   struct Spread {
     const char* name;
     std::vector<double> Costs::*field;

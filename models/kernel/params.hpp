@@ -154,11 +154,22 @@ struct Params {
   double cycles(double ns) const { return ns * cpu_hz * 1e-9; }
 };
 
-// The default of every uncalibrated cost: an estimate, to be replaced by a
-// calibration (docs/calibration.md).
+// Where a cost's default comes from (docs/calibration.md, "Default costs").
+// Costs of code this machine cannot run (vhost, the guest, a receiver
+// socket) are estimates; the others were measured on the development
+// machine (AMD EPYC, 2-vCPU KVM guest, Linux 6.18, HZ 250).
 inline constexpr const char* kCostEstimate =
-    "order-of-magnitude estimate for a 2-3 GHz x86-64 server core; replace it with a calibration "
-    "(tunsim calibrate)";
+    "estimate for a 2-3 GHz x86-64 server core (not measurable on the development machine); replace it with a "
+    "calibration (tunsim calibrate)";
+// The trace fit: the committed 6.18 captures fix sums of costs; each sum is
+// split in proportion to the earlier estimates (fit.cpp's convention).
+inline constexpr const char* kCostTraceFit =
+    "measured: tunsim calibrate --machine results/reference/machine/epyc-2vcpu.json of the captures "
+    "results/reference/{plain-60-1w,napi-60-1w,bridge-plain-60-1w} (Linux 6.18, AMD EPYC 2-vCPU VM, captured "
+    "2026-11-25, fitted 2026-12-02); the captures fix sums of costs, split in proportion to the earlier estimates";
+inline constexpr const char* kCostAtomics =
+    "measured: scripts/machine/atomics.c on the development machine (AMD EPYC 2-vCPU VM, 2026-12-02), "
+    "results/reference/machine/epyc-2vcpu.json summary.atomics_ns";
 
 // A calibratable cost costs.KEY in ns (or ns/byte), >= 0.
 inline ParamDecl& declare_cost(ParamTable& t, const char* key, double def, double Costs::*field,

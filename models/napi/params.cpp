@@ -54,10 +54,13 @@ void declare_napi_params(ParamTable& t) {
   cpu.get = [](const Params& p, size_t) {
     return p.tun.napi_thread_cpu < 0 ? nlohmann::json(nullptr) : nlohmann::json(p.tun.napi_thread_cpu);
   };
-  declare_cost(t, "napi_schedule_ns", 20, &Costs::napi_schedule_ns, "napi_schedule",
-               "napi_schedule_prep + ____napi_schedule, ns.");
-  declare_cost(t, "napi_poll_ns", 30, &Costs::napi_poll_ns, "napi_poll", "Per poll callback bookkeeping, ns.");
-  declare_cost(t, "gro_ns", 80, &Costs::gro_ns, "napi_gro_receive", "Per packet, no GRO match, ns.");
+  declare_cost(t, "napi_schedule_ns", 5.75, &Costs::napi_schedule_ns, "napi_schedule",
+               "napi_schedule_prep + ____napi_schedule, ns.")
+      .from(kCostAtomics);
+  declare_cost(t, "napi_poll_ns", 104.8, &Costs::napi_poll_ns, "napi_poll", "Per poll callback bookkeeping, ns.")
+      .from(kCostTraceFit);
+  declare_cost(t, "gro_ns", 279.3, &Costs::gro_ns, "napi_gro_receive", "Per packet, no GRO match, ns.")
+      .from(kCostTraceFit);
 
   t.finalize([](Params& p, std::vector<std::string>&) {
     TunParams& tp = p.tun;

@@ -27,12 +27,15 @@ void declare_writer_params(ParamTable& t) {
       .means("Writer: bytes of its own data the thread touches between two write() calls.")
       .from("scripts/tapwriter.c touches one frame; scripts/machine/kcold.c chases D bytes")
       .bind_sender(&SenderParams::user_data_bytes);
-  declare_cost(t, "syscall_ns", 120, &Costs::syscall_ns, "entry_SYSCALL_64 .. sysret",
-               "write()/sendmsg() entry and exit, ns.");
-  declare_cost(t, "writer_user_ns", 300, &Costs::writer_user_ns,
+  declare_cost(t, "syscall_ns", 295.6, &Costs::syscall_ns, "entry_SYSCALL_64 .. sysret",
+               "write()/sendmsg() entry and exit, ns.")
+      .from(kCostTraceFit);
+  declare_cost(t, "writer_user_ns", 1352, &Costs::writer_user_ns,
                "user loop + entry/exit outside sys_enter..sys_exit",
                "A writer thread's time between two write() calls, outside the traced system call (its own loop and "
-               "the syscall entry/exit work before sys_enter and after sys_exit), ns.");
+               "the syscall entry/exit work before sys_enter and after sys_exit), ns.")
+      .from("measured: write period p50 - write p50 of the committed 6.18 single-writer captures (tunsim calibrate, "
+            "median over plain-60-1w, napi-60-1w, bridge-plain-60-1w; 2026-11-25)");
 }
 
 }  // namespace tunsim
