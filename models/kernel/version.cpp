@@ -46,7 +46,8 @@ bool parse_version(std::string_view s, KernelVersion& out) {
 bool version_of_release(std::string_view release, KernelVersion& out) {
   int major = 0, minor = 0;
   std::string r(release.substr(0, 64));
-  if (std::sscanf(r.c_str(), "%d.%d", &major, &minor) != 2) return false;
+  // At most three digits each: "12345.1" is not a release (and cannot overflow).
+  if (std::sscanf(r.c_str(), "%3d.%3d", &major, &minor) != 2) return false;
   bool found = false;
   for (auto& n : kVersions)
     if (n.major < major || (n.major == major && n.minor <= minor)) {
