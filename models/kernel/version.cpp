@@ -79,7 +79,10 @@ std::string versions_markdown() {
     o << "| " << d.behaviour << " | `" << d.path << "` |";
     for (KernelVersion v : modelled_versions()) {
       nlohmann::json x = versioned_default(d.path, v);
-      std::string s = x.is_null() ? "none" : x.is_string() ? x.get<std::string>() : x.dump();
+      std::string s = d.availability ? (x == true ? "yes" : "no")
+                      : x.is_null()  ? "none"
+                      : x.is_string() ? x.get<std::string>()
+                                      : x.dump();
       o << " " << s << " |";
     }
     o << " " << d.follows << " |\n";

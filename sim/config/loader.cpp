@@ -192,8 +192,12 @@ std::vector<std::string> version_behaviours(const LoadedConfig& cfg) {
     const json* val = at_path(cfg.full, d.path);
     json dv = versioned_default(d.path, cfg.params.kernel.version);
     std::string shown = val ? val->dump() : "null";
-    out.push_back(d.path + " = " + shown +
-                  (val && *val == dv ? std::string(" (") + v + "'s: " + d.follows + ")" : " (set by the scenario)"));
+    if (d.availability)
+      out.push_back(d.path + " = " + shown + " (" + (dv == true ? "available in " : "not in ") + v + ": " + d.follows +
+                    ")");
+    else
+      out.push_back(d.path + " = " + shown +
+                    (val && *val == dv ? std::string(" (") + v + "'s: " + d.follows + ")" : " (set by the scenario)"));
   }
   return out;
 }
