@@ -199,6 +199,7 @@ struct Thread {
   double deadline = 0, slice = 0, vlag = 0, vprot = 0;  // EEVDF
   bool sched_delayed = false;  // EEVDF 6.18: asleep but still queued (DELAY_DEQUEUE)
   bool fork_pending = false;   // a new task: its first activation is wake_up_new_task
+  double first_woken = -1, first_ran = -1;  // its first wake-up and first time on the CPU, s (-1: not yet)
   uint64_t rng = 0;  // the cost spread's draws (splitmix64), seeded by (seed, id)
 };
 

@@ -69,8 +69,9 @@ void declare_scenario_params(ParamTable& t) {
       .in(version_names())
       .or_null()
       .means("Kernel whose generic behaviour is replayed; null = the design's own (tunsim designs). A version "
-             "stands for itself and the releases up to the next one modelled. Sets the defaults of the "
-             "version-dependent knobs (docs/model.md, versions).")
+             "stands for itself and the releases up to the next one modelled; a released kernel's string "
+             "(\"6.18.44-amd64\", \"6.5.0\") is taken as the newest modelled version not after it, with a note. "
+             "Sets the defaults of the version-dependent knobs (docs/model.md, versions).")
       .from("docs/kernel-mechanisms.md")
       .bind_choice(&Params::kernel, &KernelParams::version);
   t.add("kernel.hz", PType::Int, 250)

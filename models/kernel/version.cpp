@@ -46,7 +46,8 @@ bool parse_version(std::string_view s, KernelVersion& out) {
 bool version_of_release(std::string_view release, KernelVersion& out) {
   int major = 0, minor = 0;
   std::string r(release.substr(0, 64));
-  if (std::sscanf(r.c_str(), "%d.%d", &major, &minor) != 2) return false;
+  // At most three digits each: "12345.1" is not a release (and cannot overflow).
+  if (std::sscanf(r.c_str(), "%3d.%3d", &major, &minor) != 2) return false;
   bool found = false;
   for (auto& n : kVersions)
     if (n.major < major || (n.major == major && n.minor <= minor)) {
@@ -78,7 +79,10 @@ std::string versions_markdown() {
     o << "| " << d.behaviour << " | `" << d.path << "` |";
     for (KernelVersion v : modelled_versions()) {
       nlohmann::json x = versioned_default(d.path, v);
-      std::string s = x.is_null() ? "none" : x.is_string() ? x.get<std::string>() : x.dump();
+      std::string s = d.availability ? (x == true ? "yes" : "no")
+                      : x.is_null()  ? "none"
+                      : x.is_string() ? x.get<std::string>()
+                                      : x.dump();
       o << " " << s << " |";
     }
     o << " " << d.follows << " |\n";

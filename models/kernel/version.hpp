@@ -34,6 +34,10 @@ struct VersionedDefault {
   std::vector<VersionStep> steps;  // in version order, the first at V4_9
   std::string follows;             // kernel function / constant and where it was read
   std::string behaviour;           // what it decides, in words (docs/model.md's versions table)
+  // true: the row is not a default but whether the version has the mechanism
+  // at all (values true/false, "yes"/"no" in the table); the parameter keeps
+  // its own fixed default, and a scenario may turn it on only where true.
+  bool availability = false;
 };
 const std::vector<VersionedDefault>& versioned_defaults();
 // The default of `path` for version v (null when the table has no entry).

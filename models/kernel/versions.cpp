@@ -48,6 +48,13 @@ const std::vector<VersionedDefault>& versioned_defaults() {
        "`____napi_schedule`: raise_softirq_irqoff (6.14.0, 6.18.8; stable 6.1.192, 6.6.87, 6.12.117) instead "
        "of __raise_softirq_irqoff (4.9.0 ... 6.13.2, 6.1.20, 6.6.9)",
        "`napi_schedule` outside a bh-disabled section wakes ksoftirqd"},
+      {"tun.threaded",
+       {{V::V4_9, false}, {V::V5_15, true}},
+       "`____napi_schedule`, `napi_threaded_poll`: NAPI_STATE_THREADED, /sys/class/net/DEV/threaded (5.12.9 ... "
+       "6.18.8; absent in 5.7.14)",
+       "threaded NAPI exists: `napi_schedule` wakes the NAPI's kthread instead of raising NET_RX (`tun.threaded`, "
+       "off by default)",
+       true},
       {"kernel.preempt",
        {{V::V4_9, "voluntary"}, {V::V6_18, "none"}},
        "Debian's kernels: CONFIG_PREEMPT_VOLUNTARY (4.x; Debian 12's 6.1.0-57-amd64: PREEMPT_VOLUNTARY with "

@@ -68,7 +68,7 @@ void declare_napi_params(ParamTable& t) {
       throw ParamError("tun.napi_thread_cpu", "expected a CPU below cpus.count (" + std::to_string(p.cpus) +
                                                   "), found " + std::to_string(tp.napi_thread_cpu));
     if (!tp.threaded) return;
-    if (p.kernel.version < KernelVersion::V5_15)
+    if (versioned_default("tun.threaded", p.kernel.version) != true)
       throw ParamError("tun.threaded", std::string("expected false: threaded NAPI exists from 5.12 "
                                                    "(kernel.version 5.15 or later), found true with kernel ") +
                                            version_name(p.kernel.version));

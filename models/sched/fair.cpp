@@ -40,6 +40,7 @@ void sched_wakeup(Kernel& k, Cpu& cpu, Thread* t, double now) {
   if (t->state != Thread::State::Sleeping) return;
   sched_update_curr(k, cpu, now);
   t->wake_at = -1;
+  if (t->first_woken < 0) t->first_woken = now;
   if (is_eevdf(k))
     eevdf::wakeup(k, cpu, t, now);
   else
@@ -73,6 +74,7 @@ void sched_switch_to(Kernel& k, Cpu& cpu, Thread* next, double now) {
   if (!next) return;
   next->state = Thread::State::Running;
   next->exec_start = now;
+  if (next->first_ran < 0) next->first_ran = now;
   if (next == prev) return;  // picked again: no set_next_entity
   next->slice_start_sum = next->sum_exec;  // prev_sum_exec_runtime
   if (is_eevdf(k)) eevdf::set_next(k, next);

@@ -141,6 +141,10 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
     print_notes(cfg);
     RunOutputs o{ra->trace, ra->engine_stats, ra->quiet};
     json s = run_simulation(cfg, o, sg);
+    // The run's own notes (the cold start past the warm-up), after the loader's.
+    if (s.contains("notes"))
+      for (size_t i = cfg.notes.size(); i < s["notes"].size(); ++i)
+        std::cerr << "tunsim: note: " << s["notes"][i].get<std::string>() << "\n";
     if (!ra->out.empty()) write_file_atomic(ra->out, dump_json(s) + "\n");
     if (!ra->quiet) write_file_atomic("-", format_table({s}));
   });

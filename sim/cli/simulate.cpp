@@ -41,7 +41,9 @@ nlohmann::json run_simulation(const LoadedConfig& cfg, const RunOutputs& out, Si
   Machine m = boot(cfg.params);
   m.k->rec.sink = trace.get();
   EngineStats st = run_machine(m, &sg.argc, sg.argv.data(), engine_options_from_env());
-  nlohmann::json s = make_summary(m, cfg.full, cfg.notes);
+  std::vector<std::string> notes = cfg.notes;
+  for (auto& n : warmup_notes(m)) notes.push_back(n);
+  nlohmann::json s = make_summary(m, cfg.full, notes);
   if (trace) trace->commit();
   uint64_t n = s["packets"]["delivered"];
   if (!out.engine_stats.empty())

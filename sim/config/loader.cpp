@@ -105,6 +105,18 @@ LoadedConfig build(const json& scenario_in, const std::string& file, const std::
     }
     out.params.calibration = path;
   }
+  // kernel.version may name a released kernel ("6.18.44-amd64"): it stands for
+  // the newest modelled version not after it, as `tunsim trace config` maps a
+  // capture's release.
+  if (json* kv = const_cast<json*>(at_path(scenario, "kernel.version")); kv && kv->is_string()) {
+    std::string release = kv->get<std::string>();
+    KernelVersion v;
+    if (!parse_version(release, v) && version_of_release(release, v)) {
+      *kv = version_name(v);
+      out.notes.push_back("kernel.version \"" + printable(release, 64) + "\" is modelled as " + version_name(v) +
+                          ", the newest modelled version not after it (docs/model.md, Kernel versions)");
+    }
+  }
   json j;
   try {
     j = validate_and_fill(scenario);
@@ -180,8 +192,12 @@ std::vector<std::string> version_behaviours(const LoadedConfig& cfg) {
     const json* val = at_path(cfg.full, d.path);
     json dv = versioned_default(d.path, cfg.params.kernel.version);
     std::string shown = val ? val->dump() : "null";
-    out.push_back(d.path + " = " + shown +
-                  (val && *val == dv ? std::string(" (") + v + "'s: " + d.follows + ")" : " (set by the scenario)"));
+    if (d.availability)
+      out.push_back(d.path + " = " + shown + " (" + (dv == true ? "available in " : "not in ") + v + ": " + d.follows +
+                    ")");
+    else
+      out.push_back(d.path + " = " + shown +
+                    (val && *val == dv ? std::string(" (") + v + "'s: " + d.follows + ")" : " (set by the scenario)"));
   }
   return out;
 }

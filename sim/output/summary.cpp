@@ -15,6 +15,28 @@ double r6(double v) { return std::round(v * 1e6) / 1e6; }
 double r3(double v) { return std::round(v * 1e3) / 1e3; }
 }  // namespace
 
+std::vector<std::string> warmup_notes(const Machine& m) {
+  const Kernel& k = *m.k;
+  std::vector<std::string> out;
+  auto ms = [](double s) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.3f ms", s * 1e3);
+    return std::string(b);
+  };
+  for (auto& c : k.cpus)
+    for (const Thread* t : c->threads) {
+      if (t->kind == Thread::Kind::Irq || t->first_woken < 0 || t->first_woken >= k.p.warmup_s) continue;
+      if (t->first_ran >= 0 && t->first_ran <= k.p.warmup_s) continue;
+      out.push_back(t->comm + " (CPU " + std::to_string(t->cpu) + ") was first woken at " + ms(t->first_woken) +
+                    (t->first_ran < 0 ? std::string(" and never ran")
+                                      : " and first ran at " + ms(t->first_ran) + ", after the warm-up") +
+                    ": the statistics window (from warmup_ms " + ms(k.p.warmup_s) +
+                    ") holds the run's cold start" +
+                    (t->first_ran < 0 ? std::string("") : "; a warmup_ms above " + ms(t->first_ran) + " leaves it out"));
+    }
+  return out;
+}
+
 json make_summary(Machine& m, const json& resolved, const std::vector<std::string>& notes) {
   Kernel& k = *m.k;
   const Params& p = k.p;

@@ -13,5 +13,9 @@ namespace tunsim {
 // The summary of a machine that ran to the end.  `resolved` is the scenario
 // with every value filled (config_resolved), `notes` what the loader said.
 nlohmann::json make_summary(Machine& m, const nlohmann::json& resolved, const std::vector<std::string>& notes);
+// The run's cold start reaching into the statistics window: one note per
+// thread first woken before warmup_ms that first got its CPU after it (or
+// never), saying when, so that warmup_ms can be raised past it.
+std::vector<std::string> warmup_notes(const Machine& m);
 
 }  // namespace tunsim

@@ -86,7 +86,8 @@ TEST_CASE("bad input: one line naming the file, the path, what was expected, exi
       {"{}", "--set kernel", "tunsim: --set kernel: expected path.to.key=VALUE"},
       {"{}", "--set kernel.hz=5", "tunsim: --set kernel.hz=5: expected an integer in [100, 1000], found 5"},
       {"{}", "--set senders.99999999999999999999.cpu=1", "tunsim: --set senders.99999999999999999999.cpu=1: index"},
-      {"{}", "--set kernel.version=6.2", "tunsim: --set kernel.version=6.2: expected one of"},
+      // 6.2 is a release (taken as 6.1); 3.10 is older than every modelled version.
+      {"{}", "--set kernel.version=3.10", "tunsim: --set kernel.version=3.10: expected one of"},
       {"{}", "--seed -5", "tunsim: --seed -5: expected an integer in [0, 4294967295]"},
       {"{\"cpus\": {\"speed\": [1]}}", "", "cpus.speed: expected one number per CPU (cpus.count = 2), found 1"},
       {"{\"cpus\": {\"speed\": [1, 0]}}", "", "cpus.speed.1: expected a number in [0.05, 20], found 0"},
@@ -140,6 +141,37 @@ TEST_CASE("the built-in default scenario is configs/default.json") {
   CHECK(s1 == s2);
 }
 
+
+TEST_CASE("validate --print: the version-dependent behaviours a scenario gets, and who set them") {
+  // kernel/softirq.c do_softirq: 6.4.4 returns while ksoftirqd_running(),
+  // 6.5.0 no longer checks (modelled 6.6); kernel/sched/fair.c is CFS through
+  // 6.5.0 and EEVDF from 6.6 (6.6.9).  So 6.4 gets true and "cfs", 6.6 false
+  // and "eevdf-6.6", each with the kernel function it follows; a value the
+  // scenario sets is said to be the scenario's.
+  Run a = run_cli("validate configs/default.json --print --set kernel.version=6.4");
+  REQUIRE(a.status == 0);
+  CHECK(json::parse(a.out)["kernel"]["version"] == "6.4");
+  CHECK(a.err.find("tunsim: kernel 6.4 behaviours:\n") != std::string::npos);
+  CHECK(a.err.find("\n  kernel.ksoftirqd_defers_inline = true (6.4's: `do_softirq`, `invoke_softirq`") !=
+        std::string::npos);
+  CHECK(a.err.find("\n  kernel.sched.policy = \"cfs\" (6.4's: `place_entity`") != std::string::npos);
+  Run b = run_cli("validate configs/default.json --print --set kernel.version=6.6");
+  REQUIRE(b.status == 0);
+  CHECK(b.err.find("\n  kernel.ksoftirqd_defers_inline = false (6.6's: ") != std::string::npos);
+  CHECK(b.err.find("\n  kernel.sched.policy = \"eevdf-6.6\" (6.6's: ") != std::string::npos);
+  Run c = run_cli("validate configs/default.json --print --set kernel.version=6.6 --set kernel.ksoftirqd_defers_inline=true");
+  REQUIRE(c.status == 0);
+  CHECK(c.err.find("\n  kernel.ksoftirqd_defers_inline = true (set by the scenario)\n") != std::string::npos);
+  // A release string: this machine's 6.18.44 is 6.18, whose ____napi_schedule
+  // wakes ksoftirqd (raise_softirq_irqoff, 6.18.8); the note says so.
+  Run d = run_cli("validate configs/default.json --print --set kernel.version=6.18.44-amd64");
+  REQUIRE(d.status == 0);
+  CHECK(d.err.find("tunsim: note: kernel.version \"6.18.44-amd64\" is modelled as 6.18, the newest modelled "
+                   "version not after it") != std::string::npos);
+  CHECK(d.err.find("tunsim: kernel 6.18 behaviours:\n") != std::string::npos);
+  CHECK(d.err.find("\n  kernel.napi_schedule_wakes_ksoftirqd = true (6.18's: ") != std::string::npos);
+  CHECK(json::parse(d.out)["kernel"]["version"] == "6.18");
+}
 
 TEST_CASE("docs/config.md is what tunsim config-reference prints") {
   // The reference is generated from the schema; a stale copy would lie.

@@ -117,9 +117,12 @@ TEST_CASE("CFS: a new task starts one slice after min_vruntime (START_DEBIT)") {
 }
 
 TEST_CASE("boot: a writer is a new task, ksoftirqd a long sleeper that preempts it when woken (6.1 CFS)") {
-  // configs/writer-napi-2cpu.json's machine.  The writer starts at time 0 as
+  // configs/writer-napi-2cpu.json's machine; kernel/sched/fair.c 6.1.20
+  // place_entity and check_preempt_wakeup.  The writer starts at time 0 as
   // a new task; ksoftirqd/0 has slept since boot.  Woken 47 us later it is
-  // placed 6 ms behind the writer (min_vruntime - latency/2), 6 ms > 2 ms:
+  // placed at max(its vruntime, min_vruntime - sched_latency / 2)
+  // (GENTLE_FAIR_SLEEPERS; sched_latency 12 ms with 2 CPUs): 6 ms behind
+  // the writer, more than the wakeup granularity of 2 ms:
   // it preempts at the writer's next preemption point, not at the 8 ms tick
   // as when every thread started at vruntime 0.
   LoadedConfig cfg = load_config("configs/writer-napi-2cpu.json", {});

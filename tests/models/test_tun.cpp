@@ -157,7 +157,7 @@ TEST_CASE("bh_section false: napi_schedule only raises NET_RX, the poll waits") 
 TEST_CASE("deferred_signal's poll: splice under one lock (default) or the lock per packet") {
   // 100 packets queued (99 with MSG_MORE), budget 64; every cost 0 but the
   // queue lock, 1 us.  Each sendmsg appends under the lock: 100 us.  splice
-  // (as tun_napi_receive): poll 1 splices out 100 and back 36 (2), poll 2
+  // (as 4.15's tun_napi_receive): poll 1 splices out 100 and back 36 (2), poll 2
   // splices out 36 (1), the completion's re-check peeks without the lock:
   // 103 us in all.  per_packet: poll 1 takes it 64 times, poll 2 37 times
   // (36 packets and the empty queue): 201 us.

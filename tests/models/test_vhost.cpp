@@ -116,6 +116,8 @@ TEST_CASE("handle_tx_copy 6.18 with TUNSETSNDBUF: one sendmsg per packet, IFF_NA
 }
 
 TEST_CASE("zerocopy 4.11: the guest ring bounds the queue inside tun at 256 packets") {
+  // drivers/vhost/net.c handle_tx, vhost_zerocopy_callback,
+  // vhost_zerocopy_signal_used (4.11.0; experimental_zcopytx 1).
   // 500-byte frames (len 512 >= VHOST_GOODCOPY_LEN): every packet is sent
   // zerocopy and its descriptor returns only when the skb is freed.  A
   // closed-loop guest with 256 descriptors: after 256 sends the avail ring is
