@@ -76,6 +76,7 @@ struct CacheParams {
   // memory (each the whole cost of such a line).
   double ifetch_l2_ns, ifetch_llc_ns, ifetch_memory_ns;
   double skb_bytes;
+  double skb_written_bytes;  // what the allocating CPU writes (moves to the consumer CPU)
   // The footprints below are what sampling saw per packet; a path also runs
   // functions too rare to be sampled every time.  Every footprint is
   // multiplied by these (fitted to the kernel's cold-path curves, like the

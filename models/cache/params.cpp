@@ -117,6 +117,18 @@ void declare_cache_params(ParamTable& t) {
       .from(std::string("BTF of Linux 6.18: 224 + 320 bytes, rounded up to 9 lines (") + kMachine + ")")
       .calibrated()
       .bind(&Params::cache, &CacheParams::skb_bytes);
+  t.add("cache.skb_written_bytes", PType::Int, 320)
+      .range(0, 1e6)
+      .units("bytes")
+      .kname("__alloc_skb: memset(skb, 0, offsetof(struct sk_buff, tail)); memset(shinfo, 0, offsetof(struct "
+             "skb_shared_info, dataref))")
+      .means("skb metadata bytes the CPU that builds an skb writes: when another CPU receives it "
+             "(netif_receive_skb), these lines and min(frame, 128) bytes of the frame are dirty in the builder's "
+             "cache and each moves as one cache-line transfer (costs.cacheline_transfer_ns).")
+      .from("Linux 6.18 net/core/skbuff.c __alloc_skb/__finalize_skb_around: struct sk_buff (224 bytes by BTF, "
+            "in 256-byte slab objects: 4 lines) cleared up to tail, and skb_shared_info cleared up to dataref "
+            "(its first line): 5 lines, 320 bytes")
+      .bind(&Params::cache, &CacheParams::skb_written_bytes);
   for (auto [side, field, def] : {std::tuple{"icache", &CacheParams::icache_scale, 1.14},
                                   std::tuple{"dcache", &CacheParams::dcache_scale, 1.28}}) {
     t.add(std::string("cache.footprint_scale.") + side, PType::Num, def)

@@ -35,7 +35,7 @@ struct Recorder {
   uint64_t napi_polls = 0, budget_exhausted = 0, napi_repolls = 0;
   uint64_t flushes = 0, immediate = 0;  // rx_batched
   uint64_t vhost_requeues = 0, vhost_notify_races = 0;
-  uint64_t line_transfers = 0;  // shared state found in another CPU's cache
+  uint64_t line_transfers = 0;  // lines found in another CPU's cache: shared state, and skbs built there
   uint64_t lock_spins = 0;      // a queue lock found held by another CPU (spun on)
 
   bool in_window(double t) const { return t >= warmup && t <= end; }

@@ -45,10 +45,18 @@ void netif_receive_skb_core(Ctx& ctx, Skb* skb, const char* dev) {
   k.rec.netif_receive_skb(ctx.now, cpu.id, ctx.thread, flags, *skb, dev);
   ctx.spend(Path::NetifReceiveSkb, k.p.costs.netif_receive_skb_ns);
   // The stack reads the skb metadata and the headers it parses.
-  double bytes = k.p.cache.skb_bytes + std::min<double>(skb->len, 128);
+  double headers = std::min<double>(skb->len, 128);
   CacheMisses& m = cpu.misses[static_cast<int>(Path::NetifReceiveSkb)];
-  ctx.spend_ns(skb->mark_cpu == cpu.id ? cpu.cache.reread_data(skb->mark, bytes, m)
-                                       : cpu.cache.reread_cold(bytes, m));
+  if (skb->mark_cpu == cpu.id || skb->mark_cpu < 0) {
+    ctx.spend_ns(cpu.cache.reread_data(skb->mark, k.p.cache.skb_bytes + headers, m));
+  } else {
+    // Built on another CPU: what that CPU wrote is dirty in its cache and
+    // comes over line by line (a coherence transfer each, like any line
+    // another CPU wrote last); the rest of the metadata is read cold.
+    double written = std::ceil((k.p.cache.skb_written_bytes + headers) / 64);
+    for (int i = 0; i < static_cast<int>(written); ++i) ctx.line_transfer();
+    ctx.spend_ns(cpu.cache.reread_cold(std::max(0.0, k.p.cache.skb_bytes - k.p.cache.skb_written_bytes), m));
+  }
   switch (k.p.stack.type) {
     case StackType::Drop:
       ctx.spend(Path::StackDrop, k.p.costs.stack_drop_ns);

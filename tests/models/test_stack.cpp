@@ -37,3 +37,28 @@ TEST_CASE("stack: the receiver drains the socket as a FIFO server, woken by the 
   CHECK(r.k->rec.udp_queued == 4);
   CHECK(r.k->udp.rmem_alloc == 3 * 704);
 }
+
+TEST_CASE("stack: an skb built on another CPU brings its written lines over, one transfer each (6.18)") {
+  // __alloc_skb (Linux 6.18 net/core/skbuff.c) clears struct sk_buff up to
+  // `tail` and skb_shared_info up to `dataref` on the CPU that builds the
+  // skb: cache.skb_written_bytes = 320.  A 60-byte frame adds its 60 bytes:
+  // ceil((320 + 60) / 64) = 6 lines, dirty in the builder's cache, each one
+  // cache-line transfer (hand_costs: 150 ns) when another CPU's
+  // __netif_receive_skb_core reads them.  The cache model is off, so the
+  // same skb on its own CPU costs netif_receive_skb_ns + stack_drop_ns only:
+  // the difference is 6 x 150 = 900 ns, and 6 transfers are counted.
+  Rig r("rx_batched", {{"cpus", {{"count", 2}}}});
+  auto receive = [&](int built_on) {
+    Skb* skb = tun_build_skb(r.ctx, 0, 60, 1, r.ctx.now);
+    skb->mark_cpu = static_cast<int16_t>(built_on);
+    double t0 = r.ctx.now;
+    uint64_t x0 = r.k->rec.line_transfers;
+    netif_receive_skb_core(r.ctx, skb, "tap0");
+    return std::pair<double, uint64_t>((r.ctx.now - t0) * 1e9, r.k->rec.line_transfers - x0);
+  };
+  std::pair<double, uint64_t> local = receive(0), remote = receive(1);
+  CHECK(local.first == doctest::Approx(100 + 40));
+  CHECK(local.second == 0);
+  CHECK(remote.first == doctest::Approx(100 + 40 + 6 * 150));
+  CHECK(remote.second == 6);
+}
