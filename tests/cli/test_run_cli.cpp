@@ -269,3 +269,27 @@ TEST_CASE("bursts guest 13.20: the seed draws the first burst's phase, so repeat
   CHECK(timings(s1) != timings(s2));
   CHECK(timings(p1) == timings(p2));
 }
+
+// Issue 13 item 23: the help names the program and the subcommand, as a user
+// types them (CLI11 printed no program name before).
+TEST_CASE("help 13.23: the usage line names the program and the subcommand") {
+  Run top = run_cli("--help");
+  REQUIRE(top.status == 0);
+  CHECK(top.out.find("Usage: tunsim [OPTIONS] SUBCOMMAND") != std::string::npos);
+  Run sub = run_cli("run --help");
+  REQUIRE(sub.status == 0);
+  CHECK(sub.out.find("Usage: tunsim run [OPTIONS] [config]") != std::string::npos);
+  Run nested = run_cli("trace stats --help");
+  REQUIRE(nested.status == 0);
+  CHECK(nested.out.find("Usage: tunsim trace stats [OPTIONS] FILE") != std::string::npos);
+}
+
+// SimGrid's help printed into a pipe its reader closed early (`| head`) made
+// tunsim exit 3, "internal error", without a word: the help child died of
+// SIGPIPE.  Like any other program writing into a closed pipe, tunsim now
+// ends by SIGPIPE itself (a shell shows 141 = 128 + 13); nothing is printed.
+TEST_CASE("simgrid options 13.10: --help-cfg into a pipe closed early ends like a pipe writer, not exit 3") {
+  Run r = testutil::run_sh("export TUNSIM; bash -c '\"$TUNSIM\" --help-cfg | head -c 1 > /dev/null; echo \"status ${PIPESTATUS[0]}\"'");
+  CHECK(r.out == "status 141\n");
+  CHECK(r.err.find("internal error") == std::string::npos);
+}
