@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -17,13 +18,16 @@ namespace fuzzutil {
 // The input's parts, split at NUL bytes (at most `max` parts; the last keeps
 // any further NULs).
 inline std::vector<std::string> split(const uint8_t* data, size_t size, size_t max) {
-  std::vector<std::string> parts(1);
-  for (size_t i = 0; i < size; ++i) {
-    if (data[i] == 0 && parts.size() < max)
-      parts.emplace_back();
-    else
-      parts.back() += static_cast<char>(data[i]);
+  std::vector<std::string> parts;
+  const char* p = reinterpret_cast<const char*>(data);
+  const char* end = p + size;
+  while (parts.size() + 1 < max) {
+    const char* nul = static_cast<const char*>(std::memchr(p, 0, static_cast<size_t>(end - p)));
+    if (!nul) break;
+    parts.emplace_back(p, nul);
+    p = nul + 1;
   }
+  parts.emplace_back(p, end);
   return parts;
 }
 

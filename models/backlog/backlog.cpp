@@ -49,7 +49,7 @@ bool enqueue_to_backlog(Ctx& ctx, Skb* skb, int target) {
     return true;
   }
   ++sd.dropped;
-  k.rec.drop("CPU_BACKLOG");
+  k.rec.drop(ctx.now, "CPU_BACKLOG");
   k.skbs.free(skb);
   return false;
 }

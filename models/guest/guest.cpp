@@ -79,8 +79,10 @@ void Virtqueue::materialize(double t) {
       pending_arrival_ = -1;
       ++arrivals_;
       ++offered;
+      if (in_window(a)) ++offered_window;
       if (ring_.size() + outstanding() >= capacity()) {
         ++dropped_full;
+        if (in_window(a)) ++dropped_full_window;
         continue;
       }
       add(a);
@@ -91,6 +93,7 @@ void Virtqueue::materialize(double t) {
     double a = next_avail();
     if (a > t) break;
     ++offered;
+    if (in_window(a)) ++offered_window;
     add(a);
   }
 }

@@ -76,11 +76,15 @@ class Virtqueue {
   bool notify() const { return notify_; }
 
   uint64_t offered = 0, dropped_full = 0, kicks = 0;
+  // The same counts for the arrivals in [window_lo, window_hi] (the summary's
+  // statistics window).
+  uint64_t offered_window = 0, dropped_full_window = 0;
   double guest_busy_s = 0;  // guest vCPU time spent sending and kicking
   double window_lo = 0, window_hi = 1e300;
 
  private:
   double next_arrival();  // open loop: the next arrival time (not consumed)
+  bool in_window(double t) const { return t >= window_lo && t <= window_hi; }
   void account_guest(double t, double ns);
   void add(double t);
   GuestParams g_;

@@ -136,6 +136,7 @@ void Recorder::sys_exit(double t, int cpu, const Thread* task, uint32_t len) {
 
 void Recorder::delivered_end(double t, const Skb& skb) {
   ++delivered;
+  if (t > end) ++after_end;
   if (in_window(t)) {
     ++delivered_window;
     bytes_window += skb.len;

@@ -25,10 +25,12 @@ struct Recorder {
   // conservation counters (whole run)
   uint64_t delivered = 0;                  // completed netif_receive_skb
   std::map<std::string, uint64_t> dropped;  // before netif_receive_skb, by reason
+  std::map<std::string, uint64_t> dropped_window;  // the same, dropped in the window
   // fate after netif_receive_skb
   uint64_t unhandled_proto = 0, bridge_forwarded = 0, udp_queued = 0, udp_rcvbuf_dropped = 0;
   // window statistics
   uint64_t delivered_window = 0;
+  uint64_t after_end = 0;  // delivered or dropped after the window's end (the run's last moments)
   uint64_t bytes_window = 0;
   Dist latency_ns{Dist::Kind::Log};
   Dist batch{Dist::Kind::Integer};  // packets per NAPI poll (any NAPI) or per rx_batched flush
@@ -54,7 +56,11 @@ struct Recorder {
 
   // The end of netif_receive_skb (protocol work included): delivered.
   void delivered_end(double t, const Skb& skb);
-  void drop(const char* reason) { ++dropped[reason]; }
+  void drop(double t, const char* reason) {
+    ++dropped[reason];
+    if (in_window(t)) ++dropped_window[reason];
+    if (t > end) ++after_end;
+  }
 
  private:
   void emit(double t, int cpu, const Thread* task, TraceEvent& ev);

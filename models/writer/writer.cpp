@@ -24,6 +24,7 @@ void writer_write(Ctx& ctx, Writer& w) {
   Skb* skb = tun_build_skb(ctx, sp.queue, len, static_cast<uint32_t>(z >> 32), t_enter);
   tun_deliver(ctx, k.queue(sp.queue), skb, false);
   ++w.written;
+  if (k.rec.in_window(t_enter)) ++w.written_window;
   k.rec.sys_exit(ctx.now, ctx.cpu->id, ctx.thread, len);
   if (sp.writer_rate_mpps > 0) w.next_time = t_enter + 1e-6 / sp.writer_rate_mpps;
 }

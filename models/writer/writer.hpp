@@ -8,6 +8,7 @@ namespace tunsim {
 struct Writer {
   const SenderParams* sp;
   uint64_t written = 0;
+  uint64_t written_window = 0;  // write() calls entered in the statistics window
   uint64_t flow = 0;
   double next_time = 0;  // rate-limited writers: when the next write starts
 };

@@ -7,6 +7,7 @@
 // the options are first given to a SimGrid engine in a forked child whose
 // stderr goes to a pipe: when that child fails, its messages become one
 // InputError line and tunsim exits 2 before loading anything.
+#include <csignal>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -97,6 +98,12 @@ int simgrid_help(const SimgridArgs& sg, const char* prog) {
     return 0;
   });
   int st = child.finish();
+  if (st == -SIGPIPE) {
+    // The reader of standard output left early (`--help-cfg | head`): end as
+    // the child did, like any program writing into a closed pipe.
+    std::signal(SIGPIPE, SIG_DFL);
+    std::raise(SIGPIPE);
+  }
   return st < 0 ? 3 : st;
 }
 

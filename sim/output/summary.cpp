@@ -56,8 +56,9 @@ json make_summary(Machine& m, const json& resolved, const std::vector<std::strin
   s["throughput_gbps"] = r6(static_cast<double>(rec.bytes_window) * 8 / window * 1e-9);
 
   // Conservation: every packet offered is delivered, dropped or in flight.
-  uint64_t sent = 0, in_flight = 0;
+  uint64_t sent = 0, in_flight = 0, sent_window = 0;
   std::map<std::string, uint64_t> dropped = rec.dropped;
+  uint64_t ring_full_window = 0;
   double guest_busy = 0;
   uint64_t kicks = 0;
   for (auto& v : m.vhosts) {
@@ -65,10 +66,15 @@ json make_summary(Machine& m, const json& resolved, const std::vector<std::strin
     sent += v->vq.offered;
     in_flight += v->vq.size();
     if (v->vq.dropped_full) dropped["guest_ring_full"] += v->vq.dropped_full;
+    sent_window += v->vq.offered_window;
+    ring_full_window += v->vq.dropped_full_window;
     guest_busy += v->vq.guest_busy_s;
     kicks += v->vq.kicks;
   }
-  for (auto& w : m.writers) sent += w->written;
+  for (auto& w : m.writers) {
+    sent += w->written;
+    sent_window += w->written_window;
+  }
   size_t peak_write = 0, peak_process = 0, peak_backlog = 0;
   for (auto& q : k.queues) {
     in_flight += q->write_queue.size() + q->process_queue.size() + q->napi.rx_list.size();
@@ -85,12 +91,29 @@ json make_summary(Machine& m, const json& resolved, const std::vector<std::strin
     dj[reason] = n;
     dropped_total += n;
   }
+  // The same books over the statistics window [warmup, duration], the span
+  // of throughput_mpps: what was in flight at its start and what was sent in
+  // it was delivered in it, dropped in it, or is in flight at its end.  The
+  // end's is the run's in flight plus what the run's last moments (after
+  // duration) delivered or dropped; the start's follows from the others.
+  uint64_t kernel_drops_window = 0;
+  for (auto& [reason, n] : rec.dropped_window) kernel_drops_window += n;
+  const uint64_t in_flight_end = in_flight + rec.after_end;
+  const int64_t in_flight_start = static_cast<int64_t>(in_flight_end + rec.delivered_window + ring_full_window +
+                                                       kernel_drops_window) -
+                                  static_cast<int64_t>(sent_window);
   s["packets"] = {{"sent", sent},
                   {"delivered", rec.delivered},
                   {"dropped", dj},
                   {"dropped_total", dropped_total},
                   {"in_flight", in_flight},
-                  {"delivered_in_window", rec.delivered_window}};
+                  {"delivered_in_window", rec.delivered_window},
+                  {"window", {{"in_flight_start", in_flight_start},
+                              {"sent", sent_window},
+                              {"delivered", rec.delivered_window},
+                              {"guest_ring_full", ring_full_window},
+                              {"kernel_drops", kernel_drops_window},
+                              {"in_flight_end", in_flight_end}}}};
   json stack = json::object();
   switch (p.stack.type) {
     case StackType::Drop: stack["unhandled_proto"] = rec.unhandled_proto; break;

@@ -26,10 +26,12 @@ const std::vector<std::pair<const char*, const char*>> kColumns = {
     {"mpps", "packets whose netif_receive_skb ended in the window, per second (throughput_mpps)"},
     {"window_s", "the statistics window [warmup_ms, duration_ms], s"},
     {"in_window", "packets delivered in the window (what mpps counts)"},
-    {"sent", "packets the guest or writers offered, whole run"},
-    {"ring_full", "packets dropped because the guest found its TX ring full (not a kernel drop), whole run"},
-    {"kernel_drops", "packets the kernel dropped before netif_receive_skb (CPU_BACKLOG), whole run"},
-    {"in_flight", "packets still queued at the end (sent = delivered + drops + in flight)"},
+    {"sent", "packets the guest or writers offered in the window"},
+    {"ring_full", "packets dropped in the window because the guest found its TX ring full (not a kernel drop)"},
+    {"kernel_drops", "packets the kernel dropped in the window before netif_receive_skb (CPU_BACKLOG)"},
+    {"in_flight", "packets queued at the window's end (in_flight_start + sent = in_window + ring_full + "
+                  "kernel_drops + in_flight)"},
+    {"in_flight_start", "packets queued at the window's start"},
     {"lat_p50_us", "latency p50, us (packets that originated in the window)"},
     {"lat_p99_us", "latency p99, us"},
     {"batch_mean", "packets per NAPI poll or rx_batched flush"},
@@ -47,6 +49,7 @@ json row_json(const TableRow& r) {
               {"window_s", r.window_s},    {"in_window", r.in_window},
               {"sent", r.sent},            {"ring_full", r.ring_full},
               {"kernel_drops", r.kernel_drops}, {"in_flight", r.in_flight},
+              {"in_flight_start", r.in_flight_start},
               {"lat_p50_us", r.lat_p50_us}, {"lat_p99_us", r.lat_p99_us},
               {"batch_mean", r.batch_mean}, {"polls", r.polls},
               {"busiest_cpu", r.busiest_cpu}, {"proc_pct", r.proc_pct},
@@ -62,16 +65,14 @@ TableRow table_row(const json& s) {
   r.mpps = num(s, "throughput_mpps");
   r.window_s = num(s, "window_s");
   const json& p = s.at("packets");
-  r.in_window = count(p, "delivered_in_window");
-  r.sent = count(p, "sent");
-  const json& dropped = p.at("dropped");
-  for (auto& [reason, n] : dropped.items()) {
-    if (reason == "guest_ring_full")
-      r.ring_full += n.get<uint64_t>();
-    else
-      r.kernel_drops += n.get<uint64_t>();
-  }
-  r.in_flight = count(p, "in_flight");
+  // Every count over the window Mpps is measured in (summary.cpp).
+  const json& w = p.at("window");
+  r.in_window = count(w, "delivered");
+  r.sent = count(w, "sent");
+  r.ring_full = count(w, "guest_ring_full");
+  r.kernel_drops = count(w, "kernel_drops");
+  r.in_flight = count(w, "in_flight_end");
+  r.in_flight_start = w.at("in_flight_start").get<int64_t>();
   r.lat_p50_us = num(s.at("latency_us"), "p50");
   r.lat_p99_us = num(s.at("latency_us"), "p99");
   r.batch_mean = num(s.at("batch"), "mean");
@@ -120,9 +121,9 @@ std::string format_table(const std::vector<json>& summaries) {
     o << buf;
   }
   std::snprintf(buf, sizeof buf, "%.4g", window_s * 1e3);
-  o << "Mpps = in-win / the " << buf << " ms window; ring full = guest TX ring full (not a kernel drop),\n"
-    << "kdrop = kernel drops before netif_receive_skb (CPU_BACKLOG): both over the whole run;\n"
-    << "inflt = still queued at the end; batch = packets per NAPI poll or rx_batched flush;\n"
+  o << "All in the " << buf << " ms window: Mpps = in-win / window; ring full = guest TX ring full (not a\n"
+    << "kernel drop); kdrop = kernel drops before netif_receive_skb (CPU_BACKLOG); inflt = queued at its\n"
+    << "end; batch = packets per NAPI poll or rx_batched flush;\n"
     << "proc/sirq/ksrq/idle = the busiest CPU's % of the window in process context, softirqs,\n"
     << "ksoftirqd and idle; sqz = time_squeeze; --csv or --json for every value at full precision.\n";
   return o.str();

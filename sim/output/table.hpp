@@ -13,11 +13,13 @@ struct TableRow {
   std::string design;
   double mpps = 0;              // throughput_mpps: deliveries in the window / window_s
   double window_s = 0;          // the statistics window
-  uint64_t in_window = 0;       // packets.delivered_in_window (what Mpps counts)
-  uint64_t sent = 0;            // packets.sent, whole run
-  uint64_t ring_full = 0;       // packets.dropped.guest_ring_full, whole run: the guest found its TX ring full
-  uint64_t kernel_drops = 0;    // every other packets.dropped reason (CPU_BACKLOG), whole run
-  uint64_t in_flight = 0;       // packets.in_flight, at the end
+  // Every count over the same window (packets.window):
+  uint64_t in_window = 0;       // delivered (what Mpps counts)
+  uint64_t sent = 0;            // offered by the guest or the writers
+  uint64_t ring_full = 0;       // dropped: the guest found its TX ring full
+  uint64_t kernel_drops = 0;    // dropped by the kernel before netif_receive_skb (CPU_BACKLOG)
+  uint64_t in_flight = 0;       // queued at the window's end
+  int64_t in_flight_start = 0;  // queued at the window's start
   double lat_p50_us = 0, lat_p99_us = 0;
   double batch_mean = 0;
   uint64_t polls = 0;

@@ -9,8 +9,15 @@
 # directory ($T/remote-disk bound over it): the remote side sees the repository and tunsim
 # at the same paths, as docs/sweeps.md assumes, but not this side's results.
 #
+# Several copies may run at once (two checkouts, ctest -j): each has its own folder, keys
+# and port (a port another process took meanwhile makes sshd fail to bind: another port is
+# tried).  sshd needs its privilege separation directory /run/sshd (compiled in, shared by
+# every sshd on the machine): the copy that created it removes it when it is the last copy
+# running (a shared lock on /run/tunsim-ssh-test.lock while running, an exclusive one to
+# remove), never while another copy's sshd still needs it.
+#
 # Needs $TUNSIM.  Exit 0 pass, 1 fail, 77 skipped with the reason (not root; sshd, rsync,
-# GNU parallel or unshare missing; sshd does not start).  Stops sshd and removes its
+# GNU parallel, unshare or flock missing; sshd does not start).  Stops sshd and removes its
 # files on every exit.
 #   apt-get install -y --no-install-recommends openssh-server rsync parallel
 set -u
@@ -21,7 +28,7 @@ skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL (ssh): $*" >&2; [ -f "$T/sshd.log" ] && tail -5 "$T/sshd.log" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || skip "sshd and the mount namespace need root"
-for b in /usr/sbin/sshd ssh ssh-keygen rsync parallel unshare; do
+for b in /usr/sbin/sshd ssh ssh-keygen rsync parallel unshare flock; do
   command -v "$b" > /dev/null || skip "$b not installed (apt-get install openssh-server rsync parallel)"
 done
 
@@ -30,15 +37,21 @@ chmod 755 "$T"
 R=$T/results
 mkdir -p "$R" "$T/remote-disk"
 SSHD=
-made_privsep=
+LOCK=/run/tunsim-ssh-test.lock
+MADE=/run/tunsim-ssh-test.made-run-sshd  # exists while /run/sshd is one a copy of this test made
 cleanup() {
   if [ -n "$SSHD" ]; then kill -TERM "$SSHD" 2> /dev/null; wait "$SSHD" 2> /dev/null; fi
-  [ -n "$made_privsep" ] && rmdir /run/sshd 2> /dev/null
+  # The last copy running (no other holds the shared lock) removes /run/sshd if a copy made it.
+  if [ -n "${lockfd:-}" ] && flock -n -x "$lockfd"; then
+    [ -e "$MADE" ] && rmdir /run/sshd 2> /dev/null; rm -f "$MADE"
+  fi
   rm -rf "$T"
 }
 trap cleanup EXIT
+exec {lockfd}> "$LOCK" || skip "cannot open $LOCK"
+flock -s "$lockfd"  # waits only while another copy is removing /run/sshd
+if [ ! -d /run/sshd ]; then mkdir -p /run/sshd && touch "$MADE"; fi
 
-PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 ssh-keygen -q -t ed25519 -N '' -f "$T/hostkey" || fail "ssh-keygen"
 ssh-keygen -q -t ed25519 -N '' -f "$T/id" || fail "ssh-keygen"
 cp "$T/id.pub" "$T/authorized_keys"
@@ -48,8 +61,7 @@ cat > "$T/remote-shell" <<EOF2
 exec unshare --mount --propagation private bash -c 'mount --bind $T/remote-disk $R && exec bash -c "\$SSH_ORIGINAL_COMMAND"'
 EOF2
 chmod 755 "$T/remote-shell"
-cat > "$T/sshd_config" <<EOF2
-Port $PORT
+cat > "$T/sshd_config.common" <<EOF2
 ListenAddress 127.0.0.1
 HostKey $T/hostkey
 PidFile $T/sshd.pid
@@ -61,9 +73,20 @@ UsePAM no
 StrictModes no
 ForceCommand $T/remote-shell
 EOF2
-if [ ! -d /run/sshd ]; then mkdir -p /run/sshd && made_privsep=1; fi
-/usr/sbin/sshd -D -f "$T/sshd_config" -E "$T/sshd.log" &
-SSHD=$!
+# A free port, then sshd on it; it writes its PidFile once it listens.  If another process
+# took the port in between, sshd exits ("Cannot bind any address"): try another one.
+for attempt in 1 2 3 4 5; do
+  PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  { echo "Port $PORT"; cat "$T/sshd_config.common"; } > "$T/sshd_config"
+  rm -f "$T/sshd.pid"
+  /usr/sbin/sshd -D -f "$T/sshd_config" -E "$T/sshd.log" &
+  SSHD=$!
+  for _ in $(seq 100); do [ -s "$T/sshd.pid" ] && break; kill -0 "$SSHD" 2> /dev/null || break; sleep 0.05; done
+  [ -s "$T/sshd.pid" ] && kill -0 "$SSHD" 2> /dev/null && break
+  wait "$SSHD" 2> /dev/null; SSHD=
+  grep -q "Bind to port\|Cannot bind" "$T/sshd.log" || skip "sshd does not start: $(tail -1 "$T/sshd.log")"
+done
+[ -n "$SSHD" ] || skip "sshd could not bind a free port in 5 attempts: $(tail -1 "$T/sshd.log")"
 SSH="ssh -p $PORT -i $T/id -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=$T/known_hosts"
 for _ in $(seq 50); do $SSH root@127.0.0.1 true 2> /dev/null && break; sleep 0.1; done
 $SSH root@127.0.0.1 true 2> "$T/ssh.err" || skip "sshd on 127.0.0.1:$PORT does not answer: $(tail -1 "$T/ssh.err")"
