@@ -133,6 +133,10 @@ TEST_CASE("files: a symlink planted at the temporary's name is not followed") {
   struct stat ls {};
   REQUIRE(::lstat((out + ".tmp." + std::to_string(pid)).c_str(), &ls) == 0);
   CHECK(S_ISLNK(ls.st_mode));
+  // The planted links go, so that other tests sharing tmpdir() (run in one
+  // process) find no temporary left beside their outputs.
+  for (std::string name : {out + ".tmp." + std::to_string(pid), tmpdir() + "/.planted.json.tmp." + std::to_string(pid)})
+    ::unlink(name.c_str());
 }
 
 TEST_CASE("files: a write error on standard output (> /dev/full) is one line and exit 2") {

@@ -13,7 +13,7 @@
 using nlohmann::json;
 
 TEST_CASE("bench limit: the hand-written loop gives the simulator's results, cache model off") {
-  // 20 ms (the default) and 50 ms, which passes VHOST_NET_WEIGHT (8739
+  // 20 ms (the default) and 50 ms, which passes VHOST_NET_WEIGHT (7282
   // frames of 60 bytes) several times: delivered packets, the window's
   // count and throughput, and the whole latency histogram, bin for bin.
   for (const char* ms : {"20", "50"}) {
