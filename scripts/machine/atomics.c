@@ -89,21 +89,9 @@ int main(int argc, char** argv) {
     else usage();
     i++;
   }
-  if (cpu >= 0) {
-    cpu_set_t s;
-    CPU_ZERO(&s);
-    CPU_SET((int)cpu, &s);
-    if (sched_setaffinity(0, sizeof s, &s)) {
-      fprintf(stderr, "atomics: cannot run on CPU %ld\n", cpu);
-      return RB_EXIT_ENV;
-    }
-  }
+  if (rb_pin_cpu("atomics", cpu)) return RB_EXIT_ENV;
   const rb_rule* rule = rb_rule_named("atomics");
-  double ov = 1e18;
-  for (int i = 0; i < 1000; ++i) {
-    double a = rb_now_ns(), b = rb_now_ns();
-    if (b - a < ov) ov = b - a;
-  }
+  double ov = rb_clock_overhead_ns();
   rb_stats lp, rmw;
   if (measure(lock_pairs, iters, nsamples, ov, rule, &lp) < 0 || measure(rmws, iters, nsamples, ov, rule, &rmw) < 0)
     return RB_EXIT_ENV;

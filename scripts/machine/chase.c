@@ -120,15 +120,7 @@ int main(int argc, char** argv) {
   }
   if (min_b > max_b) usage();
   loads = (loads + 15) / 16 * 16;
-  if (cpu >= 0) {
-    cpu_set_t s;
-    CPU_ZERO(&s);
-    CPU_SET((int)cpu, &s);
-    if (sched_setaffinity(0, sizeof s, &s)) {
-      fprintf(stderr, "chase: cannot run on CPU %ld\n", cpu);
-      return RB_EXIT_ENV;
-    }
-  }
+  if (rb_pin_cpu("chase", cpu)) return RB_EXIT_ENV;
   const rb_rule* rule = rb_rule_named("chase");
   size_t len = ((size_t)max_b + HUGE - 1) / HUGE * HUGE;
   char* raw = mmap(NULL, len + HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -145,11 +137,7 @@ int main(int argc, char** argv) {
   double* s = malloc((size_t)nsamples * sizeof *s);
   if (!order || !s) return RB_EXIT_ENV;
 
-  double ov = 1e18;
-  for (int i = 0; i < 1000; ++i) {
-    double a = rb_now_ns(), b = rb_now_ns();
-    if (b - a < ov) ov = b - a;
-  }
+  double ov = rb_clock_overhead_ns();
 
   printf("{\"what\": \"data_chase\", \"unit\": \"ns per load\", \"method\": \"dependent loads over a random cyclic "
          "permutation of the working set's 64-byte lines; value = p10 of samples\", \"pages\": \"%s\", "

@@ -82,22 +82,10 @@ int main(int argc, char** argv) {
   fprintf(stderr, "clock: needs x86-64 (rdtsc and the add chain are x86-64 code)\n");
   return RB_EXIT_ENV;
 #else
-  if (cpu >= 0) {
-    cpu_set_t s;
-    CPU_ZERO(&s);
-    CPU_SET((int)cpu, &s);
-    if (sched_setaffinity(0, sizeof s, &s)) {
-      fprintf(stderr, "clock: cannot run on CPU %ld\n", cpu);
-      return RB_EXIT_ENV;
-    }
-  }
+  if (rb_pin_cpu("clock", cpu)) return RB_EXIT_ENV;
   const rb_rule* rule = rb_rule_named("clock");
   long iters = (adds + 99) / 100;
-  double ov = 1e18;
-  for (int i = 0; i < 1000; ++i) {
-    double a = rb_now_ns(), b = rb_now_ns();
-    if (b - a < ov) ov = b - a;
-  }
+  double ov = rb_clock_overhead_ns();
   double* s = malloc((size_t)nsamples * sizeof *s);
   if (!s) return RB_EXIT_ENV;
   add_chain(iters * 20); /* warm-up: let the core reach its clock */

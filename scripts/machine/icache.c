@@ -87,15 +87,7 @@ int main(int argc, char** argv) {
     i++;
   }
   if (min_b > max_b) usage();
-  if (cpu >= 0) {
-    cpu_set_t s;
-    CPU_ZERO(&s);
-    CPU_SET((int)cpu, &s);
-    if (sched_setaffinity(0, sizeof s, &s)) {
-      fprintf(stderr, "icache: cannot run on CPU %ld\n", cpu);
-      return RB_EXIT_ENV;
-    }
-  }
+  if (rb_pin_cpu("icache", cpu)) return RB_EXIT_ENV;
   const rb_rule* rule = rb_rule_named("icache");
   /* One line for the entry, then the code's lines. */
   cg_code cg;
@@ -111,11 +103,7 @@ int main(int argc, char** argv) {
   long long hb = cg_huge_bytes(cg.code);
   double* s = malloc((size_t)nsamples * sizeof *s);
   if (!s) return RB_EXIT_ENV;
-  double ov = 1e18;
-  for (int i = 0; i < 1000; ++i) {
-    double a = rb_now_ns(), b = rb_now_ns();
-    if (b - a < ov) ov = b - a;
-  }
+  double ov = rb_clock_overhead_ns();
 
   printf("{\"what\": \"icache_%s\", \"unit\": \"ns per line\", \"layout\": \"%s\", \"method\": \"%s\", "
          "\"huge_page_bytes\": %lld, \"target_us_per_sample\": %ld, \"samples_per_point\": %ld, \"per_octave\": %ld, "

@@ -170,15 +170,7 @@ int main(int argc, char** argv) {
     i++;
   }
   if (!dev) usage();
-  if (cpu >= 0) {
-    cpu_set_t s;
-    CPU_ZERO(&s);
-    CPU_SET((int)cpu, &s);
-    if (sched_setaffinity(0, sizeof s, &s)) {
-      fprintf(stderr, "kcold: cannot run on CPU %ld\n", cpu);
-      return RB_EXIT_ENV;
-    }
-  }
+  if (rb_pin_cpu("kcold", cpu)) return RB_EXIT_ENV;
   /* Points: warm, then code-only, then data-only. */
   int np = 0;
   long pc[MAX_POINTS + 1], pd[MAX_POINTS + 1];
@@ -218,11 +210,7 @@ int main(int argc, char** argv) {
   memcpy(frame + 6, src, 6);
   frame[12] = 0x88;
   frame[13] = 0xB5;
-  double ov = 1e18;
-  for (int i = 0; i < 1000; ++i) {
-    double a = rb_now_ns(), b = rb_now_ns();
-    if (b - a < ov) ov = b - a;
-  }
+  double ov = rb_clock_overhead_ns();
   double* s = malloc((size_t)np * (size_t)rounds * sizeof *s);
   if (!s) return RB_EXIT_ENV;
   /* Warm-up: every polluter and the path run a few hundred times. */
