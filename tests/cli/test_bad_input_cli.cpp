@@ -328,6 +328,17 @@ TEST_CASE("messages 14.7: control bytes and NUL from a trace are escaped, a 1 MB
   Run k = run_cli("validate " + key);
   check_error(k, "unknown key \"kkkk");
   CHECK(k.err.size() < 1000);
+  // A kernel module result whose parameter key holds a newline (found by
+  // fuzz_calibration after 2.6 million executions, 2026-12-02): the key path
+  // in the message is escaped, the message stays one line.
+  json km = load("results/reference/kmod-qemu.json");
+  json entry = km["parameters"]["costs.copy_ns_per_byte"];
+  entry.erase("unit");
+  km["parameters"].erase("costs.copy_ns_per_byte");
+  km["parameters"]["costs.copy\ns_per_byte"] = entry;
+  std::string kp = write_tmp("kmod-newline-key.json", km.dump());
+  check_error(run_cli("calibrate --kmod " + kp + " -o " + tmpdir() + "/never.json"),
+              kp + ": parameters.costs.copy\\x0as_per_byte.unit: expected a unit string, found nothing");
 }
 
 TEST_CASE("messages 14.8: a bad value from a calibration names the calibration file and its key path") {

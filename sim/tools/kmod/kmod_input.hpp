@@ -29,7 +29,9 @@ class Reader {
 
   [[noreturn]] void fail(const std::string& path, const std::string& expected,
                          const json* found) const {
-    throw InputError(file_ + ": " + path + ": expected " + expected + ", found " +
+    // The path holds the file's own keys: shown escaped and shortened, as
+    // every echoed input is (a key may hold a newline or a megabyte).
+    throw InputError(file_ + ": " + printable(path, 200) + ": expected " + expected + ", found " +
                      describe(found));
   }
 
