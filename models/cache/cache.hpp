@@ -148,6 +148,7 @@ class CacheModel {
   CacheMisses misses_after(double lines_i, double lines_d, double d_i, double d_d, double u_i = 0,
                            double u_d = 0) const;
   double penalty_ns(const CacheMisses& m) const;
+  double line_bytes() const { return line_; }
 
  private:
   const CacheParams* p_ = nullptr;

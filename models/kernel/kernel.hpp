@@ -274,7 +274,8 @@ struct Ctx {
       obj.last_cpu = cpu->id;
     }
   }
-  void line_transfer();
+  // `lines` cache lines another CPU wrote last, each one coherence transfer.
+  void line_transfer(int lines = 1);
   // spin_lock(&q->lock) .. spin_unlock around a short critical section:
   // costs.lock_ns of work under the lock.  A queue other CPUs use is
   // synchronised first, its line moves here if another CPU had it, and if

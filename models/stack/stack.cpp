@@ -53,8 +53,7 @@ void netif_receive_skb_core(Ctx& ctx, Skb* skb, const char* dev) {
     // Built on another CPU: what that CPU wrote is dirty in its cache and
     // comes over line by line (a coherence transfer each, like any line
     // another CPU wrote last); the rest of the metadata is read cold.
-    double written = std::ceil((k.p.cache.skb_written_bytes + headers) / 64);
-    for (int i = 0; i < static_cast<int>(written); ++i) ctx.line_transfer();
+    ctx.line_transfer(static_cast<int>(std::ceil((k.p.cache.skb_written_bytes + headers) / cpu.cache.line_bytes())));
     ctx.spend_ns(cpu.cache.reread_cold(std::max(0.0, k.p.cache.skb_bytes - k.p.cache.skb_written_bytes), m));
   }
   switch (k.p.stack.type) {
