@@ -110,10 +110,16 @@ void wake_up_process(Ctx& ctx, Thread* t) {
     // on the woken CPU) and the idle task's schedule() runs it.  Until then
     // the thread is woken but not running: the NAPI it polls stays
     // scheduled (NAPI_STATE_SCHED), so the waker's next napi_schedule only
-    // sets MISSED and its frames wait for that one poll.
-    double at = ctx.now + k.p.costs.ipi_latency_ns * 1e-9;
-    sched_wakeup(k, rc, t, at);
+    // sets MISSED and its frames wait for that one poll.  The idle task's
+    // __schedule -> context_switch(rq, idle, t) is a context switch like any
+    // other (the sched_switch swapper/N ==> t of a trace): the thread starts
+    // context_switch_ns after its sched_wakeup (time the CPU spends
+    // switching, accounted as idle).
+    double woken = ctx.now + k.p.costs.ipi_latency_ns * 1e-9;
+    double at = woken + k.p.costs.context_switch_ns * 1e-9 / rc.speed;
+    sched_wakeup(k, rc, t, woken);
     sched_switch_to(k, rc, t, at);
+    rc.last_thread = t;  // that switch is paid here, not again in wait_for_cpu
     rc.next_tick = first_tick_after(k, at);
     ctx.exec->grant(t, at);
     return;
