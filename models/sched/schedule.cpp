@@ -101,13 +101,30 @@ void wake_up_process(Ctx& ctx, Thread* t) {
   // the remote CPU's wake list and it is interrupted (an IPI; the waker
   // pays for sending it) to enqueue the task itself.
   ctx.spend_ns(k.p.costs.ipi_ns);
-  sched_wakeup(k, rc, t, ctx.now);
   if (!rc.current && ctx.exec) {
-    // An idle CPU: the woken thread takes it (the idle task's reschedule).
-    sched_switch_to(k, rc, t, ctx.now);
-    rc.next_tick = first_tick_after(k, ctx.now);
-    ctx.exec->grant(t, ctx.now);
+    // An idle CPU (ttwu_queue_cond: !cpu_rq(cpu)->nr_running, so always the
+    // wake list on 6.18; before the wake list, resched_curr's reschedule
+    // IPI): it sits in HLT until the CALL_FUNCTION_SINGLE IPI arrives, the
+    // same IPI an RPS backlog sends (__smp_call_single_queue), then
+    // sched_ttwu_pending enqueues the thread (sched_wakeup is traced there,
+    // on the woken CPU) and the idle task's schedule() runs it.  Until then
+    // the thread is woken but not running: the NAPI it polls stays
+    // scheduled (NAPI_STATE_SCHED), so the waker's next napi_schedule only
+    // sets MISSED and its frames wait for that one poll.  The idle task's
+    // __schedule -> context_switch(rq, idle, t) is a context switch like any
+    // other (the sched_switch swapper/N ==> t of a trace): the thread starts
+    // context_switch_ns after its sched_wakeup (time the CPU spends
+    // switching, accounted as idle).
+    double woken = ctx.now + k.p.costs.ipi_latency_ns * 1e-9;
+    double at = woken + k.p.costs.context_switch_ns * 1e-9 / rc.speed;
+    sched_wakeup(k, rc, t, woken);
+    sched_switch_to(k, rc, t, at);
+    rc.last_thread = t;  // that switch is paid here, not again in wait_for_cpu
+    rc.next_tick = first_tick_after(k, at);
+    ctx.exec->grant(t, at);
+    return;
   }
+  sched_wakeup(k, rc, t, ctx.now);
 }
 
 void wake_up_deferred(Ctx& ctx) {
