@@ -36,8 +36,10 @@ void declare_backlog_params(ParamTable& t) {
   declare_cost(t, "backlog_enqueue_ns", 50, &Costs::backlog_enqueue_ns, "enqueue_to_backlog", "ns.");
   declare_cost(t, "ipi_ns", 300, &Costs::ipi_ns, "net_rps_send_ipi, ttwu_queue_wakelist",
                "Sending one IPI: an RPS IPI, or a wake-up of a thread on another CPU (paid by the waker), ns.");
-  declare_cost(t, "ipi_latency_ns", 1500, &Costs::ipi_latency_ns, "smp_call_function_single_async",
-               "RPS IPI delivery to the remote CPU, ns.");
+  declare_cost(t, "ipi_latency_ns", 1500, &Costs::ipi_latency_ns,
+               "smp_call_function_single_async, ttwu_queue_wakelist",
+               "From sending an IPI to the remote CPU acting on it: an RPS IPI's delivery, or an idle CPU leaving "
+               "HLT to enqueue a thread woken from another CPU (sched_ttwu_pending), ns.");
 
   t.finalize([](Params& p, std::vector<std::string>&) {
     std::set<int> sender_cpus;
