@@ -146,6 +146,37 @@ std::string error_of(const json& j) {
 
 }  // namespace
 
+TEST_CASE("kmod replay: with the cache model off every packet costs its bases; with it, the pollution costs") {
+  // cache.enabled false: Ctx::spend charges exactly the base, and the skb
+  // reread nothing, so the receive series is netif_receive_skb_ns +
+  // stack_drop_ns and the drop series stack_drop_ns, warm and polluted, at
+  // every batch size.
+  tunsim::Params p = defaults();
+  p.costs.netif_receive_skb_ns = 100;
+  p.costs.stack_drop_ns = 40;
+  p.cache.enabled = false;
+  auto e = experiment();
+  auto recv = tunsim::kmod::replay(p, e, tunsim::kmod::Run::Receive);
+  auto drop = tunsim::kmod::replay(p, e, tunsim::kmod::Run::Drop);
+  REQUIRE(recv.warm.size() == 64);
+  for (size_t i = 0; i < 64; ++i) {
+    CHECK(recv.warm[i] == doctest::Approx(140));
+    CHECK(recv.polluted[i] == doctest::Approx(140));
+    CHECK(drop.warm[i] == doctest::Approx(40));
+    CHECK(drop.polluted[i] == doctest::Approx(40));
+  }
+  // With the default cache, 1 MiB of data (the L2's size) evicts part of the
+  // paths' lines: the polluted batch costs more than the warm one, and the
+  // excess per packet shrinks as the batch grows (only the first packet
+  // refills), to under a tenth of b = 1's at b = 64.
+  p.cache.enabled = true;
+  recv = tunsim::kmod::replay(p, e, tunsim::kmod::Run::Receive);
+  const double first = recv.polluted[0] - recv.warm[0], last = recv.polluted[63] - recv.warm[63];
+  CHECK(first > 0);
+  CHECK(last > 0);
+  CHECK(last < 0.1 * first);
+}
+
 TEST_CASE("kmod fit: curves made by the cache model are fitted back to the footprints that made them") {
   // Noise-free curves from the replay with known footprints and bases.  The
   // fit searches whole-line footprints, which 3368 and 1684 bytes are, so the

@@ -158,7 +158,8 @@ FootprintFit fit_footprint(const Params& params, const Experiment& e, Run run, c
     f.footprint_stderr_bytes = std::sqrt(sigma2 * s1 / det);
   } else {
     // The footprint does not change the curves (no cache effect): it is not
-    // identified at all.
+    // identified at all, and the base is a plain mean (its standard error
+    // sigma / sqrt(points), sigma^2 = RSS / (points - 1)).
     f.base_stderr_ns = n ? std::sqrt(rss / std::max(1.0, 2.0 * n - 1.0) / (2.0 * n)) : 0;
     f.footprint_stderr_bytes = std::numeric_limits<double>::infinity();
   }
