@@ -1,5 +1,6 @@
-// Tests of `tunsim calibrate --kmod` (sim/calibrate/kmod_fit.cpp): the fit of
-// the kernel module's per-batch-size timings to base + M/b.
+// Tests of `tunsim calibrate --kmod` (sim/tools/kmod/kmod_fit.cpp,
+// kmod_replay.cpp): the fit of the kernel module's per-batch-size timings
+// through the simulator's cache model, and the replay that checks it.
 #include <doctest/doctest.h>
 
 #include <unistd.h>
@@ -12,7 +13,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/config/loader.hpp"
 #include "sim/tools/kmod/kmod_fit.hpp"
+#include "sim/tools/kmod/kmod_replay.hpp"
 #include "sim/io/errors.hpp"
 
 using nlohmann::json;
@@ -24,7 +27,8 @@ namespace {
 struct TempDir {
   fs::path path;
   TempDir() {
-    path = fs::temp_directory_path() / ("tunsim-kmodfit-" + std::to_string(::getpid()));
+    static int n = 0;  // several at once (a test's and fit_of's)
+    path = fs::temp_directory_path() / ("tunsim-kmodfit-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
     fs::remove_all(path);
     fs::create_directories(path);
   }
@@ -42,22 +46,45 @@ json read(const std::string& path) {
   return json::parse(in);
 }
 
-// Module output generated from a known model, with no noise:
-//   receive path (netif_receive_skb minus kfree_skb): base 120 ns, M 2400 ns
-//   drop (kfree_skb):                                 base  80 ns, M  960 ns
-// so the module's netif_receive_skb series is warm 200, polluted 200 + 3360/b,
-// and its kfree_skb series is warm 80, polluted 80 + 960/b.
-// Refill latency: 100 ns over the polluting set, 4 ns over 16 KiB -> 96 ns per
-// line, 192 cycles at 2 GHz; lines of 64 bytes.
-json synthetic(double m_recv = 2400, double m_drop = 960) {
-  json batch = json::array(), rw = json::array(), rp = json::array(), dw = json::array(),
-       dp = json::array();
-  for (int b = 1; b <= 64; ++b) {
-    batch.push_back(b);
-    rw.push_back(120.0 + 80.0);
-    rp.push_back(120.0 + 80.0 + (m_recv + m_drop) / b);
-    dw.push_back(80.0);
-    dp.push_back(80.0 + m_drop / b);
+// The default scenario's parameters (the shipped cache model).
+tunsim::Params defaults() { return tunsim::build_config(tunsim::default_scenario(), "default", ".").params; }
+
+// What generated a synthetic module file: the two paths' icache footprints
+// (bytes) and base costs (ns).
+struct Truth {
+  double recv_bytes, drop_bytes, recv_ns, drop_ns;
+};
+
+tunsim::kmod::Experiment experiment(double pollute_bytes = 1 << 20) {
+  tunsim::kmod::Experiment e;
+  for (int b = 1; b <= 64; ++b) e.batch.push_back(b);
+  e.pollute_bytes = pollute_bytes;
+  e.frame_bytes = 60;
+  return e;
+}
+
+// Module output whose curves are the simulator's replay of the module's
+// experiment with the cache model of `p` and the footprints and bases of
+// `t`, plus `noise` ns alternating in sign with the batch size (opposite in
+// the two series).  Refill latency 100 ns over the polluting set, 4 ns over
+// 16 KiB; lines of 64 bytes; clock 2 GHz.
+json synthetic(const tunsim::Params& base, Truth t, double noise = 0, double pollute_bytes = 1 << 20) {
+  tunsim::Params p = base;
+  p.cache.icache_bytes[static_cast<size_t>(tunsim::Path::NetifReceiveSkb)] = t.recv_bytes;
+  p.cache.icache_bytes[static_cast<size_t>(tunsim::Path::StackDrop)] = t.drop_bytes;
+  p.costs.netif_receive_skb_ns = t.recv_ns;
+  p.costs.stack_drop_ns = t.drop_ns;
+  auto e = experiment(pollute_bytes);
+  auto recv = tunsim::kmod::replay(p, e, tunsim::kmod::Run::Receive);
+  auto drop = tunsim::kmod::replay(p, e, tunsim::kmod::Run::Drop);
+  json batch = json::array();
+  for (size_t i = 0; i < e.batch.size(); ++i) {
+    batch.push_back(static_cast<int>(e.batch[i]));
+    double n = i % 2 ? noise : -noise;
+    recv.warm[i] += n;
+    recv.polluted[i] -= n;
+    drop.warm[i] -= n;
+    drop.polluted[i] += n;
   }
   json j;
   j["format"] = "tunsim-calibration/1";
@@ -78,15 +105,30 @@ json synthetic(double m_recv = 2400, double m_drop = 960) {
       {"cpu_khz", 2000000},
       {"hypervisor", false},
       {"line_bytes", 64},
+      {"pollute_bytes", pollute_bytes},
       {"netif_receive_skb",
-       {{"batch", batch}, {"warm_median_ns", rw}, {"polluted_median_ns", rp}}},
-      {"kfree_skb", {{"batch", batch}, {"warm_median_ns", dw}, {"polluted_median_ns", dp}}},
+       {{"frame_bytes", 60}, {"batch", batch}, {"warm_median_ns", recv.warm}, {"polluted_median_ns", recv.polluted}}},
+      {"kfree_skb", {{"batch", batch}, {"warm_median_ns", drop.warm}, {"polluted_median_ns", drop.polluted}}},
       {"miss_latency",
        {{"complete", true},
         {"small", {{"median_ns", 4.0}, {"min_ns", 4.0}, {"mad_ns", 0.0}, {"samples", 32}}},
         {"large", {{"median_ns", 100.0}, {"min_ns", 99.0}, {"mad_ns", 0.0}, {"samples", 32}}}}},
   };
   return j;
+}
+
+// 60 and 30 lines of 64 bytes once the default footprint scale (1.14) is
+// applied: 3368 * 1.14 / 64 = 59.99, 1684 * 1.14 / 64 = 29.996; the fit
+// searches exactly such whole-line footprints.
+const Truth kTruth{3368, 1684, 120, 80};
+
+json fit_of(const json& in, std::string* report_out = nullptr, const std::string& cache = "") {
+  TempDir d;
+  write(d.file("in.json"), in);
+  std::ostringstream report;
+  tunsim::calibrate_from_kmod(d.file("in.json"), d.file("out.json"), report, cache);
+  if (report_out) *report_out = report.str();
+  return read(d.file("out.json"));
 }
 
 // Runs calibrate_from_kmod on j and returns the InputError message ("" if none).
@@ -104,91 +146,155 @@ std::string error_of(const json& j) {
 
 }  // namespace
 
-TEST_CASE("kmod fit: noise-free synthetic data gives back the model it was made from") {
-  TempDir d;
-  write(d.file("in.json"), synthetic());
-  std::ostringstream report;
-  tunsim::calibrate_from_kmod(d.file("in.json"), d.file("out.json"), report);
-  json out = read(d.file("out.json"));
-  const json& p = out["parameters"];
+TEST_CASE("kmod replay: with the cache model off every packet costs its bases; with it, the pollution costs") {
+  // cache.enabled false: Ctx::spend charges exactly the base, and the skb
+  // reread nothing, so the receive series is netif_receive_skb_ns +
+  // stack_drop_ns and the drop series stack_drop_ns, warm and polluted, at
+  // every batch size.
+  tunsim::Params p = defaults();
+  p.costs.netif_receive_skb_ns = 100;
+  p.costs.stack_drop_ns = 40;
+  p.cache.enabled = false;
+  auto e = experiment();
+  auto recv = tunsim::kmod::replay(p, e, tunsim::kmod::Run::Receive);
+  auto drop = tunsim::kmod::replay(p, e, tunsim::kmod::Run::Drop);
+  REQUIRE(recv.warm.size() == 64);
+  for (size_t i = 0; i < 64; ++i) {
+    CHECK(recv.warm[i] == doctest::Approx(140));
+    CHECK(recv.polluted[i] == doctest::Approx(140));
+    CHECK(drop.warm[i] == doctest::Approx(40));
+    CHECK(drop.polluted[i] == doctest::Approx(40));
+  }
+  // With the default cache, 1 MiB of data (the L2's size) evicts part of the
+  // paths' lines: the polluted batch costs more than the warm one, and the
+  // excess per packet shrinks as the batch grows (only the first packet
+  // refills), to under a tenth of b = 1's at b = 64.
+  p.cache.enabled = true;
+  recv = tunsim::kmod::replay(p, e, tunsim::kmod::Run::Receive);
+  const double first = recv.polluted[0] - recv.warm[0], last = recv.polluted[63] - recv.warm[63];
+  CHECK(first > 0);
+  CHECK(last > 0);
+  CHECK(last < 0.1 * first);
+}
 
+TEST_CASE("kmod fit: curves made by the cache model are fitted back to the footprints that made them") {
+  // Noise-free curves from the replay with known footprints and bases.  The
+  // fit searches whole-line footprints, which 3368 and 1684 bytes are, so the
+  // residual is zero there and only there (the model's refill grows with
+  // every line): the footprints come back to the byte, the bases to
+  // rounding, and the calibration as written replays the curves exactly.
+  std::string report;
+  json out = fit_of(synthetic(defaults(), kTruth), &report);
+  const json& p = out["parameters"];
   CHECK(out["format"] == "tunsim-calibration/1");
   CHECK(out["provenance"]["source"] == "kmod");
-  CHECK(out["provenance"]["inputs"] == json::array({d.file("in.json")}));
   CHECK(out["provenance"]["kernel"] == "6.1.0-test");
-  // Exact data: the least-squares bases are the generating 120 and 80 ns,
-  // replacing the module's direct 121 ns estimate.
-  CHECK(p["costs.netif_receive_skb_ns"]["value"].get<double>() == doctest::Approx(120.0));
-  CHECK(p["costs.stack_drop_ns"]["value"].get<double>() == doctest::Approx(80.0));
-  CHECK(p["costs.netif_receive_skb_ns"]["stderr"].get<double>() == doctest::Approx(0.0));
-  // footprint = M / penalty * line = 2400/96*64 = 1600 and 960/96*64 = 640 bytes
-  CHECK(p["cache.footprints.netif_receive_skb.icache_bytes"]["value"].get<double>() == doctest::Approx(1600));
+  CHECK(out["provenance"]["cache_calibration"].is_null());
+  CHECK(p["cache.footprints.netif_receive_skb.icache_bytes"]["value"] == 3368);
   CHECK(p["cache.footprints.netif_receive_skb.icache_bytes"]["unit"] == "bytes");
-  CHECK(p["cache.footprints.stack_drop.icache_bytes"]["value"].get<double>() == doctest::Approx(640));
-  // The penalty (96 ns) solved the footprints; it is not a parameter (the
-  // machine calibration gives the cache's latencies).
-  CHECK_FALSE(p.contains("cache.l2.miss_penalty_cycles"));
-  CHECK(out["fit"]["penalty_ns"].get<double>() == doctest::Approx(96.0));
+  CHECK(p["cache.footprints.stack_drop.icache_bytes"]["value"] == 1684);
+  // The fitted bases replace the module's direct 121 ns estimate.
+  CHECK(p["costs.netif_receive_skb_ns"]["value"].get<double>() == doctest::Approx(120.0).epsilon(1e-6));
+  CHECK(p["costs.stack_drop_ns"]["value"].get<double>() == doctest::Approx(80.0).epsilon(1e-6));
   // The module's clock: cpu_khz 2000000 -> 2e9 Hz.
   CHECK(p["cpus.hz"]["value"].get<double>() == doctest::Approx(2e9));
-  CHECK(p["cpus.hz"]["unit"] == "Hz");
-  // The module's direct estimates for what the fit does not touch are kept.
+  // The module's direct estimates for what the fit does not touch are kept;
+  // an old module's path-granular penalty is not a parameter.
   CHECK(p["costs.skb_alloc_ns"]["value"].get<double>() == doctest::Approx(1000.0));
   CHECK(p["costs.napi_schedule_ns"]["stderr"].get<double>() == doctest::Approx(0.5));
-  // Both footprints were fitted, so nothing is left unidentified.
+  CHECK_FALSE(p.contains("cache.l2.miss_penalty_cycles"));
   CHECK(out["unidentified"] == json::array());
-  // 2 paths x (64 warm + 64 polluted) points, all fitted exactly.
-  CHECK(out["fit"]["method"] == "least-squares");
+  // 2 paths x (64 warm + 64 polluted) points, fitted and replayed exactly
+  // (the record rounds to 0.001 ns).
   CHECK(out["fit"]["observations"] == 256);
-  CHECK(out["fit"]["residual_rms_ns"].get<double>() == doctest::Approx(0.0));
-  CHECK(out["fit"]["paths"]["netif_receive_skb"]["refill_ns"].get<double>() == doctest::Approx(2400));
-  CHECK(out["measurements"] == synthetic()["measurements"]);
-
-  const std::string r = report.str();
-  CHECK(r.find("cache.footprints.netif_receive_skb.icache_bytes") != std::string::npos);
-  CHECK(r.find("footprint given that penalty") != std::string::npos);
-  CHECK(r.find("hypervisor") == std::string::npos);  // measured on "hardware"
+  CHECK(out["fit"]["residual_rms_ns"].get<double>() <= 0.001);
+  CHECK(out["fit"]["replay"]["residual_rms_ns"].get<double>() <= 0.001);
+  CHECK(out["fit"]["module_refill_latency_ns"].get<double>() == doctest::Approx(96.0));
+  CHECK(out["measurements"] == synthetic(defaults(), kTruth)["measurements"]);
+  CHECK(report.find("icache footprint 3368 +- ") != std::string::npos);
+  CHECK(report.find("replay of the experiment with the calibration as written") != std::string::npos);
+  CHECK(report.find("hypervisor") == std::string::npos);  // measured on "hardware"
 }
 
-TEST_CASE("kmod fit: least squares with noise matches the normal equations") {
-  // base 100, M 40, batch sizes 1,2,4,8; warm exact, polluted off by +1,-1,+1,-1:
-  // polluted = 141, 119, 111, 104.  The normal equations over the 8 points
-  // (x = 0 for warm, 1/b for polluted) give base = 9085/91 = 99.8352 and
-  // M = 3704/91 = 40.7033; the standard errors sqrt(s^2 (X'X)^-1_ii) with
-  // s^2 = RSS/6 are 0.33295 and 0.81716, and the residual RMS sqrt(RSS/8) is
-  // 0.66712 (computed independently in Python).
-  auto f = tunsim::fit_batch_series({1, 2, 4, 8}, {100, 100, 100, 100}, {141, 119, 111, 104});
-  CHECK(f.base_ns == doctest::Approx(9085.0 / 91));
-  CHECK(f.refill_ns == doctest::Approx(3704.0 / 91));
-  CHECK(f.base_stderr_ns == doctest::Approx(0.33295071));
-  CHECK(f.refill_stderr_ns == doctest::Approx(0.81715693));
-  CHECK(f.residual_rms_ns == doctest::Approx(0.66712438));
-  CHECK(f.observations == 8);
-  REQUIRE(f.polluted_residual_ns.size() == 4);
-  // residual of b=1: 141 - (base + M) = 141 - 12789/91
-  CHECK(f.polluted_residual_ns[0] == doctest::Approx(141 - 12789.0 / 91));
+TEST_CASE("kmod fit: with noise, the footprints come back within their standard errors") {
+  // +-3 ns alternating over the 256 points (the module's medians on real
+  // hardware scatter by a few ns): the fit must land within 3 of its own
+  // standard errors of the truth, and those must be meaningful (a few lines,
+  // not zero, not thousands).
+  json out = fit_of(synthetic(defaults(), kTruth, 3.0));
+  using P = std::pair<std::string, double>;
+  for (auto [path, truth] : {P{"netif_receive_skb", 3368.0}, P{"stack_drop", 1684.0}}) {
+    INFO(path);
+    const json& f = out["fit"]["paths"][path];
+    double fp = f["footprint_bytes"].get<double>(), se = f["footprint_stderr_bytes"].get<double>();
+    CHECK(se > 0);
+    CHECK(se < 0.25 * truth);
+    CHECK(std::fabs(fp - truth) <= 3 * se + 57);  // + one line (64 / 1.14): the search's step
+    CHECK(f["footprint_identified"] == true);
+    // 3 ns of noise: the residual RMS is about 3 ns.
+    CHECK(f["residual_rms_ns"].get<double>() == doctest::Approx(3.0).epsilon(0.1));
+  }
 }
 
-TEST_CASE("kmod fit: no refill cost after pollution leaves the footprint unidentified") {
-  // polluted == warm: M = 0, so no footprint can be derived; the base is still
-  // fitted (200 - 80 = 120 ns) and the footprint keys stay unidentified.
+TEST_CASE("kmod fit: the cache geometry and latencies come from the calibration the user gives") {
+  // configs/calibration/epyc-2vcpu.json: a machine calibration of the cache.
+  // Curves made with its cache model are fitted back with it (not with the
+  // defaults) and its cache.* values go into the output, which replays them.
+  const std::string cal = std::string(TUNSIM_SOURCE_DIR) + "/configs/calibration/epyc-2vcpu.json";
+  json scenario = tunsim::default_scenario();
+  scenario["calibration"] = cal;
+  tunsim::Params p = tunsim::build_config(scenario, "test", ".").params;
+  p.cache.icache_scale = 1;  // whole lines without the scale: 64-byte multiples
+  json in = synthetic(p, Truth{4096, 2048, 150, 90});
+  // The synthetic curves used icache_scale 1: give the fit the same.
   TempDir d;
-  write(d.file("in.json"), synthetic(0, 0));
-  std::ostringstream report;
-  tunsim::calibrate_from_kmod(d.file("in.json"), d.file("out.json"), report);
-  json out = read(d.file("out.json"));
-  CHECK(out["parameters"]["costs.netif_receive_skb_ns"]["value"].get<double>() == doctest::Approx(120));
-  CHECK_FALSE(out["parameters"].contains("cache.footprints.netif_receive_skb.icache_bytes"));
+  json c = read(cal);
+  c["parameters"]["cache.footprint_scale.icache"]["value"] = 1.0;
+  write(d.file("cal.json"), c);
+  json out = fit_of(in, nullptr, d.file("cal.json"));
+  CHECK(out["provenance"]["cache_calibration"] == d.file("cal.json"));
+  CHECK(out["parameters"]["cache.footprints.netif_receive_skb.icache_bytes"]["value"] == 4096);
+  CHECK(out["parameters"]["cache.footprints.stack_drop.icache_bytes"]["value"] == 2048);
+  CHECK(out["parameters"]["cache.l2.size_bytes"] == c["parameters"]["cache.l2.size_bytes"]);
+  CHECK(out["parameters"]["cache.l1d.concentration"] == c["parameters"]["cache.l1d.concentration"]);
+  CHECK(out["fit"]["replay"]["residual_rms_ns"].get<double>() <= 0.001);
+}
+
+TEST_CASE("kmod fit: a footprint not significantly above zero is written as fitted and listed as unidentified") {
+  // Curves made with no instruction footprint (only the default data
+  // footprints refill): both best footprints are 0 bytes with a finite
+  // stderr, not above 2 stderr.  The data bound them (the default 1869 and
+  // 1555 bytes would predict a refill they do not show), so the calibration
+  // holds the fitted 0 and lists the keys as unidentified; the bases and the
+  // replay of the calibration as written are exact.
+  std::string report;
+  json out = fit_of(synthetic(defaults(), Truth{0, 0, 120, 80}), &report);
+  const json& p = out["parameters"];
+  CHECK(p["costs.stack_drop_ns"]["value"].get<double>() == doctest::Approx(80).epsilon(1e-6));
+  CHECK(p["costs.netif_receive_skb_ns"]["value"].get<double>() == doctest::Approx(120).epsilon(1e-6));
+  for (std::string path : {"netif_receive_skb", "stack_drop"}) {
+    INFO(path);
+    const json& f = out["fit"]["paths"][path];
+    CHECK(f["footprint_bytes"] == 0);
+    CHECK(f["footprint_stderr_bytes"] == 0);  // noise-free: no residual, so 0 +- 0
+    CHECK(f["footprint_identified"] == false);
+    CHECK(f["footprint_written"] == true);
+    CHECK(p["cache.footprints." + path + ".icache_bytes"]["value"] == 0);
+  }
   CHECK(out["unidentified"] == json::array({"cache.footprints.netif_receive_skb.icache_bytes",
                                             "cache.footprints.stack_drop.icache_bytes"}));
-  CHECK(report.str().find("no refill cost visible") != std::string::npos);
+  CHECK(out["fit"]["replay"]["residual_rms_ns"].get<double>() <= 0.001);
+  CHECK(report.find("not significantly above zero") != std::string::npos);
 }
 
-TEST_CASE("kmod fit: the module's output from the qemu integration run validates and fits") {
+TEST_CASE("kmod fit: the module's output from the qemu integration run is fitted and reproduced") {
   // results/reference/kmod-qemu.json was produced by tests/kmod/qemu-test.sh
-  // (Debian 6.1 kernel under TCG).  Emulated timings mean nothing: only check
-  // that the real module output is accepted, fitted over its 64 batch sizes,
-  // and flagged as measured under a hypervisor.
+  // (Debian 6.1 kernel under TCG).  Emulated timings are not a calibration:
+  // check that the real module output is accepted, fitted over its 64 batch
+  // sizes, flagged as measured under a hypervisor, and that the calibration
+  // it gives replays the measured curves within QEMU_RMS (below).  What the
+  // data say about the footprints is in docs/kmod.md; it is not a property
+  // of any kernel.
   const std::string in = std::string(TUNSIM_SOURCE_DIR) + "/results/reference/kmod-qemu.json";
   TempDir d;
   std::ostringstream report;
@@ -199,7 +305,6 @@ TEST_CASE("kmod fit: the module's output from the qemu integration run validates
   CHECK(out["provenance"]["source"] == "kmod");
   CHECK(out["provenance"]["kernel"] == "6.1.0-56-amd64");
   CHECK(out["fit"]["observations"] == 2 * 2 * 64);
-  CHECK(out["fit"]["residual_rms_ns"].get<double>() >= 0);
   CHECK(out["measurements"] == src["measurements"]);
   for (auto it = out["parameters"].begin(); it != out["parameters"].end(); ++it) {
     INFO(it.key());
@@ -216,10 +321,26 @@ TEST_CASE("kmod fit: the module's output from the qemu integration run validates
     CHECK(out["parameters"].contains(k) != listed);
   }
   CHECK(report.str().find("measured under a hypervisor") != std::string::npos);
+  // The calibration as written replays the measured curves as the fit
+  // found them (both footprints are written), and better than a model with
+  // no cache effect at all: each series' points about their own mean give
+  // an RMS of 169.07 ns over the 256 points (computed independently in
+  // Python from the file).  QEMU_RMS: the replay's RMS is 122.0 ns with the
+  // shipped cache model (2026-12-02); the bound is that plus 2.5%, as the
+  // TCG timings scatter by hundreds of ns at small batches (b = 1: 1058 ns
+  // warm, 3018 ns polluted, against about 700 ns at b = 64) and no cache
+  // model reproduces that scatter.
+  const json& rp = out["fit"]["replay"];
+  CHECK(rp["observations"] == 256);
+  CHECK(rp["netif_receive_skb"]["polluted_ns"].size() == 64);
+  const double fit_rms = out["fit"]["residual_rms_ns"].get<double>();
+  CHECK(rp["residual_rms_ns"].get<double>() == doctest::Approx(fit_rms).epsilon(1e-4));
+  CHECK(rp["residual_rms_ns"].get<double>() < 169.07);
+  CHECK(rp["residual_rms_ns"].get<double>() <= 125.0);
 }
 
 TEST_CASE("kmod fit: a wrong format string is one InputError naming it") {
-  json j = synthetic();
+  json j = synthetic(defaults(), kTruth);
   j["format"] = "tunsim-calibration/2";
   std::string e = error_of(j);
   CHECK(e.find("in.json: format: expected \"tunsim-calibration/1\", found string \"tunsim-calibration/2\"") !=
@@ -228,44 +349,44 @@ TEST_CASE("kmod fit: a wrong format string is one InputError naming it") {
 }
 
 TEST_CASE("kmod fit: a file not written by the module is rejected") {
-  json j = synthetic();
+  json j = synthetic(defaults(), kTruth);
   j["provenance"]["source"] = "trace-fit";
   CHECK(error_of(j).find("provenance.source: expected \"kmod\"") != std::string::npos);
 }
 
 TEST_CASE("kmod fit: missing measurements are named with their JSON path") {
-  json j = synthetic();
+  json j = synthetic(defaults(), kTruth);
   j["measurements"]["netif_receive_skb"].erase("polluted_median_ns");
   CHECK(error_of(j).find("measurements.netif_receive_skb.polluted_median_ns: expected an array of 64 "
                          "numbers") != std::string::npos);
   CHECK(error_of(j).find("found nothing") != std::string::npos);
 
-  j = synthetic();
+  j = synthetic(defaults(), kTruth);
   j["measurements"].erase("kfree_skb");
   CHECK(error_of(j).find("measurements.kfree_skb: expected an object, found nothing") != std::string::npos);
 
-  j = synthetic();
+  j = synthetic(defaults(), kTruth);
   j["measurements"]["miss_latency"].erase("large");
   CHECK(error_of(j).find("measurements.miss_latency.large.median_ns: expected a number") != std::string::npos);
 }
 
 TEST_CASE("kmod fit: malformed series are rejected") {
-  json j = synthetic();
+  json j = synthetic(defaults(), kTruth);
   j["measurements"]["kfree_skb"]["warm_median_ns"].erase(0);
   CHECK(error_of(j).find("measurements.kfree_skb.warm_median_ns: expected an array of 64 numbers (one per "
                          "batch size), found an array of 63 elements") != std::string::npos);
 
-  j = synthetic();
+  j = synthetic(defaults(), kTruth);
   j["measurements"]["netif_receive_skb"]["warm_median_ns"][5] = "fast";
   CHECK(error_of(j).find("measurements.netif_receive_skb.warm_median_ns[5]: expected a non-negative "
                          "number, found string \"fast\"") != std::string::npos);
 
-  j = synthetic();
+  j = synthetic(defaults(), kTruth);
   j["measurements"]["netif_receive_skb"]["batch"][3] = 3;  // 1,2,3,3,...
   CHECK(error_of(j).find("measurements.netif_receive_skb.batch[3]: expected an integer batch size") !=
         std::string::npos);
 
-  j = synthetic();
+  j = synthetic(defaults(), kTruth);
   j["measurements"]["kfree_skb"]["batch"][63] = 65;
   CHECK(error_of(j).find("measurements.kfree_skb.batch[63]") != std::string::npos);
 }
@@ -278,5 +399,46 @@ TEST_CASE("kmod fit: input that is not JSON or not readable is an InputError nam
                        doctest::Contains("bad.json:1:12: invalid JSON"), tunsim::InputError);
   CHECK_THROWS_WITH_AS(tunsim::calibrate_from_kmod(d.file("absent.json"), d.file("out.json"), report),
                        doctest::Contains("absent.json: cannot open"), tunsim::InputError);
+  CHECK_FALSE(fs::exists(d.file("out.json")));
+}
+
+TEST_CASE("kmod fit: the experiment's pollution and frame are required, in the module's ranges") {
+  // The replay needs both; a file without them (an older module) or out of
+  // range is one line naming the key.
+  json j = synthetic(defaults(), kTruth);
+  j["measurements"].erase("pollute_bytes");
+  std::string e = error_of(j);
+  CHECK(e.find("in.json: measurements.pollute_bytes: expected a number, found nothing") != std::string::npos);
+  CHECK(e.find('\n') == std::string::npos);
+
+  j = synthetic(defaults(), kTruth);
+  j["measurements"]["pollute_bytes"] = 0;  // the module's "no polluted series"
+  CHECK(error_of(j).find("measurements.pollute_bytes: expected the polluting working set, 65536..67108864 bytes") !=
+        std::string::npos);
+
+  j = synthetic(defaults(), kTruth);
+  j["measurements"]["netif_receive_skb"]["frame_bytes"] = 13;
+  CHECK(error_of(j).find("measurements.netif_receive_skb.frame_bytes: expected a frame size in 14..65535 bytes, "
+                         "found number 13") != std::string::npos);
+}
+
+TEST_CASE("kmod fit: a cache calibration that cannot be read is one InputError naming it") {
+  TempDir d;
+  write(d.file("in.json"), synthetic(defaults(), kTruth));
+  std::ofstream(d.file("cal.json")) << R"({"format": "tunsim-calibration/1", "parameters": )"
+                                    << R"({"cache.l2.ways": {"value": 0, "unit": ""}}})";
+  std::ostringstream report;
+  try {
+    tunsim::calibrate_from_kmod(d.file("in.json"), d.file("out.json"), report, d.file("cal.json"));
+    FAIL("expected an InputError");
+  } catch (const tunsim::InputError& e) {
+    std::string msg = e.what();
+    CHECK(msg.find(d.file("cal.json")) != std::string::npos);
+    CHECK(msg.find("cache.l2.ways") != std::string::npos);
+    CHECK(msg.find('\n') == std::string::npos);
+  }
+  CHECK_THROWS_WITH_AS(tunsim::calibrate_from_kmod(d.file("in.json"), d.file("out.json"), report,
+                                                   d.file("absent.json")),
+                       doctest::Contains("absent.json"), tunsim::InputError);
   CHECK_FALSE(fs::exists(d.file("out.json")));
 }

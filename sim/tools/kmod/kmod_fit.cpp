@@ -1,61 +1,54 @@
-// Fit of the kernel module's measurements to the model's parameters.
+// Fit of the kernel module's measurements to the model's parameters, through
+// the simulator's own cache model.
 //
-// The model (docs/model.md) charges one run of a path its base cost plus the
-// refill misses of its footprint.  The module times batches of b packets in
-// one bh-disabled section, per packet, twice: warm (the previous batch just
-// ran the same code) and after writing a working set larger than the cache
-// (the sender's footprint).  After the pollution the first packet of a batch
-// refills the path's footprint, so
-//     polluted(b) = base + M / b,   warm(b) = base,
-//     M = ceil(footprint / line) * penalty_cycles / hz.
-// base and M are identified by least squares over both series; M alone only
-// gives the product footprint x penalty.  The module measures the penalty
-// directly (latency of a dependent load over the polluting set minus over a
-// 16 KiB set), while nothing measures a footprint independently, so the
-// footprint is solved given that penalty.
+// The module (kmod/tunsim_calib.c) times batches of b packets in one
+// bh-disabled section, per packet, twice: warm (the previous batch just ran
+// the same code) and after writing pollute_bytes of data (the sender's
+// footprint).  kmod_replay.cpp replays that experiment as the simulator
+// charges it (Ctx::spend, CacheModel with the calibration's geometry and
+// latencies) for a given footprint and base of a path; the fit searches the
+// path's instruction footprint and takes the least-squares base for each,
+// first for stack_drop on the kfree_skb series, then for netif_receive_skb
+// on the receive series with the drop as fitted.  The module's refill
+// latency (miss_latency large - small) is reported beside it; the model's
+// own latencies price the misses, as they will in every scenario.
 #include "sim/tools/kmod/kmod_fit.hpp"
 
 #include <algorithm>
 #include <cmath>
-#include <ctime>
 #include <iomanip>
+#include <map>
 #include <ostream>
 #include <set>
 #include <sstream>
-#include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
 #include "sim/config/calibration_file.hpp"
+#include "sim/config/loader.hpp"
 #include "sim/io/errors.hpp"
-#include "sim/tools/kmod/kmod_input.hpp"
 #include "sim/io/files.hpp"
 #include "sim/io/json.hpp"
+#include "sim/tools/kmod/kmod_input.hpp"
+#include "sim/tools/kmod/kmod_replay.hpp"
 
 namespace tunsim {
 namespace {
 
 using nlohmann::json;
+using kmod::Curves;
+using kmod::describe;
+using kmod::Experiment;
+using kmod::FootprintFit;
 using kmod::Reader;
+using kmod::Run;
 using kmod::Series;
 using kmod::read_series;
 
 const char* kFormat = kCalibrationFormat;
-using kmod::describe;
 
 double round_to(double v, double unit) { return std::round(v / unit) * unit; }
-
-struct PathResult {
-  std::string path;             // model path name
-  std::string cost_key;         // costs.* key of its base
-  std::string footprint_key;    // cache.footprints.<path>.icache_bytes
-  std::string what;             // what the series is
-  Series series;
-  BatchFit fit;
-  bool base_ok = false, footprint_ok = false;
-  double footprint = 0, footprint_stderr = 0;
-  std::string footprint_note;
-};
+json finite_or_null(double v, double unit) { return std::isfinite(v) ? json(round_to(v, unit)) : json(nullptr); }
 
 std::string fmt(double v, int prec) {
   std::ostringstream o;
@@ -63,50 +56,40 @@ std::string fmt(double v, int prec) {
   return o.str();
 }
 
-}  // namespace
+struct PathResult {
+  std::string path;           // model path name
+  std::string cost_key;       // costs.* key of its base
+  std::string footprint_key;  // cache.footprints.<path>.icache_bytes
+  std::string what;           // what the series is
+  Run run;
+  Curves measured;
+  FootprintFit fit;
+  bool base_ok = false;
+  // identified: above 2 stderr; written: bounded by the data (identified, or
+  // consistent with zero within a finite stderr), so the calibration holds
+  // the fitted model; not written: at the search bound or not determined.
+  bool footprint_ok = false, footprint_written = false;
+  std::string footprint_note;
+};
 
-BatchFit fit_batch_series(const std::vector<double>& batch, const std::vector<double>& warm,
-                          const std::vector<double>& polluted) {
-  // Design matrix rows (1, x): warm x = 0, polluted x = 1/b.
-  const size_t n = batch.size();
-  double s1 = 0, sx = 0, sxx = 0, sy = 0, sxy = 0;
-  auto add = [&](double x, double y) {
-    s1 += 1;
-    sx += x;
-    sxx += x * x;
-    sy += y;
-    sxy += x * y;
-  };
-  for (size_t i = 0; i < n; ++i) {
-    add(0.0, warm[i]);
-    add(1.0 / batch[i], polluted[i]);
+// The built-in default scenario's Params with `values` (parameter key ->
+// value) set, as the loader sets a calibration's values.
+Params params_with(const std::map<std::string, json>& values, const std::string& where) {
+  json scenario = default_scenario();
+  for (const auto& [key, value] : values) {
+    json* cur = &scenario;
+    std::stringstream ss(key);
+    std::string part;
+    while (std::getline(ss, part, '.')) cur = &(*cur)[part];
+    *cur = value;
   }
-  const double det = s1 * sxx - sx * sx;
-  BatchFit f;
-  f.observations = static_cast<int>(2 * n);
-  if (det <= 0) throw std::invalid_argument("fit_batch_series: the batch sizes give a singular fit");
-  f.base_ns = (sxx * sy - sx * sxy) / det;
-  f.refill_ns = (s1 * sxy - sx * sy) / det;
-  double rss = 0;
-  for (size_t i = 0; i < n; ++i) {
-    double rw = warm[i] - f.base_ns;
-    double rp = polluted[i] - (f.base_ns + f.refill_ns / batch[i]);
-    f.warm_residual_ns.push_back(rw);
-    f.polluted_residual_ns.push_back(rp);
-    rss += rw * rw + rp * rp;
-  }
-  f.residual_rms_ns = std::sqrt(rss / (2.0 * n));
-  if (2 * n > 2) {
-    // cov = sigma^2 (X'X)^-1, sigma^2 = RSS / (observations - parameters)
-    double sigma2 = rss / (2.0 * n - 2.0);
-    f.base_stderr_ns = std::sqrt(sigma2 * sxx / det);
-    f.refill_stderr_ns = std::sqrt(sigma2 * s1 / det);
-  }
-  return f;
+  return build_config(scenario, where, ".").params;
 }
 
-void calibrate_from_kmod(const std::string& in_path, const std::string& out_path,
-                         std::ostream& report) {
+}  // namespace
+
+void calibrate_from_kmod(const std::string& in_path, const std::string& out_path, std::ostream& report,
+                         const std::string& cache_calibration) {
   json root = read_json_file(in_path, size_t(16) << 20);
   const std::string in_name = in_path == "-" ? "standard input" : printable(in_path, 200);
   if (!root.is_object()) throw InputError(in_name + ": expected a JSON object, found " + describe(&root));
@@ -138,55 +121,76 @@ void calibrate_from_kmod(const std::string& in_path, const std::string& out_path
   r.object("measurements.miss_latency");
   const double lat_small = r.number("measurements.miss_latency.small.median_ns");
   const double lat_large = r.number("measurements.miss_latency.large.median_ns");
-  auto se_of = [&](const std::string& which) {
-    double mad = r.number("measurements.miss_latency." + which + ".mad_ns");
-    double n = r.number("measurements.miss_latency." + which + ".samples");
-    return n >= 2 ? 1.2533 * 1.4826 * mad / std::sqrt(n) : 0.0;
-  };
-  const double penalty_ns = lat_large - lat_small;
-  const double penalty_se = std::hypot(se_of("large"), se_of("small"));
+  Experiment e;
+  e.pollute_bytes = r.number("measurements.pollute_bytes");
+  if (e.pollute_bytes < 65536 || e.pollute_bytes > 67108864)
+    r.fail("measurements.pollute_bytes", "the polluting working set, 65536..67108864 bytes (the module's range)",
+           r.find("measurements.pollute_bytes"));
+  e.frame_bytes = r.number("measurements.netif_receive_skb.frame_bytes");
+  if (e.frame_bytes < 14 || e.frame_bytes > 65535)
+    r.fail("measurements.netif_receive_skb.frame_bytes", "a frame size in 14..65535 bytes",
+           r.find("measurements.netif_receive_skb.frame_bytes"));
 
-  // Receive minus drop isolates __netif_receive_skb_core; the drop alone is
-  // the stack path for an unhandled EtherType.
   Series recv = read_series(r, "netif_receive_skb");
   Series drop = read_series(r, "kfree_skb");
   if (recv.batch != drop.batch)
     r.fail("measurements.kfree_skb.batch", "the same batch sizes as measurements.netif_receive_skb.batch",
            r.find("measurements.kfree_skb.batch"));
+  e.batch = recv.batch;
+
+  // The cache model: the user's calibration's cache.* values, or the defaults.
+  std::map<std::string, json> cache_values;  // key -> value
+  json cache_entries = json::object();       // key -> the calibration's entry (value, unit, stderr)
+  if (!cache_calibration.empty()) {
+    Calibration cal = read_calibration(cache_calibration, "calibrate --kmod: the cache calibration");
+    for (const auto& [key, value] : cal.values)
+      if (key.rfind("cache.", 0) == 0) {
+        cache_values[key] = value;
+        cache_entries[key] = cal.raw["parameters"][key];
+      }
+  }
+  const std::string cache_name = cache_calibration.empty() ? "the defaults (models/cache/params.cpp)"
+                                                           : printable(cache_calibration, 200);
+  Params p = params_with(cache_values, cache_name);
+  if (!p.cache.enabled) throw InputError(cache_name + ": cache.enabled: expected true (the fit needs the cache model)");
 
   std::vector<PathResult> paths(2);
-  paths[0].path = "netif_receive_skb";
-  paths[0].cost_key = "costs.netif_receive_skb_ns";
-  paths[0].what = "netif_receive_skb minus kfree_skb";
-  paths[0].series.batch = recv.batch;
-  for (size_t i = 0; i < recv.batch.size(); ++i) {
-    paths[0].series.warm.push_back(recv.warm[i] - drop.warm[i]);
-    paths[0].series.polluted.push_back(recv.polluted[i] - drop.polluted[i]);
-  }
-  paths[1].path = "stack_drop";
-  paths[1].cost_key = "costs.stack_drop_ns";
-  paths[1].what = "kfree_skb (drop of an unhandled EtherType)";
-  paths[1].series = drop;
-
-  for (auto& p : paths) {
-    p.footprint_key = "cache.footprints." + p.path + ".icache_bytes";
-    p.fit = fit_batch_series(p.series.batch, p.series.warm, p.series.polluted);
-    p.base_ok = p.fit.base_ns > 0;
-    if (penalty_ns <= 0) {
-      p.footprint_note = "no refill penalty measured (miss_latency large <= small)";
-    } else if (p.fit.refill_ns <= 2 * p.fit.refill_stderr_ns || p.fit.refill_ns < 0.01 * penalty_ns) {
-      // Not significantly above zero (2 standard errors), or less than a
-      // hundredth of one line's refill: round-off, not a footprint.
-      p.footprint_note = "no refill cost visible after the pollution (M = " + fmt(p.fit.refill_ns, 3) +
-                         " +- " + fmt(p.fit.refill_stderr_ns, 3) + " ns is not above 2 stderr and " +
-                         fmt(0.01 * penalty_ns, 3) + " ns)";
+  paths[0].path = "stack_drop";
+  paths[0].cost_key = "costs.stack_drop_ns";
+  paths[0].what = "kfree_skb: the drop of an unhandled EtherType";
+  paths[0].run = Run::Drop;
+  paths[0].measured = {drop.warm, drop.polluted};
+  paths[1].path = "netif_receive_skb";
+  paths[1].cost_key = "costs.netif_receive_skb_ns";
+  paths[1].what = "netif_receive_skb: receive, skb reread and the drop as fitted";
+  paths[1].run = Run::Receive;
+  paths[1].measured = {recv.warm, recv.polluted};
+  for (auto& pr : paths) {
+    pr.footprint_key = "cache.footprints." + pr.path + ".icache_bytes";
+    // The drop first; the receive series includes it, with what the
+    // calibration will hold for it.
+    pr.fit = kmod::fit_footprint(p, e, pr.run, pr.measured);
+    const FootprintFit& f = pr.fit;
+    pr.base_ok = f.base_ns > 0;
+    if (f.at_bound) {
+      pr.footprint_note = "the best footprint is the largest searched (" + fmt(f.search_max_bytes, 0) +
+                          " bytes, the L2's lines): the refill is larger than any footprint up to the L2 gives";
+    } else if (!std::isfinite(f.footprint_stderr_bytes) ||
+               f.footprint_bytes + 2 * f.footprint_stderr_bytes > f.search_max_bytes) {
+      pr.footprint_note = "not determined: the curves barely change with it (stderr " +
+                          fmt(f.footprint_stderr_bytes, 0) + " bytes; is pollute_bytes below the L2 size?)";
+    } else if (!(f.footprint_bytes > 2 * f.footprint_stderr_bytes)) {
+      pr.footprint_written = true;
+      pr.footprint_note = "not significantly above zero (" + fmt(f.footprint_bytes, 0) + " +- " +
+                          fmt(f.footprint_stderr_bytes, 0) +
+                          " bytes is not above 2 stderr): written, as the curves' best value, and listed as "
+                          "unidentified";
     } else {
-      p.footprint_ok = true;
-      double lines = p.fit.refill_ns / penalty_ns;
-      p.footprint = lines * line_bytes;
-      double rel = std::hypot(p.fit.refill_stderr_ns / p.fit.refill_ns, penalty_se / penalty_ns);
-      p.footprint_stderr = p.footprint * rel;
+      pr.footprint_ok = pr.footprint_written = true;
     }
+    const size_t k = static_cast<size_t>(pr.run == Run::Drop ? Path::StackDrop : Path::NetifReceiveSkb);
+    if (pr.footprint_written) p.cache.icache_bytes[k] = f.footprint_bytes;
+    if (pr.base_ok) (pr.run == Run::Drop ? p.costs.stack_drop_ns : p.costs.netif_receive_skb_ns) = f.base_ns;
   }
 
   // ---- the calibration file ----
@@ -199,8 +203,9 @@ void calibrate_from_kmod(const std::string& in_path, const std::string& out_path
   prov["source"] = "kmod";
   prov["inputs"] = json::array({in_path == "-" ? std::string("standard input") : in_path});
   const json* pin = r.find("provenance");
-  for (const char* k : {"kernel", "cpu_model", "hz"})
-    prov[k] = (pin && pin->contains(k)) ? (*pin)[k] : json(nullptr);
+  for (const char* key : {"kernel", "cpu_model", "hz"})
+    prov[key] = (pin && pin->contains(key)) ? (*pin)[key] : json(nullptr);
+  prov["cache_calibration"] = cache_calibration.empty() ? json(nullptr) : json(cache_calibration);
   prov["date"] = utc_now();
   prov["tool"] = std::string("tunsim ") + TUNSIM_VERSION + " calibrate --kmod";
   out["provenance"] = prov;
@@ -210,80 +215,107 @@ void calibrate_from_kmod(const std::string& in_path, const std::string& out_path
   if (unident_in)
     for (const auto& u : *unident_in)
       if (u.is_string()) unident.insert(u.get<std::string>());
+  // The cache the fit used goes with the footprints it gave: a scenario
+  // takes one calibration.
+  for (auto it = cache_entries.begin(); it != cache_entries.end(); ++it) {
+    params[it.key()] = *it;
+    unident.erase(it.key());
+  }
   // unit_round 1 writes an integer (the footprints are integer parameters).
-  auto set_param = [&](const std::string& key, double value, double se, const char* unit,
-                       double unit_round) {
-    json v = unit_round == 1 ? json(static_cast<long long>(std::llround(value)))
-                             : json(round_to(value, unit_round));
+  auto set_param = [&](const std::string& key, double value, double se, const char* unit, double unit_round) {
+    json v = unit_round == 1 ? json(static_cast<long long>(std::llround(value))) : json(round_to(value, unit_round));
     params[key] = {{"value", v}, {"unit", unit}};
-    if (se >= 0) params[key]["stderr"] = round_to(se, unit_round);
+    if (se >= 0 && std::isfinite(se)) params[key]["stderr"] = round_to(se, unit_round);
     unident.erase(key);
   };
-  for (auto& p : paths) {
-    if (p.base_ok) {
-      set_param(p.cost_key, p.fit.base_ns, p.fit.base_stderr_ns, "ns", 0.001);
+  for (auto& pr : paths) {
+    if (pr.base_ok) {
+      set_param(pr.cost_key, pr.fit.base_ns, pr.fit.base_stderr_ns, "ns", 0.001);
     } else {
-      params.erase(p.cost_key);
-      unident.insert(p.cost_key);
+      params.erase(pr.cost_key);
+      unident.insert(pr.cost_key);
     }
-    if (p.footprint_ok) {
-      set_param(p.footprint_key, p.footprint, p.footprint_stderr, "bytes", 1);
-    } else {
-      params.erase(p.footprint_key);
-      unident.insert(p.footprint_key);
+    if (pr.footprint_written) {
+      set_param(pr.footprint_key, pr.fit.footprint_bytes, pr.fit.footprint_stderr_bytes, "bytes", 1);
+      if (!pr.footprint_ok) unident.insert(pr.footprint_key);
+    } else if (!cache_entries.contains(pr.footprint_key)) {
+      params.erase(pr.footprint_key);
+      unident.insert(pr.footprint_key);
     }
   }
-  // The penalty is converted to cycles at the measured clock; the model
-  // converts cycles back to time at cpus.hz, so the calibration sets both.
+  // The clock the module measured (x86: the kernel's calibrated cpu_khz).
   if (cpu_khz > 0) {
     set_param("cpus.hz", cpu_khz * 1e3, -1, "Hz", 1);
   } else {
     params.erase("cpus.hz");
     unident.insert("cpus.hz");
   }
-  // The refill penalty the module measured solves the footprints above; it
-  // is not a parameter (the cache model's latencies come from the machine
-  // calibration), and files of older modules that carried it drop it.
-  const double penalty_cycles = penalty_ns * cpu_khz / 1e6;
-  params.erase("cache.l2.miss_penalty_cycles");
-  unident.erase("cache.l2.miss_penalty_cycles");
-  params.erase("cache.footprints.stack.icache_bytes");
-  unident.erase("cache.footprints.stack.icache_bytes");
+  // Files of older modules carried a path-granular refill penalty and a
+  // "stack" footprint; neither is a parameter any more.
+  for (const char* gone : {"cache.l2.miss_penalty_cycles", "cache.footprints.stack.icache_bytes"}) {
+    params.erase(gone);
+    unident.erase(gone);
+  }
   out["parameters"] = params;
   out["unidentified"] = json(std::vector<std::string>(unident.begin(), unident.end()));
 
-  double rss = 0;
+  // ---- the fitted model reproduces the curves ----
+  // The calibration as written, loaded as a scenario loads it, replays the
+  // experiment through the same calls.
+  std::map<std::string, json> written;
+  for (auto it = params.begin(); it != params.end(); ++it) written[it.key()] = (*it)["value"];
+  const Params pw = params_with(written, in_name + " (the calibration it gives)");
+  json replay_rec = json::object();
+  double replay_rss = 0, fit_rss = 0;
   int obs = 0;
+  std::vector<double> replay_rms;
+  for (auto& pr : paths) {
+    Curves c = kmod::replay(pw, e, pr.run);
+    double rms = kmod::rms_residual(pr.measured, c);
+    replay_rms.push_back(rms);
+    replay_rss += rms * rms * pr.fit.observations;
+    fit_rss += pr.fit.residual_rms_ns * pr.fit.residual_rms_ns * pr.fit.observations;
+    obs += pr.fit.observations;
+    replay_rec[pr.path] = {{"residual_rms_ns", round_to(rms, 0.001)}, {"warm_ns", c.warm}, {"polluted_ns", c.polluted}};
+  }
+  const double replay_total = std::sqrt(obs ? replay_rss / obs : 0.0);
+  replay_rec["residual_rms_ns"] = round_to(replay_total, 0.001);
+  replay_rec["observations"] = obs;
+
   json fit_paths = json::object();
-  for (auto& p : paths) {
-    rss += p.fit.residual_rms_ns * p.fit.residual_rms_ns * p.fit.observations;
-    obs += p.fit.observations;
-    fit_paths[p.path] = {
-        {"series", p.what},
-        {"base_ns", round_to(p.fit.base_ns, 0.001)},
-        {"base_stderr_ns", round_to(p.fit.base_stderr_ns, 0.001)},
-        {"refill_ns", round_to(p.fit.refill_ns, 0.001)},
-        {"refill_stderr_ns", round_to(p.fit.refill_stderr_ns, 0.001)},
-        {"residual_rms_ns", round_to(p.fit.residual_rms_ns, 0.001)},
-        {"observations", p.fit.observations},
-        {"footprint_bytes", p.footprint_ok ? json(std::llround(p.footprint)) : json(nullptr)},
-        {"footprint_note", p.footprint_ok ? json(nullptr) : json(p.footprint_note)},
-        {"warm_residual_ns", p.fit.warm_residual_ns},
-        {"polluted_residual_ns", p.fit.polluted_residual_ns},
+  for (auto& pr : paths) {
+    const FootprintFit& f = pr.fit;
+    fit_paths[pr.path] = {
+        {"series", pr.what},
+        {"base_ns", round_to(f.base_ns, 0.001)},
+        {"base_stderr_ns", finite_or_null(f.base_stderr_ns, 0.001)},
+        {"footprint_bytes", round_to(f.footprint_bytes, 1)},
+        {"footprint_stderr_bytes", finite_or_null(f.footprint_stderr_bytes, 1)},
+        {"footprint_identified", pr.footprint_ok},
+        {"footprint_written", pr.footprint_written},
+        {"footprint_note", pr.footprint_ok ? json(nullptr) : json(pr.footprint_note)},
+        {"search_max_bytes", f.search_max_bytes},
+        {"residual_rms_ns", round_to(f.residual_rms_ns, 0.001)},
+        {"observations", f.observations},
+        {"warm_residual_ns", f.warm_residual_ns},
+        {"polluted_residual_ns", f.polluted_residual_ns},
     };
   }
   out["fit"] = {
-      {"method", "least-squares"},
-      {"model", "per-packet ns(b) = base + M/b after pollution, base when warm; "
-                "footprint = M / penalty_ns * line_bytes"},
-      {"solved_for", "footprint given the measured penalty"},
-      {"penalty_ns", round_to(penalty_ns, 0.001)},
-      {"penalty_stderr_ns", round_to(penalty_se, 0.001)},
+      {"method", "least squares through the cache model (sim/tools/kmod/kmod_replay.cpp)"},
+      {"model", "per-packet ns of the module's experiment replayed as the simulator charges it (Ctx::spend, "
+                "CacheModel), as a function of the path's icache footprint and base; stack_drop first, then "
+                "netif_receive_skb with the drop as fitted"},
+      {"cache", cache_calibration.empty() ? json("defaults") : json(cache_calibration)},
+      {"pollute_bytes", e.pollute_bytes},
+      {"frame_bytes", e.frame_bytes},
+      {"module_refill_latency_ns", round_to(lat_large - lat_small, 0.001)},
       {"line_bytes", line_bytes},
       {"cpu_khz", cpu_khz},
-      {"residual_rms_ns", round_to(std::sqrt(obs ? rss / obs : 0.0), 0.001)},
+      {"residual_rms_ns", round_to(std::sqrt(obs ? fit_rss / obs : 0.0), 0.001)},
       {"observations", obs},
       {"paths", fit_paths},
+      {"replay", replay_rec},
   };
   out["measurements"] = meas;
   // What is written must load as a calibration: every parameter a scenario
@@ -300,59 +332,57 @@ void calibrate_from_kmod(const std::string& in_path, const std::string& out_path
   if (hyper && hyper->is_boolean() && hyper->get<bool>())
     report << "warning: measured under a hypervisor or emulator: these timings describe the "
               "virtual machine, not hardware, and are not a calibration\n";
-  report << "refill penalty: " << fmt(lat_large, 3) << " ns per load over the polluting set - "
-         << fmt(lat_small, 3) << " ns over 16 KiB = " << fmt(penalty_ns, 3) << " +- "
-         << fmt(penalty_se, 3) << " ns";
-  if (cpu_khz > 0) report << " = " << fmt(penalty_cycles, 1) << " cycles at " << fmt(cpu_khz / 1e3, 0) << " MHz";
-  report << "\nsolved: footprint given that penalty (the fit sees only M = lines x penalty; the "
-            "module measures the penalty, nothing measures a footprint)\n";
-  if (cpu_khz > 0)
-    report << "note: cpus.hz is set to the measured " << fmt(cpu_khz * 1e3, 0)
-           << " Hz so that the penalty converts back to the same time; a scenario that sets "
-              "cpus.hz itself changes the refill time in proportion\n";
-  report << "\n" << std::left << std::setw(48) << "parameter" << std::right << std::setw(14)
-         << "value" << std::setw(12) << "stderr" << "  unit\n";
+  report << "cache model: " << cache_name << "; the experiment replayed through it: " << fmt(e.frame_bytes, 0)
+         << "-byte frames, " << fmt(e.pollute_bytes, 0) << " bytes written before each polluted batch\n";
+  if (line_bytes != p.cache.l1d.line_bytes)
+    report << "warning: the module's line is " << fmt(line_bytes, 0) << " bytes, the cache model's "
+           << fmt(p.cache.l1d.line_bytes, 0) << ": the cache calibration is of another machine\n";
+  report << "module's refill latency (information; the model's latencies price the misses): " << fmt(lat_large, 3)
+         << " ns per load over the polluting set - " << fmt(lat_small, 3)
+         << " ns over 16 KiB = " << fmt(lat_large - lat_small, 3) << " ns\n";
+  report << "\n" << std::left << std::setw(48) << "parameter" << std::right << std::setw(14) << "value"
+         << std::setw(12) << "stderr" << "  unit\n";
   for (auto it = params.begin(); it != params.end(); ++it) {
     const json& v = *it;
-    const std::string unit = v["unit"].get<std::string>();
+    const std::string unit = v.contains("unit") && v["unit"].is_string() ? v["unit"].get<std::string>() : "";
     const int prec = unit == "ns/byte" ? 6 : (unit == "bytes" || unit == "Hz") ? 0 : 3;
     report << std::left << std::setw(48) << it.key() << std::right << std::setw(14)
-           << fmt(v["value"].get<double>(), prec) << std::setw(12)
+           << (v["value"].is_number() ? fmt(v["value"].get<double>(), prec) : v["value"].dump()) << std::setw(12)
            << (v.contains("stderr") && v["stderr"].is_number() ? fmt(v["stderr"].get<double>(), prec)
                                                                 : std::string("-"))
            << "  " << unit << "\n";
   }
-  report << "unidentified (keep their defaults):";
+  report << "unidentified (as the fit record says, or the defaults):";
   for (const auto& u : unident) report << " " << u;
   report << (unident.empty() ? " none\n" : "\n");
 
   // A subset of the batch sizes keeps the table small; all residuals are in
   // the fit record of the output file.
   const std::set<int> shown = {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64};
-  for (auto& p : paths) {
-    report << "\n" << p.path << " path (" << p.what << "): base " << fmt(p.fit.base_ns, 3) << " +- "
-           << fmt(p.fit.base_stderr_ns, 3) << " ns/packet, M " << fmt(p.fit.refill_ns, 3) << " +- "
-           << fmt(p.fit.refill_stderr_ns, 3) << " ns/batch";
-    if (p.footprint_ok)
-      report << " = " << fmt(p.fit.refill_ns / penalty_ns, 1) << " lines = " << fmt(p.footprint, 0)
-             << " bytes";
-    else
-      report << "; footprint unidentified: " << p.footprint_note;
-    report << ", residual RMS " << fmt(p.fit.residual_rms_ns, 3) << " ns over "
-           << p.fit.observations << " points\n";
-    report << std::setw(5) << "b" << std::setw(12) << "warm" << std::setw(10) << "resid"
-           << std::setw(12) << "polluted" << std::setw(12) << "fit" << std::setw(10) << "resid\n";
-    for (size_t i = 0; i < p.series.batch.size(); ++i) {
-      int b = static_cast<int>(p.series.batch[i]);
-      if (!shown.count(b) && i + 1 != p.series.batch.size()) continue;
-      report << std::setw(5) << b << std::setw(12) << fmt(p.series.warm[i], 1) << std::setw(10)
-             << fmt(p.fit.warm_residual_ns[i], 1) << std::setw(12) << fmt(p.series.polluted[i], 1)
-             << std::setw(12) << fmt(p.fit.base_ns + p.fit.refill_ns / b, 1) << std::setw(10)
-             << fmt(p.fit.polluted_residual_ns[i], 1) << "\n";
+  for (size_t q = 0; q < paths.size(); ++q) {
+    const PathResult& pr = paths[q];
+    const FootprintFit& f = pr.fit;
+    report << "\n" << pr.path << " (" << pr.what << "): base " << fmt(f.base_ns, 3) << " +- "
+           << fmt(f.base_stderr_ns, 3) << " ns/packet, icache footprint " << fmt(f.footprint_bytes, 0) << " +- "
+           << fmt(f.footprint_stderr_bytes, 0) << " bytes";
+    if (!pr.footprint_ok) report << " (" << (pr.footprint_written ? "" : "not written: ") << pr.footprint_note << ")";
+    report << ", residual RMS " << fmt(f.residual_rms_ns, 3) << " ns over " << f.observations << " points\n";
+    report << std::setw(5) << "b" << std::setw(11) << "warm" << std::setw(11) << "model" << std::setw(9) << "resid"
+           << std::setw(11) << "polluted" << std::setw(11) << "model" << std::setw(9) << "resid\n";
+    for (size_t i = 0; i < e.batch.size(); ++i) {
+      int b = static_cast<int>(e.batch[i]);
+      if (!shown.count(b) && i + 1 != e.batch.size()) continue;
+      report << std::setw(5) << b << std::setw(11) << fmt(pr.measured.warm[i], 1) << std::setw(11)
+             << fmt(f.model.warm[i], 1) << std::setw(9) << fmt(f.warm_residual_ns[i], 1) << std::setw(11)
+             << fmt(pr.measured.polluted[i], 1) << std::setw(11) << fmt(f.model.polluted[i], 1) << std::setw(9)
+             << fmt(f.polluted_residual_ns[i], 1) << "\n";
     }
   }
-  report << "\nresidual RMS " << fmt(std::sqrt(obs ? rss / obs : 0.0), 3) << " ns over " << obs
+  report << "\nfit residual RMS " << fmt(std::sqrt(obs ? fit_rss / obs : 0.0), 3) << " ns over " << obs
          << " observations\n";
+  report << "replay of the experiment with the calibration as written: residual RMS";
+  for (size_t q = 0; q < paths.size(); ++q) report << " " << paths[q].path << " " << fmt(replay_rms[q], 3) << " ns,";
+  report << " all " << fmt(replay_total, 3) << " ns over " << obs << " observations\n";
   if (out_path != "-") report << "wrote " << out_path << "\n";
 }
 
