@@ -15,7 +15,17 @@
  * median of 5 rounds of 500000 round trips and measured 1.7-9.2 us instead
  * of ~60 ns on a loaded machine; now such a machine gets a refusal.
  *
- * usage: linexfer [--samples N] [--rounds R] [--max-seconds S] CPU_A CPU_B
+ * --lines N: each handoff also carries N payload lines (0..64, default 0), as
+ * a producer hands a consumer a buffer it just wrote (an skb built on one CPU
+ * and received on another): before storing the counter, the sender writes
+ * one word in each of its N lines; after seeing it, the receiver reads the N
+ * lines (independent loads, which the core may overlap) and then writes its
+ * own N lines for the way back, which the first side read last.  The sample
+ * is still ns per one-way handoff, so value(N) - value(0) is what moving N
+ * written lines adds to a handoff (docs/calibration.md, "Cache-line
+ * transfer").
+ *
+ * usage: linexfer [--samples N] [--rounds R] [--max-seconds S] [--lines N] CPU_A CPU_B
  * prints one JSON object on one line on stdout:
  *   {"what": "line_transfer", "unit": "ns", "value_ns": 50.6 (null when refused),
  *    "cpus": [A, B], "rounds_per_sample": R, "samples_requested": N,
@@ -41,6 +51,22 @@ static _Alignas(64) atomic_long turn;
 static _Alignas(64) atomic_int stop_flag;
 static _Alignas(64) int cpu_b;
 static atomic_int partner_state; /* 0 starting, 1 pinned, -1 cannot pin */
+/* Payload lines: [0] written by A for B, [1] written by B for A. */
+#define MAX_LINES 64
+static _Alignas(64) struct {
+  long v;
+  char pad[64 - sizeof(long)];
+} payload[2][MAX_LINES];
+static long nlines;
+static volatile long sink;
+
+/* The receiver's reads of the other side's lines, then its own writes. */
+static inline long carry(int mine, long value) {
+  long sum = 0;
+  for (long l = 0; l < nlines; ++l) sum += payload[1 - mine][l].v;
+  for (long l = 0; l < nlines; ++l) payload[mine][l].v = value;
+  return sum;
+}
 
 static int pin(int c) {
   cpu_set_t s;
@@ -57,17 +83,21 @@ static void* partner(void* arg) {
     return NULL;
   }
   atomic_store(&partner_state, 1);
-  long want = 1;
+  long want = 1, sum = 0;
   for (;;) {
     while (atomic_load_explicit(&turn, memory_order_acquire) != want)
-      if (atomic_load_explicit(&stop_flag, memory_order_relaxed)) return NULL;
+      if (atomic_load_explicit(&stop_flag, memory_order_relaxed)) {
+        sink = sum;
+        return NULL;
+      }
+    sum += carry(1, want);
     atomic_store_explicit(&turn, want + 1, memory_order_release);
     want += 2;
   }
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: linexfer [--samples N] [--rounds R] [--max-seconds S] CPU_A CPU_B\n");
+  fprintf(stderr, "usage: linexfer [--samples N] [--rounds R] [--max-seconds S] [--lines N] CPU_A CPU_B\n");
   exit(RB_EXIT_USAGE);
 }
 
@@ -79,6 +109,8 @@ int main(int argc, char** argv) {
       if (rb_parse_long(argv[++i], 1, 1000000, &nsamples)) usage();
     } else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) {
       if (rb_parse_long(argv[++i], 1, 10000000, &rounds)) usage();
+    } else if (!strcmp(argv[i], "--lines") && i + 1 < argc) {
+      if (rb_parse_long(argv[++i], 0, MAX_LINES, &nlines)) usage();
     } else if (!strcmp(argv[i], "--max-seconds") && i + 1 < argc) {
       if (rb_parse_long(argv[++i], 1, 3600, &max_s)) usage();
     } else if (ncpu < 2 && rb_parse_long(argv[i], 0, CPU_SETSIZE - 1, &cpus[ncpu]) == 0) {
@@ -111,11 +143,12 @@ int main(int argc, char** argv) {
   }
   double* s = malloc((size_t)nsamples * sizeof *s);
   if (!s) return RB_EXIT_ENV;
-  long i = 0;
+  long i = 0, sum = 0;
   /* Warm-up: both threads spinning, the line bouncing. */
   for (long r = 0; r < 10000; ++r, i += 2) {
     while (atomic_load_explicit(&turn, memory_order_acquire) != i) {
     }
+    sum += carry(0, i);
     atomic_store_explicit(&turn, i + 1, memory_order_release);
   }
   double deadline = rb_now_ns() + max_s * 1e9;
@@ -125,6 +158,7 @@ int main(int argc, char** argv) {
     for (long r = 0; r < rounds; ++r, i += 2) {
       while (atomic_load_explicit(&turn, memory_order_acquire) != i) {
       }
+      sum += carry(0, i);
       atomic_store_explicit(&turn, i + 1, memory_order_release);
     }
     double b = rb_now_ns();
@@ -136,13 +170,14 @@ int main(int argc, char** argv) {
   }
   atomic_store(&stop_flag, 1);
   pthread_join(t, NULL);
+  sink += sum;
 
   rb_stats st;
   rb_evaluate(s, n, rule, &st);
   printf("{\"what\": \"line_transfer\", \"unit\": \"ns\", \"value_ns\": ");
   rb_jnum(stdout, st.trusted ? st.value : -1.0 / 0.0); /* null unless trusted */
-  printf(", \"cpus\": [%ld, %ld], \"rounds_per_sample\": %ld, \"samples_requested\": %ld, ", cpus[0], cpus[1], rounds,
-         nsamples);
+  printf(", \"cpus\": [%ld, %ld], \"lines\": %ld, \"rounds_per_sample\": %ld, \"samples_requested\": %ld, ", cpus[0],
+         cpus[1], nlines, rounds, nsamples);
   rb_json_members(stdout, &st, rule);
   printf("}\n");
   free(s);

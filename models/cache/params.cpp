@@ -124,7 +124,7 @@ void declare_cache_params(ParamTable& t) {
              "skb_shared_info, dataref))")
       .means("skb metadata bytes the CPU that builds an skb writes: when another CPU receives it "
              "(netif_receive_skb), these lines and min(frame, 128) bytes of the frame are dirty in the builder's "
-             "cache and each moves as one cache-line transfer (costs.cacheline_transfer_ns).")
+             "cache and come over in one burst, costs.cacheline_burst_ns a line.")
       .from("Linux 6.18 net/core/skbuff.c __alloc_skb/__finalize_skb_around: struct sk_buff (224 bytes by BTF, "
             "in 256-byte slab objects: 4 lines) cleared up to tail, and skb_shared_info cleared up to dataref "
             "(its first line): 5 lines, 320 bytes")

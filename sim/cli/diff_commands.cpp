@@ -21,7 +21,7 @@ namespace {
 
 struct CalibrateArgs {
   std::vector<std::string> traces;
-  std::string out, name, kmod, machine;
+  std::string out, name, kmod, machine, cache_calibration;
   bool allow_coarse = false;
   calib::CaptureOptions capture;
 };
@@ -64,6 +64,9 @@ void register_diff_commands(CLI::App& app, int& exit_code) {
   calc->add_option("-o,--output", cal->out, "calibration file to write (atomically; - = standard output)");
   calc->add_option("--name", cal->name, "calibration name (default: the output file's stem)");
   calc->add_option("--kmod", cal->kmod, "fit the kernel module's measurements in FILE (- = standard input)");
+  calc->add_option("--cache-calibration", cal->cache_calibration,
+                   "with --kmod: the cache geometry and latencies (and the footprints not fitted) from this "
+                   "calibration file instead of the defaults");
   calc->add_flag("--allow-coarse-timestamps", cal->allow_coarse,
                  "fit traces with microsecond timestamps too (their medians are rounded)");
   calc->add_option("--machine", cal->machine,
@@ -78,9 +81,11 @@ void register_diff_commands(CLI::App& app, int& exit_code) {
         throw InputError("calibrate: give either TRACE... (and --machine FILE) or --kmod FILE, not both");
       if (cal->capture.given()) throw InputError("calibrate --kmod: the capture options apply to traces");
       if (cal->out.empty()) throw InputError("calibrate --kmod: expected -o OUT");
-      calibrate_from_kmod(cal->kmod, cal->out, report);
+      calibrate_from_kmod(cal->kmod, cal->out, report, cal->cache_calibration);
       return;
     }
+    if (!cal->cache_calibration.empty())
+      throw InputError("calibrate: --cache-calibration applies to --kmod (traces take --machine FILE)");
     std::string name = cal->name;
     if (name.empty())
       name = cal->out.empty() || cal->out == "-" ? "unnamed" : std::filesystem::path(cal->out).stem().string();

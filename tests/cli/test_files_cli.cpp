@@ -244,4 +244,18 @@ TEST_CASE("files: - is standard input for every command that reads a file") {
     CHECK(x["parameters"] == y["parameters"]);
     CHECK(y["provenance"]["inputs"] == json::array({"standard input"}));
   }
+  SUBCASE("calibrate --kmod --cache-calibration") {
+    // The cache the fit runs on comes from the file given, and its cache.*
+    // values are copied into the output (kmod_fit.hpp): epyc-2vcpu's L2 size
+    // must appear unchanged in what is written.
+    std::string cal = "configs/calibration/epyc-2vcpu.json", out = tmpdir() + "/kmod-cache.json";
+    Run r = run_cli("calibrate --kmod " + ref + "kmod-qemu.json --cache-calibration " + cal + " -o " + out);
+    REQUIRE(r.status == 0);
+    json c = json::parse(slurp(cal))["parameters"], w = json::parse(slurp(out))["parameters"];
+    REQUIRE(c.contains("cache.l2.size_bytes"));
+    CHECK(w["cache.l2.size_bytes"] == c["cache.l2.size_bytes"]);
+    Run traces = run_cli("calibrate " + ref + "plain-60-1w.trace.gz --cache-calibration " + cal + " -o " + out + ".x");
+    CHECK(traces.status == 2);
+    CHECK(traces.err.find("--cache-calibration applies to --kmod") != std::string::npos);
+  }
 }

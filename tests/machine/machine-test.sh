@@ -15,7 +15,7 @@
 #   btf_sizes          the BTF reader against the kernel's slab object sizes and pahole
 #   calibrate_usage    calibrate-machine's usage errors, and --only geometry
 # Cases that measure this machine (skip 77 when it refuses to trust them):
-#   linexfer_measures  a trusted value is p10, between 5 ns and 5 us
+#   linexfer_measures  a trusted value is p10, between 5 ns and 5 us (also with --lines 6)
 #   chase_curve        L1d hits are faster than L2 hits
 #   capture_sidecar    capture-trace records line_transfer_ns only when trusted
 #   atomics_measures   trusted lock pair and atomic RMW are p10, 1..100 ns
@@ -153,7 +153,21 @@ assert d["trusted"] and d["value_ns"] == d["value"] == d["p10"], d
 assert 5 <= d["value_ns"] <= 5000, d["value_ns"]
 assert d["p1"] <= d["p10"] <= 1.25 * d["p1"], d
 EOF
-  echo "PASS: $(json "$TMP/out.json" "d['value_ns']") ns"
+  # --lines 6 (costs.cacheline_burst_ns): the same rule, and the output says
+  # how many payload lines each handoff carried.
+  "$TMP/linexfer" --lines 6 0 1 >"$TMP/out6.json" 2>"$TMP/err"
+  st=$?
+  [ $st -eq 4 ] && skip "the machine is too busy to trust a 6-line handoff: $(cat "$TMP/err")"
+  [ $st -eq 0 ] || fail "linexfer --lines 6 exited $st: $(cat "$TMP/err")"
+  $PY - "$TMP/out6.json" <<'EOF' || fail "$(cat "$TMP/out6.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["lines"] == 6 and d["trusted"] and d["value_ns"] == d["p10"], d
+assert 5 <= d["value_ns"] <= 5000, d["value_ns"]
+EOF
+  "$TMP/linexfer" --lines 65 0 1 >/dev/null 2>&1
+  [ $? -eq 2 ] || fail "linexfer --lines 65 (above the 64 it carries) was not a usage error"
+  echo "PASS: $(json "$TMP/out.json" "d['value_ns']") ns, with 6 lines $(json "$TMP/out6.json" "d['value_ns']") ns"
   ;;
 cachegeom_decode)
   build cachegeom $M/cachegeom.c

@@ -32,7 +32,7 @@ inline json hand_costs() {
   return {{"syscall_ns", 120},       {"tun_get_user_ns", 150},  {"skb_alloc_ns", 80},    {"copy_ns_per_byte", 0.08},
           {"lock_ns", 20},           {"napi_schedule_ns", 20},  {"napi_poll_ns", 30},    {"gro_ns", 80},
           {"softirq_ns", 150},       {"netif_receive_skb_ns", 100}, {"stack_drop_ns", 40}, {"bridge_forward_ns", 500},
-          {"writer_user_ns", 300},   {"cacheline_transfer_ns", 150},
+          {"writer_user_ns", 300},   {"cacheline_transfer_ns", 150}, {"cacheline_burst_ns", 40},
           {"spread", {{"process", json::array()}, {"softirq", json::array()}}}};
 }
 
