@@ -25,26 +25,26 @@ const char* path_name(Path p) {
 
 void MissCurve::init(double ways) {
   // P[Poisson(x) >= ways] up to x = 8 * ways (beyond: 1 within 1e-9); one
-  // table per number of ways, shared by every CPU.
+  // table per number of ways, built once and shared.
   int a = std::max(1, static_cast<int>(std::lround(ways)));
-  static std::map<int, std::vector<double>> tables;
+  static std::map<int, std::vector<double>> tables;  // nodes and their data never move
   auto it = tables.find(a);
-  if (it != tables.end()) {
-    t_ = it->second;
-    return;
-  }
-  size_t n = static_cast<size_t>(8.0 * a * kPerUnit) + 2;
-  t_.assign(n, 0.0);
-  for (size_t i = 0; i < n; ++i) {
-    double x = static_cast<double>(i) / kPerUnit;
-    double term = std::exp(-x), cdf = 0;
-    for (int k = 0; k < a; ++k) {
-      cdf += term;
-      term *= x / (k + 1);
+  if (it == tables.end()) {
+    size_t n = static_cast<size_t>(8.0 * a * kPerUnit) + 2;
+    std::vector<double> t(n, 0.0);
+    for (size_t i = 0; i < n; ++i) {
+      double x = static_cast<double>(i) / kPerUnit;
+      double term = std::exp(-x), cdf = 0;
+      for (int k = 0; k < a; ++k) {
+        cdf += term;
+        term *= x / (k + 1);
+      }
+      t[i] = std::clamp(1.0 - cdf, 0.0, 1.0);
     }
-    t_[i] = std::clamp(1.0 - cdf, 0.0, 1.0);
+    it = tables.emplace(a, std::move(t)).first;
   }
-  tables[a] = t_;
+  t_ = it->second.data();
+  n_ = it->second.size();
 }
 
 namespace {
@@ -67,13 +67,35 @@ void CacheModel::set_params(const CacheParams* p) {
     fi_[static_cast<size_t>(k)] = lines_of(p->icache_bytes[static_cast<size_t>(k)] * p->icache_scale, line_);
     fd_[static_cast<size_t>(k)] = lines_of(p->dcache_bytes[static_cast<size_t>(k)] * p->dcache_scale, line_);
   }
-  mask_i_.assign(size_t(1) << kPaths, 0.0);
-  mask_d_.assign(size_t(1) << kPaths, 0.0);
-  for (size_t m = 1; m < mask_i_.size(); ++m) {
-    int low = __builtin_ctz(static_cast<unsigned>(m));
-    mask_i_[m] = mask_i_[m & (m - 1)] + fi_[static_cast<size_t>(low)];
-    mask_d_[m] = mask_d_[m & (m - 1)] + fd_[static_cast<size_t>(low)];
+  // The sums over every mask, built once per distinct pair of footprints
+  // (the CPUs of a machine share one; a batch's points a few).
+  struct MaskTables {
+    std::array<double, kPaths> fi, fd;
+    std::vector<double> i, d;
+  };
+  static std::vector<std::shared_ptr<const MaskTables>> known;
+  std::shared_ptr<const MaskTables> t;
+  for (auto& k : known)
+    if (k->fi == fi_ && k->fd == fd_) t = k;
+  if (!t) {
+    auto n = std::make_shared<MaskTables>();
+    n->fi = fi_;
+    n->fd = fd_;
+    n->i.assign(size_t(1) << kPaths, 0.0);
+    n->d.assign(size_t(1) << kPaths, 0.0);
+    for (size_t m = 1; m < n->i.size(); ++m) {
+      int low = __builtin_ctz(static_cast<unsigned>(m));
+      n->i[m] = n->i[m & (m - 1)] + fi_[static_cast<size_t>(low)];
+      n->d[m] = n->d[m & (m - 1)] + fd_[static_cast<size_t>(low)];
+    }
+    t = n;
+    // A process that builds very many (a fit) remembers only the last 64.
+    if (known.size() >= 64) known.erase(known.begin());
+    known.push_back(std::move(n));
   }
+  mask_i_ = t->i.data();
+  mask_d_ = t->d.data();
+  masks_ = std::move(t);
 }
 
 CacheMisses CacheModel::misses_after(double li, double ld, double di, double dd, double ui, double ud) const {

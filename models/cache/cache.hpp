@@ -39,6 +39,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace tunsim {
@@ -96,7 +97,10 @@ struct CacheMisses {
   }
 };
 
-// m(x) = 1 - PoissonCDF(ways - 1; x), tabulated for x = D / S.
+// m(x) = 1 - PoissonCDF(ways - 1; x), tabulated for x = D / S.  The table
+// of each number of ways is built once per process and shared (read-only) by
+// every curve with those ways: a CPU's caches and, in `tunsim batch`, every
+// child forked from a parent that built it (no page of it is copied).
 class MissCurve {
  public:
   void init(double ways);
@@ -104,14 +108,15 @@ class MissCurve {
     if (x <= 0) return 0;
     double f = x * kPerUnit;
     std::size_t i = static_cast<std::size_t>(f);
-    if (i + 1 >= t_.size()) return 1;
+    if (i + 1 >= n_) return 1;
     double w = f - static_cast<double>(i);
     return t_[i] + w * (t_[i + 1] - t_[i]);
   }
   static constexpr double kPerUnit = 64;  // table points per unit of x
 
  private:
-  std::vector<double> t_;
+  const double* t_ = nullptr;
+  std::size_t n_ = 0;
 };
 
 class CacheModel {
@@ -155,9 +160,12 @@ class CacheModel {
   MissCurve c_l1i_, c_l1d_, c_l2_, c_llc_;
   double s_l1i_ = 1, s_l1d_ = 1, s_l2_ = 1, s_llc_ = 1;  // sets
   double line_ = 64;
-  // Per path: footprint lines; per mask of paths: the sum of their lines.
+  // Per path: footprint lines; per mask of paths: the sum of their lines
+  // (tables shared by every model with the same footprints, see MissCurve).
   std::array<double, kPaths> fi_{}, fd_{};
-  std::vector<double> mask_i_, mask_d_;
+  std::shared_ptr<const void> masks_;  // keeps the tables below alive
+  const double* mask_i_ = nullptr;
+  const double* mask_d_ = nullptr;
   // State: paths run since each path last ran, skb data streamed.
   std::array<uint32_t, kPaths> since_{};
   std::array<uint64_t, kPaths> stream_at_{}, istream_at_{}, seq_at_{};

@@ -37,7 +37,9 @@ void Recorder::emit(double t, int cpu, const Thread* task, TraceEvent& ev) {
 }
 
 void Recorder::softirq_raise(double t, int cpu, const Thread* task, const char* flags) {
-  if (!in_window(t)) return;
+  // The trace metrics count nothing of softirq_raise (metrics.cpp): only a
+  // --trace needs it built.
+  if (!sink || !in_window(t)) return;
   TraceEvent ev;
   ev.type = EventType::SoftirqRaise;
   ev.name = "softirq_raise";

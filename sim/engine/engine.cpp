@@ -49,6 +49,7 @@ struct Fiber {
   bool granted = false;  // Ready because another thread granted it the CPU
   double self_grant = -1;  // it granted the CPU to itself at this time, before its wait
   int cpu = 0, id = 0;  // its thread's (threads are pinned)
+  size_t slot = 0;      // its index in Group::fibers and Group::keys
   bctx::fiber f;
   Key key() const { return Key{at, cpu, id}; }
   bool has_event() const { return state == State::Ready || (state == State::Waiting && at >= 0); }
@@ -68,6 +69,10 @@ struct Group : Exec {
   Shared& sh;
   std::vector<int> cpus;
   std::vector<std::unique_ptr<Fiber>> fibers;
+  // keys[i]: fibers[i]'s next event, t = infinity when it has none (kept up
+  // to date whenever a fiber's state changes, so that the scheduler's scan
+  // reads one contiguous array).
+  std::vector<Key> keys;
   std::vector<Fiber*> by_thread;  // thread id -> fiber (this group's threads)
   bctx::fiber main;               // the scheduler, while a fiber runs
   Fiber* current = nullptr;
@@ -82,6 +87,7 @@ struct Group : Exec {
   }
 
   void suspend() { main = std::move(main).resume(); }
+  void update_key(const Fiber& f) { keys[f.slot] = f.has_event() ? f.key() : kNever; }
 
   void sync(Ctx& c) override {
     if (sh.opt->lookahead && before(Key{c.now, c.cpu->id, c.thread->id}, min_other)) return;
@@ -128,6 +134,7 @@ struct Group : Exec {
     f->state = Fiber::State::Ready;
     f->at = at;
     f->granted = true;
+    update_key(*f);
     if (before(f->key(), min_other)) min_other = f->key();
     XBT_VERB("%s grants CPU %d to %s at %.9f", current ? current->entry->thread->comm.c_str() : "?", t->cpu,
               t->comm.c_str(), at);
@@ -159,11 +166,14 @@ struct Group : Exec {
                           fp->state = Fiber::State::Done;
                           return std::move(main);
                         });
+    fp->slot = fibers.size();
     fibers.push_back(std::move(f));
+    keys.push_back(kNever);
     // Run it to its first wait (every body starts by waiting for its CPU).
     current = fp;
     fp->f = std::move(fp->f).resume();
     current = nullptr;
+    update_key(*fp);
   }
 
   // Hands the busy cycles to SimGrid and brings the group's clock to t.
@@ -194,20 +204,22 @@ struct Group : Exec {
     for (;;) {
       // The earliest event and, for the run-ahead, the earliest of the others
       // (keys are distinct: one per thread).
-      Fiber* best = nullptr;
+      // (A timer at infinity would never fire: the same as none.)
+      size_t bi = keys.size();
       Key first = kNever, second = kNever;
-      for (auto& f : fibers) {
-        if (!f->has_event()) continue;
-        Key k = f->key();
-        if (!best || before(k, first)) {
+      for (size_t i = 0; i < keys.size(); ++i) {
+        const Key& k = keys[i];
+        if (k.t == kNever.t) continue;
+        if (bi == keys.size() || before(k, first)) {
           second = first;
           first = k;
-          best = f.get();
+          bi = i;
         } else if (before(k, second)) {
           second = k;
         }
       }
-      if (!best) break;
+      if (bi == keys.size()) break;
+      Fiber* best = fibers[bi].get();
       double t = best->at;
       if (t >= quantum_end) {
         // Everything before the quantum that holds t has happened.
@@ -229,6 +241,7 @@ struct Group : Exec {
       ++sh.stats->fiber_switches;
       best->f = std::move(best->f).resume();
       current = nullptr;
+      update_key(*best);
       if (sh.error) return;
     }
     for (auto& f : fibers)
