@@ -155,19 +155,26 @@ assert d["p1"] <= d["p10"] <= 1.25 * d["p1"], d
 EOF
   # --lines 6 (costs.cacheline_burst_ns): the same rule, and the output says
   # how many payload lines each handoff carried.
+  # A 6-line handoff spreads more than a bare one (a quiet VM refused one at
+  # p10/p1 1.28 on 2026-12-02): a refusal is checked as a refusal (no value,
+  # the reason on stderr), not a skip of what the bare run showed.
   "$TMP/linexfer" --lines 6 0 1 >"$TMP/out6.json" 2>"$TMP/err"
   st=$?
-  [ $st -eq 4 ] && skip "the machine is too busy to trust a 6-line handoff: $(cat "$TMP/err")"
-  [ $st -eq 0 ] || fail "linexfer --lines 6 exited $st: $(cat "$TMP/err")"
-  $PY - "$TMP/out6.json" <<'EOF' || fail "$(cat "$TMP/out6.json")"
+  [ $st -eq 0 ] || [ $st -eq 4 ] || fail "linexfer --lines 6 exited $st: $(cat "$TMP/err")"
+  $PY - "$TMP/out6.json" "$st" <<'EOF' || fail "$(cat "$TMP/out6.json")"
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert d["lines"] == 6 and d["trusted"] and d["value_ns"] == d["p10"], d
-assert 5 <= d["value_ns"] <= 5000, d["value_ns"]
+assert d["lines"] == 6, d
+if sys.argv[2] == "0":
+    assert d["trusted"] and d["value_ns"] == d["p10"], d
+    assert 5 <= d["value_ns"] <= 5000, d["value_ns"]
+else:
+    assert not d["trusted"] and d["value_ns"] is None and d["refused"], d
 EOF
+  [ $st -eq 4 ] && echo "note: the 6-line handoff was refused: $(cat "$TMP/err")"
   "$TMP/linexfer" --lines 65 0 1 >/dev/null 2>&1
   [ $? -eq 2 ] || fail "linexfer --lines 65 (above the 64 it carries) was not a usage error"
-  echo "PASS: $(json "$TMP/out.json" "d['value_ns']") ns, with 6 lines $(json "$TMP/out6.json" "d['value_ns']") ns"
+  echo "PASS: $(json "$TMP/out.json" "d['value_ns']") ns, with 6 lines $(json "$TMP/out6.json" "d['value_ns'] if d['trusted'] else 'refused'")"
   ;;
 cachegeom_decode)
   build cachegeom $M/cachegeom.c
