@@ -73,9 +73,14 @@ void Ctx::lock(const SkbQueue& q) {
   if (q.shared) q.lock_free_at = now;
 }
 
-void Ctx::line_transfer(int lines) {
+void Ctx::line_transfer() {
+  ++k->rec.line_transfers;
+  spend_ns(k->p.costs.cacheline_transfer_ns);
+}
+
+void Ctx::line_burst(int lines) {
   k->rec.line_transfers += static_cast<uint64_t>(lines);
-  spend_ns(lines * k->p.costs.cacheline_transfer_ns);
+  spend_ns(lines * k->p.costs.cacheline_burst_ns);
 }
 
 namespace {

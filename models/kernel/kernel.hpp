@@ -274,8 +274,10 @@ struct Ctx {
       obj.last_cpu = cpu->id;
     }
   }
-  // `lines` cache lines another CPU wrote last, each one coherence transfer.
-  void line_transfer(int lines = 1);
+  void line_transfer();
+  // `lines` cache lines another CPU just wrote, read together: one burst
+  // whose transfers the core overlaps (costs.cacheline_burst_ns a line).
+  void line_burst(int lines);
   // spin_lock(&q->lock) .. spin_unlock around a short critical section:
   // costs.lock_ns of work under the lock.  A queue other CPUs use is
   // synchronised first, its line moves here if another CPU had it, and if

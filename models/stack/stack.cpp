@@ -54,9 +54,7 @@ void netif_receive_skb_core(Ctx& ctx, Skb* skb, const char* dev) {
     // comes over as one burst of lines, whose transfers the core overlaps
     // (costs.cacheline_burst_ns a line, measured by linexfer --lines); the
     // rest of the metadata is read cold.
-    int lines = static_cast<int>(std::ceil((k.p.cache.skb_written_bytes + headers) / cpu.cache.line_bytes()));
-    k.rec.line_transfers += static_cast<uint64_t>(lines);
-    ctx.spend_ns(lines * k.p.costs.cacheline_burst_ns);
+    ctx.line_burst(static_cast<int>(std::ceil((k.p.cache.skb_written_bytes + headers) / cpu.cache.line_bytes())));
     ctx.spend_ns(cpu.cache.reread_cold(std::max(0.0, k.p.cache.skb_bytes - k.p.cache.skb_written_bytes), m));
   }
   switch (k.p.stack.type) {
