@@ -73,6 +73,21 @@ void Ctx::lock(const SkbQueue& q) {
   if (q.shared) q.lock_free_at = now;
 }
 
+void Ctx::skb_set_owner_w(Skb& skb) {
+  TunQueue& tq = *k->queues[static_cast<size_t>(skb.queue)];
+  touch(tq.socket_line);
+  touch(tq.wmem_line);
+  skb.owned = true;
+}
+
+void Ctx::sock_wfree(Skb& skb) {
+  if (!skb.owned) return;
+  TunQueue& tq = *k->queues[static_cast<size_t>(skb.queue)];
+  touch(tq.wmem_line);
+  touch(tq.socket_line);
+  skb.owned = false;
+}
+
 void Ctx::line_transfer() {
   ++k->rec.line_transfers;
   spend_ns(k->p.costs.cacheline_transfer_ns);
@@ -144,6 +159,12 @@ Kernel::Kernel(Params params) : p(std::move(params)) {
     tq->write_queue.shared = shared;
     tq->process_queue.shared = shared;
     tq->napi.shared = shared;
+    // Its socket is written where the skbs are built and where they are
+    // freed: those CPUs and, with RPS, the CPUs the stack runs on.
+    if (!cpus_of.empty())
+      for (int c : p.rps_cpus)
+        if (std::find(cpus_of.begin(), cpus_of.end(), c) == cpus_of.end()) cpus_of.push_back(c);
+    tq->wmem_line.shared = tq->socket_line.shared = cpus_of.size() > 1;
   }
   // RPS: the backlog of a target CPU is written by the senders on other CPUs.
   for (int c : p.rps_cpus) {

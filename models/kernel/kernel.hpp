@@ -33,6 +33,7 @@ struct Skb {
   int16_t queue = 0;
   int16_t mark_cpu = -1;  // CPU whose cache last touched the skb
   bool measured = false;  // originated after warmup
+  bool owned = false;     // charged to its tun queue's socket (skb_set_owner_w): freed through sock_wfree
   CacheModel::Mark mark;
 };
 
@@ -128,11 +129,25 @@ struct Napi {
   bool sched_threaded = false;  // NAPI_STATE_SCHED_THREADED
 };
 
+// One cache line of state that several CPUs may write (touched through
+// Ctx::touch: a coherence miss when another CPU wrote it last).
+struct SharedLine {
+  bool shared = false;
+  mutable int last_cpu = -1;
+};
+
 struct TunQueue {
   int index = 0;
   SkbQueue write_queue;    // tfile->sk.sk_write_queue
   SkbQueue process_queue;  // v1 patch: tfile->process_queue
   Napi napi;
+  // The queue's socket, where every skb tun_get_user builds is charged
+  // (skb_set_owner_w) and given back when it is freed (sock_wfree ->
+  // tun_sock_write_space).  Two lines of struct tun_file (6.18.44 BTF of
+  // this machine): the one of sk.sk_wmem_alloc (offset 380, line 5; apart
+  // from sk_write_queue at 400) and the one of socket.flags and socket.sk
+  // (offsets 840 and 856, line 13).
+  SharedLine wmem_line, socket_line;
 };
 
 struct Thread;
@@ -284,6 +299,15 @@ struct Ctx {
   // another CPU still holds the lock this one spins (busy) until it is
   // released (queued_spin_lock_slowpath).
   void lock(const SkbQueue& q);
+  // skb_set_owner_w(skb, tfile->socket.sk) in tun_get_user: reads
+  // tfile->socket.sk, adds the skb's truesize to sk_wmem_alloc.
+  void skb_set_owner_w(Skb& skb);
+  // sock_wfree (net/core/sock.c, 6.18) of an owned skb, where it is freed or
+  // orphaned: refcount_sub_and_test on sk_wmem_alloc, and tun's
+  // sk_write_space, tun_sock_write_space, tests sock_writeable (that line
+  // again) and test_and_clear_bit(SOCKWQ_ASYNC_NOSPACE, &sk->sk_socket->flags),
+  // a locked read-modify-write (x86 `lock btr`) of the socket's line.
+  void sock_wfree(Skb& skb);
   bool in_softirq() const { return cpu->in_softirq; }
 };
 

@@ -61,13 +61,16 @@ void netif_receive_skb_core(Ctx& ctx, Skb* skb, const char* dev) {
     case StackType::Drop:
       ctx.spend(Path::StackDrop, k.p.costs.stack_drop_ns);
       k.rec.kfree_skb(ctx.now, cpu.id, ctx.thread, flags, *skb, "UNHANDLED_PROTO");
+      ctx.sock_wfree(*skb);  // kfree_skb -> skb_release_head_state
       ++k.rec.unhandled_proto;
       break;
     case StackType::Bridge:
       ctx.spend(Path::StackBridge, k.p.costs.bridge_forward_ns);
+      ctx.sock_wfree(*skb);  // the second tap's tun_net_xmit: skb_orphan
       ++k.rec.bridge_forwarded;
       break;
     case StackType::Udp: {
+      ctx.sock_wfree(*skb);  // ip_rcv_core: skb_orphan
       ctx.spend(Path::StackUdp, k.p.costs.udp_deliver_ns);
       UdpSocket& s = k.udp;
       ctx.touch(s);

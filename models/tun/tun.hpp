@@ -18,6 +18,10 @@ void tun_queue_init(Kernel& k, TunQueue& tq);
 struct TunSend {
   bool noblock = false;
   Ubuf* zerocopy = nullptr;
+  // skb_set_owner_w on the queue's socket: tun_alloc_skb
+  // (sock_alloc_send_pskb) and __tun_build_skb do it; tun_xdp_one's
+  // build_skb does not (6.18 drivers/net/tun.c).
+  bool owned = true;
 };
 // Builds the skb of one frame in tun_get_user, in the caller's context;
 // `origin` is when the packet entered the system.  tun_alloc_skb (a

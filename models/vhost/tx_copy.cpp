@@ -76,8 +76,8 @@ TxResult handle_tx_copy(Ctx& ctx, VhostTx& v) {
     if (can_batch && xdp_fits(len, sp.vnet_hdr_bytes)) {
       // vhost_net_build_xdp copies the packet into a page fragment; the skb
       // tun_xdp_one builds on it is charged here too (build_skb: no
-      // sleeping allocation), the batch is handed over later.
-      v.batch.push_back(tun_get_user_skb(ctx, sp.queue, frame, hash, d.avail, TunSend{true, nullptr}));
+      // sleeping allocation, no socket owner), the batch is handed over later.
+      v.batch.push_back(tun_get_user_skb(ctx, sp.queue, frame, hash, d.avail, TunSend{true, nullptr, false}));
     } else {
       if (can_batch) vhost_tx_batch(ctx, v);  // -ENOSPC: flush, then this one alone
       v.vq.materialize(ctx.now);

@@ -174,3 +174,62 @@ TEST_CASE("deferred_signal's poll: splice under one lock (default) or the lock p
     CHECK(r.ctx.now == doctest::Approx(mode == "splice" ? 103e-6 : 201e-6));
   }
 }
+
+TEST_CASE("tun: each skb is charged to the queue's socket, and its free moves two socket lines (6.18)") {
+  // tun_alloc_skb -> sock_alloc_send_pskb -> skb_set_owner_w (and
+  // __tun_build_skb) read tfile->socket.sk and add to sk->sk_wmem_alloc;
+  // kfree_skb -> sock_wfree subtracts it and calls tun_sock_write_space,
+  // whose test_and_clear_bit(SOCKWQ_ASYNC_NOSPACE, &sk->sk_socket->flags)
+  // writes socket.flags (Linux 6.18 drivers/net/tun.c, net/core/sock.c).
+  // In 6.18.44's struct tun_file those are two lines: sk_wmem_alloc at byte
+  // 380 (line 5) and socket.flags / socket.sk at 840 / 856 (line 13).  Two
+  // writers on CPUs 0 and 1 share queue 0, so both lines are shared state.
+  // With the hand costs (cacheline_transfer_ns 150, tun_get_user 150 +
+  // skb_alloc 80 + 60 x 0.08 = 234.8 ns):
+  //  - built on CPU 0 first: nobody held the lines, no transfer: 234.8 ns;
+  //  - freed on CPU 1: both lines move, 2 x 150 = 300 ns, 2 transfers;
+  //  - freed again (not owned any more): nothing;
+  //  - the next skb built on CPU 0: both lines move back: 234.8 + 300 ns.
+  Rig r("napi_gro", {{"cpus", {{"count", 2}}},
+                     {"senders", json::array({{{"type", "writer"}, {"cpu", 0}}, {{"type", "writer"}, {"cpu", 1}}})}});
+  Ctx on1 = r.ctx;
+  on1.cpu = &r.k->cpu(1);
+  on1.thread = nullptr;
+  auto timed = [](Ctx& c, auto f) {
+    double t0 = c.now;
+    f();
+    return (c.now - t0) * 1e9;
+  };
+  Skb* skb = nullptr;
+  CHECK(timed(r.ctx, [&] { skb = tun_build_skb(r.ctx, 0, 60, 1, r.ctx.now); }) == doctest::Approx(234.8));
+  CHECK(skb->owned);
+  CHECK(r.k->rec.line_transfers == 0);
+  on1.now = r.ctx.now;
+  CHECK(timed(on1, [&] { on1.sock_wfree(*skb); }) == doctest::Approx(300));
+  CHECK(r.k->rec.line_transfers == 2);
+  CHECK(!skb->owned);
+  CHECK(timed(on1, [&] { on1.sock_wfree(*skb); }) == doctest::Approx(0));
+  CHECK(r.k->rec.line_transfers == 2);
+  r.ctx.now = on1.now;
+  CHECK(timed(r.ctx, [&] { tun_build_skb(r.ctx, 0, 60, 1, r.ctx.now); }) == doctest::Approx(234.8 + 300));
+  CHECK(r.k->rec.line_transfers == 4);
+}
+
+TEST_CASE("tun: a queue one CPU writes and frees, and tun_xdp_one's skbs, touch no shared socket line") {
+  // One writer on CPU 0 of two CPUs: the socket's lines never leave CPU 0,
+  // so they are not shared state (no synchronisation, no transfer), even
+  // when a free is charged on CPU 1.  tun_xdp_one (6.18) builds its skb with
+  // build_skb and no skb_set_owner_w: not owned, no sock_wfree.
+  Rig r("napi_gro", {{"cpus", {{"count", 2}}}});
+  CHECK(!r.q().wmem_line.shared);
+  CHECK(!r.q().socket_line.shared);
+  Skb* skb = tun_build_skb(r.ctx, 0, 60, 1, r.ctx.now);
+  Ctx on1 = r.ctx;
+  on1.cpu = &r.k->cpu(1);
+  double t0 = on1.now;
+  on1.sock_wfree(*skb);
+  CHECK(on1.now == t0);
+  CHECK(r.k->rec.line_transfers == 0);
+  Skb* xdp = tun_get_user_skb(r.ctx, 0, 60, 1, r.ctx.now, TunSend{true, nullptr, false});
+  CHECK(!xdp->owned);
+}
