@@ -73,19 +73,26 @@ void Ctx::lock(const SkbQueue& q) {
   if (q.shared) q.lock_free_at = now;
 }
 
+// Both lines are taken at one synchronisation point: the two accesses are a
+// few instructions apart in one function, and ordering them against other
+// CPUs once saves the engine a suspension per line.
 void Ctx::skb_set_owner_w(Skb& skb) {
   TunQueue& tq = *k->queues[static_cast<size_t>(skb.queue)];
-  touch(tq.socket_line);
-  touch(tq.wmem_line);
   skb.owned = true;
+  if (!tq.wmem_line.shared) return;
+  sync();
+  claim(tq.socket_line);
+  claim(tq.wmem_line);
 }
 
 void Ctx::sock_wfree(Skb& skb) {
   if (!skb.owned) return;
-  TunQueue& tq = *k->queues[static_cast<size_t>(skb.queue)];
-  touch(tq.wmem_line);
-  touch(tq.socket_line);
   skb.owned = false;
+  TunQueue& tq = *k->queues[static_cast<size_t>(skb.queue)];
+  if (!tq.wmem_line.shared) return;
+  sync();
+  claim(tq.wmem_line);
+  claim(tq.socket_line);
 }
 
 void Ctx::line_transfer() {

@@ -284,6 +284,11 @@ struct Ctx {
   void touch(const T& obj) {
     if (!obj.shared) return;
     sync();
+    claim(obj);
+  }
+  // After sync(): the line of `obj` comes here if another CPU had it.
+  template <class T>
+  void claim(const T& obj) {
     if (obj.last_cpu != cpu->id) {
       if (obj.last_cpu >= 0) line_transfer();
       obj.last_cpu = cpu->id;

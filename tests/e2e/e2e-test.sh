@@ -55,8 +55,8 @@
 # (poll-work KS 0.06-0.15), threaded-other polled 1.0 frames against the
 # kernel's 1.7-2.3, and threaded-same's steady_mpps was bimodal in both: all
 # four still miss.  With the tun socket's two lines moving between the CPUs
-# (same rounds, 12:10 UTC) two writers were -12 to +30 %, four +2 to +22 %
-# (poll-work KS 0.045-0.076), threaded-other -23 to -4 % polling 1.0-1.44
+# (same rounds, 12:10 UTC) two writers were -14 to +30 %, four +2 to +22 %
+# (poll-work KS 0.031-0.059), threaded-other -23 to -4 % polling 1.0-1.47
 # frames: all four still miss.  Their comparison is still run and
 # printed, and a miss is reported as KNOWN GAP; the test then exits 77
 # (skipped, naming it), never 0, so it does not claim what the model cannot
