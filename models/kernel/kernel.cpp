@@ -76,23 +76,10 @@ void Ctx::lock(const SkbQueue& q) {
 // Both lines are taken at one synchronisation point: the two accesses are a
 // few instructions apart in one function, and ordering them against other
 // CPUs once saves the engine a suspension per line.
-void Ctx::skb_set_owner_w(Skb& skb) {
-  TunQueue& tq = *k->queues[static_cast<size_t>(skb.queue)];
-  skb.owned = true;
-  if (!tq.wmem_line.shared) return;
+void Ctx::take_socket_lines(const TunQueue& tq) {
   sync();
   claim(tq.socket_line);
   claim(tq.wmem_line);
-}
-
-void Ctx::sock_wfree(Skb& skb) {
-  if (!skb.owned) return;
-  skb.owned = false;
-  TunQueue& tq = *k->queues[static_cast<size_t>(skb.queue)];
-  if (!tq.wmem_line.shared) return;
-  sync();
-  claim(tq.wmem_line);
-  claim(tq.socket_line);
 }
 
 void Ctx::line_transfer() {

@@ -23,6 +23,8 @@ struct Ubuf {
   void (*callback)(Ubuf* u) = nullptr;
 };
 
+struct TunQueue;
+
 struct Skb {
   Skb* next = nullptr;  // sk_buff_head linkage
   Ubuf* ubuf = nullptr;  // zerocopy frags: called back when the skb is freed
@@ -33,7 +35,7 @@ struct Skb {
   int16_t queue = 0;
   int16_t mark_cpu = -1;  // CPU whose cache last touched the skb
   bool measured = false;  // originated after warmup
-  bool owned = false;     // charged to its tun queue's socket (skb_set_owner_w): freed through sock_wfree
+  const TunQueue* owner = nullptr;  // skb->sk: the tun queue whose socket it is charged to (skb_set_owner_w)
   CacheModel::Mark mark;
 };
 
@@ -306,13 +308,23 @@ struct Ctx {
   void lock(const SkbQueue& q);
   // skb_set_owner_w(skb, tfile->socket.sk) in tun_get_user: reads
   // tfile->socket.sk, adds the skb's truesize to sk_wmem_alloc.
-  void skb_set_owner_w(Skb& skb);
+  void skb_set_owner_w(Skb& skb, const TunQueue& tq) {
+    skb.owner = &tq;
+    if (tq.wmem_line.shared) take_socket_lines(tq);
+  }
   // sock_wfree (net/core/sock.c, 6.18) of an owned skb, where it is freed or
   // orphaned: refcount_sub_and_test on sk_wmem_alloc, and tun's
   // sk_write_space, tun_sock_write_space, tests sock_writeable (that line
   // again) and test_and_clear_bit(SOCKWQ_ASYNC_NOSPACE, &sk->sk_socket->flags),
   // a locked read-modify-write (x86 `lock btr`) of the socket's line.
-  void sock_wfree(Skb& skb);
+  void sock_wfree(Skb& skb) {
+    const TunQueue* tq = skb.owner;
+    if (!tq) return;
+    skb.owner = nullptr;
+    if (tq->wmem_line.shared) take_socket_lines(*tq);
+  }
+  // Both socket lines, at one synchronisation point.
+  void take_socket_lines(const TunQueue& tq);
   bool in_softirq() const { return cpu->in_softirq; }
 };
 

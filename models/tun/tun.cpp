@@ -55,8 +55,8 @@ Skb* tun_get_user_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double o
   skb->ubuf = how.zerocopy;
   skb->mark = ctx.cpu->cache.touch_data(k.p.cache.skb_bytes + copied);
   skb->mark_cpu = static_cast<int16_t>(ctx.cpu->id);
-  skb->owned = false;
-  if (how.owned) ctx.skb_set_owner_w(*skb);
+  skb->owner = nullptr;
+  if (how.owned) ctx.skb_set_owner_w(*skb, k.queue(queue));
   return skb;
 }
 

@@ -202,12 +202,12 @@ TEST_CASE("tun: each skb is charged to the queue's socket, and its free moves tw
   };
   Skb* skb = nullptr;
   CHECK(timed(r.ctx, [&] { skb = tun_build_skb(r.ctx, 0, 60, 1, r.ctx.now); }) == doctest::Approx(234.8));
-  CHECK(skb->owned);
+  CHECK(skb->owner == &r.q());
   CHECK(r.k->rec.line_transfers == 0);
   on1.now = r.ctx.now;
   CHECK(timed(on1, [&] { on1.sock_wfree(*skb); }) == doctest::Approx(300));
   CHECK(r.k->rec.line_transfers == 2);
-  CHECK(!skb->owned);
+  CHECK(skb->owner == nullptr);
   CHECK(timed(on1, [&] { on1.sock_wfree(*skb); }) == doctest::Approx(0));
   CHECK(r.k->rec.line_transfers == 2);
   r.ctx.now = on1.now;
@@ -231,5 +231,5 @@ TEST_CASE("tun: a queue one CPU writes and frees, and tun_xdp_one's skbs, touch 
   CHECK(on1.now == t0);
   CHECK(r.k->rec.line_transfers == 0);
   Skb* xdp = tun_get_user_skb(r.ctx, 0, 60, 1, r.ctx.now, TunSend{true, nullptr, false});
-  CHECK(!xdp->owned);
+  CHECK(xdp->owner == nullptr);
 }
