@@ -17,7 +17,7 @@
 # Cases that measure this machine (skip 77 when it refuses to trust them):
 #   linexfer_measures  a trusted value is p10, between 5 ns and 5 us (also with --lines 6)
 #   chase_curve        L1d hits are faster than L2 hits
-#   capture_sidecar    capture-trace records line_transfer_ns only when trusted
+#   capture_sidecar    capture-trace records line_transfer_ns (and line_burst_ns) only when trusted
 #   atomics_measures   trusted lock pair and atomic RMW are p10, 1..100 ns
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -470,11 +470,23 @@ capture_sidecar)
   [ "$(json "$TMP/r.json" "'line_transfer_ns' in d, d['line_transfer_refused'], d['line_transfer']['trusted']")" = \
     "False scripts/linexfer.c refused: only 50 samples, rule linexfer needs at least 200 False" ] ||
     fail "refused sidecar: $(grep line_transfer "$TMP/r.json")"
+  # The burst needs the bare transfer it is measured against.
+  [ "$(json "$TMP/r.json" "'line_burst_ns' in d, d['line_burst_refused'].startswith('no trusted line transfer to subtract')")" = \
+    "False True" ] || fail "burst without a transfer: $(grep line_burst "$TMP/r.json")"
   # Normal run: line_transfer_ns present exactly when linexfer trusted it.
   scripts/capture-trace --count 50 -o "$TMP/t" >"$TMP/log" 2>&1 || fail "capture-trace exited $?: $(tail -n3 "$TMP/log")"
   if [ "$(json "$TMP/t.json" "d['line_transfer']['trusted']")" = True ]; then
     [ "$(json "$TMP/t.json" "d['line_transfer_ns'] == d['line_transfer']['value'] == d['line_transfer']['p10']")" = True ] ||
       fail "trusted sidecar: line_transfer_ns is not linexfer's p10: $(grep line_transfer "$TMP/t.json")"
+    # line_burst_ns: (linexfer --lines 6's value - the bare one) / 6, present
+    # exactly when that run was trusted and above the bare handoff.
+    if [ "$(json "$TMP/t.json" "d.get('line_burst', {}).get('trusted') == True and d['line_burst']['value'] > d['line_transfer_ns']")" = True ]; then
+      [ "$(json "$TMP/t.json" "d['line_burst']['lines'] == 6 and abs(d['line_burst_ns'] - (d['line_burst']['value'] - d['line_transfer_ns']) / 6) < 0.001")" = True ] ||
+        fail "line_burst_ns is not (value(6) - value(0)) / 6: $(grep line_ "$TMP/t.json")"
+    else
+      [ "$(json "$TMP/t.json" "'line_burst_ns' not in d and 'line_burst_refused' in d")" = True ] ||
+        fail "an untrusted burst was recorded: $(grep line_burst "$TMP/t.json")"
+    fi
     echo "PASS"
   else
     [ "$(json "$TMP/t.json" "'line_transfer_ns' in d")" = False ] || fail "an untrusted transfer was recorded"

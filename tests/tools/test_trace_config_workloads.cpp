@@ -2,8 +2,8 @@
 // (issue 12 item 8): a capture-trace sidecar of threaded NAPI
 // ("threaded": true, "napi_thread": {"pid", "comm", "cpu"}) becomes the
 // model's tun.threaded / tun.napi_thread_cpu, and the cache-line transfer
-// measured with the capture becomes costs.cacheline_transfer_ns where a line
-// can move between CPUs.  Bad sidecars give one-line errors naming the field.
+// measured with the capture becomes costs.cacheline_transfer_ns (and the
+// burst, costs.cacheline_burst_ns) where a line can move between CPUs.  Bad sidecars give one-line errors naming the field.
 #include <doctest/doctest.h>
 
 #include <fstream>
@@ -128,4 +128,47 @@ TEST_CASE("trace config: a wrong threaded-NAPI record is a one-line error naming
     CHECK_MESSAGE(lines(r.err) == 1, c.name, r.err);
     CHECK_MESSAGE(r.err.find(p) != std::string::npos, c.name, r.err);
   }
+}
+
+TEST_CASE("trace config and calibrate: the capture's measured burst becomes costs.cacheline_burst_ns") {
+  // capture-trace measures linexfer --lines 6 beside the bare handoff and
+  // writes line_burst_ns = (value(6) - value(0)) / 6 (docs/calibration.md).
+  // Writers on two CPUs: the scenario takes the capture's own burst, like its
+  // line transfer; one CPU: neither applies.
+  json two = {{"threads", json::array({{{"cpu", 0}, {"tid", 1}}, {{"cpu", 1}, {"tid", 2}}})},
+              {"line_transfer_ns", 210.5}, {"line_burst_ns", 41.25}};
+  json s = tunsim::calib::scenario_for(tunsim::calib::read_sidecar(sidecar("2w-burst", two)), "");
+  CHECK(s["costs"]["cacheline_transfer_ns"].get<double>() == doctest::Approx(210.5));
+  CHECK(s["costs"]["cacheline_burst_ns"].get<double>() == doctest::Approx(41.25));
+  json one = {{"line_transfer_ns", 210.5}, {"line_burst_ns", 41.25}};
+  s = tunsim::calib::scenario_for(tunsim::calib::read_sidecar(sidecar("1w-burst", one)), "");
+  CHECK_FALSE(s.contains("costs"));
+  // Refused (line_burst_refused, no line_burst_ns): only the transfer.
+  two["line_burst_ns"] = nullptr;
+  two["line_burst_refused"] = "scripts/linexfer.c --lines 6 refused: only 50 samples";
+  s = tunsim::calib::scenario_for(tunsim::calib::read_sidecar(sidecar("2w-burst-refused", two)), "");
+  CHECK_FALSE(s["costs"].contains("cacheline_burst_ns"));
+  // A negative or non-numeric value is a one-line error naming the field.
+  Run bad = run_cli("trace config " + sidecar("bad-burst", {{"line_burst_ns", "fast"}}));
+  CHECK(bad.status == 2);
+  CHECK(lines(bad.err) == 1);
+  CHECK_MESSAGE(bad.err.find("line_burst_ns") != std::string::npos, bad.err);
+
+  // tunsim calibrate: the median of the captures' bursts, half their range
+  // as the uncertainty: captures at 40 and 44 ns give 42 +- 2.
+  std::string d = testutil::tmpdir();
+  for (auto [name, burst] : {std::pair<const char*, double>{"a", 40}, {"b", 44}}) {
+    json j = json::parse(tunsim::read_file("results/reference/napi-60-1w.json"));
+    j["line_burst_ns"] = burst;
+    j.erase("trace_file");
+    std::ofstream(d + "/" + name + ".json") << j.dump(2);
+    std::ifstream in("results/reference/napi-60-1w.trace.gz", std::ios::binary);
+    std::ofstream(d + "/" + name + ".trace.gz", std::ios::binary) << in.rdbuf();
+  }
+  Run r = run_cli("calibrate " + d + "/a.trace.gz " + d + "/b.trace.gz -o " + d + "/burst-cal.json");
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  json cal = json::parse(tunsim::read_file(d + "/burst-cal.json"));
+  CHECK(cal["parameters"]["costs.cacheline_burst_ns"]["value"].get<double>() == doctest::Approx(42));
+  CHECK(cal["parameters"]["costs.cacheline_burst_ns"]["stderr"].get<double>() == doctest::Approx(2));
+  CHECK(cal["measurements"]["napi-60-1w"]["line_burst_ns"].is_number());
 }

@@ -58,12 +58,15 @@ json scenario_for(const Workload& w, const std::string& calibration) {
   // (scripts/linexfer.c, only when it trusted its samples): this host moves
   // the vCPUs between placements whose transfers differ by 4x within
   // minutes (docs/calibration.md), so the capture's own value, not the
-  // calibration's, is the one for this workload.  Set only where a line can
+  // calibration's, is the one for this workload; the same for the burst
+  // (linexfer --lines 6).  Set only where a line can
   // move: writers or the NAPI kthread on two or more CPUs.
   std::set<int> used(w.cpus.begin(), w.cpus.end());
   if (w.threaded) used.insert(w.napi_thread_cpu);
   if (w.line_transfer_ns > 0 && used.size() > 1)
-    s["costs"] = {{"cacheline_transfer_ns", std::round(w.line_transfer_ns * 1000) / 1000}};
+    s["costs"]["cacheline_transfer_ns"] = std::round(w.line_transfer_ns * 1000) / 1000;
+  if (w.line_burst_ns > 0 && used.size() > 1)
+    s["costs"]["cacheline_burst_ns"] = std::round(w.line_burst_ns * 1000) / 1000;
   long long count = w.count_per_thread;
   if (count <= 0 && w.duration_s <= 0 && !w.cpus.empty())
     count = w.frames_written / static_cast<long long>(w.cpus.size());

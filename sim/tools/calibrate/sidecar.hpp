@@ -29,6 +29,7 @@ struct Workload {
   std::string kernel, cpu_model, dev, date, tracer;
   double timestamp_resolution_ns = 1;
   double line_transfer_ns = -1;          // measured at capture (scripts/linexfer.c), -1 = not
+  double line_burst_ns = -1;             // per line of a 6-line burst (linexfer --lines 6), -1 = not measured
   bool described = false;                // described on the command line (capture.hpp), not only by a sidecar
   std::string label() const;             // "napi-60-1w" style
   // Where the description comes from, for messages: the sidecar, or the trace.
