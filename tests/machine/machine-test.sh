@@ -18,6 +18,7 @@
 #   linexfer_measures  a trusted value is p10, between 5 ns and 5 us (also with --lines 6)
 #   chase_curve        L1d hits are faster than L2 hits
 #   capture_sidecar    capture-trace records line_transfer_ns (and line_burst_ns) only when trusted
+#   capture_rps        capture-trace --rps-cpus steers every frame to the other CPU
 #   atomics_measures   trusted lock pair and atomic RMW are p10, 1..100 ns
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -492,6 +493,29 @@ capture_sidecar)
     [ "$(json "$TMP/t.json" "'line_transfer_ns' in d")" = False ] || fail "an untrusted transfer was recorded"
     skip "the machine was too busy for a trusted line transfer: $(json "$TMP/t.json" "d['line_transfer_refused']")"
   fi
+  ;;
+capture_rps)
+  # capture-trace --rps-cpus 1: the sidecar says rps_cpus [1], and every
+  # frame the writer on CPU 0 writes is received (netif_receive_skb) and
+  # freed (kfree_skb) on CPU 1.
+  [ "$(id -u)" -eq 0 ] || skip "not root: capture-trace needs root"
+  [ -c /dev/net/tun ] || skip "no /dev/net/tun"
+  [ "$(nproc)" -ge 2 ] || skip "one CPU: nothing to steer to"
+  scripts/capture-trace --mode plain --rps-cpus 1 --count 200 -o "$TMP/rps" >"$TMP/log" 2>&1
+  st=$?
+  case $st in 0) ;; 3|4|5|6|7|9) skip "capture-trace cannot run here ($st): $(tail -n1 "$TMP/log")" ;;
+    10) grep -q "rps_cpus" "$TMP/log" && skip "this kernel has no RPS: $(tail -n1 "$TMP/log")"
+        fail "capture-trace exited 10: $(tail -n3 "$TMP/log")" ;;
+    *) fail "capture-trace exited $st: $(tail -n3 "$TMP/log")" ;; esac
+  [ "$(json "$TMP/rps.json" "d['rps_cpus'], [t['cpu'] for t in d['threads']]")" = "[1] [0]" ] ||
+    fail "sidecar: $(grep -E 'rps_cpus|threads' "$TMP/rps.json")"
+  f="$TMP/rps.trace"
+  on=$(grep -E " netif_receive_skb:| kfree_skb:" "$f" | sed -n 's/.*\[\(00[0-9]\)\].*/\1/p' | sort | uniq -c | tr -s ' ')
+  [ "$on" = " 400 001" ] || fail "netif_receive_skb and kfree_skb per CPU: '$on' (expected 400 on CPU 1)"
+  # Sidecars without RPS say so.
+  scripts/capture-trace --mode plain --count 20 -o "$TMP/norps" >"$TMP/log" 2>&1 || fail "capture-trace exited $?"
+  [ "$(json "$TMP/norps.json" "d['rps_cpus']")" = "[]" ] || fail "no --rps-cpus: $(grep rps_cpus "$TMP/norps.json")"
+  echo "PASS"
   ;;
 *)
   fail "unknown case '$CASE'"

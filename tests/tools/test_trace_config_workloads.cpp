@@ -172,3 +172,66 @@ TEST_CASE("trace config and calibrate: the capture's measured burst becomes cost
   CHECK(cal["parameters"]["costs.cacheline_burst_ns"]["stderr"].get<double>() == doctest::Approx(2));
   CHECK(cal["measurements"]["napi-60-1w"]["line_burst_ns"].is_number());
 }
+
+TEST_CASE("trace config: an RPS capture maps to rps.cpus; calibrate refuses it; bad rps_cpus are one-line errors") {
+  // capture-trace --mode plain --rps-cpus 1: the writer on CPU 0 builds the
+  // skbs, get_rps_cpu steers each to CPU 1's backlog, where it is received
+  // and freed.  The scenario steers the same way (rps.cpus = [1]); lines move
+  // between CPUs 0 and 1, so the capture's line transfer applies.
+  std::string p = sidecar("rps", {{"mode", "plain"}, {"rps_cpus", {1}}, {"line_transfer_ns", 222.42}});
+  tunsim::calib::Workload w = tunsim::calib::read_sidecar(p);
+  REQUIRE(w.rps_cpus.size() == 1);
+  CHECK(w.rps_cpus[0] == 1);
+  json s = tunsim::calib::scenario_for(w, "");
+  CHECK(s["rps"]["cpus"] == json::array({1}));
+  CHECK(s["cpus"]["count"] == 2);
+  CHECK(s["design"] == "rx_batched");
+  CHECK(s["name"] == "trace-" + w.label() + "-rps");
+  CHECK(s["costs"]["cacheline_transfer_ns"].get<double>() == doctest::Approx(222.42));
+  std::string out = testutil::tmpdir() + "/rps.scenario.json";
+  Run r = run_cli("trace config " + p + " -o " + out);
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  Run v = run_cli("validate " + out);
+  CHECK_MESSAGE(v.status == 0, v.err);
+  // Absent or [] (sidecars before --rps-cpus): no RPS.
+  CHECK(tunsim::calib::read_sidecar(sidecar("norps", {{"rps_cpus", json::array()}})).rps_cpus.empty());
+  CHECK_FALSE(tunsim::calib::scenario_for(tunsim::calib::read_sidecar(sidecar("norps2", json::object())), "")
+                  .contains("rps"));
+
+  // calibrate fits frames received where they are written: an RPS capture is
+  // refused (exit 2, one line naming the trace).
+  std::string d = testutil::tmpdir();
+  {
+    json j = json::parse(tunsim::read_file("results/reference/napi-60-1w.json"));
+    j["rps_cpus"] = {1};
+    j.erase("trace_file");
+    std::ofstream(d + "/rpsfit.json") << j.dump(2);
+    std::ifstream in("results/reference/napi-60-1w.trace.gz", std::ios::binary);
+    std::ofstream(d + "/rpsfit.trace.gz", std::ios::binary) << in.rdbuf();
+  }
+  Run c = run_cli("calibrate " + d + "/rpsfit.trace.gz -o " + d + "/rpsfit-cal.json");
+  CHECK(c.status == 2);
+  CHECK(lines(c.err) == 1);
+  CHECK_MESSAGE(c.err.find("RPS steers its frames") != std::string::npos, c.err);
+
+  struct Case {
+    const char* name;
+    json edit;
+    const char* expect;
+  };
+  for (const Case& b :
+       {Case{"rps-str", {{"rps_cpus", "1"}}, "rps_cpus: expected an array of CPU numbers, found \"1\""},
+        Case{"rps-big", {{"rps_cpus", {2}}}, "rps_cpus: expected CPU numbers below nr_cpus 2, found 2"},
+        Case{"rps-neg", {{"rps_cpus", {-1}}}, "rps_cpus: expected CPU numbers below nr_cpus 2, found -1"},
+        Case{"rps-threaded",
+             {{"rps_cpus", {1}},
+              {"threaded", true},
+              {"napi_thread", {{"pid", 7}, {"comm", "napi/tstap1-0"}, {"cpu", 1}}}},
+             "rps_cpus: expected [] with \"threaded\": true"}}) {
+    std::string bp = sidecar(std::string("bad-") + b.name, b.edit);
+    CHECK_THROWS_WITH_AS(tunsim::calib::read_sidecar(bp), doctest::Contains(b.expect), tunsim::InputError);
+    Run br = run_cli("trace config " + bp);
+    CHECK_MESSAGE(br.status == 2, b.name);
+    CHECK_MESSAGE(lines(br.err) == 1, b.name, br.err);
+  }
+}

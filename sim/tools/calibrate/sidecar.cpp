@@ -185,6 +185,20 @@ Workload read_sidecar_text(const std::string& text, const std::string& path) {
   std::string trace_file = opt_str_field(j, file, "trace_file");
   if (!trace_file.empty()) w.trace_path = (fs::path(path).parent_path() / trace_file).string();
   read_threading(j, file, w);
+  // "rps_cpus" (optional, [] when absent): capture-trace --rps-cpus.
+  if (j.contains("rps_cpus") && !j["rps_cpus"].is_null()) {
+    const json& r = j["rps_cpus"];
+    if (!r.is_array() || r.size() > 4096)
+      throw InputError(file + ": rps_cpus: expected an array of CPU numbers, found " + shown(r));
+    for (const json& c : r) {
+      if (!c.is_number_integer() || c.get<long long>() < 0 || c.get<long long>() >= w.nr_cpus)
+        throw InputError(file + ": rps_cpus: expected CPU numbers below nr_cpus " + std::to_string(w.nr_cpus) +
+                         ", found " + shown(c));
+      w.rps_cpus.push_back(static_cast<int>(c.get<long long>()));
+    }
+    if (!w.rps_cpus.empty() && w.threaded)
+      throw InputError(file + ": rps_cpus: expected [] with \"threaded\": true (capture-trace takes one of them)");
+  }
   for (int c : w.cpus)
     if (c < 0 || c >= w.nr_cpus)
       throw InputError(file + ": threads: cpu " + std::to_string(c) + " is not below nr_cpus " +

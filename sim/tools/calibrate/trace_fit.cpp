@@ -87,6 +87,9 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
       throw InputError(t + ": " + std::to_string(w.cpus.size()) +
                        " writer threads: the fit uses single-writer traces only (their per-event cost is a "
                        "fixed sum of costs; with several writers batching depends on timing)");
+    if (!w.rps_cpus.empty())
+      throw InputError(t + ": RPS steers its frames to another CPU's backlog: the fit uses captures whose frames are "
+                       "received where they are written (one of them is checked against the model, never fitted)");
     report << "trace " << t << " (" << w.label() << ", " << w.frames_written << " writes, kernel "
            << w.kernel << ")\n";
     Intervals iv = extract_intervals(t, w, true);
