@@ -235,3 +235,20 @@ TEST_CASE("trace config: an RPS capture maps to rps.cpus; calibrate refuses it; 
     CHECK_MESSAGE(lines(br.err) == 1, b.name, br.err);
   }
 }
+
+TEST_CASE("the committed RPS capture: every frame written on CPU 0 is received on CPU 1") {
+  // results/reference/rps-2026-12-02/rps-60 (capture-trace --mode plain
+  // --rps-cpus 1 --count 3000, docs/calibration.md): the sidecar says RPS to
+  // CPU 1, and the trace's 3000 netif_receive_skb are all on CPU 1 while
+  // the 3000 writes are on CPU 0.
+  const std::string base = "results/reference/rps-2026-12-02/rps-60";
+  tunsim::calib::Workload w = tunsim::calib::read_sidecar(base + ".json");
+  CHECK(w.rps_cpus == std::vector<int>{1});
+  Run r = run_cli("trace stats " + base + ".trace.gz --json");
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  json m = json::parse(r.out);
+  CHECK(m["packets"] == 3000);
+  CHECK(m["per_cpu"]["1"]["packets"] == 3000);
+  CHECK(m["per_cpu"]["0"]["writes"] == 3000);
+  CHECK(m["per_cpu"]["0"].value("packets", 0) == 0);
+}
