@@ -84,6 +84,32 @@ TEST_CASE("kcold replay (Linux 6.18 plain tap, stack drop): the default model re
     if (t[i].code_bytes > 0 && t[i - 1].code_bytes > 0) CHECK(model[i] >= model[i - 1] - 1e-9);
 }
 
+TEST_CASE("calibrate --machine: the wake-up part gives costs.ipi_ns and costs.ipi_latency_ns, the shipped defaults") {
+  // calibrate-machine's "wakeup" part writes summary.wakeup_ns from
+  // scripts/machine/wakeup.c.  With the committed quiet-host run
+  // (results/reference/machine/wakeup-2026-12-02.json: waker_ns 3286,
+  // latency_ns 7323, no_waiter_ns 1002, all p10): ipi_ns = 3286 and
+  // ipi_latency_ns = 7323 - 1002 - context_switch_ns (1000) = 5321, the
+  // declared defaults.
+  json w = read_json_file("results/reference/machine/wakeup-2026-12-02.json");
+  json m = read_json_file(kMachine);
+  m["summary"]["wakeup_ns"] = {{"waker", w["waker_ns"]["value"]},
+                               {"latency", w["latency_ns"]["value"]},
+                               {"no_waiter", w["no_waiter_ns"]["value"]}};
+  std::string f = testutil::tmpdir() + "/machine-wakeup.json";
+  {
+    FILE* o = std::fopen(f.c_str(), "w");
+    std::fputs(m.dump().c_str(), o);
+    std::fclose(o);
+  }
+  std::ostringstream rep;
+  json p = cache_from_machine(f, rep)["parameters"];
+  CHECK(p["costs.ipi_ns"]["value"].get<double>() == doctest::Approx(3286));
+  CHECK(p["costs.ipi_latency_ns"]["value"].get<double>() == doctest::Approx(7323 - 1002 - 1000));
+  CHECK(def("costs.ipi_ns") == doctest::Approx(3286));
+  CHECK(def("costs.ipi_latency_ns") == doctest::Approx(5321));
+}
+
 TEST_CASE("calibrate --machine: bad input is one line naming the file and the place, exit 2") {
   std::string dir = testutil::tmpdir();
   auto write = [&](const std::string& name, const std::string& text) {
@@ -102,6 +128,8 @@ TEST_CASE("calibrate --machine: bad input is one line naming the file and the pl
        "summary.kernel_cold.data[0].bytes: expected"},
       {R"({"format": "tunsim-machine/1", "summary": {"cache": {"l1d": {"ways": "twelve"}}, "kernel_cold": {"code": [], "data": []}}})",
        "summary.cache.l1d.ways: expected a non-negative number"},
+      {R"({"format": "tunsim-machine/1", "summary": {"wakeup_ns": {"waker": "fast"}, "kernel_cold": {"code": [], "data": []}}})",
+       "summary.wakeup_ns.waker: expected a non-negative number"},
   };
   for (const Case& c : cases) {
     std::string f = write("m.json", c.text);

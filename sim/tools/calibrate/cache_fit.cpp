@@ -156,6 +156,22 @@ json cache_from_machine(const std::string& path, std::ostream& report) {
       out.set(std::string("cache.ifetch.") + key, (j->get<double>() + q->get<double>()) / 2, "ns",
               std::string("mean of summary.icache_miss_ns_per_line.{jump,seq}.") + field);
   }
+  // The wake-up of a thread sleeping on the idle other CPU (wakeup.c,
+  // calibrate-machine part "wakeup"): the waker's cost is costs.ipi_ns; the
+  // thread runs `latency` after the waker's FUTEX_WAKE, which includes one
+  // system call's entry and exit (no_waiter: a kernel-to-kernel wake-up
+  // makes none) and the idle CPU's context switch (costs.context_switch_ns,
+  // its default): the rest is costs.ipi_latency_ns.
+  if (const json* w = num({"wakeup_ns", "waker"}, "wakeup_ns.waker"))
+    out.set("costs.ipi_ns", w->get<double>(), "ns", "summary.wakeup_ns.waker (wakeup.c waker_ns, p10)");
+  const json* lat = num({"wakeup_ns", "latency"}, "wakeup_ns.latency");
+  const json* nw = num({"wakeup_ns", "no_waiter"}, "wakeup_ns.no_waiter");
+  if (lat && nw) {
+    double cs = find_param("costs.context_switch_ns")->def.get<double>();
+    out.set("costs.ipi_latency_ns", std::max(0.0, lat->get<double>() - nw->get<double>() - cs), "ns",
+            "summary.wakeup_ns.latency - summary.wakeup_ns.no_waiter - costs.context_switch_ns (default " +
+                fmt("%.0f", cs) + ")");
+  }
   for (const FpMap& f : kFootprints) {
     std::string b = std::string("cache.footprints.") + f.path;
     if (const json* v = num({"icache_footprints", f.sampled, "icache_bytes_estimate"},
