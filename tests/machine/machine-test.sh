@@ -19,6 +19,7 @@
 #   chase_curve        L1d hits are faster than L2 hits
 #   capture_sidecar    capture-trace records line_transfer_ns (and line_burst_ns) only when trusted
 #   capture_rps        capture-trace --rps-cpus steers every frame to the other CPU
+#   wakeup_measures    wakeup.c (the IPI costs) is trusted and consistent, or skips
 #   atomics_measures   trusted lock pair and atomic RMW are p10, 1..100 ns
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -136,6 +137,30 @@ for x in (lp, rmw):
 assert lp["value"] >= 0.9 * rmw["value"], (lp["value"], rmw["value"])
 EOF
   echo "PASS: lock pair $(json "$TMP/out.json" "d['lock_pair_ns']['value']") ns, rmw $(json "$TMP/out.json" "d['rmw_ns']['value']") ns"
+  ;;
+wakeup_measures)
+  # scripts/machine/wakeup.c (costs.ipi_ns, costs.ipi_latency_ns): trusted,
+  # each statistic is its p10 of the 300 samples; the waker's share is
+  # FUTEX_WAKE that woke the sleeper minus one that woke nobody; waking a
+  # sleeper costs the waker more than a wake with nobody to wake, and the
+  # sleeper runs after the waker's call began, so latency > wake call >
+  # no waiter > 0 (the 6.18 try_to_wake_up -> ttwu_queue_wakelist path).
+  [ "$(nproc)" -ge 2 ] || skip "one CPU: no idle CPU to wake a thread on"
+  build wakeup scripts/machine/wakeup.c -lm
+  "$TMP/wakeup" --samples 300 --gap-us 10 >"$TMP/out.json" 2>"$TMP/err"
+  st=$?
+  [ $st -eq 4 ] && skip "the machine is too busy to trust the wake-up: $(cat "$TMP/err")"
+  [ $st -eq 0 ] || fail "wakeup exited $st: $(cat "$TMP/err")"
+  $PY - "$TMP/out.json" <<'EOF2' || fail "$(cat "$TMP/out.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+lat, call, none = d["latency_ns"], d["wake_call_ns"], d["no_waiter_ns"]
+for x in (lat, call, none):
+    assert x["trusted"] and x["value"] == x["p10"] and x["samples"] == 300, x
+assert lat["value"] > call["value"] > none["value"] > 0, (lat["value"], call["value"], none["value"])
+assert d["waker_ns"]["value"] == call["value"] - none["value"], d["waker_ns"]
+EOF2
+  echo "PASS: waker $(json "$TMP/out.json" "d['waker_ns']['value']") ns, latency $(json "$TMP/out.json" "d['latency_ns']['value']") ns"
   ;;
 linexfer_measures)
   [ "$(nproc)" -ge 2 ] || skip "one CPU: no line transfer to measure"
