@@ -39,6 +39,17 @@ int lines(const std::string& s) {
   return n;
 }
 
+// A sidecar with `edit` applied is refused by read_sidecar and by `trace
+// config` (exit 2) with one line naming the file and containing `expect`.
+void expect_bad_sidecar(const std::string& name, const json& edit, const char* expect) {
+  std::string p = sidecar("bad-" + name, edit);
+  CHECK_THROWS_WITH_AS(tunsim::calib::read_sidecar(p), doctest::Contains(expect), tunsim::InputError);
+  Run r = run_cli("trace config " + p);
+  CHECK_MESSAGE(r.status == 2, name);
+  CHECK_MESSAGE(lines(r.err) == 1, name, r.err);
+  CHECK_MESSAGE(r.err.find(p) != std::string::npos, name, r.err);
+}
+
 }  // namespace
 
 TEST_CASE("trace config: a threaded-NAPI capture maps to tun.threaded and the kthread's CPU") {
@@ -120,14 +131,8 @@ TEST_CASE("trace config: a wrong threaded-NAPI record is a one-line error naming
         Case{"negative", {{"threaded", true}, {"napi_thread", {{"pid", 7}, {"comm", "x"}, {"cpu", -1}}}},
              "napi_thread: expected"},
         Case{"orphan", {{"threaded", false}, {"napi_thread", th}},
-             "napi_thread: expected nothing without \"threaded\": true"}}) {
-    std::string p = sidecar(std::string("bad-") + c.name, c.edit);
-    CHECK_THROWS_WITH_AS(tunsim::calib::read_sidecar(p), doctest::Contains(c.expect), tunsim::InputError);
-    Run r = run_cli("trace config " + p);
-    CHECK_MESSAGE(r.status == 2, c.name);
-    CHECK_MESSAGE(lines(r.err) == 1, c.name, r.err);
-    CHECK_MESSAGE(r.err.find(p) != std::string::npos, c.name, r.err);
-  }
+             "napi_thread: expected nothing without \"threaded\": true"}})
+    expect_bad_sidecar(c.name, c.edit, c.expect);
 }
 
 TEST_CASE("trace config and calibrate: the capture's measured burst becomes costs.cacheline_burst_ns") {
@@ -227,13 +232,8 @@ TEST_CASE("trace config: an RPS capture maps to rps.cpus; calibrate refuses it; 
              {{"rps_cpus", {1}},
               {"threaded", true},
               {"napi_thread", {{"pid", 7}, {"comm", "napi/tstap1-0"}, {"cpu", 1}}}},
-             "rps_cpus: expected [] with \"threaded\": true"}}) {
-    std::string bp = sidecar(std::string("bad-") + b.name, b.edit);
-    CHECK_THROWS_WITH_AS(tunsim::calib::read_sidecar(bp), doctest::Contains(b.expect), tunsim::InputError);
-    Run br = run_cli("trace config " + bp);
-    CHECK_MESSAGE(br.status == 2, b.name);
-    CHECK_MESSAGE(lines(br.err) == 1, b.name, br.err);
-  }
+             "rps_cpus: expected [] with \"threaded\": true"}})
+    expect_bad_sidecar(b.name, b.edit, b.expect);
 }
 
 TEST_CASE("the committed RPS capture: every frame written on CPU 0 is received on CPU 1") {
