@@ -20,3 +20,7 @@ add_test(NAME kmod_qemu COMMAND bash ${CMAKE_SOURCE_DIR}/tests/kmod/qemu-test.sh
 set_tests_properties(kmod_qemu PROPERTIES
   WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} LABELS kmod SKIP_RETURN_CODE 77 TIMEOUT 600 RESOURCE_LOCK kmod_tree
   ENVIRONMENT "TUNSIM_QEMU_TIMEOUT=300")
+
+# scripts/trace-segments on hand-made traces (standard library only).
+add_test(NAME trace_segments_script COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/tools/test_trace_segments.py -v)
+set_tests_properties(trace_segments_script PROPERTIES WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} TIMEOUT 60)

@@ -1,0 +1,112 @@
+"""scripts/trace-segments: the intervals between a CPU's events inside NET_RX
+softirqs, on hand-made traces whose intervals are known by construction."""
+import gzip
+import os
+import subprocess
+import tempfile
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SCRIPT = os.path.join(ROOT, "scripts", "trace-segments")
+
+
+def line(cpu, ns, event, rest=""):
+    return "  writer-1000-1000    [%03d] ..s1.  %d.%09d: %s: %s\n" % (cpu, ns // 10**9, ns % 10**9, event, rest)
+
+
+def poll(work):
+    return "napi poll on napi struct ffff888000000000 for device tap0 work %d budget 64" % work
+
+
+# CPU 1: one softirq of two one-frame polls in a row (a re-poll cycle of
+# 2000 ns: napi_poll 1000 -> gro entry 1600 -> netif_receive_skb 2000 ->
+# kfree_skb 2100 -> napi_poll 3000), then softirq_exit at 3100.  CPU 0's
+# sys_enter in between is skipped, and so is everything outside the softirq.
+TRACE = "".join([
+    "# tracer: nop\n",
+    line(1, 0, "softirq_entry", "vec=3 [action=NET_RX]"),
+    line(1, 1000, "napi_poll", poll(1)),
+    line(0, 1200, "sys_enter", "NR 1 (3, 0, 3c, 0, 0, 0)"),
+    line(1, 1600, "napi_gro_receive_entry", "dev=tap0 skbaddr=ffff888100000000"),
+    line(1, 2000, "netif_receive_skb", "dev=tap0 skbaddr=ffff888100000000 len=46"),
+    line(1, 2100, "kfree_skb", "skbaddr=ffff888100000000"),
+    line(1, 3000, "napi_poll", poll(1)),
+    line(1, 3100, "softirq_exit", "vec=3 [action=NET_RX]"),
+    line(1, 5000, "kfree_skb", "skbaddr=ffff888100000100"),
+])
+
+
+def run(*args):
+    return subprocess.run(["/usr/bin/python3", SCRIPT] + list(args), capture_output=True, text=True)
+
+
+class TraceSegments(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.path = os.path.join(self.dir.name, "k.trace.gz")
+        with gzip.open(self.path, "wt") as f:
+            f.write(TRACE)
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def rows(self, out):
+        # segment name -> the first cell's "n N p10 .. p50 .. p90 .." numbers
+        rows = {}
+        for ln in out.splitlines()[1:]:
+            name, cell = [c.strip() for c in ln.split("|")[:2]]
+            nums = [int(x) for x in cell.split()[1::2]]
+            rows[name] = nums
+        return rows
+
+    def test_consecutive_intervals(self):
+        r = run(self.path, "--min-count", "1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = self.rows(r.stdout)
+        # n, p10, p50, p90: one interval each, so all three percentiles are it.
+        self.assertEqual(rows["cpu1 softirq_entry -> napi_poll"], [1, 1000, 1000, 1000])
+        self.assertEqual(rows["cpu1 napi_poll -> napi_gro_receive_entry"], [1, 600, 600, 600])
+        self.assertEqual(rows["cpu1 napi_gro_receive_entry -> netif_receive_skb"], [1, 400, 400, 400])
+        self.assertEqual(rows["cpu1 kfree_skb -> napi_poll"], [1, 900, 900, 900])
+        self.assertEqual(rows["cpu1 napi_poll -> softirq_exit"], [1, 100, 100, 100])
+        # The kfree_skb at 5000 is outside any softirq: no row reaches it.
+        self.assertNotIn("cpu1 softirq_exit -> kfree_skb", rows)
+        self.assertEqual(len(rows), 6)
+
+    def test_repoll_cycle(self):
+        r = run(self.path, "--repoll", "--min-count", "1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = self.rows(r.stdout)
+        self.assertEqual(rows["whole cycle (napi_poll -> napi_poll)"], [1, 2000, 2000, 2000])
+        self.assertEqual(rows["netif_receive_skb -> kfree_skb"], [1, 100, 100, 100])
+        self.assertEqual(len(rows), 5)  # four segments and the cycle
+
+    def test_min_count_hides_rare_rows(self):
+        r = run(self.path)  # default 20: every row here has one interval
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.splitlines()[1:], [])
+
+    def test_two_traces_side_by_side(self):
+        r = run(self.path, self.path, "--repoll", "--min-count", "1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        ln = [x for x in r.stdout.splitlines() if x.startswith("whole cycle")][0]
+        self.assertEqual(ln.count("p50   2000"), 2)
+
+    def test_bad_input_is_one_line_and_exit_2(self):
+        us = os.path.join(self.dir.name, "us.trace")
+        with open(us, "w") as f:
+            f.write("  w-1 [001] ..s1.  12.345678: softirq_entry: vec=3 [action=NET_RX]\n")
+        empty = os.path.join(self.dir.name, "empty.trace")
+        open(empty, "w").close()
+        for args, want in (([us], "9 digits after the point"),
+                           ([empty], "found none"),
+                           ([os.path.join(self.dir.name, "missing")], "No such file"),
+                           ([self.path, self.path, self.path], "one or two traces")):
+            r = run(*args)
+            self.assertEqual(r.returncode, 2, args)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+            self.assertIn(want, r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
