@@ -1,0 +1,177 @@
+/* remotermw: what an atomic read-modify-write costs on a cache line that
+ * another CPU wrote last and has since left alone: the uncontended move of a
+ * line, as when an skb built on one CPU is freed on another a few
+ * microseconds later (sock_wfree's refcount_sub on sk_wmem_alloc, SLUB's
+ * __slab_free cmpxchg on the slab page, Linux 6.18 net/core/sock.c and
+ * mm/slub.c).  scripts/linexfer measures the other case, a line both CPUs
+ * keep writing (a ping-pong handoff).
+ *
+ * Two threads pinned to CPU A and CPU B.  Each round:
+ *   A  writes one word in each of LINES lines (they are now modified in A's
+ *      cache), then stores the round number in a flag line and spins on
+ *      another flag line, touching the data lines no more;
+ *   B  sees the flag, then times LINES `lock xadd`s, one per data line (a
+ *      locked instruction waits for the one before it, so the times add up):
+ *      the remote pass; then the same LINES `lock xadd`s again, now on lines
+ *      B owns: the local pass; then it answers on the second flag line.
+ * A sample is (remote pass - local pass) / LINES: what the move adds to one
+ * atomic operation.  The value is the 10th percentile of the samples under
+ * rule "remotermw" of robust.h, with the spread; the local pass's own 10th
+ * percentile is reported as local_rmw_ns.
+ *
+ * usage: remotermw [--samples N] [--lines L] [--max-seconds S] CPU_A CPU_B
+ * prints one JSON object on one line:
+ *   {"what": "remote_rmw", "unit": "ns", "value_ns": 61.2 (null when refused),
+ *    "cpus": [A, B], "lines": L, "local_rmw_ns": ..., "value": ..., "min": ..., ...}
+ * exit: 0 trusted; 4 refused (reason on stderr and in "refused");
+ *       3 cannot run (CPU missing or not allowed); 2 usage.
+ * Build: cc -O2 -pthread -o remotermw remotermw.c */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "robust.h"
+
+#define MAX_LINES 64
+/* The data lines, one per 4 KiB page at a different offset in each page,
+ * visited in a shuffled order (line[] below), so that no hardware prefetcher
+ * brings the next line along with the first: each line's move is its own. */
+#define PAGE 4096
+static _Alignas(PAGE) char arena[MAX_LINES * PAGE];
+static long* line[MAX_LINES];
+static _Alignas(64) atomic_long go;
+static _Alignas(64) atomic_long done;
+static _Alignas(64) atomic_int stop_flag;
+static _Alignas(64) int cpu_b;
+static atomic_int partner_state; /* 0 starting, 1 pinned, -1 cannot pin */
+static long nlines = 8, nsamples = 2000, max_s = 5;
+static double* remote_s;
+static double* local_s;
+static atomic_int taken;
+
+static int pin(int c) {
+  cpu_set_t s;
+  CPU_ZERO(&s);
+  CPU_SET(c, &s);
+  return pthread_setaffinity_np(pthread_self(), sizeof s, &s);
+}
+
+static inline void rmw_pass(void) {
+  for (long l = 0; l < nlines; ++l) __atomic_fetch_add(line[l], 1, __ATOMIC_SEQ_CST);
+}
+
+/* B: the timed side. */
+static void* partner(void* arg) {
+  double ov = *(double*)arg;
+  if (pin(cpu_b)) {
+    atomic_store(&partner_state, -1);
+    return NULL;
+  }
+  atomic_store(&partner_state, 1);
+  for (long want = 1;; ++want) {
+    while (atomic_load_explicit(&go, memory_order_acquire) != want)
+      if (atomic_load_explicit(&stop_flag, memory_order_relaxed)) return NULL;
+    double a = rb_now_ns();
+    rmw_pass();
+    double b = rb_now_ns();
+    rmw_pass();
+    double c = rb_now_ns();
+    int k = atomic_load_explicit(&taken, memory_order_relaxed);
+    if (want > 1000 && k < nsamples) { /* the first 1000 rounds warm up */
+      remote_s[k] = (b - a - ov) / (double)nlines;
+      local_s[k] = (c - b - ov) / (double)nlines;
+      atomic_store_explicit(&taken, k + 1, memory_order_relaxed);
+    }
+    atomic_store_explicit(&done, want, memory_order_release);
+  }
+}
+
+static void usage(void) {
+  fprintf(stderr, "usage: remotermw [--samples N] [--lines L] [--max-seconds S] CPU_A CPU_B\n");
+  exit(RB_EXIT_USAGE);
+}
+
+int main(int argc, char** argv) {
+  long cpus[2];
+  int ncpu = 0;
+  for (int i = 1; i < argc; ++i) {
+    if (!strcmp(argv[i], "--samples") && i + 1 < argc) {
+      if (rb_parse_long(argv[++i], 1, 1000000, &nsamples)) usage();
+    } else if (!strcmp(argv[i], "--lines") && i + 1 < argc) {
+      if (rb_parse_long(argv[++i], 1, MAX_LINES, &nlines)) usage();
+    } else if (!strcmp(argv[i], "--max-seconds") && i + 1 < argc) {
+      if (rb_parse_long(argv[++i], 1, 3600, &max_s)) usage();
+    } else if (ncpu < 2 && rb_parse_long(argv[i], 0, CPU_SETSIZE - 1, &cpus[ncpu]) == 0) {
+      ncpu++;
+    } else {
+      usage();
+    }
+  }
+  if (ncpu != 2) usage();
+  if (cpus[0] == cpus[1]) {
+    fprintf(stderr, "remotermw: CPU_A and CPU_B must differ (both %ld)\n", cpus[0]);
+    return RB_EXIT_USAGE;
+  }
+  /* Page p = a fixed shuffle of 0..nlines-1 (a multiplicative step prime to
+   * MAX_LINES), line l at offset 64 * ((7 * l) % 64) in it. */
+  for (long l = 0; l < nlines; ++l) line[l] = (long*)(arena + ((l * 37 + 11) % MAX_LINES) * PAGE + 64 * ((7 * l) % 64));
+  if (pin((int)cpus[0])) {
+    fprintf(stderr, "remotermw: cannot run on CPU %ld\n", cpus[0]);
+    return RB_EXIT_ENV;
+  }
+  remote_s = malloc((size_t)nsamples * sizeof *remote_s);
+  local_s = malloc((size_t)nsamples * sizeof *local_s);
+  if (!remote_s || !local_s) return RB_EXIT_ENV;
+  double ov = rb_clock_overhead_ns();
+  cpu_b = (int)cpus[1];
+  pthread_t t;
+  if (pthread_create(&t, NULL, partner, &ov)) {
+    fprintf(stderr, "remotermw: cannot start the partner thread\n");
+    return RB_EXIT_ENV;
+  }
+  while (atomic_load(&partner_state) == 0) sched_yield();
+  if (atomic_load(&partner_state) < 0) {
+    pthread_join(t, NULL);
+    fprintf(stderr, "remotermw: cannot run on CPU %ld\n", cpus[1]);
+    return RB_EXIT_ENV;
+  }
+  double deadline = rb_now_ns() + max_s * 1e9;
+  for (long r = 1; atomic_load(&taken) < nsamples && rb_now_ns() < deadline; ++r) {
+    for (long l = 0; l < nlines; ++l) *line[l] = r; /* modified in A's cache */
+    atomic_store_explicit(&go, r, memory_order_release);
+    while (atomic_load_explicit(&done, memory_order_acquire) != r) {
+    }
+  }
+  atomic_store(&stop_flag, 1);
+  pthread_join(t, NULL);
+
+  int n = atomic_load(&taken);
+  double* diff = malloc((size_t)(n > 0 ? n : 1) * sizeof *diff);
+  if (!diff) return RB_EXIT_ENV;
+  for (int i = 0; i < n; ++i) diff[i] = remote_s[i] - local_s[i];
+  const rb_rule* rule = rb_rule_named("remotermw");
+  rb_stats st, loc;
+  rb_evaluate(diff, n, rule, &st);
+  rb_evaluate(local_s, n, rb_rule_named("atomics"), &loc);
+  printf("{\"what\": \"remote_rmw\", \"unit\": \"ns\", \"value_ns\": ");
+  rb_jnum(stdout, st.trusted ? st.value : -1.0 / 0.0); /* null unless trusted */
+  printf(", \"cpus\": [%ld, %ld], \"lines\": %ld, \"samples_requested\": %ld, \"clock_overhead_ns\": %.1f, "
+         "\"local_rmw_ns\": ",
+         cpus[0], cpus[1], nlines, nsamples, ov);
+  rb_jnum(stdout, loc.value);
+  printf(", ");
+  rb_json_members(stdout, &st, rule);
+  printf("}\n");
+  free(diff);
+  free(remote_s);
+  free(local_s);
+  if (!st.trusted) {
+    fprintf(stderr, "remotermw: refused: %s\n", st.why);
+    return RB_EXIT_REFUSED;
+  }
+  return RB_EXIT_OK;
+}
