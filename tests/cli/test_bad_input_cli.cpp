@@ -341,6 +341,23 @@ TEST_CASE("messages 14.7: control bytes and NUL from a trace are escaped, a 1 MB
               kp + ": parameters.costs.copy\\x0as_per_byte.unit: expected a unit string, found nothing");
 }
 
+TEST_CASE("bad input 13.7: a kmod result's parameter named like a group of parameters") {
+  // Found by fuzz_calibration on 2026-12-02 (15:44 UTC, from the seed corpus,
+  // on the kmod fit through the cache model): "cache.footprints" holding a
+  // value made the fitted "cache.footprints.netif_receive_skb.icache_bytes"
+  // index into a number (nlohmann type_error, exit 3 "internal error").  Now
+  // exit 2, one line naming the file, the key and the conflicting prefix, and
+  // nothing written.
+  json km = load("results/reference/kmod-qemu.json");
+  km["parameters"]["cache.footprints"] = json{{"value", 624.375}, {"unit", "ns"}};
+  std::string kp = write_tmp("kmod-group-key.json", km.dump());
+  std::string out = tmpdir() + "/never.json";
+  check_error(run_cli("calibrate --kmod " + kp + " -o " + out),
+              kp + " (the calibration it gives): parameters.cache.footprints.netif_receive_skb.icache_bytes: expected "
+                   "cache.footprints to be a group of parameters, found number 624.375");
+  CHECK_FALSE(std::filesystem::exists(out));
+}
+
 TEST_CASE("messages 14.8: a bad value from a calibration names the calibration file and its key path") {
   json c = load("configs/calibration/reference.json");
   c["parameters"]["costs.gro_ns"]["value"] = -5;

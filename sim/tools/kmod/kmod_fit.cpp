@@ -73,14 +73,22 @@ struct PathResult {
 };
 
 // The built-in default scenario's Params with `values` (parameter key ->
-// value) set, as the loader sets a calibration's values.
+// value) set, as the loader sets a calibration's values.  A key whose
+// prefix holds a value, not a group ("cache.footprints" set to a number,
+// then "cache.footprints.stack.icache_bytes"), is the input's error.
 Params params_with(const std::map<std::string, json>& values, const std::string& where) {
   json scenario = default_scenario();
   for (const auto& [key, value] : values) {
     json* cur = &scenario;
     std::stringstream ss(key);
-    std::string part;
-    while (std::getline(ss, part, '.')) cur = &(*cur)[part];
+    std::string part, prefix;
+    while (std::getline(ss, part, '.')) {
+      if (!cur->is_object() && !cur->is_null())
+        throw InputError(where + ": parameters." + printable(key, 200) + ": expected " + printable(prefix, 200) +
+                         " to be a group of parameters, found " + describe(cur));
+      cur = &(*cur)[part];
+      prefix += (prefix.empty() ? "" : ".") + part;
+    }
     *cur = value;
   }
   return build_config(scenario, where, ".").params;
