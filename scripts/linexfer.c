@@ -96,34 +96,11 @@ static void* partner(void* arg) {
   }
 }
 
-static void usage(void) {
-  fprintf(stderr, "usage: linexfer [--samples N] [--rounds R] [--max-seconds S] [--lines N] CPU_A CPU_B\n");
-  exit(RB_EXIT_USAGE);
-}
-
 int main(int argc, char** argv) {
   long nsamples = 2000, rounds = 100, max_s = 5, cpus[2];
-  int ncpu = 0;
-  for (int i = 1; i < argc; ++i) {
-    if (!strcmp(argv[i], "--samples") && i + 1 < argc) {
-      if (rb_parse_long(argv[++i], 1, 1000000, &nsamples)) usage();
-    } else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) {
-      if (rb_parse_long(argv[++i], 1, 10000000, &rounds)) usage();
-    } else if (!strcmp(argv[i], "--lines") && i + 1 < argc) {
-      if (rb_parse_long(argv[++i], 0, MAX_LINES, &nlines)) usage();
-    } else if (!strcmp(argv[i], "--max-seconds") && i + 1 < argc) {
-      if (rb_parse_long(argv[++i], 1, 3600, &max_s)) usage();
-    } else if (ncpu < 2 && rb_parse_long(argv[i], 0, CPU_SETSIZE - 1, &cpus[ncpu]) == 0) {
-      ncpu++;
-    } else {
-      usage();
-    }
-  }
-  if (ncpu != 2) usage();
-  if (cpus[0] == cpus[1]) {
-    fprintf(stderr, "linexfer: CPU_A and CPU_B must differ (both %ld)\n", cpus[0]);
-    return RB_EXIT_USAGE;
-  }
+  int st0 = rb_parse_pair(argc, argv, "linexfer", "[--samples N] [--rounds R] [--max-seconds S] [--lines N] CPU_A CPU_B",
+                          &nsamples, &rounds, &nlines, 0, MAX_LINES, &max_s, cpus);
+  if (st0) return st0;
   const rb_rule* rule = rb_rule_named("linexfer");
   if (pin((int)cpus[0])) {
     fprintf(stderr, "linexfer: cannot run on CPU %ld\n", cpus[0]);

@@ -15,7 +15,8 @@
  *      the remote pass; then the same LINES `lock xadd`s again, now on lines
  *      B owns: the local pass; then it answers on the second flag line.
  * A sample is (remote pass - local pass) / LINES: what the move adds to one
- * atomic operation.  The value is the 10th percentile of the samples under
+ * atomic operation (LINES 1, the default: the move itself; more lines show
+ * how far independent moves overlap).  The value is the 10th percentile of the samples under
  * rule "remotermw" of robust.h, with the spread; the local pass's own 10th
  * percentile is reported as local_rmw_ns.
  *
@@ -48,7 +49,7 @@ static _Alignas(64) atomic_long done;
 static _Alignas(64) atomic_int stop_flag;
 static _Alignas(64) int cpu_b;
 static atomic_int partner_state; /* 0 starting, 1 pinned, -1 cannot pin */
-static long nlines = 8, nsamples = 2000, max_s = 5;
+static long nlines = 1, nsamples = 2000, max_s = 5;
 static double* remote_s;
 static double* local_s;
 static atomic_int taken;
@@ -90,32 +91,11 @@ static void* partner(void* arg) {
   }
 }
 
-static void usage(void) {
-  fprintf(stderr, "usage: remotermw [--samples N] [--lines L] [--max-seconds S] CPU_A CPU_B\n");
-  exit(RB_EXIT_USAGE);
-}
-
 int main(int argc, char** argv) {
   long cpus[2];
-  int ncpu = 0;
-  for (int i = 1; i < argc; ++i) {
-    if (!strcmp(argv[i], "--samples") && i + 1 < argc) {
-      if (rb_parse_long(argv[++i], 1, 1000000, &nsamples)) usage();
-    } else if (!strcmp(argv[i], "--lines") && i + 1 < argc) {
-      if (rb_parse_long(argv[++i], 1, MAX_LINES, &nlines)) usage();
-    } else if (!strcmp(argv[i], "--max-seconds") && i + 1 < argc) {
-      if (rb_parse_long(argv[++i], 1, 3600, &max_s)) usage();
-    } else if (ncpu < 2 && rb_parse_long(argv[i], 0, CPU_SETSIZE - 1, &cpus[ncpu]) == 0) {
-      ncpu++;
-    } else {
-      usage();
-    }
-  }
-  if (ncpu != 2) usage();
-  if (cpus[0] == cpus[1]) {
-    fprintf(stderr, "remotermw: CPU_A and CPU_B must differ (both %ld)\n", cpus[0]);
-    return RB_EXIT_USAGE;
-  }
+  int st0 = rb_parse_pair(argc, argv, "remotermw", "[--samples N] [--lines L] [--max-seconds S] CPU_A CPU_B",
+                          &nsamples, NULL, &nlines, 1, MAX_LINES, &max_s, cpus);
+  if (st0) return st0;
   /* Page p = a fixed shuffle of 0..nlines-1 (a multiplicative step prime to
    * MAX_LINES), line l at offset 64 * ((7 * l) % 64) in it. */
   for (long l = 0; l < nlines; ++l) line[l] = (long*)(arena + ((l * 37 + 11) % MAX_LINES) * PAGE + 64 * ((7 * l) % 64));

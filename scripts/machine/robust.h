@@ -74,8 +74,8 @@ typedef struct {
  *    users' builds on both vCPUs, so CPU B was rarely idle) p10/p1 was
  *    1.3-2.0 and it refused, as it should; not yet run on a quiet host, so
  *    the band is linexfer's, not one measured for this benchmark.
- *  remotermw: one sample is 8 locked operations on lines the other CPU left
- *    (a few hundred ns); like linexfer, a disturbed sample is inflated to
+ *  remotermw: one sample is one to a few locked operations on lines the
+ *    other CPU left (a few hundred ns); like linexfer, a disturbed sample is inflated to
  *    microseconds and the rest stay clean, so linexfer's 0.25; first run on
  *    2026-12-02 (docs/calibration.md). */
 static const rb_rule rb_rules[] = {
@@ -204,6 +204,41 @@ static inline int rb_parse_long(const char* s, long lo, long hi, long* out) {
   long v = strtol(s, &end, 10);
   if (!*s || *end || v < lo || v > hi) return -1;
   *out = v;
+  return 0;
+}
+
+/* The options of the two-CPU benchmarks (scripts/linexfer.c,
+ * scripts/machine/remotermw.c): [--samples N] [--rounds R] [--lines L]
+ * [--max-seconds S] CPU_A CPU_B, each option only where its pointer is not
+ * NULL, L in [lines_lo, lines_hi].  0, or RB_EXIT_USAGE after printing the
+ * usage line (or that the two CPUs are one). */
+static inline int rb_parse_pair(int argc, char** argv, const char* prog, const char* usage, long* nsamples,
+                                long* rounds, long* nlines, long lines_lo, long lines_hi, long* max_s, long cpus[2]) {
+  int ncpu = 0, bad = 0;
+  for (int i = 1; i < argc && !bad; ++i) {
+    const char* a = argv[i];
+    const char* v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (nsamples && v && !strcmp(a, "--samples"))
+      bad = rb_parse_long(argv[++i], 1, 1000000, nsamples);
+    else if (rounds && v && !strcmp(a, "--rounds"))
+      bad = rb_parse_long(argv[++i], 1, 10000000, rounds);
+    else if (nlines && v && !strcmp(a, "--lines"))
+      bad = rb_parse_long(argv[++i], lines_lo, lines_hi, nlines);
+    else if (max_s && v && !strcmp(a, "--max-seconds"))
+      bad = rb_parse_long(argv[++i], 1, 3600, max_s);
+    else if (ncpu < 2 && rb_parse_long(a, 0, 1023, &cpus[ncpu]) == 0)
+      ncpu++;
+    else
+      bad = 1;
+  }
+  if (bad || ncpu != 2) {
+    fprintf(stderr, "usage: %s %s\n", prog, usage);
+    return RB_EXIT_USAGE;
+  }
+  if (cpus[0] == cpus[1]) {
+    fprintf(stderr, "%s: CPU_A and CPU_B must differ (both %ld)\n", prog, cpus[0]);
+    return RB_EXIT_USAGE;
+  }
   return 0;
 }
 
