@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include "models/kernel/kernel.hpp"
 
@@ -106,21 +107,38 @@ FootprintFit fit_footprint(const Params& params, const Experiment& e, Run run, c
     return b;
   };
   const long kmax = std::max(1L, static_cast<long>(std::ceil(cp.l2.size_bytes / line)));
-  const long step = std::max(1L, (kmax + 255) / 256);
+  // Coarse to fine: 16 intervals over [0, kmax], then 16 over the two
+  // intervals around the best so far, down to single lines (about 60
+  // replays of the experiment where a 257-point grid and a line-by-line
+  // refinement took about 320: each replay runs the whole experiment
+  // through the cache model).  Ties keep the smaller footprint.
+  constexpr long kIntervals = 16;
   double best = std::numeric_limits<double>::infinity();
   long kbest = 0;
+  std::map<long, double> seen;
   auto consider = [&](long k) {
-    double base = 0, r = ev.rss(ev.shape(bytes_of(k)), base);
-    if (r < best) {
+    auto it = seen.find(k);
+    double r;
+    if (it != seen.end()) {
+      r = it->second;
+    } else {
+      double base = 0;
+      r = ev.rss(ev.shape(bytes_of(k)), base);
+      seen.emplace(k, r);
+    }
+    if (r < best || (r == best && k < kbest)) {
       best = r;
       kbest = k;
     }
   };
-  for (long k = 0; k <= kmax; k += step) consider(k);
-  if (kmax % step) consider(kmax);
-  const long coarse = kbest;
-  for (long k = std::max(0L, coarse - step + 1); k <= std::min(kmax, coarse + step - 1); ++k)
-    if (k != coarse) consider(k);
+  for (long from = 0, to = kmax;;) {
+    const long step = std::max(1L, (to - from + kIntervals - 1) / kIntervals);
+    for (long k = from; k <= to; k += step) consider(k);
+    consider(to);
+    if (step == 1) break;
+    from = std::max(0L, kbest - step);
+    to = std::min(kmax, kbest + step);
+  }
 
   FootprintFit f;
   f.footprint_bytes = bytes_of(kbest);
