@@ -211,7 +211,9 @@ static inline int rb_parse_long(const char* s, long lo, long hi, long* out) {
  * scripts/machine/remotermw.c): [--samples N] [--rounds R] [--lines L]
  * [--max-seconds S] CPU_A CPU_B, each option only where its pointer is not
  * NULL, L in [lines_lo, lines_hi].  0, or RB_EXIT_USAGE after printing the
- * usage line (or that the two CPUs are one). */
+ * usage line (or that the two CPUs are one).  CPU numbers are those a
+ * cpu_set_t holds, as the benchmarks pin to them. */
+#ifdef CPU_SETSIZE /* <sched.h> with _GNU_SOURCE */
 static inline int rb_parse_pair(int argc, char** argv, const char* prog, const char* usage, long* nsamples,
                                 long* rounds, long* nlines, long lines_lo, long lines_hi, long* max_s, long cpus[2]) {
   int ncpu = 0, bad = 0;
@@ -226,7 +228,7 @@ static inline int rb_parse_pair(int argc, char** argv, const char* prog, const c
       bad = rb_parse_long(argv[++i], lines_lo, lines_hi, nlines);
     else if (max_s && v && !strcmp(a, "--max-seconds"))
       bad = rb_parse_long(argv[++i], 1, 3600, max_s);
-    else if (ncpu < 2 && rb_parse_long(a, 0, 1023, &cpus[ncpu]) == 0)
+    else if (ncpu < 2 && rb_parse_long(a, 0, CPU_SETSIZE - 1, &cpus[ncpu]) == 0)
       ncpu++;
     else
       bad = 1;
@@ -241,6 +243,7 @@ static inline int rb_parse_pair(int argc, char** argv, const char* prog, const c
   }
   return 0;
 }
+#endif
 
 /* A number as JSON (null when not finite). */
 static inline void rb_jnum(FILE* f, double v) {
