@@ -49,7 +49,7 @@ struct Fiber {
   bool granted = false;  // Ready because another thread granted it the CPU
   double self_grant = -1;  // it granted the CPU to itself at this time, before its wait
   int cpu = 0, id = 0;  // its thread's (threads are pinned)
-  size_t slot = 0;      // its index in Group::fibers and Group::keys
+  size_t slot = 0;      // its index in Group::fibers and Group::event_at
   bctx::fiber f;
   Key key() const { return Key{at, cpu, id}; }
   bool has_event() const { return state == State::Ready || (state == State::Waiting && at >= 0); }
@@ -69,10 +69,19 @@ struct Group : Exec {
   Shared& sh;
   std::vector<int> cpus;
   std::vector<std::unique_ptr<Fiber>> fibers;
-  // keys[i]: fibers[i]'s next event, t = infinity when it has none (kept up
-  // to date whenever a fiber's state changes, so that the scheduler's scan
-  // reads one contiguous array).
-  std::vector<Key> keys;
+  // The next events of the fibers that have one (a fiber waiting without a
+  // timer, or with a timer at infinity, has none), in no particular order,
+  // kept up to date whenever a fiber's state changes, so that the scheduler's
+  // scan reads one short contiguous array: with eight writers about 9 of the
+  // 23 fibers have an event at a time, and a scan of all of them was the
+  // engine's largest cost (docs/model.md, speed).  Keys are distinct (one
+  // thread each), so the order of the array changes no decision.
+  struct Event {
+    Key key;
+    size_t slot;
+  };
+  std::vector<Event> events;
+  std::vector<long> event_at;  // slot -> its index in `events`, -1 when it has no event
   std::vector<Fiber*> by_thread;  // thread id -> fiber (this group's threads)
   bctx::fiber main;               // the scheduler, while a fiber runs
   Fiber* current = nullptr;
@@ -87,7 +96,23 @@ struct Group : Exec {
   }
 
   void suspend() { main = std::move(main).resume(); }
-  void update_key(const Fiber& f) { keys[f.slot] = f.has_event() ? f.key() : kNever; }
+  void update_key(const Fiber& f) {
+    long& at = event_at[f.slot];
+    if (f.has_event() && f.at != kNever.t) {
+      if (at < 0) {
+        at = static_cast<long>(events.size());
+        events.push_back(Event{f.key(), f.slot});
+      } else {
+        events[static_cast<size_t>(at)].key = f.key();
+      }
+    } else if (at >= 0) {
+      Event last = events.back();
+      events[static_cast<size_t>(at)] = last;
+      event_at[last.slot] = at;
+      events.pop_back();
+      at = -1;
+    }
+  }
 
   void sync(Ctx& c) override {
     if (sh.opt->lookahead && before(Key{c.now, c.cpu->id, c.thread->id}, min_other)) return;
@@ -168,7 +193,7 @@ struct Group : Exec {
                         });
     fp->slot = fibers.size();
     fibers.push_back(std::move(f));
-    keys.push_back(kNever);
+    event_at.push_back(-1);
     // Run it to its first wait (every body starts by waiting for its CPU).
     current = fp;
     fp->f = std::move(fp->f).resume();
@@ -203,22 +228,19 @@ struct Group : Exec {
     quantum_end = q;
     for (;;) {
       // The earliest event and, for the run-ahead, the earliest of the others
-      // (keys are distinct: one per thread).
-      // (A timer at infinity would never fire: the same as none.)
-      size_t bi = keys.size();
+      // (every key in `events` is before kNever, and keys are distinct).
+      if (events.empty()) break;
       Key first = kNever, second = kNever;
-      for (size_t i = 0; i < keys.size(); ++i) {
-        const Key& k = keys[i];
-        if (k.t == kNever.t) continue;
-        if (bi == keys.size() || before(k, first)) {
+      size_t bi = 0;
+      for (const Event& e : events) {
+        if (before(e.key, first)) {
           second = first;
-          first = k;
-          bi = i;
-        } else if (before(k, second)) {
-          second = k;
+          first = e.key;
+          bi = e.slot;
+        } else if (before(e.key, second)) {
+          second = e.key;
         }
       }
-      if (bi == keys.size()) break;
       Fiber* best = fibers[bi].get();
       double t = best->at;
       if (t >= quantum_end) {
