@@ -81,6 +81,42 @@ class TraceSegments(unittest.TestCase):
         self.assertEqual(rows["netif_receive_skb -> kfree_skb"], [1, 100, 100, 100])
         self.assertEqual(len(rows), 5)  # four segments and the cycle
 
+    def test_phase_of_the_writer_cpu(self):
+        # CPU 0 enters write() (NR 1) at 1200 and leaves it at 1700; its
+        # sys_enter of NR 12 at 1100 is another call.  CPU 1's segments
+        # begin at 1000 (before CPU 0's first write), 1600 (CPU 0 in write(),
+        # entered 400 ns before: 250-500), 2000 and 2100 (out of it, left 300
+        # and 400 ns before: 0-500).
+        # (A trace lists events in time order, as tracefs merges its CPUs.)
+        phased = os.path.join(self.dir.name, "phased.trace")
+        lines = TRACE.splitlines(keepends=True)
+        at = lines.index(line(0, 1200, "sys_enter", "NR 1 (3, 0, 3c, 0, 0, 0)"))
+        lines[at:at] = [line(0, 1100, "sys_enter", "NR 12 (0)"), line(0, 1150, "sys_exit", "NR 12 = 0")]
+        at = lines.index(line(1, 2000, "netif_receive_skb", "dev=tap0 skbaddr=ffff888100000000 len=46"))
+        lines[at:at] = [line(0, 1700, "sys_exit", "NR 1 = 60")]
+        with open(phased, "w") as f:
+            f.write("".join(lines))
+        r = run(phased, "--repoll", "--phase-of", "0", "--min-count", "1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = self.rows(r.stdout)
+        self.assertEqual(rows["whole cycle (napi_poll -> napi_poll)  [cpu0 before its first write()]"],
+                         [1, 2000, 2000, 2000])
+        self.assertEqual(rows["napi_poll -> napi_gro_receive_entry  [cpu0 before its first write()]"],
+                         [1, 600, 600, 600])
+        self.assertEqual(rows["napi_gro_receive_entry -> netif_receive_skb  [cpu0 in write(), entered 250-500 ns "
+                              "before]"], [1, 400, 400, 400])
+        self.assertEqual(rows["netif_receive_skb -> kfree_skb  [cpu0 out of write(), left 0-500 ns before]"],
+                         [1, 100, 100, 100])
+        self.assertEqual(rows["kfree_skb -> napi_poll  [cpu0 out of write(), left 0-500 ns before]"],
+                         [1, 900, 900, 900])
+        self.assertEqual(len(rows), 5)
+        # Without the sys_exit CPU 0 is still inside: 2000 and 2100 are 800
+        # and 900 ns after its sys_enter.
+        r = run(self.path, "--repoll", "--phase-of", "0", "--min-count", "1")
+        rows = self.rows(r.stdout)
+        self.assertEqual(rows["kfree_skb -> napi_poll  [cpu0 in write(), entered 500-1000 ns before]"],
+                         [1, 900, 900, 900])
+
     def test_min_count_hides_rare_rows(self):
         r = run(self.path)  # default 20: every row here has one interval
         self.assertEqual(r.returncode, 0, r.stderr)
