@@ -4,7 +4,12 @@
  * microseconds later (sock_wfree's refcount_sub on sk_wmem_alloc, SLUB's
  * __slab_free cmpxchg on the slab page, Linux 6.18 net/core/sock.c and
  * mm/slub.c).  scripts/linexfer measures the other case, a line both CPUs
- * keep writing (a ping-pong handoff).
+ * keep writing (a ping-pong handoff).  With --interval NS, A does not leave
+ * the lines alone: it stores to each of them again every NS ns until B has
+ * timed its passes, so B's operations meet a line the other CPU is busy
+ * writing (the two-writer chain of docs/validation.md: CPU 1 freeing into
+ * lines CPU 0 writes for its next frame); B's local pass then runs on lines
+ * of its own that A never touches.
  *
  * Two threads pinned to CPU A and CPU B.  Each round:
  *   A  writes one word in each of LINES lines (they are now modified in A's
@@ -23,10 +28,11 @@
  * rule "remotermw" of robust.h, with the spread; the local pass's own 10th
  * percentile is reported as local_rmw_ns.
  *
- * usage: remotermw [--samples N] [--rounds R] [--lines L] [--max-seconds S] CPU_A CPU_B
+ * usage: remotermw [--samples N] [--rounds R] [--lines L] [--interval NS] [--max-seconds S] CPU_A CPU_B
  * prints one JSON object on one line:
  *   {"what": "remote_rmw", "unit": "ns", "value_ns": 61.2 (null when refused),
- *    "cpus": [A, B], "lines": L, "local_rmw_ns": ..., "value": ..., "min": ..., ...}
+ *    "cpus": [A, B], "lines": L, "interval_ns": NS (0: A leaves the lines),
+ *    "local_rmw_ns": ..., "value": ..., "min": ..., ...}
  * exit: 0 trusted; 4 refused (reason on stderr and in "refused");
  *       3 cannot run (CPU missing or not allowed); 2 usage.
  * Build: cc -O2 -pthread -o remotermw remotermw.c */
@@ -47,12 +53,16 @@
 #define PAGE 4096
 static _Alignas(PAGE) char arena[MAX_LINES * PAGE];
 static long* line[MAX_LINES];
+/* B's own lines, the same layout in pages of their own: its local pass with
+ * --interval, where A keeps writing the data lines. */
+static _Alignas(PAGE) char own_arena[MAX_LINES * PAGE];
+static long* own_line[MAX_LINES];
 static _Alignas(64) atomic_long go;
 static _Alignas(64) atomic_long done;
 static _Alignas(64) atomic_int stop_flag;
 static _Alignas(64) int cpu_b;
 static atomic_int partner_state; /* 0 starting, 1 pinned, -1 cannot pin */
-static long nlines = 1, nsamples = 2000, rounds = 16, max_s = 5;
+static long nlines = 1, nsamples = 2000, rounds = 16, max_s = 5, interval_ns = 0;
 static double* remote_s; /* per sample: the move's premium per operation */
 static double* local_s;  /* per sample: the owned line's operation */
 static atomic_int taken;
@@ -64,8 +74,8 @@ static int pin(int c) {
   return pthread_setaffinity_np(pthread_self(), sizeof s, &s);
 }
 
-static inline void rmw_pass(void) {
-  for (long l = 0; l < nlines; ++l) __atomic_fetch_add(line[l], 1, __ATOMIC_SEQ_CST);
+static inline void rmw_pass(long** lines) {
+  for (long l = 0; l < nlines; ++l) __atomic_fetch_add(lines[l], 1, __ATOMIC_SEQ_CST);
 }
 
 /* B: the timed side. */
@@ -82,9 +92,9 @@ static void* partner(void* arg) {
     while (atomic_load_explicit(&go, memory_order_acquire) != want)
       if (atomic_load_explicit(&stop_flag, memory_order_relaxed)) return NULL;
     double a = rb_now_ns();
-    rmw_pass();
+    rmw_pass(line);
     double b = rb_now_ns();
-    rmw_pass();
+    rmw_pass(interval_ns ? own_line : line);
     double c = rb_now_ns();
     int k = atomic_load_explicit(&taken, memory_order_relaxed);
     if (want > 1000 && k < nsamples) { /* the first 1000 rounds warm up */
@@ -104,12 +114,28 @@ static void* partner(void* arg) {
 
 int main(int argc, char** argv) {
   long cpus[2];
-  int st0 = rb_parse_pair(argc, argv, "remotermw", "[--samples N] [--rounds R] [--lines L] [--max-seconds S] CPU_A CPU_B",
-                          &nsamples, &rounds, &nlines, 1, MAX_LINES, &max_s, cpus);
+  static const char usage[] = "[--samples N] [--rounds R] [--lines L] [--interval NS] [--max-seconds S] CPU_A CPU_B";
+  /* --interval is this program's own option: taken out before the shared ones. */
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (!strcmp(argv[i], "--interval") && i + 1 < argc) {
+      if (rb_parse_long(argv[++i], 0, 1000000, &interval_ns)) {
+        fprintf(stderr, "usage: remotermw %s\n", usage);
+        return RB_EXIT_USAGE;
+      }
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  int st0 = rb_parse_pair(kept, argv, "remotermw", usage, &nsamples, &rounds, &nlines, 1, MAX_LINES, &max_s, cpus);
   if (st0) return st0;
   /* Page p = a fixed shuffle of 0..nlines-1 (a multiplicative step prime to
    * MAX_LINES), line l at offset 64 * ((7 * l) % 64) in it. */
-  for (long l = 0; l < nlines; ++l) line[l] = (long*)(arena + ((l * 37 + 11) % MAX_LINES) * PAGE + 64 * ((7 * l) % 64));
+  for (long l = 0; l < nlines; ++l) {
+    size_t off = (size_t)((l * 37 + 11) % MAX_LINES) * PAGE + 64 * (size_t)((7 * l) % 64);
+    line[l] = (long*)(arena + off);
+    own_line[l] = (long*)(own_arena + off);
+  }
   if (pin((int)cpus[0])) {
     fprintf(stderr, "remotermw: cannot run on CPU %ld\n", cpus[0]);
     return RB_EXIT_ENV;
@@ -134,7 +160,17 @@ int main(int argc, char** argv) {
   for (long r = 1; atomic_load(&taken) < nsamples && rb_now_ns() < deadline; ++r) {
     for (long l = 0; l < nlines; ++l) *line[l] = r; /* modified in A's cache */
     atomic_store_explicit(&go, r, memory_order_release);
-    while (atomic_load_explicit(&done, memory_order_acquire) != r) {
+    if (interval_ns) {
+      /* Busy with the lines: a store to each again every interval_ns. */
+      double next = rb_now_ns() + (double)interval_ns;
+      while (atomic_load_explicit(&done, memory_order_acquire) != r) {
+        if (rb_now_ns() < next) continue;
+        for (long l = 0; l < nlines; ++l) __atomic_store_n(line[l], r, __ATOMIC_RELAXED);
+        next += (double)interval_ns;
+      }
+    } else {
+      while (atomic_load_explicit(&done, memory_order_acquire) != r) {
+      }
     }
   }
   atomic_store(&stop_flag, 1);
@@ -147,9 +183,9 @@ int main(int argc, char** argv) {
   rb_evaluate(local_s, n, rb_rule_named("atomics"), &loc);
   printf("{\"what\": \"remote_rmw\", \"unit\": \"ns\", \"value_ns\": ");
   rb_jnum(stdout, st.trusted ? st.value : -1.0 / 0.0); /* null unless trusted */
-  printf(", \"cpus\": [%ld, %ld], \"lines\": %ld, \"samples_requested\": %ld, \"clock_overhead_ns\": %.1f, "
-         "\"local_rmw_ns\": ",
-         cpus[0], cpus[1], nlines, nsamples, ov);
+  printf(", \"cpus\": [%ld, %ld], \"lines\": %ld, \"interval_ns\": %ld, \"samples_requested\": %ld, "
+         "\"clock_overhead_ns\": %.1f, \"local_rmw_ns\": ",
+         cpus[0], cpus[1], nlines, interval_ns, nsamples, ov);
   rb_jnum(stdout, loc.value);
   printf(", ");
   rb_json_members(stdout, &st, rule);

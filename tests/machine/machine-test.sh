@@ -21,7 +21,7 @@
 #   capture_rps        capture-trace --rps-cpus steers every frame to the other CPU
 #   wakeup_measures    wakeup.c (the IPI costs) is trusted and consistent, or skips
 #   atomics_measures   trusted lock pair and atomic RMW are p10, 1..100 ns
-#   remotermw_measures remotermw.c (an atomic on a line the other CPU left) is trusted and sane, or skips
+#   remotermw_measures remotermw.c (an atomic on a line the other CPU left, or keeps writing) is trusted and sane, or skips
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 CASE=${1:?usage: machine-test.sh CASE}
@@ -127,22 +127,27 @@ remotermw_measures)
   [ $? -eq 4 ] && grep -q "only 50 samples, rule remotermw needs at least 200" "$TMP/err" ||
     fail "50 samples must be refused (4): $(cat "$TMP/err")"
   [ "$(json "$TMP/few.json" "d['value_ns'], d['trusted']")" = "None False" ] || fail "$(cat "$TMP/few.json")"
-  for lines in 1 2; do
-    "$TMP/remotermw" --samples 400 --lines $lines 0 1 >"$TMP/out$lines.json" 2>"$TMP/err"
+  "$TMP/remotermw" --interval -5 0 1 >/dev/null 2>"$TMP/err"
+  [ $? -eq 2 ] && grep -q "usage: remotermw" "$TMP/err" || fail "--interval -5 must be a usage error (2): $(cat "$TMP/err")"
+  # Two lines the other CPU left, one line it left, one line it keeps
+  # writing every 200 ns (--interval).
+  for run in "2 0" "1 0" "1 200"; do
+    read -r lines interval <<<"$run"
+    "$TMP/remotermw" --samples 400 --lines "$lines" --interval "$interval" 0 1 >"$TMP/out$lines-$interval.json" 2>"$TMP/err"
     st=$?
     [ $st -eq 4 ] && skip "the machine is too busy to trust remotermw: $(cat "$TMP/err")"
-    [ $st -eq 0 ] || fail "remotermw --lines $lines exited $st: $(cat "$TMP/err")"
+    [ $st -eq 0 ] || fail "remotermw --lines $lines --interval $interval exited $st: $(cat "$TMP/err")"
   done
   # Trusted: the value is its p10, and the move makes the locked operation
   # slower than the same operation on an owned line (value > 0) by less
   # than a descheduling (< 5 us); the owned line's own cost is 1..100 ns as
   # in atomics_measures.
-  $PY - "$TMP/out1.json" "$TMP/out2.json" <<'EOF' || fail "$(cat "$TMP/out1.json" "$TMP/out2.json")"
+  $PY - "$TMP/out2-0.json" "$TMP/out1-0.json" "$TMP/out1-200.json" <<'EOF' || fail "$(cat "$TMP"/out*.json)"
 import json, sys
-for f, lines in zip(sys.argv[1:], (1, 2)):
+for f, lines, interval in zip(sys.argv[1:], (2, 1, 1), (0, 0, 200)):
     d = json.load(open(f))
     assert d["trusted"] and d["value"] == d["p10"] == d["value_ns"] and d["samples"] == 400, d
-    assert d["lines"] == lines and d["cpus"] == [0, 1], d
+    assert d["lines"] == lines and d["interval_ns"] == interval and d["cpus"] == [0, 1], d
     assert 0 < d["value"] < 5000, d
     assert 1 <= d["local_rmw_ns"] <= 100, d
 EOF
