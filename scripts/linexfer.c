@@ -49,8 +49,6 @@
 
 static _Alignas(64) atomic_long turn;
 static _Alignas(64) atomic_int stop_flag;
-static _Alignas(64) int cpu_b;
-static atomic_int partner_state; /* 0 starting, 1 pinned, -1 cannot pin */
 /* Payload lines: [0] written by A for B, [1] written by B for A. */
 #define MAX_LINES 64
 static _Alignas(64) struct {
@@ -68,21 +66,9 @@ static inline long carry(int mine, long value) {
   return sum;
 }
 
-static int pin(int c) {
-  cpu_set_t s;
-  CPU_ZERO(&s);
-  CPU_SET(c, &s);
-  return pthread_setaffinity_np(pthread_self(), sizeof s, &s);
-}
-
 /* The B side: answers odd values with the next even one until stopped. */
 static void* partner(void* arg) {
   (void)arg;
-  if (pin(cpu_b)) {
-    atomic_store(&partner_state, -1);
-    return NULL;
-  }
-  atomic_store(&partner_state, 1);
   long want = 1, sum = 0;
   for (;;) {
     while (atomic_load_explicit(&turn, memory_order_acquire) != want)
@@ -102,22 +88,10 @@ int main(int argc, char** argv) {
                           &nsamples, &rounds, &nlines, 0, MAX_LINES, &max_s, cpus);
   if (st0) return st0;
   const rb_rule* rule = rb_rule_named("linexfer");
-  if (pin((int)cpus[0])) {
-    fprintf(stderr, "linexfer: cannot run on CPU %ld\n", cpus[0]);
-    return RB_EXIT_ENV;
-  }
-  cpu_b = (int)cpus[1];
+  static rb_partner start;
   pthread_t t;
-  if (pthread_create(&t, NULL, partner, NULL)) {
-    fprintf(stderr, "linexfer: cannot start the partner thread\n");
-    return RB_EXIT_ENV;
-  }
-  while (atomic_load(&partner_state) == 0) sched_yield();
-  if (atomic_load(&partner_state) < 0) {
-    pthread_join(t, NULL);
-    fprintf(stderr, "linexfer: cannot run on CPU %ld\n", cpus[1]);
-    return RB_EXIT_ENV;
-  }
+  int st1 = rb_start_partner("linexfer", cpus[0], cpus[1], &start, partner, NULL, &t);
+  if (st1) return st1;
   double* s = malloc((size_t)nsamples * sizeof *s);
   if (!s) return RB_EXIT_ENV;
   long i = 0, sum = 0;

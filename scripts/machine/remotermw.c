@@ -60,19 +60,10 @@ static long* own_line[MAX_LINES];
 static _Alignas(64) atomic_long go;
 static _Alignas(64) atomic_long done;
 static _Alignas(64) atomic_int stop_flag;
-static _Alignas(64) int cpu_b;
-static atomic_int partner_state; /* 0 starting, 1 pinned, -1 cannot pin */
 static long nlines = 1, nsamples = 2000, rounds = 16, max_s = 5, interval_ns = 0;
 static double* remote_s; /* per sample: the move's premium per operation */
 static double* local_s;  /* per sample: the owned line's operation */
 static atomic_int taken;
-
-static int pin(int c) {
-  cpu_set_t s;
-  CPU_ZERO(&s);
-  CPU_SET(c, &s);
-  return pthread_setaffinity_np(pthread_self(), sizeof s, &s);
-}
 
 static inline void rmw_pass(long** lines) {
   for (long l = 0; l < nlines; ++l) __atomic_fetch_add(lines[l], 1, __ATOMIC_SEQ_CST);
@@ -81,11 +72,6 @@ static inline void rmw_pass(long** lines) {
 /* B: the timed side. */
 static void* partner(void* arg) {
   double ov = *(double*)arg;
-  if (pin(cpu_b)) {
-    atomic_store(&partner_state, -1);
-    return NULL;
-  }
-  atomic_store(&partner_state, 1);
   double sum_remote = 0, sum_local = 0;
   long in_sample = 0;
   for (long want = 1;; ++want) {
@@ -136,26 +122,15 @@ int main(int argc, char** argv) {
     line[l] = (long*)(arena + off);
     own_line[l] = (long*)(own_arena + off);
   }
-  if (pin((int)cpus[0])) {
-    fprintf(stderr, "remotermw: cannot run on CPU %ld\n", cpus[0]);
-    return RB_EXIT_ENV;
-  }
   remote_s = malloc((size_t)nsamples * sizeof *remote_s);
   local_s = malloc((size_t)nsamples * sizeof *local_s);
   if (!remote_s || !local_s) return RB_EXIT_ENV;
-  double ov = rb_clock_overhead_ns();
-  cpu_b = (int)cpus[1];
+  if (rb_pin_cpu("remotermw", cpus[0])) return RB_EXIT_ENV;
+  double ov = rb_clock_overhead_ns(); /* on CPU A, as the partner's own clock reads */
+  static rb_partner start;
   pthread_t t;
-  if (pthread_create(&t, NULL, partner, &ov)) {
-    fprintf(stderr, "remotermw: cannot start the partner thread\n");
-    return RB_EXIT_ENV;
-  }
-  while (atomic_load(&partner_state) == 0) sched_yield();
-  if (atomic_load(&partner_state) < 0) {
-    pthread_join(t, NULL);
-    fprintf(stderr, "remotermw: cannot run on CPU %ld\n", cpus[1]);
-    return RB_EXIT_ENV;
-  }
+  int st1 = rb_start_partner("remotermw", cpus[0], cpus[1], &start, partner, &ov, &t);
+  if (st1) return st1;
   double deadline = rb_now_ns() + max_s * 1e9;
   for (long r = 1; atomic_load(&taken) < nsamples && rb_now_ns() < deadline; ++r) {
     for (long l = 0; l < nlines; ++l) *line[l] = r; /* modified in A's cache */

@@ -196,6 +196,56 @@ static inline int rb_pin_cpu(const char* prog, long cpu) {
   fprintf(stderr, "%s: cannot run on CPU %ld\n", prog, cpu);
   return -1;
 }
+
+#ifdef PTHREAD_CREATE_JOINABLE /* <pthread.h> */
+/* The two-CPU benchmarks' start (scripts/linexfer.c,
+ * scripts/machine/remotermw.c): the caller runs on CPU a, and fn(arg) on a
+ * partner thread pinned to CPU b, started once it is there.  `p` is the
+ * partner's start record and must outlive it.  0, or RB_EXIT_ENV after
+ * saying why on stderr (a CPU that cannot be used, no thread). */
+typedef struct {
+  void* (*fn)(void*);
+  void* arg;
+  const char* prog;
+  long cpu;
+  int state; /* 0 starting, 1 pinned, -1 cannot pin */
+} rb_partner;
+
+static inline void* rb_partner_main(void* v) {
+  rb_partner* p = (rb_partner*)v;
+  cpu_set_t s;
+  CPU_ZERO(&s);
+  CPU_SET((int)p->cpu, &s);
+  if (sched_setaffinity(0, sizeof s, &s)) {
+    __atomic_store_n(&p->state, -1, __ATOMIC_RELEASE);
+    return NULL;
+  }
+  __atomic_store_n(&p->state, 1, __ATOMIC_RELEASE);
+  return p->fn(p->arg);
+}
+
+static inline int rb_start_partner(const char* prog, long a, long b, rb_partner* p, void* (*fn)(void*), void* arg,
+                                   pthread_t* t) {
+  if (rb_pin_cpu(prog, a)) return RB_EXIT_ENV;
+  p->fn = fn;
+  p->arg = arg;
+  p->prog = prog;
+  p->cpu = b;
+  p->state = 0;
+  if (pthread_create(t, NULL, rb_partner_main, p)) {
+    fprintf(stderr, "%s: cannot start the partner thread\n", prog);
+    return RB_EXIT_ENV;
+  }
+  int st;
+  while ((st = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE)) == 0) sched_yield();
+  if (st < 0) {
+    pthread_join(*t, NULL);
+    fprintf(stderr, "%s: cannot run on CPU %ld\n", prog, b);
+    return RB_EXIT_ENV;
+  }
+  return 0;
+}
+#endif
 #endif
 
 /* A decimal option value in [lo, hi]: 0, or -1 when it is not one. */
