@@ -304,7 +304,7 @@ TraceMetrics TraceMetrics::from_json(const nlohmann::json& j, const std::string&
       if (k.empty() || k.size() > 5 || k.find_first_not_of("0123456789") != std::string::npos ||
           (c = std::stoi(k)) >= kMaxCpu)
         throw InputError(where + ".per_cpu: expected CPU numbers below " + std::to_string(kMaxCpu) +
-                         " as keys, found \"" + k.substr(0, 20) + "\"");
+                         " as keys, found \"" + printable(k, 20) + "\"");
       if (!v.is_object()) throw InputError(where + ".per_cpu." + k + ": expected an object");
       CpuCounts& n = m.cpu(c);
       auto get = [&](const char* key, uint64_t& out) {

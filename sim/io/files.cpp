@@ -203,31 +203,4 @@ std::string utc_now() {
   return buf;
 }
 
-std::string printable(const std::string& s, size_t max_chars) {
-  std::string out;
-  size_t shown = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (shown >= max_chars) {
-      out += "...";
-      break;
-    }
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    // A valid UTF-8 sequence passes whole.
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    bool ok = len > 0 && i + len <= s.size();
-    for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) >> 6) == 2;
-    if (ok && len == 1 && (c < 0x20 || c == 0x7f)) ok = false;
-    if (ok) {
-      out.append(s, i, len);
-      i += len - 1;
-    } else {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\x%02x", c);
-      out += b;
-    }
-    ++shown;
-  }
-  return out;
-}
-
 }  // namespace tunsim

@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "models/stats/error.hpp"
+
 namespace tunsim {
 
 // A file being written; commit() makes it appear, the destructor of an
@@ -53,8 +55,8 @@ std::string read_head(const std::string& path, size_t n);
 // The current time in UTC as 2026-11-25T02:00:00Z (provenance records).
 std::string utc_now();
 
-// A value from a file shown in a message: at most max_chars, control bytes
-// and non-UTF-8 bytes escaped, so that the message stays one readable line.
-std::string printable(const std::string& s, size_t max_chars = 80);
+// printable(s, max_chars): a value from a file shown in a message, at most
+// max_chars, control bytes and non-UTF-8 bytes escaped, so that the message
+// stays one readable line (models/stats/error.hpp, included above).
 
 }  // namespace tunsim

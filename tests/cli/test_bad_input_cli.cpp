@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "models/stats/error.hpp"
+#include "models/trace/metrics.hpp"
 #include "tests/cli/cli_util.hpp"
 
 using nlohmann::json;
@@ -365,4 +367,33 @@ TEST_CASE("messages 14.8: a bad value from a calibration names the calibration f
   Run r = run_cli("validate configs/default.json --set calibration=" + p);
   check_error(r, p + ": parameters.costs.gro_ns.value: expected a number in [0.0, 1000000000.0], found -5");
   CHECK(r.err.find("configs/default.json") == std::string::npos);
+}
+
+TEST_CASE("bad input 13.5: a trace_metrics CPU key with a control character is shown escaped") {
+  // Found by fuzz_diff on 2026-12-02 (21:12 UTC, after about 2.3 million
+  // executions): a per_cpu key holding DEL (0x7f) was copied into the message
+  // as it was ("found \"0~~~...\x7f\"") into the InputError, whose message
+  // must itself be one printable line (the CLI escaped it on the way out, so
+  // only the message shows the fault).  Now the key is shown through
+  // printable(): \x7f.
+  std::string trace = write_tmp("percpu.trace", reference_head(400));
+  Run s = run_cli("trace stats --json " + trace);
+  REQUIRE(s.status == 0);
+  json m = json::parse(s.out);
+  for (const std::string& key : {std::string("0\x7f"), std::string("1\x01")}) {
+    json bad = m;
+    bad["per_cpu"][key] = json::object();
+    std::string p = write_tmp("percpu-bad.json", bad.dump());
+    std::string shown = key.substr(0, 1) + (key[1] == '\x7f' ? "\\x7f" : "\\x01");
+    Run d = run_cli("diff " + p + " " + p);
+    check_error(d, "per_cpu: expected CPU numbers below 65536 as keys, found \"" + shown + "\"");
+    CHECK(d.err.find(key) == std::string::npos);
+    std::string what;
+    try {
+      (void)tunsim::TraceMetrics::from_json(bad, "m");
+    } catch (const tunsim::InputError& e) {
+      what = e.what();
+    }
+    CHECK(what == "m.per_cpu: expected CPU numbers below 65536 as keys, found \"" + shown + "\"");
+  }
 }
