@@ -129,7 +129,7 @@ int main(int argc, char** argv) {
   double ov = rb_clock_overhead_ns(); /* on CPU A, as the partner's own clock reads */
   static rb_partner start;
   pthread_t t;
-  int st1 = rb_start_partner("remotermw", cpus[0], cpus[1], &start, partner, &ov, &t);
+  int st1 = rb_start_partner("remotermw", -1 /* pinned above */, cpus[1], &start, partner, &ov, &t);
   if (st1) return st1;
   double deadline = rb_now_ns() + max_s * 1e9;
   for (long r = 1; atomic_load(&taken) < nsamples && rb_now_ns() < deadline; ++r) {

@@ -199,10 +199,11 @@ static inline int rb_pin_cpu(const char* prog, long cpu) {
 
 #ifdef PTHREAD_CREATE_JOINABLE /* <pthread.h> */
 /* The two-CPU benchmarks' start (scripts/linexfer.c,
- * scripts/machine/remotermw.c): the caller runs on CPU a, and fn(arg) on a
- * partner thread pinned to CPU b, started once it is there.  `p` is the
- * partner's start record and must outlive it.  0, or RB_EXIT_ENV after
- * saying why on stderr (a CPU that cannot be used, no thread). */
+ * scripts/machine/remotermw.c): the caller runs on CPU a (a < 0: it stays
+ * where it is, already pinned), and fn(arg) on a partner thread pinned to
+ * CPU b, started once it is there.  `p` is the partner's start record and
+ * must outlive it.  0, or RB_EXIT_ENV after saying why on stderr (a CPU that
+ * cannot be used, no thread). */
 typedef struct {
   void* (*fn)(void*);
   void* arg;
@@ -213,10 +214,7 @@ typedef struct {
 
 static inline void* rb_partner_main(void* v) {
   rb_partner* p = (rb_partner*)v;
-  cpu_set_t s;
-  CPU_ZERO(&s);
-  CPU_SET((int)p->cpu, &s);
-  if (sched_setaffinity(0, sizeof s, &s)) {
+  if (rb_pin_cpu(p->prog, p->cpu)) { /* says "PROG: cannot run on CPU b" */
     __atomic_store_n(&p->state, -1, __ATOMIC_RELEASE);
     return NULL;
   }
@@ -240,7 +238,6 @@ static inline int rb_start_partner(const char* prog, long a, long b, rb_partner*
   while ((st = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE)) == 0) sched_yield();
   if (st < 0) {
     pthread_join(*t, NULL);
-    fprintf(stderr, "%s: cannot run on CPU %ld\n", prog, b);
     return RB_EXIT_ENV;
   }
   return 0;
