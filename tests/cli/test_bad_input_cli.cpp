@@ -380,11 +380,15 @@ TEST_CASE("bad input 13.5: a trace_metrics CPU key with a control character is s
   Run s = run_cli("trace stats --json " + trace);
   REQUIRE(s.status == 0);
   json m = json::parse(s.out);
-  for (const std::string& key : {std::string("0\x7f"), std::string("1\x01")}) {
+  struct Case {
+    std::string key, shown;
+  };
+  for (const Case& k : std::vector<Case>{{"0\x7f", "0\\x7f"}, {"1\x01", "1\\x01"}}) {
+    const std::string& key = k.key;
+    const std::string& shown = k.shown;
     json bad = m;
     bad["per_cpu"][key] = json::object();
     std::string p = write_tmp("percpu-bad.json", bad.dump());
-    std::string shown = key.substr(0, 1) + (key[1] == '\x7f' ? "\\x7f" : "\\x01");
     Run d = run_cli("diff " + p + " " + p);
     check_error(d, "per_cpu: expected CPU numbers below 65536 as keys, found \"" + shown + "\"");
     CHECK(d.err.find(key) == std::string::npos);
