@@ -36,6 +36,29 @@ TEST_CASE("TraceMetrics: inter-arrivals of events that arrive out of order are t
   CHECK(m.out_of_order() == 0);
 }
 
+TEST_CASE("TraceMetrics: the reorder window releases its oldest time once full; a time older than a released one counts as out of order") {
+  // W = kReorderWindow receives at 1000, 2000, ..., (W + 1) * 1000 ns: the
+  // (W + 1)-th fills the window past W and releases 1000.  A late 1500 still
+  // sorts before everything held (2000 on) and is released at once (gap
+  // 500).  A later 1200 is older than the released 1500: out of order, taken
+  // as 1500 (gap 0).  finish() releases the W held: 2000 (gap 500), then W - 1
+  // gaps of 1000.  Gaps: W + 2 of them, summing to 1000 W.
+  const int64_t w = static_cast<int64_t>(TraceMetrics::kReorderWindow);
+  TraceMetrics m(MetricsOptions{"tap0", {}, {}, 1});
+  for (int64_t i = 1; i <= w + 1; ++i) m.add(rx(1000 * i, 0, static_cast<uint64_t>(i)));
+  CHECK(m.interarrival_ns().count() == 0);
+  m.add(rx(1500, 1, 1));
+  CHECK(m.interarrival_ns().count() == 1);
+  CHECK(m.interarrival_ns().sum() == 500);
+  m.add(rx(1200, 1, 2));
+  CHECK(m.out_of_order() == 1);
+  m.finish();
+  CHECK(m.packets() == static_cast<uint64_t>(w + 3));
+  CHECK(m.interarrival_ns().count() == static_cast<uint64_t>(w + 2));
+  CHECK(m.interarrival_ns().sum() == doctest::Approx(1000.0 * static_cast<double>(w)));
+  CHECK(m.interarrival_ns().min() == 0);
+}
+
 TEST_CASE("TraceMetrics: a kfree_skb counts as a drop of the workload when its skb was received") {
   // skb 7 received then freed: ours.  skb 9 never received and freed outside
   // any write(): another task's.  Addresses are reused, as slab memory is:
