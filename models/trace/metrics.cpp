@@ -74,26 +74,32 @@ bool TraceMetrics::AddrSet::erase(uint64_t a) {
 }
 
 void TraceMetrics::rx_time(int64_t t) {
+  // Room for the window, the released times not yet compacted away and one
+  // more, reserved once: the vector never grows by copying itself.
+  if (rx_window_.capacity() == 0) rx_window_.reserve(kReorderWindow + kReorderWindow / 8 + 2);
   if (released_any_ && t < last_released_) {
     ++out_of_order_;
     t = last_released_;
   }
-  if (rx_window_.empty() || t >= rx_window_.back()) {
+  if (rx_head_ == rx_window_.size() || t >= rx_window_.back()) {
     rx_window_.push_back(t);
   } else {
     // Late by a few packets, mostly: look back a little before bisecting.
-    auto first = rx_window_.begin();
+    auto first = rx_window_.begin() + static_cast<long>(rx_head_);
     auto pos = rx_window_.end() - 1;  // *pos > t
     for (int k = 0; k < 8 && pos != first && *(pos - 1) > t; ++k) --pos;
     if (pos != first && *(pos - 1) > t) pos = std::upper_bound(first, pos, t);
     rx_window_.insert(pos, t);
   }
-  if (rx_window_.size() > kReorderWindow) {
-    int64_t x = rx_window_.front();
-    rx_window_.pop_front();
+  if (rx_window_.size() - rx_head_ > kReorderWindow) {
+    int64_t x = rx_window_[rx_head_++];
     if (released_any_) interarrival_ns_.add(static_cast<double>(x - last_released_));
     last_released_ = x;
     released_any_ = true;
+    if (rx_head_ >= kReorderWindow / 8) {
+      rx_window_.erase(rx_window_.begin(), rx_window_.begin() + static_cast<long>(rx_head_));
+      rx_head_ = 0;
+    }
   }
 }
 
@@ -184,12 +190,15 @@ void TraceMetrics::add(const TraceEvent& ev) {
 void TraceMetrics::finish() {
   if (finished_) return;
   finished_ = true;
-  for (int64_t x : rx_window_) {
+  for (size_t i = rx_head_; i < rx_window_.size(); ++i) {
+    int64_t x = rx_window_[i];
     if (released_any_) interarrival_ns_.add(static_cast<double>(x - last_released_));
     last_released_ = x;
     released_any_ = true;
   }
-  rx_window_ = {};
+  rx_window_.clear();
+  rx_window_.shrink_to_fit();
+  rx_head_ = 0;
 }
 
 std::map<int, CpuCounts> TraceMetrics::per_cpu() const {

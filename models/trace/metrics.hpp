@@ -11,7 +11,6 @@
 // memory does not grow with the number of events.
 #pragma once
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <set>
 #include <string>
@@ -144,12 +143,15 @@ class TraceMetrics : public EventSink {
   Dist pkts_per_softirq_{Dist::Kind::Integer};
   Dist interarrival_ns_{Dist::Kind::Log};
   // netif_receive_skb times not yet turned into inter-arrivals, sorted;
-  // the oldest leave once the window is full.  A deque: its memory is the
-  // window's (blocks freed at the front are reused at the back), where a
-  // vector grew by copying to twice the window and faulted in fresh pages
-  // at each step, about 480 of the 735 page faults of a 100 ms point in
-  // `tunsim batch` (docs/model.md, "Speed").
-  std::deque<int64_t> rx_window_;
+  // the oldest leave once the window is full.  [rx_head_, end) is the
+  // window; released times are dropped every kReorderWindow / 8, and the
+  // capacity is reserved at the first time, so the vector never grows by
+  // copying.  It used to grow by doubling and drop released times only
+  // every kReorderWindow: each copy faulted in fresh pages, about 480 of
+  // the 735 page faults of a 100 ms point in `tunsim batch` (docs/model.md,
+  // "Speed").
+  std::vector<int64_t> rx_window_;
+  size_t rx_head_ = 0;
   int64_t last_released_ = 0;
   bool released_any_ = false;
   uint64_t out_of_order_ = 0;
