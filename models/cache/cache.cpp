@@ -125,39 +125,23 @@ double CacheModel::penalty_ns(const CacheMisses& m) const {
   return ns;
 }
 
-double CacheModel::run_path(Path path, CacheMisses& out) {
-  size_t k = static_cast<size_t>(path);
-  uint32_t bit = 1u << k;
-  double ns = 0;
-  if (p_->enabled) {
-    Memo& memo = memo_[k];
-    uint64_t streamed = stream_ - stream_at_[k], istreamed = istream_ - istream_at_[k];
-    if (!seen_[k]) {
-      // First run: cold everywhere.
-      CacheMisses m{fi_[k], fd_[k], fi_[k] + fd_[k], fi_[k] + fd_[k]};
-      out += m;
-      ns = penalty_ns(m);
-    } else if (memo.mask == since_[k] && memo.stream == streamed && memo.istream == istreamed) {
-      out += memo.m;
-      ns = memo.ns;
-    } else {
-      memo.m = misses_after(fi_[k], fd_[k], mask_i_[since_[k]], mask_d_[since_[k]],
-                            static_cast<double>(istreamed) / line_, static_cast<double>(streamed) / line_);
-      memo.ns = penalty_ns(memo.m);
-      memo.mask = since_[k];
-      memo.stream = streamed;
-      memo.istream = istreamed;
-      out += memo.m;
-      ns = memo.ns;
-    }
+double CacheModel::run_path_fresh(size_t k, CacheMisses& out) {
+  if (!seen_[k]) {
+    // First run: cold everywhere.
+    CacheMisses m{fi_[k], fd_[k], fi_[k] + fd_[k], fi_[k] + fd_[k]};
+    out += m;
+    return penalty_ns(m);
   }
-  for (auto& s : since_) s |= bit;
-  since_[k] = 0;
-  stream_at_[k] = stream_;
-  istream_at_[k] = istream_;
-  seq_at_[k] = ++seq_;
-  seen_[k] = true;
-  return ns;
+  Memo& memo = memo_[k];
+  uint64_t streamed = stream_ - stream_at_[k], istreamed = istream_ - istream_at_[k];
+  memo.m = misses_after(fi_[k], fd_[k], mask_i_[since_[k]], mask_d_[since_[k]],
+                        static_cast<double>(istreamed) / line_, static_cast<double>(streamed) / line_);
+  memo.ns = penalty_ns(memo.m);
+  memo.mask = since_[k];
+  memo.stream = streamed;
+  memo.istream = istreamed;
+  out += memo.m;
+  return memo.ns;
 }
 
 CacheModel::Mark CacheModel::touch_data(double bytes) {

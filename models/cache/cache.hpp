@@ -127,8 +127,30 @@ class CacheModel {
   void set_params(const CacheParams* p);
 
   // One run of path `path`; returns the miss penalty in ns and adds the
-  // misses to `out` (per-path statistics).
-  double run_path(Path path, CacheMisses& out);
+  // misses to `out` (per-path statistics).  Inline for the common case, a
+  // path that ran after the same paths and data as last time (its memo).
+  double run_path(Path path, CacheMisses& out) {
+    size_t k = static_cast<size_t>(path);
+    double ns = 0;
+    if (p_->enabled) {
+      const Memo& memo = memo_[k];
+      if (seen_[k] && memo.mask == since_[k] && memo.stream == stream_ - stream_at_[k] &&
+          memo.istream == istream_ - istream_at_[k]) {
+        out += memo.m;
+        ns = memo.ns;
+      } else {
+        ns = run_path_fresh(k, out);
+      }
+    }
+    uint32_t bit = 1u << k;
+    for (auto& s : since_) s |= bit;
+    since_[k] = 0;
+    stream_at_[k] = stream_;
+    istream_at_[k] = istream_;
+    seq_at_[k] = ++seq_;
+    seen_[k] = true;
+    return ns;
+  }
 
   // Where the CPU's traffic stood when an skb was last touched.
   // d: skb data streamed so far; u: path runs so far; i: code placed
@@ -156,6 +178,8 @@ class CacheModel {
   double line_bytes() const { return line_; }
 
  private:
+  // run_path's first run of a path, or one after other paths or data.
+  double run_path_fresh(size_t k, CacheMisses& out);
   const CacheParams* p_ = nullptr;
   MissCurve c_l1i_, c_l1d_, c_l2_, c_llc_;
   double s_l1i_ = 1, s_l1d_ = 1, s_l2_ = 1, s_llc_ = 1;  // sets
