@@ -41,27 +41,6 @@ void SkbPool::free(Skb* s) {
   --live_;
 }
 
-namespace {
-// Clip a busy interval [t0, t1] to the statistics window.
-double clip(double t0, double t1, double lo, double hi) { return std::max(0.0, std::min(t1, hi) - std::max(t0, lo)); }
-}  // namespace
-
-void Ctx::spend_cycles(double cycles) {
-  if (cycles <= 0) return;
-  double dt = cycles / cpu->cycles_per_s;
-  double t1 = now + dt;
-  double busy = now >= k->rec.warmup && t1 <= k->rec.end ? dt : clip(now, t1, k->rec.warmup, k->rec.end);
-  if (thread && thread->is_ksoftirqd)
-    cpu->t_ksoftirqd += busy;
-  else if (cpu->in_softirq)
-    cpu->t_softirq += busy;
-  else
-    cpu->t_process += busy;
-  now += dt;
-  pending_cycles += cycles;
-}
-
-void Ctx::spend_ns(double ns) { spend_cycles(k->p.cycles(ns)); }
 
 void Ctx::lock(const SkbQueue& q) {
   touch(q);
@@ -93,29 +72,11 @@ void Ctx::line_burst(int lines) {
 }
 
 namespace {
-uint64_t splitmix64(uint64_t& s) {
-  uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 uint64_t rng_seed(unsigned long long seed, int kind, int id) {
   uint64_t s = seed * 0x9e3779b97f4a7c15ULL ^ (static_cast<uint64_t>(kind) << 32 | static_cast<uint32_t>(id));
   return splitmix64(s);
 }
 }  // namespace
-
-void Ctx::spend(Path path, double ns) {
-  double penalty_ns = cpu->cache.run_path(path, cpu->misses[static_cast<int>(path)]);
-  const Costs& c = k->p.costs;
-  const std::vector<double>& tab =
-      cpu->in_softirq || (thread && thread->is_ksoftirqd) ? c.spread_softirq : c.spread_process;
-  if (!tab.empty() && ns > 0) {
-    uint64_t z = splitmix64(thread ? thread->rng : cpu->rng);
-    ns *= tab[static_cast<size_t>(((z >> 32) * tab.size()) >> 32)];
-  }
-  spend_cycles(k->p.cycles(ns + penalty_ns));
-}
 
 Kernel::Kernel(Params params) : p(std::move(params)) {
   rec.warmup = p.warmup_s;

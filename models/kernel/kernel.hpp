@@ -5,6 +5,7 @@
 // through `Exec`, the small interface the engine (sim/engine) implements; in
 // unit tests a context has no Exec and nothing blocks.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -348,5 +349,45 @@ struct Kernel {
   double jiffies_of(double t) const;  // floor(t * HZ)
   double end() const { return p.duration_s; }
 };
+
+// The cost spread's generator.
+inline uint64_t splitmix64(uint64_t& s) {
+  uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// Ctx's time accounting, inline: the model calls it several times a packet.
+inline void Ctx::spend_cycles(double cycles) {
+  if (cycles <= 0) return;
+  double dt = cycles / cpu->cycles_per_s;
+  double t1 = now + dt;
+  double lo = k->rec.warmup, hi = k->rec.end;
+  // The part of [now, t1] inside the statistics window.
+  double busy = now >= lo && t1 <= hi ? dt : std::max(0.0, std::min(t1, hi) - std::max(now, lo));
+  if (thread && thread->is_ksoftirqd)
+    cpu->t_ksoftirqd += busy;
+  else if (cpu->in_softirq)
+    cpu->t_softirq += busy;
+  else
+    cpu->t_process += busy;
+  now += dt;
+  pending_cycles += cycles;
+}
+
+inline void Ctx::spend_ns(double ns) { spend_cycles(k->p.cycles(ns)); }
+
+inline void Ctx::spend(Path path, double ns) {
+  double penalty_ns = cpu->cache.run_path(path, cpu->misses[static_cast<int>(path)]);
+  const Costs& c = k->p.costs;
+  const std::vector<double>& tab =
+      cpu->in_softirq || (thread && thread->is_ksoftirqd) ? c.spread_softirq : c.spread_process;
+  if (!tab.empty() && ns > 0) {
+    uint64_t z = splitmix64(thread ? thread->rng : cpu->rng);
+    ns *= tab[static_cast<size_t>(((z >> 32) * tab.size()) >> 32)];
+  }
+  spend_cycles(k->p.cycles(ns + penalty_ns));
+}
 
 }  // namespace tunsim
