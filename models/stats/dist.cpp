@@ -127,30 +127,7 @@ uint64_t& Dist::slot(int64_t i) {
   return flat_[static_cast<size_t>(i - lo_)];
 }
 
-void Dist::add(double v, uint64_t n) {
-  if (n == 0) return;
-  if (count_ == 0) {
-    min_ = max_ = v;
-  } else {
-    min_ = std::min(min_, v);
-    max_ = std::max(max_, v);
-  }
-  count_ += n;
-  sum_ += v * static_cast<double>(n);
-  if (kind_ == Kind::Log) {
-    for (const Cached& c : cache_)
-      if (v >= c.lo && v < c.hi) {
-        flat_[static_cast<size_t>(c.i - lo_)] += n;
-        return;
-      }
-  }
-  if (kind_ == Kind::Integer && v >= 0 && v < static_cast<double>(flat_.size())) {
-    auto i = static_cast<size_t>(v);
-    if (static_cast<double>(i) == v) {  // a whole number already in the flat array
-      flat_[i] += n;
-      return;
-    }
-  }
+void Dist::add_new_bin(double v, uint64_t n) {
   int64_t i = index(v);
   slot(i) += n;
   if (kind_ == Kind::Log && i != kZeroBin) {

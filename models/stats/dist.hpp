@@ -28,7 +28,33 @@ class Dist {
 
   explicit Dist(Kind kind = Kind::Log) : kind_(kind) {}
 
-  void add(double v, uint64_t n = 1);
+  // Inline for the common cases: a Log sample in one of the last two bins
+  // missed, an Integer sample already in the flat array.
+  void add(double v, uint64_t n = 1) {
+    if (n == 0) return;
+    if (count_ == 0) {
+      min_ = max_ = v;
+    } else {
+      min_ = v < min_ ? v : min_;
+      max_ = max_ < v ? v : max_;
+    }
+    count_ += n;
+    sum_ += v * static_cast<double>(n);
+    if (kind_ == Kind::Log) {
+      for (const Cached& c : cache_)
+        if (v >= c.lo && v < c.hi) {
+          flat_[static_cast<size_t>(c.i - lo_)] += n;
+          return;
+        }
+    } else if (v >= 0 && v < static_cast<double>(flat_.size())) {
+      auto i = static_cast<size_t>(v);
+      if (static_cast<double>(i) == v) {  // a whole number already in the flat array
+        flat_[i] += n;
+        return;
+      }
+    }
+    add_new_bin(v, n);
+  }
   void merge(const Dist& other);
 
   Kind kind() const { return kind_; }
@@ -64,6 +90,7 @@ class Dist {
 
  private:
   int64_t index(double v) const;
+  void add_new_bin(double v, uint64_t n);
   uint64_t& slot(int64_t i);
   Kind kind_;
   uint64_t count_ = 0;
