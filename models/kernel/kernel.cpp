@@ -162,6 +162,5 @@ Thread* Kernel::add_thread(const std::string& comm, int c, Thread::Kind kind) {
   return raw;
 }
 
-double Kernel::jiffies_of(double t) const { return std::floor(t * p.kernel.hz + 1e-9); }
 
 }  // namespace tunsim
