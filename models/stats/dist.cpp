@@ -226,7 +226,7 @@ Dist Dist::from_json(const nlohmann::json& j, const std::string& where) {
   else if (kind == "log")
     d.kind_ = Kind::Log;
   else
-    throw InputError(where + ".kind: expected \"integer\" or \"log\", found " + kind.dump().substr(0, 60));
+    throw InputError(where + ".kind: expected \"integer\" or \"log\", found " + printable_json(kind));
   const auto& bins = need("bins");
   if (!bins.is_array()) throw InputError(where + ".bins: expected an array");
   for (size_t k = 0; k < bins.size(); ++k) {
@@ -253,7 +253,7 @@ Dist Dist::from_json(const nlohmann::json& j, const std::string& where) {
   }
   const auto& cnt = need("count");
   if (!cnt.is_number_unsigned()) throw InputError(where + ".count: expected a non-negative integer, found " +
-                                                  cnt.dump().substr(0, 60));
+                                                  printable_json(cnt));
   for (const char* key : {"min", "max", "sum"})
     if (!need(key).is_number() || !std::isfinite(need(key).get<double>()))
       throw InputError(where + "." + key + ": expected a finite number");

@@ -44,4 +44,12 @@ inline std::string printable(const std::string& s, size_t max_chars = 80) {
   return out;
 }
 
+// A JSON value of the input, as an error shows it: its JSON text through
+// printable (JSON text escapes control characters below 0x20 but leaves
+// DEL raw; cutting the text at a byte count could split a UTF-8 sequence).
+template <class Json>
+std::string printable_json(const Json& v, size_t max_chars = 60) {
+  return printable(v.dump(), max_chars);
+}
+
 }  // namespace tunsim

@@ -271,12 +271,12 @@ TraceMetrics TraceMetrics::from_json(const nlohmann::json& j, const std::string&
   auto number = [&](const char* key) {
     const auto& v = need(key);
     if (!v.is_number() || !(v.get<double>() >= 0) || v.get<double>() > 1e300)
-      throw InputError(where + "." + key + ": expected a non-negative number, found " + v.dump().substr(0, 60));
+      throw InputError(where + "." + key + ": expected a non-negative number, found " + printable_json(v));
     return v.get<double>();
   };
   auto count = [&](const nlohmann::json& v, const std::string& at) {
     if (!v.is_number_unsigned())
-      throw InputError(at + ": expected a non-negative integer, found " + v.dump().substr(0, 60));
+      throw InputError(at + ": expected a non-negative integer, found " + printable_json(v));
     return v.get<uint64_t>();
   };
   MetricsOptions opt;
@@ -287,8 +287,8 @@ TraceMetrics TraceMetrics::from_json(const nlohmann::json& j, const std::string&
   m.throughput_override_ = number("throughput_mpps");
   m.packets_ = count(need("packets"), where + ".packets");
   const auto& d = need("drops");
-  if (!d.is_object()) throw InputError(where + ".drops: expected an object, found " + d.dump().substr(0, 60));
-  for (auto& [r, n] : d.items()) m.drops_[r] = count(n, where + ".drops." + r.substr(0, 60));
+  if (!d.is_object()) throw InputError(where + ".drops: expected an object, found " + printable_json(d));
+  for (auto& [r, n] : d.items()) m.drops_[r] = count(n, where + ".drops." + printable(r, 60));
   m.write_ns_ = Dist::from_json(need("write_ns"), where + ".write_ns");
   m.softirq_ns_ = Dist::from_json(need("softirq_net_rx_ns"), where + ".softirq_net_rx_ns");
   m.napi_work_ = Dist::from_json(need("napi_poll_work"), where + ".napi_poll_work");

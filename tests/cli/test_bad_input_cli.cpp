@@ -401,3 +401,45 @@ TEST_CASE("bad input 13.5: a trace_metrics CPU key with a control character is s
     CHECK(what == "m.per_cpu: expected CPU numbers below 65536 as keys, found \"" + shown + "\"");
   }
 }
+
+TEST_CASE("bad input 13.5: values and drop reasons of a trace_metrics operand are shown escaped and cut whole") {
+  // Found by fuzz_diff on 2026-12-03 (00:3x UTC, after about 7 million
+  // executions on b2a84c1's fix): a distribution's "kind" of "l\x7fg" was
+  // shown with nlohmann's dump(), which escapes control characters below
+  // 0x20 but leaves DEL raw.  The same messages cut dump()'s text at 60
+  // bytes, which can split a UTF-8 sequence, and a drop reason went into the
+  // JSON path unescaped.  Each now goes through printable(): DEL as \x7f, a
+  // value longer than 60 characters cut after a whole character, then "...".
+  auto what_of = [](const json& j) {
+    try {
+      (void)tunsim::TraceMetrics::from_json(j, "m");
+    } catch (const tunsim::InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  std::string trace = write_tmp("kind.trace", reference_head(400));
+  Run s = run_cli("trace stats --json " + trace);
+  REQUIRE(s.status == 0);
+  json m = json::parse(s.out);
+  {
+    json bad = m;
+    bad["softirq_net_rx_ns"]["kind"] = "l\x7fg";
+    CHECK(what_of(bad) == "m.softirq_net_rx_ns.kind: expected \"integer\" or \"log\", found \"l\\x7fg\"");
+    std::string p = write_tmp("kind-bad.json", bad.dump());
+    Run d = run_cli("diff " + p + " " + p);
+    check_error(d, "softirq_net_rx_ns.kind: expected \"integer\" or \"log\", found \"l\\x7fg\"");
+  }
+  {
+    // 59 ASCII characters, the opening quote makes 60, then a two-byte é:
+    // cut at 60 bytes it would have kept half of it.
+    json bad = m;
+    bad["write_ns"]["count"] = std::string(59, 'a') + "\xc3\xa9";
+    CHECK(what_of(bad) == "m.write_ns.count: expected a non-negative integer, found \"" + std::string(59, 'a') + "...");
+  }
+  {
+    json bad = m;
+    bad["drops"] = json::object({{"R\x7f", -1}});
+    CHECK(what_of(bad) == "m.drops.R\\x7f: expected a non-negative integer, found -1");
+  }
+}
