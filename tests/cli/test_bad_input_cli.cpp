@@ -403,7 +403,7 @@ TEST_CASE("bad input 13.5: a trace_metrics CPU key with a control character is s
 }
 
 TEST_CASE("bad input 13.5: values and drop reasons of a trace_metrics operand are shown escaped and cut whole") {
-  // Found by fuzz_diff on 2026-12-03 (00:3x UTC, after about 7 million
+  // Found by fuzz_diff on 2026-12-02 (23:55 UTC, after about 7 million
   // executions on b2a84c1's fix): a distribution's "kind" of "l\x7fg" was
   // shown with nlohmann's dump(), which escapes control characters below
   // 0x20 but leaves DEL raw.  The same messages cut dump()'s text at 60
