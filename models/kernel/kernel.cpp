@@ -1,7 +1,6 @@
 #include "models/kernel/kernel.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 #include "models/backlog/backlog.hpp"
 #include "models/napi/napi.hpp"
@@ -40,7 +39,6 @@ void SkbPool::free(Skb* s) {
   free_ = s;
   --live_;
 }
-
 
 void Ctx::lock(const SkbQueue& q) {
   touch(q);
@@ -161,6 +159,5 @@ Thread* Kernel::add_thread(const std::string& comm, int c, Thread::Kind kind) {
   threads.push_back(std::move(t));
   return raw;
 }
-
 
 }  // namespace tunsim
