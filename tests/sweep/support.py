@@ -71,17 +71,22 @@ class TempCase(unittest.TestCase):
         return d
 
 
+def proc_argv(pid):
+    """The command line of process pid as a list of arguments (from /proc), or None when it is gone."""
+    try:
+        with open("/proc/%s/cmdline" % pid, "rb") as f:
+            return f.read().decode("utf-8", "replace").split("\0")
+    except OSError:
+        return None
+
+
 def procs_mentioning(text):
     """pids of the processes whose command line contains text (read from /proc)."""
     out = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit() or int(pid) == os.getpid():
             continue
-        try:
-            with open("/proc/%s/cmdline" % pid, "rb") as f:
-                cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
-        except OSError:
-            continue
-        if text in cmd:
+        argv = proc_argv(pid)
+        if argv is not None and text in " ".join(argv):
             out.append(int(pid))
     return out

@@ -18,7 +18,7 @@ import subprocess
 import time
 import unittest
 
-from support import FAKE, SWEEP, TINY, TempCase, procs_mentioning
+from support import FAKE, SWEEP, TINY, TempCase, proc_argv, procs_mentioning
 
 INTERRUPTED = "sweep: interrupted; finished points are kept, rerun to resume"
 
@@ -109,10 +109,8 @@ class Kill(TempCase):
         drop between the wait and the check (CI, 2026-12-02 21:50 UTC)."""
         out = []
         for pid in procs_mentioning(self.tmp):
-            try:
-                with open("/proc/%d/cmdline" % pid, "rb") as f:
-                    argv = f.read().decode("utf-8", "replace").split("\0")
-            except OSError:
+            argv = proc_argv(pid)
+            if argv is None:
                 continue
             if any(a == FAKE and argv[i + 1:i + 2] == ["batch"] for i, a in enumerate(argv)) \
                     and "--validate-only" not in argv:
