@@ -11,44 +11,30 @@
 
 namespace tunsim {
 
-namespace {
-// 2^(j/32) for j = 0..32: the bin edges inside one octave.
-const std::array<double, Dist::kLogBinsPerOctave + 1>& edges_in_octave() {
-  static const auto t = [] {
-    std::array<double, Dist::kLogBinsPerOctave + 1> a{};
-    for (int j = 0; j <= Dist::kLogBinsPerOctave; ++j)
-      a[static_cast<size_t>(j)] = std::exp2(static_cast<double>(j) / Dist::kLogBinsPerOctave);
-    a[Dist::kLogBinsPerOctave] = 2.0;
+const Dist::LogTables& Dist::log_tables() {
+  static const LogTables t = [] {
+    LogTables a{};
+    for (int j = 0; j <= kLogBinsPerOctave; ++j)
+      a.edge[static_cast<size_t>(j)] = std::exp2(static_cast<double>(j) / kLogBinsPerOctave);
+    a.edge[kLogBinsPerOctave] = 2.0;
+    for (int m = 0; m < 64; ++m) {
+      double x = 1 + m / 64.0;
+      int j = 0;
+      while (j + 1 < kLogBinsPerOctave && a.edge[static_cast<size_t>(j + 1)] <= x) ++j;
+      a.first[static_cast<size_t>(m)] = j;
+    }
     return a;
   }();
   return t;
 }
+
+namespace {
 int64_t floor_div(int64_t a, int64_t b) {
   if (b == 32) return a >= 0 ? a >> 5 : -((-a + 31) >> 5);  // kLogBinsPerOctave: no division
   return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
 }
 // Log bin indices stay within what a double's exponent allows.
 constexpr int64_t kLogIndexLimit = 1100 * Dist::kLogBinsPerOctave;
-}  // namespace
-
-namespace {
-// For the top 6 bits of a mantissa (x in [1 + m/64, 1 + (m+1)/64)), the
-// edge index at or below its smallest x: the search then moves up at most
-// one or two edges.
-const std::array<int, 64>& first_edge() {
-  static const auto t = [] {
-    std::array<int, 64> a{};
-    const auto& e = edges_in_octave();
-    for (int m = 0; m < 64; ++m) {
-      double x = 1 + m / 64.0;
-      int j = 0;
-      while (j + 1 < Dist::kLogBinsPerOctave && e[static_cast<size_t>(j + 1)] <= x) ++j;
-      a[static_cast<size_t>(m)] = j;
-    }
-    return a;
-  }();
-  return t;
-}
 }  // namespace
 
 int64_t Dist::index(double v) const {
@@ -62,29 +48,21 @@ int64_t Dist::index(double v) const {
     int e = 0;
     double x = std::frexp(v, &e) * 2;
     --e;
-    const auto& t = edges_in_octave();
+    const auto& t = tables_->edge;
     int j = static_cast<int>(std::upper_bound(t.begin(), t.begin() + kLogBinsPerOctave, x) - t.begin()) - 1;
     return static_cast<int64_t>(e) * kLogBinsPerOctave + j;
   }
-  int e = biased - 1023;
-  uint64_t mant = bits & ((uint64_t(1) << 52) - 1);
-  double x;
-  uint64_t xb = mant | (uint64_t(1023) << 52);
-  std::memcpy(&x, &xb, sizeof x);
-  const auto& t = edges_in_octave();
-  int j = first_edge()[static_cast<size_t>(mant >> 46)];
-  while (j + 1 < kLogBinsPerOctave && t[static_cast<size_t>(j + 1)] <= x) ++j;
-  return static_cast<int64_t>(e) * kLogBinsPerOctave + j;
+  return log_index_normal(v);
 }
 
 double Dist::bin_lo(int64_t i) const {
   if (kind_ == Kind::Integer) return static_cast<double>(i) - 0.5;
   if (i == kZeroBin) return 0.0;
   int64_t e = floor_div(i, kLogBinsPerOctave);
-  double edge = edges_in_octave()[static_cast<size_t>(i - e * kLogBinsPerOctave)];
+  double edge = tables_->edge[static_cast<size_t>(i - e * kLogBinsPerOctave)];
   if (e >= -1022 && e <= 1023) {
     // edge * 2^e with 2^e built from its bits: exact for a normal 2^e, so
-    // the same double as ldexp (which costs a libm call per cache miss of add).
+    // the same double as ldexp (a libm call).
     uint64_t pb = static_cast<uint64_t>(e + 1023) << 52;
     double p;
     std::memcpy(&p, &pb, sizeof p);
@@ -127,14 +105,7 @@ uint64_t& Dist::slot(int64_t i) {
   return flat_[static_cast<size_t>(i - lo_)];
 }
 
-void Dist::add_new_bin(double v, uint64_t n) {
-  int64_t i = index(v);
-  slot(i) += n;
-  if (kind_ == Kind::Log && i != kZeroBin) {
-    cache_[1] = cache_[0];
-    cache_[0] = Cached{bin_lo(i), bin_hi(i), i};  // index() is exact: bin i is [bin_lo(i), bin_hi(i))
-  }
-}
+void Dist::add_new_bin(double v, uint64_t n) { slot(index(v)) += n; }
 
 void Dist::merge(const Dist& o) {
   if (o.count_ == 0) return;

@@ -10,7 +10,9 @@
 // The same class backs the simulator's summary, `tunsim trace stats` and
 // `tunsim diff`, so the numbers they print are computed the same way.
 #pragma once
+#include <array>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
@@ -28,8 +30,8 @@ class Dist {
 
   explicit Dist(Kind kind = Kind::Log) : kind_(kind) {}
 
-  // Inline for the common cases: a Log sample in one of the last two bins
-  // missed, an Integer sample already in the flat array.
+  // Inline for the common cases: a positive normal Log sample, or an
+  // Integer sample, whose bin is already in the flat array.
   void add(double v, uint64_t n = 1) {
     if (n == 0) return;
     if (count_ == 0) {
@@ -41,11 +43,14 @@ class Dist {
     count_ += n;
     sum_ += v * static_cast<double>(n);
     if (kind_ == Kind::Log) {
-      for (const Cached& c : cache_)
-        if (v >= c.lo && v < c.hi) {
-          flat_[static_cast<size_t>(c.i - lo_)] += n;
+      int64_t i = log_index_normal(v);
+      if (i != kNoIndex) {
+        auto k = static_cast<uint64_t>(i - lo_);  // indices stay within +-35200: no overflow
+        if (k < flat_.size()) {
+          flat_[k] += n;
           return;
         }
+      }
     } else if (v >= 0 && v < static_cast<double>(flat_.size())) {
       auto i = static_cast<size_t>(v);
       if (static_cast<double>(i) == v) {  // a whole number already in the flat array
@@ -89,9 +94,36 @@ class Dist {
   static Dist from_json(const nlohmann::json& j, const std::string& where);
 
  private:
+  // The Log bins inside one octave [1, 2): their edges 2^(j/32) (edge[32] =
+  // 2), and for each 1/64 of the octave (the mantissa's top 6 bits) the edge
+  // index at or below its smallest x.  Edges are more than 1/64 apart
+  // (2^(1/32) - 1 = 0.0219), so x lies at most one edge above that index.
+  struct LogTables {
+    std::array<double, kLogBinsPerOctave + 1> edge;
+    std::array<int, 64> first;
+  };
+  static const LogTables& log_tables();
+  static constexpr int64_t kNoIndex = INT64_MAX;
+  // The Log bin of a positive normal v (the one whose edges hold it);
+  // kNoIndex for v <= 0, NaN, a subnormal or infinity (index() handles those).
+  int64_t log_index_normal(double v) const {
+    if (!(v > 0)) return kNoIndex;
+    uint64_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    auto biased = static_cast<int64_t>(bits >> 52);  // the sign bit is 0 here
+    if (biased == 0 || biased == 0x7ff) return kNoIndex;
+    uint64_t mant = bits & ((uint64_t(1) << 52) - 1);
+    uint64_t xb = mant | (uint64_t(1023) << 52);
+    double x;
+    std::memcpy(&x, &xb, sizeof x);
+    int j = tables_->first[static_cast<size_t>(mant >> 46)];
+    if (j + 1 < kLogBinsPerOctave && tables_->edge[static_cast<size_t>(j + 1)] <= x) ++j;
+    return (biased - 1023) * kLogBinsPerOctave + j;
+  }
   int64_t index(double v) const;
   void add_new_bin(double v, uint64_t n);
   uint64_t& slot(int64_t i);
+  const LogTables* tables_ = &log_tables();
   Kind kind_;
   uint64_t count_ = 0;
   double sum_ = 0, min_ = 0, max_ = 0;
@@ -101,13 +133,6 @@ class Dist {
   int64_t lo_ = 0;
   uint64_t zero_ = 0;
   std::map<int64_t, uint64_t> big_;
-  // The bins of the last two samples that missed (Log): consecutive samples
-  // mostly share a bin, or alternate between two (two CPUs' inter-arrivals).
-  struct Cached {
-    double lo = 1, hi = 0;  // [lo, hi); empty at first
-    int64_t i = 0;
-  };
-  Cached cache_[2];
 };
 
 template <class F>

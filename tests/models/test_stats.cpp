@@ -66,6 +66,43 @@ TEST_CASE("Dist: flat bins give the same quantiles, CDF and JSON as a map of bin
   CHECK(l.quantile(1) == doctest::Approx(1000).epsilon(0.011));
 }
 
+TEST_CASE("Dist: a log sample lands in the bin whose edges hold it, at every edge of an octave and just below it") {
+  // add() finds a positive sample's bin inline (the mantissa's top 6 bits
+  // give the edge at or below, then at most one step up, because edges are
+  // 2^(1/32) - 1 = 2.19% apart, more than 1/64 of the octave).  The doubles
+  // where that can go wrong are the edges themselves and the double just
+  // below each: for every edge of the octaves 2^-30, 2^0 and 2^40, the sample
+  // must be in [bin_lo, bin_hi) of the bin that received it.  The bins are
+  // in the flat array already (1e-12 and 1e15 first), so this is add()'s
+  // inline path, not the first sample's.
+  Dist probe(Dist::Kind::Log);
+  probe.add(1e-12);
+  probe.add(1e15);
+  const int64_t low = probe.bins().begin()->first, high = probe.bins().rbegin()->first;
+  int checked = 0;
+  for (int e : {-30, 0, 40}) {
+    for (int j = 0; j < Dist::kLogBinsPerOctave; ++j) {
+      int64_t bin = static_cast<int64_t>(e) * Dist::kLogBinsPerOctave + j;
+      double edge = probe.bin_lo(bin);
+      for (double v : {edge, std::nextafter(edge, 0.0)}) {
+        Dist d(Dist::Kind::Log);
+        d.add(1e-12);
+        d.add(1e15);
+        d.add(v);
+        REQUIRE(d.bin_count() == 3);  // v's bin is neither 1e-12's nor 1e15's
+        int64_t where = 0;
+        for (const auto& [k, c] : d.bins())
+          if (k != low && k != high) where = k;
+        CHECK(d.bin_lo(where) <= v);
+        CHECK(v < d.bin_hi(where));
+        CHECK(where == (v == edge ? bin : bin - 1));
+        ++checked;
+      }
+    }
+  }
+  CHECK(checked == 3 * 32 * 2);
+}
+
 TEST_CASE("Dist: KS and Wasserstein are linear in the bins and match the definition") {
   // Two integer distributions: a uniform on 1..4, b all at 4.  F_a - F_b at
   // the bin edges 0.5..4.5 is 0, .25, .5, .75, 0: KS 0.75.  Wasserstein =
