@@ -89,6 +89,19 @@
 #     writer user time over the capture's) within [0.93, 1.07]: on
 #     2026-11-25, with a vCPU at 0.75-0.81, the model was 4-32 % too fast
 #     (user-space time understates how much kernel code slowed);
+#   - the calibration's write() spread (costs.spread.process, measured from
+#     the plain capture's writes): its mean at most SPREAD_MEAN_MAX (1.02) x
+#     its median.  The model draws every path run's factor independently
+#     from that table (docs/model.md, cost spread), so the median of a
+#     write, a sum of several runs, moves toward the table's mean: a skewed
+#     table makes the model's medians too slow by up to mean - 1.  The
+#     committed calibrations' tables have means 1.005-1.009 (2026-11-25,
+#     2026-12-02 busy and quiet); in a CI run of 2026-12-03 06:12 UTC beside
+#     two niced fuzzers (no capture preempted over 2 %, speeds 0.99-1.01) half
+#     the writes took 1.10-1.74 x the median (mean 1.181: the host ran the
+#     writer at two speeds), and the model's IFF_NAPI write() p50 came out
+#     11 % above the kernel's, steady_mpps 10.3 % low against the 10 % bound.
+#     1.02 keeps the shift under a fifth of the single-writer bound;
 #   The single-writer captures the calibration comes from must pass the same
 #   checks, else the whole test skips; their speeds are those of the
 #   calibration fitted to both, so they must agree on it: on 2026-12-02, with
@@ -116,6 +129,7 @@ POLL_KS_2W=0.07
 PPS_KS=0.05
 PREEMPT_MAX=0.02
 SPEED_MIN=0.93 SPEED_MAX=1.07
+SPREAD_MEAN_MAX=1.02
 COUNT="${TUNSIM_E2E_COUNT:-3000}"
 ATTEMPTS="${TUNSIM_E2E_ATTEMPTS:-3}"
 BUDGET_S="${TUNSIM_E2E_BUDGET_S:-200}"
@@ -221,6 +235,18 @@ echo
 echo "== calibrate on the single-writer traces only"
 "$bin" calibrate "$tmp/plain.trace.gz" "$tmp/napi.trace.gz" -o "$tmp/cal.json" --name e2e || {
   echo "FAIL: calibrate"; exit 1; }
+# The write() spread check of the header: "" when the table's mean is within
+# SPREAD_MEAN_MAX of its median.
+spread_why=$("$py" - "$tmp/cal.json" "$SPREAD_MEAN_MAX" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))["parameters"]["costs.spread.process"]["value"]
+m = sum(t) / len(t)
+if m > float(sys.argv[2]):
+    print("the single-writer writes spread to a mean of %.3f x their median (at most %s; "
+          "%d of %d quantiles above 1.05): the host ran the writer at two speeds" %
+          (m, sys.argv[2], sum(1 for x in t if x > 1.05), len(t)))
+PY
+) || { echo "FAIL: reading costs.spread.process of the calibration"; exit 1; }
 
 for w in plain napi; do
   echo
@@ -234,6 +260,10 @@ for w in plain napi; do
   if [ -n "$why" ]; then
     "$bin" diff "$tmp/$w.trace.gz" "$tmp/$w.sim.trace" --tol "steady_mpps=$STEADY_TOL_1W"
     skip "the calibration's captures disagree on the host's speed: $w: $why"
+  fi
+  if [ -n "$spread_why" ]; then
+    "$bin" diff "$tmp/$w.trace.gz" "$tmp/$w.sim.trace" --tol "steady_mpps=$STEADY_TOL_1W"
+    skip "the calibration cannot be trusted: $spread_why"
   fi
   "$bin" diff "$tmp/$w.trace.gz" "$tmp/$w.sim.trace" --tol "steady_mpps=$STEADY_TOL_1W"
   verdict "$w" $?
