@@ -41,18 +41,14 @@ int64_t Dist::index(double v) const {
   if (kind_ == Kind::Integer) return static_cast<int64_t>(std::llround(v));
   if (!(v > 0)) return kZeroBin;
   // v = x * 2^e with x in [1, 2); bin = 32 e + the edge index below x.
-  uint64_t bits;
-  std::memcpy(&bits, &v, sizeof bits);
-  int biased = static_cast<int>((bits >> 52) & 0x7ff);
-  if (biased == 0 || biased == 0x7ff) {  // subnormal or inf: the general way
-    int e = 0;
-    double x = std::frexp(v, &e) * 2;
-    --e;
-    const auto& t = tables_->edge;
-    int j = static_cast<int>(std::upper_bound(t.begin(), t.begin() + kLogBinsPerOctave, x) - t.begin()) - 1;
-    return static_cast<int64_t>(e) * kLogBinsPerOctave + j;
-  }
-  return log_index_normal(v);
+  if (int64_t i = log_index_normal(v); i != kNoIndex) return i;
+  // A subnormal or infinity: the general way.
+  int e = 0;
+  double x = std::frexp(v, &e) * 2;
+  --e;
+  const auto& t = tables_->edge;
+  int j = static_cast<int>(std::upper_bound(t.begin(), t.begin() + kLogBinsPerOctave, x) - t.begin()) - 1;
+  return static_cast<int64_t>(e) * kLogBinsPerOctave + j;
 }
 
 double Dist::bin_lo(int64_t i) const {
