@@ -258,12 +258,13 @@ for w in plain napi; do
   # calibration does not describe.
   why=$(untrusted "$w" "$tmp/$w.scenario.json") || { echo "FAIL: reading the sidecar or scenario of $w"; exit 1; }
   if [ -n "$why" ]; then
-    "$bin" diff "$tmp/$w.trace.gz" "$tmp/$w.sim.trace" --tol "steady_mpps=$STEADY_TOL_1W"
-    skip "the calibration's captures disagree on the host's speed: $w: $why"
+    why="the calibration's captures disagree on the host's speed: $w: $why"
+  elif [ -n "$spread_why" ]; then
+    why="the calibration cannot be trusted: $spread_why"
   fi
-  if [ -n "$spread_why" ]; then
+  if [ -n "$why" ]; then
     "$bin" diff "$tmp/$w.trace.gz" "$tmp/$w.sim.trace" --tol "steady_mpps=$STEADY_TOL_1W"
-    skip "the calibration cannot be trusted: $spread_why"
+    skip "$why"
   fi
   "$bin" diff "$tmp/$w.trace.gz" "$tmp/$w.sim.trace" --tol "steady_mpps=$STEADY_TOL_1W"
   verdict "$w" $?
