@@ -141,12 +141,15 @@ static inline int rb_evaluate(double* s, int n, const rb_rule* r, rb_stats* st) 
   st->value = st->p10;
   double band = st->floor_ * (1 + r->tol);
   for (int i = 0; i < n && s[i] <= band; ++i) st->clean++;
-  if (!(st->floor_ > 0) || !isfinite(st->max)) {
-    snprintf(st->why, sizeof st->why, "samples must be finite and positive (floor %g, max %g)", st->floor_, st->max);
-    return 0;
-  }
+  /* The count first: it is the reason whatever the samples hold (a sample
+   * disturbed below zero, e.g. remotermw's difference of two passes when the
+   * second was preempted, must not hide it). */
   if (n < r->min_samples) {
     snprintf(st->why, sizeof st->why, "only %d samples, rule %s needs at least %d", n, r->name, r->min_samples);
+    return 0;
+  }
+  if (!(st->floor_ > 0) || !isfinite(st->max)) {
+    snprintf(st->why, sizeof st->why, "samples must be finite and positive (floor %g, max %g)", st->floor_, st->max);
     return 0;
   }
   if (st->p10 > band) {
