@@ -161,6 +161,7 @@ struct Thread;
 struct Cpu {
   int id = 0;
   uint64_t rng = 0;  // the cost spread's draws in code without a thread, seeded by (seed, id)
+  double softirq_spread = 0;  // the cost spread factor of the softirq run (Ctx::begin_softirq_interval)
   double speed = 1;  // cpus.speed: every cost on this CPU takes cost / speed
   double cycles_per_s = 0;  // cpus.hz * speed
   // softirq state
@@ -220,6 +221,9 @@ struct Thread {
   bool fork_pending = false;   // a new task: its first activation is wake_up_new_task
   double first_woken = -1, first_ran = -1;  // its first wake-up and first time on the CPU, s (-1: not yet)
   uint64_t rng = 0;  // the cost spread's draws (splitmix64), seeded by (seed, id)
+  // The cost spread factor of its current process-context interval (a
+  // write(), a descriptor, a poll: Ctx::begin_interval); 0 before its first.
+  double spread = 0;
 };
 
 // A UDP socket and its receiver thread, which runs on a CPU of its own: a
@@ -272,6 +276,14 @@ struct Ctx {
   void spend(Path path, double ns);
   // Busy time with no cache effect (bookkeeping, lock pairs).
   void spend_ns(double ns);
+  // The spread tables are measured on whole intervals (a write() from
+  // sys_enter to sys_exit, a softirq from softirq_entry to softirq_exit), so
+  // one factor is drawn per interval and every path run in it takes that
+  // factor: begin_interval at the start of a thread's interval (a write(),
+  // a vhost descriptor, a threaded NAPI poll), begin_softirq_interval at
+  // each softirq_entry.
+  void begin_interval();
+  void begin_softirq_interval();
   // Busy cycles (cache penalties).
   void spend_cycles(double cycles);
   // Before touching state other CPUs' threads touch.
@@ -386,14 +398,32 @@ inline void Ctx::spend_cycles(double cycles) {
 
 inline void Ctx::spend_ns(double ns) { spend_cycles(k->p.cycles(ns)); }
 
+// A draw from a spread table: the high 32 bits of the context's splitmix64
+// stream pick one of its equally likely quantiles.
+inline double spread_draw(const std::vector<double>& tab, uint64_t& rng) {
+  uint64_t z = splitmix64(rng);
+  return tab[static_cast<size_t>(((z >> 32) * tab.size()) >> 32)];
+}
+
+inline void Ctx::begin_interval() {
+  const std::vector<double>& tab = k->p.costs.spread_process;
+  if (thread && !tab.empty()) thread->spread = spread_draw(tab, thread->rng);
+}
+
+inline void Ctx::begin_softirq_interval() {
+  const std::vector<double>& tab = k->p.costs.spread_softirq;
+  if (!tab.empty()) cpu->softirq_spread = spread_draw(tab, thread ? thread->rng : cpu->rng);
+}
+
 inline void Ctx::spend(Path path, double ns) {
   double penalty_ns = cpu->cache.run_path(path, cpu->misses[static_cast<int>(path)]);
   const Costs& c = k->p.costs;
-  const std::vector<double>& tab =
-      cpu->in_softirq || (thread && thread->is_ksoftirqd) ? c.spread_softirq : c.spread_process;
+  const bool sirq = cpu->in_softirq || (thread && thread->is_ksoftirqd);
+  const std::vector<double>& tab = sirq ? c.spread_softirq : c.spread_process;
   if (!tab.empty() && ns > 0) {
-    uint64_t z = splitmix64(thread ? thread->rng : cpu->rng);
-    ns *= tab[static_cast<size_t>(((z >> 32) * tab.size()) >> 32)];
+    // The interval's factor; a run outside any interval draws its own.
+    double f = sirq ? cpu->softirq_spread : thread ? thread->spread : 0;
+    ns *= f > 0 ? f : spread_draw(tab, thread ? thread->rng : cpu->rng);
   }
   spend_cycles(k->p.cycles(ns + penalty_ns));
 }

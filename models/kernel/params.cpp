@@ -165,22 +165,26 @@ void declare_cpu_params(ParamTable& t) {
     std::vector<double> Costs::*field;
     std::vector<double> def;
     const char* where;
+    const char* interval;
     const char* from;
   };
   for (const Spread& sp : {
            Spread{"process", &Costs::spread_process, kSpreadProcess, "process context (system calls, vhost, a "
                   "writer's netif_receive_skb under local_bh_disable)",
+                  "a write() from sys_enter, a vhost descriptor, a threaded NAPI poll",
                   "write() durations (sys_enter..sys_exit) / their median, single-writer plain tap, 60-byte frames, "
                   "Linux 6.18 (results/reference/plain-60-1w.trace.gz; tunsim calibrate)"},
            Spread{"softirq", &Costs::spread_softirq, kSpreadSoftirq, "softirq context (net_rx_action, NAPI polls, "
                   "ksoftirqd)",
+                  "a softirq from softirq_entry",
                   "NET_RX softirq durations of one poll of one packet / their median, single-writer IFF_NAPI tap, "
                   "Linux 6.18 (results/reference/napi-60-1w.trace.gz; tunsim calibrate)"}}) {
     t.add(std::string("costs.spread.") + sp.name, PType::NumList, nlohmann::json(sp.def))
         .range(0.05, 20)
         .means(std::string("Run-to-run variation of every path's base cost in ") + sp.where +
-               ": N ratios cost / median at the quantiles (i + 0.5) / N, ascending; each path run draws one "
-               "(seeded by `seed` and the thread) and multiplies its base cost (not its cache penalty) by it.  "
+               ": N ratios cost / median at the quantiles (i + 0.5) / N, ascending; one is drawn per interval (" +
+               sp.interval + ", seeded by `seed` and the thread) and multiplies the base cost (not the cache "
+               "penalty) of every path run in it.  "
                "Without it, CPUs sharing a queue lock into a fixed phase.  [] = constant costs.")
         .from(sp.from)
         .calibrated()

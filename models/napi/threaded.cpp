@@ -34,6 +34,7 @@ void napi_thread_run(Ctx& ctx, Napi& n) {
     for (;;) {
       bool repoll = false;
       local_bh_disable(ctx);
+      ctx.begin_interval();  // one poll
       if (v64) cpu.in_napi_threaded_poll = true;
       // __napi_poll()
       ctx.spend_ns(k.p.costs.napi_poll_ns);

@@ -62,6 +62,7 @@ void __do_softirq(Ctx& ctx) {
   for (;;) {
     cpu.net_rx_pending = false;
     k.rec.softirq_entry(ctx.now, cpu.id, ctx.thread);
+    ctx.begin_softirq_interval();
     ctx.spend(Path::Softirq, k.p.costs.softirq_ns);
     net_rx_action(ctx);
     k.rec.softirq_exit(ctx.now, cpu.id, ctx.thread);

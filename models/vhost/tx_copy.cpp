@@ -68,6 +68,7 @@ TxResult handle_tx_copy(Ctx& ctx, VhostTx& v) {
       continue;
     }
     Desc d = v.vq.pop();
+    ctx.begin_interval();  // a descriptor's work: vhost's analogue of a write()
     ctx.spend(Path::Vhost, c.vhost_desc_ns);
     uint32_t frame = static_cast<uint32_t>(sp.frame_bytes);
     long long len = frame + sp.vnet_hdr_bytes;

@@ -68,6 +68,7 @@ TxResult handle_tx(Ctx& ctx, VhostTx& v) {
       continue;
     }
     Desc d = v.vq.pop();
+    ctx.begin_interval();  // a descriptor's work: vhost's analogue of a write()
     ctx.spend(Path::Vhost, c.vhost_desc_ns);
     uint32_t frame = static_cast<uint32_t>(sp.frame_bytes);
     // len = msg_data_left(): the frame and the vnet header the tap parses.

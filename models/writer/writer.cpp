@@ -19,6 +19,7 @@ void writer_write(Ctx& ctx, Writer& w) {
   }
   double t_enter = ctx.now;
   k.rec.sys_enter(t_enter, ctx.cpu->id, ctx.thread, len);
+  ctx.begin_interval();
   ctx.spend(Path::Syscall, k.p.costs.syscall_ns);
   uint64_t z = ((w.flow++ % static_cast<uint64_t>(sp.flows)) + 1) * 0x9e3779b97f4a7c15ULL;
   Skb* skb = tun_build_skb(ctx, sp.queue, len, static_cast<uint32_t>(z >> 32), t_enter);

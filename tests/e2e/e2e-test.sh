@@ -91,17 +91,20 @@
 #     (user-space time understates how much kernel code slowed);
 #   - the calibration's write() spread (costs.spread.process, measured from
 #     the plain capture's writes): its mean at most SPREAD_MEAN_MAX (1.02) x
-#     its median.  The model draws every path run's factor independently
-#     from that table (docs/model.md, cost spread), so the median of a
-#     write, a sum of several runs, moves toward the table's mean: a skewed
-#     table makes the model's medians too slow by up to mean - 1.  The
-#     committed calibrations' tables have means 1.005-1.009 (2026-11-25,
-#     2026-12-02 busy and quiet); in a CI run of 2026-12-03 06:12 UTC beside
-#     two niced fuzzers (no capture preempted over 2 %, speeds 0.99-1.01) half
-#     the writes took 1.10-1.74 x the median (mean 1.181: the host ran the
-#     writer at two speeds), and the model's IFF_NAPI write() p50 came out
-#     11 % above the kernel's, steady_mpps 10.3 % low against the 10 % bound.
-#     1.02 keeps the shift under a fifth of the single-writer bound;
+#     its median.  The committed calibrations' tables have means 1.005-1.009
+#     (2026-11-25, 2026-12-02 busy and quiet); in a CI run of 2026-12-03
+#     06:12 UTC beside two niced fuzzers (no capture preempted over 2 %,
+#     speeds 0.99-1.01) half the writes took 1.10-1.74 x the median (mean
+#     1.181): the host ran the writer at two speeds, in stretches of time.
+#     The model draws one factor per write from the table, independently
+#     (docs/model.md, cost spread), so it has the distribution of a write's
+#     cost but not those stretches, and the steady throughput of a capture
+#     made of them is not what it predicts.  Then the model still drew a
+#     factor per path run, which also moved its medians toward the table's
+#     mean: IFF_NAPI write() p50 came out 11 % above the kernel's,
+#     steady_mpps 10.3 % low against the 10 % bound.  One draw per write
+#     keeps the medians (since 2026-12-03 08:30); the check stays for the
+#     stretches.
 #   The single-writer captures the calibration comes from must pass the same
 #   checks, else the whole test skips; their speeds are those of the
 #   calibration fitted to both, so they must agree on it: on 2026-12-02, with

@@ -217,7 +217,8 @@ TEST_CASE("docs/model.md's versions table is what the versions table in the code
 }
 
 TEST_CASE("Ctx::spend: the cost spread draws each quantile of costs.spread.* equally often, per seed") {
-  // A path of base cost 1000 ns spent 16000 times in process context with a
+  // Outside any interval (the thread has begun none), each run draws its own
+  // factor.  A path of base cost 1000 ns spent 16000 times in process context with a
   // 4-point table {0.5, 1, 1, 2}: each entry is drawn with probability 1/4,
   // so each count is 4000 +- 3 sigma (sigma = sqrt(16000 * 1/4 * 3/4) = 55).
   // The same seed repeats the sequence exactly; another seed does not.
@@ -249,6 +250,43 @@ TEST_CASE("Ctx::spend: the cost spread draws each quantile of costs.spread.* equ
     r.ctx.spend(Path::Softirq, 1000);
     CHECK(r.ctx.now - t0 == doctest::Approx(1000e-9));
   }
+}
+
+TEST_CASE("Ctx::begin_interval / begin_softirq_interval: one spread factor per interval, the softirq's apart") {
+  // The tables are measured on whole intervals (a write(), a softirq from
+  // softirq_entry to softirq_exit), so every path run of an interval takes
+  // the factor drawn at its start.  Process table {0.5, 2}, softirq table
+  // {0.25, 4}: a process interval's runs of 1000 ns all last 500 or all 2000
+  // ns; a softirq run inside it (do_softirq at local_bh_enable) takes the
+  // softirq factor, 250 or 4000 ns, and the process runs after it the
+  // process interval's factor again.  Over 400 intervals each value of each
+  // table occurs (probability 2^-400 of missing one).
+  testrig::Rig r("rx_batched",
+                 {{"costs", {{"spread", {{"process", {0.5, 2}}, {"softirq", {0.25, 4}}}}}}});
+  auto run = [&] {
+    double t0 = r.ctx.now;
+    r.ctx.spend(Path::Syscall, 1000);
+    return std::round((r.ctx.now - t0) * 1e12) / 1e3;  // ns
+  };
+  std::map<double, int> proc, sirq;
+  for (int i = 0; i < 400; ++i) {
+    r.ctx.begin_interval();
+    double a = run(), b = run();
+    r.ctx.cpu->in_softirq = true;
+    r.ctx.begin_softirq_interval();
+    double s1 = run(), s2 = run();
+    r.ctx.cpu->in_softirq = false;
+    double c = run();
+    CHECK(a == b);
+    CHECK(a == c);
+    CHECK(s1 == s2);
+    ++proc[a];
+    ++sirq[s1];
+  }
+  CHECK(proc.size() == 2);
+  CHECK(proc.count(500) + proc.count(2000) == 2);
+  CHECK(sirq.size() == 2);
+  CHECK(sirq.count(250) + sirq.count(4000) == 2);
 }
 
 TEST_CASE("Ctx::lock: a shared queue's lock held by another CPU is spun on until released") {
