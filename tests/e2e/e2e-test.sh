@@ -103,7 +103,7 @@
 #     factor per path run, which also moved its medians toward the table's
 #     mean: IFF_NAPI write() p50 came out 11 % above the kernel's,
 #     steady_mpps 10.3 % low against the 10 % bound.  One draw per write
-#     keeps the medians (since 2026-12-03 08:30); the check stays for the
+#     keeps the medians (since fd76262, 2026-12-03); the check stays for the
 #     stretches.
 #   The single-writer captures the calibration comes from must pass the same
 #   checks, else the whole test skips; their speeds are those of the
