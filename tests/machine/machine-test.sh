@@ -169,8 +169,12 @@ atomics_measures)
   # Trusted: each value is its p10.  A locked cmpxchg on a line the core owns
   # takes at least ~5 cycles (>= 1 ns below 5 GHz) and, uncontended, far less
   # than a line transfer (< 100 ns); the lock pair adds one store to the
-  # cmpxchg, so it is not cheaper than the bare read-modify-write by more
-  # than the clock's noise (10%).
+  # cmpxchg, so its floor (p1, the undisturbed cost) is not below the bare
+  # read-modify-write's floor by more than the clock's noise (10%).  Floors,
+  # not values: rule atomics lets a trusted p10 sit up to 10% above its p1,
+  # so two p10s can differ by that much on a busy machine in either
+  # direction (a fresh clone beside two `yes`, 2026-12-03 08:58: lock pair
+  # p10 2.073 = its p1, rmw p10 2.3285 over its p1 2.1735).
   $PY - "$TMP/out.json" <<'EOF' || fail "$(cat "$TMP/out.json")"
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -178,7 +182,7 @@ lp, rmw = d["lock_pair_ns"], d["rmw_ns"]
 for x in (lp, rmw):
     assert x["trusted"] and x["value"] == x["p10"] and x["samples"] == 400, x
     assert 1 <= x["value"] <= 100, x["value"]
-assert lp["value"] >= 0.9 * rmw["value"], (lp["value"], rmw["value"])
+assert lp["p1"] >= 0.9 * rmw["p1"], (lp["p1"], rmw["p1"])
 EOF
   echo "PASS: lock pair $(json "$TMP/out.json" "d['lock_pair_ns']['value']") ns, rmw $(json "$TMP/out.json" "d['rmw_ns']['value']") ns"
   ;;
