@@ -147,17 +147,23 @@ remotermw_measures)
   done
   # Trusted: the value is its p10, and the move makes the locked operation
   # slower than the same operation on an owned line (value > 0) by less
-  # than a descheduling (< 5 us); the owned line's own cost is 1..100 ns as
-  # in atomics_measures.
-  $PY - "$TMP/out2-0.json" "$TMP/out1-0.json" "$TMP/out1-200.json" <<'EOF' || fail "$(cat "$TMP"/out*.json)"
+  # than a descheduling (< 5 us).  The owned line's own cost (local_rmw_ns)
+  # is its timed pass minus clock_overhead_ns, an overhead measured in the
+  # clock's 10 ns steps on this VM (20 ns idle, 30 beside two `yes`), so it
+  # is known only to about 10 ns: 5-9 ns idle here, -3.1 ns once beside two
+  # `yes` (2026-12-03), when the test asked for 1..100 ns and failed.  What
+  # holds on any machine: the timed pass itself is positive, and an owned
+  # line costs less than a move adds to it and at most 100 ns (atomics_measures).
+  $PY - "$TMP/out2-0.json" "$TMP/out1-0.json" "$TMP/out1-200.json" >"$TMP/check" 2>&1 <<'EOF'
 import json, sys
 for f, lines, interval in zip(sys.argv[1:], (2, 1, 1), (0, 0, 200)):
     d = json.load(open(f))
     assert d["trusted"] and d["value"] == d["p10"] == d["value_ns"] and d["samples"] == 400, d
     assert d["lines"] == lines and d["interval_ns"] == interval and d["cpus"] == [0, 1], d
     assert 0 < d["value"] < 5000, d
-    assert 1 <= d["local_rmw_ns"] <= 100, d
+    assert 0 < d["local_rmw_ns"] + d["clock_overhead_ns"] and d["local_rmw_ns"] <= min(100, d["value"]), d
 EOF
+  [ $? -eq 0 ] || fail "$(cat "$TMP/check") $(cat "$TMP"/out*.json)"
   echo "PASS"
   ;;
 atomics_measures)
@@ -203,8 +209,13 @@ wakeup_measures)
 import json, sys
 d = json.load(open(sys.argv[1]))
 lat, call, none = d["latency_ns"], d["wake_call_ns"], d["no_waiter_ns"]
-for x in (lat, call, none):
-    assert x["trusted"] and x["value"] == x["p10"] and x["samples"] == 300, x
+# A wake that found the sleeper not yet in FUTEX_WAIT (preempted between
+# saying so and sleeping: once in 300 beside two `yes`, 2026-12-03) woke
+# nobody: it is missed, not timed.  The wake with no waiter never misses.
+missed = d["samples_missed"]
+assert 0 <= missed <= 30, missed
+for x, n in ((lat, 300 - missed), (call, 300 - missed), (none, 300)):
+    assert x["trusted"] and x["value"] == x["p10"] and x["samples"] == n, x
 assert lat["value"] > call["value"] > none["value"] > 0, (lat["value"], call["value"], none["value"])
 assert d["waker_ns"]["value"] == call["value"] - none["value"], d["waker_ns"]
 EOF2
