@@ -284,6 +284,8 @@ struct Ctx {
   // each softirq_entry.
   void begin_interval();
   void begin_softirq_interval();
+  // Its draws' stream (splitmix64 state).
+  uint64_t& spread_rng();
   // Busy cycles (cache penalties).
   void spend_cycles(double cycles);
   // Before touching state other CPUs' threads touch.
@@ -405,6 +407,10 @@ inline double spread_draw(const std::vector<double>& tab, uint64_t& rng) {
   return tab[static_cast<size_t>(((z >> 32) * tab.size()) >> 32)];
 }
 
+// The cost spread's stream: the thread's, or the CPU's for code without a
+// thread (the interrupt context of an idle RPS target).
+inline uint64_t& Ctx::spread_rng() { return thread ? thread->rng : cpu->rng; }
+
 inline void Ctx::begin_interval() {
   const std::vector<double>& tab = k->p.costs.spread_process;
   if (thread && !tab.empty()) thread->spread = spread_draw(tab, thread->rng);
@@ -412,7 +418,7 @@ inline void Ctx::begin_interval() {
 
 inline void Ctx::begin_softirq_interval() {
   const std::vector<double>& tab = k->p.costs.spread_softirq;
-  if (!tab.empty()) cpu->softirq_spread = spread_draw(tab, thread ? thread->rng : cpu->rng);
+  if (!tab.empty()) cpu->softirq_spread = spread_draw(tab, spread_rng());
 }
 
 inline void Ctx::spend(Path path, double ns) {
@@ -423,7 +429,7 @@ inline void Ctx::spend(Path path, double ns) {
   if (!tab.empty() && ns > 0) {
     // The interval's factor; a run outside any interval draws its own.
     double f = sirq ? cpu->softirq_spread : thread ? thread->spread : 0;
-    ns *= f > 0 ? f : spread_draw(tab, thread ? thread->rng : cpu->rng);
+    ns *= f > 0 ? f : spread_draw(tab, spread_rng());
   }
   spend_cycles(k->p.cycles(ns + penalty_ns));
 }

@@ -25,15 +25,28 @@ std::string_view view(const char* s) {
 }
 }  // namespace
 
-void Recorder::emit(double t, int cpu, const Thread* task, TraceEvent& ev) {
-  if (!in_window(t)) return;
-  // To the ns, as ftrace prints it (t >= 0: round half up).
-  ev.ts_ns = static_cast<int64_t>(t * 1e9 + 0.5);
+namespace {
+// To the ns, as ftrace prints it (t >= 0: round half up).
+int64_t trace_ns(double t) { return static_cast<int64_t>(t * 1e9 + 0.5); }
+}  // namespace
+
+// Every event goes to the trace metrics through their entry for its type
+// (the same code TraceMetrics::add runs for a kernel trace's event); the
+// TraceEvent is built only for a --trace.
+void Recorder::write(double t, int cpu, const Thread* task, TraceEvent& ev) {
+  ev.ts_ns = trace_ns(t);
   ev.cpu = cpu;
   ev.comm = task ? std::string_view(task->comm) : std::string_view("<idle>");
   ev.pid = task ? task->pid : 0;
-  metrics.add(ev);
-  if (sink) sink->event(ev);
+  sink->event(ev);
+}
+
+bool Recorder::dev_match(const char* dev) {
+  if (dev != match_dev_) {
+    match_dev_ = dev;
+    match_ = metrics.on_dev(view(dev));
+  }
+  return match_;
 }
 
 void Recorder::softirq_raise(double t, int cpu, const Thread* task, const char* flags) {
@@ -45,38 +58,41 @@ void Recorder::softirq_raise(double t, int cpu, const Thread* task, const char* 
   ev.name = "softirq_raise";
   ev.flags = view(flags);
   ev.vec = kNetRxVec;
-  emit(t, cpu, task, ev);
+  write(t, cpu, task, ev);
 }
 
 void Recorder::softirq_entry(double t, int cpu, const Thread* task) {
   if (!in_window(t)) return;
+  metrics.softirq_entry(cpu, trace_ns(t));
+  if (!sink) return;
   TraceEvent ev;
   ev.type = EventType::SoftirqEntry;
   ev.name = "softirq_entry";
   ev.flags = "..s1.";
   ev.vec = kNetRxVec;
-  emit(t, cpu, task, ev);
+  write(t, cpu, task, ev);
 }
 
 void Recorder::softirq_exit(double t, int cpu, const Thread* task) {
   if (!in_window(t)) return;
+  metrics.softirq_exit(cpu, trace_ns(t));
+  if (!sink) return;
   TraceEvent ev;
   ev.type = EventType::SoftirqExit;
   ev.name = "softirq_exit";
   ev.flags = "..s1.";
   ev.vec = kNetRxVec;
-  emit(t, cpu, task, ev);
+  write(t, cpu, task, ev);
 }
 
 void Recorder::napi_poll(double t, int cpu, const Thread* task, uint64_t napi, const char* dev, int work,
                          int budget) {
-  if (in_window(t)) {
-    batch.add(work);
-    ++napi_polls;
-    if (work >= budget) ++budget_exhausted;
-  } else {
-    return;
-  }
+  if (!in_window(t)) return;
+  batch.add(work);
+  ++napi_polls;
+  if (work >= budget) ++budget_exhausted;
+  metrics.napi_poll(cpu, dev_match(dev), work);
+  if (!sink) return;
   TraceEvent ev;
   ev.type = EventType::NapiPoll;
   ev.name = "napi_poll";
@@ -85,12 +101,14 @@ void Recorder::napi_poll(double t, int cpu, const Thread* task, uint64_t napi, c
   ev.dev = view(dev);
   ev.work = work;
   ev.budget = budget;
-  emit(t, cpu, task, ev);
+  write(t, cpu, task, ev);
 }
 
 void Recorder::netif_receive_skb(double t, int cpu, const Thread* task, const char* flags, const Skb& skb,
                                  const char* dev) {
   if (!in_window(t)) return;
+  metrics.netif_receive_skb(cpu, dev_match(dev), trace_ns(t), skb.addr);
+  if (!sink) return;
   TraceEvent ev;
   ev.type = EventType::NetifReceiveSkb;
   ev.name = "netif_receive_skb";
@@ -98,12 +116,14 @@ void Recorder::netif_receive_skb(double t, int cpu, const Thread* task, const ch
   ev.dev = view(dev);
   ev.skbaddr = skb.addr;
   ev.len = skb.len - 14;  // skb->len after eth_type_trans pulled the Ethernet header
-  emit(t, cpu, task, ev);
+  write(t, cpu, task, ev);
 }
 
 void Recorder::kfree_skb(double t, int cpu, const Thread* task, const char* flags, const Skb& skb,
                          const char* reason) {
   if (!in_window(t)) return;
+  metrics.kfree_skb(cpu, task ? task->pid : 0, skb.addr, view(reason));
+  if (!sink) return;
   TraceEvent ev;
   ev.type = EventType::KfreeSkb;
   ev.name = "kfree_skb";
@@ -111,29 +131,34 @@ void Recorder::kfree_skb(double t, int cpu, const Thread* task, const char* flag
   ev.skbaddr = skb.addr;
   ev.protocol = 0x88b5;
   ev.reason = view(reason);
-  emit(t, cpu, task, ev);
+  write(t, cpu, task, ev);
 }
 
 void Recorder::sys_enter(double t, int cpu, const Thread* task, uint32_t len) {
   if (!in_window(t)) return;
+  metrics.sys_enter(task ? task->pid : 0, task ? std::string_view(task->comm) : std::string_view("<idle>"), 1,
+                    trace_ns(t));
+  if (!sink) return;
   TraceEvent ev;
   ev.type = EventType::SysEnter;
   ev.name = "sys_enter";
   ev.flags = ".....";
   ev.nr = 1;  // write
   ev.len = len;
-  emit(t, cpu, task, ev);
+  write(t, cpu, task, ev);
 }
 
 void Recorder::sys_exit(double t, int cpu, const Thread* task, uint32_t len) {
   if (!in_window(t)) return;
+  metrics.sys_exit(cpu, task ? task->pid : 0, 1, trace_ns(t));
+  if (!sink) return;
   TraceEvent ev;
   ev.type = EventType::SysExit;
   ev.name = "sys_exit";
   ev.flags = ".....";
   ev.nr = 1;
   ev.ret = len;
-  emit(t, cpu, task, ev);
+  write(t, cpu, task, ev);
 }
 
 void Recorder::delivered_end(double t, const Skb& skb) {

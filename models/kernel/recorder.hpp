@@ -63,7 +63,12 @@ struct Recorder {
   }
 
  private:
-  void emit(double t, int cpu, const Thread* task, TraceEvent& ev);
+  // The event, stamped with its time, CPU and task, to the --trace sink.
+  void write(double t, int cpu, const Thread* task, TraceEvent& ev);
+  // metrics.on_dev(dev), for the last device pointer asked about.
+  bool dev_match(const char* dev);
+  const char* match_dev_ = nullptr;
+  bool match_ = false;
 };
 
 }  // namespace tunsim

@@ -46,6 +46,30 @@ class TraceMetrics : public EventSink {
 
   void add(const TraceEvent& ev);
   void event(const TraceEvent& ev) override { add(ev); }
+
+  // What add() does with each event it counts, one entry per event type:
+  // add() checks the CPU (below kMaxCpu) and the softirq vector (NET_RX) and
+  // calls these; the simulator's recorder calls them directly, without
+  // building a TraceEvent (it knows its CPUs and vector, and whether its
+  // device is on_dev()).  `dev_match`: on_dev() of the event's device.
+  static constexpr int kMaxCpu = 1 << 16;
+  bool on_dev(std::string_view d) const {
+    if (opt_.dev.empty()) return true;
+    if (d.size() != opt_.dev.size()) return false;
+    for (size_t i = 0; i < d.size(); ++i)
+      if (d[i] != opt_.dev[i]) return false;
+    return true;
+  }
+  void softirq_entry(int cpu, int64_t ts) { softirq(cpu) = SoftirqState{true, false, ts, 0}; }
+  void softirq_exit(int cpu, int64_t ts);
+  void napi_poll(int cpu, bool dev_match, int work);
+  void gro_receive_entry(bool dev_match, uint64_t skbaddr) {
+    if (dev_match) live_skbs_.insert(skbaddr);
+  }
+  void netif_receive_skb(int cpu, bool dev_match, int64_t ts, uint64_t skbaddr);
+  void kfree_skb(int cpu, int pid, uint64_t skbaddr, std::string_view reason);
+  void sys_enter(int pid, std::string_view comm, int64_t nr, int64_t ts);
+  void sys_exit(int cpu, int pid, int64_t nr, int64_t ts);
   // Flushes the inter-arrival reorder window; call once after the last event.
   void finish();
 
@@ -108,15 +132,9 @@ class TraceMetrics : public EventSink {
     size_t slot(uint64_t a) const;
     std::vector<uint64_t> t_;  // 0 = empty (no skb lives at address 0)
     size_t n_ = 0;
+    int shift_ = 64;  // 64 - log2(t_.size()): a slot is the hash's top bits
   };
-  bool on_dev(std::string_view d) const {
-    if (opt_.dev.empty()) return true;
-    if (d.size() != opt_.dev.size()) return false;
-    for (size_t i = 0; i < d.size(); ++i)
-      if (d[i] != opt_.dev[i]) return false;
-    return true;
-  }
-  bool is_writer(const TraceEvent& ev) const;
+  bool is_writer(int pid, std::string_view comm) const;
   CpuCounts& cpu(int c) {
     size_t i = static_cast<size_t>(c);
     if (i >= per_cpu_.size()) grow_cpus(i + 1);
