@@ -125,6 +125,14 @@ double CacheModel::penalty_ns(const CacheMisses& m) const {
   return ns;
 }
 
+namespace {
+// The slot of a direct-mapped memo of 64 for a history: data streamed,
+// paths run, code placed uniformly since.
+size_t history_slot(uint64_t data, uint32_t paths, uint64_t code) {
+  return (data / 64 * 0x9e3779b1u ^ paths * 31u ^ code / 64) & 63;
+}
+}  // namespace
+
 double CacheModel::run_path_fresh(size_t k, CacheMisses& out) {
   if (!seen_[k]) {
     // First run: cold everywhere.
@@ -133,13 +141,20 @@ double CacheModel::run_path_fresh(size_t k, CacheMisses& out) {
     return penalty_ns(m);
   }
   Memo& memo = memo_[k];
+  uint32_t mask = since_[k];
   uint64_t streamed = stream_ - stream_at_[k], istreamed = istream_ - istream_at_[k];
-  memo.m = misses_after(fi_[k], fd_[k], mask_i_[since_[k]], mask_d_[since_[k]],
-                        static_cast<double>(istreamed) / line_, static_cast<double>(streamed) / line_);
-  memo.ns = penalty_ns(memo.m);
-  memo.mask = since_[k];
-  memo.stream = streamed;
-  memo.istream = istreamed;
+  // Where CPUs interleave, a path alternates between a few histories: the
+  // results of recent ones are kept per path (a pure function of the key).
+  Memo& seen = history_memo_[k][history_slot(streamed, mask, istreamed)];
+  if (seen.mask != mask || seen.stream != streamed || seen.istream != istreamed) {
+    seen.m = misses_after(fi_[k], fd_[k], mask_i_[mask], mask_d_[mask], static_cast<double>(istreamed) / line_,
+                          static_cast<double>(streamed) / line_);
+    seen.ns = penalty_ns(seen.m);
+    seen.mask = mask;
+    seen.stream = streamed;
+    seen.istream = istreamed;
+  }
+  memo = seen;
   out += memo.m;
   return memo.ns;
 }
@@ -162,7 +177,7 @@ double CacheModel::reread_data(Mark mark, double bytes, CacheMisses& out) {
   for (size_t q = 0; q < static_cast<size_t>(kPaths); ++q)
     if (seq_at_[q] > mark.u) mask |= 1u << q;
   uint64_t delta = stream_ - std::min(mark.d, stream_), idelta = istream_ - std::min(mark.i, istream_);
-  RereadMemo& r = reread_memo_[(delta / 64 * 0x9e3779b1u ^ mask * 31u ^ idelta / 64) & 63];
+  RereadMemo& r = reread_memo_[history_slot(delta, mask, idelta)];
   if (r.mask != mask || r.delta != delta || r.idelta != idelta || r.bytes != bytes) {
     // The skb's lines are placed uniformly (slab objects spread over the
     // page): a fraction 1/k of them sits in the sets the kernel's lines

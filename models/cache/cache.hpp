@@ -204,6 +204,9 @@ class CacheModel {
     double ns = 0;
   };
   std::array<Memo, kPaths> memo_{};
+  // run_path_fresh's results, direct-mapped by (paths since, data and code
+  // streamed since), 64 per path.
+  std::array<std::array<Memo, 64>, kPaths> history_memo_{};
   // Rereads repeat a few patterns (the k-th skb of a batch): a small
   // direct-mapped memo keyed by the paths run since and the data streamed.
   struct RereadMemo {

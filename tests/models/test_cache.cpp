@@ -114,6 +114,55 @@ TEST_CASE("cache: an skb read again after more data than L1d holds is mostly col
   CHECK(c.reread_cold(576, m3) == doctest::Approx(9 * (15 - 1)));
 }
 
+TEST_CASE("cache: a path that alternates between histories costs what each history costs fresh") {
+  // CacheModel::run_path remembers the result of each history it saw (paths
+  // run since, data and code streamed since).  A keeps coming back after
+  // B (16 KiB of code), C (8 KiB), B and D (4 KiB), with or without 4 KiB
+  // of skb data or of user code (pollute): each of A's runs must equal a new
+  // model's A after the same single history, whatever came before.  A memo
+  // keyed without one of the three would return another history's misses:
+  // B alone, B + D, B + 4 KiB of data and B + 4 KiB of code share one slot
+  // of its direct-mapped table (4 KiB of data or code, or D's bit 6 in the
+  // mask, move the slot by a multiple of 64).
+  CacheParams p = params();
+  const Path A = Path::Syscall, B = Path::Vhost, C = Path::TunGetUser, D = Path::StackDrop;
+  p.icache_bytes[static_cast<size_t>(D)] = 4096;
+  struct History {
+    Path first, second;  // A: none
+    double data, code;
+  };
+  const History hs[] = {{B, A, 0, 0},    {C, A, 4096, 0}, {C, A, 0, 0},   {B, A, 4096, 0},
+                        {A, A, 0, 1024}, {B, A, 0, 4096}, {B, D, 0, 0}};
+  auto once = [&](CacheModel& c, const History& h, CacheMisses& m) {
+    CacheMisses other;
+    if (h.first != A) c.run_path(h.first, other);
+    if (h.second != A) c.run_path(h.second, other);
+    c.touch_data(h.data);
+    c.pollute(h.code, 0);
+    return c.run_path(A, m);
+  };
+  CacheModel c(&p);
+  CacheMisses m;
+  c.run_path(A, m);
+  int changes = 0;
+  double last = -1;
+  for (int round = 0; round < 3; ++round)
+    for (int i : {0, 1, 0, 2, 3, 5, 6, 1, 4, 0, 5, 6, 4, 3}) {
+      CacheModel fresh(&p);
+      CacheMisses fm, wm, cm;
+      fresh.run_path(A, fm);
+      once(fresh, hs[i], fm);  // once before, so that its paths ran before A's last run, as in c
+      double want = once(fresh, hs[i], wm);
+      double got = once(c, hs[i], cm);
+      CHECK(got == want);
+      CHECK(cm.l1i == wm.l1i);
+      CHECK(cm.l1d == wm.l1d);
+      if (got != last) ++changes;
+      last = got;
+    }
+  CHECK(changes > 30);  // the histories do cost differently
+}
+
 TEST_CASE("cache model off: every path costs nothing extra") {
   CacheParams p = params();
   p.enabled = false;
