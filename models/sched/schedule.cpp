@@ -90,6 +90,9 @@ bool preempt_point(Ctx& ctx) {
 void wake_up_process(Ctx& ctx, Thread* t) {
   Kernel& k = *ctx.k;
   if (t->cpu == ctx.cpu->id) {
+    // 6.18 try_to_wake_up -> ttwu_do_activate on this CPU's runqueue:
+    // enqueue_task_fair and wakeup_preempt, paid by the waker.
+    if (t->state == Thread::State::Sleeping) ctx.spend_ns(k.p.costs.wakeup_local_ns);
     sched_wakeup(k, *ctx.cpu, t, ctx.now);
     return;
   }

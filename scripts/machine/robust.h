@@ -77,7 +77,11 @@ typedef struct {
  *  remotermw: one sample is one to a few locked operations on lines the
  *    other CPU left (a few hundred ns); like linexfer, a disturbed sample is inflated to
  *    microseconds and the rest stay clean, so linexfer's 0.25; first run on
- *    2026-12-02 (docs/calibration.md). */
+ *    2026-12-02 (docs/calibration.md).
+ *  ctxswitch: one sample is one system call (0.2-2 us here) with a wake-up
+ *    or a switch in it; a preemption or an interrupt inflates only the
+ *    sample in flight, so linexfer's 0.25 (quiet host, 2026-12-03: p10/p1
+ *    within 1.06; docs/calibration.md). */
 static const rb_rule rb_rules[] = {
     {"linexfer", 200, 0.25, 20},
     {"chase", 40, 0.10, 5},
@@ -87,6 +91,7 @@ static const rb_rule rb_rules[] = {
     {"atomics", 200, 0.10, 20},
     {"wakeup", 200, 0.25, 20},
     {"remotermw", 200, 0.25, 20},
+    {"ctxswitch", 200, 0.25, 20},
 };
 
 static inline const rb_rule* rb_rule_named(const char* name) {

@@ -22,6 +22,7 @@
 #   wakeup_measures    wakeup.c (the IPI costs) is trusted and consistent, or skips
 #   atomics_measures   trusted lock pair and atomic RMW are p10, 1..100 ns
 #   remotermw_measures remotermw.c (an atomic on a line the other CPU left, or keeps writing) is trusted and sane, or skips
+#   ctxswitch_measures ctxswitch.c (a wake-up on the waker's CPU, a context switch) is trusted and consistent, or skips
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 CASE=${1:?usage: machine-test.sh CASE}
@@ -220,6 +221,36 @@ assert lat["value"] > call["value"] > none["value"] > 0, (lat["value"], call["va
 assert d["waker_ns"]["value"] == call["value"] - none["value"], d["waker_ns"]
 EOF2
   echo "PASS: waker $(json "$TMP/out.json" "d['waker_ns']['value']") ns, latency $(json "$TMP/out.json" "d['latency_ns']['value']") ns"
+  ;;
+ctxswitch_measures)
+  # scripts/machine/ctxswitch.c (costs.wakeup_local_ns, costs.context_switch_ns):
+  # trusted, each statistic the p10 of its samples; SCHED_BATCH keeps the
+  # woken thread from preempting its waker (6.18 check_preempt_wakeup_fair),
+  # so no sample is dropped as preempted; waking a sleeper costs more than a
+  # FUTEX_WAKE with nobody to wake, and blocking until the other thread runs
+  # costs more than a FUTEX_WAIT that returns at once: both differences are
+  # positive, and below 100 us (a trusted p10 is not a descheduling).
+  build ctxswitch scripts/machine/ctxswitch.c -lm
+  "$TMP/ctxswitch" --cpu 0 --samples 1000 >"$TMP/out.json" 2>"$TMP/err"
+  st=$?
+  [ $st -eq 4 ] && skip "the machine is too busy to trust a context switch: $(cat "$TMP/err")"
+  [ $st -eq 0 ] || fail "ctxswitch exited $st: $(cat "$TMP/err")"
+  $PY - "$TMP/out.json" <<'EOF2' || fail "$(cat "$TMP/out.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["samples_preempted"] == 0, d["samples_preempted"]
+nobody = d["samples_woke_nobody"]
+assert 0 <= nobody <= 10, nobody
+for k, n in (("wake_call_ns", 1000 - nobody), ("no_waiter_ns", 1000), ("switch_call_ns", 1000),
+             ("wait_eagain_ns", 1000)):
+    x = d[k]
+    assert x["trusted"] and x["value"] == x["p10"] and x["samples"] == n, (k, x)
+wl, cs = d["wakeup_local_ns"]["value"], d["context_switch_ns"]["value"]
+assert wl == d["wake_call_ns"]["value"] - d["no_waiter_ns"]["value"], wl
+assert cs == d["switch_call_ns"]["value"] - d["wait_eagain_ns"]["value"], cs
+assert 0 < wl < 100000 and 0 < cs < 100000, (wl, cs)
+EOF2
+  echo "PASS: local wake-up $(json "$TMP/out.json" "d['wakeup_local_ns']['value']") ns, context switch $(json "$TMP/out.json" "d['context_switch_ns']['value']") ns"
   ;;
 linexfer_measures)
   [ "$(nproc)" -ge 2 ] || skip "one CPU: no line transfer to measure"
@@ -520,7 +551,7 @@ EOF
 calibrate_usage)
   cm=scripts/calibrate-machine
   $PY $cm --only bogus -o "$TMP/x.json" 2>"$TMP/err"; st=$?
-  [ $st -eq 2 ] && grep -q "only: expected parts among geometry,clock,chase,icache,linexfer,footprints,kcold,atomics,wakeup, found 'bogus'" "$TMP/err" ||
+  [ $st -eq 2 ] && grep -q "only: expected parts among geometry,clock,chase,icache,linexfer,footprints,kcold,atomics,wakeup,ctxswitch, found 'bogus'" "$TMP/err" ||
     fail "--only bogus: exit $st, $(cat "$TMP/err")"
   $PY $cm --cpus 0,0 --only geometry -o "$TMP/x.json" 2>"$TMP/err"; st=$?
   [ $st -eq 2 ] && grep -q "cpus: expected two different CPUs" "$TMP/err" || fail "--cpus 0,0: exit $st, $(cat "$TMP/err")"

@@ -156,21 +156,31 @@ json cache_from_machine(const std::string& path, std::ostream& report) {
       out.set(std::string("cache.ifetch.") + key, (j->get<double>() + q->get<double>()) / 2, "ns",
               std::string("mean of summary.icache_miss_ns_per_line.{jump,seq}.") + field);
   }
+  // A wake-up on the waker's own CPU and a context switch (ctxswitch.c,
+  // calibrate-machine part "ctxswitch").
+  const json* cs_measured = num({"ctxswitch_ns", "context_switch"}, "ctxswitch_ns.context_switch");
+  if (cs_measured)
+    out.set("costs.context_switch_ns", cs_measured->get<double>(), "ns",
+            "summary.ctxswitch_ns.context_switch (ctxswitch.c context_switch_ns, p10, mean over CPUs)");
+  if (const json* w = num({"ctxswitch_ns", "wakeup_local"}, "ctxswitch_ns.wakeup_local"))
+    out.set("costs.wakeup_local_ns", w->get<double>(), "ns",
+            "summary.ctxswitch_ns.wakeup_local (ctxswitch.c wakeup_local_ns, p10, mean over CPUs)");
   // The wake-up of a thread sleeping on the idle other CPU (wakeup.c,
   // calibrate-machine part "wakeup"): the waker's cost is costs.ipi_ns; the
   // thread runs `latency` after the waker's FUTEX_WAKE, which includes one
   // system call's entry and exit (no_waiter: a kernel-to-kernel wake-up
-  // makes none) and the idle CPU's context switch (costs.context_switch_ns,
-  // its default): the rest is costs.ipi_latency_ns.
+  // makes none) and the idle CPU's context switch (costs.context_switch_ns:
+  // this machine's, else its default): the rest is costs.ipi_latency_ns.
   if (const json* w = num({"wakeup_ns", "waker"}, "wakeup_ns.waker"))
     out.set("costs.ipi_ns", w->get<double>(), "ns", "summary.wakeup_ns.waker (wakeup.c waker_ns, p10)");
   const json* lat = num({"wakeup_ns", "latency"}, "wakeup_ns.latency");
   const json* nw = num({"wakeup_ns", "no_waiter"}, "wakeup_ns.no_waiter");
   if (lat && nw) {
-    double cs = find_param("costs.context_switch_ns")->def.get<double>();
+    double cs = cs_measured ? cs_measured->get<double>() : find_param("costs.context_switch_ns")->def.get<double>();
     out.set("costs.ipi_latency_ns", std::max(0.0, lat->get<double>() - nw->get<double>() - cs), "ns",
-            "summary.wakeup_ns.latency - summary.wakeup_ns.no_waiter - costs.context_switch_ns (default " +
-                fmt("%.0f", cs) + ")");
+            "summary.wakeup_ns.latency - summary.wakeup_ns.no_waiter - costs.context_switch_ns (" +
+                std::string(cs_measured ? "summary.ctxswitch_ns.context_switch " : "default ") + fmt("%.1f", cs) +
+                ")");
   }
   for (const FpMap& f : kFootprints) {
     std::string b = std::string("cache.footprints.") + f.path;
