@@ -73,20 +73,21 @@ void declare_sched_params(ParamTable& t) {
       .means("CFS wake-up preemption granularity; null = 1 ms * (1 + ilog2(ncpus)).")
       .from("kernel default scaling (LOG)")
       .bind(&Params::kernel, &KernelParams::sched_wakeup_granularity_ns);
-  declare_cost(t, "context_switch_ns", 1367.5, &Costs::context_switch_ns, "__schedule, context_switch",
+  declare_cost(t, "context_switch_ns", 786.25, &Costs::context_switch_ns, "__schedule, context_switch",
                "One context switch, ns.")
-      .from("measured: scripts/machine/ctxswitch.c context_switch_ns (two SCHED_BATCH threads on one CPU: "
-            "FUTEX_WAIT that blocks to the other thread's return, minus a FUTEX_WAIT that returns -EAGAIN; p10 "
-            "of 4000, trusted), the median of three calibrate-machine --only ctxswitch runs, each the mean of "
-            "CPUs 0 and 1 (1347, 1367.5, 1692.5), 2026-12-03 11:12 UTC, the 2 vCPUs of the development "
-            "machine (AMD EPYC VM), quiet; results/reference/machine/ctxswitch-2026-12-03/");
-  declare_cost(t, "wakeup_local_ns", 591.5, &Costs::wakeup_local_ns, "try_to_wake_up, ttwu_do_activate",
+      .from("measured: scripts/machine/ctxswitch.c context_switch_ns (two SCHED_BATCH threads on one CPU both "
+            "calling sched_yield: half of one yield that switches away and back, minus one yield with nobody "
+            "else runnable; p10 of 4000, trusted), the median of three calibrate-machine --only ctxswitch runs, "
+            "each the mean of CPUs 0 and 1 (751, 786.5, 786.25), 2026-12-03 11:54 UTC, the 2 vCPUs of the "
+            "development machine (AMD EPYC VM), load average 0.8 and falling; "
+            "results/reference/machine/ctxswitch-2026-12-03/");
+  declare_cost(t, "wakeup_local_ns", 596, &Costs::wakeup_local_ns, "try_to_wake_up, ttwu_do_activate",
                "Waking a sleeping thread of the waker's own CPU (a NAPI kthread, ksoftirqd, the vhost worker), "
                "paid by the waker, ns.")
       .from("measured: scripts/machine/ctxswitch.c wakeup_local_ns (FUTEX_WAKE of a SCHED_BATCH sleeper on the "
             "waker's CPU minus one that wakes nobody; p10 of 4000, trusted), the median of three "
-            "calibrate-machine --only ctxswitch runs, each the mean of CPUs 0 and 1 (586, 591.5, 756), "
-            "2026-12-03 11:12 UTC, quiet; results/reference/machine/ctxswitch-2026-12-03/");
+            "calibrate-machine --only ctxswitch runs, each the mean of CPUs 0 and 1 (570.5, 596, 601), "
+            "2026-12-03 11:54 UTC; results/reference/machine/ctxswitch-2026-12-03/");
 
   t.finalize([](Params& p, std::vector<std::string>&) {
     // sched_init_granularity() with SCHED_TUNABLESCALING_LOG: factor

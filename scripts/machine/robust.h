@@ -78,10 +78,10 @@ typedef struct {
  *    other CPU left (a few hundred ns); like linexfer, a disturbed sample is inflated to
  *    microseconds and the rest stay clean, so linexfer's 0.25; first run on
  *    2026-12-02 (docs/calibration.md).
- *  ctxswitch: one sample is one system call (0.2-2 us here) with a wake-up
- *    or a switch in it; a preemption or an interrupt inflates only the
- *    sample in flight, so linexfer's 0.25 (quiet host, 2026-12-03: p10/p1
- *    within 1.06; docs/calibration.md). */
+ *  ctxswitch: one sample is one or two system calls (0.2-3.5 us here) with
+ *    a wake-up or switches in them; a preemption or an interrupt inflates
+ *    only the sample in flight, so linexfer's 0.25 (2026-12-03: p10/p1
+ *    within 1.17; docs/calibration.md). */
 static const rb_rule rb_rules[] = {
     {"linexfer", 200, 0.25, 20},
     {"chase", 40, 0.10, 5},

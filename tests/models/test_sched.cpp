@@ -294,7 +294,7 @@ TEST_CASE("6.18 try_to_wake_up of a thread on another CPU: the waker pays the IP
   // (stated here; the default is this machine's measured 3286) of the
   // waker's time.  Waking ksoftirqd/0 on its own CPU sends none: it costs
   // the local try_to_wake_up (ttwu_do_activate), wakeup_local_ns = 500
-  // (stated; the default is ctxswitch.c's 591.5), and only while it sleeps:
+  // (stated; the default is ctxswitch.c's 596), and only while it sleeps:
   // waking it again, runnable, costs nothing (try_to_wake_up's state check).
   testrig::Rig r("rx_batched", {{"cpus", {{"count", 2}}}, {"costs", {{"ipi_ns", 300}, {"wakeup_local_ns", 500}}}});
   Thread* remote = r.k->add_thread("ksoftirqd/1", 1, Thread::Kind::Ksoftirqd);

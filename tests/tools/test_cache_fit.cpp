@@ -91,8 +91,8 @@ TEST_CASE("calibrate --machine: the wake-up part gives costs.ipi_ns and costs.ip
   // scripts/machine/wakeup.c.  With the committed quiet-host run
   // (results/reference/machine/wakeup-2026-12-02.json: waker_ns 3286,
   // latency_ns 7323, no_waiter_ns 1002, all p10): ipi_ns = 3286 and
-  // ipi_latency_ns = 7323 - 1002 - context_switch_ns (the default, 1367.5:
-  // ctxswitch.c, below) = 4953.5, the declared defaults.
+  // ipi_latency_ns = 7323 - 1002 - context_switch_ns (the default, 786.25:
+  // ctxswitch.c, below) = 5534.75, the declared defaults.
   json w = read_json_file("results/reference/machine/wakeup-2026-12-02.json");
   json m = read_json_file(kMachine);
   m["summary"]["wakeup_ns"] = {{"waker", w["waker_ns"]["value"]},
@@ -107,29 +107,29 @@ TEST_CASE("calibrate --machine: the wake-up part gives costs.ipi_ns and costs.ip
   std::ostringstream rep;
   json p = cache_from_machine(f, rep)["parameters"];
   CHECK(p["costs.ipi_ns"]["value"].get<double>() == doctest::Approx(3286));
-  CHECK(p["costs.ipi_latency_ns"]["value"].get<double>() == doctest::Approx(7323 - 1002 - 1367.5));
+  CHECK(p["costs.ipi_latency_ns"]["value"].get<double>() == doctest::Approx(7323 - 1002 - 786.25));
   CHECK(def("costs.ipi_ns") == doctest::Approx(3286));
-  CHECK(def("costs.ipi_latency_ns") == doctest::Approx(4953.5));
+  CHECK(def("costs.ipi_latency_ns") == doctest::Approx(5534.75));
 }
 
 TEST_CASE("calibrate --machine: the ctxswitch part gives costs.context_switch_ns and costs.wakeup_local_ns") {
   // calibrate-machine's "ctxswitch" part (scripts/machine/ctxswitch.c on
   // CPUs 0 and 1) writes summary.ctxswitch_ns, the mean over the two CPUs.
-  // The three committed quiet-host runs
+  // The three committed runs
   // (results/reference/machine/ctxswitch-2026-12-03/run1..3.json) have
-  // (local wake-up, switch) (571, 1332) and (601, 1362), (720, 1622) and
-  // (792, 1763), (591, 1363) and (592, 1372) ns: means (586, 1347),
-  // (756, 1692.5), (591.5, 1367.5); the declared defaults are the medians,
-  // 591.5 and 1367.5, run 3's.  With a wake-up part too, the remote
+  // (local wake-up, switch) (550, 716) and (591, 786), (591, 786) and
+  // (601, 787), (591, 781) and (611, 791.5) ns: means (570.5, 751),
+  // (596, 786.5), (601, 786.25); the declared defaults are the medians of
+  // the means, 596 and 786.25.  With a wake-up part too, the remote
   // wake-up's latency is taken net of this machine's switch, not the
-  // default's: 7323 - 1002 - 1347 with run 1.
+  // default's: 7323 - 1002 - 751 with run 1.
   std::vector<std::pair<double, double>> means;
   for (int i = 1; i <= 3; ++i) {
     json run = read_json_file("results/reference/machine/ctxswitch-2026-12-03/run" + std::to_string(i) + ".json");
     double wl = 0, cs = 0;
     for (const char* c : {"0", "1"}) {
       CHECK(run["ctxswitch"][c]["wake_call_ns"]["trusted"].get<bool>());
-      CHECK(run["ctxswitch"][c]["switch_call_ns"]["trusted"].get<bool>());
+      CHECK(run["ctxswitch"][c]["yield_pair_ns"]["trusted"].get<bool>());
       wl += run["ctxswitch"][c]["wakeup_local_ns"]["value"].get<double>() / 2;
       cs += run["ctxswitch"][c]["context_switch_ns"]["value"].get<double>() / 2;
     }
@@ -137,10 +137,10 @@ TEST_CASE("calibrate --machine: the ctxswitch part gives costs.context_switch_ns
     CHECK(run["summary"]["ctxswitch_ns"]["context_switch"].get<double>() == doctest::Approx(cs));
     means.emplace_back(wl, cs);
   }
-  CHECK(means[0].first == doctest::Approx(586));
-  CHECK(means[1].second == doctest::Approx(1692.5));
-  CHECK(def("costs.wakeup_local_ns") == doctest::Approx(591.5));
-  CHECK(def("costs.context_switch_ns") == doctest::Approx(1367.5));
+  CHECK(means[0].first == doctest::Approx(570.5));
+  CHECK(means[1].second == doctest::Approx(786.5));
+  CHECK(def("costs.wakeup_local_ns") == doctest::Approx(596));
+  CHECK(def("costs.context_switch_ns") == doctest::Approx(786.25));
 
   json w = read_json_file("results/reference/machine/wakeup-2026-12-02.json");
   json m = read_json_file(kMachine);
@@ -156,9 +156,9 @@ TEST_CASE("calibrate --machine: the ctxswitch part gives costs.context_switch_ns
   }
   std::ostringstream rep;
   json p = cache_from_machine(f, rep)["parameters"];
-  CHECK(p["costs.context_switch_ns"]["value"].get<double>() == doctest::Approx(1347));
-  CHECK(p["costs.wakeup_local_ns"]["value"].get<double>() == doctest::Approx(586));
-  CHECK(p["costs.ipi_latency_ns"]["value"].get<double>() == doctest::Approx(7323 - 1002 - 1347));
+  CHECK(p["costs.context_switch_ns"]["value"].get<double>() == doctest::Approx(751));
+  CHECK(p["costs.wakeup_local_ns"]["value"].get<double>() == doctest::Approx(570.5));
+  CHECK(p["costs.ipi_latency_ns"]["value"].get<double>() == doctest::Approx(7323 - 1002 - 751));
 }
 
 TEST_CASE("calibrate --machine: bad input is one line naming the file and the place, exit 2") {
