@@ -28,6 +28,10 @@ std::string_view view(const char* s) {
 namespace {
 // To the ns, as ftrace prints it (t >= 0: round half up).
 int64_t trace_ns(double t) { return static_cast<int64_t>(t * 1e9 + 0.5); }
+// The task an event names; nullptr is the interrupt context of an idle CPU,
+// which ftrace prints as <idle>-0.
+std::string_view comm_of(const Thread* task) { return task ? std::string_view(task->comm) : "<idle>"; }
+int pid_of(const Thread* task) { return task ? task->pid : 0; }
 }  // namespace
 
 // Every event goes to the trace metrics through their entry for its type
@@ -36,8 +40,8 @@ int64_t trace_ns(double t) { return static_cast<int64_t>(t * 1e9 + 0.5); }
 void Recorder::write(double t, int cpu, const Thread* task, TraceEvent& ev) {
   ev.ts_ns = trace_ns(t);
   ev.cpu = cpu;
-  ev.comm = task ? std::string_view(task->comm) : std::string_view("<idle>");
-  ev.pid = task ? task->pid : 0;
+  ev.comm = comm_of(task);
+  ev.pid = pid_of(task);
   sink->event(ev);
 }
 
@@ -122,7 +126,7 @@ void Recorder::netif_receive_skb(double t, int cpu, const Thread* task, const ch
 void Recorder::kfree_skb(double t, int cpu, const Thread* task, const char* flags, const Skb& skb,
                          const char* reason) {
   if (!in_window(t)) return;
-  metrics.kfree_skb(cpu, task ? task->pid : 0, skb.addr, view(reason));
+  metrics.kfree_skb(cpu, pid_of(task), skb.addr, view(reason));
   if (!sink) return;
   TraceEvent ev;
   ev.type = EventType::KfreeSkb;
@@ -136,8 +140,7 @@ void Recorder::kfree_skb(double t, int cpu, const Thread* task, const char* flag
 
 void Recorder::sys_enter(double t, int cpu, const Thread* task, uint32_t len) {
   if (!in_window(t)) return;
-  metrics.sys_enter(task ? task->pid : 0, task ? std::string_view(task->comm) : std::string_view("<idle>"), 1,
-                    trace_ns(t));
+  metrics.sys_enter(pid_of(task), comm_of(task), 1, trace_ns(t));
   if (!sink) return;
   TraceEvent ev;
   ev.type = EventType::SysEnter;
@@ -150,7 +153,7 @@ void Recorder::sys_enter(double t, int cpu, const Thread* task, uint32_t len) {
 
 void Recorder::sys_exit(double t, int cpu, const Thread* task, uint32_t len) {
   if (!in_window(t)) return;
-  metrics.sys_exit(cpu, task ? task->pid : 0, 1, trace_ns(t));
+  metrics.sys_exit(cpu, pid_of(task), 1, trace_ns(t));
   if (!sink) return;
   TraceEvent ev;
   ev.type = EventType::SysExit;

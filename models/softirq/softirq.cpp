@@ -38,9 +38,7 @@ void wakeup_softirqd(Ctx& ctx) {
   Cpu& cpu = *ctx.cpu;
   if (cpu.ksoftirqd && cpu.ksoftirqd->state == Thread::State::Sleeping) {
     ++cpu.ksoftirqd_wakeups;
-    // wake_up_process(ksoftirqd) -> try_to_wake_up on this CPU.
-    ctx.spend_ns(ctx.k->p.costs.wakeup_local_ns);
-    sched_wakeup(*ctx.k, cpu, cpu.ksoftirqd, ctx.now);
+    wake_up_process(ctx, cpu.ksoftirqd);  // on this CPU: the local try_to_wake_up
   }
 }
 
