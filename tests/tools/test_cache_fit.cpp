@@ -27,6 +27,30 @@ using namespace tunsim::calib;
 namespace {
 const char* kMachine = "results/reference/machine/epyc-2vcpu.json";
 double def(const std::string& key) { return param_table().find(key)->def.get<double>(); }
+
+// The committed machine file with the committed quiet-host wakeup.c run as
+// its summary.wakeup_ns (calibrate-machine's part "wakeup").
+json machine_with_wakeup() {
+  json w = read_json_file("results/reference/machine/wakeup-2026-12-02.json");
+  json m = read_json_file(kMachine);
+  m["summary"]["wakeup_ns"] = {{"waker", w["waker_ns"]["value"]},
+                               {"latency", w["latency_ns"]["value"]},
+                               {"no_waiter", w["no_waiter_ns"]["value"]}};
+  return m;
+}
+
+// calibrate --machine's parameters for machine file `m`, written as NAME in
+// the test's temporary directory.
+json parameters_of(const json& m, const std::string& name) {
+  std::string f = testutil::tmpdir() + "/" + name;
+  {
+    FILE* o = std::fopen(f.c_str(), "w");
+    std::fputs(m.dump().c_str(), o);
+    std::fclose(o);
+  }
+  std::ostringstream rep;
+  return cache_from_machine(f, rep)["parameters"];
+}
 }  // namespace
 
 TEST_CASE("calibrate --machine: the shipped cache defaults are its fit of the committed machine file") {
@@ -93,19 +117,7 @@ TEST_CASE("calibrate --machine: the wake-up part gives costs.ipi_ns and costs.ip
   // latency_ns 7323, no_waiter_ns 1002, all p10): ipi_ns = 3286 and
   // ipi_latency_ns = 7323 - 1002 - context_switch_ns (the default, 786.25:
   // ctxswitch.c, below) = 5534.75, the declared defaults.
-  json w = read_json_file("results/reference/machine/wakeup-2026-12-02.json");
-  json m = read_json_file(kMachine);
-  m["summary"]["wakeup_ns"] = {{"waker", w["waker_ns"]["value"]},
-                               {"latency", w["latency_ns"]["value"]},
-                               {"no_waiter", w["no_waiter_ns"]["value"]}};
-  std::string f = testutil::tmpdir() + "/machine-wakeup.json";
-  {
-    FILE* o = std::fopen(f.c_str(), "w");
-    std::fputs(m.dump().c_str(), o);
-    std::fclose(o);
-  }
-  std::ostringstream rep;
-  json p = cache_from_machine(f, rep)["parameters"];
+  json p = parameters_of(machine_with_wakeup(), "machine-wakeup.json");
   CHECK(p["costs.ipi_ns"]["value"].get<double>() == doctest::Approx(3286));
   CHECK(p["costs.ipi_latency_ns"]["value"].get<double>() == doctest::Approx(7323 - 1002 - 786.25));
   CHECK(def("costs.ipi_ns") == doctest::Approx(3286));
@@ -142,20 +154,10 @@ TEST_CASE("calibrate --machine: the ctxswitch part gives costs.context_switch_ns
   CHECK(def("costs.wakeup_local_ns") == doctest::Approx(596));
   CHECK(def("costs.context_switch_ns") == doctest::Approx(786.25));
 
-  json w = read_json_file("results/reference/machine/wakeup-2026-12-02.json");
-  json m = read_json_file(kMachine);
-  m["summary"]["ctxswitch_ns"] = read_json_file("results/reference/machine/ctxswitch-2026-12-03/run1.json")["summary"]["ctxswitch_ns"];
-  m["summary"]["wakeup_ns"] = {{"waker", w["waker_ns"]["value"]},
-                               {"latency", w["latency_ns"]["value"]},
-                               {"no_waiter", w["no_waiter_ns"]["value"]}};
-  std::string f = testutil::tmpdir() + "/machine-ctxswitch.json";
-  {
-    FILE* o = std::fopen(f.c_str(), "w");
-    std::fputs(m.dump().c_str(), o);
-    std::fclose(o);
-  }
-  std::ostringstream rep;
-  json p = cache_from_machine(f, rep)["parameters"];
+  json m = machine_with_wakeup();
+  m["summary"]["ctxswitch_ns"] =
+      read_json_file("results/reference/machine/ctxswitch-2026-12-03/run1.json")["summary"]["ctxswitch_ns"];
+  json p = parameters_of(m, "machine-ctxswitch.json");
   CHECK(p["costs.context_switch_ns"]["value"].get<double>() == doctest::Approx(751));
   CHECK(p["costs.wakeup_local_ns"]["value"].get<double>() == doctest::Approx(570.5));
   CHECK(p["costs.ipi_latency_ns"]["value"].get<double>() == doctest::Approx(7323 - 1002 - 751));
