@@ -79,16 +79,10 @@ static int measure(void (*f)(long), long iters, long nsamples, double ov, const 
 
 int main(int argc, char** argv) {
   long cpu = -1, nsamples = 2000, iters = 2000;
-  for (int i = 1; i < argc; ++i) {
-    const char* a = argv[i];
-    const char* v = i + 1 < argc ? argv[i + 1] : NULL;
-    if (!v) usage();
-    if (!strcmp(a, "--cpu")) { if (rb_parse_long(v, 0, CPU_SETSIZE - 1, &cpu)) usage(); }
-    else if (!strcmp(a, "--samples")) { if (rb_parse_long(v, 1, 1000000, &nsamples)) usage(); }
-    else if (!strcmp(a, "--iters")) { if (rb_parse_long(v, 10, 100000000, &iters)) usage(); }
-    else usage();
-    i++;
-  }
+  const rb_long_opt opts[] = {{"--cpu", 0, CPU_SETSIZE - 1, &cpu},
+                              {"--samples", 1, 1000000, &nsamples},
+                              {"--iters", 10, 100000000, &iters}};
+  if (rb_parse_long_opts(argc, argv, opts, sizeof opts / sizeof opts[0])) usage();
   if (rb_pin_cpu("atomics", cpu)) return RB_EXIT_ENV;
   const rb_rule* rule = rb_rule_named("atomics");
   double ov = rb_clock_overhead_ns();

@@ -67,17 +67,11 @@ static void usage(void) {
 
 int main(int argc, char** argv) {
   long cpu = -1, nsamples = 200, adds = 100000, interval_ms = 200;
-  for (int i = 1; i < argc; ++i) {
-    const char* a = argv[i];
-    const char* v = i + 1 < argc ? argv[i + 1] : NULL;
-    if (!v) usage();
-    if (!strcmp(a, "--cpu")) { if (rb_parse_long(v, 0, CPU_SETSIZE - 1, &cpu)) usage(); }
-    else if (!strcmp(a, "--samples")) { if (rb_parse_long(v, 1, 1000000, &nsamples)) usage(); }
-    else if (!strcmp(a, "--adds")) { if (rb_parse_long(v, 100, 1L << 34, &adds)) usage(); }
-    else if (!strcmp(a, "--interval-ms")) { if (rb_parse_long(v, 1, 100000, &interval_ms)) usage(); }
-    else usage();
-    i++;
-  }
+  const rb_long_opt opts[] = {{"--cpu", 0, CPU_SETSIZE - 1, &cpu},
+                              {"--samples", 1, 1000000, &nsamples},
+                              {"--adds", 100, 1L << 34, &adds},
+                              {"--interval-ms", 1, 100000, &interval_ms}};
+  if (rb_parse_long_opts(argc, argv, opts, sizeof opts / sizeof opts[0])) usage();
 #if !defined(__x86_64__)
   fprintf(stderr, "clock: needs x86-64 (rdtsc and the add chain are x86-64 code)\n");
   return RB_EXIT_ENV;

@@ -262,6 +262,26 @@ static inline int rb_parse_long(const char* s, long lo, long hi, long* out) {
   return 0;
 }
 
+/* A "--NAME VALUE" option whose value is a decimal long in [lo, hi]. */
+typedef struct {
+  const char* name; /* with its dashes: "--samples" */
+  long lo, hi;
+  long* out;
+} rb_long_opt;
+
+/* argv[1..] as "--NAME VALUE" pairs, each NAME one of opts[0..n): 0, or -1
+ * at the first unknown option, option without a value, or value outside its
+ * range (the caller prints its usage).  A later pair overrides an earlier. */
+static inline int rb_parse_long_opts(int argc, char** argv, const rb_long_opt* opts, size_t n) {
+  for (int i = 1; i < argc; i += 2) {
+    if (i + 1 >= argc) return -1;
+    size_t k = 0;
+    while (k < n && strcmp(argv[i], opts[k].name)) ++k;
+    if (k == n || rb_parse_long(argv[i + 1], opts[k].lo, opts[k].hi, opts[k].out)) return -1;
+  }
+  return 0;
+}
+
 /* The options of the two-CPU benchmarks (scripts/linexfer.c,
  * scripts/machine/remotermw.c): [--samples N] [--rounds R] [--lines L]
  * [--max-seconds S] CPU_A CPU_B, each option only where its pointer is not

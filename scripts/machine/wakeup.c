@@ -107,17 +107,11 @@ static void usage(void) {
 
 int main(int argc, char** argv) {
   long waker_cpu = 0, gap_us = 20;
-  for (int i = 1; i < argc; ++i) {
-    const char* a = argv[i];
-    const char* v = i + 1 < argc ? argv[i + 1] : NULL;
-    if (!v) usage();
-    if (!strcmp(a, "--waker-cpu")) { if (rb_parse_long(v, 0, CPU_SETSIZE - 1, &waker_cpu)) usage(); }
-    else if (!strcmp(a, "--wakee-cpu")) { if (rb_parse_long(v, 0, CPU_SETSIZE - 1, &wakee_cpu)) usage(); }
-    else if (!strcmp(a, "--samples")) { if (rb_parse_long(v, 1, 1000000, &nsamples)) usage(); }
-    else if (!strcmp(a, "--gap-us")) { if (rb_parse_long(v, 1, 1000000, &gap_us)) usage(); }
-    else usage();
-    i++;
-  }
+  const rb_long_opt opts[] = {{"--waker-cpu", 0, CPU_SETSIZE - 1, &waker_cpu},
+                              {"--wakee-cpu", 0, CPU_SETSIZE - 1, &wakee_cpu},
+                              {"--samples", 1, 1000000, &nsamples},
+                              {"--gap-us", 1, 1000000, &gap_us}};
+  if (rb_parse_long_opts(argc, argv, opts, sizeof opts / sizeof opts[0])) usage();
   if (waker_cpu == wakee_cpu) usage();
   if (rb_pin_cpu("wakeup", waker_cpu)) return RB_EXIT_ENV;
   const rb_rule* rule = rb_rule_named("wakeup");
