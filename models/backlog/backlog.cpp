@@ -51,6 +51,7 @@ bool enqueue_to_backlog(Ctx& ctx, Skb* skb, int target) {
   ++sd.dropped;
   k.rec.drop(ctx.now, "CPU_BACKLOG");
   ctx.sock_wfree(*skb);  // kfree_skb
+  slab_free_skb(ctx, *skb);
   k.skbs.free(skb);
   return false;
 }

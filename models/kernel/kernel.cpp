@@ -118,6 +118,11 @@ Kernel::Kernel(Params params) : p(std::move(params)) {
       for (int c : p.rps_cpus)
         if (std::find(cpus_of.begin(), cpus_of.end(), c) == cpus_of.end()) cpus_of.push_back(c);
     tq->wmem_line.shared = tq->socket_line.shared = cpus_of.size() > 1;
+    // The same CPUs free each other's skbs: their cpu slabs' lines are
+    // shared (models/slub).
+    if (cpus_of.size() > 1)
+      for (int c : cpus_of)
+        for (KmemCacheCpu& kc : cpu(c).slub.cache) kc.shared = true;
   }
   // RPS: the backlog of a target CPU is written by the senders on other CPUs.
   for (int c : p.rps_cpus) {

@@ -15,6 +15,7 @@
 
 #include "models/cache/cache.hpp"
 #include "models/kernel/params.hpp"
+#include "models/slub/slub.hpp"
 #include "models/kernel/recorder.hpp"
 
 namespace tunsim {
@@ -38,6 +39,8 @@ struct Skb {
   int16_t mark_cpu = -1;  // CPU whose cache last touched the skb
   bool measured = false;  // originated after warmup
   const TunQueue* owner = nullptr;  // skb->sk: the tun queue whose socket it is charged to (skb_set_owner_w)
+  int16_t slab_cpu = -1;  // the CPU whose cpu slabs its objects came from (models/slub); -1: none
+  SkbSlab slab_head = SkbSlab::None;  // the head's slab cache; None: a page fragment
   CacheModel::Mark mark;
 };
 
@@ -187,6 +190,7 @@ struct Cpu {
   uint64_t net_rx_actions = 0, softirq_restarts = 0, ksoftirqd_wakeups = 0;
   // cache and accounting
   CacheModel cache;
+  SlubCpu slub;  // its cpu slabs of the skb caches (models/slub)
   std::vector<CacheMisses> misses = std::vector<CacheMisses>(kPaths);
   double t_process = 0, t_softirq = 0, t_ksoftirqd = 0;  // busy seconds inside the window
   // scheduler

@@ -16,6 +16,7 @@ void declare_writer_params(ParamTable& t);    // models/writer
 void declare_vhost_params(ParamTable& t);     // models/vhost
 void declare_guest_params(ParamTable& t);     // models/guest
 void declare_stack_params(ParamTable& t);     // models/stack
+void declare_slub_params(ParamTable& t);      // models/slub
 
 const ParamTable& param_table() {
   static const ParamTable t = [] {
@@ -24,7 +25,7 @@ const ParamTable& param_table() {
                           declare_napi_params, declare_backlog_params, declare_sched_params,
                           declare_cpu_params, declare_cache_params,
                           declare_writer_params, declare_vhost_params, declare_guest_params,
-                          declare_stack_params})
+                          declare_stack_params, declare_slub_params})
       declare(x);
     return x;
   }();

@@ -40,6 +40,7 @@ struct KernelParams {
   int gro_normal_batch;
   bool rx_action_restart;
   bool napi_schedule_wakes_ksoftirqd;  // ____napi_schedule uses raise_softirq_irqoff (6.14+)
+  bool slab_remote_free;  // SLUB's free of another CPU's objects is __slab_free (models/slub)
   Preempt preempt;
   SchedPolicy sched_policy;
   double sched_latency_ns, sched_min_granularity_ns, sched_wakeup_granularity_ns;

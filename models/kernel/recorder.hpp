@@ -39,6 +39,7 @@ struct Recorder {
   uint64_t vhost_requeues = 0, vhost_notify_races = 0;
   uint64_t line_transfers = 0;  // lines found in another CPU's cache: shared state, and skbs built there
   uint64_t lock_spins = 0;      // a queue lock found held by another CPU (spun on)
+  uint64_t slab_remote_frees = 0;  // skbs freed on another CPU than their builder's (models/slub)
 
   bool in_window(double t) const { return t >= warmup && t <= end; }
 

@@ -4,6 +4,7 @@
 
 #include "models/backlog/backlog.hpp"
 #include "models/napi/napi.hpp"
+#include "models/slub/slub.hpp"
 #include "models/softirq/softirq.hpp"
 
 namespace tunsim {
@@ -89,6 +90,7 @@ void netif_receive_skb_core(Ctx& ctx, Skb* skb, const char* dev) {
     }
   }
   k.rec.delivered_end(ctx.now, *skb);
+  slab_free_skb(ctx, *skb);  // consumed or dropped: kfree_skbmem, skb_free_head
   k.skbs.free(skb);
 }
 

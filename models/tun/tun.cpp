@@ -4,6 +4,7 @@
 
 #include "models/napi/napi.hpp"
 #include "models/sched/schedule.hpp"
+#include "models/slub/slub.hpp"
 #include "models/softirq/softirq.hpp"
 
 namespace tunsim {
@@ -56,6 +57,10 @@ Skb* tun_get_user_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double o
   skb->mark = ctx.cpu->cache.touch_data(k.p.cache.skb_bytes + copied);
   skb->mark_cpu = static_cast<int16_t>(ctx.cpu->id);
   skb->owner = nullptr;
+  // The sk_buff, and the head of `copied` linear bytes unless it is a page
+  // fragment (tun_build_skb, or tun_xdp_one's build_skb on vhost's XDP
+  // buffer).
+  slab_alloc_skb(ctx, *skb, copied, build_skb || !how.owned);
   if (how.owned) ctx.skb_set_owner_w(*skb, k.queue(queue));
   return skb;
 }

@@ -170,6 +170,7 @@ json make_summary(Machine& m, const json& resolved, const std::vector<std::strin
   s["vhost"] = {{"requeues", rec.vhost_requeues}, {"notify_races", rec.vhost_notify_races}};
   s["shared_line_transfers"] = rec.line_transfers;
   s["queue_lock_spins"] = rec.lock_spins;
+  s["slab_remote_frees"] = rec.slab_remote_frees;
   s["queues"] = {{"peak_sk_write_queue", peak_write},
                  {"peak_process_queue", peak_process},
                  {"peak_backlog", peak_backlog}};

@@ -1,0 +1,96 @@
+#include "models/slub/slub.hpp"
+
+#include "models/kernel/kernel.hpp"
+
+namespace tunsim {
+
+int slab_objects(SkbSlab s) {
+  switch (s) {
+    case SkbSlab::Head: return 16;       // skbuff_head_cache, 256-byte objects, order 0
+    case SkbSlab::SmallHead: return 14;  // skbuff_small_head, 576 bytes, order 1
+    case SkbSlab::Kmalloc512: return 16;  // order 1
+    case SkbSlab::Kmalloc1k: return 16;  // order 2
+    case SkbSlab::Kmalloc2k: return 16;  // order 3
+    case SkbSlab::Kmalloc4k: return 8;   // order 3
+    case SkbSlab::Kmalloc8k: return 4;   // order 3
+    case SkbSlab::None: break;
+  }
+  return 0;
+}
+
+SkbSlab skb_head_slab(uint32_t len, bool small_head) {
+  auto align = [](uint64_t x) { return (x + 63) / 64 * 64; };  // SKB_DATA_ALIGN
+  uint64_t size = align(64 + static_cast<uint64_t>(len)) + align(320);
+  if (small_head && size <= 576) return SkbSlab::SmallHead;
+  if (size <= 512) return SkbSlab::Kmalloc512;
+  if (size <= 1024) return SkbSlab::Kmalloc1k;
+  if (size <= 2048) return SkbSlab::Kmalloc2k;
+  if (size <= 4096) return SkbSlab::Kmalloc4k;
+  if (size <= 8192) return SkbSlab::Kmalloc8k;
+  return SkbSlab::None;
+}
+
+namespace {
+
+// slab_alloc_node on this CPU: pop the per-CPU freelist; when it is empty,
+// ___slab_alloc takes what other CPUs freed into the cpu slab (get_freelist,
+// a cmpxchg on struct slab's line), or a new slab.
+void alloc_object(Ctx& ctx, SkbSlab s) {
+  KmemCacheCpu& c = ctx.cpu->slub.cache[static_cast<int>(s)];
+  if (c.cpu_free > 0) {
+    --c.cpu_free;
+    return;
+  }
+  if (c.cpu_free == 0 && c.shared) {
+    ctx.touch(c);  // other CPUs write slab_free: read it at a synchronisation point
+    if (c.slab_free > 0) {
+      c.cpu_free = c.slab_free - 1;
+      c.slab_free = 0;
+      return;
+    }
+  }
+  // A new cpu slab (allocate_slab), at no cost here: its struct slab is
+  // written by this CPU.
+  c.cpu_free = slab_objects(s) - 1;
+  c.slab_free = 0;
+  c.last_cpu = ctx.cpu->id;
+}
+
+// do_slab_free of an object of CPU `owner`'s cpu slab on this CPU.
+void free_object(Ctx& ctx, SkbSlab s, int owner) {
+  if (owner == ctx.cpu->id) {
+    ++ctx.cpu->slub.cache[static_cast<int>(s)].cpu_free;  // the per-CPU freelist
+    return;
+  }
+  // kernel.slab_remote_free false: no cost; the builder takes a new slab
+  // when its list runs dry, also at no cost.
+  if (!ctx.k->p.kernel.slab_remote_free) return;
+  // __slab_free: the object's free pointer, in a line its builder wrote,
+  // then cmpxchg_double on the slab's line (transferred if another CPU
+  // touched it last), which waits for the first store.
+  KmemCacheCpu& c = ctx.k->cpu(owner).slub.cache[static_cast<int>(s)];
+  ctx.touch(c);
+  ctx.line_transfer();
+  ++c.slab_free;
+}
+
+}  // namespace
+
+void slab_alloc_skb(Ctx& ctx, Skb& skb, uint32_t linear, bool head_frag) {
+  skb.slab_cpu = static_cast<int16_t>(ctx.cpu->id);
+  alloc_object(ctx, SkbSlab::Head);
+  skb.slab_head = head_frag ? SkbSlab::None
+                            : skb_head_slab(linear, ctx.k->p.kernel.version >= KernelVersion::V6_4);
+  if (skb.slab_head != SkbSlab::None) alloc_object(ctx, skb.slab_head);
+}
+
+void slab_free_skb(Ctx& ctx, Skb& skb) {
+  if (skb.slab_cpu < 0) return;
+  if (skb.slab_cpu != ctx.cpu->id) ++ctx.k->rec.slab_remote_frees;
+  // skb_release_data -> skb_free_head, then kfree_skbmem.
+  if (skb.slab_head != SkbSlab::None) free_object(ctx, skb.slab_head, skb.slab_cpu);
+  free_object(ctx, SkbSlab::Head, skb.slab_cpu);
+  skb.slab_cpu = -1;
+}
+
+}  // namespace tunsim

@@ -1,0 +1,146 @@
+// mm/slub.c of Linux 6.18 (models/slub/): where an skb's slab objects come
+// from and what freeing them on another CPU costs, on hand-computed cases.
+// Costs are the rigs' hand costs: cacheline_transfer_ns 150, a blocking
+// write()'s tun_get_user_skb 150 + 80 + 60 x 0.08 = 234.8 ns.
+#include <doctest/doctest.h>
+
+#include "models/slub/slub.hpp"
+#include "tests/models/rig.hpp"
+
+using namespace tunsim;
+using testrig::Rig;
+using nlohmann::json;
+
+namespace {
+
+// Two writers on CPUs 0 and 1 sharing one IFF_NAPI queue of `version`:
+// each CPU frees skbs the other built.  `on1` runs on CPU 1.
+struct TwoCpus {
+  Rig r;
+  Ctx on1;
+  explicit TwoCpus(const char* version = "6.18")
+      : r("napi_gro", {{"cpus", {{"count", 2}}},
+                       {"kernel", {{"version", version}}},
+                       {"senders", json::array({{{"type", "writer"}, {"cpu", 0}}, {{"type", "writer"}, {"cpu", 1}}})}}) {
+    on1 = r.ctx;
+    on1.cpu = &r.k->cpu(1);
+    on1.thread = nullptr;
+  }
+  // ns that f() took on c, and the line transfers it counted.
+  template <class F>
+  std::pair<double, uint64_t> timed(Ctx& c, F f) {
+    double t0 = c.now;
+    uint64_t x0 = r.k->rec.line_transfers;
+    f();
+    return {(c.now - t0) * 1e9, r.k->rec.line_transfers - x0};
+  }
+  const KmemCacheCpu& cache(int cpu, SkbSlab s) { return r.k->cpu(cpu).slub.cache[static_cast<int>(s)]; }
+};
+
+}  // namespace
+
+TEST_CASE("slub: an skb's head cache follows kmalloc_reserve (6.18 __alloc_skb, skb_small_head_cache from 6.3 on)") {
+  // 64 (NET_SKB_PAD) + 60 rounded up to 64 is 128, plus 320 of
+  // skb_shared_info: 448 bytes, within skb_small_head_cache's 576; before
+  // 6.3 kmalloc-512.  1500 bytes: 1600 + 320 = 1920, kmalloc-2k.  4000:
+  // 4096 + 320, kmalloc-8k.  8000: beyond the kmalloc slabs.
+  CHECK(skb_head_slab(60, true) == SkbSlab::SmallHead);
+  CHECK(skb_head_slab(60, false) == SkbSlab::Kmalloc512);
+  CHECK(skb_head_slab(192, true) == SkbSlab::SmallHead);   // 256 + 320 = 576
+  CHECK(skb_head_slab(193, true) == SkbSlab::Kmalloc1k);   // 320 + 320 = 640
+  CHECK(skb_head_slab(1500, true) == SkbSlab::Kmalloc2k);
+  CHECK(skb_head_slab(4000, true) == SkbSlab::Kmalloc8k);
+  CHECK(skb_head_slab(8000, true) == SkbSlab::None);
+  // objperslab of /proc/slabinfo on the development machine (6.18.44).
+  CHECK(slab_objects(SkbSlab::Head) == 16);
+  CHECK(slab_objects(SkbSlab::SmallHead) == 14);
+}
+
+TEST_CASE("slub: freeing another CPU's skb is __slab_free, freeing one's own costs nothing (6.18 do_slab_free)") {
+  TwoCpus t;
+  Rig& r = t.r;
+  CHECK(t.cache(0, SkbSlab::Head).shared);
+  CHECK(t.cache(1, SkbSlab::SmallHead).shared);
+  // CPU 0 builds: a new cpu slab of each cache, one object taken from each.
+  Skb* a = nullptr;
+  CHECK(t.timed(r.ctx, [&] { a = tun_build_skb(r.ctx, 0, 60, 1, r.ctx.now); }).first == doctest::Approx(234.8));
+  CHECK(a->slab_cpu == 0);
+  CHECK(a->slab_head == SkbSlab::SmallHead);
+  CHECK(t.cache(0, SkbSlab::Head).cpu_free == 15);
+  CHECK(t.cache(0, SkbSlab::SmallHead).cpu_free == 13);
+  // Freed on CPU 1: for the head and then the sk_buff, the object's free
+  // pointer line comes from CPU 0 (150) and so does the slab's line, which
+  // CPU 0 wrote when it took the slab (150): 2 x 300 ns, 4 transfers.  The
+  // objects wait on CPU 0's slabs' freelists.
+  t.on1.now = r.ctx.now;
+  auto remote = t.timed(t.on1, [&] { slab_free_skb(t.on1, *a); });
+  CHECK(remote.first == doctest::Approx(600));
+  CHECK(remote.second == 4);
+  CHECK(t.cache(0, SkbSlab::Head).slab_free == 1);
+  CHECK(t.cache(0, SkbSlab::SmallHead).slab_free == 1);
+  CHECK(a->slab_cpu == -1);
+  // A second one: the slabs' lines are on CPU 1 now, the objects' lines are
+  // not: 2 x 150 ns.
+  Skb* b = tun_build_skb(r.ctx, 0, 60, 1, r.ctx.now);
+  t.on1.now = r.ctx.now;
+  remote = t.timed(t.on1, [&] { slab_free_skb(t.on1, *b); });
+  CHECK(remote.first == doctest::Approx(300));
+  CHECK(remote.second == 2);
+  // CPU 0 frees its own skb: back on its per-CPU freelists, no cost.
+  Skb* c = tun_build_skb(r.ctx, 0, 60, 1, r.ctx.now);
+  CHECK(t.cache(0, SkbSlab::Head).cpu_free == 13);
+  auto local = t.timed(r.ctx, [&] { slab_free_skb(r.ctx, *c); });
+  CHECK(local.first == 0);
+  CHECK(local.second == 0);
+  CHECK(t.cache(0, SkbSlab::Head).cpu_free == 14);
+  CHECK(t.cache(0, SkbSlab::SmallHead).cpu_free == 12);
+}
+
+TEST_CASE("slub: the builder takes back what another CPU freed when its freelist runs dry (6.18 ___slab_alloc)") {
+  // CPU 0 builds 14 skbs: its small-head slab (14 objects) is all taken,
+  // 2 of the 16 sk_buffs are left.  CPU 1 frees the 14.  The 15th build
+  // takes an sk_buff from the per-CPU list (no cost) and finds the
+  // small-head list empty: get_freelist takes the 14 from the slab, whose
+  // line CPU 1 touched last: 234.8 + 150 ns, one transfer, 13 left.
+  TwoCpus t;
+  Rig& r = t.r;
+  std::vector<Skb*> built;
+  for (int i = 0; i < 14; ++i) built.push_back(tun_build_skb(r.ctx, 0, 60, 1, r.ctx.now));
+  CHECK(t.cache(0, SkbSlab::SmallHead).cpu_free == 0);
+  CHECK(t.cache(0, SkbSlab::Head).cpu_free == 2);
+  t.on1.now = r.ctx.now;
+  // 14 x (2 object lines) + the two slab lines once: 30 transfers.
+  auto freed = t.timed(t.on1, [&] {
+    for (Skb* s : built) slab_free_skb(t.on1, *s);
+  });
+  CHECK(freed.second == 30);
+  CHECK(freed.first == doctest::Approx(30 * 150));
+  r.ctx.now = t.on1.now;
+  auto refill = t.timed(r.ctx, [&] { tun_build_skb(r.ctx, 0, 60, 1, r.ctx.now); });
+  CHECK(refill.first == doctest::Approx(234.8 + 150));
+  CHECK(refill.second == 1);
+  CHECK(t.cache(0, SkbSlab::SmallHead).cpu_free == 13);
+  CHECK(t.cache(0, SkbSlab::SmallHead).slab_free == 0);
+  CHECK(t.cache(0, SkbSlab::Head).cpu_free == 1);
+  CHECK(t.cache(0, SkbSlab::Head).slab_free == 14);
+}
+
+TEST_CASE("slub: one CPU's skbs and build_skb's page-fragment heads (6.18 tun_build_skb, tun_xdp_one)") {
+  // A single writer: nothing is freed elsewhere, the slabs are not shared.
+  Rig one("napi_gro", {{"cpus", {{"count", 2}}}});
+  CHECK(!one.k->cpu(0).slub.cache[static_cast<int>(SkbSlab::Head)].shared);
+  // tun_xdp_one's skb: only the sk_buff is a slab object; freed on CPU 1 of
+  // the two-writer machine it costs its free pointer line and the slab's
+  // line: 300 ns, 2 transfers.
+  TwoCpus t;
+  Skb* x = tun_get_user_skb(t.r.ctx, 0, 60, 1, t.r.ctx.now, TunSend{true, nullptr, false});
+  CHECK(x->slab_head == SkbSlab::None);
+  t.on1.now = t.r.ctx.now;
+  auto remote = t.timed(t.on1, [&] { slab_free_skb(t.on1, *x); });
+  CHECK(remote.first == doctest::Approx(300));
+  CHECK(remote.second == 2);
+  // 4.15 has no skb_small_head_cache: a 60-byte frame's head is kmalloc-512's.
+  TwoCpus old("4.15");
+  CHECK(tun_build_skb(old.r.ctx, 0, 60, 1, 0)->slab_head == SkbSlab::Kmalloc512);
+  CHECK(old.cache(0, SkbSlab::Kmalloc512).cpu_free == 15);
+}
