@@ -38,6 +38,81 @@ bool before(const Key& a, const Key& b) {
 }
 const Key kNever{std::numeric_limits<double>::infinity(), 0, 0};
 
+// The fibers' pending events, sorted by key: the scheduler reads the earliest
+// two at the front.  A scan of every pending event at each switch (about 9
+// with eight writers) was the engine's largest cost (docs/model.md, speed).
+// The usual update is the fiber that just ran (the front) moving to a later
+// time: with eight writers a third of the time after every other event, the
+// rest of the time a place or three back.  Hence a ring buffer: the front
+// moves to the back in O(1), and otherwise its new place is searched from
+// the front.  Keys are distinct (one thread each), so this order is the one
+// `before` defines and decides nothing else.
+class EventQueue {
+ public:
+  struct Event {
+    Key key;
+    size_t slot;  // the fiber's index in Group::fibers
+  };
+  // Room for the events of `slots` fibers (slots 0 .. slots-1).
+  void reserve(size_t slots) {
+    queued_.resize(slots, 0);
+    size_t cap = 1;
+    while (cap < slots + 1) cap <<= 1;
+    if (cap <= buf_.size()) return;
+    std::vector<Event> b(cap);
+    for (size_t i = 0; i < n_; ++i) b[i] = at(i);
+    buf_.swap(b);
+    mask_ = cap - 1;
+    head_ = 0;
+  }
+  bool empty() const { return n_ == 0; }
+  const Event& first() const { return at(0); }
+  Key second() const { return n_ > 1 ? at(1).key : kNever; }
+  // The fiber in `slot` has its next event at `k` (inserted or moved).
+  void set(size_t slot, const Key& k) {
+    if (n_ > 0 && at(0).slot == slot && !before(k, at(0).key)) {
+      // The front moves later.  After every other event: the slot after the
+      // back becomes the back.
+      if (n_ == 1 || before(at(n_ - 1).key, k)) {
+        head_ = (head_ + 1) & mask_;
+        at(n_ - 1) = Event{k, slot};
+        return;
+      }
+      // Before the back: the events now before it move one place forward.
+      size_t i = 0;
+      for (; before(at(i + 1).key, k); ++i) at(i) = at(i + 1);
+      at(i) = Event{k, slot};
+      return;
+    }
+    if (queued_[slot]) remove(slot);
+    size_t i = n_;
+    for (; i > 0 && before(k, at(i - 1).key); --i) at(i) = at(i - 1);
+    at(i) = Event{k, slot};
+    ++n_;
+    queued_[slot] = 1;
+  }
+  // The fiber in `slot` has no pending event.
+  void remove(size_t slot) {
+    if (!queued_[slot]) return;
+    queued_[slot] = 0;
+    size_t i = 0;
+    while (at(i).slot != slot) ++i;
+    if (i == 0) {
+      head_ = (head_ + 1) & mask_;
+    } else {
+      for (; i + 1 < n_; ++i) at(i) = at(i + 1);
+    }
+    --n_;
+  }
+
+ private:
+  Event& at(size_t i) { return buf_[(head_ + i) & mask_]; }
+  const Event& at(size_t i) const { return buf_[(head_ + i) & mask_]; }
+  std::vector<Event> buf_;
+  std::vector<unsigned char> queued_;  // slot -> it has an entry
+  size_t mask_ = 0, head_ = 0, n_ = 0;
+};
+
 struct Group;
 
 struct Fiber {
@@ -49,7 +124,7 @@ struct Fiber {
   bool granted = false;  // Ready because another thread granted it the CPU
   double self_grant = -1;  // it granted the CPU to itself at this time, before its wait
   int cpu = 0, id = 0;  // its thread's (threads are pinned)
-  size_t slot = 0;      // its index in Group::fibers and Group::event_at
+  size_t slot = 0;      // its index in Group::fibers
   bctx::fiber f;
   Key key() const { return Key{at, cpu, id}; }
   bool has_event() const { return state == State::Ready || (state == State::Waiting && at >= 0); }
@@ -70,18 +145,9 @@ struct Group : Exec {
   std::vector<int> cpus;
   std::vector<std::unique_ptr<Fiber>> fibers;
   // The next events of the fibers that have one (a fiber waiting without a
-  // timer, or with a timer at infinity, has none), in no particular order,
-  // kept up to date whenever a fiber's state changes, so that the scheduler's
-  // scan reads one short contiguous array: with eight writers about 9 of the
-  // 23 fibers have an event at a time, and a scan of all of them was the
-  // engine's largest cost (docs/model.md, speed).  Keys are distinct (one
-  // thread each), so the order of the array changes no decision.
-  struct Event {
-    Key key;
-    size_t slot;
-  };
-  std::vector<Event> events;
-  std::vector<long> event_at;  // slot -> its index in `events`, -1 when it has no event
+  // timer, or with a timer at infinity, has none), kept up to date whenever a
+  // fiber's state changes.
+  EventQueue events;
   std::vector<Fiber*> by_thread;  // thread id -> fiber (this group's threads)
   bctx::fiber main;               // the scheduler, while a fiber runs
   Fiber* current = nullptr;
@@ -97,21 +163,10 @@ struct Group : Exec {
 
   void suspend() { main = std::move(main).resume(); }
   void update_key(const Fiber& f) {
-    long& at = event_at[f.slot];
-    if (f.has_event() && f.at != kNever.t) {
-      if (at < 0) {
-        at = static_cast<long>(events.size());
-        events.push_back(Event{f.key(), f.slot});
-      } else {
-        events[static_cast<size_t>(at)].key = f.key();
-      }
-    } else if (at >= 0) {
-      Event last = events.back();
-      events[static_cast<size_t>(at)] = last;
-      event_at[last.slot] = at;
-      events.pop_back();
-      at = -1;
-    }
+    if (f.has_event() && f.at != kNever.t)
+      events.set(f.slot, f.key());
+    else
+      events.remove(f.slot);
   }
 
   void sync(Ctx& c) override {
@@ -193,7 +248,7 @@ struct Group : Exec {
                         });
     fp->slot = fibers.size();
     fibers.push_back(std::move(f));
-    event_at.push_back(-1);
+    events.reserve(fibers.size());
     // Run it to its first wait (every body starts by waiting for its CPU).
     current = fp;
     fp->f = std::move(fp->f).resume();
@@ -230,18 +285,8 @@ struct Group : Exec {
       // The earliest event and, for the run-ahead, the earliest of the others
       // (every key in `events` is before kNever, and keys are distinct).
       if (events.empty()) break;
-      Key first = kNever, second = kNever;
-      size_t bi = 0;
-      for (const Event& e : events) {
-        if (before(e.key, first)) {
-          second = first;
-          first = e.key;
-          bi = e.slot;
-        } else if (before(e.key, second)) {
-          second = e.key;
-        }
-      }
-      Fiber* best = fibers[bi].get();
+      Fiber* best = fibers[events.first().slot].get();
+      Key second = events.second();
       double t = best->at;
       if (t >= quantum_end) {
         // Everything before the quantum that holds t has happened.
