@@ -43,9 +43,11 @@ const Key kNever{std::numeric_limits<double>::infinity(), 0, 0};
 // with eight writers) was the engine's largest cost (docs/model.md, speed).
 // The usual update is the fiber that just ran (the front) moving to a later
 // time: with eight writers a third of the time after every other event, the
-// rest of the time a place or three back.  Hence a ring buffer: the front
-// moves to the back in O(1), and otherwise its new place is searched from
-// the front.  Keys are distinct (one thread each), so this order is the one
+// rest of the time a place or three back.  Hence a window sliding along a
+// buffer: the front moves to the back in O(1) (the window slides one place;
+// when it reaches the buffer's end it is moved back to the start, once every
+// few dozen switches), and otherwise its new place is searched from the
+// front.  Keys are distinct (one thread each), so this order is the one
 // `before` defines and decides nothing else.
 class EventQueue {
  public:
@@ -56,38 +58,39 @@ class EventQueue {
   // Room for the events of `slots` fibers (slots 0 .. slots-1).
   void reserve(size_t slots) {
     queued_.resize(slots, 0);
-    size_t cap = 1;
-    while (cap < slots + 1) cap <<= 1;
+    size_t cap = std::max<size_t>(64, 4 * (slots + 1));
     if (cap <= buf_.size()) return;
     std::vector<Event> b(cap);
-    for (size_t i = 0; i < n_; ++i) b[i] = at(i);
+    std::copy(buf_.begin() + static_cast<long>(head_), buf_.begin() + static_cast<long>(head_ + n_), b.begin());
     buf_.swap(b);
-    mask_ = cap - 1;
     head_ = 0;
   }
   bool empty() const { return n_ == 0; }
-  const Event& first() const { return at(0); }
-  Key second() const { return n_ > 1 ? at(1).key : kNever; }
+  const Event& first() const { return buf_[head_]; }
+  Key second() const { return n_ > 1 ? buf_[head_ + 1].key : kNever; }
   // The fiber in `slot` has its next event at `k` (inserted or moved).
   void set(size_t slot, const Key& k) {
-    if (n_ > 0 && at(0).slot == slot && !before(k, at(0).key)) {
-      // The front moves later.  After every other event: the slot after the
-      // back becomes the back.
-      if (n_ == 1 || before(at(n_ - 1).key, k)) {
-        head_ = (head_ + 1) & mask_;
-        at(n_ - 1) = Event{k, slot};
+    Event* e = buf_.data() + head_;  // the window: e[0 .. n_-1]
+    if (n_ > 0 && e[0].slot == slot && !before(k, e[0].key)) {
+      // The front moves later.  After every other event: the window slides
+      // one place and it is the back.
+      if (n_ == 1 || before(e[n_ - 1].key, k)) {
+        e = room();
+        e[n_] = Event{k, slot};
+        ++head_;
         return;
       }
       // Before the back: the events now before it move one place forward.
       size_t i = 0;
-      for (; before(at(i + 1).key, k); ++i) at(i) = at(i + 1);
-      at(i) = Event{k, slot};
+      for (; before(e[i + 1].key, k); ++i) e[i] = e[i + 1];
+      e[i] = Event{k, slot};
       return;
     }
     if (queued_[slot]) remove(slot);
+    e = room();
     size_t i = n_;
-    for (; i > 0 && before(k, at(i - 1).key); --i) at(i) = at(i - 1);
-    at(i) = Event{k, slot};
+    for (; i > 0 && before(k, e[i - 1].key); --i) e[i] = e[i - 1];
+    e[i] = Event{k, slot};
     ++n_;
     queued_[slot] = 1;
   }
@@ -95,22 +98,30 @@ class EventQueue {
   void remove(size_t slot) {
     if (!queued_[slot]) return;
     queued_[slot] = 0;
+    Event* e = buf_.data() + head_;
     size_t i = 0;
-    while (at(i).slot != slot) ++i;
+    while (e[i].slot != slot) ++i;
     if (i == 0) {
-      head_ = (head_ + 1) & mask_;
+      ++head_;
     } else {
-      for (; i + 1 < n_; ++i) at(i) = at(i + 1);
+      for (; i + 1 < n_; ++i) e[i] = e[i + 1];
     }
     --n_;
   }
 
  private:
-  Event& at(size_t i) { return buf_[(head_ + i) & mask_]; }
-  const Event& at(size_t i) const { return buf_[(head_ + i) & mask_]; }
+  // The window, with a free place after its back (moved to the buffer's
+  // start when it has none; reserve keeps the buffer over n_ + 1 events).
+  Event* room() {
+    if (head_ + n_ == buf_.size()) {
+      std::copy(buf_.begin() + static_cast<long>(head_), buf_.end(), buf_.begin());
+      head_ = 0;
+    }
+    return buf_.data() + head_;
+  }
   std::vector<Event> buf_;
   std::vector<unsigned char> queued_;  // slot -> it has an entry
-  size_t mask_ = 0, head_ = 0, n_ = 0;
+  size_t head_ = 0, n_ = 0;
 };
 
 struct Group;
