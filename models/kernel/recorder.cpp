@@ -26,6 +26,17 @@ std::string_view view(const char* s) {
 }  // namespace
 
 namespace {
+// std::round (half away from zero), inline: libm's is a call of about 20
+// instructions, once a delivered packet.  For 1 <= x < 2^52 the truncation
+// converts exactly through int64 and x - r is exact (r <= x < 2r), so
+// comparing it with 0.5 rounds as std::round does; other x go to std::round.
+double round_half_away(double x) {
+  if (x >= 1 && x < 4503599627370496.0) {
+    double r = static_cast<double>(static_cast<int64_t>(x));
+    return x - r >= 0.5 ? r + 1 : r;
+  }
+  return std::round(x);
+}
 // To the ns, as ftrace prints it (t >= 0: round half up).
 int64_t trace_ns(double t) { return static_cast<int64_t>(t * 1e9 + 0.5); }
 // The task an event names; nullptr is the interrupt context of an idle CPU,
@@ -173,7 +184,7 @@ void Recorder::delivered_end(double t, const Skb& skb) {
   }
   // Whole ns, as a trace would give them: their sum is exact, so the summary
   // does not depend on the order in which CPUs' packets are counted.
-  if (skb.measured && t <= end) latency_ns.add(std::round((t - skb.t_origin) * 1e9));
+  if (skb.measured && t <= end) latency_ns.add(round_half_away((t - skb.t_origin) * 1e9));
 }
 
 }  // namespace tunsim
