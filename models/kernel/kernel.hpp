@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -201,6 +202,10 @@ struct Cpu {
   Thread* last_thread = nullptr;  // the thread that ran last (context switch cost)
   double next_tick = 0;
   double min_vruntime = 0;
+  // No thread of this CPU has a timed wake-up (wake_at >= 0, in any state)
+  // before this: advance_time_events scans the threads only once it is due.
+  // Lowered wherever a wake_at is set (schedule_out), made exact by each scan.
+  double wake_bound = -std::numeric_limits<double>::infinity();
 };
 
 // A kernel or user thread pinned to one CPU.
@@ -214,7 +219,7 @@ struct Thread {
   Kind kind = Kind::Sender;
   bool is_ksoftirqd = false;
   State state = State::Sleeping;
-  double wake_at = -1;  // timed wake-up (sleeping), -1 = none
+  double wake_at = -1;  // timed wake-up (sleeping), -1 = none; set once running: lower Cpu::wake_bound too
   // sched_entity (models/sched): ns of virtual or executed time
   double vruntime = 0;
   double exec_start = 0;  // when it last got the CPU

@@ -27,6 +27,7 @@ void schedule_out(Ctx& ctx, Thread::State st, double wake_at) {
   }
   self->state = st;
   self->wake_at = wake_at;
+  if (wake_at >= 0 && wake_at < cpu.wake_bound) cpu.wake_bound = wake_at;
   Thread* next = sched_pick_next(k, cpu);
   if (next) {
     sched_switch_to(k, cpu, next, ctx.now);
