@@ -79,7 +79,12 @@ struct Group : Exec {
   double done_before = 0;  // every event before this time has happened
   std::string name;
 
-  Group(Shared& s, std::vector<int> c) : sh(s), cpus(std::move(c)) {
+  // sh.opt->lookahead, read where sync reads it: sync runs about 24 times a
+  // delivered packet with two writers, nearly always only to test this and
+  // min_other, and the two pointers to the option were a fifth of that.
+  const bool lookahead;
+
+  Group(Shared& s, std::vector<int> c) : sh(s), cpus(std::move(c)), lookahead(s.opt->lookahead) {
     name = "cpus";
     for (int x : cpus) name += "-" + std::to_string(x);
   }
@@ -136,7 +141,7 @@ struct Group : Exec {
   }
 
   void sync(Ctx& c) override {
-    if (sh.opt->lookahead && before(Key{c.now, c.cpu->id, c.thread->id}, min_other)) return;
+    if (lookahead && before(Key{c.now, c.cpu->id, c.thread->id}, min_other)) return;
     current->state = Fiber::State::Ready;
     current->at = c.now;
     current->granted = false;
