@@ -1,6 +1,7 @@
 #include "models/backlog/backlog.hpp"
 
 #include "models/napi/napi.hpp"
+#include "models/slub/slub.hpp"
 #include "models/softirq/softirq.hpp"
 #include "models/stack/stack.hpp"
 

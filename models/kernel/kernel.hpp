@@ -16,7 +16,7 @@
 
 #include "models/cache/cache.hpp"
 #include "models/kernel/params.hpp"
-#include "models/slub/slub.hpp"
+#include "models/slub/slab.hpp"
 #include "models/kernel/recorder.hpp"
 
 namespace tunsim {
@@ -39,9 +39,12 @@ struct Skb {
   int16_t queue = 0;
   int16_t mark_cpu = -1;  // CPU whose cache last touched the skb
   bool measured = false;  // originated after warmup
+  // models/slub (in the padding after `measured`): the head's slab cache
+  // (None: a page fragment, or not tracked), and the CPU whose cpu slabs its
+  // objects came from (-1: none).
+  SkbSlab slab_head = SkbSlab::None;
+  int16_t slab_cpu = -1;
   const TunQueue* owner = nullptr;  // skb->sk: the tun queue whose socket it is charged to (skb_set_owner_w)
-  int16_t slab_cpu = -1;  // the CPU whose cpu slabs its objects came from (models/slub); -1: none
-  SkbSlab slab_head = SkbSlab::None;  // the head's slab cache; None: a page fragment
   CacheModel::Mark mark;
 };
 

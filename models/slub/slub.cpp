@@ -1,7 +1,5 @@
 #include "models/slub/slub.hpp"
 
-#include "models/kernel/kernel.hpp"
-
 namespace tunsim {
 
 int slab_objects(SkbSlab s) {
@@ -76,16 +74,15 @@ void free_object(Ctx& ctx, SkbSlab s, int owner) {
 
 }  // namespace
 
-void slab_alloc_skb(Ctx& ctx, Skb& skb, uint32_t linear, bool head_frag) {
+void slab_alloc_skb_shared(Ctx& ctx, Skb& skb, uint32_t linear, bool head_frag) {
   skb.slab_cpu = static_cast<int16_t>(ctx.cpu->id);
   alloc_object(ctx, SkbSlab::Head);
-  skb.slab_head = head_frag ? SkbSlab::None
-                            : skb_head_slab(linear, ctx.k->p.kernel.version >= KernelVersion::V6_4);
+  if (head_frag) return;
+  skb.slab_head = skb_head_slab(linear, ctx.k->p.kernel.version >= KernelVersion::V6_4);
   if (skb.slab_head != SkbSlab::None) alloc_object(ctx, skb.slab_head);
 }
 
-void slab_free_skb(Ctx& ctx, Skb& skb) {
-  if (skb.slab_cpu < 0) return;
+void slab_free_skb_shared(Ctx& ctx, Skb& skb) {
   if (skb.slab_cpu != ctx.cpu->id) ++ctx.k->rec.slab_remote_frees;
   // skb_release_data -> skb_free_head, then kfree_skbmem.
   if (skb.slab_head != SkbSlab::None) free_object(ctx, skb.slab_head, skb.slab_cpu);
