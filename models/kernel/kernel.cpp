@@ -121,10 +121,7 @@ Kernel::Kernel(Params params) : p(std::move(params)) {
     // The same CPUs free each other's skbs: their cpu slabs' lines are
     // shared (models/slub).
     if (cpus_of.size() > 1)
-      for (int c : cpus_of) {
-        cpu(c).slub.shared = true;
-        for (KmemCacheCpu& kc : cpu(c).slub.cache) kc.shared = true;
-      }
+      for (int c : cpus_of) cpu(c).slub.shared = true;
   }
   // RPS: the backlog of a target CPU is written by the senders on other CPUs.
   for (int c : p.rps_cpus) {

@@ -43,7 +43,7 @@ namespace tunsim {
 // machine, 2026-12-03: what calculate_order gives 256-, 512-, 576-, 1024-,
 // 2048-, 4096- and 8192-byte objects with 4 KiB pages).
 enum class SkbSlab : uint8_t { Head, SmallHead, Kmalloc512, Kmalloc1k, Kmalloc2k, Kmalloc4k, Kmalloc8k, None };
-constexpr int kSkbSlabs = 7;
+constexpr int kSkbSlabs = static_cast<int>(SkbSlab::None);  // the caches before None
 int slab_objects(SkbSlab s);
 // The cache of the head that tun_alloc_skb's __alloc_skb takes for a linear
 // skb of `len` bytes: kmalloc_reserve rounds NET_SKB_PAD (64) + len, and
@@ -54,19 +54,19 @@ SkbSlab skb_head_slab(uint32_t len, bool small_head);
 
 // One CPU's cpu slab of one cache: the objects on kmem_cache_cpu->freelist,
 // those other CPUs freed to slab->freelist, and struct slab's freelist and
-// counters line, which the builder and the remote freers share.
+// counters line, which the builder and the remote freers share (touched
+// only on a CPU whose SlubCpu is shared, always after a synchronisation).
 struct KmemCacheCpu {
   int cpu_free = -1;   // objects on the per-CPU freelist; -1: no cpu slab yet
   int slab_free = 0;   // objects other CPUs freed to the slab's freelist
-  bool shared = false;  // other CPUs may free this CPU's objects
   mutable int last_cpu = -1;  // the CPU that touched struct slab's line last
 };
 
 struct SlubCpu {
   KmemCacheCpu cache[kSkbSlabs];
-  // Some other CPU may free this CPU's skbs (set with the caches' `shared`).
-  // When none may, a free is always the builder's own, which costs nothing
-  // here, so nothing is counted: the single-CPU path stays two stores.
+  // Some other CPU may free this CPU's skbs.  When none may, a free is
+  // always the builder's own, which costs nothing here, so nothing is
+  // tracked: the single-CPU path is one test at allocation and one at free.
   bool shared = false;
 };
 

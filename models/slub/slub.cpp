@@ -30,17 +30,20 @@ SkbSlab skb_head_slab(uint32_t len, bool small_head) {
 
 namespace {
 
-// slab_alloc_node on this CPU: pop the per-CPU freelist; when it is empty,
-// ___slab_alloc takes what other CPUs freed into the cpu slab (get_freelist,
-// a cmpxchg on struct slab's line), or a new slab.
+// slab_alloc_node on this CPU, whose slabs other CPUs share: pop the per-CPU
+// freelist; when it is empty, ___slab_alloc takes what other CPUs freed into
+// the cpu slab (get_freelist, a cmpxchg on struct slab's line), or a new
+// slab.
 void alloc_object(Ctx& ctx, SkbSlab s) {
   KmemCacheCpu& c = ctx.cpu->slub.cache[static_cast<int>(s)];
   if (c.cpu_free > 0) {
     --c.cpu_free;
     return;
   }
-  if (c.cpu_free == 0 && c.shared) {
-    ctx.touch(c);  // other CPUs write slab_free: read it at a synchronisation point
+  if (c.cpu_free == 0) {
+    // Other CPUs write slab_free: read it at a synchronisation point.
+    ctx.sync();
+    ctx.claim(c);
     if (c.slab_free > 0) {
       c.cpu_free = c.slab_free - 1;
       c.slab_free = 0;
@@ -67,7 +70,8 @@ void free_object(Ctx& ctx, SkbSlab s, int owner) {
   // then cmpxchg_double on the slab's line (transferred if another CPU
   // touched it last), which waits for the first store.
   KmemCacheCpu& c = ctx.k->cpu(owner).slub.cache[static_cast<int>(s)];
-  ctx.touch(c);
+  ctx.sync();
+  ctx.claim(c);
   ctx.line_transfer();
   ++c.slab_free;
 }

@@ -59,8 +59,8 @@ TEST_CASE("slub: an skb's head cache follows kmalloc_reserve (6.18 __alloc_skb, 
 TEST_CASE("slub: freeing another CPU's skb is __slab_free, freeing one's own costs nothing (6.18 do_slab_free)") {
   TwoCpus t;
   Rig& r = t.r;
-  CHECK(t.cache(0, SkbSlab::Head).shared);
-  CHECK(t.cache(1, SkbSlab::SmallHead).shared);
+  CHECK(r.k->cpu(0).slub.shared);
+  CHECK(r.k->cpu(1).slub.shared);
   // CPU 0 builds: a new cpu slab of each cache, one object taken from each.
   Skb* a = nullptr;
   CHECK(t.timed(r.ctx, [&] { a = tun_build_skb(r.ctx, 0, 60, 1, r.ctx.now); }).first == doctest::Approx(234.8));
@@ -128,7 +128,7 @@ TEST_CASE("slub: the builder takes back what another CPU freed when its freelist
 TEST_CASE("slub: one CPU's skbs and build_skb's page-fragment heads (6.18 tun_build_skb, tun_xdp_one)") {
   // A single writer: nothing is freed elsewhere, the slabs are not shared.
   Rig one("napi_gro", {{"cpus", {{"count", 2}}}});
-  CHECK(!one.k->cpu(0).slub.cache[static_cast<int>(SkbSlab::Head)].shared);
+  CHECK(!one.k->cpu(0).slub.shared);
   // tun_xdp_one's skb: only the sk_buff is a slab object; freed on CPU 1 of
   // the two-writer machine it costs its free pointer line and the slab's
   // line: 300 ns, 2 transfers.
