@@ -22,14 +22,17 @@
 //    one for the slab's line when another CPU touched it last.
 // The builder's CPU finds those objects when its per-CPU list runs dry:
 // ___slab_alloc takes the slab's whole freelist (get_freelist, a cmpxchg on
-// the slab's line: a transfer when a remote free touched it last).
+// the slab's line: a transfer when a remote free touched it last).  Each of
+// them has lines the other CPU wrote (the free pointer, the fields it set
+// while it received and freed the skb), which __alloc_skb's initialisation
+// writes again: an skb with such objects pays one transfer, and a burst
+// line for its second one (independent stores, whose moves overlap).  The
+// kernel's trace of two writers shows about 110 ns more for a write()
+// whose skb another CPU freed (p50, docs/validation.md).
 //
 // Not modelled: a new slab when all of the cpu slab's objects are in flight
 // (it is taken at no cost; frees of the older slab's objects are counted
-// as this one's), the slow path's own instructions, and the builder's reads
-// of an object another CPU freed (the kernel's trace of two writers shows
-// about 110 ns more for a write() whose skb another CPU freed, p50,
-// docs/validation.md; prefetch_freepointer hides most of it).
+// as this one's) and the slow path's own instructions.
 //
 // This header holds the per-CPU state (included by models/kernel/kernel.hpp);
 // models/slub/slub.hpp the allocation and free the models call.
@@ -59,6 +62,11 @@ SkbSlab skb_head_slab(uint32_t len, bool small_head);
 struct KmemCacheCpu {
   int cpu_free = -1;   // objects on the per-CPU freelist; -1: no cpu slab yet
   int slab_free = 0;   // objects other CPUs freed to the slab's freelist
+  // Of cpu_free, the objects another CPU freed (taken back by get_freelist).
+  // The per-CPU freelist is a stack: a refill happens only when it is empty,
+  // and this CPU's own frees go on top, so these are always its bottom
+  // `remote_objs` objects and the top cpu_free - remote_objs are its own.
+  int remote_objs = 0;
   mutable int last_cpu = -1;  // the CPU that touched struct slab's line last
 };
 

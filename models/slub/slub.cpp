@@ -33,12 +33,14 @@ namespace {
 // slab_alloc_node on this CPU, whose slabs other CPUs share: pop the per-CPU
 // freelist; when it is empty, ___slab_alloc takes what other CPUs freed into
 // the cpu slab (get_freelist, a cmpxchg on struct slab's line), or a new
-// slab.
-void alloc_object(Ctx& ctx, SkbSlab s) {
+// slab.  Returns whether the object popped is one another CPU freed.
+bool alloc_object(Ctx& ctx, SkbSlab s) {
   KmemCacheCpu& c = ctx.cpu->slub.cache[static_cast<int>(s)];
   if (c.cpu_free > 0) {
     --c.cpu_free;
-    return;
+    if (c.cpu_free >= c.remote_objs) return false;  // one of this CPU's own frees
+    --c.remote_objs;
+    return true;
   }
   if (c.cpu_free == 0) {
     // Other CPUs write slab_free: read it at a synchronisation point.
@@ -46,15 +48,18 @@ void alloc_object(Ctx& ctx, SkbSlab s) {
     ctx.claim(c);
     if (c.slab_free > 0) {
       c.cpu_free = c.slab_free - 1;
+      c.remote_objs = c.cpu_free;
       c.slab_free = 0;
-      return;
+      return true;
     }
   }
   // A new cpu slab (allocate_slab), at no cost here: its struct slab is
   // written by this CPU.
   c.cpu_free = slab_objects(s) - 1;
+  c.remote_objs = 0;
   c.slab_free = 0;
   c.last_cpu = ctx.cpu->id;
+  return false;
 }
 
 // do_slab_free of an object of CPU `owner`'s cpu slab on this CPU.
@@ -80,10 +85,21 @@ void free_object(Ctx& ctx, SkbSlab s, int owner) {
 
 void slab_alloc_skb_shared(Ctx& ctx, Skb& skb, uint32_t linear, bool head_frag) {
   skb.slab_cpu = static_cast<int16_t>(ctx.cpu->id);
-  alloc_object(ctx, SkbSlab::Head);
-  if (head_frag) return;
-  skb.slab_head = skb_head_slab(linear, ctx.k->p.kernel.version >= KernelVersion::V6_4);
-  if (skb.slab_head != SkbSlab::None) alloc_object(ctx, skb.slab_head);
+  int remote = alloc_object(ctx, SkbSlab::Head);
+  if (!head_frag) {
+    skb.slab_head = skb_head_slab(linear, ctx.k->p.kernel.version >= KernelVersion::V6_4);
+    if (skb.slab_head != SkbSlab::None) remote += alloc_object(ctx, skb.slab_head);
+  }
+  // An object another CPU freed has lines that CPU wrote (its free pointer,
+  // __slab_free's set_freepointer; the fields it set while it received and
+  // freed the skb), which __alloc_skb's initialisation writes again: they
+  // move back here.  The stores are independent, so the moves overlap: the
+  // first at costs.cacheline_transfer_ns, each further object's at
+  // costs.cacheline_burst_ns (docs/model.md, SLUB).
+  if (remote > 0 && ctx.k->p.kernel.slab_remote_free) {
+    ctx.line_transfer();
+    if (remote > 1) ctx.line_burst(remote - 1);
+  }
 }
 
 void slab_free_skb_shared(Ctx& ctx, Skb& skb) {
