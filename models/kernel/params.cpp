@@ -146,12 +146,15 @@ void declare_cpu_params(ParamTable& t) {
              "config` sets it from the capture (docs/traces.md).  [] = all 1.")
       .from("all CPUs as calibrated")
       .bind(&Params::cpu_speed);
-  declare_cost(t, "cacheline_transfer_ns", 206.1, &Costs::cacheline_transfer_ns,
+  declare_cost(t, "cacheline_transfer_ns", 111.3, &Costs::cacheline_transfer_ns,
                "cache coherence (a line owned by another core)",
-               "Touching shared state (a skb queue's lock and head, a NAPI's state, a socket) that another CPU "
-               "touched last: the line moves between the cores' caches, ns.")
-      .from("measured: scripts/linexfer.c one-way line transfer between the 2 vCPUs of the development machine "
-            "(AMD EPYC VM), results/reference/machine/epyc-2vcpu.json summary.line_transfer_ns (p10)");
+               "Touching shared state (a skb queue's lock and head, a NAPI's state, a socket, a slab's freelist) "
+               "that another CPU touched last: one move of the line from the other core's cache, ns.")
+      .from("measured: scripts/machine/remotermw.c (a locked read-modify-write on a line the other vCPU wrote, "
+            "minus the same on an owned line), 2026-12-03 16:44 UTC on the 2 vCPUs of the development machine "
+            "(AMD EPYC VM, vCPUs on two CCDs, load average 0.0-0.2): median of 4 runs 109.9-111.9 ns, "
+            "results/reference/machine/remotermw-2026-12-03/summary.json (linexfer's handoff, two moves, "
+            "158-161 ns in the same minutes)");
   declare_cost(t, "cacheline_burst_ns", 41.7, &Costs::cacheline_burst_ns,
                "cache coherence (a buffer written by another core)",
                "Reading a buffer another CPU just wrote (the lines of an skb built on that CPU), per line: the "

@@ -17,7 +17,7 @@
 # Cases that measure this machine (skip 77 when it refuses to trust them):
 #   linexfer_measures  a trusted value is p10, between 5 ns and 5 us (also with --lines 6)
 #   chase_curve        L1d hits are faster than L2 hits
-#   capture_sidecar    capture-trace records line_transfer_ns (and line_burst_ns) only when trusted
+#   capture_sidecar    capture-trace records line_transfer_ns (and line_burst_ns, line_move_ns) only when trusted
 #   capture_rps        capture-trace --rps-cpus steers every frame to the other CPU
 #   wakeup_measures    wakeup.c (the IPI costs) is trusted and consistent, or skips
 #   atomics_measures   trusted lock pair and atomic RMW are p10, 1..100 ns
@@ -577,7 +577,8 @@ capture_sidecar)
   [ -c /dev/net/tun ] || skip "no /dev/net/tun"
   [ "$(nproc)" -ge 2 ] || skip "one CPU: no line transfer"
   # Forced refusal (50 samples < 200): no line_transfer_ns, the reason instead.
-  TUNSIM_LINEXFER_ARGS="--samples 50" scripts/capture-trace --count 50 -o "$TMP/r" >"$TMP/log" 2>&1
+  TUNSIM_LINEXFER_ARGS="--samples 50" TUNSIM_REMOTERMW_ARGS="--samples 50" \
+    scripts/capture-trace --count 50 -o "$TMP/r" >"$TMP/log" 2>&1
   st=$?
   case $st in 0) ;; 3|4|5|6|7|9|10) skip "capture-trace cannot run here ($st): $(tail -n1 "$TMP/log")" ;;
     *) fail "capture-trace exited $st: $(tail -n3 "$TMP/log")" ;; esac
@@ -586,11 +587,17 @@ capture_sidecar)
   [ "$(json "$TMP/r.json" "'line_transfer_ns' in d, d['line_transfer_refused'], d['line_transfer']['trusted']")" = \
     "False scripts/linexfer.c refused: only 50 samples, rule linexfer needs at least 200 False" ] ||
     fail "refused sidecar: $(grep line_transfer "$TMP/r.json")"
+  [ "$(json "$TMP/r.json" "'line_move_ns' in d, d['line_move_refused'], d['line_move']['trusted']")" = \
+    "False scripts/machine/remotermw.c refused: only 50 samples, rule remotermw needs at least 200 False" ] ||
+    fail "refused move: $(grep line_move "$TMP/r.json")"
   # The burst needs the bare transfer it is measured against.
   [ "$(json "$TMP/r.json" "'line_burst_ns' in d, d['line_burst_refused'].startswith('no trusted line transfer to subtract')")" = \
     "False True" ] || fail "burst without a transfer: $(grep line_burst "$TMP/r.json")"
   # Normal run: line_transfer_ns present exactly when linexfer trusted it.
   scripts/capture-trace --count 50 -o "$TMP/t" >"$TMP/log" 2>&1 || fail "capture-trace exited $?: $(tail -n3 "$TMP/log")"
+  # line_move_ns: remotermw's value, present exactly when it trusted it.
+  [ "$(json "$TMP/t.json" "('line_move_ns' in d) == d['line_move']['trusted'] and d.get('line_move_ns', d['line_move']['value']) == d['line_move']['value'] and ('line_move_ns' in d) != ('line_move_refused' in d)")" = True ] ||
+    fail "line_move_ns is not remotermw's trusted value: $(grep line_move "$TMP/t.json")"
   if [ "$(json "$TMP/t.json" "d['line_transfer']['trusted']")" = True ]; then
     [ "$(json "$TMP/t.json" "d['line_transfer_ns'] == d['line_transfer']['value'] == d['line_transfer']['p10']")" = True ] ||
       fail "trusted sidecar: line_transfer_ns is not linexfer's p10: $(grep line_transfer "$TMP/t.json")"

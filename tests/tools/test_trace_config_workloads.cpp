@@ -68,8 +68,9 @@ TEST_CASE("trace config: a threaded-NAPI capture maps to tun.threaded and the kt
   CHECK(s["name"] == "trace-" + w.label() + "-threaded");
   // The writer and the kthread are on two CPUs: the skb queue's lock and
   // head, and the NAPI state, move between them at the capture's own
-  // measured cost.
-  CHECK(s["costs"]["cacheline_transfer_ns"].get<double>() == doctest::Approx(63.37));
+  // measured cost: a capture without remotermw's line_move_ns takes half of
+  // linexfer's handoff, which is two moves (docs/calibration.md).
+  CHECK(s["costs"]["cacheline_transfer_ns"].get<double>() == doctest::Approx(63.37 / 2));
   // The machine has 2 CPUs: the scenario models both.
   CHECK(s["cpus"]["count"] == 2);
 
@@ -94,17 +95,27 @@ TEST_CASE("trace config: the kthread on the writer's CPU moves no line, so the m
   CHECK_FALSE(s.contains("costs"));
 }
 
-TEST_CASE("trace config: writers on two CPUs take the capture's line transfer, only when linexfer trusted it") {
+TEST_CASE("trace config: writers on two CPUs take the capture's line move, only when remotermw or linexfer trusted it") {
   json two = {{"threads", json::array({{{"cpu", 0}, {"tid", 1}}, {{"cpu", 1}, {"tid", 2}}, {{"cpu", 0}, {"tid", 3}},
                                        {{"cpu", 1}, {"tid", 4}}})},
               {"line_transfer_ns", 58.5}};
   json s = tunsim::calib::scenario_for(tunsim::calib::read_sidecar(sidecar("4w", two)), "");
   CHECK(s["senders"].size() == 4);
-  CHECK(s["costs"]["cacheline_transfer_ns"].get<double>() == doctest::Approx(58.5));
+  // No remotermw in this capture: half of linexfer's handoff, 29.25.
+  CHECK(s["costs"]["cacheline_transfer_ns"].get<double>() == doctest::Approx(29.25));
   CHECK_FALSE(s.contains("tun"));  // IFF_NAPI, not threaded: the model's defaults
-  // Refused by linexfer: the sidecar has "line_transfer_refused" and no
-  // "line_transfer_ns"; the calibration's value (or the default) applies.
+  // remotermw measured one move (line_move_ns): that is the move's cost,
+  // whatever linexfer gave.
+  two["line_move_ns"] = 40.5;
+  s = tunsim::calib::scenario_for(tunsim::calib::read_sidecar(sidecar("4w-move", two)), "");
+  CHECK(s["costs"]["cacheline_transfer_ns"].get<double>() == doctest::Approx(40.5));
   two["line_transfer_ns"] = nullptr;
+  s = tunsim::calib::scenario_for(tunsim::calib::read_sidecar(sidecar("4w-move-only", two)), "");
+  CHECK(s["costs"]["cacheline_transfer_ns"].get<double>() == doctest::Approx(40.5));
+  two.erase("line_move_ns");
+  two["line_move_refused"] = "p1 and p10 differ by more than 25 %";
+  // Refused by both: the sidecar has "line_transfer_refused" and no
+  // "line_transfer_ns"; the calibration's value (or the default) applies.
   two["line_transfer_refused"] = "p1 and p10 differ by more than 25 %";
   s = tunsim::calib::scenario_for(tunsim::calib::read_sidecar(sidecar("4w-refused", two)), "");
   CHECK_FALSE(s.contains("costs"));
@@ -143,7 +154,7 @@ TEST_CASE("trace config and calibrate: the capture's measured burst becomes cost
   json two = {{"threads", json::array({{{"cpu", 0}, {"tid", 1}}, {{"cpu", 1}, {"tid", 2}}})},
               {"line_transfer_ns", 210.5}, {"line_burst_ns", 41.25}};
   json s = tunsim::calib::scenario_for(tunsim::calib::read_sidecar(sidecar("2w-burst", two)), "");
-  CHECK(s["costs"]["cacheline_transfer_ns"].get<double>() == doctest::Approx(210.5));
+  CHECK(s["costs"]["cacheline_transfer_ns"].get<double>() == doctest::Approx(210.5 / 2));
   CHECK(s["costs"]["cacheline_burst_ns"].get<double>() == doctest::Approx(41.25));
   json one = {{"line_transfer_ns", 210.5}, {"line_burst_ns", 41.25}};
   s = tunsim::calib::scenario_for(tunsim::calib::read_sidecar(sidecar("1w-burst", one)), "");
@@ -158,6 +169,10 @@ TEST_CASE("trace config and calibrate: the capture's measured burst becomes cost
   CHECK(bad.status == 2);
   CHECK(lines(bad.err) == 1);
   CHECK_MESSAGE(bad.err.find("line_burst_ns") != std::string::npos, bad.err);
+  bad = run_cli("trace config " + sidecar("bad-move", {{"line_move_ns", -3}}));
+  CHECK(bad.status == 2);
+  CHECK(lines(bad.err) == 1);
+  CHECK_MESSAGE(bad.err.find("line_move_ns") != std::string::npos, bad.err);
 
   // tunsim calibrate: the median of the captures' bursts, half their range
   // as the uncertainty: captures at 40 and 44 ns give 42 +- 2.
@@ -176,6 +191,19 @@ TEST_CASE("trace config and calibrate: the capture's measured burst becomes cost
   CHECK(cal["parameters"]["costs.cacheline_burst_ns"]["value"].get<double>() == doctest::Approx(42));
   CHECK(cal["parameters"]["costs.cacheline_burst_ns"]["stderr"].get<double>() == doctest::Approx(2));
   CHECK(cal["measurements"]["napi-60-1w"]["line_burst_ns"].is_number());
+  // The same two captures with remotermw's moves of 100 and 110 ns: the
+  // move is their median, 105 +- 5, whatever linexfer's handoff was.
+  for (auto [name, move] : {std::pair<const char*, double>{"a", 100}, {"b", 110}}) {
+    json j = json::parse(tunsim::read_file(d + "/" + name + ".json"));
+    j["line_move_ns"] = move;
+    std::ofstream(d + "/" + name + ".json") << j.dump(2);
+  }
+  r = run_cli("calibrate " + d + "/a.trace.gz " + d + "/b.trace.gz -o " + d + "/move-cal.json");
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  cal = json::parse(tunsim::read_file(d + "/move-cal.json"));
+  CHECK(cal["parameters"]["costs.cacheline_transfer_ns"]["value"].get<double>() == doctest::Approx(105));
+  CHECK(cal["parameters"]["costs.cacheline_transfer_ns"]["stderr"].get<double>() == doctest::Approx(5));
+  CHECK(cal["measurements"]["napi-60-1w"]["line_move_ns"].is_number());
 }
 
 TEST_CASE("trace config: an RPS capture maps to rps.cpus; calibrate refuses it; bad rps_cpus are one-line errors") {
@@ -192,7 +220,7 @@ TEST_CASE("trace config: an RPS capture maps to rps.cpus; calibrate refuses it; 
   CHECK(s["cpus"]["count"] == 2);
   CHECK(s["design"] == "rx_batched");
   CHECK(s["name"] == "trace-" + w.label() + "-rps");
-  CHECK(s["costs"]["cacheline_transfer_ns"].get<double>() == doctest::Approx(222.42));
+  CHECK(s["costs"]["cacheline_transfer_ns"].get<double>() == doctest::Approx(222.42 / 2));  // linexfer / 2
   std::string out = testutil::tmpdir() + "/rps.scenario.json";
   Run r = run_cli("trace config " + p + " -o " + out);
   REQUIRE_MESSAGE(r.status == 0, r.err);

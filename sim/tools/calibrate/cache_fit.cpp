@@ -156,6 +156,11 @@ json cache_from_machine(const std::string& path, std::ostream& report) {
       out.set(std::string("cache.ifetch.") + key, (j->get<double>() + q->get<double>()) / 2, "ns",
               std::string("mean of summary.icache_miss_ns_per_line.{jump,seq}.") + field);
   }
+  // One move of a line the other CPU wrote (remotermw.c, calibrate-machine
+  // part "linexfer", which runs it beside linexfer).
+  if (const json* v = num({"line_move_ns", "value"}, "line_move_ns.value"))
+    out.set("costs.cacheline_transfer_ns", v->get<double>(), "ns",
+            "summary.line_move_ns (remotermw.c, p10; median of the runs at the start and end)");
   // A wake-up on the waker's own CPU and a context switch (ctxswitch.c,
   // calibrate-machine part "ctxswitch").
   const json* cs_measured = num({"ctxswitch_ns", "context_switch"}, "ctxswitch_ns.context_switch");

@@ -60,18 +60,19 @@ json scenario_for(const Workload& w, const std::string& calibration) {
     max_cpu = std::max(max_cpu, *std::max_element(w.rps_cpus.begin(), w.rps_cpus.end()));
     s["cpus"] = {{"count", std::max(w.nr_cpus, max_cpu + 1)}};
   }
-  // The cache-line transfer between the CPUs, measured with this capture
-  // (scripts/linexfer.c, only when it trusted its samples): this host moves
-  // the vCPUs between placements whose transfers differ by 4x within
-  // minutes (docs/calibration.md), so the capture's own value, not the
-  // calibration's, is the one for this workload; the same for the burst
-  // (linexfer --lines 6).  Set only where a line can
-  // move: writers or the NAPI kthread on two or more CPUs.
+  // The cost of moving a cache line between the CPUs, measured with this
+  // capture (scripts/machine/remotermw.c, or half of scripts/linexfer.c's
+  // handoff when the capture predates remotermw; only values the tools
+  // trusted): this host moves the vCPUs between placements whose transfers
+  // differ by 4x within minutes (docs/calibration.md), so the capture's own
+  // value, not the calibration's, is the one for this workload; the same for
+  // the burst (linexfer --lines 6).  Set only where a line can move: writers
+  // or the NAPI kthread on two or more CPUs.
   std::set<int> used(w.cpus.begin(), w.cpus.end());
   if (w.threaded) used.insert(w.napi_thread_cpu);
   used.insert(w.rps_cpus.begin(), w.rps_cpus.end());
-  if (w.line_transfer_ns > 0 && used.size() > 1)
-    s["costs"]["cacheline_transfer_ns"] = std::round(w.line_transfer_ns * 1000) / 1000;
+  if (w.move_ns() > 0 && used.size() > 1)
+    s["costs"]["cacheline_transfer_ns"] = std::round(w.move_ns() * 1000) / 1000;
   if (w.line_burst_ns > 0 && used.size() > 1)
     s["costs"]["cacheline_burst_ns"] = std::round(w.line_burst_ns * 1000) / 1000;
   long long count = w.count_per_thread;

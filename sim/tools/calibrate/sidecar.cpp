@@ -182,6 +182,8 @@ Workload read_sidecar_text(const std::string& text, const std::string& path) {
   if (w.line_transfer_ns <= 0) w.line_transfer_ns = -1;
   w.line_burst_ns = opt_number(j, file, "line_burst_ns", 0, 1e9, -1, false);
   if (w.line_burst_ns <= 0) w.line_burst_ns = -1;
+  w.line_move_ns = opt_number(j, file, "line_move_ns", 0, 1e9, -1, false);
+  if (w.line_move_ns <= 0) w.line_move_ns = -1;
   std::string trace_file = opt_str_field(j, file, "trace_file");
   if (!trace_file.empty()) w.trace_path = (fs::path(path).parent_path() / trace_file).string();
   read_threading(j, file, w);

@@ -31,8 +31,22 @@ struct Workload {
   double timestamp_resolution_ns = 1;
   double line_transfer_ns = -1;          // measured at capture (scripts/linexfer.c), -1 = not
   double line_burst_ns = -1;             // per line of a 6-line burst (linexfer --lines 6), -1 = not measured
+  double line_move_ns = -1;              // one move of a line the other CPU wrote (scripts/machine/remotermw.c), -1 = not
   bool described = false;                // described on the command line (capture.hpp), not only by a sidecar
   std::string label() const;             // "napi-60-1w" style
+  // What costs.cacheline_transfer_ns is for this capture: one move of a
+  // line (remotermw, line_move_ns) when measured; else half of linexfer's
+  // handoff, which is two moves (the reader's miss, then the writer's
+  // upgrade: docs/calibration.md); -1 when neither was measured.
+  double move_ns() const {
+    if (line_move_ns > 0) return line_move_ns;
+    return line_transfer_ns > 0 ? line_transfer_ns / 2 : -1;
+  }
+  // Where move_ns() comes from, for reports.
+  const char* move_source() const {
+    return line_move_ns > 0 ? "remotermw: one move of a line the other CPU wrote"
+                            : "linexfer's handoff / 2 (a handoff is two moves)";
+  }
   // Where the description comes from, for messages: the sidecar, or the trace.
   std::string origin() const;
 };

@@ -75,7 +75,8 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
   // Per trace: the writer's time between write() calls outside the traced
   // system call, value and standard error; it sets costs.writer_user_ns.
   std::vector<std::pair<double, double>> outside;
-  std::vector<double> line_transfer;  // measured at capture time, per trace
+  std::vector<double> line_transfer;  // one line's move, measured at capture time, per trace (Workload::move_ns)
+  std::set<std::string> move_sources;
   std::vector<double> line_burst;     // the same, per line of a 6-line burst
   // costs.spread.*: interval / its trace's median, pooled over the traces.
   std::vector<double> spread_process, spread_softirq;
@@ -114,9 +115,11 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
     }
     for (auto& x : o) m[x.name] = {{"median_ns", x.value}, {"stderr_ns", x.stderr_ns},
                                    {"samples", x.samples}, {"cache_penalty_ns", x.penalty}};
-    if (w.line_transfer_ns > 0) {
-      line_transfer.push_back(w.line_transfer_ns);
-      m["line_transfer_ns"] = w.line_transfer_ns;
+    if (w.line_transfer_ns > 0) m["line_transfer_ns"] = w.line_transfer_ns;
+    if (w.line_move_ns > 0) m["line_move_ns"] = w.line_move_ns;
+    if (w.move_ns() > 0) {
+      line_transfer.push_back(w.move_ns());
+      move_sources.insert(w.move_source());
     }
     if (w.line_burst_ns > 0) {
       line_burst.push_back(w.line_burst_ns);
@@ -181,9 +184,10 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
     for (double x : tab) report << fmt("%.3f", x) << " ";
     report << "\n";
   }
-  // Measured directly by capture-trace (two threads ping-ponging a line
-  // between the writer CPUs, bare and carrying 6 written lines); the median
-  // of the captures, half their range as the uncertainty.
+  // Measured directly by capture-trace (remotermw's move of a line the other
+  // CPU wrote, or half of linexfer's bare handoff; linexfer carrying 6
+  // written lines for the burst); the median of the captures, half their
+  // range as the uncertainty.
   auto measured_at_capture = [&](std::vector<double>& v, const char* key, const char* how) {
     if (v.empty()) return;
     std::sort(v.begin(), v.end());
@@ -195,7 +199,9 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
                   spread, "ns", how);
     report << line;
   };
-  measured_at_capture(line_transfer, "costs.cacheline_transfer_ns", "line ping-pong");
+  std::string move_how;
+  for (const std::string& m : move_sources) move_how += (move_how.empty() ? "" : "; ") + m;
+  measured_at_capture(line_transfer, "costs.cacheline_transfer_ns", move_how.c_str());
   measured_at_capture(line_burst, "costs.cacheline_burst_ns", "ping-pong carrying 6 lines, minus the bare one, / 6");
   report << "\nrank " << r.rank << " of " << r.params.size() << " parameters, " << obs.size()
          << " observations, chi2 " << fmt("%.3g", r.chi2) << " on " << r.dof << " degrees of freedom, residual rms "
