@@ -160,7 +160,7 @@ json cache_from_machine(const std::string& path, std::ostream& report) {
   // part "linexfer", which runs it beside linexfer).
   if (const json* v = num({"line_move_ns", "value"}, "line_move_ns.value"))
     out.set("costs.cacheline_transfer_ns", v->get<double>(), "ns",
-            "summary.line_move_ns (remotermw.c, p10; median of the runs at the start and end)");
+            "summary.line_move_ns (remotermw.c, p10; median of its trusted runs)");
   // A wake-up on the waker's own CPU and a context switch (ctxswitch.c,
   // calibrate-machine part "ctxswitch").
   const json* cs_measured = num({"ctxswitch_ns", "context_switch"}, "ctxswitch_ns.context_switch");
