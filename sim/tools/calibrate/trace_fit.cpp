@@ -75,7 +75,7 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
   // Per trace: the writer's time between write() calls outside the traced
   // system call, value and standard error; it sets costs.writer_user_ns.
   std::vector<std::pair<double, double>> outside;
-  std::vector<double> line_transfer;  // one line's move, measured at capture time, per trace (Workload::move_ns)
+  std::vector<double> line_move;  // one line's move, measured at capture time, per trace (Workload::move_ns)
   std::set<std::string> move_sources;
   std::vector<double> line_burst;     // the same, per line of a 6-line burst
   // costs.spread.*: interval / its trace's median, pooled over the traces.
@@ -118,7 +118,7 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
     if (w.line_transfer_ns > 0) m["line_transfer_ns"] = w.line_transfer_ns;
     if (w.line_move_ns > 0) m["line_move_ns"] = w.line_move_ns;
     if (w.move_ns() > 0) {
-      line_transfer.push_back(w.move_ns());
+      line_move.push_back(w.move_ns());
       move_sources.insert(w.move_source());
     }
     if (w.line_burst_ns > 0) {
@@ -188,6 +188,11 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
   // CPU wrote, or half of linexfer's bare handoff; linexfer carrying 6
   // written lines for the burst); the median of the captures, half their
   // range as the uncertainty.
+  auto join = [](const std::set<std::string>& s, const char* sep = ", ") {
+    std::string o;
+    for (auto& x : s) o += (o.empty() ? "" : sep) + x;
+    return o;
+  };
   auto measured_at_capture = [&](std::vector<double>& v, const char* key, const char* how) {
     if (v.empty()) return;
     std::sort(v.begin(), v.end());
@@ -199,9 +204,7 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
                   spread, "ns", how);
     report << line;
   };
-  std::string move_how;
-  for (const std::string& m : move_sources) move_how += (move_how.empty() ? "" : "; ") + m;
-  measured_at_capture(line_transfer, "costs.cacheline_transfer_ns", move_how.c_str());
+  measured_at_capture(line_move, "costs.cacheline_transfer_ns", join(move_sources, "; ").c_str());
   measured_at_capture(line_burst, "costs.cacheline_burst_ns", "ping-pong carrying 6 lines, minus the bare one, / 6");
   report << "\nrank " << r.rank << " of " << r.params.size() << " parameters, " << obs.size()
          << " observations, chi2 " << fmt("%.3g", r.chi2) << " on " << r.dof << " degrees of freedom, residual rms "
@@ -213,11 +216,6 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
              << fmt("%.3g", r.combination_stderr[i]) << "\n";
   }
 
-  auto join = [](const std::set<std::string>& s) {
-    std::string o;
-    for (auto& x : s) o += (o.empty() ? "" : ", ") + x;
-    return o;
-  };
   json cal;
   cal["format"] = kCalibrationFormat;
   cal["name"] = name;
