@@ -95,8 +95,10 @@ void slab_alloc_skb_shared(Ctx& ctx, Skb& skb, uint32_t linear, bool head_frag) 
   // freed the skb), which __alloc_skb's initialisation writes again: they
   // move back here.  The stores are independent, so the moves overlap: the
   // first at costs.cacheline_transfer_ns, each further object's at
-  // costs.cacheline_burst_ns (docs/model.md, SLUB).
-  if (remote > 0 && ctx.k->p.kernel.slab_remote_free) {
+  // costs.cacheline_burst_ns (docs/model.md, SLUB).  (With
+  // kernel.slab_remote_free false no object reaches slab_free, so none is
+  // remote.)
+  if (remote > 0) {
     ctx.line_transfer();
     if (remote > 1) ctx.line_burst(remote - 1);
   }
