@@ -71,7 +71,9 @@ class TraceSegments(unittest.TestCase):
         self.assertEqual(rows["cpu1 napi_poll -> softirq_exit"], [1, 100, 100, 100])
         # The kfree_skb at 5000 is outside any softirq: no row reaches it.
         self.assertNotIn("cpu1 softirq_exit -> kfree_skb", rows)
-        self.assertEqual(len(rows), 6)
+        # Two polls taken, neither empty.
+        self.assertEqual(rows["napi_poll with work 0 (polls taken)"], [0, 2])
+        self.assertEqual(len(rows), 7)
 
     def test_repoll_cycle(self):
         r = run(self.path, "--repoll", "--min-count", "1")
@@ -79,7 +81,7 @@ class TraceSegments(unittest.TestCase):
         rows = self.rows(r.stdout)
         self.assertEqual(rows["whole cycle (napi_poll -> napi_poll)"], [1, 2000, 2000, 2000])
         self.assertEqual(rows["netif_receive_skb -> kfree_skb"], [1, 100, 100, 100])
-        self.assertEqual(len(rows), 5)  # four segments and the cycle
+        self.assertEqual(len(rows), 6)  # four segments, the cycle and the empty polls' count
 
     def test_phase_of_the_writer_cpu(self):
         # CPU 0 enters write() (NR 1) at 1200 and leaves it at 1700; its
@@ -109,7 +111,7 @@ class TraceSegments(unittest.TestCase):
                          [1, 100, 100, 100])
         self.assertEqual(rows["kfree_skb -> napi_poll  [cpu0 out of write(), left 0-500 ns before]"],
                          [1, 900, 900, 900])
-        self.assertEqual(len(rows), 5)
+        self.assertEqual(len(rows), 6)
         # Without the sys_exit CPU 0 is still inside: 2000 and 2100 are 800
         # and 900 ns after its sys_enter.
         r = run(self.path, "--repoll", "--phase-of", "0", "--min-count", "1")
@@ -120,7 +122,52 @@ class TraceSegments(unittest.TestCase):
     def test_min_count_hides_rare_rows(self):
         r = run(self.path)  # default 20: every row here has one interval
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertEqual(r.stdout.splitlines()[1:], [])
+        # Only the count of empty polls, which is always shown.
+        self.assertEqual([x.split("|")[0].strip() for x in r.stdout.splitlines()[1:]],
+                         ["napi_poll with work 0 (polls taken)"])
+
+    def test_threaded_kthread_runs(self):
+        # CPU 1 runs the kthread napi/tap0-8193 twice; between the runs its
+        # sched_switch away, and its sched_wakeup traced by the writer on CPU
+        # 0 (a wake-up the waker's CPU traces).  Kthread events: poll 1000 (work 1) -> gro entry
+        # 1500 -> netif_receive_skb 1800 -> kfree_skb 1900 -> poll 2600 (work
+        # 1: a 1600 ns cycle) -> sched_switch at 2800 (ends the run) -> CPU 0's
+        # sched_wakeup of it at 9000 -> poll 9500 (work 1) -> poll 11000
+        # (work 1: a 1500 ns cycle) -> poll 11100 (work 0).  The work 1 polls
+        # at 2600 and 9500 make no 6900 ns cycle: the sched_switch cut the run.
+        # The softirq events of the other tests are not there: --threaded
+        # does not need them.  CPU 0's writer events are skipped.
+        def k(ns, event, rest=""):
+            return line(1, ns, event, rest).replace("writer-1000-1000", "napi/tap0-8193-1003")
+        trace = "".join([
+            "# tracer: nop\n",
+            k(1000, "napi_poll", poll(1)),
+            line(0, 1200, "sys_enter", "NR 1 (3, 0, 3c, 0, 0, 0)"),
+            k(1500, "napi_gro_receive_entry", "dev=tap0 skbaddr=ffff888100000000"),
+            k(1800, "netif_receive_skb", "dev=tap0 skbaddr=ffff888100000000 len=46"),
+            k(1900, "kfree_skb", "skbaddr=ffff888100000000"),
+            k(2600, "napi_poll", poll(1)),
+            k(2800, "sched_switch", "prev_comm=napi/tap0-8193 prev_pid=1003 prev_prio=120 prev_state=S ==> "
+                                    "next_comm=swapper/1 next_pid=0 next_prio=120"),
+            line(0, 9000, "sched_wakeup", "napi/tap0-8193:1003 [120] CPU:001"),
+            k(9500, "napi_poll", poll(1)),
+            k(11000, "napi_poll", poll(1)),
+            k(11100, "napi_poll", poll(0)),
+        ])
+        path = os.path.join(self.dir.name, "threaded.trace")
+        with open(path, "w") as f:
+            f.write(trace)
+        r = run(path, "--threaded", "--repoll", "--min-count", "1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = self.rows(r.stdout)
+        self.assertEqual(rows["whole cycle (napi_poll -> napi_poll)"], [2, 1500, 1600, 1600])
+        self.assertEqual(rows["napi_poll -> napi_gro_receive_entry"], [1, 500, 500, 500])
+        self.assertEqual(rows["kfree_skb -> napi_poll"], [1, 700, 700, 700])
+        # Five polls taken, one of them empty.
+        self.assertEqual(rows["napi_poll with work 0 (polls taken)"], [1, 5])
+        # Without --threaded nothing is inside a NET_RX softirq.
+        r = run(path, "--repoll", "--min-count", "1")
+        self.assertEqual(self.rows(r.stdout), {"napi_poll with work 0 (polls taken)": [0, 0]})
 
     def test_two_traces_side_by_side(self):
         r = run(self.path, self.path, "--repoll", "--min-count", "1")
