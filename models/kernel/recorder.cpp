@@ -45,6 +45,45 @@ std::string_view comm_of(const Thread* task) { return task ? std::string_view(ta
 int pid_of(const Thread* task) { return task ? task->pid : 0; }
 }  // namespace
 
+// The scheduler's events: the interrupt pseudo-thread of an idle CPU is the
+// idle task (pid 0; the trace writer names it swapper/CPU).
+namespace {
+const Thread* task_or_idle(const Thread* t) { return t && t->kind != Thread::Kind::Irq ? t : nullptr; }
+}  // namespace
+
+void Recorder::sched_wakeup(double t, int cpu, const Thread* by, const Thread& woken) {
+  if (!sink || !in_window(t)) return;
+  by = task_or_idle(by);
+  TraceEvent ev;
+  ev.type = EventType::SchedWakeup;
+  ev.name = "sched_wakeup";
+  ev.flags = "d..2.";
+  ev.other_comm = woken.comm;
+  ev.other_pid = woken.pid;
+  ev.target_cpu = woken.cpu;
+  write(t, cpu, by, ev);
+}
+
+void Recorder::sched_switch(double t, int cpu, const Thread* prev, const Thread* next) {
+  if (!sink || !in_window(t)) return;
+  prev = task_or_idle(prev);
+  next = task_or_idle(next);
+  if (prev == next) return;
+  TraceEvent ev;
+  ev.type = EventType::SchedSwitch;
+  ev.name = "sched_switch";
+  ev.flags = "d..2.";
+  ev.prev_state = !prev ? 'R'
+                  : prev->state == Thread::State::Sleeping ? 'S'
+                  : prev->state == Thread::State::Dead   ? 'X'
+                                                          : 'R';
+  if (next) {
+    ev.other_comm = next->comm;
+    ev.other_pid = next->pid;
+  }
+  write(t, cpu, prev, ev);
+}
+
 // Every event goes to the trace metrics through their entry for its type
 // (the same code TraceMetrics::add runs for a kernel trace's event); the
 // TraceEvent is built only for a --trace.

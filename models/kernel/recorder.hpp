@@ -54,6 +54,12 @@ struct Recorder {
   void kfree_skb(double t, int cpu, const Thread* task, const char* flags, const Skb& skb, const char* reason);
   void sys_enter(double t, int cpu, const Thread* task, uint32_t len);
   void sys_exit(double t, int cpu, const Thread* task, uint32_t len);
+  // The scheduler's tracepoints, for --trace only (the trace metrics count
+  // neither).  sched_wakeup: traced on the CPU that enqueues `woken` by the
+  // task running there (`by`; nullptr or an interrupt: the idle task).
+  // sched_switch: traced by `prev` (nullptr: the idle task) on its CPU.
+  void sched_wakeup(double t, int cpu, const Thread* by, const Thread& woken);
+  void sched_switch(double t, int cpu, const Thread* prev, const Thread* next);
 
   // The end of netif_receive_skb (protocol work included): delivered.
   void delivered_end(double t, const Skb& skb);

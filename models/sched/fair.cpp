@@ -38,6 +38,10 @@ void sched_update_curr(Kernel& k, Cpu& cpu, double now) {
 
 void sched_wakeup(Kernel& k, Cpu& cpu, Thread* t, double now) {
   if (t->state != Thread::State::Sleeping) return;
+  // ttwu_do_wakeup's tracepoint, on the CPU whose runqueue takes t, in the
+  // context of what runs there (the waker for a local wake-up, the idle task
+  // or the interrupted task for a wake list or a timer).
+  k.rec.sched_wakeup(now, cpu.id, cpu.current, *t);
   sched_update_curr(k, cpu, now);
   t->wake_at = -1;
   if (t->first_woken < 0) t->first_woken = now;
@@ -69,6 +73,7 @@ Thread* sched_pick_next(Kernel& k, Cpu& cpu) { return is_eevdf(k) ? eevdf::pick_
 
 void sched_switch_to(Kernel& k, Cpu& cpu, Thread* next, double now) {
   Thread* prev = cpu.current;
+  k.rec.sched_switch(now, cpu.id, prev, next);  // __schedule: prev != next only
   cpu.current = next;
   cpu.need_resched = false;
   if (!next) return;

@@ -19,6 +19,10 @@ enum class EventType {
   KfreeSkb,
   SysEnter,
   SysExit,
+  // Written by the simulator's --trace only; the trace parser leaves a
+  // kernel trace's sched_wakeup and sched_switch as Other (nothing counts them).
+  SchedWakeup,
+  SchedSwitch,
   Other,
 };
 
@@ -41,6 +45,13 @@ struct TraceEvent {
   std::string_view reason; // kfree_skb drop reason ("UNHANDLED_PROTO"); kernels without one: "NOT_SPECIFIED"
   int64_t nr = -1;         // sys_enter/sys_exit: syscall number
   int64_t ret = 0;         // sys_exit: return value
+  // sched_wakeup: the woken task and its CPU; sched_switch: the next task (the
+  // event's own task is prev) and prev's state ('S' asleep, 'R' preempted,
+  // 'X' exited).  An idle CPU's task is swapper/CPU, pid 0.
+  std::string_view other_comm;
+  int other_pid = 0;
+  int target_cpu = -1;
+  char prev_state = 'R';
 };
 
 constexpr int kNetRxVec = 3;  // NET_RX_SOFTIRQ

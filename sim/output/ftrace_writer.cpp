@@ -42,6 +42,19 @@ std::string ftrace_line(const TraceEvent& ev) {
     case EventType::SysExit:
       std::snprintf(f, sizeof f, "NR %" PRId64 " = %" PRId64, ev.nr, ev.ret);
       break;
+    // The formats of 6.18's include/trace/events/sched.h (comm:pid [prio]).
+    case EventType::SchedWakeup:
+      std::snprintf(f, sizeof f, "%s:%d [120] CPU:%03d", std::string(ev.other_comm).c_str(), ev.other_pid,
+                    ev.target_cpu);
+      break;
+    case EventType::SchedSwitch: {
+      // The head names the idle task <idle>-0, the event swapper/CPU:0.
+      std::string idle = "swapper/" + std::to_string(ev.cpu);
+      std::string prev = ev.pid == 0 ? idle : comm, next = ev.other_pid == 0 ? idle : std::string(ev.other_comm);
+      std::snprintf(f, sizeof f, "%s:%d [120] %c ==> %s:%d [120]", prev.c_str(), ev.pid, ev.prev_state, next.c_str(),
+                    ev.other_pid);
+      break;
+    }
     default:
       f[0] = '\0';
   }

@@ -309,6 +309,61 @@ TEST_CASE("the summary's trace_metrics are what trace stats computes from the ru
   }
 }
 
+TEST_CASE("--trace: sched_wakeup and sched_switch of a threaded NAPI kthread on an idle CPU (6.18 ttwu_queue_wakelist)") {
+  // One writer on CPU 0, the NAPI kthread on the idle CPU 1.  6.18's
+  // try_to_wake_up queues the wake-up on CPU 1's wake list; CPU 1 leaves
+  // idle for the IPI and traces sched_wakeup there as the idle task
+  // (<idle>-0), then its schedule() switches swapper/1 ==> the kthread, the
+  // switch's cost later (models/sched/schedule.cpp wake_up_process: 1000 ns
+  // here at speed 1).  The kthread sleeps again with prev_state S.
+  std::string trace = tmpdir() + "/sched.trace";
+  REQUIRE(run_cli("run configs/writer-napi.json -q --set kernel.version=6.18 --set tun.threaded=true "
+                  "--set tun.napi_thread_cpu=1 --set costs.context_switch_ns=1000 --set duration_ms=1 "
+                  "--set warmup_ms=0 --trace " + trace).status == 0);
+  std::ifstream in(trace);
+  std::string line;
+  size_t wakeups = 0, ins = 0, outs = 0, other = 0;
+  int64_t woken_at = -1;
+  std::string kthread;  // comm:pid as the events name it
+  auto ns_of = [](const std::string& l) {
+    auto colon = l.find(": ", l.find('['));
+    std::string ts = l.substr(l.rfind(' ', colon) + 1, colon - l.rfind(' ', colon) - 1);
+    auto dot = ts.find('.');
+    return std::stoll(ts.substr(0, dot)) * 1000000000LL + std::stoll(ts.substr(dot + 1));
+  };
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    if (line.find("sched_wakeup: napi/tap0-8193:") != std::string::npos) {
+      CHECK(line.find("<idle>-0") != std::string::npos);
+      CHECK(line.find("[001]") != std::string::npos);
+      CHECK(line.find(" [120] CPU:001") != std::string::npos);
+      kthread = line.substr(line.find("sched_wakeup: ") + 14);
+      kthread = kthread.substr(0, kthread.find(' '));
+      woken_at = ns_of(line);
+      ++wakeups;
+    } else if (line.find("sched_switch: swapper/1:0 [120] R ==> napi/tap0-8193:") != std::string::npos) {
+      CHECK(line.find("<idle>-0") != std::string::npos);
+      REQUIRE(woken_at >= 0);
+      CHECK(ns_of(line) - woken_at == 1000);
+      woken_at = -1;
+      ++ins;
+    } else if (line.find("sched_switch: napi/tap0-8193:") != std::string::npos) {
+      CHECK(line.find(" [120] S ==> swapper/1:0 [120]") != std::string::npos);
+      CHECK(line.find("[001]") != std::string::npos);
+      ++outs;
+    } else if (line.find("sched_") != std::string::npos) {
+      ++other;
+    }
+  }
+  CHECK(!kthread.empty());
+  CHECK(wakeups > 10);
+  CHECK(ins == wakeups);                   // every wake-up from idle is followed by the switch in
+  CHECK((outs == ins || outs + 1 == ins));  // and each run ends asleep (the last may outlast the window)
+  // Besides the kthread's, only the writer's start at 0: its sched_wakeup
+  // and swapper/0 ==> writer.  It never sleeps after that.
+  CHECK(other == 2);
+}
+
 TEST_CASE("--trace: records are in timestamp order across CPUs, like ftrace's merged trace file") {
   // Two writers on two CPUs: each actor runs ahead of the other, yet the
   // reorder buffer must release records sorted by time.

@@ -174,6 +174,8 @@ void fields_of(TraceEvent& ev, std::string_view f) {
         fail("'NR N = RET' in sys_exit", f);
       break;
     }
+    case EventType::SchedWakeup:  // never classified so (type_of): the parser leaves them Other
+    case EventType::SchedSwitch:
     case EventType::Other:
       break;
   }
