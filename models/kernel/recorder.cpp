@@ -51,8 +51,8 @@ namespace {
 const Thread* task_or_idle(const Thread* t) { return t && t->kind != Thread::Kind::Irq ? t : nullptr; }
 }  // namespace
 
-void Recorder::sched_wakeup(double t, int cpu, const Thread* by, const Thread& woken) {
-  if (!sink || !in_window(t)) return;
+void Recorder::trace_sched_wakeup(double t, int cpu, const Thread* by, const Thread& woken) {
+  if (!in_window(t)) return;
   by = task_or_idle(by);
   TraceEvent ev;
   ev.type = EventType::SchedWakeup;
@@ -64,8 +64,8 @@ void Recorder::sched_wakeup(double t, int cpu, const Thread* by, const Thread& w
   write(t, cpu, by, ev);
 }
 
-void Recorder::sched_switch(double t, int cpu, const Thread* prev, const Thread* next) {
-  if (!sink || !in_window(t)) return;
+void Recorder::trace_sched_switch(double t, int cpu, const Thread* prev, const Thread* next) {
+  if (!in_window(t)) return;
   prev = task_or_idle(prev);
   next = task_or_idle(next);
   if (prev == next) return;

@@ -58,8 +58,13 @@ struct Recorder {
   // neither).  sched_wakeup: traced on the CPU that enqueues `woken` by the
   // task running there (`by`; nullptr or an interrupt: the idle task).
   // sched_switch: traced by `prev` (nullptr: the idle task) on its CPU.
-  void sched_wakeup(double t, int cpu, const Thread* by, const Thread& woken);
-  void sched_switch(double t, int cpu, const Thread* prev, const Thread* next);
+  // Inline: without a --trace they cost a test, not a call.
+  void sched_wakeup(double t, int cpu, const Thread* by, const Thread& woken) {
+    if (sink) trace_sched_wakeup(t, cpu, by, woken);
+  }
+  void sched_switch(double t, int cpu, const Thread* prev, const Thread* next) {
+    if (sink) trace_sched_switch(t, cpu, prev, next);
+  }
 
   // The end of netif_receive_skb (protocol work included): delivered.
   void delivered_end(double t, const Skb& skb);
@@ -70,6 +75,8 @@ struct Recorder {
   }
 
  private:
+  void trace_sched_wakeup(double t, int cpu, const Thread* by, const Thread& woken);
+  void trace_sched_switch(double t, int cpu, const Thread* prev, const Thread* next);
   // The event, stamped with its time, CPU and task, to the --trace sink.
   void write(double t, int cpu, const Thread* task, TraceEvent& ev);
   // metrics.on_dev(dev), for the last device pointer asked about.
