@@ -79,7 +79,7 @@ def run_once(tunsim, args, ms):
 def instructions_per_packet(tunsim, args, short_ms, long_ms):
     """Instructions per packet delivered and per packet handed to the kernel
     between the two durations."""
-    counts, packets, sent = [], [], []
+    counts, packets, handed = [], [], []
     for ms in (short_ms, long_ms):
         with tempfile.TemporaryDirectory() as d:
             out = os.path.join(d, "s.json")
@@ -88,9 +88,9 @@ def instructions_per_packet(tunsim, args, short_ms, long_ms):
             with open(out) as f:
                 p = json.load(f)["packets"]
                 packets.append(p["delivered"])
-                sent.append(p["sent"] - p["dropped"].get("guest_ring_full", 0))
+                handed.append(p["sent"] - p["dropped"].get("guest_ring_full", 0))
     d = counts[1] - counts[0]
-    return d / max(1, packets[1] - packets[0]), d / max(1, sent[1] - sent[0])
+    return d / max(1, packets[1] - packets[0]), d / max(1, handed[1] - handed[0])
 
 
 def limit_instructions_per_packet(limit, short_ms, long_ms):
@@ -140,14 +140,14 @@ def main():
     for name, args in cases:
         if only and name not in only:
             continue
-        ipp, ipp_sent = instructions_per_packet(a.tunsim, args, a.short_ms, a.long_ms)
+        ipp, ipp_handed = instructions_per_packet(a.tunsim, args, a.short_ms, a.long_ms)
         runs = [run_once(a.tunsim, args, a.long_ms) for _ in range(a.runs)]
         short = [run_once(a.tunsim, args, a.short_ms) for _ in range(max(1, a.runs // 2))]
         row = {
             "scenario": name,
             "instructions_per_packet": round(ipp),
             "ratio_to_limit": round(ipp / limit_ipp, 2),
-            "instructions_per_packet_handed": round(ipp_sent),
+            "instructions_per_packet_handed": round(ipp_handed),
             "packets": runs[0]["packets"],
             "engine_mpps_per_cpu_s": round(statistics.median(r["packets"] / r["engine_wall_s"] / 1e6 for r in runs), 2),
             "process_mpps_per_cpu_s": round(statistics.median(r["packets"] / r["cpu_s"] / 1e6 for r in runs), 2),
