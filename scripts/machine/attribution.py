@@ -90,6 +90,85 @@ def attribute(names, ips=None, callsites=None):
     return "other"
 
 
+# The costs the trace fit splits (costs.*, scripts/perf-paths): a finer cut
+# of the same chains, one path per cost the model spends.  Innermost anchor
+# decides, as above; a tracepoint, the ring buffer or a helper counts for
+# the path that called it (a traced kernel's path pays its events, and the
+# fitted trace intervals contain them).  Anchors in COST_INSIDE count only
+# when the next anchor outside them is one of the listed paths: a spin lock
+# is the tun queue's lock (costs.lock_ns) only inside tun_get_user or the
+# NAPI poll, an skb drop is the stack's only inside netif_receive_skb.
+COST_ANCHORS = {}
+for _path, _funcs in {
+    "costs.syscall_ns": ["entry_SYSCALL_64", "entry_SYSCALL_64_after_hwframe", "do_syscall_64"],
+    "costs.tun_get_user_ns": ["tun_chr_write_iter", "tun_get_user"],
+    "costs.skb_alloc_ns": ["tun_alloc_skb", "sock_alloc_send_pskb"],
+    "costs.copy_ns_per_byte": ["skb_copy_datagram_from_iter", "zerocopy_sg_from_iter"],
+    "costs.lock_ns": ["_raw_spin_lock", "_raw_spin_lock_bh", "_raw_spin_unlock", "_raw_spin_unlock_bh"],
+    "costs.napi_schedule_ns": ["napi_schedule_prep", "__napi_schedule", "__napi_schedule_irqoff"],
+    # __do_softirq's own code and its softirq_entry/exit events (SOFTIRQ_CORE
+    # at the leaf, as for the footprints), net_rx_action's.
+    "costs.softirq_ns": ["net_rx_action", "trace_event_raw_event_softirq"],
+    "costs.napi_poll_ns": ["napi_poll", "__napi_poll", "tun_napi_poll", "tun_napi_receive", "napi_complete_done"],
+    "costs.gro_ns": ["napi_gro_receive", "gro_receive_skb", "dev_gro_receive"],
+    "costs.netif_receive_skb_ns": ["netif_receive_skb", "netif_receive_skb_internal",
+                                   "netif_receive_skb_list_internal", "__netif_receive_skb",
+                                   "__netif_receive_skb_one_core", "__netif_receive_skb_list_core",
+                                   "__netif_receive_skb_core"],
+    "costs.stack_drop_ns": ["kfree_skb", "kfree_skb_reason", "sk_skb_reason_drop", "kfree_skb_list_reason"],
+    "costs.bridge_forward_ns": ["br_handle_frame"],
+    # not costed separately by the model
+    "napi_thread_loop": ["napi_threaded_poll", "napi_threaded_poll_loop"],
+    "scheduler": ["schedule", "__schedule", "preempt_schedule", "preempt_schedule_irq", "schedule_idle"],
+}.items():
+    COST_ANCHORS.update({f: _path for f in _funcs})
+COST_INSIDE = {
+    "costs.lock_ns": {"costs.tun_get_user_ns", "costs.napi_poll_ns"},
+    "costs.stack_drop_ns": {"costs.netif_receive_skb_ns"},
+}
+COST_PATHS = sorted({p for p in COST_ANCHORS.values() if p.startswith("costs.")})
+
+
+def cost_anchor(name):
+    if name in COST_ANCHORS:
+        return COST_ANCHORS[name]
+    return COST_ANCHORS.get(name.split(".")[0])
+
+
+def attribute_cost(names):
+    """Cost path of a call chain given as function names, leaf first: a
+    COST_PATHS key, "napi_thread_loop", "scheduler", "irq" (an interrupt, or
+    another softirq than NET_RX), "other" (kernel code outside them) or
+    "user"."""
+    if not names or names[0] is None:
+        return "user"
+    found = []  # (index, path) of the anchors, innermost first
+    for i, n in enumerate(names):
+        if n is None:
+            break
+        a = cost_anchor(n)
+        if a:
+            found.append(a)
+            continue
+        if not found and n in SOFTIRQ_CORE:
+            if i > 0:
+                return "irq"
+            found.append("costs.softirq_ns")
+        elif not found and n.startswith(IRQ_PREFIXES):
+            return "irq"
+    for j, a in enumerate(found):
+        parents = COST_INSIDE.get(a)
+        if parents is None:
+            return a
+        outer = next((p for p in found[j + 1:] if p not in COST_INSIDE), None)
+        if outer in parents:
+            return a
+    for n in names:
+        if n in SYSCALL_ROOTS:
+            return "costs.syscall_ns"
+    return "other"
+
+
 def parse_perf_script(text, origin="perf script"):
     """[(event, tid, [ip, ...])] from `perf script -F event,tid,ip` text."""
     out = []

@@ -12,6 +12,7 @@
 #   cachegeom_decode   cpuid decoding (AMD legacy, AMD 0x8000001D, Intel 4) and sysfs
 #   derive_levels      plateaus and edges of a synthetic latency curve
 #   footprint_attrib   path attribution, sizes and lines on a synthetic perf script
+#   perf_paths         scripts/perf-paths: cost paths of a synthetic perf script, and its bad input
 #   btf_sizes          the BTF reader against the kernel's slab object sizes and pahole
 #   calibrate_usage    calibrate-machine's usage errors, and --only geometry
 # Cases that measure this machine (skip 77 when it refuses to trust them):
@@ -405,6 +406,65 @@ assert "within 4x of memory" in d3["levels"]["llc"]["refused"]
 assert d3["edges"]["llc"]["bytes"] is None
 assert derive.derive(curve3, "ns_per_load", 32768, 1048576)["levels"]["llc"]["value"] == 92.5
 EOF
+  echo "PASS"
+  ;;
+perf_paths)
+  # scripts/perf-paths on a synthetic `perf script -F tid,period,ip,sym`: ten
+  # samples of task 77 (period 1000 ns) and one of task 99, for 2 frames.
+  # Each sample's path follows from attribution.py's COST_ANCHORS (innermost
+  # anchor; a lock counts as the queue's only inside tun_get_user or the
+  # poll); each sample is worth 1000 / 2 = 500 ns a frame.
+  $PY - "$TMP" <<'EOF' || fail "writing the synthetic perf script"
+import sys
+tmp = sys.argv[1]
+k = iter(range(0x1000, 0x100000, 0x40))
+def fr(*names):
+    return "".join("\t%x %s+0x10\n" % (0xffffffff81000000 + next(k), n) for n in names)
+wr = ["tun_get_user", "tun_chr_write_iter", "vfs_write", "ksys_write", "do_syscall_64", "entry_SYSCALL_64_after_hwframe"]
+sirq = ["net_rx_action", "handle_softirqs", "do_softirq.part.0", "__local_bh_enable_ip"] + wr
+poll = ["tun_napi_poll", "__napi_poll"] + sirq
+samples = [
+    (77, fr("ring_buffer_write", "trace_event_raw_event_net_dev_rx_verbose_template", "gro_receive_skb", *poll)),  # gro
+    (77, fr("rb_commit", "trace_event_raw_event_softirq", "handle_softirqs", "do_softirq.part.0",
+            "__local_bh_enable_ip", *wr)),                                                                # softirq (its event)
+    (77, fr("handle_softirqs", "do_softirq.part.0", "__local_bh_enable_ip", *wr)),                       # softirq (own code)
+    (77, fr("_raw_spin_lock", *poll)),                                                                     # lock (the splice)
+    (77, fr("_raw_spin_lock", "try_to_wake_up", "__napi_schedule", *wr)),                                # napi_schedule
+    (77, fr("kmem_cache_free", "sk_skb_reason_drop", "__netif_receive_skb_core.constprop.0",
+            "__netif_receive_skb_list_core", "netif_receive_skb_list_internal", "napi_complete_done", *poll)),  # stack_drop
+    (77, fr("run_timer_softirq", "handle_softirqs", "irq_exit_rcu", "sysvec_apic_timer_interrupt", *wr)),  # irq
+    (77, "\t7f00000012a4 [unknown]\n"),                                                                    # user
+    (77, fr("__pi_memcpy", "skb_copy_datagram_from_iter", *wr)),                                          # copy
+    (77, fr("__pi_memcpy", "skb_copy_datagram_from_iter", *wr)),                                          # copy
+    (99, fr("gro_receive_skb", *poll)),                                                                   # another task
+]
+with open(f"{tmp}/script.txt", "w") as f:
+    f.write("\n".join("%8d %10d \n%s" % (t, 1000, c) for t, c in samples))
+EOF
+  scripts/perf-paths "$TMP/script.txt" --tids 77 --frames 2 --frame-bytes 60 >"$TMP/out.json" ||
+    fail "perf-paths exited $? on the synthetic script"
+  $PY - "$TMP/out.json" <<'EOF' || fail "cost paths differ from the expected ones"
+import json, sys
+d = json.load(open(sys.argv[1]))
+got = {k: v["samples"] for k, v in list(d["paths"].items()) + list(d["unmodelled"].items()) if v["samples"]}
+want = {"costs.gro_ns": 1, "costs.softirq_ns": 2, "costs.lock_ns": 1, "costs.napi_schedule_ns": 1,
+        "costs.stack_drop_ns": 1, "irq": 1, "user": 1, "costs.copy_ns_per_byte": 2}
+assert got == want, got
+assert d["samples"] == 10 and d["sampled_ns_per_frame"] == 5000, d   # 10 samples x 1000 ns / 2 frames
+assert d["paths"]["costs.softirq_ns"]["ns_per_frame"] == 1000 and d["paths"]["costs.gro_ns"]["ns_per_frame"] == 500
+assert d["paths"]["costs.softirq_ns"]["stderr"] == round(1000 / 2 ** 0.5, 2)   # Poisson: value / sqrt(samples)
+assert d["paths"]["costs.syscall_ns"] == {"ns_per_frame": 0, "samples": 0, "stderr": None}
+assert d["unattributed_leaves"] == [{"function": "run_timer_softirq", "samples": 1}], d["unattributed_leaves"]
+EOF
+  printf '   77   1000\n\tffffffff81000010 tun_get_user+0x10\n\n   77 x\n' >"$TMP/bad.txt"
+  scripts/perf-paths "$TMP/bad.txt" --tids 77 --frames 2 >/dev/null 2>"$TMP/err"; st=$?
+  [ $st -eq 2 ] && grep -q "^perf-paths: line 4: expected 'TID PERIOD' (perf script -F tid,period,ip,sym), found '77 x'$" "$TMP/err" ||
+    fail "bad header line: status $st, $(cat "$TMP/err")"
+  scripts/perf-paths "$TMP/script.txt" --tids 5 --frames 2 >/dev/null 2>"$TMP/err"; st=$?
+  [ $st -eq 2 ] && grep -q "no sample of tasks 5" "$TMP/err" || fail "no sample of the tasks: status $st, $(cat "$TMP/err")"
+  scripts/perf-paths "$TMP/script.txt" --tids 77 --frames 0 >/dev/null 2>"$TMP/err"; st=$?
+  [ $st -eq 2 ] && grep -q "^perf-paths: --frames: expected a positive integer, found '0'$" "$TMP/err" ||
+    fail "--frames 0: status $st, $(cat "$TMP/err")"
   echo "PASS"
   ;;
 footprint_attrib)

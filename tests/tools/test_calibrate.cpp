@@ -59,7 +59,8 @@ const json kKnown = {{"costs.syscall_ns", 200},      {"costs.tun_get_user_ns", 3
 
 // A single-writer capture sidecar as scripts/capture-trace writes it, for a
 // trace the simulator writes (writer thread pid 1000, device tap0).
-void write_sidecar(const std::string& prefix, const std::string& mode, int frame_bytes, int threads) {
+void write_sidecar(const std::string& prefix, const std::string& mode, int frame_bytes, int threads,
+                   const json& perf_paths = nullptr) {
   json th = json::array();
   for (int i = 0; i < threads; ++i) th.push_back({{"cpu", i}, {"tid", 1000 + i}});
   json s = {{"format", "tunsim-capture/1"}, {"mode", mode}, {"bridge", false}, {"threads", th},
@@ -69,13 +70,15 @@ void write_sidecar(const std::string& prefix, const std::string& mode, int frame
             {"tracer", "ftrace"}, {"trace_clock", "mono"}, {"trace_format", "ftrace trace"},
             {"timestamp_resolution_ns", 1}, {"trace_file", std::filesystem::path(prefix).filename().string() + ".trace"},
             {"lost_events", 0}, {"date", "2026-11-25T00:00:00Z"}};
+  if (!perf_paths.is_null()) s["perf_paths"] = perf_paths;
   tunsim::write_file_atomic(prefix + ".json", s.dump(2));
 }
 
 // Simulates the workload of `prefix`'s sidecar with the known costs into
 // prefix.trace.
-void synthesize(const std::string& prefix, const std::string& mode, int frame_bytes) {
-  write_sidecar(prefix, mode, frame_bytes, 1);
+void synthesize(const std::string& prefix, const std::string& mode, int frame_bytes,
+                const json& perf_paths = nullptr) {
+  write_sidecar(prefix, mode, frame_bytes, 1, perf_paths);
   Run c = run_cli("trace config " + prefix + ".json -o " + prefix + ".scenario.json");
   REQUIRE(c.status == 0);
   // Constant costs (no spread): every write of the synthetic trace costs the same.
@@ -288,6 +291,63 @@ TEST_CASE("calibrate recovers the costs of synthetic traces simulated with known
   json sum_j = json::parse(tunsim::read_file(d + "/napi-cal.summary.json"));
   double fitted_w = cal["measurements"]["napi-60-1w"]["write_ns p50"]["median_ns"];
   CHECK(sum_j["trace_metrics"]["write_ns"]["p50"].get<double>() == doctest::Approx(fitted_w).epsilon(0.02));
+}
+
+TEST_CASE("calibrate: perf samples in the sidecars (capture-trace --perf-paths) set the split of the sums") {
+  // scripts/perf-paths' record, the same in every sidecar: 100 samples of 10
+  // ns a frame each (sampled_ns_per_frame 1000); syscall : tun_get_user :
+  // skb_alloc = 2 : 2 : 1, softirq : napi_poll : gro = 3 : 1 : 1, and no
+  // sample in the queue lock.
+  auto pp = [](double ns, int n) { return json{{"ns_per_frame", ns}, {"samples", n}}; };
+  json perf = {{"format", "tunsim-perf-paths/1"}, {"samples", 100}, {"sampled_ns_per_frame", 1000},
+               {"paths", {{"costs.syscall_ns", pp(200, 20)}, {"costs.tun_get_user_ns", pp(200, 20)},
+                          {"costs.skb_alloc_ns", pp(100, 10)}, {"costs.copy_ns_per_byte", pp(30, 3)},
+                          {"costs.lock_ns", pp(0, 0)}, {"costs.napi_schedule_ns", pp(50, 5)},
+                          {"costs.softirq_ns", pp(150, 15)}, {"costs.napi_poll_ns", pp(50, 5)},
+                          {"costs.gro_ns", pp(50, 5)}, {"costs.netif_receive_skb_ns", pp(60, 6)},
+                          {"costs.stack_drop_ns", pp(60, 6)}}}};
+  std::string d = tmpdir();
+  synthesize(d + "/plain-60", "plain", 60, perf);
+  synthesize(d + "/plain-1500", "plain", 1500, perf);
+  synthesize(d + "/napi-60", "napi", 60, perf);
+  Run r = run_cli("calibrate " + d + "/plain-60.trace " + d + "/plain-1500.trace " + d + "/napi-60.trace -o " + d +
+                  "/cal.json");
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  CHECK(r.out.find("perf samples of 3 of 3 captures") != std::string::npos);
+  json cal = json::parse(tunsim::read_file(d + "/cal.json"));
+  // syscall + tun_get_user + skb_alloc = 600 (the simulated 200 + 300 + 100,
+  // identified), split 2 : 2 : 1 as sampled, not 120 : 150 : 80 as the
+  // defaults: 240, 240, 120 (within the 2 ns of timestamp rounding).
+  CHECK(val(cal, "costs.syscall_ns") == doctest::Approx(240).epsilon(0.01));
+  CHECK(val(cal, "costs.tun_get_user_ns") == doctest::Approx(240).epsilon(0.01));
+  CHECK(val(cal, "costs.skb_alloc_ns") == doctest::Approx(120).epsilon(0.01));
+  // softirq, napi_poll and gro occur only together (coefficient 1 in each
+  // equation), so the split keeps their sampled ratios exactly, whatever
+  // share the lock (also in lock + napi_schedule) takes.
+  CHECK(val(cal, "costs.softirq_ns") / val(cal, "costs.napi_poll_ns") == doctest::Approx(3).epsilon(1e-6));
+  CHECK(val(cal, "costs.gro_ns") / val(cal, "costs.napi_poll_ns") == doctest::Approx(1).epsilon(1e-6));
+  // A path with no sample stands in at half a sample: 1000 / 100 / 2 = 5 ns.
+  const json& pri = cal["fit"]["split"]["priors"];
+  CHECK(pri["costs.lock_ns"]["prior"].get<double>() == 5);
+  CHECK(pri["costs.lock_ns"]["from"] == "perf samples of the captures");
+  // copy is per byte, averaged over the captures: 30 ns a frame of 60, 1500
+  // and 60 bytes: (0.5 + 0.02 + 0.5) / 3 = 0.34 ns/byte (identified anyway).
+  CHECK(pri["costs.copy_ns_per_byte"]["prior"].get<double>() == doctest::Approx(0.34));
+  CHECK(cal["fit"]["split"]["perf_samples_by_capture"].size() == 3);
+  // The identified sums are what they were without samples.
+  CHECK(std::fabs(val(cal, "costs.netif_receive_skb_ns") + val(cal, "costs.stack_drop_ns") - 125) < 2);
+  CHECK(val(cal, "costs.netif_receive_skb_ns") == doctest::Approx(val(cal, "costs.stack_drop_ns")).epsilon(1e-6));
+
+  SUBCASE("a malformed record is a one-line error naming the sidecar and the field") {
+    json bad = perf;
+    bad["paths"]["costs.gro_ns"]["ns_per_frame"] = -1;
+    write_sidecar(d + "/napi-60", "napi", 60, 1, bad);
+    Run b = run_cli("calibrate " + d + "/napi-60.trace -o " + d + "/bad.json");
+    CHECK(b.status == 2);
+    CHECK(b.err == "tunsim: " + d + "/napi-60.json: perf_paths.paths.costs.gro_ns.ns_per_frame: expected a number "
+                   ">= 0, found -1\n");
+    CHECK_FALSE(std::filesystem::exists(d + "/bad.json"));
+  }
 }
 
 TEST_CASE("calibrate on the committed reference traces: the sums it identifies reproduce their medians") {

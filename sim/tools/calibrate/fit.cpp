@@ -229,7 +229,8 @@ namespace {
 
 // Weighted least squares over the parameters `free` (the others fixed at 0):
 // values, standard errors and identifiability in r (by Param).
-void solve_free(const std::vector<Observation>& obs, const std::vector<int>& free, FitResult& r) {
+void solve_free(const std::vector<Observation>& obs, const std::vector<int>& free, const std::vector<double>& prior,
+                FitResult& r) {
   size_t m = obs.size(), n = free.size();
   // Scaled unknowns z_j = (x_j - d_j) / sqrt(d_j); rows weighted by 1/stderr.
   // sc_j^2 = d_j / a_j, a_j the smallest |coefficient| of parameter j (1 for
@@ -244,13 +245,13 @@ void solve_free(const std::vector<Observation>& obs, const std::vector<int>& fre
       double c = std::fabs(o.coef[free[j]]);
       if (c > 0 && (a == 0 || c < a)) a = c;
     }
-    sc[j] = std::sqrt(param_default(free[j]) / (a > 0 ? a : 1));
+    sc[j] = std::sqrt(prior[free[j]] / (a > 0 ? a : 1));
   }
   std::vector<std::vector<double>> cols(n, std::vector<double>(m));
   std::vector<double> b(m);
   for (size_t i = 0; i < m; ++i) {
     double wgt = 1 / obs[i].stderr_ns, d = 0;
-    for (int p : free) d += obs[i].coef[p] * param_default(p);
+    for (int p : free) d += obs[i].coef[p] * prior[p];
     b[i] = (obs[i].value - obs[i].penalty - d) * wgt;
     for (size_t j = 0; j < n; ++j) cols[j][i] = obs[i].coef[free[j]] * sc[j] * wgt;
   }
@@ -271,7 +272,7 @@ void solve_free(const std::vector<Observation>& obs, const std::vector<int>& fre
   r.value.assign(kParams, 0);
   r.stderr_ns.assign(kParams, 0);
   r.identified.assign(kParams, false);
-  for (size_t k = 0; k < n; ++k) r.value[free[k]] = param_default(free[k]) + sc[k] * z[k];
+  for (size_t k = 0; k < n; ++k) r.value[free[k]] = prior[free[k]] + sc[k] * z[k];
   r.residual.assign(m, 0);
   r.chi2 = r.residual_rms_ns = 0;
   for (size_t i = 0; i < m; ++i) {
@@ -302,7 +303,14 @@ void solve_free(const std::vector<Observation>& obs, const std::vector<int>& fre
 }  // namespace
 
 FitResult solve(const std::vector<Observation>& obs) {
+  std::vector<double> prior(kParams);
+  for (int p = 0; p < kParams; ++p) prior[p] = param_default(p);
+  return solve(obs, prior);
+}
+
+FitResult solve(const std::vector<Observation>& obs, const std::vector<double>& prior) {
   if (obs.empty()) throw InputError("calibrate: no observations to fit");
+  if (prior.size() != static_cast<size_t>(kParams)) throw InputError("calibrate: expected one prior per parameter");
   for (auto& o : obs)
     if (!(o.stderr_ns > 0) || !std::isfinite(o.value))
       throw InputError("calibrate: " + o.trace + " " + o.name + ": expected a finite value with a positive stderr");
@@ -314,7 +322,7 @@ FitResult solve(const std::vector<Observation>& obs) {
         break;
       }
   FitResult r;
-  solve_free(obs, present, r);
+  solve_free(obs, present, prior, r);
   std::vector<bool> identified = r.identified;
   // No negative cost by convention: an unidentified cost the split makes
   // negative is pinned to 0 and the rest re-solved.
@@ -326,7 +334,7 @@ FitResult solve(const std::vector<Observation>& obs) {
     if (worst < 0) break;
     free.erase(std::find(free.begin(), free.end(), worst));
     r.pinned.push_back(worst);
-    solve_free(obs, free, r);
+    solve_free(obs, free, prior, r);
   }
   r.params = present;
   r.identified = identified;

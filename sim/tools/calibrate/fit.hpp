@@ -65,6 +65,10 @@ struct FitResult {
 // negative is pinned to 0 and the rest re-solved.  Standard errors from the
 // pseudo-inverse, scaled by sqrt(chi2/dof) when that exceeds 1.
 FitResult solve(const std::vector<Observation>& obs);
+// The same with other priors than the defaults (by Param, each > 0): an
+// identified sum is split in proportion to prior[p] times its coefficient
+// (e.g. the sampled time of each path, capture-trace --perf-paths).
+FitResult solve(const std::vector<Observation>& obs, const std::vector<double>& prior);
 
 // printf-style formatting of one number.
 std::string fmt(const char* f, double v);

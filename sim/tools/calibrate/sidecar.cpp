@@ -133,6 +133,41 @@ static void read_threading(const json& j, const std::string& file, Workload& w) 
   w.napi_thread_cpu = t["cpu"].get<int>();
 }
 
+// "perf_paths" (optional): scripts/perf-paths' record of the capture
+// (format tunsim-perf-paths/1): the sampled ns per frame of each costs.* path.
+static void read_perf_paths(const json& j, const std::string& file, Workload& w) {
+  if (!j.contains("perf_paths") || j["perf_paths"].is_null()) return;
+  const json& p = j["perf_paths"];
+  const std::string at = "perf_paths";
+  if (!p.is_object() || !p.contains("format") || p["format"] != "tunsim-perf-paths/1")
+    throw InputError(file + ": " + at + ".format: expected \"tunsim-perf-paths/1\", found " +
+                     (p.is_object() && p.contains("format") ? shown(p["format"]) : shown(p)));
+  // A number >= 0 (> 0 when `positive`) at obj[key], named `where` in messages.
+  auto num = [&](const json& obj, const std::string& where, const char* key, bool positive) {
+    const json* v = obj.contains(key) ? &obj[key] : nullptr;
+    if (!v || !v->is_number() || !std::isfinite(v->get<double>()) || v->get<double>() < 0 ||
+        (positive && v->get<double>() == 0))
+      throw InputError(file + ": " + where + "." + key + ": expected a number " + (positive ? "> 0" : ">= 0") +
+                       ", found " + (v ? shown(*v) : std::string("nothing")));
+    return v->get<double>();
+  };
+  double samples = int_field(p, file, (at + ".samples").c_str(), "samples", 1, 1LL << 50);
+  w.perf_sample_ns_per_frame = num(p, at, "sampled_ns_per_frame", true) / samples;
+  const json& paths = field(p, file, "paths");
+  if (!paths.is_object())
+    throw InputError(file + ": " + at + ".paths: expected an object of costs.* paths, found " + shown(paths));
+  for (auto& [k, v] : paths.items()) {
+    std::string where = at + ".paths." + printable(k, 60);
+    if (k.rfind("costs.", 0) != 0 || !v.is_object())
+      throw InputError(file + ": " + where + ": expected a costs.* key with {\"ns_per_frame\", \"samples\"}, found " +
+                       shown(v));
+    Workload::PerfPath pp;
+    pp.samples = int_field(v, file, (where + ".samples").c_str(), "samples", 0, 1LL << 50);
+    pp.ns_per_frame = num(v, where, "ns_per_frame", false);
+    w.perf_paths[k] = pp;
+  }
+}
+
 Workload read_sidecar(const std::string& path) {
   if (path == "-") return read_sidecar_text(read_file("-", kMaxSidecarBytes), "standard input");
   return read_sidecar_text(read_file(path, kMaxSidecarBytes), path);
@@ -187,6 +222,7 @@ Workload read_sidecar_text(const std::string& text, const std::string& path) {
   std::string trace_file = opt_str_field(j, file, "trace_file");
   if (!trace_file.empty()) w.trace_path = (fs::path(path).parent_path() / trace_file).string();
   read_threading(j, file, w);
+  read_perf_paths(j, file, w);
   // "rps_cpus" (optional, [] when absent): capture-trace --rps-cpus.
   if (j.contains("rps_cpus") && !j["rps_cpus"].is_null()) {
     const json& r = j["rps_cpus"];

@@ -32,6 +32,16 @@ struct Workload {
   double line_transfer_ns = -1;          // measured at capture (scripts/linexfer.c), -1 = not
   double line_burst_ns = -1;             // per line of a 6-line burst (linexfer --lines 6), -1 = not measured
   double line_move_ns = -1;              // one move of a line the other CPU wrote (scripts/machine/remotermw.c), -1 = not
+  // capture-trace --perf-paths (scripts/perf-paths): the workload tasks'
+  // sampled time per frame by cost path ("costs.gro_ns" -> ns per frame and
+  // samples); empty when not sampled.  One sample is worth
+  // perf_sample_ns_per_frame.
+  struct PerfPath {
+    double ns_per_frame = 0;
+    long long samples = 0;
+  };
+  std::map<std::string, PerfPath> perf_paths;
+  double perf_sample_ns_per_frame = 0;
   bool described = false;                // described on the command line (capture.hpp), not only by a sidecar
   std::string label() const;             // "napi-60-1w" style
   // What costs.cacheline_transfer_ns is for this capture: one move of a

@@ -71,7 +71,7 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
   std::vector<Observation> obs;
   std::set<std::string> kernels, cpus, dates;
   std::set<int> hzs;
-  json inputs = json::array(), measurements = json::object();
+  json inputs = json::array(), measurements = json::object(), perf_by_trace = json::object();
   // Per trace: the writer's time between write() calls outside the traced
   // system call, value and standard error; it sets costs.writer_user_ns.
   std::vector<std::pair<double, double>> outside;
@@ -80,6 +80,12 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
   std::vector<double> line_burst;     // the same, per line of a 6-line burst
   // costs.spread.*: interval / its trace's median, pooled over the traces.
   std::vector<double> spread_process, spread_softirq;
+  // Per parameter: the sampled time of its path (capture-trace
+  // --perf-paths), summed over the traces that sampled it and whose
+  // equations contain it, and their number.
+  std::vector<double> perf_sum(kParams, 0.0);
+  std::vector<int> perf_n(kParams, 0);
+  int perf_traces = 0;
   for (const std::string& t : traces) {
     if (t != "-" && !fs::exists(t)) throw InputError(printable(t, 200) + ": no such trace file");
     if (t == "-") throw InputError("calibrate: standard input cannot be a TRACE (each trace is read more than once)");
@@ -98,6 +104,23 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
     check_resolution(t, w.timestamp_resolution_ns, allow_coarse, "calibrate");
     std::vector<Observation> o = observations_for(w, iv);
     measure_penalties(w, o, bin, report, cache_sets);
+    if (!w.perf_paths.empty()) {
+      ++perf_traces;
+      json sampled = json::object();
+      for (int p = 0; p < kParams; ++p) {
+        bool used = std::any_of(o.begin(), o.end(), [&](const Observation& x) { return x.coef[p] != 0; });
+        auto it = w.perf_paths.find(param_key(p));
+        if (!used || it == w.perf_paths.end()) continue;
+        // A path no sample landed in took less than about one sample's worth
+        // of time per frame: half of it stands in (a zero would fix the cost at 0).
+        double v = it->second.samples > 0 ? it->second.ns_per_frame : w.perf_sample_ns_per_frame / 2;
+        if (p == kCopy) v /= w.frame_bytes;
+        perf_sum[p] += v;
+        ++perf_n[p];
+        sampled[param_key(p)] = {{"value", v}, {"samples", it->second.samples}};
+      }
+      perf_by_trace[w.label()] = sampled;
+    }
     if (w.mode == "plain") add_ratios(iv.write, spread_process);
     if (w.mode == "napi") add_ratios(iv.softirq, spread_softirq);
     double wp50, wse, pp50, pse;
@@ -133,7 +156,19 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
     if (!w.date.empty()) dates.insert(w.date);
     if (w.hz > 0) hzs.insert(w.hz);
   }
-  FitResult r = solve(obs);
+  // The split of the sums the traces identify: in the proportions of the
+  // sampled time of each cost's path when the captures have it, else (the
+  // convention) of the defaults.
+  std::vector<double> prior(kParams);
+  std::vector<bool> prior_sampled(kParams, false);
+  for (int p = 0; p < kParams; ++p) {
+    prior[p] = param_default(p);
+    if (perf_n[p] > 0 && perf_sum[p] > 0) {
+      prior[p] = perf_sum[p] / perf_n[p];
+      prior_sampled[p] = true;
+    }
+  }
+  FitResult r = solve(obs, prior);
 
   report << "\nobservations (medians; value = sum of costs + cache penalty + residual):\n";
   char line[256];
@@ -146,14 +181,25 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
                   obs[i].value - r.residual[i], r.residual[i]);
     report << line;
   }
-  report << "\nparameters (value +- standard error; * = not identified, split by the convention):\n";
+  bool any_sampled = std::find(prior_sampled.begin(), prior_sampled.end(), true) != prior_sampled.end();
+  if (perf_traces > 0) {
+    report << "\nperf samples of " << perf_traces << " of " << traces.size()
+           << " captures (capture-trace --perf-paths) set the split of the sums they identify; priors:\n";
+    for (int p : r.params)
+      report << "  " << param_key(p) << " " << fmt("%.4g", prior[p]) << " " << unit_of(p)
+             << (prior_sampled[p] ? " (sampled)" : " (default)") << "\n";
+  }
+  report << "\nparameters (value +- standard error; * = not identified, split "
+         << (any_sampled ? "in the proportions of the perf samples (s) or of the defaults" : "by the convention")
+         << "):\n";
   std::vector<std::string> unidentified;
   json params = json::object();
   for (int p : r.params) {
     bool pinned = std::find(r.pinned.begin(), r.pinned.end(), p) != r.pinned.end();
     std::snprintf(line, sizeof line, "  %-30s %10.4g +- %-9.3g %-7s (default %g)%s\n", param_key(p), r.value[p],
                   r.stderr_ns[p], unit_of(p).c_str(), param_default(p),
-                  pinned ? " * pinned to 0 (the split made it negative)" : (r.identified[p] ? "" : " *"));
+                  pinned ? " * pinned to 0 (the split made it negative)"
+                         : (r.identified[p] ? "" : (prior_sampled[p] ? " * (s)" : " *")));
     report << line;
     params[param_key(p)] = {{"value", r.value[p]}, {"stderr", r.stderr_ns[p]}, {"unit", unit_of(p)}};
     if (!r.identified[p]) unidentified.push_back(param_key(p));
@@ -249,10 +295,19 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
        "median of each interval over the events of the workload's shape; stderr from the distribution-free "
        "95% order-statistic interval / 3.92"},
       {"convention",
-       "a combination the traces identify is split among its costs by the solution closest to the defaults "
-       "in sum (x - default)^2 / default, i.e. in the proportions of the defaults; those costs are listed "
-       "under unidentified; an unidentified cost that split makes negative is pinned to 0 (pinned_to_zero) "
-       "and the rest re-solved"},
+       "a combination the traces identify is split among its costs by the solution closest to the priors "
+       "in sum (x - prior)^2 / prior, i.e. in the proportions of the priors; a cost's prior is the sampled "
+       "time per frame of its path (capture-trace --perf-paths, scripts/perf-paths; per byte for "
+       "copy_ns_per_byte), averaged over the captures that sampled it, else its default; those costs are "
+       "listed under unidentified; an unidentified cost that split makes negative is pinned to 0 "
+       "(pinned_to_zero) and the rest re-solved"},
+      {"split", [&] {
+         json a = json::object();
+         for (int p : r.params)
+           a[param_key(p)] = {{"prior", prior[p]},
+                              {"from", prior_sampled[p] ? "perf samples of the captures" : "the default"}};
+         return json{{"priors", a}, {"perf_samples_by_capture", perf_by_trace}};
+       }()},
       {"identified_combinations", [&] {
          json a = json::array();
          for (size_t i = 0; i < r.combinations.size(); ++i)
