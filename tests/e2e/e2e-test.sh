@@ -5,6 +5,9 @@
 #   1. capture the two single-writer workloads (scripts/capture-trace):
 #        plain     one writer, plain tap          --mode plain
 #        napi      one writer, IFF_NAPI tap       --mode napi
+#      with FIT_COUNT frames and perf samples of each cost's path
+#      (--perf-paths, when perf works here), which split the sums of costs
+#      the fit identifies (docs/traces.md, "The split measured")
 #   2. calibrate on those two only (tunsim calibrate)
 #   3. capture the workloads the fit never saw, which batch on a stock kernel:
 #        napi-2w          two writers on CPUs 0,1     --mode napi --threads 2 --cpus 0,1
@@ -137,6 +140,9 @@ PREEMPT_MAX=0.02
 SPEED_MIN=0.93 SPEED_MAX=1.07
 SPREAD_MEAN_MAX=1.02
 COUNT="${TUNSIM_E2E_COUNT:-3000}"
+# The calibration's captures: ten times as many frames, so that perf's
+# samples (one per 100 us) give each path of the split about 100 or more.
+FIT_COUNT="${TUNSIM_E2E_FIT_COUNT:-30000}"
 ATTEMPTS="${TUNSIM_E2E_ATTEMPTS:-3}"
 BUDGET_S="${TUNSIM_E2E_BUDGET_S:-200}"
 py=/usr/bin/python3
@@ -158,7 +164,7 @@ echo "e2e: working in $tmp; tunsim $bin; $COUNT frames per writer; load average 
 
 capture() {  # NAME ARGS...: 0 captured, 2 not possible here (printed), exits 1 on failure
   local name="$1"; shift
-  scripts/capture-trace "$@" --count "$COUNT" --gzip -o "$tmp/$name" >"$tmp/$name.log" 2>&1
+  scripts/capture-trace --count "$COUNT" "$@" --gzip -o "$tmp/$name" >"$tmp/$name.log" 2>&1
   local rc=$?
   case $rc in
     0) echo "captured $name: $(gzip -dc "$tmp/$name.trace.gz" | grep -c .) lines"; return 0 ;;
@@ -225,10 +231,19 @@ verdict() {  # NAME RC
 }
 
 # ---- the calibration's captures ----------------------------------------------
+# With perf samples of each path when perf can sample here (capture-trace
+# status 8 otherwise: the fit then splits by the defaults, and says so).
+fit_opts=(--count "$FIT_COUNT" --perf-paths)
 for w in plain napi; do
   why=""
   for attempt in $(seq "$ATTEMPTS"); do
-    capture "$w" --mode "$w" || skip "tracing the $w workload is not possible on this machine (see above)"
+    capture "$w" --mode "$w" "${fit_opts[@]}"; rc=$?
+    if [ $rc -eq 2 ] && [ ${#fit_opts[@]} -gt 2 ] && grep -q "perf" "$tmp/$w.log"; then
+      echo "perf cannot sample here: the fit splits the sums of costs by the defaults' proportions"
+      fit_opts=(--count "$FIT_COUNT")
+      capture "$w" --mode "$w" "${fit_opts[@]}"; rc=$?
+    fi
+    [ $rc -eq 0 ] || skip "tracing the $w workload is not possible on this machine (see above)"
     why=$(untrusted "$w") || { echo "FAIL: reading the sidecar of $w"; exit 1; }
     [ -z "$why" ] && break
     echo "$w, capture $attempt: not trusted: $why"

@@ -108,13 +108,16 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
       ++perf_traces;
       json sampled = json::object();
       for (int p = 0; p < kParams; ++p) {
+        // The copy's sampled time at one frame size is mostly its fixed part
+        // (the iov walk, the object checks): it cannot say the per-byte cost,
+        // which two frame sizes identify; its prior stays the default.
+        if (p == kCopy) continue;
         bool used = std::any_of(o.begin(), o.end(), [&](const Observation& x) { return x.coef[p] != 0; });
         auto it = w.perf_paths.find(param_key(p));
         if (!used || it == w.perf_paths.end()) continue;
         // A path no sample landed in took less than about one sample's worth
         // of time per frame: half of it stands in (a zero would fix the cost at 0).
         double v = it->second.samples > 0 ? it->second.ns_per_frame : w.perf_sample_ns_per_frame / 2;
-        if (p == kCopy) v /= w.frame_bytes;
         perf_sum[p] += v;
         ++perf_n[p];
         sampled[param_key(p)] = {{"value", v}, {"samples", it->second.samples}};
@@ -203,10 +206,23 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
     report << line;
     params[param_key(p)] = {{"value", r.value[p]}, {"stderr", r.stderr_ns[p]}, {"unit", unit_of(p)}};
     if (!r.identified[p]) unidentified.push_back(param_key(p));
-    if (r.value[p] < 0)
-      report << "  WARNING: " << param_key(p)
-             << " is identified by the traces and came out negative: the model's layout does not fit them\n";
   }
+  // A cost the traces identify that came out negative cannot be written (a
+  // cost is >= 0): the traces contradict the model's layout, most often
+  // because the host ran the captures at different speeds (e.g. a 1500-byte
+  // write() median below the 60-byte one makes the copy's cost per byte
+  // negative).
+  for (int p : r.params)
+    if (r.value[p] < 0) {
+      std::string ins;
+      for (size_t i = 0; i < obs.size(); ++i)
+        if (obs[i].coef[p] != 0)
+          ins += (ins.empty() ? "" : ", ") + obs[i].trace + " " + obs[i].name + " " + fmt("%.0f", obs[i].value);
+      throw InputError("calibrate: " + std::string(param_key(p)) + " is identified by the traces and came out " +
+                       fmt("%.4g", r.value[p]) + " " + unit_of(p) + " (from " + ins +
+                       " ns): the captures contradict each other or the model's layout (was the host's speed "
+                       "the same for all of them?); nothing written");
+    }
   if (!outside.empty()) {
     // Inverse-variance weighted mean of the per-trace measurements.
     double sw = 0, swx = 0;
@@ -297,8 +313,8 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
       {"convention",
        "a combination the traces identify is split among its costs by the solution closest to the priors "
        "in sum (x - prior)^2 / prior, i.e. in the proportions of the priors; a cost's prior is the sampled "
-       "time per frame of its path (capture-trace --perf-paths, scripts/perf-paths; per byte for "
-       "copy_ns_per_byte), averaged over the captures that sampled it, else its default; those costs are "
+       "time per frame of its path (capture-trace --perf-paths, scripts/perf-paths), averaged over the "
+       "captures that sampled it, else (and always for copy_ns_per_byte) its default; those costs are "
        "listed under unidentified; an unidentified cost that split makes negative is pinned to 0 "
        "(pinned_to_zero) and the rest re-solved"},
       {"split", [&] {
