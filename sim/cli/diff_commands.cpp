@@ -20,7 +20,7 @@ namespace tunsim {
 namespace {
 
 struct CalibrateArgs {
-  std::vector<std::string> traces;
+  std::vector<std::string> traces, split_from;
   std::string out, name, kmod, machine, cache_calibration;
   bool allow_coarse = false;
   calib::CaptureOptions capture;
@@ -72,13 +72,16 @@ void register_diff_commands(CLI::App& app, int& exit_code) {
   calc->add_option("--machine", cal->machine,
                    "the cache model from a machine measurement (scripts/calibrate-machine), fitted to its kernel "
                    "cold-path curves; with TRACE..., the traces' cache penalties use it");
+  calc->add_option("--split-from", cal->split_from,
+                   "capture sidecars with perf samples (capture-trace --perf-paths) of the same workloads: a "
+                   "TRACE without samples of its own splits its sums by those of the sidecar with its label");
   add_capture_options(calc, cal->capture);
   calc->callback([cal] {
     // The report goes where the calibration does not.
     std::ostream& report = cal->out == "-" ? std::cerr : std::cout;
     if (!cal->kmod.empty()) {
-      if (!cal->traces.empty() || !cal->machine.empty())
-        throw InputError("calibrate: give either TRACE... (and --machine FILE) or --kmod FILE, not both");
+      if (!cal->traces.empty() || !cal->machine.empty() || !cal->split_from.empty())
+        throw InputError("calibrate: give either TRACE... (and --machine FILE, --split-from) or --kmod FILE, not both");
       if (cal->capture.given()) throw InputError("calibrate --kmod: the capture options apply to traces");
       if (cal->out.empty()) throw InputError("calibrate --kmod: expected -o OUT");
       calibrate_from_kmod(cal->kmod, cal->out, report, cal->cache_calibration);
@@ -90,7 +93,7 @@ void register_diff_commands(CLI::App& app, int& exit_code) {
     if (name.empty())
       name = cal->out.empty() || cal->out == "-" ? "unnamed" : std::filesystem::path(cal->out).stem().string();
     calib::calibrate_from_traces(cal->traces, cal->out, name, self_exe(), report, cal->capture, cal->allow_coarse,
-                                 cal->machine);
+                                 cal->machine, cal->split_from);
   });
 
   auto da = std::make_shared<DiffArgs>();

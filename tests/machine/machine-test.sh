@@ -453,7 +453,9 @@ assert got == want, got
 assert d["samples"] == 10 and d["sampled_ns_per_frame"] == 5000, d   # 10 samples x 1000 ns / 2 frames
 assert d["paths"]["costs.softirq_ns"]["ns_per_frame"] == 1000 and d["paths"]["costs.gro_ns"]["ns_per_frame"] == 500
 assert d["paths"]["costs.softirq_ns"]["stderr"] == round(1000 / 2 ** 0.5, 2)   # Poisson: value / sqrt(samples)
-assert d["paths"]["costs.syscall_ns"] == {"ns_per_frame": 0, "samples": 0, "stderr": None}
+assert d["paths"]["costs.syscall_ns"] == {"ns_per_frame": 0, "samples": 0, "stderr": None, "events_ns_per_frame": 0}
+# the part under a tracepoint's handler: the gro sample and one of the two softirq ones
+assert d["paths"]["costs.gro_ns"]["events_ns_per_frame"] == 500 and d["paths"]["costs.softirq_ns"]["events_ns_per_frame"] == 500
 assert d["unattributed_leaves"] == [{"function": "run_timer_softirq", "samples": 1}], d["unattributed_leaves"]
 EOF
   printf '   77   1000\n\tffffffff81000010 tun_get_user+0x10\n\n   77 x\n' >"$TMP/bad.txt"

@@ -164,6 +164,10 @@ static void read_perf_paths(const json& j, const std::string& file, Workload& w)
     Workload::PerfPath pp;
     pp.samples = int_field(v, file, (where + ".samples").c_str(), "samples", 0, 1LL << 50);
     pp.ns_per_frame = num(v, where, "ns_per_frame", false);
+    pp.events_ns_per_frame = num(v, where, "events_ns_per_frame", false);
+    if (pp.events_ns_per_frame > pp.ns_per_frame)
+      throw InputError(file + ": " + where + ".events_ns_per_frame: expected at most ns_per_frame " +
+                       shown(v["ns_per_frame"]) + ", found " + shown(v["events_ns_per_frame"]));
     w.perf_paths[k] = pp;
   }
 }

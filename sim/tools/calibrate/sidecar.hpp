@@ -39,6 +39,7 @@ struct Workload {
   struct PerfPath {
     double ns_per_frame = 0;
     long long samples = 0;
+    double events_ns_per_frame = 0;  // the part spent recording trace events
   };
   std::map<std::string, PerfPath> perf_paths;
   double perf_sample_ns_per_frame = 0;

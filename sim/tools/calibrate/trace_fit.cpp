@@ -55,11 +55,62 @@ json machine_only(const std::string& machine, const json& cache, const std::stri
   }
   return cal;
 }
+
+// The split of a NET_RX softirq by perf samples (capture-trace --perf-paths)
+// of an IFF_NAPI single writer: the priors of softirq_ns, napi_poll_ns and
+// gro_ns, in ns of the fitted interval, or null when `w` has no softirq
+// interval (a plain tap).  The samples say what share of the softirq each
+// path takes; the interval that identifies the sum runs from softirq_entry's
+// timestamp to softirq_exit's, so it holds about one of the softirq path's
+// two events (half of each) and every other event whole: the softirq path
+// counts without half its event time.  The per-packet paths' samples (GRO,
+// netif_receive_skb and the drop) include work outside the
+// netif_receive_skb..kfree_skb interval that identifies netif_receive_skb_ns
+// + stack_drop_ns (the list walk before the event, the events themselves,
+// the skb's free after kfree_skb's): all of that is per packet, and the
+// model's per-packet cost before delivery is gro_ns, so gro_ns gets the
+// per-packet share less that interval's median.
+json receive_split(const Workload& w, const std::vector<Observation>& o) {
+  const Observation *sirq = nullptr, *rx = nullptr;
+  for (auto& x : o) {
+    if (x.name == "softirq_net_rx_ns p50") sirq = &x;
+    if (x.name == "netif_receive_skb..kfree_skb_ns p50") rx = &x;
+  }
+  if (!sirq || !rx) return nullptr;
+  auto sampled = [&](const char* key, bool half_events) {
+    auto it = w.perf_paths.find(key);
+    if (it == w.perf_paths.end())
+      throw InputError(w.sidecar_path + ": perf_paths.paths: expected " + key + ", found nothing");
+    // A path no sample landed in took less than about one sample's worth of
+    // time per frame: half of it stands in (a zero would fix the cost at 0).
+    if (it->second.samples == 0) return w.perf_sample_ns_per_frame / 2;
+    return it->second.ns_per_frame - (half_events ? it->second.events_ns_per_frame / 2 : 0);
+  };
+  double s = sampled("costs.softirq_ns", true), p = sampled("costs.napi_poll_ns", false);
+  double pkt = sampled("costs.gro_ns", false) + sampled("costs.netif_receive_skb_ns", false) +
+               sampled(w.bridge ? "costs.bridge_forward_ns" : "costs.stack_drop_ns", false);
+  double total = s + p + pkt, k = sirq->value / total;
+  double floor = w.perf_sample_ns_per_frame / 2 * k;
+  json priors = {{param_key(kSoftirq), s * k},
+                 {param_key(kNapiPoll), p * k},
+                 {param_key(kGro), std::max(pkt * k - rx->value, floor)}};
+  std::string summary = "per softirq " + fmt("%.0f", s) + ", per poll " + fmt("%.0f", p) + ", per packet " +
+                        fmt("%.0f", pkt) + " ns a frame sampled; scaled to the interval's " +
+                        fmt("%.0f", sirq->value) + " ns: softirq " + fmt("%.1f", s * k) + ", napi_poll " +
+                        fmt("%.1f", p * k) + ", gro " + fmt("%.1f", priors[param_key(kGro)].get<double>()) +
+                        " (the per-packet share less netif_receive_skb..kfree_skb's " + fmt("%.0f", rx->value) + ")";
+  return {{"sampled_ns_per_frame", {{"softirq (half its events)", s}, {"napi_poll", p}, {"per packet", pkt}}},
+          {"softirq_interval_ns", sirq->value},
+          {"netif_receive_skb_kfree_skb_ns", rx->value},
+          {"priors", priors},
+          {"summary", summary}};
+}
 }  // namespace
 
 json calibrate_from_traces(const std::vector<std::string>& traces, const std::string& out_path,
                            const std::string& name, const std::string& bin, std::ostream& report,
-                           const CaptureOptions& capture, bool allow_coarse, const std::string& machine) {
+                           const CaptureOptions& capture, bool allow_coarse, const std::string& machine,
+                           const std::vector<std::string>& split_from) {
   json cache;
   std::vector<std::string> cache_sets;
   if (!machine.empty()) {
@@ -86,6 +137,18 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
   std::vector<double> perf_sum(kParams, 0.0);
   std::vector<int> perf_n(kParams, 0);
   int perf_traces = 0;
+  // --split-from: sidecars with samples, by workload label.
+  std::map<std::string, Workload> split;
+  std::set<std::string> split_used;
+  for (const std::string& f : split_from) {
+    Workload s = read_sidecar(f);
+    if (s.perf_paths.empty())
+      throw InputError(printable(f, 200) + ": --split-from: expected a sidecar with perf_paths (capture-trace "
+                       "--perf-paths), found none");
+    if (!split.emplace(s.label(), s).second)
+      throw InputError(printable(f, 200) + ": --split-from: a second sidecar of workload " + s.label() +
+                       " (give one per workload)");
+  }
   for (const std::string& t : traces) {
     if (t != "-" && !fs::exists(t)) throw InputError(printable(t, 200) + ": no such trace file");
     if (t == "-") throw InputError("calibrate: standard input cannot be a TRACE (each trace is read more than once)");
@@ -104,25 +167,29 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
     check_resolution(t, w.timestamp_resolution_ns, allow_coarse, "calibrate");
     std::vector<Observation> o = observations_for(w, iv);
     measure_penalties(w, o, bin, report, cache_sets);
-    if (!w.perf_paths.empty()) {
-      ++perf_traces;
-      json sampled = json::object();
-      for (int p = 0; p < kParams; ++p) {
-        // The copy's sampled time at one frame size is mostly its fixed part
-        // (the iov walk, the object checks): it cannot say the per-byte cost,
-        // which two frame sizes identify; its prior stays the default.
-        if (p == kCopy) continue;
-        bool used = std::any_of(o.begin(), o.end(), [&](const Observation& x) { return x.coef[p] != 0; });
-        auto it = w.perf_paths.find(param_key(p));
-        if (!used || it == w.perf_paths.end()) continue;
-        // A path no sample landed in took less than about one sample's worth
-        // of time per frame: half of it stands in (a zero would fix the cost at 0).
-        double v = it->second.samples > 0 ? it->second.ns_per_frame : w.perf_sample_ns_per_frame / 2;
-        perf_sum[p] += v;
-        ++perf_n[p];
-        sampled[param_key(p)] = {{"value", v}, {"samples", it->second.samples}};
+    if (w.perf_paths.empty()) {
+      auto it = split.find(w.label());
+      if (it != split.end()) {
+        w.perf_paths = it->second.perf_paths;
+        w.perf_sample_ns_per_frame = it->second.perf_sample_ns_per_frame;
+        split_used.insert(w.label());
+        report << "  its sums split by the perf samples of " << it->second.sidecar_path << " (--split-from)\n";
       }
-      perf_by_trace[w.label()] = sampled;
+    }
+    if (!w.perf_paths.empty()) {
+      json rec = receive_split(w, o);
+      if (!rec.is_null()) {
+        ++perf_traces;
+        for (int p : {kSoftirq, kNapiPoll, kGro}) {
+          perf_sum[p] += rec["priors"][param_key(p)].get<double>();
+          ++perf_n[p];
+        }
+        report << "  perf samples split its NET_RX softirq: " << rec["summary"].get<std::string>() << "\n";
+        rec.erase("summary");
+        perf_by_trace[w.label()] = rec;
+      } else {
+        report << "  (its perf samples split nothing: no NET_RX softirq interval in it)\n";
+      }
     }
     if (w.mode == "plain") add_ratios(iv.write, spread_process);
     if (w.mode == "napi") add_ratios(iv.softirq, spread_softirq);
@@ -171,6 +238,10 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
       prior_sampled[p] = true;
     }
   }
+  for (auto& [label, s] : split)
+    if (!split_used.count(label))
+      throw InputError(printable(s.sidecar_path, 200) + ": --split-from: its workload " + label +
+                       " is none of the traces' without samples of their own");
   FitResult r = solve(obs, prior);
 
   report << "\nobservations (medians; value = sum of costs + cache penalty + residual):\n";
@@ -187,7 +258,8 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
   bool any_sampled = std::find(prior_sampled.begin(), prior_sampled.end(), true) != prior_sampled.end();
   if (perf_traces > 0) {
     report << "\nperf samples of " << perf_traces << " of " << traces.size()
-           << " captures (capture-trace --perf-paths) set the split of the sums they identify; priors:\n";
+           << " captures (capture-trace --perf-paths) set the split of softirq_ns, napi_poll_ns and gro_ns; "
+              "priors:\n";
     for (int p : r.params)
       report << "  " << param_key(p) << " " << fmt("%.4g", prior[p]) << " " << unit_of(p)
              << (prior_sampled[p] ? " (sampled)" : " (default)") << "\n";
@@ -293,6 +365,7 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
     for (auto& [k, v] : cache["parameters"].items()) params[k] = v;
     cal["provenance"]["machine"] = machine;
   }
+  if (!split_from.empty()) cal["provenance"]["split_from"] = split_from;
   cal["parameters"] = params;
   cal["unidentified"] = unidentified;
   json resid = json::array();
@@ -312,17 +385,18 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
        "95% order-statistic interval / 3.92"},
       {"convention",
        "a combination the traces identify is split among its costs by the solution closest to the priors "
-       "in sum (x - prior)^2 / prior, i.e. in the proportions of the priors; a cost's prior is the sampled "
-       "time per frame of its path (capture-trace --perf-paths, scripts/perf-paths), averaged over the "
-       "captures that sampled it, else (and always for copy_ns_per_byte) its default; those costs are "
+       "in sum (x - prior)^2 / prior, i.e. in the proportions of the priors; the priors of softirq_ns, "
+       "napi_poll_ns and gro_ns are the NET_RX softirq's split by perf samples of each path when the IFF_NAPI "
+       "captures have them (capture-trace --perf-paths; docs/traces.md), averaged over those captures, every "
+       "other prior is the cost's default; those costs are "
        "listed under unidentified; an unidentified cost that split makes negative is pinned to 0 "
        "(pinned_to_zero) and the rest re-solved"},
       {"split", [&] {
          json a = json::object();
          for (int p : r.params)
            a[param_key(p)] = {{"prior", prior[p]},
-                              {"from", prior_sampled[p] ? "perf samples of the captures" : "the default"}};
-         return json{{"priors", a}, {"perf_samples_by_capture", perf_by_trace}};
+                              {"from", prior_sampled[p] ? "perf samples of the captures' NET_RX softirq" : "the default"}};
+         return json{{"priors", a}, {"receive_split_by_capture", perf_by_trace}};
        }()},
       {"identified_combinations", [&] {
          json a = json::array();

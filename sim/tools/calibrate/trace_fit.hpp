@@ -20,10 +20,14 @@ namespace tunsim::calib {
 // tunsim-machine/1 file ("" = none): the cache model's parameters come from
 // it (cache_fit.hpp), go into the file, and the cache penalties inside the
 // traces' intervals are measured with them.  With `machine` and no traces,
-// the file holds only those.
+// the file holds only those.  `split_from`: capture sidecars with perf
+// samples (capture-trace --perf-paths); a trace whose own sidecar has none
+// takes those of the one with its workload label, to split the sums it
+// identifies (docs/traces.md, "The split measured").
 nlohmann::json calibrate_from_traces(const std::vector<std::string>& traces, const std::string& out_path,
                                      const std::string& name, const std::string& tunsim_bin, std::ostream& report,
                                      const CaptureOptions& capture = {}, bool allow_coarse = false,
-                                     const std::string& machine = "");
+                                     const std::string& machine = "",
+                                     const std::vector<std::string>& split_from = {});
 
 }  // namespace tunsim::calib
