@@ -168,6 +168,13 @@ inline constexpr const char* kCostTraceFit =
     "measured: tunsim calibrate --machine results/reference/machine/epyc-2vcpu.json of the captures "
     "results/reference/{plain-60-1w,napi-60-1w,bridge-plain-60-1w} (Linux 6.18, AMD EPYC 2-vCPU VM, captured "
     "2026-11-25, fitted 2026-12-02); the captures fix sums of costs, split in proportion to the earlier estimates";
+// The trace fit's sum softirq + napi_poll + gro, split by perf samples of
+// each path instead of the convention (docs/calibration.md).
+inline constexpr const char* kCostTraceFitSplit =
+    "measured: tunsim calibrate --machine results/reference/machine/epyc-2vcpu.json of the captures "
+    "results/reference/{plain-60-1w,napi-60-1w,bridge-plain-60-1w} (Linux 6.18, AMD EPYC 2-vCPU VM, captured "
+    "2026-11-25) --split-from results/reference/validation-2026-12-03-perf/napi-60.json: the captures fix "
+    "softirq + napi_poll + gro, split as perf sampled the paths of that IFF_NAPI capture (2026-12-03)";
 inline constexpr const char* kCostAtomics =
     "measured: scripts/machine/atomics.c on the development machine (AMD EPYC 2-vCPU VM, 2026-12-02), "
     "results/reference/machine/epyc-2vcpu.json summary.atomics_ns";

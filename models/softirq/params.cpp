@@ -60,9 +60,9 @@ void declare_softirq_params(ParamTable& t) {
       .from("Eric Dumazet, net: optimize ____napi_schedule() to avoid extra NET_RX_SOFTIRQ (net-next, March "
             "2023, first in 6.4)")
       .bind(&Params::kernel, &KernelParams::rx_action_restart);
-  declare_cost(t, "softirq_ns", 523.8, &Costs::softirq_ns, "__do_softirq + net_rx_action",
+  declare_cost(t, "softirq_ns", 146.8, &Costs::softirq_ns, "__do_softirq + net_rx_action",
                "One softirq round's fixed cost, ns.")
-      .from(kCostTraceFit);
+      .from(kCostTraceFitSplit);
 
   t.finalize([](Params& p, std::vector<std::string>&) {
     KernelParams& k = p.kernel;

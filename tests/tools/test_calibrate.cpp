@@ -162,17 +162,18 @@ TEST_CASE("solve: an identified difference is printed the way round it is positi
 }
 
 TEST_CASE("solve: an unidentified cost the split makes negative is pinned to 0") {
-  // lock + napi_schedule = 1 and lock + softirq = 2000 (defaults 6.05, 5.75,
+  // lock + napi_schedule = 1 and lock + softirq = 2000 (priors 6.05, 5.75,
   // 523.8): with lock = t the scaled minimum norm solves
   // (t - 6.05)/6.05 + (t + 4.75)/5.75 - (1476.2 - t)/523.8 = 0, t = 8.77, and
   // would give napi_schedule_ns = 1 - 8.77 < 0; pinned to 0, lock_ns = 1 and
   // softirq_ns = 1999 exactly.
-  REQUIRE(param_default(kLock) == 6.05);
-  REQUIRE(param_default(kNapiSchedule) == 5.75);
-  REQUIRE(param_default(kSoftirq) == 523.8);
+  std::vector<double> prior(kParams, 1.0);
+  prior[kLock] = 6.05;
+  prior[kNapiSchedule] = 5.75;
+  prior[kSoftirq] = 523.8;
   std::vector<Observation> o = {obs({{kLock, 1}, {kNapiSchedule, 1}}, 1),
                                 obs({{kLock, 1}, {kSoftirq, 1}}, 2000)};
-  FitResult r = solve(o);
+  FitResult r = solve(o, prior);
   REQUIRE(r.pinned.size() == 1);
   CHECK(r.pinned[0] == kNapiSchedule);
   CHECK(r.value[kNapiSchedule] == 0);

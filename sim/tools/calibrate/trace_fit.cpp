@@ -187,8 +187,6 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
         report << "  perf samples split its NET_RX softirq: " << rec["summary"].get<std::string>() << "\n";
         rec.erase("summary");
         perf_by_trace[w.label()] = rec;
-      } else {
-        report << "  (its perf samples split nothing: no NET_RX softirq interval in it)\n";
       }
     }
     if (w.mode == "plain") add_ratios(iv.write, spread_process);
