@@ -65,7 +65,11 @@
 # and its steady_mpps is bimodal like threaded-same's: all four still miss.
 # With a line move priced at one move (remotermw, 2026-12-03) the committed
 # quiet round gives two writers +30 % (poll-work KS 0.050), four +30 % (KS
-# 0.075) and threaded-other's poll work KS 0.362: still misses.  Their comparison is still run and
+# 0.075) and threaded-other's poll work KS 0.362: still misses.  With the NET_RX
+# softirq's sum split as perf sampled it (2e7dfbc, 2026-12-03) the same round
+# gives two writers +33 % (KS 0.036), four +24 % (KS 0.031) and
+# threaded-other -2 % steady but poll-work KS 0.207: all four still miss.
+# Their comparison is still run and
 # printed, and a miss is reported as KNOWN GAP; the test then exits 77
 # (skipped, naming it), never 0, so it does not claim what the model cannot
 # do.  A pass of them counts as a pass.  Remove a name from KNOWN_GAPS when the
