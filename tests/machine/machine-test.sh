@@ -19,6 +19,7 @@
 #   linexfer_measures  a trusted value is p10, between 5 ns and 5 us (also with --lines 6)
 #   chase_curve        L1d hits are faster than L2 hits
 #   capture_sidecar    capture-trace records line_transfer_ns (and line_burst_ns, line_move_ns) only when trusted
+#   capture_perf_paths capture-trace --perf-paths records the writer's samples by cost path
 #   capture_rps        capture-trace --rps-cpus steers every frame to the other CPU
 #   wakeup_measures    wakeup.c (the IPI costs) is trusted and consistent, or skips
 #   atomics_measures   trusted lock pair and atomic RMW are p10, 1..100 ns
@@ -634,6 +635,38 @@ calibrate_usage)
     fail "cache_geometry.raw is not cachegeom's output"
   [ "$(json "$TMP/g.json" "[d['summary']['cache'][k]['size_bytes'] == d['cache_geometry']['levels'][k]['size_bytes'] for k in d['cache_geometry']['levels']]")" = \
     "$(json "$TMP/g.json" "[True for k in d['cache_geometry']['levels']]")" ] || fail "summary.cache differs from cache_geometry.levels"
+  echo "PASS"
+  ;;
+capture_perf_paths)
+  # capture-trace --perf-paths on a single IFF_NAPI writer: the sidecar
+  # records scripts/perf-paths' split of the writer's samples.  Every write
+  # runs a NET_RX softirq with one poll and one GRO receive on the writer's
+  # CPU (6.18 tun_get_user -> local_bh_enable), so those three paths must
+  # have samples, and the paths plus the unmodelled rest add up to all of it.
+  [ "$(id -u)" -eq 0 ] || skip "not root: capture-trace needs root"
+  [ -c /dev/net/tun ] || skip "no /dev/net/tun"
+  command -v perf >/dev/null || skip "no perf"
+  TUNSIM_LINEXFER_ARGS="--samples 50" TUNSIM_REMOTERMW_ARGS="--samples 50" \
+    scripts/capture-trace --mode napi --count 20000 --perf-paths -o "$TMP/p" >"$TMP/log" 2>&1
+  st=$?
+  case $st in 0) ;; 3|4|5|6|7|8|9|10) skip "capture-trace --perf-paths cannot run here ($st): $(tail -n1 "$TMP/log")" ;;
+    *) fail "capture-trace --perf-paths exited $st: $(tail -n3 "$TMP/log")" ;; esac
+  $PY - "$TMP/p.json" <<'EOF' || fail "the sidecar's perf_paths: $(grep -c . "$TMP/p.json") lines"
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = d["perf_paths"]
+assert p["format"] == "tunsim-perf-paths/1", p["format"]
+assert p["tids"] == [d["threads"][0]["tid"]] and p["frames"] == d["frames_written"] == 20000, (p["tids"], p["frames"])
+assert p["samples"] >= 100, "only %d samples" % p["samples"]
+for k in ("costs.softirq_ns", "costs.napi_poll_ns", "costs.gro_ns", "costs.tun_get_user_ns"):
+    assert p["paths"][k]["samples"] > 0, k
+    assert 0 <= p["paths"][k]["events_ns_per_frame"] <= p["paths"][k]["ns_per_frame"], k
+total = sum(v["ns_per_frame"] for v in p["paths"].values()) + sum(v["ns_per_frame"] for v in p["unmodelled"].values())
+assert abs(total - p["sampled_ns_per_frame"]) <= 0.01 * len(p["paths"]) + 0.1, (total, p["sampled_ns_per_frame"])
+# One sample every 100 us of the writer's time: its sampled time is at most
+# the capture's elapsed time (plus one period).
+assert p["sampled_ns_per_frame"] * p["frames"] <= d["elapsed_ns"] + 100000, (p["sampled_ns_per_frame"], d["elapsed_ns"])
+EOF
   echo "PASS"
   ;;
 capture_sidecar)
