@@ -14,7 +14,7 @@
 #   footprint_attrib   path attribution, sizes and lines on a synthetic perf script
 #   perf_paths         scripts/perf-paths: cost paths of a synthetic perf script, and its bad input
 #   btf_sizes          the BTF reader against the kernel's slab object sizes and pahole
-#   calibrate_usage    calibrate-machine's usage errors, and --only geometry
+#   calibrate_usage    calibrate-machine's usage errors (also --capture-traces'), and --only geometry
 # Cases that measure this machine (skip 77 when it refuses to trust them):
 #   linexfer_measures  a trusted value is p10, between 5 ns and 5 us (also with --lines 6)
 #   chase_curve        L1d hits are faster than L2 hits
@@ -622,6 +622,16 @@ calibrate_usage)
   [ $st -eq 2 ] && grep -q "cpus: expected two different CPUs" "$TMP/err" || fail "--cpus 0,0: exit $st, $(cat "$TMP/err")"
   $PY $cm --only geometry -o /nonexistent-dir/x.json 2>"$TMP/err"; st=$?
   [ $st -eq 2 ] && grep -q "directory '/nonexistent-dir' does not exist" "$TMP/err" || fail "bad -o: exit $st"
+  # --capture-traces: only with --calibration, not with --traces, into a folder that exists.
+  $PY $cm --only geometry --capture-traces "$TMP" -o "$TMP/x.json" 2>"$TMP/err"; st=$?
+  [ $st -eq 2 ] && grep -q "^calibrate-machine: --traces and --capture-traces go with --calibration CAL.json" "$TMP/err" ||
+    fail "--capture-traces without --calibration: exit $st, $(cat "$TMP/err")"
+  $PY $cm --only geometry --calibration "$TMP/c.json" --traces a.trace --capture-traces "$TMP" -o "$TMP/x.json" 2>"$TMP/err"; st=$?
+  [ $st -eq 2 ] && grep -q "^calibrate-machine: give --traces or --capture-traces, not both$" "$TMP/err" ||
+    fail "--traces and --capture-traces: exit $st, $(cat "$TMP/err")"
+  $PY $cm --only geometry --calibration "$TMP/c.json" --capture-traces /nonexistent-dir -o "$TMP/x.json" 2>"$TMP/err"; st=$?
+  [ $st -eq 2 ] && grep -q "^calibrate-machine: --capture-traces: directory '/nonexistent-dir' does not exist or is not writable$" "$TMP/err" ||
+    fail "--capture-traces into a missing folder: exit $st, $(cat "$TMP/err")"
   [ -e "$TMP/x.json" ] && fail "a usage error wrote the output"
   # --only geometry: no measurement to refuse, so exit 0, and the file holds
   # what cachegeom reports, under the format's keys.
