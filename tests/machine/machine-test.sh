@@ -632,6 +632,9 @@ calibrate_usage)
   $PY $cm --only geometry --calibration "$TMP/c.json" --capture-traces /nonexistent-dir -o "$TMP/x.json" 2>"$TMP/err"; st=$?
   [ $st -eq 2 ] && grep -q "^calibrate-machine: --capture-traces: directory '/nonexistent-dir' does not exist or is not writable$" "$TMP/err" ||
     fail "--capture-traces into a missing folder: exit $st, $(cat "$TMP/err")"
+  $PY $cm --only geometry --calibration "$TMP/c.json" -o "$TMP/x.json" 2>"$TMP/err"; st=$?
+  [ $st -eq 2 ] && grep -q "^calibrate-machine: --calibration: the cache model is fitted to the kernel's cold-path curves: expected kcold among --only's parts$" "$TMP/err" ||
+    fail "--calibration without kcold: exit $st, $(cat "$TMP/err")"
   [ -e "$TMP/x.json" ] && fail "a usage error wrote the output"
   # --only geometry: no measurement to refuse, so exit 0, and the file holds
   # what cachegeom reports, under the format's keys.
