@@ -349,6 +349,20 @@ TEST_CASE("calibrate: perf samples in the sidecars (capture-trace --perf-paths) 
   CHECK(val(cal, "costs.syscall_ns") == doctest::Approx(600.0 * 120 / 350).epsilon(0.01));
   CHECK(std::fabs(val(cal, "costs.netif_receive_skb_ns") + val(cal, "costs.stack_drop_ns") - 125) < 2);
 
+  SUBCASE("a record with no time in the softirq's paths is a one-line error") {
+    json empty = perf;
+    for (auto k : {"costs.softirq_ns", "costs.napi_poll_ns", "costs.gro_ns", "costs.netif_receive_skb_ns",
+                   "costs.stack_drop_ns"})
+      empty["paths"][k] = pp(0, 3);
+    write_sidecar(d + "/napi-60", "napi", 60, 1, empty);
+    Run b = run_cli("calibrate " + d + "/napi-60.trace -o " + d + "/bad.json");
+    CHECK(b.status == 2);
+    CHECK(lines(b.err) == 1);
+    CHECK_MESSAGE(b.err.find(d + "/napi-60.json: perf_paths: expected sampled time in the NET_RX softirq's paths") !=
+                      std::string::npos,
+                  b.err);
+    CHECK_FALSE(std::filesystem::exists(d + "/bad.json"));
+  }
   SUBCASE("a malformed record is a one-line error naming the sidecar and the field") {
     json bad = perf;
     bad["paths"]["costs.gro_ns"]["ns_per_frame"] = -1;

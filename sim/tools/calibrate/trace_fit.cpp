@@ -89,10 +89,15 @@ json receive_split(const Workload& w, const std::vector<Observation>& o) {
   double s = sampled("costs.softirq_ns", true), p = sampled("costs.napi_poll_ns", false);
   double pkt = sampled("costs.gro_ns", false) + sampled("costs.netif_receive_skb_ns", false) +
                sampled(w.bridge ? "costs.bridge_forward_ns" : "costs.stack_drop_ns", false);
-  double total = s + p + pkt, k = sirq->value / total;
+  double total = s + p + pkt;
+  if (!(total > 0) || !std::isfinite(total))
+    throw InputError(w.sidecar_path + ": perf_paths: expected sampled time in the NET_RX softirq's paths "
+                     "(softirq, napi_poll, gro, netif_receive_skb, the drop), found none");
+  double k = sirq->value / total;
+  // No prior below half a sample's worth (a zero would fix the cost at 0).
   double floor = w.perf_sample_ns_per_frame / 2 * k;
-  json priors = {{param_key(kSoftirq), s * k},
-                 {param_key(kNapiPoll), p * k},
+  json priors = {{param_key(kSoftirq), std::max(s * k, floor)},
+                 {param_key(kNapiPoll), std::max(p * k, floor)},
                  {param_key(kGro), std::max(pkt * k - rx->value, floor)}};
   std::string summary = "per softirq " + fmt("%.0f", s) + ", per poll " + fmt("%.0f", p) + ", per packet " +
                         fmt("%.0f", pkt) + " ns a frame sampled; scaled to the interval's " +
