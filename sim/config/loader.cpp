@@ -101,7 +101,7 @@ LoadedConfig build(const json& scenario_in, const std::string& file, const std::
       std::string u;
       for (auto& x : cal.unidentified) u += (u.empty() ? "" : ", ") + x;
       out.notes.push_back("calibration " + path + " could not identify individually: " + u +
-                          " (values as its fit record says: split by its convention, or defaults)");
+                          " (values as its fit record says: split by its convention or by perf samples, or defaults)");
     }
     out.params.calibration = path;
   }
