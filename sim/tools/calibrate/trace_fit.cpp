@@ -136,11 +136,10 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
   std::vector<double> line_burst;     // the same, per line of a 6-line burst
   // costs.spread.*: interval / its trace's median, pooled over the traces.
   std::vector<double> spread_process, spread_softirq;
-  // Per parameter: the sampled time of its path (capture-trace
-  // --perf-paths), summed over the traces that sampled it and whose
-  // equations contain it, and their number.
+  // The priors of softirq_ns, napi_poll_ns and gro_ns from the NET_RX
+  // softirq split of each capture with perf samples (receive_split), summed
+  // over those captures, and their number.
   std::vector<double> perf_sum(kParams, 0.0);
-  std::vector<int> perf_n(kParams, 0);
   int perf_traces = 0;
   // --split-from: sidecars with samples, by workload label.
   std::map<std::string, Workload> split;
@@ -178,17 +177,15 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
         w.perf_paths = it->second.perf_paths;
         w.perf_sample_ns_per_frame = it->second.perf_sample_ns_per_frame;
         split_used.insert(w.label());
-        report << "  its sums split by the perf samples of " << it->second.sidecar_path << " (--split-from)\n";
+        report << "  its NET_RX softirq split by the perf samples of " << it->second.sidecar_path
+               << " (--split-from)\n";
       }
     }
     if (!w.perf_paths.empty()) {
       json rec = receive_split(w, o);
       if (!rec.is_null()) {
         ++perf_traces;
-        for (int p : {kSoftirq, kNapiPoll, kGro}) {
-          perf_sum[p] += rec["priors"][param_key(p)].get<double>();
-          ++perf_n[p];
-        }
+        for (int p : {kSoftirq, kNapiPoll, kGro}) perf_sum[p] += rec["priors"][param_key(p)].get<double>();
         report << "  perf samples split its NET_RX softirq: " << rec["summary"].get<std::string>() << "\n";
         rec.erase("summary");
         perf_by_trace[w.label()] = rec;
@@ -230,16 +227,14 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
     if (w.hz > 0) hzs.insert(w.hz);
   }
   // The split of the sums the traces identify: in the proportions of the
-  // sampled time of each cost's path when the captures have it, else (the
-  // convention) of the defaults.
+  // priors, the NET_RX softirq's split by the samples (averaged over the
+  // captures that have them) for its three costs, the defaults (the
+  // convention) for every other cost.
   std::vector<double> prior(kParams);
   std::vector<bool> prior_sampled(kParams, false);
   for (int p = 0; p < kParams; ++p) {
-    prior[p] = param_default(p);
-    if (perf_n[p] > 0 && perf_sum[p] > 0) {
-      prior[p] = perf_sum[p] / perf_n[p];
-      prior_sampled[p] = true;
-    }
+    prior_sampled[p] = perf_sum[p] > 0;
+    prior[p] = prior_sampled[p] ? perf_sum[p] / perf_traces : param_default(p);
   }
   for (auto& [label, s] : split)
     if (!split_used.count(label))
@@ -258,7 +253,6 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
                   obs[i].value - r.residual[i], r.residual[i]);
     report << line;
   }
-  bool any_sampled = std::find(prior_sampled.begin(), prior_sampled.end(), true) != prior_sampled.end();
   if (perf_traces > 0) {
     report << "\nperf samples of " << perf_traces << " of " << traces.size()
            << " captures (capture-trace --perf-paths) set the split of softirq_ns, napi_poll_ns and gro_ns; "
@@ -268,7 +262,7 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
              << (prior_sampled[p] ? " (sampled)" : " (default)") << "\n";
   }
   report << "\nparameters (value +- standard error; * = not identified, split "
-         << (any_sampled ? "in the proportions of the perf samples (s) or of the defaults" : "by the convention")
+         << (perf_traces > 0 ? "in the proportions of the perf samples (s) or of the defaults" : "by the convention")
          << "):\n";
   std::vector<std::string> unidentified;
   json params = json::object();
