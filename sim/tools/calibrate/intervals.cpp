@@ -26,6 +26,7 @@ Intervals extract_intervals(const std::string& trace_path, const Workload& w, bo
     int64_t enter = -1;
     int64_t last_enter = -1;
     int64_t last_exit = -1;
+    bool switched_out = false;  // since last_exit (sched_switch from the writer)
     int netif = 0, softirq_ok = 0, softirq_other = 0;
   };
   struct CpuState {
@@ -46,7 +47,13 @@ Intervals extract_intervals(const std::string& trace_path, const Workload& w, bo
         if (e.nr != 1 || (!tids.empty() && !tids.count(e.pid))) return;
         WriteState& s = ws[e.pid];
         if (s.last_enter >= 0) iv.period.push_back(static_cast<double>(e.ts_ns - s.last_enter));
-        if (s.last_exit >= 0) iv.user_gap_by_cpu[e.cpu].push_back(static_cast<double>(e.ts_ns - s.last_exit));
+        if (s.last_exit >= 0) {
+          if (s.switched_out)
+            ++iv.switched_gaps_by_cpu[e.cpu];
+          else
+            iv.user_gap_by_cpu[e.cpu].push_back(static_cast<double>(e.ts_ns - s.last_exit));
+        }
+        s.switched_out = false;
         s.last_enter = e.ts_ns;
         s.enter = e.ts_ns;
         s.netif = s.softirq_ok = s.softirq_other = 0;
@@ -62,6 +69,7 @@ Intervals extract_intervals(const std::string& trace_path, const Workload& w, bo
         if (shape && e.ret == w.frame_bytes) iv.write.push_back(static_cast<double>(e.ts_ns - s.enter));
         s.enter = -1;
         s.last_exit = e.ts_ns;
+        s.switched_out = false;
         return;
       }
       case EventType::SoftirqEntry: {
@@ -110,6 +118,11 @@ Intervals extract_intervals(const std::string& trace_path, const Workload& w, bo
         return;
       }
       default:
+        // sched_switch is the switched-out task's event (its pid is prev's).
+        if (e.name == "sched_switch") {
+          auto it = ws.find(e.pid);
+          if (it != ws.end() && it->second.enter < 0) it->second.switched_out = true;
+        }
         return;
     }
   });

@@ -18,8 +18,13 @@ struct Intervals {
   std::vector<double> softirq;  // NET_RX softirq with one poll of one packet
   std::vector<double> period;   // sys_enter -> next sys_enter of the same writer
   // sys_exit -> next sys_enter of the same writer, by the CPU it ran on: the
-  // writer's user-space loop plus syscall exit/entry, no tun code.
+  // writer's user-space loop plus syscall exit/entry, no tun code.  Only
+  // gaps in which the writer was not switched out (no sched_switch from it):
+  // with threaded NAPI on the writer's CPU the kthread woken by the write
+  // runs there, at the write's return, inside about half the gaps.
   std::map<int, std::vector<double>> user_gap_by_cpu;
+  // Gaps left out of user_gap_by_cpu because the writer was switched out.
+  std::map<int, size_t> switched_gaps_by_cpu;
   int64_t resolution_ns = 1;  // of the trace's timestamps (ParseReport::resolution_ns)
 };
 

@@ -111,8 +111,14 @@ std::vector<double> cpu_speeds_for(const Workload& w, double writer_user_ns, std
   check_resolution(w.trace_path, resolution, allow_coarse, "measure cpus.speed");
   for (int c : w.cpus) {
     auto it = iv.user_gap_by_cpu.find(c);
-    if (it == iv.user_gap_by_cpu.end() || it->second.size() < 5) {
-      report << "cpu " << c << ": fewer than 5 write() gaps in " << w.trace_path << ": speed 1\n";
+    auto sw = iv.switched_gaps_by_cpu.find(c);
+    const size_t switched = sw == iv.switched_gaps_by_cpu.end() ? 0 : sw->second;
+    const std::string left_out =
+        switched ? "; " + std::to_string(switched) + " gaps in which the writer was switched out left out" : "";
+    const size_t clean = it == iv.user_gap_by_cpu.end() ? 0 : it->second.size();
+    if (clean < 5) {
+      report << "cpu " << c << ": fewer than 5 write() gaps in " << w.trace_path << " (" << clean << left_out
+             << "): speed 1\n";
       continue;
     }
     double p50, se;
@@ -120,7 +126,7 @@ std::vector<double> cpu_speeds_for(const Workload& w, double writer_user_ns, std
     double s = std::clamp(writer_user_ns / p50, 0.05, 20.0);
     speed[static_cast<size_t>(c)] = std::round(s * 1000) / 1000;
     report << "cpu " << c << ": writer user time " << fmt("%.0f", p50) << " ns (median of " << it->second.size()
-           << ") against the calibration's " << fmt("%.0f", writer_user_ns) << " ns: speed "
+           << left_out << ") against the calibration's " << fmt("%.0f", writer_user_ns) << " ns: speed "
            << fmt("%.3f", speed[static_cast<size_t>(c)]) << "\n";
   }
   return speed;
