@@ -109,6 +109,13 @@ Kernel::Kernel(Params params) : p(std::move(params)) {
       if (std::find(cpus_of.begin(), cpus_of.end(), c) == cpus_of.end()) cpus_of.push_back(c);
     }
     bool shared = cpus_of.size() > 1;
+    // Writer threads on more than one CPU modify the fd's struct file.
+    std::vector<int> writer_cpus;
+    for (auto& s : p.senders)
+      if (s.queue == tq->index && s.type == SenderType::Writer &&
+          std::find(writer_cpus.begin(), writer_cpus.end(), s.cpu) == writer_cpus.end())
+        writer_cpus.push_back(s.cpu);
+    tq->file_line.shared = writer_cpus.size() > 1;
     tq->write_queue.shared = shared;
     tq->process_queue.shared = shared;
     tq->napi.shared = shared;

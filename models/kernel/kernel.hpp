@@ -159,6 +159,7 @@ struct TunQueue {
   // from sk_write_queue at 400) and the one of socket.flags and socket.sk
   // (offsets 840 and 856, line 13).
   SharedLine wmem_line, socket_line;
+  SharedLine file_line;  // f_ref of the writers' shared fd (models/writer)
 };
 
 struct Thread;

@@ -20,10 +20,18 @@ void writer_write(Ctx& ctx, Writer& w) {
   double t_enter = ctx.now;
   k.rec.sys_enter(t_enter, ctx.cpu->id, ctx.thread, len);
   ctx.begin_interval();
+  // Writer threads of one process share the tap fd: files->count > 1, so
+  // ksys_write's fdget_pos takes __fget_light's __fget_files ->
+  // file_ref_get, and fdput_pos's fput -> file_ref_put, two locked
+  // read-modify-writes of the struct file's f_ref line (Linux 6.18
+  // fs/file.c, include/linux/file_ref.h).  Measured: docs/validation.md.
+  TunQueue& tq = k.queue(sp.queue);
+  ctx.touch(tq.file_line);  // fdget_pos: file_ref_get
   ctx.spend(Path::Syscall, k.p.costs.syscall_ns);
   uint64_t z = ((w.flow++ % static_cast<uint64_t>(sp.flows)) + 1) * 0x9e3779b97f4a7c15ULL;
   Skb* skb = tun_build_skb(ctx, sp.queue, len, static_cast<uint32_t>(z >> 32), t_enter);
-  tun_deliver(ctx, k.queue(sp.queue), skb, false);
+  tun_deliver(ctx, tq, skb, false);
+  ctx.touch(tq.file_line);  // fdput_pos -> fput: file_ref_put
   ++w.written;
   if (k.rec.in_window(t_enter)) ++w.written_window;
   k.rec.sys_exit(ctx.now, ctx.cpu->id, ctx.thread, len);

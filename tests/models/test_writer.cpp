@@ -10,6 +10,7 @@
 
 using namespace tunsim;
 using testrig::Rig;
+using nlohmann::json;
 
 TEST_CASE("writer: one write() spends syscall, tun_get_user and the delivery, then user time before the next") {
   // rx_batched with rx_frames 0 (a plain tap, 4.11): netif_receive_skb at
@@ -52,4 +53,57 @@ TEST_CASE("writer: one cost spread factor per write(), drawn at sys_enter, scale
   CHECK(n.begin()->first == doctest::Approx(247.4));
   CHECK(n.rbegin()->first == doctest::Approx(989.6));
   CHECK(std::abs(n.begin()->second - 1000) < 67);
+}
+
+TEST_CASE("writer: threads on two CPUs writing one fd move its struct file's line (fdget, fput; Linux 6.18)") {
+  // 6.18 fs/file.c: the writers are threads of one process, so
+  // files->count > 1 and ksys_write's fdget_pos takes __fget_files ->
+  // file_ref_get, and fdput_pos -> fput -> file_ref_put: two locked
+  // read-modify-writes of the f_ref line per write(), in the file both
+  // writers share.  rx_batched with rx_frames 0 (a plain tap), hand costs
+  // (cacheline_transfer_ns 150), writers on CPUs 0 and 1, one queue.
+  //  - CPU 0 writes first: no line was held anywhere, no transfer:
+  //    120 + 150 + 80 + 0.08 x 60 + 100 + 40 = 494.8 ns.
+  //  - CPU 1 writes next.  Lines CPU 0 touched last and CPU 1 now needs:
+  //    the file at fdget, the queue's sk_write_queue (rx_batched's
+  //    skb_queue_empty), and both socket lines at skb_set_owner_w (freed
+  //    on CPU 0 by the first write's drop): 4 moves, 494.8 + 4 x 150 ns.
+  //    Its fput, the free's socket lines and nothing else move: CPU 1 holds
+  //    them by then.
+  //  - CPU 1 again: everything is here, 494.8 ns, no transfer.
+  Rig r("rx_batched", {{"cpus", {{"count", 2}}},
+                       {"senders", json::array({{{"type", "writer"}, {"cpu", 0}}, {{"type", "writer"}, {"cpu", 1}}})}});
+  CHECK(r.q().file_line.shared);
+  Writer w0{&r.k->p.senders[0]}, w1{&r.k->p.senders[1]};
+  Ctx on1 = r.ctx;
+  on1.cpu = &r.k->cpu(1);
+  on1.thread = nullptr;
+  writer_write(r.ctx, w0);
+  CHECK(r.ctx.now == doctest::Approx(494.8e-9));
+  CHECK(r.k->rec.line_transfers == 0);
+  on1.now = r.ctx.now;
+  writer_write(on1, w1);
+  CHECK((on1.now - r.ctx.now) * 1e9 == doctest::Approx(494.8 + 4 * 150));
+  CHECK(r.k->rec.line_transfers == 4);
+  CHECK(r.q().file_line.last_cpu == 1);
+  double t1 = on1.now;
+  writer_write(on1, w1);
+  CHECK((on1.now - t1) * 1e9 == doctest::Approx(300 + 494.8));  // writer_user_ns, then the write
+  CHECK(r.k->rec.line_transfers == 4);
+}
+
+TEST_CASE("writer: the fd's struct file is shared state only between writers on different CPUs") {
+  // One writer, or two writers on one CPU: the f_ref line never leaves that
+  // CPU.  A vhost worker's sendmsg goes through no fd per packet.
+  Rig one("rx_batched", {{"cpus", {{"count", 2}}}});
+  CHECK_FALSE(one.q().file_line.shared);
+  Rig same("rx_batched",
+           {{"cpus", {{"count", 2}}},
+            {"senders", json::array({{{"type", "writer"}, {"cpu", 1}}, {{"type", "writer"}, {"cpu", 1}}})}});
+  CHECK_FALSE(same.q().file_line.shared);
+  Rig two_queues("rx_batched", {{"cpus", {{"count", 2}}},
+                                {"senders", json::array({{{"type", "writer"}, {"cpu", 0}, {"queue", 0}},
+                                                         {{"type", "writer"}, {"cpu", 1}, {"queue", 1}}})}});
+  CHECK_FALSE(two_queues.k->queue(0).file_line.shared);
+  CHECK_FALSE(two_queues.k->queue(1).file_line.shared);
 }
