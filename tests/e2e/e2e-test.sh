@@ -114,7 +114,12 @@
 #     mean: IFF_NAPI write() p50 came out 11 % above the kernel's,
 #     steady_mpps 10.3 % low against the 10 % bound.  One draw per write
 #     keeps the medians (since fd76262, 2026-12-03); the check stays for the
-#     stretches.
+#     stretches;
+#   - calibrate's own refusals of disturbed captures (status 2, one line): a
+#     spread quantile beyond the [0.05, 20] a scenario accepts (CI of
+#     2026-12-04 on 9b91739: 22.1 x the median at the quantile 15.5/16 of
+#     the plain capture's writes, which failed the test before calibrate
+#     refused it), or a cost the traces identify coming out negative.
 #   The single-writer captures the calibration comes from must pass the same
 #   checks, else the whole test skips; their speeds are those of the
 #   calibration fitted to both, so they must agree on it: on 2026-12-02, with
@@ -258,8 +263,18 @@ done
 
 echo
 echo "== calibrate on the single-writer traces only"
-"$bin" calibrate "$tmp/plain.trace.gz" "$tmp/napi.trace.gz" -o "$tmp/cal.json" --name e2e || {
-  echo "FAIL: calibrate"; exit 1; }
+"$bin" calibrate "$tmp/plain.trace.gz" "$tmp/napi.trace.gz" -o "$tmp/cal.json" --name e2e 2>"$tmp/cal.err"; rc=$?
+cat "$tmp/cal.err" >&2
+if [ $rc -ne 0 ]; then
+  # calibrate refuses captures the host disturbed (one line, status 2): a
+  # write() spread quantile beyond what a scenario accepts (stretched
+  # writes), or a cost the traces identify that came out negative (the
+  # captures ran at different speeds).  Those are the host's: skip.
+  if [ $rc -eq 2 ] && grep -q -e "too disturbed to calibrate on" -e "the captures contradict each other" "$tmp/cal.err"; then
+    skip "the calibration cannot be trusted: $(head -n1 "$tmp/cal.err")"
+  fi
+  echo "FAIL: calibrate (status $rc)"; exit 1
+fi
 # The write() spread check of the header: "" when the table's mean is within
 # SPREAD_MEAN_MAX of its median.
 spread_why=$("$py" - "$tmp/cal.json" "$SPREAD_MEAN_MAX" <<'PY'

@@ -463,6 +463,25 @@ TEST_CASE("calibrate: bad input gives one-line errors and status 2") {
     CHECK(r.err.find("nothing written") != std::string::npos);
     CHECK_FALSE(std::filesystem::exists(d + "/x.json"));
   }
+  SUBCASE("a host that stretched so many writes that the spread table leaves its range") {
+    // Simulated with a write() spread of 14 x 0.5 and 2 x 19: the median
+    // write takes half its base cost and the slowest eighth up to 19 times,
+    // so the measured quantiles (14 + 0.5) / 16 and (15 + 0.5) / 16 of
+    // write / median are near 19 / 0.5 = 38, above the 20
+    // costs.spread.process accepts (as when a host preempts one write in
+    // twenty for tens of microseconds; CI of 2026-12-04: 22.112 at the last
+    // quantile).  calibrate refuses, names the first such quantile, writes
+    // nothing.
+    synthesize(d + "/plain-60", "plain", 60, nullptr,
+               " --set costs.spread.process=[0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,19,19]");
+    Run r = run_cli("calibrate " + d + "/plain-60.trace -o " + d + "/x.json");
+    CHECK(r.status == 2);
+    CHECK(lines(r.err) == 1);
+    CHECK_MESSAGE(r.err.find("costs.spread.process: the quantile (14 + 0.5) / 16 of ") != std::string::npos, r.err);
+    CHECK_MESSAGE(r.err.find(", outside the [0.05, 20] a scenario accepts") != std::string::npos, r.err);
+    CHECK(r.err.find("nothing written") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(d + "/x.json"));
+  }
   SUBCASE("no input") {
     Run r = run_cli("calibrate -o " + d + "/x.json");
     CHECK(r.status == 2);

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "sim/config/calibration_file.hpp"
+#include "sim/config/schema.hpp"
 #include "sim/io/errors.hpp"
 #include "sim/io/files.hpp"
 #include "sim/io/json.hpp"
@@ -309,6 +310,19 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
   for (auto [key, v] : {std::pair{"costs.spread.process", &spread_process}, {"costs.spread.softirq", &spread_softirq}}) {
     if (v->size() < 200) continue;
     std::vector<double> tab = spread_table(*v, kSpreadPoints);
+    // A table a scenario would refuse cannot be written: a quantile above the
+    // parameter's range means more than 1/(2 kSpreadPoints) of the intervals
+    // were stretched that much (preemption, interrupts): the host, not the
+    // kernel's code.
+    const ParamDecl* decl = find_param(key);
+    for (int i = 0; i < kSpreadPoints; ++i)
+      if (decl && decl->min < decl->max && (tab[i] < decl->min || tab[i] > decl->max))
+        throw InputError("calibrate: " + std::string(key) + ": the quantile (" + std::to_string(i) + " + 0.5) / " +
+                         std::to_string(kSpreadPoints) + " of " + std::to_string(v->size()) +
+                         " intervals over their trace's median is " + fmt("%.3f", tab[i]) + ", outside the [" +
+                         fmt("%g", decl->min) + ", " + fmt("%g", decl->max) +
+                         "] a scenario accepts: the host stretched that many of them (preemption, interrupts), "
+                         "too disturbed to calibrate on; nothing written");
     params[key] = {{"value", tab}, {"samples", v->size()}};
     report << "  " << key << " (measured directly: " << v->size() << " intervals / their trace's median, "
            << "quantiles (i + 0.5) / " << kSpreadPoints << "): ";
