@@ -98,23 +98,20 @@ Kernel::Kernel(Params params) : p(std::move(params)) {
   }
   // A tun queue written from several CPUs, or whose NAPI those CPUs schedule,
   // is shared state: every access to it is a synchronisation point.
+  auto add_once = [](std::vector<int>& v, int c) {
+    if (std::find(v.begin(), v.end(), c) == v.end()) v.push_back(c);
+  };
   for (auto& tq : queues) {
-    std::vector<int> cpus_of;
+    std::vector<int> cpus_of, writer_cpus;
     for (auto& s : p.senders)
-      if (s.queue == tq->index && std::find(cpus_of.begin(), cpus_of.end(), s.cpu) == cpus_of.end())
-        cpus_of.push_back(s.cpu);
+      if (s.queue == tq->index) {
+        add_once(cpus_of, s.cpu);
+        if (s.type == SenderType::Writer) add_once(writer_cpus, s.cpu);
+      }
     // A threaded NAPI's kthread polls it from its own CPU.
-    if (p.tun.threaded && !cpus_of.empty()) {
-      int c = napi_thread_cpu(p, tq->index);
-      if (std::find(cpus_of.begin(), cpus_of.end(), c) == cpus_of.end()) cpus_of.push_back(c);
-    }
+    if (p.tun.threaded && !cpus_of.empty()) add_once(cpus_of, napi_thread_cpu(p, tq->index));
     bool shared = cpus_of.size() > 1;
     // Writer threads on more than one CPU modify the fd's struct file.
-    std::vector<int> writer_cpus;
-    for (auto& s : p.senders)
-      if (s.queue == tq->index && s.type == SenderType::Writer &&
-          std::find(writer_cpus.begin(), writer_cpus.end(), s.cpu) == writer_cpus.end())
-        writer_cpus.push_back(s.cpu);
     tq->file_line.shared = writer_cpus.size() > 1;
     tq->write_queue.shared = shared;
     tq->process_queue.shared = shared;
@@ -122,8 +119,7 @@ Kernel::Kernel(Params params) : p(std::move(params)) {
     // Its socket is written where the skbs are built and where they are
     // freed: those CPUs and, with RPS, the CPUs the stack runs on.
     if (!cpus_of.empty())
-      for (int c : p.rps_cpus)
-        if (std::find(cpus_of.begin(), cpus_of.end(), c) == cpus_of.end()) cpus_of.push_back(c);
+      for (int c : p.rps_cpus) add_once(cpus_of, c);
     tq->wmem_line.shared = tq->socket_line.shared = cpus_of.size() > 1;
     // The same CPUs free each other's skbs: their cpu slabs' lines are
     // shared (models/slub).

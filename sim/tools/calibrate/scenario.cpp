@@ -125,8 +125,8 @@ std::vector<double> cpu_speeds_for(const Workload& w, double writer_user_ns, std
     robust_median(it->second, resolution, p50, se);
     double s = std::clamp(writer_user_ns / p50, 0.05, 20.0);
     speed[static_cast<size_t>(c)] = std::round(s * 1000) / 1000;
-    report << "cpu " << c << ": writer user time " << fmt("%.0f", p50) << " ns (median of " << it->second.size()
-           << left_out << ") against the calibration's " << fmt("%.0f", writer_user_ns) << " ns: speed "
+    report << "cpu " << c << ": writer user time " << fmt("%.0f", p50) << " ns (median of " << clean << left_out
+           << ") against the calibration's " << fmt("%.0f", writer_user_ns) << " ns: speed "
            << fmt("%.3f", speed[static_cast<size_t>(c)]) << "\n";
   }
   return speed;
