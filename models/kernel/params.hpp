@@ -73,6 +73,7 @@ struct Costs {  // ns unless named otherwise; each declared by the model that sp
   double syscall_ns, tun_get_user_ns, skb_alloc_ns, copy_ns_per_byte;
   double vhost_desc_ns, vhost_notify_ns, vhost_wakeup_ns, lock_ns;
   double backlog_enqueue_ns, napi_schedule_ns, softirq_ns, napi_poll_ns;
+  double softirq_enter_ns, softirq_leave_ns, skb_free_ns;
   double netif_receive_skb_ns, gro_ns, stack_drop_ns, bridge_forward_ns, udp_deliver_ns;
   double recv_ns, wakeup_ns, context_switch_ns, wakeup_local_ns, ipi_ns, ipi_latency_ns;
   double guest_tx_ns, guest_kick_ns, writer_user_ns, cacheline_transfer_ns, cacheline_burst_ns;
@@ -167,7 +168,8 @@ inline constexpr const char* kCostEstimate =
 inline constexpr const char* kCostTraceFit =
     "measured: tunsim calibrate --machine results/reference/machine/epyc-2vcpu.json of the captures "
     "results/reference/{plain-60-1w,napi-60-1w,bridge-plain-60-1w} (Linux 6.18, AMD EPYC 2-vCPU VM, captured "
-    "2026-11-25, fitted 2026-12-02); the captures fix sums of costs, split in proportion to the earlier estimates";
+    "2026-11-25, fitted 2026-12-04 with the IFF_NAPI write in its parts and the plain write's kfree_skb .. "
+    "sys_exit); the captures fix sums of costs, split in proportion to the earlier estimates";
 // The trace fit's sum softirq + napi_poll + gro, split by perf samples of
 // each path instead of the convention (docs/calibration.md).
 inline constexpr const char* kCostTraceFitSplit =

@@ -57,9 +57,9 @@ void declare_napi_params(ParamTable& t) {
   declare_cost(t, "napi_schedule_ns", 5.75, &Costs::napi_schedule_ns, "napi_schedule",
                "napi_schedule_prep + ____napi_schedule, ns.")
       .from(kCostAtomics);
-  declare_cost(t, "napi_poll_ns", 200.3, &Costs::napi_poll_ns, "napi_poll", "Per poll callback bookkeeping, ns.")
+  declare_cost(t, "napi_poll_ns", 196.3, &Costs::napi_poll_ns, "napi_poll", "Per poll callback bookkeeping, ns.")
       .from(kCostTraceFitSplit);
-  declare_cost(t, "gro_ns", 560.8, &Costs::gro_ns, "napi_gro_receive",
+  declare_cost(t, "gro_ns", 311.3, &Costs::gro_ns, "napi_gro_receive",
                "Per packet before delivery (GRO without a match, and the receive work outside the "
                "netif_receive_skb..kfree_skb interval), ns.")
       .from(kCostTraceFitSplit);

@@ -14,6 +14,12 @@ void declare_slub_params(ParamTable& t) {
       .from("mm/slub.c of Linux 6.18 (do_slab_free, __slab_free, ___slab_alloc); the same path in every modelled "
             "version")
       .bind(&Params::kernel, &KernelParams::slab_remote_free);
+  declare_cost(t, "skb_free_ns", 252.4, &Costs::skb_free_ns,
+               "kfree_skb_reason after trace_kfree_skb: skb_release_all, kfree_skbmem",
+               "Freeing a consumed or dropped skb after the kfree_skb tracepoint: its destructor (sock_wfree), "
+               "its head and its sk_buff back to their slabs (kmem_cache_free), ns.  A free on another CPU than "
+               "the builder's also pays the SLUB lines (kernel.slab_remote_free).")
+      .from(kCostTraceFit);
 }
 
 }  // namespace tunsim

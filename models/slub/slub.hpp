@@ -21,7 +21,10 @@ inline void slab_alloc_skb(Ctx& ctx, Skb& skb, uint32_t linear, bool head_frag) 
   if (ctx.cpu->slub.shared) slab_alloc_skb_shared(ctx, skb, linear, head_frag);
 }
 // kfree_skbmem and skb_free_head of the skb's slab objects on ctx's CPU.
+// Its base cost, costs.skb_free_ns (everything kfree_skb does after its
+// tracepoint), is paid on every CPU; the lines only where they are shared.
 inline void slab_free_skb(Ctx& ctx, Skb& skb) {
+  ctx.spend_ns(ctx.k->p.costs.skb_free_ns);
   if (skb.slab_cpu >= 0) slab_free_skb_shared(ctx, skb);
 }
 

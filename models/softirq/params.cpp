@@ -60,9 +60,19 @@ void declare_softirq_params(ParamTable& t) {
       .from("Eric Dumazet, net: optimize ____napi_schedule() to avoid extra NET_RX_SOFTIRQ (net-next, March "
             "2023, first in 6.4)")
       .bind(&Params::kernel, &KernelParams::rx_action_restart);
-  declare_cost(t, "softirq_ns", 146.8, &Costs::softirq_ns, "__do_softirq + net_rx_action",
+  declare_cost(t, "softirq_ns", 143.8, &Costs::softirq_ns, "__do_softirq + net_rx_action",
                "One softirq round's fixed cost, ns.")
       .from(kCostTraceFitSplit);
+  declare_cost(t, "softirq_enter_ns", 120, &Costs::softirq_enter_ns,
+               "local_bh_enable -> do_softirq -> handle_softirqs, up to trace_softirq_entry",
+               "Running pending softirqs, before the first handler: leaving the bh-disabled section, softirq "
+               "accounting, reading and clearing the pending mask, ns.  Paid once per __do_softirq.")
+      .from(kCostTraceFit);
+  declare_cost(t, "softirq_leave_ns", 161, &Costs::softirq_leave_ns,
+               "handle_softirqs after trace_softirq_exit -> __local_bh_enable",
+               "Running pending softirqs, after the last handler: the pending re-check, RCU quiescent state, "
+               "softirq accounting, ns.  Paid once per __do_softirq.")
+      .from(kCostTraceFit);
 
   t.finalize([](Params& p, std::vector<std::string>&) {
     KernelParams& k = p.kernel;

@@ -59,6 +59,9 @@ void __do_softirq(Ctx& ctx) {
   double end = k.jiffies_of(ctx.now) + std::ceil(kp.max_softirq_time_ms * kp.hz / 1000.0 - 1e-9);
   int max_restart = kp.max_softirq_restart;
   cpu.in_softirq = true;
+  // handle_softirqs() before its first handler and after its last (the
+  // restart loop re-reads the pending mask inside it: paid once).
+  ctx.spend_ns(k.p.costs.softirq_enter_ns);
   for (;;) {
     cpu.net_rx_pending = false;
     k.rec.softirq_entry(ctx.now, cpu.id, ctx.thread);
@@ -75,6 +78,7 @@ void __do_softirq(Ctx& ctx) {
     wakeup_softirqd(ctx);
     break;
   }
+  ctx.spend_ns(k.p.costs.softirq_leave_ns);
   cpu.in_softirq = false;
 }
 

@@ -34,12 +34,12 @@ void declare_stack_params(ParamTable& t) {
              "576.")
       .from("sizeof(sk_buff)+sizeof(skb_shared_info) on x86-64")
       .bind(&Params::stack, &StackParams::truesize_bytes);
-  declare_cost(t, "netif_receive_skb_ns", 35.46, &Costs::netif_receive_skb_ns, "__netif_receive_skb_core",
+  declare_cost(t, "netif_receive_skb_ns", 39.68, &Costs::netif_receive_skb_ns, "__netif_receive_skb_core",
                "Per packet, ns.")
       .from(kCostTraceFit);
-  declare_cost(t, "stack_drop_ns", 43.25, &Costs::stack_drop_ns, "kfree_skb (unhandled protocol)", "ns.")
+  declare_cost(t, "stack_drop_ns", 44.52, &Costs::stack_drop_ns, "kfree_skb (unhandled protocol)", "ns.")
       .from(kCostTraceFit);
-  declare_cost(t, "bridge_forward_ns", 136.7, &Costs::bridge_forward_ns,
+  declare_cost(t, "bridge_forward_ns", 148.9, &Costs::bridge_forward_ns,
                "br_handle_frame..dev_queue_xmit (noqueue)", "ns.")
       .from(kCostTraceFit);
   declare_cost(t, "udp_deliver_ns", 600, &Costs::udp_deliver_ns, "ip_rcv..sock_queue_rcv_skb", "ns.");

@@ -62,10 +62,10 @@ void declare_tun_params(ParamTable& t) {
              "signal to the first sendmsg without MSG_MORE; it says nothing about the poll's locking.")
       .from("the kernel's own single-queue poll, tun_napi_receive (docs/kernel-mechanisms.md, section 4)")
       .bind_choice(&Params::tun, &TunParams::deferred_poll_lock);
-  declare_cost(t, "tun_get_user_ns", 369.4, &Costs::tun_get_user_ns, "tun_get_user", "Fixed part of tun_get_user, ns.")
+  declare_cost(t, "tun_get_user_ns", 255.8, &Costs::tun_get_user_ns, "tun_get_user", "Fixed part of tun_get_user, ns.")
       .from(kCostTraceFit);
-  declare_cost(t, "skb_alloc_ns", 197, &Costs::skb_alloc_ns, "tun_alloc_skb", "skb allocation, ns.").from(kCostTraceFit);
-  declare_cost(t, "copy_ns_per_byte", 0.197, &Costs::copy_ns_per_byte, "copy_from_iter", "Frame copy, ns per byte.")
+  declare_cost(t, "skb_alloc_ns", 136.4, &Costs::skb_alloc_ns, "tun_alloc_skb", "skb allocation, ns.").from(kCostTraceFit);
+  declare_cost(t, "copy_ns_per_byte", 0.1364, &Costs::copy_ns_per_byte, "copy_from_iter", "Frame copy, ns per byte.")
       .from(kCostTraceFit);
   declare_cost(t, "lock_ns", 6.05, &Costs::lock_ns, "spin_lock/spin_unlock", "Uncontended skb queue lock pair, ns.")
       .from(kCostAtomics);

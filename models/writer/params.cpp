@@ -27,7 +27,7 @@ void declare_writer_params(ParamTable& t) {
       .means("Writer: bytes of its own data the thread touches between two write() calls.")
       .from("scripts/tapwriter.c touches one frame; scripts/machine/kcold.c chases D bytes")
       .bind_sender(&SenderParams::user_data_bytes);
-  declare_cost(t, "syscall_ns", 295.6, &Costs::syscall_ns, "entry_SYSCALL_64 .. sysret",
+  declare_cost(t, "syscall_ns", 204.7, &Costs::syscall_ns, "entry_SYSCALL_64 .. sysret",
                "write()/sendmsg() entry and exit, ns.")
       .from(kCostTraceFit);
   declare_cost(t, "writer_user_ns", 1352, &Costs::writer_user_ns,

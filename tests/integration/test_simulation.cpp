@@ -98,6 +98,7 @@ TEST_CASE("M/D/1: with the cache model off and one server, the mean sojourn matc
               "vhost_desc_ns": 200, "vhost_notify_ns": 0, "vhost_wakeup_ns": 0, "lock_ns": 0,
               "netif_receive_skb_ns": 300, "stack_drop_ns": 200, "context_switch_ns": 0,
               "softirq_ns": 0, "napi_poll_ns": 0, "napi_schedule_ns": 0, "backlog_enqueue_ns": 0,
+              "softirq_enter_ns": 0, "softirq_leave_ns": 0, "skb_free_ns": 0,
               "spread": {"process": [], "softirq": []}}
   })");
   std::string out = tmpdir() + "/md1-out.json";
@@ -357,7 +358,9 @@ TEST_CASE("--trace: sched_wakeup and sched_switch of a threaded NAPI kthread on 
   }
   CHECK(!kthread.empty());
   CHECK(wakeups > 10);
-  CHECK(ins == wakeups);                   // every wake-up from idle is followed by the switch in
+  // Every wake-up from idle is followed by the switch in, context_switch_ns
+  // later: the last one may fall after the 1 ms window, its switch not.
+  CHECK((ins == wakeups || ins + 1 == wakeups));
   CHECK((outs == ins || outs + 1 == ins));  // and each run ends asleep (the last may outlast the window)
   // Besides the kthread's, only the writer's start at 0: its sched_wakeup
   // and swapper/0 ==> writer.  It never sleeps after that.

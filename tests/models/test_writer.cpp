@@ -107,3 +107,35 @@ TEST_CASE("writer: the fd's struct file is shared state only between writers on 
   CHECK_FALSE(two_queues.k->queue(0).file_line.shared);
   CHECK_FALSE(two_queues.k->queue(1).file_line.shared);
 }
+
+TEST_CASE("writer: handle_softirqs' work around the NET_RX handler and kfree_skb's after its tracepoint "
+          "(6.18 handle_softirqs, kfree_skb_reason)") {
+  // The same single write() with costs.softirq_enter_ns 30,
+  // softirq_leave_ns 50 and skb_free_ns 70 against 0 (the rig's): what each
+  // adds, and where.  tools/calibrate's equations (fit.cpp) rely on it.
+  auto one_write = [](const char* design, double enter, double leave, double free_ns) {
+    Rig r(design, {{"costs", {{"softirq_enter_ns", enter}, {"softirq_leave_ns", leave}, {"skb_free_ns", free_ns}}}});
+    Writer w{&r.k->p.senders[0]};
+    writer_write(r.ctx, w);
+    const auto& m = r.k->rec.metrics;
+    return std::tuple{m.write_ns().sum(), m.softirq_net_rx_ns().count() ? m.softirq_net_rx_ns().sum() : -1.0,
+                      r.ctx.now};
+  };
+  SUBCASE("IFF_NAPI: local_bh_enable runs the softirq inside the write") {
+    auto [w0, s0, t0] = one_write("napi_gro", 0, 0, 0);
+    auto [w1, s1, t1] = one_write("napi_gro", 30, 50, 70);
+    // The write: + 30 + 50 + 70 = 150 ns; the softirq_entry..exit interval
+    // holds only the free (its delivery and kfree_skb are in the handler).
+    CHECK(w1 - w0 == doctest::Approx(150));
+    REQUIRE(s0 >= 0);
+    CHECK(s1 - s0 == doctest::Approx(70));
+    CHECK((t1 - t0) * 1e9 == doctest::Approx(150));
+  }
+  SUBCASE("plain tap: netif_receive_skb in the write, the free after its kfree_skb, no softirq") {
+    auto [w0, s0, t0] = one_write("rx_batched", 0, 0, 0);
+    auto [w1, s1, t1] = one_write("rx_batched", 30, 50, 70);
+    CHECK(s0 == -1);  // no NET_RX raised: handle_softirqs never runs
+    CHECK(w1 - w0 == doctest::Approx(70));
+    CHECK((t1 - t0) * 1e9 == doctest::Approx(70));
+  }
+}

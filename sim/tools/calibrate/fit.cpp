@@ -27,6 +27,7 @@ const char* const kKeys[kParams] = {
     "costs.syscall_ns",   "costs.tun_get_user_ns", "costs.skb_alloc_ns",          "costs.copy_ns_per_byte",
     "costs.lock_ns",      "costs.napi_schedule_ns", "costs.softirq_ns",           "costs.napi_poll_ns",
     "costs.gro_ns",       "costs.netif_receive_skb_ns", "costs.stack_drop_ns",    "costs.bridge_forward_ns",
+    "costs.softirq_enter_ns", "costs.softirq_leave_ns", "costs.skb_free_ns",
 };
 
 std::string short_key(int p) { return std::string(kKeys[p]).substr(6); }  // without "costs."
@@ -83,23 +84,35 @@ std::vector<Observation> observations_for(const Workload& w, const Intervals& iv
   };
   // tun_get_user up to netif_receive_skb, as writer.cpp and tun.cpp spend it.
   std::map<int, double> user = {{kSyscall, 1}, {kTunGetUser, 1}, {kSkbAlloc, 1}, {kCopy, len}};
+  // netif_receive_skb -> kfree_skb (the bridge: its forward), then the
+  // skb's free after kfree_skb's tracepoint (the bridge's second tap drops
+  // it: its ring is full, nobody reads it).
   std::map<int, double> rx = {{kNetifReceiveSkb, 1}, {stack, 1}};
-  // One NET_RX softirq with one napi_poll of one packet: __do_softirq,
-  // napi_poll bookkeeping, tun_napi_poll's splice under the lock, napi_gro_receive.
+  std::map<int, double> rx_free = rx;
+  rx_free[kSkbFree] += 1;
+  // One NET_RX softirq with one napi_poll of one packet: net_rx_action,
+  // napi_poll bookkeeping, tun_napi_poll's splice under the lock,
+  // napi_gro_receive, the delivery and the free.
   std::map<int, double> sirq = {{kSoftirq, 1}, {kNapiPoll, 1}, {kLock, 1}, {kGro, 1}};
-  for (auto& [p, c] : rx) sirq[p] += c;
+  for (auto& [p, c] : rx_free) sirq[p] += c;
   if (w.mode == "plain") {
     std::map<int, double> wr = user;
-    for (auto& [p, c] : rx) wr[p] += c;
+    for (auto& [p, c] : rx_free) wr[p] += c;
     add("write_ns", iv.write, wr);
+    // What kfree_skb does after its tracepoint, until the write returns.
+    if (!w.bridge) add("kfree_skb..sys_exit_ns", iv.free_to_exit, {{kSkbFree, 1}});
   } else {
-    // spin_lock_bh + queue, napi_schedule, then the softirq at local_bh_enable.
+    // The write of one frame whose softirq runs at local_bh_enable, in its
+    // parts (their sum is the write): up to napi_schedule's raise
+    // (spin_lock_bh + queue, napi_schedule), handle_softirqs before the
+    // handler, the NET_RX softirq, handle_softirqs after it and the return.
     std::map<int, double> wr = user;
     wr[kLock] += 1;
     wr[kNapiSchedule] += 1;
-    for (auto& [p, c] : sirq) wr[p] += c;
-    add("write_ns", iv.write, wr);
+    add("sys_enter..softirq_raise_ns", iv.to_raise, wr);
+    add("softirq_raise..softirq_entry_ns", iv.raise_to_entry, {{kSoftirqEnter, 1}});
     add("softirq_net_rx_ns", iv.softirq, sirq);
+    add("softirq_exit..sys_exit_ns", iv.exit_to_exit, {{kSoftirqLeave, 1}});
   }
   if (!w.bridge) add("netif_receive_skb..kfree_skb_ns", iv.rx, rx);
   return out;

@@ -26,7 +26,8 @@ namespace tunsim::calib {
 
 // Fitted parameters, in fit order.
 enum Param { kSyscall, kTunGetUser, kSkbAlloc, kCopy, kLock, kNapiSchedule, kSoftirq, kNapiPoll,
-             kGro, kNetifReceiveSkb, kStackDrop, kBridgeForward, kParams };
+             kGro, kNetifReceiveSkb, kStackDrop, kBridgeForward, kSoftirqEnter, kSoftirqLeave, kSkbFree,
+             kParams };
 const char* param_key(int p);       // "costs.syscall_ns"
 double param_default(int p);        // the declared default (the model's params.cpp)
 

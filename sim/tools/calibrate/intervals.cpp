@@ -28,6 +28,9 @@ Intervals extract_intervals(const std::string& trace_path, const Workload& w, bo
     int64_t last_exit = -1;
     bool switched_out = false;  // since last_exit (sched_switch from the writer)
     int netif = 0, softirq_ok = 0, softirq_other = 0;
+    // In the current write: NET_RX raised, its first softirq_entry, its
+    // last softirq_exit, the last kfree_skb (-1: none).
+    int64_t raise = -1, sirq_entry = -1, sirq_exit = -1, kfree = -1;
   };
   struct CpuState {
     int64_t sirq_entry = -1;
@@ -57,6 +60,7 @@ Intervals extract_intervals(const std::string& trace_path, const Workload& w, bo
         s.last_enter = e.ts_ns;
         s.enter = e.ts_ns;
         s.netif = s.softirq_ok = s.softirq_other = 0;
+        s.raise = s.sirq_entry = s.sirq_exit = s.kfree = -1;
         return;
       }
       case EventType::SysExit: {
@@ -66,7 +70,18 @@ Intervals extract_intervals(const std::string& trace_path, const Workload& w, bo
         WriteState& s = it->second;
         bool shape = w.mode == "napi" ? (s.softirq_ok == 1 && s.softirq_other == 0 && s.netif == 1)
                                       : (s.softirq_ok == 0 && s.softirq_other == 0 && s.netif == 1);
-        if (shape && e.ret == w.frame_bytes) iv.write.push_back(static_cast<double>(e.ts_ns - s.enter));
+        if (shape && e.ret == w.frame_bytes) {
+          iv.write.push_back(static_cast<double>(e.ts_ns - s.enter));
+          if (w.mode == "napi") {
+            if (s.raise >= s.enter && s.sirq_entry >= s.raise && s.sirq_exit >= s.sirq_entry) {
+              iv.to_raise.push_back(static_cast<double>(s.raise - s.enter));
+              iv.raise_to_entry.push_back(static_cast<double>(s.sirq_entry - s.raise));
+              iv.exit_to_exit.push_back(static_cast<double>(e.ts_ns - s.sirq_exit));
+            }
+          } else if (s.kfree >= s.enter) {
+            iv.free_to_exit.push_back(static_cast<double>(e.ts_ns - s.kfree));
+          }
+        }
         s.enter = -1;
         s.last_exit = e.ts_ns;
         s.switched_out = false;
@@ -77,6 +92,8 @@ Intervals extract_intervals(const std::string& trace_path, const Workload& w, bo
         CpuState& c = cs[e.cpu];
         c.sirq_entry = e.ts_ns;
         c.netif = c.polls = c.work = 0;
+        auto it = ws.find(e.pid);
+        if (it != ws.end() && it->second.enter >= 0 && it->second.sirq_entry < 0) it->second.sirq_entry = e.ts_ns;
         return;
       }
       case EventType::SoftirqExit: {
@@ -86,7 +103,10 @@ Intervals extract_intervals(const std::string& trace_path, const Workload& w, bo
         bool ok = c.netif == 1 && c.polls == 1 && c.work == 1;
         if (ok) iv.softirq.push_back(static_cast<double>(e.ts_ns - c.sirq_entry));
         auto it = ws.find(e.pid);
-        if (it != ws.end() && it->second.enter >= 0) (ok ? it->second.softirq_ok : it->second.softirq_other)++;
+        if (it != ws.end() && it->second.enter >= 0) {
+          (ok ? it->second.softirq_ok : it->second.softirq_other)++;
+          it->second.sirq_exit = e.ts_ns;
+        }
         c.sirq_entry = -1;
         return;
       }
@@ -110,7 +130,15 @@ Intervals extract_intervals(const std::string& trace_path, const Workload& w, bo
         if (it != ws.end() && it->second.enter >= 0) ++it->second.netif;
         return;
       }
+      case EventType::SoftirqRaise: {
+        if (e.vec != 3) return;
+        auto it = ws.find(e.pid);
+        if (it != ws.end() && it->second.enter >= 0 && it->second.raise < 0) it->second.raise = e.ts_ns;
+        return;
+      }
       case EventType::KfreeSkb: {
+        auto wt = ws.find(e.pid);
+        if (wt != ws.end() && wt->second.enter >= 0) wt->second.kfree = e.ts_ns;
         CpuState& c = cs[e.cpu];
         if (c.rx_ts >= 0 && e.skbaddr == c.rx_skb && e.pid == c.rx_pid)
           iv.rx.push_back(static_cast<double>(e.ts_ns - c.rx_ts));

@@ -17,6 +17,11 @@ struct Intervals {
   std::vector<double> rx;       // netif_receive_skb -> kfree_skb of the same skb
   std::vector<double> softirq;  // NET_RX softirq with one poll of one packet
   std::vector<double> period;   // sys_enter -> next sys_enter of the same writer
+  // Parts of the writes counted in `write`.  IFF_NAPI: sys_enter -> the
+  // write's softirq_raise (NET_RX), that raise -> its softirq_entry, its
+  // softirq_exit -> sys_exit.  Plain: kfree_skb of the write's skb ->
+  // sys_exit.
+  std::vector<double> to_raise, raise_to_entry, exit_to_exit, free_to_exit;
   // sys_exit -> next sys_enter of the same writer, by the CPU it ran on: the
   // writer's user-space loop plus syscall exit/entry, no tun code.  Only
   // gaps in which the writer was not switched out (no sched_switch from it):

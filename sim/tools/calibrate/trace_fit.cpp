@@ -68,9 +68,10 @@ json machine_only(const std::string& machine, const json& cache, const std::stri
 // netif_receive_skb and the drop) include work outside the
 // netif_receive_skb..kfree_skb interval that identifies netif_receive_skb_ns
 // + stack_drop_ns (the list walk before the event, the events themselves,
-// the skb's free after kfree_skb's): all of that is per packet, and the
-// model's per-packet cost before delivery is gro_ns, so gro_ns gets the
-// per-packet share less that interval's median.
+// the skb's free after kfree_skb's): all of that is per packet; the free
+// is costs.skb_free_ns (identified by the plain captures' kfree_skb ..
+// sys_exit), the rest before delivery gro_ns, so gro_ns gets the per-packet
+// share less that interval's median and less skb_free_ns's default.
 json receive_split(const Workload& w, const std::vector<Observation>& o) {
   const Observation *sirq = nullptr, *rx = nullptr;
   for (auto& x : o) {
@@ -99,12 +100,13 @@ json receive_split(const Workload& w, const std::vector<Observation>& o) {
   double floor = w.perf_sample_ns_per_frame / 2 * k;
   json priors = {{param_key(kSoftirq), std::max(s * k, floor)},
                  {param_key(kNapiPoll), std::max(p * k, floor)},
-                 {param_key(kGro), std::max(pkt * k - rx->value, floor)}};
+                 {param_key(kGro), std::max(pkt * k - rx->value - param_default(kSkbFree), floor)}};
   std::string summary = "per softirq " + fmt("%.0f", s) + ", per poll " + fmt("%.0f", p) + ", per packet " +
                         fmt("%.0f", pkt) + " ns a frame sampled; scaled to the interval's " +
                         fmt("%.0f", sirq->value) + " ns: softirq " + fmt("%.1f", s * k) + ", napi_poll " +
                         fmt("%.1f", p * k) + ", gro " + fmt("%.1f", priors[param_key(kGro)].get<double>()) +
-                        " (the per-packet share less netif_receive_skb..kfree_skb's " + fmt("%.0f", rx->value) + ")";
+                        " (the per-packet share less netif_receive_skb..kfree_skb's " + fmt("%.0f", rx->value) +
+                        " and skb_free_ns's default " + fmt("%.0f", param_default(kSkbFree)) + ")";
   return {{"sampled_ns_per_frame", {{"softirq (half its events)", s}, {"napi_poll", p}, {"per packet", pkt}}},
           {"softirq_interval_ns", sirq->value},
           {"netif_receive_skb_kfree_skb_ns", rx->value},
