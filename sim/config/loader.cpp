@@ -97,6 +97,24 @@ LoadedConfig build(const json& scenario_in, const std::string& file, const std::
       set_path(scenario, key, value);
       origins[key] = path + ": parameters." + key;
     }
+    // A trace fit of tunsim before 9731ba5 (2026-12-04) fitted whole
+    // write()s: its sums hold the skb's free and handle_softirqs' work,
+    // which are costs of their own since.  Zero there, so that its sums mean
+    // what they meant.
+    const json* src = cal.raw.contains("provenance") ? &cal.raw["provenance"] : nullptr;
+    if (src && src->is_object() && src->value("source", "") == "trace-fit" && cal.values.count("costs.syscall_ns") &&
+        !cal.values.count("costs.skb_free_ns")) {
+      for (const char* key : {"costs.skb_free_ns", "costs.softirq_enter_ns", "costs.softirq_leave_ns"}) {
+        if (at_path(scenario, key)) continue;
+        set_path(scenario, key, 0);
+        origins[key] = path + ": fitted before " + key + " existed (0: its fitted sums hold it)";
+      }
+      out.notes.push_back("calibration " + path +
+                          " was fitted before the skb's free and handle_softirqs' work had costs of their own "
+                          "(tunsim of 2026-12-03 or earlier): its sums hold them, so costs.skb_free_ns, "
+                          "costs.softirq_enter_ns and costs.softirq_leave_ns are 0 here; run tunsim calibrate again "
+                          "to split them");
+    }
     if (!cal.unidentified.empty()) {
       std::string u;
       for (auto& x : cal.unidentified) u += (u.empty() ? "" : ", ") + x;

@@ -233,6 +233,37 @@ TEST_CASE("calibration: values apply below the scenario's own, and are reported"
   CHECK(r.err.find("could not identify individually: costs.gro_ns") != std::string::npos);
 }
 
+TEST_CASE("calibration: a trace fit made before the skb's free had a cost keeps its sums' meaning") {
+  // A trace fit of 2026-12-03 or earlier (no costs.skb_free_ns) fitted
+  // whole write()s: its syscall + tun_get_user + skb_alloc hold the skb's
+  // free and handle_softirqs' work.  Adding the defaults of those costs
+  // (252.4 + 120 + 161 ns) would count them twice, so they are 0, with a note;
+  // the scenario's own value still wins.  A fit that has them is taken as is.
+  std::string old_fit = write_tmp("calibration-old.json", R"({
+    "format": "tunsim-calibration/1", "name": "t", "provenance": {"source": "trace-fit"},
+    "parameters": {"costs.syscall_ns": {"value": 296.5, "unit": "ns"}}})");
+  Run r = run_cli("validate " + write_tmp("with-old.json", "{\"calibration\": \"" + old_fit +
+                                                          "\", \"costs\": {\"softirq_leave_ns\": 7}}") + " --print");
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  json full = json::parse(r.out);
+  CHECK(full["costs"]["syscall_ns"] == 296.5);
+  CHECK(full["costs"]["skb_free_ns"] == 0);
+  CHECK(full["costs"]["softirq_enter_ns"] == 0);
+  CHECK(full["costs"]["softirq_leave_ns"] == 7);
+  CHECK(r.err.find("was fitted before the skb's free and handle_softirqs' work had costs of their own") !=
+        std::string::npos);
+  std::string new_fit = write_tmp("calibration-new.json", R"({
+    "format": "tunsim-calibration/1", "name": "t", "provenance": {"source": "trace-fit"},
+    "parameters": {"costs.syscall_ns": {"value": 204.7, "unit": "ns"},
+                   "costs.skb_free_ns": {"value": 250, "unit": "ns"}}})");
+  Run n = run_cli("validate " + write_tmp("with-new.json", "{\"calibration\": \"" + new_fit + "\"}") + " --print");
+  REQUIRE_MESSAGE(n.status == 0, n.err);
+  json nf = json::parse(n.out);
+  CHECK(nf["costs"]["skb_free_ns"] == 250);
+  CHECK(nf["costs"]["softirq_enter_ns"] == 120);  // the default
+  CHECK(n.err.find("was fitted before") == std::string::npos);
+}
+
 TEST_CASE("engine: the order of events is the model's, not the engine's (sim/engine)") {
   // Threads of CPUs that share state run in (time, CPU, thread) order.  The
   // results must be byte-identical when a thread may not run ahead of the
