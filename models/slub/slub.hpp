@@ -16,7 +16,8 @@ void slab_free_skb_shared(Ctx& ctx, Skb& skb);
 // slab object.
 // On a CPU whose skbs no other CPU frees (slub.shared false: every
 // single-CPU scenario) nothing is tracked: a fresh skb from SkbPool::alloc
-// keeps slab_cpu -1, and its free, the builder's own, costs nothing here.
+// keeps slab_cpu -1, and its free, the builder's own, moves no line (it
+// pays costs.skb_free_ns only, below).
 inline void slab_alloc_skb(Ctx& ctx, Skb& skb, uint32_t linear, bool head_frag) {
   if (ctx.cpu->slub.shared) slab_alloc_skb_shared(ctx, skb, linear, head_frag);
 }

@@ -84,10 +84,10 @@ std::vector<Observation> observations_for(const Workload& w, const Intervals& iv
   };
   // tun_get_user up to netif_receive_skb, as writer.cpp and tun.cpp spend it.
   std::map<int, double> user = {{kSyscall, 1}, {kTunGetUser, 1}, {kSkbAlloc, 1}, {kCopy, len}};
-  // netif_receive_skb -> kfree_skb (the bridge: its forward), then the
-  // skb's free after kfree_skb's tracepoint (the bridge's second tap drops
-  // it: its ring is full, nobody reads it).
+  // netif_receive_skb -> kfree_skb (the bridge: its forward).
   std::map<int, double> rx = {{kNetifReceiveSkb, 1}, {stack, 1}};
+  // The same, then the skb's free after kfree_skb's tracepoint (the
+  // bridge's second tap drops it: its ring is full, nobody reads it).
   std::map<int, double> rx_free = rx;
   rx_free[kSkbFree] += 1;
   // One NET_RX softirq with one napi_poll of one packet: net_rx_action,
