@@ -41,8 +41,9 @@ void declare_backlog_params(ParamTable& t) {
             "machine (AMD EPYC VM, HLT idle), quiet; results/reference/machine/wakeup-2026-12-02.json");
   declare_cost(t, "ipi_latency_ns", 5534.75, &Costs::ipi_latency_ns,
                "smp_call_function_single_async, ttwu_queue_wakelist",
-               "From sending an IPI to the remote CPU acting on it: an RPS IPI's delivery, or an idle CPU leaving "
-               "HLT to enqueue a thread woken from another CPU (sched_ttwu_pending), ns.")
+               "From the start of sending an IPI to the remote CPU acting on it: an RPS IPI's delivery, or an idle "
+               "CPU leaving HLT to enqueue a thread woken from another CPU (sched_ttwu_pending), ns.  The sender's "
+               "costs.ipi_ns runs within it: the IPI leaves while the sender pays for it.")
       .from("derived from a measurement: scripts/machine/wakeup.c latency_ns 7323 (the waker's FUTEX_WAKE to "
             "the sleeper back in user space on the idle other vCPU, p10) minus no_waiter_ns 1002 (one system call's "
             "entry and exit, which a kernel-to-kernel wake-up does not make) minus costs.context_switch_ns 786.25 "

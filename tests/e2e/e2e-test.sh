@@ -69,6 +69,10 @@
 # softirq's sum split as perf sampled it (2e7dfbc, 2026-12-03) the same round
 # gives two writers +33 % (KS 0.036), four +24 % (KS 0.031) and
 # threaded-other -2 % steady but poll-work KS 0.207: all four still miss.
+# With the remote wake-up's latency counted from the start of the send
+# (2026-12-04; it came 3286 ns late) the four 30,000-frame rounds of that
+# morning give threaded-other 1.40-1.73 frames a poll against the kernel's
+# 1.36-1.40 (KS 0.023-0.169) but a steady rate 16-21 % low: still a miss.
 # Their comparison is still run and
 # printed, and a miss is reported as KNOWN GAP; the test then exits 77
 # (skipped, naming it), never 0, so it does not claim what the model cannot

@@ -66,3 +66,27 @@ TEST_CASE("process_backlog's quota: dev_weight on 4.9, dev_weight x dev_weight_r
       CHECK(r.batches() == std::map<int64_t, uint64_t>{{72, 1}, {128, 1}});
   }
 }
+
+TEST_CASE("RPS: the IPI leaves when its sender starts paying for it (6.18 net_rps_send_ipis; ipi_latency_ns from the send)") {
+  // net_rps_send_ipis sends CPU 1 its IPI (smp_call_function_single_async):
+  // the sender pays costs.ipi_ns (300 here), and CPU 1 acts on the IPI
+  // costs.ipi_latency_ns (1000) after the send began, as wakeup.c times its
+  // latency from before the waker's call: at 1000 ns, not 1300.
+  Rig r("netif_rx_ni", {{"cpus", {{"count", 2}}},
+                        {"rps", {{"cpus", {1}}}},
+                        {"costs", {{"ipi_ns", 300}, {"ipi_latency_ns", 1000}}}});
+  r.ctx.now = 1e-3;
+  r.ctx.cpu->rps_ipi_list.push_back(1);
+  net_rps_send_ipis(r.ctx);
+  CHECK(r.ctx.now == doctest::Approx(1e-3 + 300e-9));
+  CHECK(r.k->cpu(1).ipi_pending);
+  CHECK(r.k->cpu(1).ipi_at == doctest::Approx(1e-3 + 1000e-9));
+  // A latency shorter than the sender's cost: CPU 1 cannot act before the
+  // sender's clock (the engine's order), so at the end of the send.
+  Rig s("netif_rx_ni", {{"cpus", {{"count", 2}}},
+                        {"rps", {{"cpus", {1}}}},
+                        {"costs", {{"ipi_ns", 300}, {"ipi_latency_ns", 100}}}});
+  s.ctx.cpu->rps_ipi_list.push_back(1);
+  net_rps_send_ipis(s.ctx);
+  CHECK(s.k->cpu(1).ipi_at == doctest::Approx(300e-9));
+}
