@@ -19,7 +19,11 @@
 //    instruction on struct slab's line, which also drains the store.  The
 //    slab is frozen (it is its CPU's cpu slab), so that is all: the object
 //    waits on slab->freelist.  Cost: one line transfer for the object, and
-//    one for the slab's line when another CPU touched it last.
+//    one for the slab's line when another CPU touched it last.  The free
+//    pointer is at half the object (calculate_sizes): when this CPU
+//    received the skb, its line is one the receive's burst brought over
+//    already (the sk_buff's second line; skbuff_small_head's
+//    skb_shared_info line), and only the slab's line moves.
 // The builder's CPU finds those objects when its per-CPU list runs dry:
 // ___slab_alloc takes the slab's whole freelist (get_freelist, a cmpxchg on
 // the slab's line: a transfer when a remote free touched it last).  Each of
@@ -48,6 +52,10 @@ namespace tunsim {
 enum class SkbSlab : uint8_t { Head, SmallHead, Kmalloc512, Kmalloc1k, Kmalloc2k, Kmalloc4k, Kmalloc8k, None };
 constexpr int kSkbSlabs = static_cast<int>(SkbSlab::None);  // the caches before None
 int slab_objects(SkbSlab s);
+// The object_size of each cache (/sys/kernel/slab/*/object_size, 6.18.44 on
+// the development machine, 2026-12-04): where calculate_sizes puts its free
+// pointer.
+int slab_object_bytes(SkbSlab s);
 // The cache of the head that tun_alloc_skb's __alloc_skb takes for a linear
 // skb of `len` bytes: kmalloc_reserve rounds NET_SKB_PAD (64) + len, and
 // struct skb_shared_info (320), each up to 64 bytes; up to 576 bytes that

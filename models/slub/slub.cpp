@@ -1,5 +1,8 @@
 #include "models/slub/slub.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 namespace tunsim {
 
 int slab_objects(SkbSlab s) {
@@ -11,6 +14,20 @@ int slab_objects(SkbSlab s) {
     case SkbSlab::Kmalloc2k: return 16;  // order 3
     case SkbSlab::Kmalloc4k: return 8;   // order 3
     case SkbSlab::Kmalloc8k: return 4;   // order 3
+    case SkbSlab::None: break;
+  }
+  return 0;
+}
+
+int slab_object_bytes(SkbSlab s) {
+  switch (s) {
+    case SkbSlab::Head: return 224;  // sizeof(struct sk_buff), object_size in /sys/kernel/slab
+    case SkbSlab::SmallHead: return 576;
+    case SkbSlab::Kmalloc512: return 512;
+    case SkbSlab::Kmalloc1k: return 1024;
+    case SkbSlab::Kmalloc2k: return 2048;
+    case SkbSlab::Kmalloc4k: return 4096;
+    case SkbSlab::Kmalloc8k: return 8192;
     case SkbSlab::None: break;
   }
   return 0;
@@ -62,8 +79,34 @@ bool alloc_object(Ctx& ctx, SkbSlab s) {
   return false;
 }
 
-// do_slab_free of an object of CPU `owner`'s cpu slab on this CPU.
-void free_object(Ctx& ctx, SkbSlab s, int owner) {
+// calculate_sizes (mm/slub.c, 6.18) puts a cache's free pointer in its
+// objects at ALIGN_DOWN(object_size / 2, sizeof(void *)) when the cache has
+// no constructor, no RCU and no debugging, as every skb cache: at 112 in
+// skbuff_head_cache's 224-byte objects, at 288 in skbuff_small_head's 576,
+// at half a kmalloc object.  Whether that line is one of those a receive
+// on another CPU than the builder's brought over (netif_receive_skb_core's
+// burst: the sk_buff's lines __alloc_skb wrote, skb_shared_info's first
+// (cache.skb_written_bytes) and min(len, 128) bytes of the frame, which
+// tun_alloc_skb puts at NET_SKB_PAD, 64, with skb_shared_info at the end
+// of the head object).
+bool free_pointer_received(const Kernel& k, SkbSlab s, uint32_t len) {
+  double written = k.p.cache.skb_written_bytes;
+  auto covers = [](double lo, double hi, double at) {  // [lo, hi) holds a byte of at's line
+    double line = std::floor(at / 64) * 64;
+    return hi > lo && lo < line + 64 && hi > line;
+  };
+  if (s == SkbSlab::Head) return covers(0, std::min(written, 256.0), 112);
+  double size = slab_object_bytes(s);
+  double fp = std::floor(size / 2 / 8) * 8;
+  double shinfo = size - 320;
+  return covers(64, 64 + std::min<double>(len, 128), fp) ||
+         covers(shinfo, shinfo + std::clamp(written - 256, 0.0, 320.0), fp);
+}
+
+// do_slab_free of an object of CPU `owner`'s cpu slab on this CPU;
+// `line_here`: the object's free pointer line is in this CPU's cache
+// already (free_pointer_received).
+void free_object(Ctx& ctx, SkbSlab s, int owner, bool line_here) {
   if (owner == ctx.cpu->id) {
     ++ctx.cpu->slub.cache[static_cast<int>(s)].cpu_free;  // the per-CPU freelist
     return;
@@ -71,13 +114,14 @@ void free_object(Ctx& ctx, SkbSlab s, int owner) {
   // kernel.slab_remote_free false: no cost; the builder takes a new slab
   // when its list runs dry, also at no cost.
   if (!ctx.k->p.kernel.slab_remote_free) return;
-  // __slab_free: the object's free pointer, in a line its builder wrote,
-  // then cmpxchg_double on the slab's line (transferred if another CPU
-  // touched it last), which waits for the first store.
+  // __slab_free: the object's free pointer, in a line its builder wrote
+  // (which comes from the builder's cache unless this CPU's receive brought
+  // it over already), then cmpxchg_double on the slab's line (transferred
+  // if another CPU touched it last), which waits for the first store.
   KmemCacheCpu& c = ctx.k->cpu(owner).slub.cache[static_cast<int>(s)];
   ctx.sync();
   ctx.claim(c);
-  ctx.line_transfer();
+  if (!line_here) ctx.line_transfer();
   ++c.slab_free;
 }
 
@@ -106,9 +150,14 @@ void slab_alloc_skb_shared(Ctx& ctx, Skb& skb, uint32_t linear, bool head_frag) 
 
 void slab_free_skb_shared(Ctx& ctx, Skb& skb) {
   if (skb.slab_cpu != ctx.cpu->id) ++ctx.k->rec.slab_remote_frees;
+  // Received on this CPU (skb.mark_cpu, set by netif_receive_skb_core's
+  // burst): the lines that burst moved are here.
+  const bool received = skb.mark_cpu == ctx.cpu->id;
+  const Kernel& k = *ctx.k;
   // skb_release_data -> skb_free_head, then kfree_skbmem.
-  if (skb.slab_head != SkbSlab::None) free_object(ctx, skb.slab_head, skb.slab_cpu);
-  free_object(ctx, SkbSlab::Head, skb.slab_cpu);
+  if (skb.slab_head != SkbSlab::None)
+    free_object(ctx, skb.slab_head, skb.slab_cpu, received && free_pointer_received(k, skb.slab_head, skb.len));
+  free_object(ctx, SkbSlab::Head, skb.slab_cpu, received && free_pointer_received(k, SkbSlab::Head, skb.len));
   skb.slab_cpu = -1;
 }
 

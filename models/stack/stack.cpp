@@ -57,6 +57,9 @@ void netif_receive_skb_core(Ctx& ctx, Skb* skb, const char* dev) {
     // rest of the metadata is read cold.
     ctx.line_burst(static_cast<int>(std::ceil((k.p.cache.skb_written_bytes + headers) / cpu.cache.line_bytes())));
     ctx.spend_ns(cpu.cache.reread_cold(std::max(0.0, k.p.cache.skb_bytes - k.p.cache.skb_written_bytes), m));
+    // Those lines are this CPU's now: the free's stores into them (SLUB's
+    // free pointers, models/slub) move nothing more.
+    skb->mark_cpu = static_cast<int16_t>(cpu.id);
   }
   switch (k.p.stack.type) {
     case StackType::Drop:

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include "models/slub/slub.hpp"
+#include "models/stack/stack.hpp"
 #include "tests/models/rig.hpp"
 
 using namespace tunsim;
@@ -169,4 +170,38 @@ TEST_CASE("slub: one CPU's skbs and build_skb's page-fragment heads (6.18 tun_bu
   TwoCpus old("4.15");
   CHECK(tun_build_skb(old.r.ctx, 0, 60, 1, 0)->slab_head == SkbSlab::Kmalloc512);
   CHECK(old.cache(0, SkbSlab::Kmalloc512).cpu_free == 15);
+}
+
+TEST_CASE("slub: a free after the receive on the same CPU stores its free pointers into lines the receive brought "
+          "(6.18 calculate_sizes: the free pointer at half the object)") {
+  // CPU 0 builds; CPU 1 receives (netif_receive_skb_core, dropped) and
+  // frees.  The receive reads the lines CPU 0 wrote as one burst: the
+  // sk_buff's and skb_shared_info's first (cache.skb_written_bytes 320)
+  // and 60 bytes of frame, ceil(380 / 64) = 6 lines x 40 = 240 ns.  The
+  // free pointers are at 224 / 2 = 112 (the sk_buff's second line) and at
+  // 576 / 2 = 288 in skbuff_small_head, skb_shared_info's first line (576 -
+  // 320 = 256): both came over in that burst, so __slab_free moves only
+  // the two slabs' lines, which CPU 0 wrote when it took them (2 x 150).
+  for (const char* version : {"6.18", "4.15"}) {
+    TwoCpus t(version);
+    Rig& r = t.r;
+    Skb* a = tun_build_skb(r.ctx, 0, 60, 1, r.ctx.now);
+    t.on1.now = r.ctx.now;
+    uint64_t frees0 = r.k->rec.slab_remote_frees;
+    auto got = t.timed(t.on1, [&] { netif_receive_skb_core(t.on1, a, "tap0"); });
+    CHECK(r.k->rec.slab_remote_frees == frees0 + 1);
+    // netif_receive_skb 100 + burst 240 + stack_drop 40, and the socket's
+    // two lines (sock_wfree: skb_set_owner_w on CPU 0 wrote them), 300.
+    const double receive = 100 + 240 + 40 + 300;
+    if (std::string(version) == "6.18") {
+      CHECK(got.first == doctest::Approx(receive + 300));
+      CHECK(got.second == 6 + 2 + 2);
+    } else {
+      // 4.15: the head is kmalloc-512's, its free pointer at 256: a line of
+      // skb_shared_info's frags (it starts at 512 - 320 = 192) that neither
+      // the burst nor the frame (64..124) covers: one more move, 150.
+      CHECK(got.first == doctest::Approx(receive + 300 + 150));
+      CHECK(got.second == 6 + 2 + 3);
+    }
+  }
 }
