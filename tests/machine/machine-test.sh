@@ -705,6 +705,9 @@ capture_sidecar)
     "False True" ] || fail "burst without a transfer: $(grep line_burst "$TMP/r.json")"
   # Normal run: line_transfer_ns present exactly when linexfer trusted it.
   scripts/capture-trace --count 50 -o "$TMP/t" >"$TMP/log" 2>&1 || fail "capture-trace exited $?: $(tail -n3 "$TMP/log")"
+  # One writer, nothing woken on another CPU: no wake-up measured.
+  [ "$(json "$TMP/t.json" "[k for k in d if k.startswith('wakeup')]")" = "[]" ] ||
+    fail "a wake-up measured for a single writer: $(grep wakeup "$TMP/t.json" | cut -c1-200)"
   # line_move_ns: remotermw's value, present exactly when it trusted it.
   [ "$(json "$TMP/t.json" "('line_move_ns' in d) == d['line_move']['trusted'] and d.get('line_move_ns', d['line_move']['value']) == d['line_move']['value'] and ('line_move_ns' in d) != ('line_move_refused' in d)")" = True ] ||
     fail "line_move_ns is not remotermw's trusted value: $(grep line_move "$TMP/t.json")"
@@ -743,6 +746,10 @@ capture_rps)
     *) fail "capture-trace exited $st: $(tail -n3 "$TMP/log")" ;; esac
   [ "$(json "$TMP/rps.json" "d['rps_cpus'], [t['cpu'] for t in d['threads']]")" = "[1] [0]" ] ||
     fail "sidecar: $(grep -E 'rps_cpus|threads' "$TMP/rps.json")"
+  # The IPI to CPU 1 is a wake-up of the other CPU: wakeup.c ran, and its
+  # three values are recorded exactly when it trusted them (else the reason).
+  [ "$(json "$TMP/rps.json" "('wakeup_waker_ns' in d) != ('wakeup_refused' in d) and ('wakeup_waker_ns' not in d or (d['wakeup_waker_ns'] == d['wakeup']['waker_ns']['value'] and d['wakeup_latency_ns'] == d['wakeup']['latency_ns']['value'] and d['wakeup_no_waiter_ns'] == d['wakeup']['no_waiter_ns']['value'] and d['wakeup']['latency_ns']['trusted']))")" = True ] ||
+    fail "wake-up in the sidecar: $(grep -E 'wakeup' "$TMP/rps.json" | cut -c1-300)"
   f="$TMP/rps.trace"
   on=$(grep -E " netif_receive_skb:| kfree_skb:" "$f" | sed -n 's/.*\[\(00[0-9]\)\].*/\1/p' | sort | uniq -c | tr -s ' ')
   [ "$on" = " 400 001" ] || fail "netif_receive_skb and kfree_skb per CPU: '$on' (expected 400 on CPU 1)"

@@ -280,3 +280,53 @@ TEST_CASE("the committed RPS capture: every frame written on CPU 0 is received o
   CHECK(m["per_cpu"]["0"]["writes"] == 3000);
   CHECK(m["per_cpu"]["0"].value("packets", 0) == 0);
 }
+
+TEST_CASE("trace config: a workload that wakes the other CPU takes the wake-up measured with its capture") {
+  // capture-trace ran scripts/machine/wakeup.c between the writer's CPU 0
+  // and the kthread's CPU 1: the waker paid 4600 ns, the sleeper ran 9000 ns
+  // after the waker's call began, and a FUTEX_WAKE that woke nobody took
+  // 1000.  As calibrate --machine derives them (docs/calibration.md):
+  // costs.ipi_ns 4600; costs.ipi_latency_ns 9000 - 1000 - context_switch_ns,
+  // the default 786.25 with no calibration: 7213.75.
+  json wake = {{"threaded", true},
+               {"napi_thread", {{"pid", 4242}, {"comm", "napi/tstap1-0"}, {"cpu", 1}}},
+               {"wakeup_waker_ns", 4600},
+               {"wakeup_latency_ns", 9000},
+               {"wakeup_no_waiter_ns", 1000}};
+  tunsim::calib::Workload w = tunsim::calib::read_sidecar(sidecar("wake", wake));
+  CHECK(w.wakeup_measured());
+  CHECK(w.wakes_other_cpu());
+  json s = tunsim::calib::scenario_for(w, "");
+  CHECK(s["costs"]["ipi_ns"].get<double>() == doctest::Approx(4600));
+  CHECK(s["costs"]["ipi_latency_ns"].get<double>() == doctest::Approx(7213.75));
+  // A calibration with its own context switch (a machine calibration): the
+  // latency is net of that one, 9000 - 1000 - 700.
+  std::string cal = testutil::tmpdir() + "/cs.calibration.json";
+  std::ofstream(cal) << json{{"format", "tunsim-calibration/1"},
+                             {"name", "cs"},
+                             {"parameters", {{"costs.context_switch_ns", {{"value", 700}}}}}}
+                            .dump();
+  s = tunsim::calib::scenario_for(w, cal);
+  CHECK(s["costs"]["ipi_latency_ns"].get<double>() == doctest::Approx(7300));
+  // The kthread on the writer's own CPU wakes no other CPU: not applied.
+  json same = wake;
+  same["napi_thread"]["cpu"] = 0;
+  tunsim::calib::Workload ws = tunsim::calib::read_sidecar(sidecar("wake-same", same));
+  CHECK_FALSE(ws.wakes_other_cpu());
+  CHECK_FALSE(tunsim::calib::scenario_for(ws, "").contains("costs"));
+  // An RPS target no writer uses wakes another CPU too.
+  json rps = {{"mode", "plain"}, {"rps_cpus", {1}}, {"wakeup_waker_ns", 4600}, {"wakeup_latency_ns", 9000},
+              {"wakeup_no_waiter_ns", 1000}};
+  tunsim::calib::Workload wr = tunsim::calib::read_sidecar(sidecar("wake-rps", rps));
+  CHECK(wr.wakes_other_cpu());
+  CHECK(tunsim::calib::scenario_for(wr, "")["costs"]["ipi_ns"].get<double>() == doctest::Approx(4600));
+  // Refused (wakeup_refused, no values) or only partly recorded: the
+  // calibration's values (or the defaults) apply.
+  json part = wake;
+  part.erase("wakeup_latency_ns");
+  tunsim::calib::Workload wp = tunsim::calib::read_sidecar(sidecar("wake-part", part));
+  CHECK_FALSE(wp.wakeup_measured());
+  CHECK_FALSE(tunsim::calib::scenario_for(wp, "").contains("costs"));
+  // A wrong value is a one-line error naming the field.
+  expect_bad_sidecar("wake-neg", {{"wakeup_waker_ns", -5}}, "wakeup_waker_ns: expected a number");
+}

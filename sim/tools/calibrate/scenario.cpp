@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "models/kernel/version.hpp"
+#include "sim/config/schema.hpp"
 #include "sim/io/errors.hpp"
 #include "sim/io/files.hpp"
 #include "sim/io/json.hpp"
@@ -26,6 +27,24 @@ std::string model_version_of(const std::string& release) {
   version_of_release(release, v);
   return version_name(v);
 }
+
+namespace {
+// The context switch the model adds to a remote wake-up: the calibration's
+// costs.context_switch_ns when it has one (a machine calibration), else
+// the parameter's default.
+double wakeup_context_switch_ns(const std::string& calibration) {
+  if (!calibration.empty() && fs::is_regular_file(calibration)) {
+    json c = read_json_file(calibration, size_t(16) << 20);
+    if (c.is_object() && c.contains("parameters") && c["parameters"].is_object() &&
+        c["parameters"].contains("costs.context_switch_ns")) {
+      const json& v = c["parameters"]["costs.context_switch_ns"];
+      if (v.is_object() && v.contains("value") && v["value"].is_number() && v["value"].get<double>() >= 0)
+        return v["value"].get<double>();
+    }
+  }
+  return find_param("costs.context_switch_ns")->def.get<double>();
+}
+}  // namespace
 
 json scenario_for(const Workload& w, const std::string& calibration) {
   json s;
@@ -75,6 +94,18 @@ json scenario_for(const Workload& w, const std::string& calibration) {
     s["costs"]["cacheline_transfer_ns"] = std::round(w.move_ns() * 1000) / 1000;
   if (w.line_burst_ns > 0 && used.size() > 1)
     s["costs"]["cacheline_burst_ns"] = std::round(w.line_burst_ns * 1000) / 1000;
+  // The wake-up of a thread on the idle other CPU, measured with this
+  // capture (scripts/machine/wakeup.c) for a workload that makes one: the
+  // host's cost of it moved by 2x between days (docs/calibration.md).  As
+  // calibrate --machine derives them: costs.ipi_ns is the waker's cost,
+  // costs.ipi_latency_ns the latency net of one system call (FUTEX_WAKE
+  // that wakes nobody) and of the context switch the model adds
+  // (wakeup_context_switch_ns: the calibration's, else the default).
+  if (w.wakeup_measured() && w.wakes_other_cpu()) {
+    s["costs"]["ipi_ns"] = std::round(w.wakeup_waker_ns * 1000) / 1000;
+    double lat = w.wakeup_latency_ns - w.wakeup_no_waiter_ns - wakeup_context_switch_ns(calibration);
+    s["costs"]["ipi_latency_ns"] = std::round(std::max(0.0, lat) * 1000) / 1000;
+  }
   long long count = w.count_per_thread;
   if (count <= 0 && w.duration_s <= 0 && !w.cpus.empty())
     count = w.frames_written / static_cast<long long>(w.cpus.size());

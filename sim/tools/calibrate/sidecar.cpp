@@ -78,6 +78,14 @@ std::string opt_str_field(const json& j, const std::string& file, const char* ke
 
 }  // namespace
 
+bool Workload::wakes_other_cpu() const {
+  auto writer_cpu = [&](int c) { return std::find(cpus.begin(), cpus.end(), c) != cpus.end(); };
+  if (threaded && napi_thread_cpu >= 0 && !writer_cpu(napi_thread_cpu)) return true;
+  for (int c : rps_cpus)
+    if (!writer_cpu(c)) return true;
+  return false;
+}
+
 std::string Workload::label() const {
   return std::string(bridge ? "bridge-" : "") + mode + "-" + std::to_string(frame_bytes) + "-" +
          std::to_string(cpus.size()) + "w";
@@ -223,6 +231,10 @@ Workload read_sidecar_text(const std::string& text, const std::string& path) {
   if (w.line_burst_ns <= 0) w.line_burst_ns = -1;
   w.line_move_ns = opt_number(j, file, "line_move_ns", 0, 1e9, -1, false);
   if (w.line_move_ns <= 0) w.line_move_ns = -1;
+  w.wakeup_waker_ns = opt_number(j, file, "wakeup_waker_ns", 0, 1e9, -1, false);
+  w.wakeup_latency_ns = opt_number(j, file, "wakeup_latency_ns", 0, 1e9, -1, false);
+  w.wakeup_no_waiter_ns = opt_number(j, file, "wakeup_no_waiter_ns", 0, 1e9, -1, false);
+  if (!w.wakeup_measured()) w.wakeup_waker_ns = w.wakeup_latency_ns = w.wakeup_no_waiter_ns = -1;
   std::string trace_file = opt_str_field(j, file, "trace_file");
   if (!trace_file.empty()) w.trace_path = (fs::path(path).parent_path() / trace_file).string();
   read_threading(j, file, w);

@@ -32,6 +32,15 @@ struct Workload {
   double line_transfer_ns = -1;          // measured at capture (scripts/linexfer.c), -1 = not
   double line_burst_ns = -1;             // per line of a 6-line burst (linexfer --lines 6), -1 = not measured
   double line_move_ns = -1;              // one move of a line the other CPU wrote (scripts/machine/remotermw.c), -1 = not
+  // The wake-up of a sleeper on the idle other CPU, measured at capture
+  // (scripts/machine/wakeup.c, p10; all three or none): the waker's cost,
+  // the latency from before its call to the sleeper in user space, and a
+  // FUTEX_WAKE that wakes nobody.  -1 = not measured.
+  double wakeup_waker_ns = -1, wakeup_latency_ns = -1, wakeup_no_waiter_ns = -1;
+  bool wakeup_measured() const { return wakeup_waker_ns > 0 && wakeup_latency_ns > 0 && wakeup_no_waiter_ns > 0; }
+  // Whether the workload wakes a thread on a CPU no writer uses (the
+  // threaded NAPI's kthread, an RPS target): what the wake-up costs apply to.
+  bool wakes_other_cpu() const;
   // capture-trace --perf-paths (scripts/perf-paths): the workload tasks'
   // sampled time per frame by cost path ("costs.gro_ns" -> ns per frame and
   // samples); empty when not sampled.  One sample is worth
