@@ -101,18 +101,6 @@ struct ConfigArgs {
   calib::CaptureOptions capture;
 };
 
-// costs.writer_user_ns of a calibration file, or -1 when it has none.
-double calibrated_writer_user_ns(const std::string& path) {
-  nlohmann::json c = read_json_file(path, size_t(16) << 20);
-  const nlohmann::json* v = nullptr;
-  if (c.is_object() && c.contains("parameters") && c["parameters"].is_object() &&
-      c["parameters"].contains("costs.writer_user_ns"))
-    v = &c["parameters"]["costs.writer_user_ns"];
-  if (!v || !v->is_object() || !v->contains("value") || !(*v)["value"].is_number()) return -1;
-  double x = (*v)["value"].get<double>();
-  return x > 0 ? x : -1;
-}
-
 // --calibration NAME for a generated scenario: a path (contains '/' or ends
 // in .json) is made absolute so that the scenario works wherever it is
 // written; a bare NAME whose configs/calibration/NAME.json exists under the
@@ -236,7 +224,7 @@ void register_trace_commands(CLI::App& app) {
     std::string cal = resolve_calibration(ca->calibration);
     nlohmann::json s = calib::scenario_for(w, cal);
     double user_ns = ca->uniform_speed || cal.empty() || !std::filesystem::exists(cal)
-                         ? -1 : calibrated_writer_user_ns(cal);
+                         ? -1 : calib::calibration_value(cal, "costs.writer_user_ns");
     if (user_ns > 0) {
       std::ostringstream why;
       std::vector<double> speed = calib::cpu_speeds_for(w, user_ns, why, ca->allow_coarse);

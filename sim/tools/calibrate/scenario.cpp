@@ -28,21 +28,25 @@ std::string model_version_of(const std::string& release) {
   return version_name(v);
 }
 
+double calibration_value(const std::string& path, const std::string& name) {
+  if (path.empty() || !fs::is_regular_file(path)) return -1;
+  json c = read_json_file(path, size_t(16) << 20);
+  if (!c.is_object() || !c.contains("parameters") || !c["parameters"].is_object() ||
+      !c["parameters"].contains(name))
+    return -1;
+  const json& v = c["parameters"][name];
+  if (!v.is_object() || !v.contains("value") || !v["value"].is_number()) return -1;
+  double x = v["value"].get<double>();
+  return x >= 0 ? x : -1;
+}
+
 namespace {
 // The context switch the model adds to a remote wake-up: the calibration's
 // costs.context_switch_ns when it has one (a machine calibration), else
 // the parameter's default.
 double wakeup_context_switch_ns(const std::string& calibration) {
-  if (!calibration.empty() && fs::is_regular_file(calibration)) {
-    json c = read_json_file(calibration, size_t(16) << 20);
-    if (c.is_object() && c.contains("parameters") && c["parameters"].is_object() &&
-        c["parameters"].contains("costs.context_switch_ns")) {
-      const json& v = c["parameters"]["costs.context_switch_ns"];
-      if (v.is_object() && v.contains("value") && v["value"].is_number() && v["value"].get<double>() >= 0)
-        return v["value"].get<double>();
-    }
-  }
-  return find_param("costs.context_switch_ns")->def.get<double>();
+  double cs = calibration_value(calibration, "costs.context_switch_ns");
+  return cs >= 0 ? cs : find_param("costs.context_switch_ns")->def.get<double>();
 }
 }  // namespace
 

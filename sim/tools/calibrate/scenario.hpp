@@ -20,6 +20,12 @@ std::string model_version_of(const std::string& release);
 // calibration: "" for none, else the scenario's "calibration" value.
 nlohmann::json scenario_for(const Workload& w, const std::string& calibration);
 
+// The value of parameter `name` ("costs.writer_user_ns") in the
+// tunsim-calibration file at `path`, or -1 when the file does not exist or
+// does not set a non-negative number for it.  Throws InputError when the
+// file exists but is not JSON.
+double calibration_value(const std::string& path, const std::string& name);
+
 // cpus.speed for a capture: on each CPU that ran a writer, writer_user_ns (the
 // calibration's median user-space time between writes, measured on the CPUs
 // its traces ran on) / the median sys_exit -> sys_enter gap of the writers on
