@@ -99,6 +99,10 @@
 #     Whether the placement also changes how fast kernel code runs is not
 #     established (plain-60 ran at 0.43-0.47 Mpps in both placements and at
 #     0.31 in both, all heavily preempted), so the value itself is no check;
+#   - for threaded NAPI with the kthread on another CPU: the wake-up of that
+#     CPU refused by scripts/machine/wakeup.c (wakeup_refused): the writer
+#     pays it once a kthread sleep, and the host's cost of it moved from 3.3
+#     to 4.5-7.8 us between days (docs/calibration.md);
 #   - writer CPU speeds (cpus.speed from trace config: the calibration's
 #     writer user time over the capture's) within [0.93, 1.07]: on
 #     2026-11-25, with a vCPU at 0.75-0.81, the model was 4-32 % too fast
@@ -218,6 +222,12 @@ else:
             why.append("CPU %d preempted %.1f %% of the capture (at most %.0f %%)" % (c, 100 * f, 100 * pmax))
 if not s.get("line_transfer_ns"):
     why.append("line transfer refused (%s)" % s.get("line_transfer_refused", "no line_transfer_ns"))
+# A workload that wakes a CPU no writer uses (the kthread elsewhere) is
+# simulated with the wake-up measured with it (scripts/machine/wakeup.c);
+# without one it would take a calibration's, from another hour of the host.
+writers = {t["cpu"] for t in s["threads"]}
+if s.get("threaded") and s["napi_thread"]["cpu"] not in writers and "wakeup_waker_ns" not in s:
+    why.append("wake-up of the other CPU not measured (%s)" % s.get("wakeup_refused", "no wakeup_waker_ns"))
 if scen:
     sc = json.load(open(scen))
     sp = sc["cpus"].get("speed", [])
