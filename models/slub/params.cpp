@@ -9,8 +9,9 @@ void declare_slub_params(ParamTable& t) {
       .means("Freeing an skb built on another CPU returns its slab objects (the sk_buff, and the head unless it "
              "is a page fragment) to the builder's slab: per object, the line of its free pointer (unless this "
              "CPU's receive brought it over already) and, when another CPU touched it last, the slab's freelist "
-             "line move here (costs.cacheline_transfer_ns each); the builder takes them back when its per-CPU freelist runs dry (docs/model.md, SLUB).  "
-             "false = such a free costs what a free on the builder's CPU does, as before 2026-12-03.")
+             "line move here (costs.cacheline_transfer_ns each); the builder takes them back when its per-CPU "
+             "freelist runs dry (docs/model.md, SLUB).  false = such a free costs what a free on the builder's CPU "
+             "does, as before 2026-12-03.")
       .from("mm/slub.c of Linux 6.18 (do_slab_free, __slab_free, ___slab_alloc); the same path in every modelled "
             "version")
       .bind(&Params::kernel, &KernelParams::slab_remote_free);
