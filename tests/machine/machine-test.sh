@@ -156,7 +156,11 @@ remotermw_measures)
   # is known only to about 10 ns: 5-9 ns idle here, -3.1 ns once beside two
   # `yes` (2026-12-03), when the test asked for 1..100 ns and failed.  What
   # holds on any machine: the timed pass itself is positive, and an owned
-  # line costs less than a move adds to it and at most 100 ns (atomics_measures).
+  # line costs at most 100 ns (atomics_measures) and at most what a move
+  # adds plus that 10 ns uncertainty: with the vCPUs on one CCD a move adds
+  # 7-14 ns, as much as the owned operation itself (2026-12-04 13:56 beside
+  # two `yes`: two lines 6.9 ns, owned 7.2, when the test asked for
+  # owned <= move and failed).
   $PY - "$TMP/out2-0.json" "$TMP/out1-0.json" "$TMP/out1-200.json" >"$TMP/check" 2>&1 <<'EOF'
 import json, sys
 for f, lines, interval in zip(sys.argv[1:], (2, 1, 1), (0, 0, 200)):
@@ -164,7 +168,7 @@ for f, lines, interval in zip(sys.argv[1:], (2, 1, 1), (0, 0, 200)):
     assert d["trusted"] and d["value"] == d["p10"] == d["value_ns"] and d["samples"] == 400, d
     assert d["lines"] == lines and d["interval_ns"] == interval and d["cpus"] == [0, 1], d
     assert 0 < d["value"] < 5000, d
-    assert 0 < d["local_rmw_ns"] + d["clock_overhead_ns"] and d["local_rmw_ns"] <= min(100, d["value"]), d
+    assert 0 < d["local_rmw_ns"] + d["clock_overhead_ns"] and d["local_rmw_ns"] <= min(100, d["value"] + 10), d
 EOF
   [ $? -eq 0 ] || fail "$(cat "$TMP/check") $(cat "$TMP"/out*.json)"
   echo "PASS"
