@@ -1,7 +1,6 @@
 #include "models/backlog/backlog.hpp"
 
-#include <algorithm>
-
+#include "models/irq/irq.hpp"
 #include "models/napi/napi.hpp"
 #include "models/slub/slub.hpp"
 #include "models/softirq/softirq.hpp"
@@ -85,16 +84,12 @@ void net_rps_send_ipis(Ctx& ctx) {
   std::vector<int> targets;
   targets.swap(cpu.rps_ipi_list);
   for (int t : targets) {
-    // The IPI leaves while the sender pays for it: costs.ipi_latency_ns
-    // counts from the start of the send (wakeup.c's latency is timed from
-    // before the waker's call, which includes the waker's costs.ipi_ns).
-    double sent = ctx.now;
-    ctx.spend_ns(ctx.k->p.costs.ipi_ns);
+    const double arrives = send_ipi(ctx);
     ctx.sync();
     Cpu& remote = ctx.k->cpu(t);
     if (!remote.ipi_pending) {
       remote.ipi_pending = true;
-      remote.ipi_at = std::max(ctx.now, sent + ctx.k->p.costs.ipi_latency_ns * 1e-9);
+      remote.ipi_at = arrives;
       // An idle CPU: the interrupt takes it when the IPI arrives.
       if (!remote.current && remote.irq && ctx.exec) {
         remote.current = remote.irq;

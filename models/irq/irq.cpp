@@ -10,6 +10,12 @@
 
 namespace tunsim {
 
+double send_ipi(Ctx& ctx) {
+  const double sent = ctx.now;
+  ctx.spend_ns(ctx.k->p.costs.ipi_ns);
+  return std::max(ctx.now, sent + ctx.k->p.costs.ipi_latency_ns * 1e-9);
+}
+
 bool advance_time_events(Ctx& ctx) {
   Cpu& cpu = *ctx.cpu;
   Kernel& k = *ctx.k;

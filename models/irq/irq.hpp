@@ -22,4 +22,12 @@ bool advance_time_events(Ctx& ctx);
 // to whatever became runnable (ksoftirqd after the restart limit).
 void idle_irq_context(Ctx& ctx);
 
+// Sending one IPI to another CPU (an RPS IPI, net_rps_send_ipi; a wake-up
+// queued on a remote wake list, ttwu_queue_wakelist): the sender pays
+// costs.ipi_ns, and the IPI leaves while it pays, so the remote CPU acts
+// costs.ipi_latency_ns after the send began (scripts/machine/wakeup.c times
+// its latency from before the waker's call), never before the sender's
+// clock.  Returns that time.
+double send_ipi(Ctx& ctx);
+
 }  // namespace tunsim

@@ -103,11 +103,8 @@ void wake_up_process(Ctx& ctx, Thread* t) {
   if (t->state != Thread::State::Sleeping) return;
   // 6.18 try_to_wake_up -> ttwu_queue_wakelist: the wake-up is queued on
   // the remote CPU's wake list and it is interrupted (an IPI; the waker
-  // pays for sending it) to enqueue the task itself.  The IPI leaves while
-  // the waker pays: costs.ipi_latency_ns counts from the start of the send
-  // (wakeup.c times its latency from before the waker's call).
-  const double sent = ctx.now;
-  ctx.spend_ns(k.p.costs.ipi_ns);
+  // pays for sending it, send_ipi) to enqueue the task itself.
+  const double woken = send_ipi(ctx);
   if (!rc.current && ctx.exec) {
     // An idle CPU (ttwu_queue_cond: !cpu_rq(cpu)->nr_running, so always the
     // wake list on 6.18; before the wake list, resched_curr's reschedule
@@ -122,7 +119,6 @@ void wake_up_process(Ctx& ctx, Thread* t) {
     // other (the sched_switch swapper/N ==> t of a trace): the thread starts
     // context_switch_ns after its sched_wakeup (time the CPU spends
     // switching, accounted as idle).
-    double woken = std::max(ctx.now, sent + k.p.costs.ipi_latency_ns * 1e-9);
     double at = woken + k.p.costs.context_switch_ns * 1e-9 / rc.speed;
     sched_wakeup(k, rc, t, woken);
     sched_switch_to(k, rc, t, at);

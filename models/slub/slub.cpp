@@ -88,12 +88,12 @@ bool alloc_object(Ctx& ctx, SkbSlab s) {
 // burst: the sk_buff's lines __alloc_skb wrote, skb_shared_info's first
 // (cache.skb_written_bytes) and min(len, 128) bytes of the frame, which
 // tun_alloc_skb puts at NET_SKB_PAD, 64, with skb_shared_info at the end
-// of the head object).
-bool free_pointer_received(const Kernel& k, SkbSlab s, uint32_t len) {
+// of the head object), in lines of `line_bytes` as the burst counts them.
+bool free_pointer_received(const Kernel& k, SkbSlab s, uint32_t len, double line_bytes) {
   double written = k.p.cache.skb_written_bytes;
-  auto covers = [](double lo, double hi, double at) {  // [lo, hi) holds a byte of at's line
-    double line = std::floor(at / 64) * 64;
-    return hi > lo && lo < line + 64 && hi > line;
+  auto covers = [line_bytes](double lo, double hi, double at) {  // [lo, hi) holds a byte of at's line
+    double line = std::floor(at / line_bytes) * line_bytes;
+    return hi > lo && lo < line + line_bytes && hi > line;
   };
   if (s == SkbSlab::Head) return covers(0, std::min(written, 256.0), 112);
   double size = slab_object_bytes(s);
@@ -153,11 +153,12 @@ void slab_free_skb_shared(Ctx& ctx, Skb& skb) {
   // Received on this CPU (skb.mark_cpu, set by netif_receive_skb_core's
   // burst): the lines that burst moved are here.
   const bool received = skb.mark_cpu == ctx.cpu->id;
-  const Kernel& k = *ctx.k;
+  auto here = [&](SkbSlab s) {
+    return received && free_pointer_received(*ctx.k, s, skb.len, ctx.cpu->cache.line_bytes());
+  };
   // skb_release_data -> skb_free_head, then kfree_skbmem.
-  if (skb.slab_head != SkbSlab::None)
-    free_object(ctx, skb.slab_head, skb.slab_cpu, received && free_pointer_received(k, skb.slab_head, skb.len));
-  free_object(ctx, SkbSlab::Head, skb.slab_cpu, received && free_pointer_received(k, SkbSlab::Head, skb.len));
+  if (skb.slab_head != SkbSlab::None) free_object(ctx, skb.slab_head, skb.slab_cpu, here(skb.slab_head));
+  free_object(ctx, SkbSlab::Head, skb.slab_cpu, here(SkbSlab::Head));
   skb.slab_cpu = -1;
 }
 

@@ -115,6 +115,11 @@ std::vector<double> model_minus_warm(const Params& p, const std::vector<ColdTarg
   return out;
 }
 
+double ipi_latency_from_wakeup(double latency_ns, double no_waiter_ns, double context_switch_ns) {
+  if (context_switch_ns < 0) context_switch_ns = find_param("costs.context_switch_ns")->def.get<double>();
+  return std::max(0.0, latency_ns - no_waiter_ns - context_switch_ns);
+}
+
 json cache_from_machine(const std::string& path, std::ostream& report) {
   json m = read_json_file(path);
   if (!m.is_object() || m.value("format", "") != "tunsim-machine/1")
@@ -182,7 +187,7 @@ json cache_from_machine(const std::string& path, std::ostream& report) {
   const json* nw = num({"wakeup_ns", "no_waiter"}, "wakeup_ns.no_waiter");
   if (lat && nw) {
     double cs = cs_measured ? cs_measured->get<double>() : find_param("costs.context_switch_ns")->def.get<double>();
-    out.set("costs.ipi_latency_ns", std::max(0.0, lat->get<double>() - nw->get<double>() - cs), "ns",
+    out.set("costs.ipi_latency_ns", ipi_latency_from_wakeup(lat->get<double>(), nw->get<double>(), cs), "ns",
             "summary.wakeup_ns.latency - summary.wakeup_ns.no_waiter - costs.context_switch_ns (" +
                 std::string(cs_measured ? "summary.ctxswitch_ns.context_switch " : "default ") + fmt("%.1f", cs) +
                 ")");

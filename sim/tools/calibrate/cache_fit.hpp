@@ -16,6 +16,15 @@
 
 namespace tunsim::calib {
 
+// costs.ipi_latency_ns from scripts/machine/wakeup.c's p10s: the thread
+// runs `latency_ns` after the waker's FUTEX_WAKE began, which includes one
+// system call's entry and exit (`no_waiter_ns`: a kernel-to-kernel wake-up
+// makes none) and the idle CPU's context switch, which the model adds
+// itself (`context_switch_ns`; negative = the parameter's default).  Never
+// below 0.  calibrate --machine and trace config (a capture's own
+// measurement) both derive it here.
+double ipi_latency_from_wakeup(double latency_ns, double no_waiter_ns, double context_switch_ns);
+
 // Returns {"parameters": {KEY: {value, unit?, from}}, "fit": {...}} for a
 // tunsim-calibration/1 file; the report goes to `report`.  InputError when
 // the file is not a machine measurement or lacks what the fit needs.

@@ -10,10 +10,10 @@
 #include <sstream>
 
 #include "models/kernel/version.hpp"
-#include "sim/config/schema.hpp"
 #include "sim/io/errors.hpp"
 #include "sim/io/files.hpp"
 #include "sim/io/json.hpp"
+#include "sim/tools/calibrate/cache_fit.hpp"
 #include "sim/tools/calibrate/fit.hpp"
 #include "sim/tools/calibrate/intervals.hpp"
 
@@ -39,16 +39,6 @@ double calibration_value(const std::string& path, const std::string& name) {
   double x = v["value"].get<double>();
   return x >= 0 ? x : -1;
 }
-
-namespace {
-// The context switch the model adds to a remote wake-up: the calibration's
-// costs.context_switch_ns when it has one (a machine calibration), else
-// the parameter's default.
-double wakeup_context_switch_ns(const std::string& calibration) {
-  double cs = calibration_value(calibration, "costs.context_switch_ns");
-  return cs >= 0 ? cs : find_param("costs.context_switch_ns")->def.get<double>();
-}
-}  // namespace
 
 json scenario_for(const Workload& w, const std::string& calibration) {
   json s;
@@ -103,12 +93,13 @@ json scenario_for(const Workload& w, const std::string& calibration) {
   // host's cost of it moved by 2x between days (docs/calibration.md).  As
   // calibrate --machine derives them: costs.ipi_ns is the waker's cost,
   // costs.ipi_latency_ns the latency net of one system call (FUTEX_WAKE
-  // that wakes nobody) and of the context switch the model adds
-  // (wakeup_context_switch_ns: the calibration's, else the default).
+  // that wakes nobody) and of the context switch the model adds (the
+  // calibration's costs.context_switch_ns, else the default).
   if (w.wakeup_measured() && w.wakes_other_cpu()) {
     s["costs"]["ipi_ns"] = std::round(w.wakeup_waker_ns * 1000) / 1000;
-    double lat = w.wakeup_latency_ns - w.wakeup_no_waiter_ns - wakeup_context_switch_ns(calibration);
-    s["costs"]["ipi_latency_ns"] = std::round(std::max(0.0, lat) * 1000) / 1000;
+    double lat = ipi_latency_from_wakeup(w.wakeup_latency_ns, w.wakeup_no_waiter_ns,
+                                         calibration_value(calibration, "costs.context_switch_ns"));
+    s["costs"]["ipi_latency_ns"] = std::round(lat * 1000) / 1000;
   }
   long long count = w.count_per_thread;
   if (count <= 0 && w.duration_s <= 0 && !w.cpus.empty())
