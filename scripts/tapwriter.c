@@ -11,6 +11,8 @@
  *   out: READY <tid>,<tid>,...      threads are pinned and parked on a barrier
  *   in:  GO                         start writing
  *   out: DONE <frames> <elapsed_ns> <errors>
+ *   in:  GO                         another round of the same writes (the
+ *                                   frame numbers start again at 0), DONE ...
  *   in:  EXIT (or EOF)              close the devices and exit
  * The script sets its tracing filters on the reported tids between READY and
  * GO, so the trace holds every write() of the writers and no other syscall.
@@ -48,7 +50,8 @@ static double duration_s = 0;   /* seconds, used when count == 0 */
 static unsigned char dst[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static unsigned char src[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
 
-static pthread_barrier_t ready_barrier, go_barrier;
+static pthread_barrier_t ready_barrier, go_barrier, done_barrier;
+static volatile int quit; /* set before the go barrier: the threads leave */
 static pid_t tids[MAX_THREADS];
 static long written[MAX_THREADS];
 static int werr[MAX_THREADS];
@@ -101,20 +104,25 @@ static void* writer(void* arg) {
   frame[13] = 0xB5;
   frame[14] = (unsigned char)i; /* writer index, then a sequence number */
   pthread_barrier_wait(&ready_barrier);
-  pthread_barrier_wait(&go_barrier);
-  uint64_t end = duration_s > 0 ? now_ns() + (uint64_t)(duration_s * 1e9) : 0;
-  long n = 0;
   for (;;) {
-    if (count > 0 ? n >= count : now_ns() >= end) break;
-    memcpy(frame + 15, &n, sizeof n);
-    ssize_t r = write(tap_fd, frame, (size_t)frame_bytes);
-    if (r != frame_bytes) {
-      werr[i] = r < 0 ? errno : EIO;
-      break;
+    pthread_barrier_wait(&go_barrier);
+    if (quit) break;
+    uint64_t end = duration_s > 0 ? now_ns() + (uint64_t)(duration_s * 1e9) : 0;
+    long n = 0;
+    werr[i] = 0;
+    for (;;) {
+      if (count > 0 ? n >= count : now_ns() >= end) break;
+      memcpy(frame + 15, &n, sizeof n);
+      ssize_t r = write(tap_fd, frame, (size_t)frame_bytes);
+      if (r != frame_bytes) {
+        werr[i] = r < 0 ? errno : EIO;
+        break;
+      }
+      n++;
     }
-    n++;
+    written[i] = n;
+    pthread_barrier_wait(&done_barrier);
   }
-  written[i] = n;
   free(frame);
   return NULL;
 }
@@ -169,6 +177,7 @@ int main(int argc, char** argv) {
 
   pthread_barrier_init(&ready_barrier, NULL, (unsigned)nthreads + 1);
   pthread_barrier_init(&go_barrier, NULL, (unsigned)nthreads + 1);
+  pthread_barrier_init(&done_barrier, NULL, (unsigned)nthreads + 1);
   pthread_t th[MAX_THREADS];
   for (int i = 0; i < nthreads; i++) pthread_create(&th[i], NULL, writer, (void*)(intptr_t)i);
   pthread_barrier_wait(&ready_barrier);
@@ -186,24 +195,31 @@ int main(int argc, char** argv) {
     fprintf(stderr, "tapwriter: expected GO on stdin\n");
     exit(24);
   }
-  uint64_t t0 = now_ns();
-  pthread_barrier_wait(&go_barrier);
-  long total = 0;
   int errors = 0;
-  for (int i = 0; i < nthreads; i++) {
-    pthread_join(th[i], NULL);
-    total += written[i];
-    if (werr[i]) {
-      errors++;
-      fprintf(stderr, "tapwriter: thread %d write() failed: %s\n", i, strerror(werr[i]));
+  do {
+    if (strncmp(line, "GO", 2) != 0) continue; /* anything else but EXIT: ignored */
+    uint64_t t0 = now_ns();
+    pthread_barrier_wait(&go_barrier);
+    pthread_barrier_wait(&done_barrier);
+    uint64_t elapsed = now_ns() - t0;
+    long total = 0;
+    int round_errors = 0;
+    for (int i = 0; i < nthreads; i++) {
+      total += written[i];
+      if (werr[i]) {
+        round_errors++;
+        fprintf(stderr, "tapwriter: thread %d write() failed: %s\n", i, strerror(werr[i]));
+      }
     }
-  }
-  printf("DONE %ld %llu %d\n", total, (unsigned long long)(now_ns() - t0), errors);
-  fflush(stdout);
-  /* Keep the devices until the script has stopped tracing: closing the peer
-   * frees the frames queued on it, which would add kfree_skb events. */
-  while (fgets(line, sizeof line, stdin) && strncmp(line, "EXIT", 4) != 0) {
-  }
+    errors += round_errors;
+    printf("DONE %ld %llu %d\n", total, (unsigned long long)elapsed, round_errors);
+    fflush(stdout);
+    /* Keep the devices until the script has stopped tracing: closing the
+     * peer frees the frames queued on it, which would add kfree_skb events. */
+  } while (fgets(line, sizeof line, stdin) && strncmp(line, "EXIT", 4) != 0);
+  quit = 1;
+  pthread_barrier_wait(&go_barrier);
+  for (int i = 0; i < nthreads; i++) pthread_join(th[i], NULL);
   close(tap_fd);
   if (peer_fd >= 0) close(peer_fd);
   return errors ? 23 : 0;
