@@ -153,9 +153,8 @@ STEADY_TOL=0.05
 POLL_KS=0.05
 POLL_KS_2W=0.07
 PPS_KS=0.05
-PREEMPT_MAX=0.02
-SPEED_MIN=0.93 SPEED_MAX=1.07
-SPREAD_MEAN_MAX=1.02
+# PREEMPT_MAX 0.02, SPEED_MIN 0.93, SPEED_MAX 1.07 and SPREAD_MEAN_MAX 1.02
+# (the host checks above) are scripts/machine/trust.py's.
 COUNT="${TUNSIM_E2E_COUNT:-3000}"
 # The calibration's captures: ten times as many frames, so that perf's
 # samples (one per 100 us) give each path of the split about 100 or more.
@@ -201,41 +200,10 @@ simulate() {  # NAME: trace config (cpus.speed, line transfer) + run --trace
 }
 
 # untrusted NAME [SCENARIO]: "" when the capture passes the host checks
-# of the header, else the measurements that refuse it, on one line.
+# of the header, else the measurements that refuse it, on one line
+# (scripts/machine/trust.py, which scripts/validation-table uses too).
 untrusted() {
-  "$py" - "$tmp/$1.json" "${2:-}" "$PREEMPT_MAX" "$SPEED_MIN" "$SPEED_MAX" <<'PY'
-import json, sys
-side, scen = sys.argv[1:3]
-pmax, smin, smax = map(float, sys.argv[3:6])
-s = json.load(open(side))
-why = []
-if s.get("lost_events", 0):
-    why.append("%d trace events lost" % s["lost_events"])
-cpus = sorted({t["cpu"] for t in s["threads"]} | ({s["napi_thread"]["cpu"]} if s.get("threaded") else set()))
-pre = s.get("preempted_ns")
-if not isinstance(pre, dict):
-    why.append("no preemption record in the sidecar (capture-trace too old)")
-else:
-    for c in cpus:
-        f = pre.get(str(c), 0) / s["elapsed_ns"]
-        if f > pmax:
-            why.append("CPU %d preempted %.1f %% of the capture (at most %.0f %%)" % (c, 100 * f, 100 * pmax))
-if not s.get("line_transfer_ns"):
-    why.append("line transfer refused (%s)" % s.get("line_transfer_refused", "no line_transfer_ns"))
-# A workload that wakes a CPU no writer uses (the kthread elsewhere) is
-# simulated with the wake-up measured with it (scripts/machine/wakeup.c);
-# without one it would take a calibration's, from another hour of the host.
-writers = {t["cpu"] for t in s["threads"]}
-if s.get("threaded") and s["napi_thread"]["cpu"] not in writers and "wakeup_waker_ns" not in s:
-    why.append("wake-up of the other CPU not measured (%s)" % s.get("wakeup_refused", "no wakeup_waker_ns"))
-if scen:
-    sc = json.load(open(scen))
-    sp = sc["cpus"].get("speed", [])
-    for c in sorted({x["cpu"] for x in sc["senders"]}):
-        if c < len(sp) and not smin <= sp[c] <= smax:
-            why.append("writer CPU %d ran at speed %.3f (the fit saw 1)" % (c, sp[c]))
-print("; ".join(why))
-PY
+  "$py" scripts/machine/trust.py capture "$tmp/$1.json" ${2:+"$2"}
 }
 
 fail=0
@@ -290,17 +258,8 @@ if [ $rc -ne 0 ]; then
   echo "FAIL: calibrate (status $rc)"; exit 1
 fi
 # The write() spread check of the header: "" when the table's mean is within
-# SPREAD_MEAN_MAX of its median.
-spread_why=$("$py" - "$tmp/cal.json" "$SPREAD_MEAN_MAX" <<'PY'
-import json, sys
-t = json.load(open(sys.argv[1]))["parameters"]["costs.spread.process"]["value"]
-m = sum(t) / len(t)
-if m > float(sys.argv[2]):
-    print("the single-writer writes spread to a mean of %.3f x their median (at most %s; "
-          "%d of %d quantiles above 1.05): the host ran the writer at two speeds" %
-          (m, sys.argv[2], sum(1 for x in t if x > 1.05), len(t)))
-PY
-) || { echo "FAIL: reading costs.spread.process of the calibration"; exit 1; }
+# SPREAD_MEAN_MAX of its median (scripts/machine/trust.py).
+spread_why=$("$py" scripts/machine/trust.py spread "$tmp/cal.json") || { echo "FAIL: reading costs.spread.process of the calibration"; exit 1; }
 
 for w in plain napi; do
   echo

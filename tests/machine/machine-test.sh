@@ -15,6 +15,7 @@
 #   perf_paths         scripts/perf-paths: cost paths of a synthetic perf script, and its bad input
 #   btf_sizes          the BTF reader against the kernel's slab object sizes and pahole
 #   calibrate_usage    calibrate-machine's usage errors (also --capture-traces'), and --only geometry
+#   trust_rules        trust.py: a capture the host ran as calibrated, or why not, on synthetic sidecars
 # Cases that measure this machine (skip 77 when it refuses to trust them):
 #   linexfer_measures  a trusted value is p10, between 5 ns and 5 us (also with --lines 6)
 #   chase_curve        L1d hits are faster than L2 hits
@@ -652,6 +653,42 @@ calibrate_usage)
     fail "cache_geometry.raw is not cachegeom's output"
   [ "$(json "$TMP/g.json" "[d['summary']['cache'][k]['size_bytes'] == d['cache_geometry']['levels'][k]['size_bytes'] for k in d['cache_geometry']['levels']]")" = \
     "$(json "$TMP/g.json" "[True for k in d['cache_geometry']['levels']]")" ] || fail "summary.cache differs from cache_geometry.levels"
+  echo "PASS"
+  ;;
+trust_rules)
+  # scripts/machine/trust.py on synthetic sidecars and scenarios.
+  # A capture of 1 s with 10 ms preempted (1 %), a trusted line transfer,
+  # writer CPUs 0 and 1 at speeds 1.0 and 0.95: passes (0.93 <= 0.95).
+  cat >"$TMP/side.json" <<'EOF'
+{"threads": [{"cpu": 0, "tid": 1}, {"cpu": 1, "tid": 2}], "elapsed_ns": 1000000000,
+ "preempted_ns": {"0": 10000000, "1": 0}, "line_transfer_ns": 200.0, "lost_events": 0}
+EOF
+  echo '{"cpus": {"speed": [1.0, 0.95]}, "senders": [{"cpu": 0}, {"cpu": 1}]}' >"$TMP/ok.json"
+  [ -z "$($PY $M/trust.py capture "$TMP/side.json" "$TMP/ok.json")" ] || fail "a trusted capture got reasons"
+  # CPU 1 at 0.817 (napi-2w of 2026-12-04 15:19): refused by its speed.
+  echo '{"cpus": {"speed": [1.008, 0.817]}, "senders": [{"cpu": 0}, {"cpu": 1}]}' >"$TMP/slow.json"
+  [ "$($PY $M/trust.py capture "$TMP/side.json" "$TMP/slow.json")" = "writer CPU 1 ran at speed 0.817 (the fit saw 1)" ] ||
+    fail "speed 0.817: $($PY $M/trust.py capture "$TMP/side.json" "$TMP/slow.json")"
+  # 30 ms preempted of 1 s is 3 % > 2 %; two reasons, in the order of the checks.
+  sed 's/"0": 10000000/"0": 30000000/; s/"lost_events": 0/"lost_events": 5/' "$TMP/side.json" >"$TMP/busy.json"
+  [ "$($PY $M/trust.py capture "$TMP/busy.json")" = "5 trace events lost; CPU 0 preempted 3.0 % of the capture (at most 2 %)" ] ||
+    fail "busy: $($PY $M/trust.py capture "$TMP/busy.json")"
+  # Threaded NAPI with the kthread on CPU 1, no writer there, no wake-up measured.
+  echo '{"threads": [{"cpu": 0, "tid": 1}], "threaded": true, "napi_thread": {"cpu": 1}, "elapsed_ns": 1,
+ "preempted_ns": {}, "line_transfer_ns": 200.0, "wakeup_refused": "no second CPU to wake"}' >"$TMP/thr.json"
+  [ "$($PY $M/trust.py capture "$TMP/thr.json")" = "wake-up of the other CPU not measured (no second CPU to wake)" ] ||
+    fail "threaded: $($PY $M/trust.py capture "$TMP/thr.json")"
+  # Spread: 16 quantiles, 14 at 1.0 and 2 at 1.2: mean 1.025 > 1.02.
+  echo '{"parameters": {"costs.spread.process": {"value": [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1.2,1.2]}}}' >"$TMP/cal.json"
+  [ "$($PY $M/trust.py spread "$TMP/cal.json")" = "the single-writer writes spread to a mean of 1.025 x their median (at most 1.02; 2 of 16 quantiles above 1.05): the host ran the writer at two speeds" ] ||
+    fail "spread: $($PY $M/trust.py spread "$TMP/cal.json")"
+  # Bad input: one line naming the file, exit 2.
+  echo '{"threads": [{"tid": 1}]}' >"$TMP/bad.json"
+  $PY $M/trust.py capture "$TMP/bad.json" >/dev/null 2>"$TMP/err"; st=$?
+  [ $st -eq 2 ] && [ "$(wc -l <"$TMP/err")" -eq 1 ] && grep -q "^trust.py: $TMP/bad.json: expected a capture-trace sidecar" "$TMP/err" ||
+    fail "bad sidecar: status $st, $(cat "$TMP/err")"
+  $PY $M/trust.py spread "$TMP/none.json" >/dev/null 2>"$TMP/err"; st=$?
+  [ $st -eq 2 ] && grep -q "^trust.py: $TMP/none.json: " "$TMP/err" || fail "missing calibration: status $st, $(cat "$TMP/err")"
   echo "PASS"
   ;;
 capture_perf_paths)
