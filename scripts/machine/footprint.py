@@ -52,6 +52,7 @@ sys.path.insert(0, HERE)
 # The library footprint.py's users import from it.
 from attribution import PATHS, analyze, attribute, call_sites, parse_perf_script, resolve_chain  # noqa: E402,F401
 from estimates import data_footprints, estimates  # noqa: E402,F401
+from outfile import write_output  # noqa: E402
 from symbols import InputError, Kallsyms, elf_function_sizes  # noqa: E402,F401
 
 __all__ = ["PATHS", "analyze", "attribute", "call_sites", "parse_perf_script", "resolve_chain", "data_footprints",
@@ -383,9 +384,7 @@ def main(argv):
             print()
             return 0
         rec = capture(args.frames, args.period_ns, args.cpu, args.tracefs)
-        with open(args.o + ".tmp", "w") as f:
-            json.dump(rec, f, indent=1)
-        os.replace(args.o + ".tmp", args.o)
+        write_output(args.o, json.dumps(rec, indent=1))
         return 0
     except InputError as ex:
         print(f"footprint.py: {ex}", file=sys.stderr)

@@ -5,11 +5,14 @@ differ only in the seed are pooled: lines show their mean, error bars their mini
 maximum.
 """
 
+import io
 import math
 import os
 import textwrap
 
 import matplotlib
+
+from .util import write_output
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -266,10 +269,12 @@ def save(fig, figdir, stem, plan, versions, title, files):
     desc = "tunsim %s; sweep %s; base %s" % ("/".join(versions), plan["sweep_file"], plan["base"])
     png = os.path.join(figdir, stem + ".png")
     svg = os.path.join(figdir, stem + ".svg")
-    fig.savefig(png + ".tmp.png", dpi=120, metadata={"Title": title, "Description": desc, "Software": "scripts/sweep"})
-    os.replace(png + ".tmp.png", png)
-    fig.savefig(svg + ".tmp.svg", metadata={"Title": title, "Description": desc, "Date": None})
-    os.replace(svg + ".tmp.svg", svg)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=120, metadata={"Title": title, "Description": desc, "Software": "scripts/sweep"})
+    write_output(png, buf.getvalue())
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg", metadata={"Title": title, "Description": desc, "Date": None})
+    write_output(svg, buf.getvalue())
     plt.close(fig)
     files += [png, svg]
 

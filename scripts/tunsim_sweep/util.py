@@ -5,9 +5,12 @@ import json
 import math
 import os
 import re
-import tempfile
+import sys
 
 from .errors import SweepError
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "machine"))
+from outfile import write_output  # noqa: E402  (scripts/machine/outfile.py)
 
 # The repository root (scripts/tunsim_sweep/util.py -> ../..).
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -30,21 +33,11 @@ def rel(path):
 
 
 def write_atomic(path, text):
-    """Write text to path so that readers see the old file or the new one, never half."""
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=d)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """Write text to path so that readers see the old file or the new one, never half
+    (scripts/machine/outfile.py: a link, device or pipe is written in place, never
+    renamed over)."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    write_output(path, text)
 
 
 def cell(v):

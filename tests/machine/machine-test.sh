@@ -16,6 +16,7 @@
 #   btf_sizes          the BTF reader against the kernel's slab object sizes and pahole
 #   calibrate_usage    calibrate-machine's usage errors (also --capture-traces'), and --only geometry
 #   trust_rules        trust.py: a capture the host ran as calibrated, or why not, on synthetic sidecars
+#   outfile_rule       outfile.py replaces only a regular file; capture-trace refuses to rename over a link
 # Cases that measure this machine (skip 77 when it refuses to trust them):
 #   linexfer_measures  a trusted value is p10, between 5 ns and 5 us (also with --lines 6)
 #   chase_curve        L1d hits are faster than L2 hits
@@ -689,6 +690,50 @@ EOF
     fail "bad sidecar: status $st, $(cat "$TMP/err")"
   $PY $M/trust.py spread "$TMP/none.json" >/dev/null 2>"$TMP/err"; st=$?
   [ $st -eq 2 ] && grep -q "^trust.py: $TMP/none.json: " "$TMP/err" || fail "missing calibration: status $st, $(cat "$TMP/err")"
+  echo "PASS"
+  ;;
+outfile_rule)
+  # scripts/machine/outfile.py (the scripts' outputs) and capture-trace's -o.
+  $PY - "$TMP" <<'EOF' || fail "outfile.py"
+import os, stat, sys
+sys.path.insert(0, "scripts/machine")
+from outfile import write_output
+t = sys.argv[1]
+# A regular file is replaced: a new inode with the new content.
+p = os.path.join(t, "reg.json")
+open(p, "w").write("old")
+ino = os.stat(p).st_ino
+write_output(p, "new\n")
+assert open(p).read() == "new\n" and os.stat(p).st_ino != ino, "regular file not replaced"
+# A link stays a link; its regular target is rewritten in place (same inode).
+target = os.path.join(t, "target.json")
+open(target, "w").write("old old old")
+ino = os.stat(target).st_ino
+os.symlink(target, os.path.join(t, "link.json"))
+write_output(os.path.join(t, "link.json"), b"new")
+assert os.path.islink(os.path.join(t, "link.json")), "the link was renamed over"
+assert open(target).read() == "new" and os.stat(target).st_ino == ino, "the link's target was not written in place"
+# A device is written, never renamed over.
+write_output("/dev/null", "x")
+assert stat.S_ISCHR(os.stat("/dev/null").st_mode), "/dev/null is no longer a device"
+# A directory is refused, and nothing is left beside it.
+os.mkdir(os.path.join(t, "dir"))
+try:
+    write_output(os.path.join(t, "dir"), "x")
+    raise SystemExit("a directory was written")
+except IsADirectoryError:
+    pass
+assert sorted(os.listdir(t)) == ["dir", "link.json", "reg.json", "target.json"], os.listdir(t)
+EOF
+  # capture-trace writes PREFIX.trace and PREFIX.json beside their names and
+  # renames them over: a link there is refused before anything runs (exit 2,
+  # one line), whoever runs it.
+  ln -s "$TMP/elsewhere" "$TMP/c.json"
+  scripts/capture-trace -o "$TMP/c" >/dev/null 2>"$TMP/err"; st=$?
+  [ $st -eq 2 ] && [ "$(wc -l <"$TMP/err")" -eq 1 ] &&
+    grep -q "^capture-trace: -o: $TMP/c.json exists and is not a regular file" "$TMP/err" ||
+    fail "capture-trace -o over a link: status $st, $(cat "$TMP/err")"
+  [ -L "$TMP/c.json" ] || fail "capture-trace replaced the link"
   echo "PASS"
   ;;
 capture_perf_paths)
