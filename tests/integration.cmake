@@ -24,3 +24,10 @@ set_tests_properties(kmod_qemu PROPERTIES
 # scripts/trace-segments on hand-made traces (standard library only).
 add_test(NAME trace_segments_script COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/tools/test_trace_segments.py -v)
 set_tests_properties(trace_segments_script PROPERTIES WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} TIMEOUT 60)
+
+# scripts/validation-table on the README's committed round: rows, columns
+# and the "host as calibrated" verdicts (scripts/machine/trust.py).  About 15 s
+# (90 s in the ASan/UBSan build of tests/ci/clang-checks.sh).
+add_test(NAME validation_table_script
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/tools/validation-table-test.sh $<TARGET_FILE:tunsim>)
+set_tests_properties(validation_table_script PROPERTIES WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} TIMEOUT 400)

@@ -1,0 +1,44 @@
+#!/bin/bash
+# scripts/validation-table on the committed round of the README
+# (results/reference/validation-2026-12-04-separate): its rows, its
+# 13 columns and its "host as calibrated" verdicts, which depend only on the
+# committed sidecars and on what `tunsim trace config` measures from the
+# committed traces, so they are the same on every machine:
+#   - threaded-other's writer CPU 0 ran at 0.918 of the fit's speed (its
+#     user time between writes against the calibration's), below 0.93
+#     (scripts/machine/trust.py): "no", with that reason under the table;
+#   - every other row passes every check: "yes".
+# Then a round whose napi-2w sidecar says 5 events were lost: that row is
+# "no" for it, and the rest still "yes" (a lost event is no fitted
+# capture's).  Exit 0 pass, 1 fail.
+# usage: tests/tools/validation-table-test.sh TUNSIM_BIN   (from the repository root)
+set -u
+bin=${1:?usage: validation-table-test.sh TUNSIM_BIN}
+ref=results/reference/validation-2026-12-04-separate
+tmp=$(mktemp -d /tmp/validation-table-test.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+scripts/validation-table "$ref" --tunsim "$bin" >"$tmp/out.md" 2>"$tmp/err" || fail "validation-table exited $?: $(cat "$tmp/err")"
+rows=$(grep -c '^| .* | kernel |' "$tmp/out.md")
+[ "$rows" -eq 8 ] || fail "expected 8 workloads, found $rows"
+bad=$(awk -F'|' '/^\| / && NF != 15 {print NR}' "$tmp/out.md")
+[ -z "$bad" ] || fail "rows without 13 cells: lines $bad"
+verdicts=$(awk -F'|' '/ kernel / {gsub(/ +$|^ +/, "", $14); printf "%s;", $14}' "$tmp/out.md")
+[ "$verdicts" = "yes;yes;yes;yes;yes;yes;no (1);yes;" ] || fail "verdicts: $verdicts"
+grep -qx '(1) threaded-other: writer CPU 0 ran at speed 0.918 (the fit saw 1)' "$tmp/out.md" ||
+  fail "threaded-other's reason: $(grep '^(' "$tmp/out.md")"
+
+mkdir "$tmp/round"
+cp "$ref"/* "$tmp/round/"
+/usr/bin/python3 - "$tmp/round/napi-2w.json" <<'PY' || fail "editing the sidecar"
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["lost_events"] = 5
+json.dump(d, open(sys.argv[1], "w"))
+PY
+scripts/validation-table "$tmp/round" --tunsim "$bin" >"$tmp/out2.md" 2>"$tmp/err" || fail "validation-table exited $?: $(cat "$tmp/err")"
+verdicts=$(awk -F'|' '/ kernel / {gsub(/ +$|^ +/, "", $14); printf "%s;", $14}' "$tmp/out2.md")
+[ "$verdicts" = "yes;yes;yes;no (1);yes;yes;no (2);yes;" ] || fail "verdicts with 5 events lost in napi-2w: $verdicts"
+grep -qx '(1) napi-2w: 5 trace events lost' "$tmp/out2.md" || fail "napi-2w's reason: $(grep '^(' "$tmp/out2.md")"
+echo "PASS"
