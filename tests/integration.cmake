@@ -27,7 +27,8 @@ set_tests_properties(trace_segments_script PROPERTIES WORKING_DIRECTORY ${CMAKE_
 
 # scripts/validation-table on the README's committed round: rows, columns
 # and the "host as calibrated" verdicts (scripts/machine/trust.py).  About 15 s
-# (90 s in the ASan/UBSan build of tests/ci/clang-checks.sh).
+# (90-125 s in the ASan/UBSan build of tests/ci/clang-checks.sh, beside
+# another test).
 add_test(NAME validation_table_script
          COMMAND bash ${CMAKE_SOURCE_DIR}/tests/tools/validation-table-test.sh $<TARGET_FILE:tunsim>)
 set_tests_properties(validation_table_script PROPERTIES WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} TIMEOUT 400)
