@@ -106,17 +106,18 @@ def main(argv):
         if len(argv) in (2, 3) and argv[0] == "capture":
             side = _load(argv[1])
             scen = _load(argv[2]) if len(argv) == 3 else None
-            try:
-                print("; ".join(capture_reasons(side, scen)))
-            except InputError as e:
-                raise InputError("%s: %s" % (argv[1], e))
+            check = lambda: "; ".join(capture_reasons(side, scen))  # noqa: E731
         elif len(argv) == 2 and argv[0] == "spread":
-            try:
-                print(spread_reason(_load(argv[1])))
-            except InputError as e:
-                raise InputError(str(e) if str(e).startswith(argv[1]) else "%s: %s" % (argv[1], e))
+            cal = _load(argv[1])
+            check = lambda: spread_reason(cal)  # noqa: E731
         else:
             raise InputError("usage: trust.py capture SIDECAR.json [SCENARIO.json] | trust.py spread CALIBRATION.json")
+        # _load names the file it could not read; what a document lacks is
+        # named after the first file.
+        try:
+            print(check())
+        except InputError as e:
+            raise InputError("%s: %s" % (argv[1], e))
     except InputError as e:
         print("trust.py: %s" % e, file=sys.stderr)
         return 2

@@ -223,8 +223,8 @@ void register_trace_commands(CLI::App& app) {
     }
     std::string cal = resolve_calibration(ca->calibration);
     nlohmann::json s = calib::scenario_for(w, cal);
-    double user_ns = ca->uniform_speed || cal.empty() || !std::filesystem::exists(cal)
-                         ? -1 : calib::calibration_value(cal, "costs.writer_user_ns");
+    // -1 without a calibration file (calibration_value checks).
+    double user_ns = ca->uniform_speed ? -1 : calib::calibration_value(cal, "costs.writer_user_ns");
     if (user_ns > 0) {
       std::ostringstream why;
       std::vector<double> speed = calib::cpu_speeds_for(w, user_ns, why, ca->allow_coarse);
