@@ -769,7 +769,12 @@ assert abs(total - p["sampled_ns_per_frame"]) <= 0.01 * len(p["paths"]) + 0.1, (
 r = p["round"]
 assert r["frames_written"] == p["frames"], (r, p["frames"])
 assert p["sampled_ns_per_frame"] * p["frames"] <= r["elapsed_ns"] + 100000, (p["sampled_ns_per_frame"], r)
+# That round runs with the traced round's tracepoints on (their cost is part
+# of the paths sampled): each write() has at least its sys_enter and sys_exit
+# (trace-cmd extract removes the instance; capture-trace makes it again).
+assert r["trace_events"] >= 2 * p["frames"], r
 EOF
+  ! grep -q "No such file" "$TMP/log" || fail "capture-trace wrote to a missing file: $(grep -m1 "No such file" "$TMP/log")"
   # The trace holds the traced round only: one 60-byte write()'s exit per
   # frame written there, not the sampled round's 20000 more (capture-trace
   # empties the buffer after that round).
