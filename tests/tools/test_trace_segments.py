@@ -175,6 +175,59 @@ class TraceSegments(unittest.TestCase):
         ln = [x for x in r.stdout.splitlines() if x.startswith("whole cycle")][0]
         self.assertEqual(ln.count("p50   2000"), 2)
 
+    def test_writers_report(self):
+        # Two writers.  CPU 0 writes at 0 (a softirq at 1000-4000: its own
+        # frame's poll, kfree_skb 1700 -> napi_poll 2000, start -> receive
+        # 600; then a re-poll of CPU 1's frame, kfree_skb 3000 -> napi_poll
+        # 3900, start 2000 -> receive 2900), at 5000 (no softirq: MISSED) and
+        # at 9000 (a softirq at 9500-10400, one poll: 200 and 500).  Outside
+        # NET_RX: 4200 - 3000, 1000 and 1500 - 900, p50 1000; busy 3900 ns for
+        # 3 frames in 2 softirqs; cycles 5000 and 4000 (p50 the upper: 5000,
+        # spread (5000 - 4000) / 2).  CPU 1 enters at 2500 (half-way through
+        # CPU 0's first cycle: tenth 5), 5500 (500 ns into the 4000 ns second
+        # cycle: tenth 1) and 9600 (after CPU 0's last entry: no cycle).
+        def w(cpu, ns, event, rest=""):
+            return line(cpu, ns, event, rest)
+        enter, exit_ = ("sys_enter", "NR 1 (3, 0, 3c, 0, 0, 0)"), ("sys_exit", "NR 1 = 60")
+        sirq_in, sirq_out = ("softirq_entry", "vec=3 [action=NET_RX]"), ("softirq_exit", "vec=3 [action=NET_RX]")
+        rx, kf = ("netif_receive_skb", "dev=tap0 skbaddr=ffff888100000000 len=46"), ("kfree_skb", "skbaddr=ffff888100000000")
+        trace = "".join([w(0, 0, *enter), w(0, 1000, *sirq_in), w(0, 1600, *rx), w(0, 1700, *kf),
+                         w(0, 2000, "napi_poll", poll(1)), w(1, 2500, *enter), w(0, 2900, *rx), w(0, 3000, *kf),
+                         w(1, 3300, *exit_), w(0, 3900, "napi_poll", poll(1)), w(0, 4000, *sirq_out),
+                         w(0, 4200, *exit_), w(0, 5000, *enter), w(1, 5500, *enter), w(0, 6000, *exit_),
+                         w(1, 6500, *exit_), w(0, 9000, *enter), w(0, 9500, *sirq_in), w(1, 9600, *enter),
+                         w(0, 10000, *rx), w(0, 10100, *kf), w(0, 10300, "napi_poll", poll(1)),
+                         w(0, 10400, *sirq_out), w(1, 10400, *exit_), w(0, 10500, *exit_)])
+        path = os.path.join(self.dir.name, "writers.trace")
+        with open(path, "w") as f:
+            f.write(trace)
+        r = run(path, "--writers", "0,1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = {x.split("|")[0].strip(): x.split("|")[1].split() for x in r.stdout.splitlines()[1:]}
+        self.assertEqual(rows["cpu0"], "write() outside NET_RX p50 1000 NET_RX 1300 ns/frame 1.50 frames/softirq "
+                                       "cycle p50 5000 spread 500".split())
+        # CPU 1: outside 800, 1000, 800 (p50 800); no softirq; cycles 3000, 4100.
+        self.assertEqual(rows["cpu1"], "write() outside NET_RX p50 800 NET_RX 0 ns/frame 0.00 frames/softirq "
+                                       "cycle p50 4100 spread 550".split())
+        self.assertEqual(rows["cpu1's sys_enter in cpu0's cycle, % by tenth"],
+                         "0.0 50.0 0.0 0.0 0.0 50.0 0.0 0.0 0.0 0.0".split())
+        # n, then the two p50s (the words that are whole numbers; none prints -1).
+        polls = {k: [int(x) for x in v if x.isdigit()] for k, v in rows.items() if k.startswith("one-frame")}
+        self.assertEqual(polls["one-frame polls, first -> exit"], [1, 200, 500])
+        self.assertEqual(polls["one-frame polls, first -> re-poll"], [1, 300, 600])
+        self.assertEqual(polls["one-frame polls, re-poll -> exit"], [1, 900, 900])
+        self.assertEqual(polls["one-frame polls, re-poll -> re-poll"], [0])
+        self.assertIn("p50    -1", r.stdout.splitlines()[-1])
+        # Bad CPU pairs, and a CPU that never writes.
+        for arg, want in (("0", "two different CPU numbers"), ("1,1", "two different CPU numbers")):
+            r = run(path, "--writers", arg)
+            self.assertEqual(r.returncode, 2, arg)
+            self.assertIn(want, r.stderr)
+        r = run(path, "--writers", "0,3")
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        self.assertIn("expected write()s (sys_enter NR 1) on both CPUs, found 3 and 0", r.stderr)
+
     def test_bad_input_is_one_line_and_exit_2(self):
         us = os.path.join(self.dir.name, "us.trace")
         with open(us, "w") as f:
