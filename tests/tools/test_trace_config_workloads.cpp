@@ -6,6 +6,7 @@
 // burst, costs.cacheline_burst_ns) where a line can move between CPUs.  Bad sidecars give one-line errors naming the field.
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -246,6 +247,22 @@ TEST_CASE("trace config: an RPS capture maps to rps.cpus; calibrate refuses it; 
   CHECK(c.status == 2);
   CHECK(lines(c.err) == 1);
   CHECK_MESSAGE(c.err.find("RPS steers its frames") != std::string::npos, c.err);
+  // A capture with the kmem tracepoints (capture-trace --slab-events) is
+  // refused too: their cost is in its intervals.
+  {
+    json j = json::parse(tunsim::read_file("results/reference/napi-60-1w.json"));
+    j["slab_events"] = true;
+    j.erase("trace_file");
+    std::ofstream(d + "/slabfit.json") << j.dump(2);
+    std::ifstream in("results/reference/napi-60-1w.trace.gz", std::ios::binary);
+    std::ofstream(d + "/slabfit.trace.gz", std::ios::binary) << in.rdbuf();
+  }
+  c = run_cli("calibrate " + d + "/slabfit.trace.gz -o " + d + "/slabfit-cal.json");
+  CHECK(c.status == 2);
+  CHECK(lines(c.err) == 1);
+  CHECK_MESSAGE(c.err.find("captured with --slab-events") != std::string::npos, c.err);
+  CHECK_FALSE(std::filesystem::exists(d + "/slabfit-cal.json"));
+  CHECK_FALSE(tunsim::calib::read_sidecar(sidecar("noslab", json::object())).slab_events);
 
   struct Case {
     const char* name;
@@ -256,6 +273,7 @@ TEST_CASE("trace config: an RPS capture maps to rps.cpus; calibrate refuses it; 
        {Case{"rps-str", {{"rps_cpus", "1"}}, "rps_cpus: expected an array of CPU numbers, found \"1\""},
         Case{"rps-big", {{"rps_cpus", {2}}}, "rps_cpus: expected CPU numbers below nr_cpus 2, found 2"},
         Case{"rps-neg", {{"rps_cpus", {-1}}}, "rps_cpus: expected CPU numbers below nr_cpus 2, found -1"},
+        Case{"slab-str", {{"slab_events", "yes"}}, "slab_events: expected true or false, found \"yes\""},
         Case{"rps-threaded",
              {{"rps_cpus", {1}},
               {"threaded", true},

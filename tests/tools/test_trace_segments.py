@@ -228,6 +228,95 @@ class TraceSegments(unittest.TestCase):
         self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
         self.assertIn("expected write()s (sys_enter NR 1) on both CPUs, found 3 and 0", r.stderr)
 
+    def test_writers_report_with_slab_events(self):
+        # capture-trace --slab-events adds kmem_cache_alloc/free of the skb
+        # caches.  CPU 0's write at 0: sk_buff allocated at 400 (ptr A), head
+        # at 550, softirq_raise 900, its softirq 1000-2000 receives A (own:
+        # kfree_skb 1500 -> kmem_cache_free 1700, 200), sys_exit 2300
+        # (softirq_exit -> sys_exit 300).  CPU 1's write at 1100: sk_buff B at
+        # 1450, head 1600, no softirq (MISSED), sys_exit 2100.  CPU 0's second
+        # write at 4000: sk_buff C at 4500, head 4650, raise 5100, softirq
+        # 5200-7000 receives B (CPU 1's, which allocated at 1450, after
+        # CPU 0's last free of its skbs (none): kfree_skb 5800 ->
+        # kmem_cache_free 6300, 500) and C (own, 6500 -> 6600, 100), exit
+        # 7200.  CPU 1 writes D (allocated at 7500) and E (7650) without
+        # softirqs.  A third softirq of CPU 0 at 8000 frees D (kfree_skb
+        # 8300 -> 8400: 100, CPU 1 "allocated since": 7650 > 5800) and E
+        # right after (8500 -> 8550: 50, not since: 7650 < 8300).
+        def w(cpu, ns, event, rest=""):
+            return line(cpu, ns, event, rest)
+        enter, exit_ = ("sys_enter", "NR 1 (3, 0, 3c, 0, 0, 0)"), ("sys_exit", "NR 1 = 60")
+        sin, sout = ("softirq_entry", "vec=3 [action=NET_RX]"), ("softirq_exit", "vec=3 [action=NET_RX]")
+        def alloc(ptr, name="skbuff_head_cache"):
+            return ("kmem_cache_alloc", "(__alloc_skb+0x179) call_site=__alloc_skb+0x179 ptr=%s name=%s "
+                    "bytes_req=224 bytes_alloc=256 gfp_flags=GFP_KERNEL node=-1 accounted=false" % (ptr, name))
+        def kfree(ptr):
+            return ("kmem_cache_free", "(f+0x1) call_site=f+0x1 ptr=%s name=skbuff_head_cache" % ptr)
+        def rx(ptr):
+            return ("netif_receive_skb", "dev=tap0 skbaddr=%s len=46" % ptr)
+        def drop(ptr):
+            return ("kfree_skb", "skbaddr=%s rx_sk=(nil) protocol=34997" % ptr)
+        A, B, C, D, E = "0xa00", "0xb00", "0xc00", "0xd00", "0xe00"
+        trace = "".join([
+            w(0, 0, *enter), w(0, 400, *alloc(A)), w(0, 550, *alloc("0x1a0", "skbuff_small_head")),
+            w(0, 900, "softirq_raise", "vec=3 [action=NET_RX]"), w(0, 1000, *sin), w(1, 1100, *enter),
+            w(0, 1200, *rx(A)), w(1, 1450, *alloc(B)), w(0, 1500, *drop(A)),
+            w(1, 1600, *alloc("0x1b0", "skbuff_small_head")), w(0, 1700, *kfree(A)),
+            w(0, 1900, "napi_poll", poll(1)), w(0, 2000, *sout), w(1, 2100, *exit_), w(0, 2300, *exit_),
+            w(0, 4000, *enter), w(0, 4500, *alloc(C)), w(0, 4650, *alloc("0x1c0", "skbuff_small_head")),
+            w(0, 5100, "softirq_raise", "vec=3 [action=NET_RX]"), w(0, 5200, *sin), w(0, 5600, *rx(B)),
+            w(0, 5800, *drop(B)), w(0, 6300, *kfree(B)), w(0, 6400, *rx(C)), w(0, 6500, *drop(C)),
+            w(0, 6600, *kfree(C)), w(0, 6900, "napi_poll", poll(2)), w(0, 7000, *sout), w(0, 7200, *exit_),
+            w(1, 7400, *enter), w(1, 7500, *alloc(D)), w(1, 7520, *alloc("0x1d0", "skbuff_small_head")),
+            w(1, 7550, *exit_), w(1, 7600, *enter), w(1, 7650, *alloc(E)),
+            w(1, 7670, *alloc("0x1e0", "skbuff_small_head")), w(1, 7700, *exit_),
+            w(0, 8000, *sin), w(0, 8200, *rx(D)), w(0, 8300, *drop(D)), w(0, 8400, *kfree(D)),
+            w(0, 8450, *rx(E)), w(0, 8500, *drop(E)), w(0, 8550, *kfree(E)), w(0, 8600, "napi_poll", poll(2)),
+            w(0, 8700, *sout),
+        ])
+        path = os.path.join(self.dir.name, "slab.trace")
+        with open(path, "w") as f:
+            f.write(trace)
+        r = run(path, "--writers", "0,1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = {x.split("|")[0].strip(): x.split("|")[1].split() for x in r.stdout.splitlines()[1:]}
+        # CPU 0's two writes: 400 and 500 ns to the sk_buff, 150 and 150 to
+        # the head, 350 and 450 to softirq_raise, 300 and 200 from
+        # softirq_exit (p50: the upper of two).
+        self.assertEqual(rows["cpu0 write(), sys_enter -> sk_buff allocated"], "n 2 p50 500".split())
+        self.assertEqual(rows["cpu0 write(), sk_buff allocated -> head allocated"], "n 2 p50 150".split())
+        self.assertEqual(rows["cpu0 write(), head allocated -> softirq_raise"], "n 2 p50 450".split())
+        self.assertEqual(rows["cpu0 write(), softirq_exit -> sys_exit"], "n 2 p50 300".split())
+        # CPU 1 never raised: its writes have the first two segments only.
+        self.assertEqual(rows["cpu1 write(), sys_enter -> sk_buff allocated"], "n 3 p50 100".split())
+        self.assertEqual(rows["cpu1 write(), head allocated -> softirq_raise"], "n 0 p50 -1".split())
+        self.assertEqual(rows["free of an own skb"], "n 2 kfree_skb -> kmem_cache_free(sk_buff) p50 200".split())
+        self.assertEqual(rows["free of an other's skb, its CPU allocated since"],
+                         "n 2 kfree_skb -> kmem_cache_free(sk_buff) p50 500".split())
+        self.assertEqual(rows["free of an other's skb, its CPU did not"],
+                         "n 1 kfree_skb -> kmem_cache_free(sk_buff) p50 50".split())
+        # Without the slab events the report stops after the polls.
+        plain = os.path.join(self.dir.name, "plain.trace")
+        with open(plain, "w") as f:
+            f.write("".join(x for x in trace.splitlines(keepends=True) if "kmem_cache" not in x))
+        r = run(plain, "--writers", "0,1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(r.stdout.splitlines()[-1].startswith("one-frame polls, re-poll -> re-poll"), r.stdout)
+
+    def test_writers_on_the_committed_slab_capture(self):
+        # results/reference/slab-2026-12-04/napi-2w (docs/validation.md,
+        # "Where the two writers pay for their shared lines"): its 20,000
+        # frees split by builder into 14,030 own, 4,840 of the other CPU's
+        # after it allocated and 1,130 without, with the p50s the docs quote.
+        path = os.path.join(ROOT, "results", "reference", "slab-2026-12-04", "napi-2w.trace.gz")
+        r = run(path, "--writers", "0,1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = {x.split("|")[0].strip(): x.split("|")[1].split() for x in r.stdout.splitlines()[1:]}
+        frees = {k: (int(v[1]), int(v[-1])) for k, v in rows.items() if k.startswith("free of an ")}
+        self.assertEqual(frees, {"free of an own skb": (14030, 350),
+                                 "free of an other's skb, its CPU allocated since": (4840, 541),
+                                 "free of an other's skb, its CPU did not": (1130, 191)})
+
     def test_bad_input_is_one_line_and_exit_2(self):
         us = os.path.join(self.dir.name, "us.trace")
         with open(us, "w") as f:

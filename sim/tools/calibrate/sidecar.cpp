@@ -253,6 +253,12 @@ Workload read_sidecar_text(const std::string& text, const std::string& path) {
     if (!w.rps_cpus.empty() && w.threaded)
       throw InputError(file + ": rps_cpus: expected [] with \"threaded\": true (capture-trace takes one of them)");
   }
+  // "slab_events" (optional, false when absent): capture-trace --slab-events.
+  if (j.contains("slab_events") && !j["slab_events"].is_null()) {
+    if (!j["slab_events"].is_boolean())
+      throw InputError(file + ": slab_events: expected true or false, found " + shown(j["slab_events"]));
+    w.slab_events = j["slab_events"].get<bool>();
+  }
   for (int c : w.cpus)
     if (c < 0 || c >= w.nr_cpus)
       throw InputError(file + ": threads: cpu " + std::to_string(c) + " is not below nr_cpus " +

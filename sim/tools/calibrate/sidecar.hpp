@@ -19,6 +19,7 @@ struct Workload {
   bool threaded = false;                 // NAPI polled by its kthread (capture-trace --threaded)
   int napi_thread_cpu = -1;              // the CPU that kthread was pinned to; -1 = not threaded
   std::vector<int> rps_cpus;             // RPS mask of the tap's rx queue (capture-trace --rps-cpus); empty = off
+  bool slab_events = false;              // the skb caches' kmem events traced too (capture-trace --slab-events)
   int frame_bytes = 60;
   std::vector<int> cpus, tids;           // one per writer thread
   long long frames_written = 0;

@@ -160,6 +160,9 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
     if (t != "-" && !fs::exists(t)) throw InputError(printable(t, 200) + ": no such trace file");
     if (t == "-") throw InputError("calibrate: standard input cannot be a TRACE (each trace is read more than once)");
     Workload w = workload_of_trace(t, capture, report);
+    if (w.slab_events)
+      throw InputError(t + ": captured with --slab-events: the kmem tracepoints' own cost is in every interval the "
+                       "fit reads (capture it again without them)");
     if (w.cpus.size() != 1)
       throw InputError(t + ": " + std::to_string(w.cpus.size()) +
                        " writer threads: the fit uses single-writer traces only (their per-event cost is a "
