@@ -28,10 +28,19 @@
  * rule "remotermw" of robust.h, with the spread; the local pass's own 10th
  * percentile is reported as local_rmw_ns.
  *
- * usage: remotermw [--samples N] [--rounds R] [--lines L] [--interval NS] [--max-seconds S] CPU_A CPU_B
+ * With --after read, A reads the lines instead of writing them: B wrote them
+ * last (its owned-line pass of the round before), so A's loads leave B's
+ * copies owned and A's shared, and B's locked operation must first
+ * invalidate A's copy: the price of writing a line another CPU has read
+ * since (a socket line tun_get_user reads, then sock_wfree's CPU writes;
+ * struct file's first line, whose f_op and private_data every write()
+ * reads, then fdget_pos's file_ref_get).  Not with --interval.
+ *
+ * usage: remotermw [--samples N] [--rounds R] [--lines L] [--interval NS] [--after write|read]
+ *                  [--max-seconds S] CPU_A CPU_B
  * prints one JSON object on one line:
  *   {"what": "remote_rmw", "unit": "ns", "value_ns": 61.2 (null when refused),
- *    "cpus": [A, B], "lines": L, "interval_ns": NS (0: A leaves the lines),
+ *    "cpus": [A, B], "lines": L, "interval_ns": NS (0: A leaves the lines), "after": "write" or "read",
  *    "local_rmw_ns": ..., "value": ..., "min": ..., ...}
  * exit: 0 trusted; 4 refused (reason on stderr and in "refused");
  *       3 cannot run (CPU missing or not allowed); 2 usage.
@@ -61,6 +70,7 @@ static _Alignas(64) atomic_long go;
 static _Alignas(64) atomic_long done;
 static _Alignas(64) atomic_int stop_flag;
 static long nlines = 1, nsamples = 2000, rounds = 16, max_s = 5, interval_ns = 0;
+static int after_read = 0; /* --after read: A reads the lines B wrote last */
 static double* remote_s; /* per sample: the move's premium per operation */
 static double* local_s;  /* per sample: the owned line's operation */
 static atomic_int taken;
@@ -100,12 +110,21 @@ static void* partner(void* arg) {
 
 int main(int argc, char** argv) {
   long cpus[2];
-  static const char usage[] = "[--samples N] [--rounds R] [--lines L] [--interval NS] [--max-seconds S] CPU_A CPU_B";
-  /* --interval is this program's own option: taken out before the shared ones. */
+  static const char usage[] =
+      "[--samples N] [--rounds R] [--lines L] [--interval NS] [--after write|read] [--max-seconds S] CPU_A CPU_B";
+  /* --interval and --after are this program's own options: taken out before the shared ones. */
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
     if (!strcmp(argv[i], "--interval") && i + 1 < argc) {
       if (rb_parse_long(argv[++i], 0, 1000000, &interval_ns)) {
+        fprintf(stderr, "usage: remotermw %s\n", usage);
+        return RB_EXIT_USAGE;
+      }
+    } else if (!strcmp(argv[i], "--after") && i + 1 < argc) {
+      ++i;
+      if (!strcmp(argv[i], "read")) {
+        after_read = 1;
+      } else if (strcmp(argv[i], "write")) {
         fprintf(stderr, "usage: remotermw %s\n", usage);
         return RB_EXIT_USAGE;
       }
@@ -115,6 +134,10 @@ int main(int argc, char** argv) {
   }
   int st0 = rb_parse_pair(kept, argv, "remotermw", usage, &nsamples, &rounds, &nlines, 1, MAX_LINES, &max_s, cpus);
   if (st0) return st0;
+  if (after_read && interval_ns) {
+    fprintf(stderr, "usage: remotermw %s (--after read takes no --interval)\n", usage);
+    return RB_EXIT_USAGE;
+  }
   /* Page p = a fixed shuffle of 0..nlines-1 (a multiplicative step prime to
    * MAX_LINES), line l at offset 64 * ((7 * l) % 64) in it. */
   for (long l = 0; l < nlines; ++l) {
@@ -133,7 +156,12 @@ int main(int argc, char** argv) {
   if (st1) return st1;
   double deadline = rb_now_ns() + max_s * 1e9;
   for (long r = 1; atomic_load(&taken) < nsamples && rb_now_ns() < deadline; ++r) {
-    for (long l = 0; l < nlines; ++l) *line[l] = r; /* modified in A's cache */
+    if (after_read) {
+      /* Shared here, owned by B, which wrote them last (its owned-line pass). */
+      for (long l = 0; l < nlines; ++l) (void)*(volatile long*)line[l];
+    } else {
+      for (long l = 0; l < nlines; ++l) *line[l] = r; /* modified in A's cache */
+    }
     atomic_store_explicit(&go, r, memory_order_release);
     if (interval_ns) {
       /* Busy with the lines: a store to each again every interval_ns. */
@@ -158,9 +186,9 @@ int main(int argc, char** argv) {
   rb_evaluate(local_s, n, rb_rule_named("atomics"), &loc);
   printf("{\"what\": \"remote_rmw\", \"unit\": \"ns\", \"value_ns\": ");
   rb_jnum(stdout, st.trusted ? st.value : -1.0 / 0.0); /* null unless trusted */
-  printf(", \"cpus\": [%ld, %ld], \"lines\": %ld, \"interval_ns\": %ld, \"samples_requested\": %ld, "
+  printf(", \"cpus\": [%ld, %ld], \"lines\": %ld, \"interval_ns\": %ld, \"after\": \"%s\", \"samples_requested\": %ld, "
          "\"clock_overhead_ns\": %.1f, \"local_rmw_ns\": ",
-         cpus[0], cpus[1], nlines, interval_ns, nsamples, ov);
+         cpus[0], cpus[1], nlines, interval_ns, after_read ? "read" : "write", nsamples, ov);
   rb_jnum(stdout, loc.value);
   printf(", ");
   rb_json_members(stdout, &st, rule);

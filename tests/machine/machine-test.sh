@@ -26,7 +26,7 @@
 #   capture_slab_events capture-trace --slab-events: one allocation and one free of each sk_buff, split by builder
 #   wakeup_measures    wakeup.c (the IPI costs) is trusted and consistent, or skips
 #   atomics_measures   trusted lock pair and atomic RMW are p10, 1..100 ns
-#   remotermw_measures remotermw.c (an atomic on a line the other CPU left, or keeps writing) is trusted and sane, or skips
+#   remotermw_measures remotermw.c (an atomic on a line the other CPU left, keeps writing, or read) is trusted and sane, or skips
 #   ctxswitch_measures ctxswitch.c (a wake-up on the waker's CPU, a context switch) is trusted and consistent, or skips
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -142,14 +142,20 @@ remotermw_measures)
   [ "$(json "$TMP/few.json" "d['value_ns'], d['trusted']")" = "None False" ] || fail "$(cat "$TMP/few.json")"
   "$TMP/remotermw" --interval -5 0 1 >/dev/null 2>"$TMP/err"
   [ $? -eq 2 ] && grep -q "usage: remotermw" "$TMP/err" || fail "--interval -5 must be a usage error (2): $(cat "$TMP/err")"
+  "$TMP/remotermw" --after sideways 0 1 >/dev/null 2>"$TMP/err"
+  [ $? -eq 2 ] && grep -q "usage: remotermw" "$TMP/err" || fail "--after sideways must be a usage error (2): $(cat "$TMP/err")"
+  "$TMP/remotermw" --after read --interval 100 0 1 >/dev/null 2>"$TMP/err"
+  [ $? -eq 2 ] && grep -q "takes no --interval" "$TMP/err" || fail "--after read --interval must be a usage error (2): $(cat "$TMP/err")"
   # Two lines the other CPU left, one line it left, one line it keeps
-  # writing every 200 ns (--interval).
-  for run in "2 0" "1 0" "1 200"; do
-    read -r lines interval <<<"$run"
-    "$TMP/remotermw" --samples 400 --lines "$lines" --interval "$interval" 0 1 >"$TMP/out$lines-$interval.json" 2>"$TMP/err"
+  # writing every 200 ns (--interval), one line it read after this CPU
+  # wrote it (--after read).
+  for run in "2 0 write" "1 0 write" "1 200 write" "1 0 read"; do
+    read -r lines interval after <<<"$run"
+    "$TMP/remotermw" --samples 400 --lines "$lines" --interval "$interval" --after "$after" 0 1 \
+      >"$TMP/out$lines-$interval-$after.json" 2>"$TMP/err"
     st=$?
     [ $st -eq 4 ] && skip "the machine is too busy to trust remotermw: $(cat "$TMP/err")"
-    [ $st -eq 0 ] || fail "remotermw --lines $lines --interval $interval exited $st: $(cat "$TMP/err")"
+    [ $st -eq 0 ] || fail "remotermw --lines $lines --interval $interval --after $after exited $st: $(cat "$TMP/err")"
   done
   # Trusted: the value is its p10, and the move makes the locked operation
   # slower than the same operation on an owned line (value > 0) by less
@@ -164,12 +170,13 @@ remotermw_measures)
   # 7-14 ns, as much as the owned operation itself (2026-12-04 13:56 beside
   # two `yes`: two lines 6.9 ns, owned 7.2, when the test asked for
   # owned <= move and failed).
-  $PY - "$TMP/out2-0.json" "$TMP/out1-0.json" "$TMP/out1-200.json" >"$TMP/check" 2>&1 <<'EOF'
+  $PY - "$TMP/out2-0-write.json" "$TMP/out1-0-write.json" "$TMP/out1-200-write.json" "$TMP/out1-0-read.json" \
+    >"$TMP/check" 2>&1 <<'EOF'
 import json, sys
-for f, lines, interval in zip(sys.argv[1:], (2, 1, 1), (0, 0, 200)):
+for f, lines, interval, after in zip(sys.argv[1:], (2, 1, 1, 1), (0, 0, 200, 0), ("write",) * 3 + ("read",)):
     d = json.load(open(f))
     assert d["trusted"] and d["value"] == d["p10"] == d["value_ns"] and d["samples"] == 400, d
-    assert d["lines"] == lines and d["interval_ns"] == interval and d["cpus"] == [0, 1], d
+    assert d["lines"] == lines and d["interval_ns"] == interval and d["after"] == after and d["cpus"] == [0, 1], d
     assert 0 < d["value"] < 5000, d
     assert 0 < d["local_rmw_ns"] + d["clock_overhead_ns"] and d["local_rmw_ns"] <= min(100, d["value"] + 10), d
 EOF
