@@ -287,6 +287,19 @@ class TraceSegments(unittest.TestCase):
         self.assertEqual(rows["cpu0 write(), sk_buff allocated -> head allocated"], "n 2 p50 150".split())
         self.assertEqual(rows["cpu0 write(), head allocated -> softirq_raise"], "n 2 p50 450".split())
         self.assertEqual(rows["cpu0 write(), softirq_exit -> sys_exit"], "n 2 p50 300".split())
+        # CPU 1 entered (1100) and left (2100) a write during CPU 0's first
+        # one (0-2300), not during its second (4000-7200); in CPU 0's gap
+        # before the second (2300-4000) it did neither.
+        self.assertEqual(rows["cpu0 write(), softirq_exit -> sys_exit, other wrote meanwhile"], "n 1 p50 300".split())
+        self.assertEqual(rows["cpu0 write(), softirq_exit -> sys_exit, other did not"], "n 1 p50 200".split())
+        self.assertEqual(rows["cpu0 write(), sys_enter -> sk_buff allocated, other did not"], "n 1 p50 500".split())
+        self.assertEqual(rows["cpu0 write(), sys_enter -> sk_buff allocated, other wrote in the gap before"],
+                         "n 0 p50 -1".split())
+        # CPU 1's second write (7400) has CPU 0's exit at 7200 in its gap
+        # (2100-7400): 100 ns; its third (7600) nothing in 7550-7600: 50.
+        self.assertEqual(rows["cpu1 write(), sys_enter -> sk_buff allocated, other wrote in the gap before"],
+                         "n 1 p50 100".split())
+        self.assertEqual(rows["cpu1 write(), sys_enter -> sk_buff allocated, other did not"], "n 1 p50 50".split())
         # CPU 1 never raised: its writes have the first two segments only.
         self.assertEqual(rows["cpu1 write(), sys_enter -> sk_buff allocated"], "n 3 p50 100".split())
         self.assertEqual(rows["cpu1 write(), head allocated -> softirq_raise"], "n 0 p50 -1".split())
