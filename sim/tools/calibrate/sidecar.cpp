@@ -74,6 +74,12 @@ std::string opt_str_field(const json& j, const std::string& file, const char* ke
   if (!j.contains(key) || j[key].is_null()) return "";
   return str_field(j, file, key);
 }
+// An optional true or false: absent or null is false.
+bool opt_bool(const json& j, const std::string& file, const char* key) {
+  if (!j.contains(key) || j[key].is_null()) return false;
+  if (!j[key].is_boolean()) throw InputError(file + ": " + key + ": expected true or false, found " + shown(j[key]));
+  return j[key].get<bool>();
+}
 
 
 }  // namespace
@@ -119,11 +125,7 @@ std::string sidecar_for_trace(const std::string& trace_path) {
 // "threaded" (optional, false when absent) and, when true, "napi_thread":
 // {"pid", "comm", "cpu"} of the pinned NAPI kthread (capture-trace --threaded).
 static void read_threading(const json& j, const std::string& file, Workload& w) {
-  if (j.contains("threaded") && !j["threaded"].is_null()) {
-    if (!j["threaded"].is_boolean())
-      throw InputError(file + ": threaded: expected true or false, found " + shown(j["threaded"]));
-    w.threaded = j["threaded"].get<bool>();
-  }
+  w.threaded = opt_bool(j, file, "threaded");
   if (!w.threaded) {
     if (j.contains("napi_thread") && !j["napi_thread"].is_null())
       throw InputError(file + ": napi_thread: expected nothing without \"threaded\": true, found " +
@@ -254,11 +256,7 @@ Workload read_sidecar_text(const std::string& text, const std::string& path) {
       throw InputError(file + ": rps_cpus: expected [] with \"threaded\": true (capture-trace takes one of them)");
   }
   // "slab_events" (optional, false when absent): capture-trace --slab-events.
-  if (j.contains("slab_events") && !j["slab_events"].is_null()) {
-    if (!j["slab_events"].is_boolean())
-      throw InputError(file + ": slab_events: expected true or false, found " + shown(j["slab_events"]));
-    w.slab_events = j["slab_events"].get<bool>();
-  }
+  w.slab_events = opt_bool(j, file, "slab_events");
   for (int c : w.cpus)
     if (c < 0 || c >= w.nr_cpus)
       throw InputError(file + ": threads: cpu " + std::to_string(c) + " is not below nr_cpus " +
