@@ -18,6 +18,11 @@ def poll(work):
     return "napi poll on napi struct ffff888000000000 for device tap0 work %d budget 64" % work
 
 
+# (event, rest) of the writers' tests: a 60-byte write() and NET_RX's bounds.
+ENTER, EXIT = ("sys_enter", "NR 1 (3, 0, 3c, 0, 0, 0)"), ("sys_exit", "NR 1 = 60")
+SIRQ_IN, SIRQ_OUT = ("softirq_entry", "vec=3 [action=NET_RX]"), ("softirq_exit", "vec=3 [action=NET_RX]")
+
+
 # CPU 1: one softirq of two one-frame polls in a row (a re-poll cycle of
 # 2000 ns: napi_poll 1000 -> gro entry 1600 -> netif_receive_skb 2000 ->
 # kfree_skb 2100 -> napi_poll 3000), then softirq_exit at 3100.  CPU 0's
@@ -49,6 +54,15 @@ class TraceSegments(unittest.TestCase):
 
     def tearDown(self):
         self.dir.cleanup()
+
+    def writers(self, path, trace=None):
+        """--writers 0,1 on `path` (written from `trace` first): label -> words of its first cell."""
+        if trace is not None:
+            with open(path, "w") as f:
+                f.write(trace)
+        r = run(path, "--writers", "0,1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r, {x.split("|")[0].strip(): x.split("|")[1].split() for x in r.stdout.splitlines()[1:]}
 
     def rows(self, out):
         # segment name -> the first cell's "n N p10 .. p50 .. p90 .." numbers
@@ -186,24 +200,18 @@ class TraceSegments(unittest.TestCase):
         # spread (5000 - 4000) / 2).  CPU 1 enters at 2500 (half-way through
         # CPU 0's first cycle: tenth 5), 5500 (500 ns into the 4000 ns second
         # cycle: tenth 1) and 9600 (after CPU 0's last entry: no cycle).
-        def w(cpu, ns, event, rest=""):
-            return line(cpu, ns, event, rest)
-        enter, exit_ = ("sys_enter", "NR 1 (3, 0, 3c, 0, 0, 0)"), ("sys_exit", "NR 1 = 60")
-        sirq_in, sirq_out = ("softirq_entry", "vec=3 [action=NET_RX]"), ("softirq_exit", "vec=3 [action=NET_RX]")
-        rx, kf = ("netif_receive_skb", "dev=tap0 skbaddr=ffff888100000000 len=46"), ("kfree_skb", "skbaddr=ffff888100000000")
-        trace = "".join([w(0, 0, *enter), w(0, 1000, *sirq_in), w(0, 1600, *rx), w(0, 1700, *kf),
-                         w(0, 2000, "napi_poll", poll(1)), w(1, 2500, *enter), w(0, 2900, *rx), w(0, 3000, *kf),
-                         w(1, 3300, *exit_), w(0, 3900, "napi_poll", poll(1)), w(0, 4000, *sirq_out),
-                         w(0, 4200, *exit_), w(0, 5000, *enter), w(1, 5500, *enter), w(0, 6000, *exit_),
-                         w(1, 6500, *exit_), w(0, 9000, *enter), w(0, 9500, *sirq_in), w(1, 9600, *enter),
-                         w(0, 10000, *rx), w(0, 10100, *kf), w(0, 10300, "napi_poll", poll(1)),
-                         w(0, 10400, *sirq_out), w(1, 10400, *exit_), w(0, 10500, *exit_)])
+        rx = ("netif_receive_skb", "dev=tap0 skbaddr=ffff888100000000 len=46")
+        kf = ("kfree_skb", "skbaddr=ffff888100000000")
+        trace = "".join([line(0, 0, *ENTER), line(0, 1000, *SIRQ_IN), line(0, 1600, *rx), line(0, 1700, *kf),
+                         line(0, 2000, "napi_poll", poll(1)), line(1, 2500, *ENTER), line(0, 2900, *rx),
+                         line(0, 3000, *kf), line(1, 3300, *EXIT), line(0, 3900, "napi_poll", poll(1)),
+                         line(0, 4000, *SIRQ_OUT), line(0, 4200, *EXIT), line(0, 5000, *ENTER), line(1, 5500, *ENTER),
+                         line(0, 6000, *EXIT), line(1, 6500, *EXIT), line(0, 9000, *ENTER), line(0, 9500, *SIRQ_IN),
+                         line(1, 9600, *ENTER), line(0, 10000, *rx), line(0, 10100, *kf),
+                         line(0, 10300, "napi_poll", poll(1)), line(0, 10400, *SIRQ_OUT), line(1, 10400, *EXIT),
+                         line(0, 10500, *EXIT)])
         path = os.path.join(self.dir.name, "writers.trace")
-        with open(path, "w") as f:
-            f.write(trace)
-        r = run(path, "--writers", "0,1")
-        self.assertEqual(r.returncode, 0, r.stderr)
-        rows = {x.split("|")[0].strip(): x.split("|")[1].split() for x in r.stdout.splitlines()[1:]}
+        r, rows = self.writers(path, trace)
         self.assertEqual(rows["cpu0"], "write() outside NET_RX p50 1000 NET_RX 1300 ns/frame 1.50 frames/softirq "
                                        "cycle p50 5000 spread 500".split())
         # CPU 1: outside 800, 1000, 800 (p50 800); no softirq; cycles 3000, 4100.
@@ -243,10 +251,6 @@ class TraceSegments(unittest.TestCase):
         # softirqs.  A third softirq of CPU 0 at 8000 frees D (kfree_skb
         # 8300 -> 8400: 100, CPU 1 "allocated since": 7650 > 5800) and E
         # right after (8500 -> 8550: 50, not since: 7650 < 8300).
-        def w(cpu, ns, event, rest=""):
-            return line(cpu, ns, event, rest)
-        enter, exit_ = ("sys_enter", "NR 1 (3, 0, 3c, 0, 0, 0)"), ("sys_exit", "NR 1 = 60")
-        sin, sout = ("softirq_entry", "vec=3 [action=NET_RX]"), ("softirq_exit", "vec=3 [action=NET_RX]")
         def alloc(ptr, name="skbuff_head_cache"):
             return ("kmem_cache_alloc", "(__alloc_skb+0x179) call_site=__alloc_skb+0x179 ptr=%s name=%s "
                     "bytes_req=224 bytes_alloc=256 gfp_flags=GFP_KERNEL node=-1 accounted=false" % (ptr, name))
@@ -258,28 +262,25 @@ class TraceSegments(unittest.TestCase):
             return ("kfree_skb", "skbaddr=%s rx_sk=(nil) protocol=34997" % ptr)
         A, B, C, D, E = "0xa00", "0xb00", "0xc00", "0xd00", "0xe00"
         trace = "".join([
-            w(0, 0, *enter), w(0, 400, *alloc(A)), w(0, 550, *alloc("0x1a0", "skbuff_small_head")),
-            w(0, 900, "softirq_raise", "vec=3 [action=NET_RX]"), w(0, 1000, *sin), w(1, 1100, *enter),
-            w(0, 1200, *rx(A)), w(1, 1450, *alloc(B)), w(0, 1500, *drop(A)),
-            w(1, 1600, *alloc("0x1b0", "skbuff_small_head")), w(0, 1700, *kfree(A)),
-            w(0, 1900, "napi_poll", poll(1)), w(0, 2000, *sout), w(1, 2100, *exit_), w(0, 2300, *exit_),
-            w(0, 4000, *enter), w(0, 4500, *alloc(C)), w(0, 4650, *alloc("0x1c0", "skbuff_small_head")),
-            w(0, 5100, "softirq_raise", "vec=3 [action=NET_RX]"), w(0, 5200, *sin), w(0, 5600, *rx(B)),
-            w(0, 5800, *drop(B)), w(0, 6300, *kfree(B)), w(0, 6400, *rx(C)), w(0, 6500, *drop(C)),
-            w(0, 6600, *kfree(C)), w(0, 6900, "napi_poll", poll(2)), w(0, 7000, *sout), w(0, 7200, *exit_),
-            w(1, 7400, *enter), w(1, 7500, *alloc(D)), w(1, 7520, *alloc("0x1d0", "skbuff_small_head")),
-            w(1, 7550, *exit_), w(1, 7600, *enter), w(1, 7650, *alloc(E)),
-            w(1, 7670, *alloc("0x1e0", "skbuff_small_head")), w(1, 7700, *exit_),
-            w(0, 8000, *sin), w(0, 8200, *rx(D)), w(0, 8300, *drop(D)), w(0, 8400, *kfree(D)),
-            w(0, 8450, *rx(E)), w(0, 8500, *drop(E)), w(0, 8550, *kfree(E)), w(0, 8600, "napi_poll", poll(2)),
-            w(0, 8700, *sout),
+            line(0, 0, *ENTER), line(0, 400, *alloc(A)), line(0, 550, *alloc("0x1a0", "skbuff_small_head")),
+            line(0, 900, "softirq_raise", "vec=3 [action=NET_RX]"), line(0, 1000, *SIRQ_IN), line(1, 1100, *ENTER),
+            line(0, 1200, *rx(A)), line(1, 1450, *alloc(B)), line(0, 1500, *drop(A)),
+            line(1, 1600, *alloc("0x1b0", "skbuff_small_head")), line(0, 1700, *kfree(A)),
+            line(0, 1900, "napi_poll", poll(1)), line(0, 2000, *SIRQ_OUT), line(1, 2100, *EXIT),
+            line(0, 2300, *EXIT),
+            line(0, 4000, *ENTER), line(0, 4500, *alloc(C)), line(0, 4650, *alloc("0x1c0", "skbuff_small_head")),
+            line(0, 5100, "softirq_raise", "vec=3 [action=NET_RX]"), line(0, 5200, *SIRQ_IN), line(0, 5600, *rx(B)),
+            line(0, 5800, *drop(B)), line(0, 6300, *kfree(B)), line(0, 6400, *rx(C)), line(0, 6500, *drop(C)),
+            line(0, 6600, *kfree(C)), line(0, 6900, "napi_poll", poll(2)), line(0, 7000, *SIRQ_OUT),
+            line(0, 7200, *EXIT),
+            line(1, 7400, *ENTER), line(1, 7500, *alloc(D)), line(1, 7520, *alloc("0x1d0", "skbuff_small_head")),
+            line(1, 7550, *EXIT), line(1, 7600, *ENTER), line(1, 7650, *alloc(E)),
+            line(1, 7670, *alloc("0x1e0", "skbuff_small_head")), line(1, 7700, *EXIT),
+            line(0, 8000, *SIRQ_IN), line(0, 8200, *rx(D)), line(0, 8300, *drop(D)), line(0, 8400, *kfree(D)),
+            line(0, 8450, *rx(E)), line(0, 8500, *drop(E)), line(0, 8550, *kfree(E)),
+            line(0, 8600, "napi_poll", poll(2)), line(0, 8700, *SIRQ_OUT),
         ])
-        path = os.path.join(self.dir.name, "slab.trace")
-        with open(path, "w") as f:
-            f.write(trace)
-        r = run(path, "--writers", "0,1")
-        self.assertEqual(r.returncode, 0, r.stderr)
-        rows = {x.split("|")[0].strip(): x.split("|")[1].split() for x in r.stdout.splitlines()[1:]}
+        _, rows = self.writers(os.path.join(self.dir.name, "slab.trace"), trace)
         # CPU 0's two writes: 400 and 500 ns to the sk_buff, 150 and 150 to
         # the head, 350 and 450 to softirq_raise, 300 and 200 from
         # softirq_exit (p50: the upper of two).
@@ -309,11 +310,8 @@ class TraceSegments(unittest.TestCase):
         self.assertEqual(rows["free of an other's skb, its CPU did not"],
                          "n 1 kfree_skb -> kmem_cache_free(sk_buff) p50 50".split())
         # Without the slab events the report stops after the polls.
-        plain = os.path.join(self.dir.name, "plain.trace")
-        with open(plain, "w") as f:
-            f.write("".join(x for x in trace.splitlines(keepends=True) if "kmem_cache" not in x))
-        r = run(plain, "--writers", "0,1")
-        self.assertEqual(r.returncode, 0, r.stderr)
+        r, _ = self.writers(os.path.join(self.dir.name, "plain.trace"),
+                            "".join(x for x in trace.splitlines(keepends=True) if "kmem_cache" not in x))
         self.assertTrue(r.stdout.splitlines()[-1].startswith("one-frame polls, re-poll -> re-poll"), r.stdout)
 
     def test_writers_on_the_committed_slab_capture(self):
@@ -321,10 +319,7 @@ class TraceSegments(unittest.TestCase):
         # "Where the two writers pay for their shared lines"): its 20,000
         # frees split by builder into 14,030 own, 4,840 of the other CPU's
         # after it allocated and 1,130 without, with the p50s the docs quote.
-        path = os.path.join(ROOT, "results", "reference", "slab-2026-12-04", "napi-2w.trace.gz")
-        r = run(path, "--writers", "0,1")
-        self.assertEqual(r.returncode, 0, r.stderr)
-        rows = {x.split("|")[0].strip(): x.split("|")[1].split() for x in r.stdout.splitlines()[1:]}
+        _, rows = self.writers(os.path.join(ROOT, "results", "reference", "slab-2026-12-04", "napi-2w.trace.gz"))
         frees = {k: (int(v[1]), int(v[-1])) for k, v in rows.items() if k.startswith("free of an ")}
         self.assertEqual(frees, {"free of an own skb": (14030, 350),
                                  "free of an other's skb, its CPU allocated since": (4840, 541),
