@@ -38,16 +38,35 @@ Skb* tun_get_user_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double o
   double rest = c.skb_alloc_ns + c.copy_ns_per_byte * copied;
   bool build_skb = k.p.tun.build_skb && how.noblock && k.p.tun.sndbuf == TunParams::kIntMax && !how.zerocopy &&
                    tun_frame_fits_page(len);
-  if (!build_skb && ctx.cpu->need_resched && k.p.kernel.preempt != Preempt::None && ctx.exec) {
+  // The sk_buff, and the head of `copied` linear bytes unless it is a page
+  // fragment (tun_build_skb, or tun_xdp_one's build_skb on vhost's XDP
+  // buffer); the socket charged for it.  The lines other CPUs share are
+  // touched where tun_get_user touches them: tun_alloc_skb ->
+  // sock_alloc_send_pskb reads tfile->socket.sk and sk_wmem_alloc,
+  // allocates the sk_buff and the head (slab_alloc_node), charges the
+  // socket (skb_set_owner_w), and the copy into the head comes after;
+  // tun_get_user's own checks come first (Linux 6.18 drivers/net/tun.c,
+  // net/core/sock.c).  Where no line is shared the touches cost nothing,
+  // and unless the thread reschedules at the allocation the path runs in
+  // one piece.
+  Skb* skb;
+  const bool resched = !build_skb && ctx.cpu->need_resched && k.p.kernel.preempt != Preempt::None && ctx.exec;
+  const bool slab_shared = ctx.cpu->slub.shared;
+  if (!resched && !slab_shared && !(how.owned && k.queue(queue).wmem_line.shared)) {
+    // Nothing shared (every single-CPU scenario): the path in one piece.
+    ctx.spend(Path::TunGetUser, c.tun_get_user_ns + rest);
+    skb = k.skbs.alloc();
+    if (how.owned) skb->owner = &k.queue(queue);
+  } else {
+    ctx.spend(Path::TunGetUser, c.tun_get_user_ns);
     // tun_alloc_skb -> sock_alloc_send_pskb -> GFP_KERNEL slab allocation ->
     // might_sleep(): the header checks are done, the thread reschedules here.
-    ctx.spend(Path::TunGetUser, c.tun_get_user_ns);
-    might_resched(ctx);
+    if (resched) might_resched(ctx);
+    skb = k.skbs.alloc();
+    if (slab_shared) slab_alloc_skb_shared(ctx, *skb, copied, build_skb || !how.owned);
+    if (how.owned) ctx.skb_set_owner_w(*skb, k.queue(queue));
     ctx.spend(Path::TunGetUser, rest);  // the rest of the path, after whatever ran meanwhile
-  } else {
-    ctx.spend(Path::TunGetUser, c.tun_get_user_ns + rest);
   }
-  Skb* skb = k.skbs.alloc();
   skb->t_origin = origin;
   skb->len = len;
   skb->hash = hash;
@@ -56,12 +75,6 @@ Skb* tun_get_user_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double o
   skb->ubuf = how.zerocopy;
   skb->mark = ctx.cpu->cache.touch_data(k.p.cache.skb_bytes + copied);
   skb->mark_cpu = static_cast<int16_t>(ctx.cpu->id);
-  skb->owner = nullptr;
-  // The sk_buff, and the head of `copied` linear bytes unless it is a page
-  // fragment (tun_build_skb, or tun_xdp_one's build_skb on vhost's XDP
-  // buffer).
-  slab_alloc_skb(ctx, *skb, copied, build_skb || !how.owned);
-  if (how.owned) ctx.skb_set_owner_w(*skb, k.queue(queue));
   return skb;
 }
 

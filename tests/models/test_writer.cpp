@@ -92,6 +92,45 @@ TEST_CASE("writer: threads on two CPUs writing one fd move its struct file's lin
   CHECK(r.k->rec.line_transfers == 4);
 }
 
+TEST_CASE("writer: tun_get_user touches the socket's lines before it allocates and copies (Linux 6.18 "
+          "tun_alloc_skb)") {
+  // 6.18 tun_get_user -> tun_alloc_skb reads tfile->socket.sk, and
+  // sock_alloc_send_pskb reads sk_wmem_alloc, before alloc_skb_with_frags;
+  // skb_set_owner_w charges the socket right after the allocation, and the
+  // copy into the head comes last.  So another CPU's write() meets those
+  // lines at the start of the skb's allocation, not after the copy: where
+  // two writers overlap, that decides which of them moves the lines.
+  // The rig of the test above (rx_batched, rx_frames 0, hand costs,
+  // cacheline_transfer_ns 150), CPU 0 writes first; an Exec records when
+  // CPU 1's write synchronises (every access to shared state does):
+  //  - at its start, for fdget's f_ref line, which moves (150);
+  //  - after the syscall's 120 and tun_get_user's own 150: the socket's two
+  //    lines, 150 + 120 + 150 = 420 ns in; before 2026-12-04 21:40 the model
+  //    touched them after skb_alloc 80 and the copy 0.08 x 60, at 504.8;
+  //  - then the queue (skb_queue_empty) after the allocation, the copy and
+  //    the two socket moves: 420 + 2 x 150 + 80 + 4.8 = 804.8 ns.
+  struct SyncTimes : testrig::SwitchRecorder {
+    std::vector<double> at;
+    void sync(Ctx& ctx) override { at.push_back(ctx.now); }
+  } rec;
+  Rig r("rx_batched", {{"cpus", {{"count", 2}}},
+                       {"senders", json::array({{{"type", "writer"}, {"cpu", 0}}, {{"type", "writer"}, {"cpu", 1}}})}});
+  Writer w0{&r.k->p.senders[0]}, w1{&r.k->p.senders[1]};
+  writer_write(r.ctx, w0);
+  Ctx on1 = r.ctx;
+  on1.cpu = &r.k->cpu(1);
+  on1.thread = nullptr;
+  on1.exec = &rec;
+  const double t0 = on1.now;
+  writer_write(on1, w1);
+  REQUIRE(rec.at.size() >= 3);
+  CHECK((rec.at[0] - t0) * 1e9 == doctest::Approx(0));
+  CHECK((rec.at[1] - t0) * 1e9 == doctest::Approx(420));
+  CHECK((rec.at[2] - t0) * 1e9 == doctest::Approx(804.8));
+  // The write as a whole costs what it did: the order moves no cost.
+  CHECK((on1.now - t0) * 1e9 == doctest::Approx(494.8 + 4 * 150));
+}
+
 TEST_CASE("writer: the fd's struct file is shared state only between writers on different CPUs") {
   // One writer, or two writers on one CPU: the f_ref line never leaves that
   // CPU.  A vhost worker's sendmsg goes through no fd per packet.
