@@ -285,8 +285,10 @@ struct Ctx {
   double pending_cycles = 0;  // busy cycles not yet handed to the engine
 
   // Busy time: base cost `ns` of `path`, times a draw of the context's cost
-  // spread (costs.spread.*), plus its modeled cache misses.
-  void spend(Path path, double ns);
+  // spread (costs.spread.*), plus its modeled cache misses; with `fresh`
+  // false, the rest of a run the thread broke off only to touch shared
+  // lines: its misses were paid, it is not a run of its own.
+  void spend(Path path, double ns, bool fresh = true);
   // Busy time with no cache effect (bookkeeping, lock pairs).
   void spend_ns(double ns);
   // The spread tables are measured on whole intervals (a write() from
@@ -398,8 +400,7 @@ inline void Ctx::spend_cycles(double cycles) {
   if (cycles <= 0) return;
   double dt = cycles / cpu->cycles_per_s;
   double t1 = now + dt;
-  double lo = k->rec.warmup, hi = k->rec.end;
-  // The part of [now, t1] inside the statistics window.
+  double lo = k->rec.warmup, hi = k->rec.end;  // busy: the part of [now, t1] inside the window
   double busy = now >= lo && t1 <= hi ? dt : std::max(0.0, std::min(t1, hi) - std::max(now, lo));
   if (thread && thread->is_ksoftirqd)
     cpu->t_ksoftirqd += busy;
@@ -420,8 +421,7 @@ inline double spread_draw(const std::vector<double>& tab, uint64_t& rng) {
   return tab[static_cast<size_t>(((z >> 32) * tab.size()) >> 32)];
 }
 
-// The cost spread's stream: the thread's, or the CPU's for code without a
-// thread (the interrupt context of an idle RPS target).
+// The cost spread's stream: the thread's, or the CPU's (an idle RPS target's interrupt).
 inline uint64_t& Ctx::spread_rng() { return thread ? thread->rng : cpu->rng; }
 
 inline void Ctx::begin_interval() {
@@ -434,8 +434,8 @@ inline void Ctx::begin_softirq_interval() {
   if (!tab.empty()) cpu->softirq_spread = spread_draw(tab, spread_rng());
 }
 
-inline void Ctx::spend(Path path, double ns) {
-  double penalty_ns = cpu->cache.run_path(path, cpu->misses[static_cast<int>(path)]);
+inline void Ctx::spend(Path path, double ns, bool fresh) {
+  double penalty_ns = fresh ? cpu->cache.run_path(path, cpu->misses[static_cast<int>(path)]) : 0;
   const Costs& c = k->p.costs;
   const bool sirq = cpu->in_softirq || (thread && thread->is_ksoftirqd);
   const std::vector<double>& tab = sirq ? c.spread_softirq : c.spread_process;

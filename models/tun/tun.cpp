@@ -65,7 +65,9 @@ Skb* tun_get_user_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double o
     skb = k.skbs.alloc();
     if (slab_shared) slab_alloc_skb_shared(ctx, *skb, copied, build_skb || !how.owned);
     if (how.owned) ctx.skb_set_owner_w(*skb, k.queue(queue));
-    ctx.spend(Path::TunGetUser, rest);  // the rest of the path, after whatever ran meanwhile
+    // The rest of the path: a run of its own after whatever ran meanwhile
+    // (a reschedule), else the same run.
+    ctx.spend(Path::TunGetUser, rest, resched);
   }
   skb->t_origin = origin;
   skb->len = len;
