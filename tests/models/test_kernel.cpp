@@ -289,6 +289,31 @@ TEST_CASE("Ctx::begin_interval / begin_softirq_interval: one spread factor per i
   CHECK(sirq.count(250) + sirq.count(4000) == 2);
 }
 
+TEST_CASE("Ctx::spend: the rest of a run broken off to touch shared lines (fresh false) is no second run") {
+  // tun_get_user_skb spends its path in two parts around the shared lines
+  // (models/tun/tun.cpp).  The second part takes the interval's spread
+  // factor but is not a run of the path: the cache model charged the run
+  // once.  Default cache parameters (the rig's hand costs, 1 GHz): after
+  // the syscall path, a run of TunGetUser pays misses P > 0; its rest of
+  // 50 ns with fresh false lasts exactly 50 ns and adds no miss, where a
+  // fresh second run right after it would pay the path's misses again.
+  auto misses = [](testrig::Rig& r) { return r.ctx.cpu->misses[static_cast<int>(Path::TunGetUser)].l1i; };
+  testrig::Rig r("rx_batched", {{"cache", {{"enabled", true}}}});
+  r.ctx.spend(Path::Syscall, 100);
+  double t0 = r.ctx.now;
+  r.ctx.spend(Path::TunGetUser, 100);
+  const double first_ns = (r.ctx.now - t0) * 1e9, m1 = misses(r);
+  CHECK(first_ns > 100);  // the run's misses
+  t0 = r.ctx.now;
+  r.ctx.spend(Path::TunGetUser, 50, false);
+  CHECK((r.ctx.now - t0) * 1e9 == doctest::Approx(50));
+  CHECK(misses(r) == m1);
+  t0 = r.ctx.now;
+  r.ctx.spend(Path::TunGetUser, 50);  // a fresh run: its own lines conflict in the crowded sets
+  CHECK((r.ctx.now - t0) * 1e9 > 50);
+  CHECK(misses(r) > m1);
+}
+
 TEST_CASE("Ctx::lock: a shared queue's lock held by another CPU is spun on until released") {
   // queued_spin_lock_slowpath: CPU 0 takes the lock at t = 0 and holds it
   // for lock_ns = 20 ns (its critical section); CPU 1 asks at t = 5 ns, spins
