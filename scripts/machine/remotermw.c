@@ -36,11 +36,19 @@
  * struct file's first line, whose f_op and private_data every write()
  * reads, then fdget_pos's file_ref_get).  Not with --interval.
  *
+ * With --then-work N, each of B's locked operations (both passes) is
+ * followed by N steps of register-only work (a dependent chain of
+ * multiply-adds; no load or store), as kernel code goes on after a locked
+ * operation with work that does not need its line.  Both passes do the same
+ * work, so the value is what the move (or, with --after read, the
+ * invalidation) adds that the core does not hide behind that work.
+ *
  * usage: remotermw [--samples N] [--rounds R] [--lines L] [--interval NS] [--after write|read]
- *                  [--max-seconds S] CPU_A CPU_B
+ *                  [--then-work N] [--max-seconds S] CPU_A CPU_B
  * prints one JSON object on one line:
  *   {"what": "remote_rmw", "unit": "ns", "value_ns": 61.2 (null when refused),
  *    "cpus": [A, B], "lines": L, "interval_ns": NS (0: A leaves the lines), "after": "write" or "read",
+ *    "then_work": N,
  *    "local_rmw_ns": ..., "value": ..., "min": ..., ...}
  * exit: 0 trusted; 4 refused (reason on stderr and in "refused");
  *       3 cannot run (CPU missing or not allowed); 2 usage.
@@ -69,14 +77,22 @@ static long* own_line[MAX_LINES];
 static _Alignas(64) atomic_long go;
 static _Alignas(64) atomic_long done;
 static _Alignas(64) atomic_int stop_flag;
-static long nlines = 1, nsamples = 2000, rounds = 16, max_s = 5, interval_ns = 0;
+static long nlines = 1, nsamples = 2000, rounds = 16, max_s = 5, interval_ns = 0, then_work = 0;
 static int after_read = 0; /* --after read: A reads the lines B wrote last */
 static double* remote_s; /* per sample: the move's premium per operation */
 static double* local_s;  /* per sample: the owned line's operation */
 static atomic_int taken;
 
 static inline void rmw_pass(long** lines) {
-  for (long l = 0; l < nlines; ++l) __atomic_fetch_add(lines[l], 1, __ATOMIC_SEQ_CST);
+  for (long l = 0; l < nlines; ++l) {
+    __atomic_fetch_add(lines[l], 1, __ATOMIC_SEQ_CST);
+    /* --then-work: register-only work the operation's result does not feed. */
+    unsigned long x = (unsigned long)l;
+    for (long i = 0; i < then_work; ++i) {
+      x = x * 6364136223846793005UL + 1442695040888963407UL;
+      __asm__ volatile("" : "+r"(x));
+    }
+  }
 }
 
 /* B: the timed side. */
@@ -111,12 +127,18 @@ static void* partner(void* arg) {
 int main(int argc, char** argv) {
   long cpus[2];
   static const char usage[] =
-      "[--samples N] [--rounds R] [--lines L] [--interval NS] [--after write|read] [--max-seconds S] CPU_A CPU_B";
-  /* --interval and --after are this program's own options: taken out before the shared ones. */
+      "[--samples N] [--rounds R] [--lines L] [--interval NS] [--after write|read] [--then-work N] [--max-seconds S] "
+      "CPU_A CPU_B";
+  /* --interval, --after and --then-work are this program's own options: taken out before the shared ones. */
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
     if (!strcmp(argv[i], "--interval") && i + 1 < argc) {
       if (rb_parse_long(argv[++i], 0, 1000000, &interval_ns)) {
+        fprintf(stderr, "usage: remotermw %s\n", usage);
+        return RB_EXIT_USAGE;
+      }
+    } else if (!strcmp(argv[i], "--then-work") && i + 1 < argc) {
+      if (rb_parse_long(argv[++i], 0, 100000, &then_work)) {
         fprintf(stderr, "usage: remotermw %s\n", usage);
         return RB_EXIT_USAGE;
       }
@@ -186,9 +208,9 @@ int main(int argc, char** argv) {
   rb_evaluate(local_s, n, rb_rule_named("atomics"), &loc);
   printf("{\"what\": \"remote_rmw\", \"unit\": \"ns\", \"value_ns\": ");
   rb_jnum(stdout, st.trusted ? st.value : -1.0 / 0.0); /* null unless trusted */
-  printf(", \"cpus\": [%ld, %ld], \"lines\": %ld, \"interval_ns\": %ld, \"after\": \"%s\", \"samples_requested\": %ld, "
-         "\"clock_overhead_ns\": %.1f, \"local_rmw_ns\": ",
-         cpus[0], cpus[1], nlines, interval_ns, after_read ? "read" : "write", nsamples, ov);
+  printf(", \"cpus\": [%ld, %ld], \"lines\": %ld, \"interval_ns\": %ld, \"after\": \"%s\", \"then_work\": %ld, "
+         "\"samples_requested\": %ld, \"clock_overhead_ns\": %.1f, \"local_rmw_ns\": ",
+         cpus[0], cpus[1], nlines, interval_ns, after_read ? "read" : "write", then_work, nsamples, ov);
   rb_jnum(stdout, loc.value);
   printf(", ");
   rb_json_members(stdout, &st, rule);
