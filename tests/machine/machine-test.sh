@@ -187,7 +187,7 @@ EOF
   # register-only work in both passes, so the local pass takes longer (the
   # work) and the value is what the core does not hide of writing a line
   # the other CPU has read (about 215 of 265 ns on two CCDs, 2026-12-04
-  # 22:50: docs/calibration.md); trusted, it is positive and below a
+  # 22:41: docs/calibration.md); trusted, it is positive and below a
   # descheduling.
   "$TMP/remotermw" --samples 400 --after read --then-work 100 0 1 >"$TMP/work.json" 2>"$TMP/err"
   st=$?
