@@ -108,13 +108,18 @@ void declare_cache_params(ParamTable& t) {
                         "sequential layouts (") + kMachine + ")")
       .calibrated()
       .bind(&Params::cache, &CacheParams::ifetch_memory_ns);
-  t.add("cache.skb_bytes", PType::Int, 576)
+  t.add("cache.skb_bytes", PType::Int, 320)
       .range(0, 1e6)
       .units("bytes")
-      .kname("sizeof(struct sk_buff) + sizeof(struct skb_shared_info)")
-      .means("skb metadata bytes touched at allocation and by netif_receive_skb; the stack also reads min(frame, "
-             "128) bytes of headers.")
-      .from(std::string("BTF of Linux 6.18: 224 + 320 bytes, rounded up to 9 lines (") + kMachine + ")")
+      .kname("struct sk_buff (its slab object) + the first line of struct skb_shared_info")
+      .means("skb metadata bytes touched at allocation and by netif_receive_skb (a linear skb, as tun builds "
+             "them); the stack also reads min(frame, 128) bytes of headers.")
+      .from("BTF of Linux 6.18 (/sys/kernel/btf/vmlinux of the development machine, scripts/machine/btf.py "
+            "members skb_shared_info, 2026-12-05): sk_buff is 224 bytes in 256-byte objects (skbuff_head_cache is "
+            "SLAB_HWCACHE_ALIGN): 4 lines; skb_shared_info starts on a line (SKB_HEAD_ALIGN) and its fields up "
+            "to frags[0] end at byte 64 (dataref at 32, frags at 48): 1 line.  __finalize_skb_around clears it "
+            "up to dataref; skb_release_data walks frags only below nr_frags, 0 for a linear skb, so its other "
+            "4 lines (frags[1..16]) are never touched: 5 lines, 320 bytes (576, all 9 lines, until 2026-12-05)")
       .calibrated()
       .bind(&Params::cache, &CacheParams::skb_bytes);
   t.add("cache.skb_written_bytes", PType::Int, 320)

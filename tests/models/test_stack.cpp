@@ -64,3 +64,33 @@ TEST_CASE("stack: an skb built on another CPU brings its written lines over in o
   CHECK(remote.first == doctest::Approx(100 + 40 + 6 * 40));
   CHECK(remote.second == 6);
 }
+
+TEST_CASE("stack: a linear skb built on another CPU reads no line its builder did not write (6.18 "
+          "__finalize_skb_around, skb_release_data)") {
+  // The lines an skb's receive reads are the ones its builder wrote: struct
+  // sk_buff (224 bytes in a 256-byte, line-aligned slab object: 4 lines) and
+  // skb_shared_info's first line (cleared up to dataref, at byte 32 by BTF;
+  // frags start at byte 48).  skb_release_data walks frags[] only below
+  // nr_frags, 0 for tun's linear skbs, so frags[1..16] (the other 4 of
+  // skb_shared_info's 5 lines) are never touched: cache.skb_bytes =
+  // cache.skb_written_bytes = 320, and a remote receive reads nothing from
+  // the LLC beyond the burst.  Counting all of skb_shared_info (576, the
+  // default until 2026-12-05) reads 576 - 320 = 256 bytes more: 4 lines
+  // missing L1d and L2 (reread_cold), on the same sequence of paths.
+  auto receive = [](json cache) {
+    Rig r("rx_batched", {{"cpus", {{"count", 2}}}, {"cache", cache}});
+    CHECK(r.k->p.cache.skb_written_bytes == 320);
+    Skb* skb = tun_build_skb(r.ctx, 0, 60, 1, r.ctx.now);
+    skb->mark_cpu = 1;
+    netif_receive_skb_core(r.ctx, skb, "tap0");
+    return std::pair<double, CacheMisses>(r.k->p.cache.skb_bytes,
+                                          r.ctx.cpu->misses[static_cast<int>(Path::NetifReceiveSkb)]);
+  };
+  auto [bytes, now] = receive({{"enabled", true}});
+  auto [old_bytes, old] = receive({{"enabled", true}, {"skb_bytes", 576}});
+  CHECK(bytes == 320);
+  CHECK(old_bytes == 576);
+  CHECK(old.l1d - now.l1d == doctest::Approx(4));
+  CHECK(old.l2 - now.l2 == doctest::Approx(4));
+  CHECK(old.llc - now.llc == doctest::Approx(0));
+}
