@@ -191,6 +191,13 @@ EOF
   # descheduling.
   "$TMP/remotermw" --samples 400 --after read --then-work 100 0 1 >"$TMP/work.json" 2>"$TMP/err"
   st=$?
+  # Refused for samples at or below zero: what the move adds is within the
+  # clock's 10 ns steps (vCPUs sharing a cache, where a move costs 7-17 ns
+  # and the work hides it: 2026-12-05 00:45, floor -10.1 ns), not a busy
+  # machine; any other refusal is the machine's load.
+  if [ $st -eq 4 ] && grep -q "must be finite and positive" "$TMP/err"; then
+    skip "remotermw --then-work cannot resolve what is left of a move this cheap on this CPU pair: $(cat "$TMP/err")"
+  fi
   [ $st -eq 4 ] && skip "the machine is too busy to trust remotermw --then-work: $(cat "$TMP/err")"
   [ $st -eq 0 ] || fail "remotermw --after read --then-work 100 exited $st: $(cat "$TMP/err")"
   $PY - "$TMP/work.json" "$TMP/out1-0-read.json" >"$TMP/check" 2>&1 <<'EOF'
