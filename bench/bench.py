@@ -33,6 +33,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "machine"))
+from outfile import write_output  # noqa: E402
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -164,11 +167,9 @@ def main():
               "load_average": os.getloadavg(), "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
               "limit_instructions_per_packet": round(limit_ipp), "scenarios": rows}
     if a.output:
-        tmp = a.output + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(result, f, indent=2)
-            f.write("\n")
-        os.replace(tmp, a.output)
+        # scripts/machine/outfile.py: a regular file is replaced atomically; a link,
+        # device or pipe is written through, never renamed over.
+        write_output(a.output, json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":

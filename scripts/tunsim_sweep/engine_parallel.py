@@ -3,7 +3,8 @@ GNU parallel job, on this machine or on the hosts of --sshloginfile.
 
 results/NAME/parallel/ holds chunk-NNNN.jsonl (the points of each job), chunks.txt (their
 list, GNU parallel's input), parallel.joblog, and out/chunk-NNNN/ where each job writes its
-summaries; the driver moves them into points/ (os.replace, atomic) when GNU parallel ends, and
+summaries; the driver moves them into points/ (os.replace, atomic; a link, device or pipe found
+there is written through instead, never renamed over) when GNU parallel ends, and
 at the start of the next run if an interrupted run left some.  With --sshloginfile each chunk
 file is sent to its host (--transferfile), its out/ folder comes back (--return), and an
 inline base scenario is sent once per host (--basefile).
@@ -15,6 +16,7 @@ import os
 import shlex
 import shutil
 import signal
+import stat
 
 from . import procs
 from .engine_local import Results
@@ -40,7 +42,15 @@ def adopt(lay):
     n = 0
     os.makedirs(lay.points, exist_ok=True)
     for f in glob.glob(os.path.join(glob.escape(out), "*", "*.json")):
-        os.replace(f, os.path.join(lay.points, os.path.basename(f)))
+        dest = os.path.join(lay.points, os.path.basename(f))
+        if os.path.lexists(dest) and not stat.S_ISREG(os.lstat(dest).st_mode):
+            # Never renamed over: a link, device or pipe a user put there is written
+            # through (write_atomic, as every output of the tool), then the job's file goes.
+            with open(f, "rb") as fh:
+                write_atomic(dest, fh.read())
+            os.unlink(f)
+        else:
+            os.replace(f, dest)
         n += 1
     for f in glob.glob(os.path.join(glob.escape(out), "*", ".*.json.tmp.*")):  # a job killed while writing
         try:

@@ -196,6 +196,31 @@ class Parallel(Base):
         with open(os.path.join(self.results, "tiny", "points", pid + ".json")) as fh:
             self.assertIn("kept", fh.read())
 
+    def test_adopt_writes_through_a_link_in_points(self):
+        # points/ID.json is a symlink a user made to a store of their own: the adopted
+        # summary goes into the file it names; the link stays a link (never renamed over).
+        f = self.write("tiny.json", TINY)
+        r = self.sweep("plan", "-v", f, env=self.env())
+        pid = r.stdout.splitlines()[1].split()[0]
+        d = os.path.join(self.results, "tiny", "parallel", "out", "chunk-0009")
+        os.makedirs(d)
+        with open(os.path.join(d, pid + ".json"), "w") as fh:
+            fh.write('{"tunsim_version": "kept"}\n')
+        store = os.path.join(self.tmp, "store")
+        os.makedirs(store)
+        target = os.path.join(store, pid + ".json")
+        with open(target, "w") as fh:
+            fh.write("old\n")
+        points = os.path.join(self.results, "tiny", "points")
+        os.makedirs(points)
+        os.symlink(target, os.path.join(points, pid + ".json"))
+        r = self.sweep("run", f, "--engine", "parallel", env=self.env())
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(os.path.islink(os.path.join(points, pid + ".json")))
+        with open(target) as fh:
+            self.assertIn("kept", fh.read())
+        self.assertEqual(os.listdir(d) if os.path.isdir(d) else [], [])
+
 
 class Slurm(Base):
     def fake_slurm(self, max_array=3, sbatch=True, scontrol=True):
