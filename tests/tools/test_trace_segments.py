@@ -183,6 +183,44 @@ class TraceSegments(unittest.TestCase):
         r = run(path, "--repoll", "--min-count", "1")
         self.assertEqual(self.rows(r.stdout), {"napi_poll with work 0 (polls taken)": [0, 0]})
 
+    def test_poll_cost(self):
+        # --poll-cost: each napi_poll after another in the same run (or
+        # softirq), the time since that one over its work.  Kthread run 1 on
+        # CPU 1: polls at 1000 (work 1, the first: not counted), 5000 (work 4:
+        # 4000 / 4 = 1000 a frame), 6000 (work 2: 500), 6100 (work 0: not
+        # counted), then its sched_switch; run 2: 20000 (work 8, first),
+        # 28000 (work 8: 1000), 28000 + 64 x 900 (work 64: 900).  A NET_RX
+        # softirq on CPU 0 (not a kthread's): two polls 3000 apart, work 3:
+        # 1000, which only the softirq reading takes.
+        def k(ns, event, rest=""):
+            return line(1, ns, event, rest).replace("writer-1000-1000", "napi/tap0-8193-1003")
+        trace = "".join([
+            k(1000, "napi_poll", poll(1)), k(5000, "napi_poll", poll(4)), k(6000, "napi_poll", poll(2)),
+            k(6100, "napi_poll", poll(0)),
+            k(6200, "sched_switch", "prev_comm=napi/tap0-8193 prev_pid=1003 prev_prio=120 prev_state=S ==> "
+                                    "next_comm=swapper/1 next_pid=0 next_prio=120"),
+            line(0, 7000, *SIRQ_IN), line(0, 7500, "napi_poll", poll(3)), line(0, 10500, "napi_poll", poll(3)),
+            line(0, 10600, *SIRQ_OUT),
+            k(20000, "napi_poll", poll(8)), k(28000, "napi_poll", poll(8)), k(28000 + 64 * 900, "napi_poll", poll(64)),
+        ])
+        path = os.path.join(self.dir.name, "polls.trace")
+        with open(path, "w") as f:
+            f.write(trace)
+        r = run(path, "--poll-cost", "--threaded", "--min-count", "1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = self.rows(r.stdout)
+        self.assertEqual(rows, {"poll of 2-3 frames, ns a frame": [1, 500, 500, 500],
+                                "poll of 4-7 frames, ns a frame": [1, 1000, 1000, 1000],
+                                "poll of 8-15 frames, ns a frame": [1, 1000, 1000, 1000],
+                                "poll of 64+ frames, ns a frame": [1, 900, 900, 900]})
+        # The rows come in size order.
+        self.assertEqual([ln.split("|")[0].strip() for ln in r.stdout.splitlines()[1:]], list(rows))
+        r = run(path, "--poll-cost", "--min-count", "1")
+        self.assertEqual(self.rows(r.stdout), {"poll of 2-3 frames, ns a frame": [1, 1000, 1000, 1000]})
+        r = run(path, "--poll-cost", "--repoll")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--poll-cost: expected no --repoll", r.stderr)
+
     def test_two_traces_side_by_side(self):
         r = run(self.path, self.path, "--repoll", "--min-count", "1")
         self.assertEqual(r.returncode, 0, r.stderr)
