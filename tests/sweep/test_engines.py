@@ -179,9 +179,9 @@ class Parallel(Base):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(len(self.csv_rows()), 5)
 
-    def test_adopts_what_an_interrupted_run_left(self):
-        # A summary left in parallel/out/CHUNK/ (a run killed after the job wrote it) is moved
-        # into points/ by the next run, which then does not run that point again.
+    def left_summary(self):
+        """The tiny sweep, and a summary of its first point left in parallel/out/chunk-0009/
+        as a run killed after the job wrote it leaves it: (sweep file, point id, that folder)."""
         f = self.write("tiny.json", TINY)
         r = self.sweep("plan", "-v", f, env=self.env())
         pid = r.stdout.splitlines()[1].split()[0]
@@ -189,6 +189,12 @@ class Parallel(Base):
         os.makedirs(d)
         with open(os.path.join(d, pid + ".json"), "w") as fh:
             fh.write('{"tunsim_version": "kept"}\n')
+        return f, pid, d
+
+    def test_adopts_what_an_interrupted_run_left(self):
+        # A summary left in parallel/out/CHUNK/ (a run killed after the job wrote it) is moved
+        # into points/ by the next run, which then does not run that point again.
+        f, pid, _ = self.left_summary()
         os.makedirs(os.path.join(self.results, "tiny", "points"))
         r = self.sweep("run", f, "--engine", "parallel", env=self.env())
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -199,13 +205,7 @@ class Parallel(Base):
     def test_adopt_writes_through_a_link_in_points(self):
         # points/ID.json is a symlink a user made to a store of their own: the adopted
         # summary goes into the file it names; the link stays a link (never renamed over).
-        f = self.write("tiny.json", TINY)
-        r = self.sweep("plan", "-v", f, env=self.env())
-        pid = r.stdout.splitlines()[1].split()[0]
-        d = os.path.join(self.results, "tiny", "parallel", "out", "chunk-0009")
-        os.makedirs(d)
-        with open(os.path.join(d, pid + ".json"), "w") as fh:
-            fh.write('{"tunsim_version": "kept"}\n')
+        f, pid, d = self.left_summary()
         store = os.path.join(self.tmp, "store")
         os.makedirs(store)
         target = os.path.join(store, pid + ".json")

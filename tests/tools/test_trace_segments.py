@@ -14,6 +14,11 @@ def line(cpu, ns, event, rest=""):
     return "  writer-1000-1000    [%03d] ..s1.  %d.%09d: %s: %s\n" % (cpu, ns // 10**9, ns % 10**9, event, rest)
 
 
+def kline(ns, event, rest=""):
+    """An event of the threaded NAPI kthread napi/tap0-8193 (pid 1003) on CPU 1."""
+    return line(1, ns, event, rest).replace("writer-1000-1000", "napi/tap0-8193-1003")
+
+
 def poll(work):
     return "napi poll on napi struct ffff888000000000 for device tap0 work %d budget 64" % work
 
@@ -54,6 +59,13 @@ class TraceSegments(unittest.TestCase):
 
     def tearDown(self):
         self.dir.cleanup()
+
+    def write_trace(self, name, trace):
+        """`trace` written to NAME in the test's folder; its path."""
+        path = os.path.join(self.dir.name, name)
+        with open(path, "w") as f:
+            f.write(trace)
+        return path
 
     def writers(self, path, trace=None):
         """--writers 0,1 on `path` (written from `trace` first): label -> words of its first cell."""
@@ -151,26 +163,22 @@ class TraceSegments(unittest.TestCase):
         # at 2600 and 9500 make no 6900 ns cycle: the sched_switch cut the run.
         # The softirq events of the other tests are not there: --threaded
         # does not need them.  CPU 0's writer events are skipped.
-        def k(ns, event, rest=""):
-            return line(1, ns, event, rest).replace("writer-1000-1000", "napi/tap0-8193-1003")
         trace = "".join([
             "# tracer: nop\n",
-            k(1000, "napi_poll", poll(1)),
+            kline(1000, "napi_poll", poll(1)),
             line(0, 1200, "sys_enter", "NR 1 (3, 0, 3c, 0, 0, 0)"),
-            k(1500, "napi_gro_receive_entry", "dev=tap0 skbaddr=ffff888100000000"),
-            k(1800, "netif_receive_skb", "dev=tap0 skbaddr=ffff888100000000 len=46"),
-            k(1900, "kfree_skb", "skbaddr=ffff888100000000"),
-            k(2600, "napi_poll", poll(1)),
-            k(2800, "sched_switch", "prev_comm=napi/tap0-8193 prev_pid=1003 prev_prio=120 prev_state=S ==> "
+            kline(1500, "napi_gro_receive_entry", "dev=tap0 skbaddr=ffff888100000000"),
+            kline(1800, "netif_receive_skb", "dev=tap0 skbaddr=ffff888100000000 len=46"),
+            kline(1900, "kfree_skb", "skbaddr=ffff888100000000"),
+            kline(2600, "napi_poll", poll(1)),
+            kline(2800, "sched_switch", "prev_comm=napi/tap0-8193 prev_pid=1003 prev_prio=120 prev_state=S ==> "
                                     "next_comm=swapper/1 next_pid=0 next_prio=120"),
             line(0, 9000, "sched_wakeup", "napi/tap0-8193:1003 [120] CPU:001"),
-            k(9500, "napi_poll", poll(1)),
-            k(11000, "napi_poll", poll(1)),
-            k(11100, "napi_poll", poll(0)),
+            kline(9500, "napi_poll", poll(1)),
+            kline(11000, "napi_poll", poll(1)),
+            kline(11100, "napi_poll", poll(0)),
         ])
-        path = os.path.join(self.dir.name, "threaded.trace")
-        with open(path, "w") as f:
-            f.write(trace)
+        path = self.write_trace("threaded.trace", trace)
         r = run(path, "--threaded", "--repoll", "--min-count", "1")
         self.assertEqual(r.returncode, 0, r.stderr)
         rows = self.rows(r.stdout)
@@ -192,20 +200,17 @@ class TraceSegments(unittest.TestCase):
         # 28000 (work 8: 1000), 28000 + 64 x 900 (work 64: 900).  A NET_RX
         # softirq on CPU 0 (not a kthread's): two polls 3000 apart, work 3:
         # 1000, which only the softirq reading takes.
-        def k(ns, event, rest=""):
-            return line(1, ns, event, rest).replace("writer-1000-1000", "napi/tap0-8193-1003")
         trace = "".join([
-            k(1000, "napi_poll", poll(1)), k(5000, "napi_poll", poll(4)), k(6000, "napi_poll", poll(2)),
-            k(6100, "napi_poll", poll(0)),
-            k(6200, "sched_switch", "prev_comm=napi/tap0-8193 prev_pid=1003 prev_prio=120 prev_state=S ==> "
+            kline(1000, "napi_poll", poll(1)), kline(5000, "napi_poll", poll(4)), kline(6000, "napi_poll", poll(2)),
+            kline(6100, "napi_poll", poll(0)),
+            kline(6200, "sched_switch", "prev_comm=napi/tap0-8193 prev_pid=1003 prev_prio=120 prev_state=S ==> "
                                     "next_comm=swapper/1 next_pid=0 next_prio=120"),
             line(0, 7000, *SIRQ_IN), line(0, 7500, "napi_poll", poll(3)), line(0, 10500, "napi_poll", poll(3)),
             line(0, 10600, *SIRQ_OUT),
-            k(20000, "napi_poll", poll(8)), k(28000, "napi_poll", poll(8)), k(28000 + 64 * 900, "napi_poll", poll(64)),
+            kline(20000, "napi_poll", poll(8)), kline(28000, "napi_poll", poll(8)),
+            kline(28000 + 64 * 900, "napi_poll", poll(64)),
         ])
-        path = os.path.join(self.dir.name, "polls.trace")
-        with open(path, "w") as f:
-            f.write(trace)
+        path = self.write_trace("polls.trace", trace)
         r = run(path, "--poll-cost", "--threaded", "--min-count", "1")
         self.assertEqual(r.returncode, 0, r.stderr)
         rows = self.rows(r.stdout)
