@@ -148,6 +148,16 @@ remotermw_measures)
   [ $? -eq 2 ] && grep -q "takes no --interval" "$TMP/err" || fail "--after read --interval must be a usage error (2): $(cat "$TMP/err")"
   "$TMP/remotermw" --then-work -1 0 1 >/dev/null 2>"$TMP/err"
   [ $? -eq 2 ] && grep -q "usage: remotermw" "$TMP/err" || fail "--then-work -1 must be a usage error (2): $(cat "$TMP/err")"
+  # A refusal (exit 4) skips, with its reason.  Samples at or below zero:
+  # what the move adds is within the clock's 10 ns steps, as on vCPUs that
+  # share a cache (a move of 7-17 ns, hidden by work after it: 2026-12-05
+  # 00:45, floor -10.1 ns; plain moves beside two `yes` at 02:35, floor
+  # -15.8), not only a busy machine; any other refusal is the machine's load.
+  refused() {  # WHAT
+    grep -q "must be finite and positive" "$TMP/err" &&
+      skip "$1 cannot resolve a move this cheap on this CPU pair, or one the load blurs: $(cat "$TMP/err")"
+    skip "the machine is too busy to trust $1: $(cat "$TMP/err")"
+  }
   # Two lines the other CPU left, one line it left, one line it keeps
   # writing every 200 ns (--interval), one line it read after this CPU
   # wrote it (--after read).
@@ -156,7 +166,7 @@ remotermw_measures)
     "$TMP/remotermw" --samples 400 --lines "$lines" --interval "$interval" --after "$after" 0 1 \
       >"$TMP/out$lines-$interval-$after.json" 2>"$TMP/err"
     st=$?
-    [ $st -eq 4 ] && skip "the machine is too busy to trust remotermw: $(cat "$TMP/err")"
+    [ $st -eq 4 ] && refused remotermw
     [ $st -eq 0 ] || fail "remotermw --lines $lines --interval $interval --after $after exited $st: $(cat "$TMP/err")"
   done
   # Trusted: the value is its p10, and the move makes the locked operation
@@ -191,14 +201,7 @@ EOF
   # descheduling.
   "$TMP/remotermw" --samples 400 --after read --then-work 100 0 1 >"$TMP/work.json" 2>"$TMP/err"
   st=$?
-  # Refused for samples at or below zero: what the move adds is within the
-  # clock's 10 ns steps (vCPUs sharing a cache, where a move costs 7-17 ns
-  # and the work hides it: 2026-12-05 00:45, floor -10.1 ns), not a busy
-  # machine; any other refusal is the machine's load.
-  if [ $st -eq 4 ] && grep -q "must be finite and positive" "$TMP/err"; then
-    skip "remotermw --then-work cannot resolve what is left of a move this cheap on this CPU pair: $(cat "$TMP/err")"
-  fi
-  [ $st -eq 4 ] && skip "the machine is too busy to trust remotermw --then-work: $(cat "$TMP/err")"
+  [ $st -eq 4 ] && refused "remotermw --then-work"
   [ $st -eq 0 ] || fail "remotermw --after read --then-work 100 exited $st: $(cat "$TMP/err")"
   $PY - "$TMP/work.json" "$TMP/out1-0-read.json" >"$TMP/check" 2>&1 <<'EOF'
 import json, sys
