@@ -226,6 +226,41 @@ class TraceSegments(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("--poll-cost: expected no --repoll", r.stderr)
 
+    def test_slab_period(self):
+        # --slab-period: CPU 0 writes in three turns (sched_switch between
+        # them) of 200, 200 and 100 write()s of 1000 ns, every one whose
+        # index in its turn is 5 modulo 16 700 ns slower (a new slab of 16
+        # objects).  The first 4 x 16 writes of a turn are left out: 136 a
+        # long turn, residues 0-15 in step with the turn's; the 100-write
+        # turn keeps 36 < 64 and is not counted.  Slowest residue 1700, all
+        # others (median, second slowest) 1000: 700, 0, 2 turns, 272 writes.
+        # CPU 1's slow writes (another CPU) are left out with --cpu 0.
+        sw = ("sched_switch", "prev_comm=writer prev_pid=1000 prev_prio=120 prev_state=R ==> "
+                              "next_comm=napi/tap0-8193 next_pid=1003 next_prio=120")
+        lines, ns = [], 0
+        for turn in (200, 200, 100):
+            for i in range(turn):
+                lines += [line(0, ns, *ENTER), line(0, ns + (1700 if i % 16 == 5 else 1000), *EXIT)]
+                lines += [line(1, ns + 10, *ENTER), line(1, ns + 5000, *EXIT)] if i % 3 == 0 else []
+                ns += 2000
+            lines.append(line(0, ns, *sw))
+            ns += 2000
+        path = self.write_trace("slab.trace", "".join(lines))
+        r = run(path, path, "--slab-period", "16", "--cpu", "0")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        row = r.stdout.splitlines()[1].split(" | ")
+        self.assertTrue(row[0].startswith("16 objects a slab"), r.stdout)
+        self.assertEqual(row[1:], ["700, 0, 2, 272"] * 2)
+        # A period no turn is long enough for (4 x 60 writes cut, 4 x 60 kept).
+        r = run(path, "--slab-period", "60", "--cpu", "0")
+        self.assertIn("no turn long enough", r.stdout)
+        for bad in ("1", "16,x", ""):
+            r = run(path, "--slab-period", bad)
+            self.assertEqual(r.returncode, 2, bad)
+            self.assertIn("--slab-period: expected objects per slab", r.stderr)
+        r = run(path, "--slab-period", "16", "--threaded")
+        self.assertEqual(r.returncode, 2)
+
     def test_two_traces_side_by_side(self):
         r = run(self.path, self.path, "--repoll", "--min-count", "1")
         self.assertEqual(r.returncode, 0, r.stderr)
