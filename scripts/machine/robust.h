@@ -81,7 +81,13 @@ typedef struct {
  *  ctxswitch: one sample is one or two system calls (0.2-3.5 us here) with
  *    a wake-up or switches in them; a preemption or an interrupt inflates
  *    only the sample in flight, so linexfer's 0.25 (2026-12-03: p10/p1
- *    within 1.17; docs/calibration.md). */
+ *    within 1.17; docs/calibration.md).
+ *  skbwalk: one sample is one walk of about 1000-3400 skbs (7-70 us) after
+ *    an eviction; like chase, undisturbed samples agree within a few
+ *    percent (2026-12-05, two cores busy with a build: p50/p1 1.02-1.08 with
+ *    the skbs in the LLC), so chase's 0.10; 100 samples, 10 clean.  With the
+ *    skbs evicted to memory (64 MiB written) p10/p1 was 1.2-1.4 under that
+ *    load, refused. */
 static const rb_rule rb_rules[] = {
     {"linexfer", 200, 0.25, 20},
     {"chase", 40, 0.10, 5},
@@ -92,6 +98,7 @@ static const rb_rule rb_rules[] = {
     {"wakeup", 200, 0.25, 20},
     {"remotermw", 200, 0.25, 20},
     {"ctxswitch", 200, 0.25, 20},
+    {"skbwalk", 100, 0.10, 10},
 };
 
 static inline const rb_rule* rb_rule_named(const char* name) {

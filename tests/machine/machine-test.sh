@@ -28,6 +28,7 @@
 #   atomics_measures   trusted lock pair and atomic RMW are p10, 1..100 ns
 #   remotermw_measures remotermw.c (an atomic on a line the other CPU left, keeps writing, or read; then work) is trusted and sane, or skips
 #   ctxswitch_measures ctxswitch.c (a wake-up on the waker's CPU, a context switch) is trusted and consistent, or skips
+#   skbwalk_measures   skbwalk.c (a batch of skbs out of L2 against hot) is trusted and ordered, or skips
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 CASE=${1:?usage: machine-test.sh CASE}
@@ -299,6 +300,36 @@ assert cs == (d["yield_pair_ns"]["value"] - 2 * d["yield_alone_ns"]["value"]) / 
 assert 0 < wl < 100000 and 0 < cs < 100000, (wl, cs)
 EOF2
   echo "PASS: local wake-up $(json "$TMP/out.json" "d['wakeup_local_ns']['value']") ns, context switch $(json "$TMP/out.json" "d['context_switch_ns']['value']") ns"
+  ;;
+skbwalk_measures)
+  # scripts/machine/skbwalk.c: every order trusted, each value its p10.  A
+  # walk whose skbs left L2 in random order cannot be faster than the same
+  # walk with them hot (each of its 6 lines a skb comes from the LLC at
+  # best, where the hot walk finds them in L1d or L2), nor than its
+  # slab-order twin by more than the noise band (rule skbwalk, 10 %);
+  # and a trusted p10 of a few thousand loads is between 0.5 ns and 10 us a
+  # skb.  The differences printed are the values' differences.
+  build skbwalk $M/skbwalk.c -lm
+  "$TMP/skbwalk" --cpu 0 --objects 1024 >"$TMP/out.json" 2>"$TMP/err"
+  st=$?
+  [ $st -eq 3 ] && skip "skbwalk cannot run here: $(cat "$TMP/err")"
+  [ $st -eq 4 ] && skip "the machine is too busy to trust a walk: $(cat "$TMP/err")"
+  [ $st -eq 0 ] || fail "skbwalk exited $st: $(cat "$TMP/err")"
+  $PY - "$TMP/out.json" <<'EOF2' || fail "$(cat "$TMP/out.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+o = d["orders"]
+for k in ("hot", "slab", "random", "shuffled"):
+    x = o[k]
+    assert x["trusted"] and x["value"] == x["p10"] and 0.5 < x["value"] < 10000, (k, x)
+assert o["shuffled"]["value"] > o["hot"]["value"], (o["shuffled"]["value"], o["hot"]["value"])
+assert o["shuffled"]["value"] > o["slab"]["value"] / 1.1, (o["shuffled"]["value"], o["slab"]["value"])
+for k in ("slab", "random", "shuffled"):
+    diff = o[k]["value"] - o["hot"]["value"]  # printed to 2 and 3 decimals
+    assert abs(d["over_hot_ns"][k] - diff) <= 0.0051, k
+    assert abs(d["over_hot_ns_per_line"][k] - diff / 6) <= 0.00051, k
+EOF2
+  echo "PASS: over hot, ns a skb: $(json "$TMP/out.json" "d['over_hot_ns']")"
   ;;
 linexfer_measures)
   [ "$(nproc)" -ge 2 ] || skip "one CPU: no line transfer to measure"

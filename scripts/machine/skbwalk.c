@@ -1,0 +1,202 @@
+/* skbwalk: what a CPU pays to read a batch of skbs that have left its L2,
+ * walked as a NAPI poll walks them, against the same walk with them hot.
+ *
+ * N skb-like pairs: a 256-byte head (skbuff_head_cache's object size on 6.18,
+ * SLAB_HWCACHE_ALIGN) whose first 8 bytes link the next head, and a 576-byte
+ * data object (skbuff_small_head: a 60-byte frame's head).  A walk follows
+ * the links and reads 6 lines of each pair, the lines a linear skb's receive
+ * touches (models/stack netif_receive_skb_core, cache.skb_bytes 320 plus the
+ * frame's first line): the head's 4 and the data object's frame line (at
+ * NET_SKB_PAD, 64) and skb_shared_info's first line (at 576 - 320).  Each
+ * object's loads depend only on its own head, so they overlap; the walk from
+ * one head to the next is a dependent load, as the kernel's list walk is.
+ * The order of the heads:
+ *   slab     as a slab hands out fresh objects without randomisation,
+ *            consecutive in memory;
+ *   random   as with CONFIG_SLAB_FREELIST_RANDOM (init_cache_random_seq in
+ *            /proc/kallsyms): each 16-object page in the order of one fixed
+ *            random permutation, from a random start;
+ *   shuffled one random permutation of all N.
+ * A sample evicts the pairs from L1 and L2 by writing --evict-bytes of
+ * another buffer (default 2 MiB: twice this machine's 1 MiB L2, well inside
+ * its LLC), then times one walk; "hot" walks in slab order right after a
+ * walk, no eviction.  Sample = ns per pair (clock overhead subtracted).
+ * Each order's value is the 10th percentile, trusted by rule "skbwalk" of
+ * robust.h; a refused order is sampled again, up to ATTEMPTS times in all.
+ * Also printed: each order's value minus hot's, and per line (/6), the cost
+ * of the batch's lines having left L2.
+ *
+ * usage: skbwalk [--cpu N] [--objects N] [--evict-bytes B] [--samples S]
+ *                [--attempts A]
+ * prints one JSON object: {"what": "skb_walk", "unit": "ns per skb",
+ *   "orders": {"hot": {trusted, value, ...}, "slab": ..., "random": ...,
+ *   "shuffled": ...}, "over_hot_ns": {...}, "over_hot_ns_per_line": {...}}
+ * exit: 0 every order trusted; 4 at least one refused (reasons on stderr and
+ * in the JSON); 3 cannot run (mmap, CPU); 2 usage.
+ * Build: cc -O2 -o skbwalk skbwalk.c -lm */
+#define _GNU_SOURCE
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "robust.h"
+
+#define HEAD 256
+#define DATA 576
+#define PER_PAGE 16 /* skbuff_head_cache objects a 4 KiB slab (objs_per_slab) */
+#define LINES 6
+#define HUGE (2UL << 20)
+
+struct head {
+  struct head* next;
+  char* data;
+};
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
+static uint64_t rng(void) { /* xorshift64* */
+  rng_state ^= rng_state >> 12;
+  rng_state ^= rng_state << 25;
+  rng_state ^= rng_state >> 27;
+  return rng_state * 2685821657736338717ULL;
+}
+
+static void shuffle(uint32_t* a, size_t n) {
+  for (size_t i = n - 1; i > 0; --i) {
+    size_t j = rng() % (i + 1);
+    uint32_t t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+  }
+}
+
+volatile uint64_t sink;
+
+/* One walk from `h`: the 6 lines of every pair; returns their byte sum. */
+__attribute__((noinline)) static uint64_t walk(struct head* h) {
+  uint64_t s = 0;
+  for (; h; h = h->next) {
+    const char* b = (const char*)h;
+    s += (unsigned char)b[64] + (unsigned char)b[128] + (unsigned char)b[192];
+    s += (unsigned char)h->data[64] + (unsigned char)h->data[DATA - 320];
+  }
+  return s;
+}
+
+__attribute__((noinline)) static void evict(char* e, size_t n) {
+  for (size_t i = 0; i < n; i += 64) e[i]++;
+}
+
+static void* map_huge(size_t len) {
+  len = (len + HUGE - 1) / HUGE * HUGE;
+  char* raw = mmap(NULL, len + HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED) return NULL;
+  char* p = (char*)(((uintptr_t)raw + HUGE - 1) & ~(uintptr_t)(HUGE - 1));
+  madvise(p, len, MADV_HUGEPAGE); /* the kernel's direct map: caches measured, not the TLB */
+  memset(p, 1, len);
+  return p;
+}
+
+static void usage(void) {
+  fprintf(stderr, "usage: skbwalk [--cpu N] [--objects N] [--evict-bytes B] [--samples S] [--attempts A]\n");
+  exit(RB_EXIT_USAGE);
+}
+
+int main(int argc, char** argv) {
+  long cpu = -1, n = 2048, evict_b = 2L << 20, nsamples = 200, attempts = 3;
+  for (int i = 1; i < argc; ++i) {
+    const char* a = argv[i];
+    const char* v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!v) usage();
+    if (!strcmp(a, "--cpu")) { if (rb_parse_long(v, 0, CPU_SETSIZE - 1, &cpu)) usage(); }
+    else if (!strcmp(a, "--objects")) { if (rb_parse_long(v, PER_PAGE, 1L << 22, &n)) usage(); }
+    else if (!strcmp(a, "--evict-bytes")) { if (rb_parse_long(v, 4096, 1L << 34, &evict_b)) usage(); }
+    else if (!strcmp(a, "--samples")) { if (rb_parse_long(v, 1, 100000, &nsamples)) usage(); }
+    else if (!strcmp(a, "--attempts")) { if (rb_parse_long(v, 1, 100, &attempts)) usage(); }
+    else usage();
+    i++;
+  }
+  n = n / PER_PAGE * PER_PAGE;
+  if (rb_pin_cpu("skbwalk", cpu)) return RB_EXIT_ENV;
+  const rb_rule* rule = rb_rule_named("skbwalk");
+  char* heads = map_huge((size_t)n * HEAD);
+  char* data = map_huge((size_t)n * DATA);
+  char* ev = map_huge((size_t)evict_b);
+  uint32_t* order = malloc((size_t)n * sizeof *order);
+  double* s = malloc((size_t)nsamples * sizeof *s);
+  if (!heads || !data || !ev || !order || !s) {
+    fprintf(stderr, "skbwalk: cannot map %ld objects and %ld bytes to evict with\n", n, evict_b);
+    return RB_EXIT_ENV;
+  }
+  double ov = rb_clock_overhead_ns();
+  static const char* names[] = {"hot", "slab", "random", "shuffled"};
+  rb_stats st[4];
+  int refused = 0;
+  for (int o = 0; o < 4; ++o) {
+    for (long i = 0; i < n; ++i) order[i] = (uint32_t)i;
+    if (o == 2) {
+      uint32_t seq[PER_PAGE];
+      for (uint32_t i = 0; i < PER_PAGE; ++i) seq[i] = i;
+      shuffle(seq, PER_PAGE);
+      for (long g = 0; g < n; g += PER_PAGE) {
+        uint32_t start = (uint32_t)(rng() % PER_PAGE);
+        for (uint32_t i = 0; i < PER_PAGE; ++i) order[g + i] = (uint32_t)g + seq[(start + i) % PER_PAGE];
+      }
+    } else if (o == 3) {
+      shuffle(order, (size_t)n);
+    }
+    for (long i = 0; i < n; ++i) {
+      struct head* h = (struct head*)(heads + (size_t)order[i] * HEAD);
+      h->next = i + 1 < n ? (struct head*)(heads + (size_t)order[i + 1] * HEAD) : NULL;
+      h->data = data + (size_t)order[i] * DATA;
+    }
+    struct head* first = (struct head*)(heads + (size_t)order[0] * HEAD);
+    int attempt;
+    for (attempt = 1; attempt <= attempts; ++attempt) {
+      for (long i = 0; i < nsamples; ++i) {
+        if (o == 0)
+          sink += walk(first);
+        else
+          evict(ev, (size_t)evict_b);
+        double a = rb_now_ns();
+        sink += walk(first);
+        double b = rb_now_ns();
+        s[i] = (b - a - ov) / (double)n;
+      }
+      if (rb_evaluate(s, (int)nsamples, rule, &st[o])) break;
+      fprintf(stderr, "skbwalk: %s: attempt %d of %ld refused: %s\n", names[o], attempt, attempts, st[o].why);
+    }
+    if (!st[o].trusted) refused++;
+  }
+  printf("{\"what\": \"skb_walk\", \"unit\": \"ns per skb\", \"method\": \"a linked walk of skb-like pairs (256-byte "
+         "head, 576-byte data object), 6 lines read a pair, after writing evict_bytes of another buffer (hot: "
+         "none); value = p10 of samples\", \"objects\": %ld, \"lines_per_skb\": %d, \"evict_bytes\": %ld, "
+         "\"samples\": %ld, \"cpu\": %ld, \"clock_overhead_ns\": %.1f, \"orders\": {",
+         n, LINES, evict_b, nsamples, cpu, ov);
+  for (int o = 0; o < 4; ++o) {
+    printf("%s\"%s\": {", o ? ", " : "", names[o]);
+    rb_json_members(stdout, &st[o], rule);
+    printf("}");
+  }
+  printf("}, \"over_hot_ns\": {");
+  for (int o = 1; o < 4; ++o) {
+    int ok = st[0].trusted && st[o].trusted;
+    if (ok)
+      printf("%s\"%s\": %.2f", o > 1 ? ", " : "", names[o], st[o].value - st[0].value);
+    else
+      printf("%s\"%s\": null", o > 1 ? ", " : "", names[o]);
+  }
+  printf("}, \"over_hot_ns_per_line\": {");
+  for (int o = 1; o < 4; ++o) {
+    int ok = st[0].trusted && st[o].trusted;
+    if (ok)
+      printf("%s\"%s\": %.3f", o > 1 ? ", " : "", names[o], (st[o].value - st[0].value) / LINES);
+    else
+      printf("%s\"%s\": null", o > 1 ? ", " : "", names[o]);
+  }
+  printf("}}\n");
+  return refused ? RB_EXIT_REFUSED : RB_EXIT_OK;
+}
