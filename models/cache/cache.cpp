@@ -169,6 +169,16 @@ void CacheModel::pollute(double code_bytes, double data_bytes) {
   stream_ += static_cast<uint64_t>(data_bytes);
 }
 
+double CacheModel::reread_penalty_ns(const CacheMisses& m) const {
+  const CacheParams& p = *p_;
+  if (p.skb_reread_l2_ns < 0 || p.skb_reread_llc_ns < 0) return penalty_ns(m);
+  // Data lines only (a reread has no instruction side): each L1d miss is a
+  // line from L2 or further, each L2 miss one from the LLC or further, each
+  // LLC miss one from memory, priced as a dependent load (not measured).
+  return m.l1d * p.skb_reread_l2_ns + m.l2 * std::max(0.0, p.skb_reread_llc_ns - p.skb_reread_l2_ns) +
+         m.llc * (p.memory_ns - p.llc.hit_ns);
+}
+
 double CacheModel::reread_data(Mark mark, double bytes, CacheMisses& out) {
   if (!p_->enabled) return 0;
   // Distinct lines since the skb was written: the data streamed since, plus
@@ -191,7 +201,7 @@ double CacheModel::reread_data(Mark mark, double bytes, CacheMisses& out) {
     double elsewhere = kd > 1 ? c_l1d_((ud + own) / s_l1d_) : 0;
     m.l1d = lines * (in_crowded / kd + (1 - 1 / kd) * elsewhere);
     r.m = m;
-    r.ns = penalty_ns(r.m);
+    r.ns = reread_penalty_ns(r.m);
     r.mask = mask;
     r.delta = delta;
     r.idelta = idelta;

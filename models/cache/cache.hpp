@@ -78,6 +78,11 @@ struct CacheParams {
   double ifetch_l2_ns, ifetch_llc_ns, ifetch_memory_ns;
   double skb_bytes;
   double skb_written_bytes;  // what the allocating CPU writes (moves to the consumer CPU)
+  // A reread skb's line that missed L1d and came from L2, and one that
+  // missed L2 too and came from the LLC: what each costs the receive
+  // (scripts/machine/skbwalk.c: a skb's lines are independent loads, which
+  // overlap); < 0: priced as dependent loads (the hit_ns differences).
+  double skb_reread_l2_ns = -1, skb_reread_llc_ns = -1;
   // The footprints below are what sampling saw per packet; a path also runs
   // functions too rare to be sampled every time.  Every footprint is
   // multiplied by these (fitted to the kernel's cold-path curves, like the
@@ -175,6 +180,8 @@ class CacheModel {
   CacheMisses misses_after(double lines_i, double lines_d, double d_i, double d_d, double u_i = 0,
                            double u_d = 0) const;
   double penalty_ns(const CacheMisses& m) const;
+  // The same for a reread skb's lines (CacheParams::skb_reread_*).
+  double reread_penalty_ns(const CacheMisses& m) const;
   double line_bytes() const { return line_; }
 
  private:

@@ -134,6 +134,23 @@ void declare_cache_params(ParamTable& t) {
             "in 256-byte slab objects: 4 lines) cleared up to tail, and skb_shared_info cleared up to dataref "
             "(its first line): 5 lines, 320 bytes")
       .bind(&Params::cache, &CacheParams::skb_written_bytes);
+  for (auto [level, field, def, evict] :
+       {std::tuple{"l2", &CacheParams::skb_reread_l2_ns, 0.661, "98304 (96 KiB, 2 x L1d)"},
+        std::tuple{"llc", &CacheParams::skb_reread_llc_ns, 1.442, "2097152 (2 MiB, 2 x L2)"}}) {
+    t.add(std::string("cache.skb_reread.") + level + "_ns", PType::Num, def)
+        .range(-1, 1e6)
+        .units("ns")
+        .means(std::string("A line of a reread skb (netif_receive_skb of an skb built on this CPU) that missed ") +
+               (std::string(level) == "l2" ? "L1d and came from L2" : "L2 too and came from the LLC") +
+               ": its whole cost.  The skb's lines are independent loads, which overlap; negative: priced as "
+               "dependent loads (the hit_ns differences), as before 2026-12-05.")
+        .from(std::string("scripts/machine/skbwalk.c --cpu 0 --evict-bytes ") + evict +
+              ": 64 skbs (a NAPI weight) in SLAB_FREELIST_RANDOM order, their walk's excess over the hot walk a "
+              "line, median of 3 runs (2026-12-05 04:41, load average 0.8; "
+              "results/reference/machine/skbwalk-2026-12-05/)")
+        .calibrated()
+        .bind(&Params::cache, field);
+  }
   for (auto [side, field, def] : {std::tuple{"icache", &CacheParams::icache_scale, 1.14},
                                   std::tuple{"dcache", &CacheParams::dcache_scale, 1.28}}) {
     t.add(std::string("cache.footprint_scale.") + side, PType::Num, def)

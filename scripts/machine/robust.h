@@ -82,12 +82,14 @@ typedef struct {
  *    a wake-up or switches in them; a preemption or an interrupt inflates
  *    only the sample in flight, so linexfer's 0.25 (2026-12-03: p10/p1
  *    within 1.17; docs/calibration.md).
- *  skbwalk: one sample is one walk of about 1000-3400 skbs (7-70 us) after
- *    an eviction; like chase, undisturbed samples agree within a few
- *    percent (2026-12-05, two cores busy with a build: p50/p1 1.02-1.08 with
- *    the skbs in the LLC), so chase's 0.10; 100 samples, 10 clean.  With the
- *    skbs evicted to memory (64 MiB written) p10/p1 was 1.2-1.4 under that
- *    load, refused. */
+ *  skbwalk: one sample is 16 timed walks of 64 skbs (0.15-0.7 us each, the
+ *    evictions between them untimed); like chase, undisturbed samples agree
+ *    within a few percent (2026-12-05: p50/p1 1.02-1.10 quiet and with the
+ *    skbs in L2 or the LLC), so chase's 0.10; 100 samples, 10 clean.  With
+ *    the skbs evicted to memory (64 MiB written) p10/p1 was 1.2-1.4 under a
+ *    build, refused.  Not caught: under a build the hot walk ran at 5.7 ns a
+ *    skb instead of 2.4 for whole runs (trusted), which a quiet host did
+ *    not show in six runs. */
 static const rb_rule rb_rules[] = {
     {"linexfer", 200, 0.25, 20},
     {"chase", 40, 0.10, 5},

@@ -114,6 +114,44 @@ TEST_CASE("cache: an skb read again after more data than L1d holds is mostly col
   CHECK(c.reread_cold(576, m3) == doctest::Approx(9 * (15 - 1)));
 }
 
+TEST_CASE("cache: a reread skb's lines cost what scripts/machine/skbwalk.c measured, not dependent loads") {
+  // cache.skb_reread.l2_ns 0.75 and .llc_ns 1.5 (a line from L2, one from
+  // the LLC, whole costs).  After 40 KiB: 2.8577 lines miss L1d (the test
+  // above) and none L2: 2.8577 x 0.75 ns, where dependent loads cost 3 each.
+  // After 2 MiB (32768 lines) every one of the 9 lines misses L1d; in L2
+  // (2048 sets, 8 ways) each saw x = (32768 + 8) / 2048 = 16.0039 lines:
+  // P[Poisson(16.0039) >= 8] = 0.99002, 8.9102 of 9 miss; in the LLC (8192
+  // sets, 16 ways) x = 4.0010: 4.4e-5 lines miss, priced as memory (100 -
+  // 15).  So 9 x 0.75 + 8.9102 x (1.5 - 0.75) + 4.4e-5 x 85 = 13.4364 ns.
+  // A skb built on another CPU (reread_cold) stays priced as before.
+  CacheParams p = params();
+  p.skb_reread_l2_ns = 0.75;
+  p.skb_reread_llc_ns = 1.5;
+  CacheModel c(&p);
+  auto mark = c.touch_data(576);
+  c.touch_data(40 * 1024);
+  CacheMisses m;
+  double ns = c.reread_data(mark, 576, m);
+  CHECK(m.l1d == doctest::Approx(2.8577).epsilon(1e-3));
+  CHECK(ns == doctest::Approx(2.8577 * 0.75).epsilon(1e-3));
+  auto mark2 = c.touch_data(576);
+  c.touch_data(2 * 1024 * 1024);
+  CacheMisses m2;
+  ns = c.reread_data(mark2, 576, m2);
+  CHECK(m2.l1d == doctest::Approx(9).epsilon(1e-6));
+  CHECK(m2.l2 == doctest::Approx(8.9102).epsilon(1e-4));
+  CHECK(ns == doctest::Approx(13.4364).epsilon(1e-4));
+  CacheMisses m3;
+  CHECK(c.reread_cold(576, m3) == doctest::Approx(9 * (15 - 1)));
+  // A negative cost: dependent loads, as before (2.8577 x 3 after 40 KiB).
+  p.skb_reread_l2_ns = -1;
+  CacheModel d(&p);
+  auto mark3 = d.touch_data(576);
+  d.touch_data(40 * 1024);
+  CacheMisses m4;
+  CHECK(d.reread_data(mark3, 576, m4) == doctest::Approx(2.8577 * 3).epsilon(1e-3));
+}
+
 TEST_CASE("cache: a path that alternates between histories costs what each history costs fresh") {
   // CacheModel::run_path remembers the result of each history it saw (paths
   // run since, data and code streamed since).  A keeps coming back after
