@@ -146,8 +146,9 @@ void declare_cache_params(ParamTable& t) {
                "dependent loads (the hit_ns differences), as before 2026-12-05.")
         .from(std::string("scripts/machine/skbwalk.c --cpu 0 --evict-bytes ") + evict +
               ": 64 skbs (a NAPI weight) in SLAB_FREELIST_RANDOM order, their walk's excess over the hot walk a "
-              "line, median of 3 runs (2026-12-05 04:41, load average 0.8; "
-              "results/reference/machine/skbwalk-2026-12-05/)")
+              "line, median of 3 runs (2026-12-05 04:41, load average 0.8, on the VM's host after its restart: "
+              "AMD family 23, L1d 32 KiB, L2 512 KiB, not the host of the other cache defaults; "
+              "results/reference/machine/skbwalk-2026-12-05/; runs to 05:43 spread by about 20 %)")
         .calibrated()
         .bind(&Params::cache, field);
   }

@@ -18,9 +18,9 @@
  *            random permutation, from a random start;
  *   shuffled one random permutation of all N.
  * A walk is preceded by writing --evict-bytes of another buffer, which
- * evicts the pairs (96 KiB, twice this machine's L1d: to L2; the default
- * 2 MiB, twice its L2: to the LLC); "hot" walks in slab order right after a
- * walk, no eviction.  A sample times WALKS such walks one by one (the
+ * evicts the pairs (twice the L1d: to L2; twice the L2: to the LLC; the
+ * default, 2 MiB, is beyond the L2 of the x86 servers to date and inside
+ * their LLC); "hot" walks in slab order right after a walk, no eviction.  A sample times WALKS such walks one by one (the
  * evictions untimed, each timing's clock overhead subtracted): ns per pair.
  * The default N, 64, is a NAPI poll's weight, small enough that a hot walk
  * stays in L1d (64 x 832 bytes, 6 of them read).

@@ -224,3 +224,33 @@ TEST_CASE("calibrate --machine: bad input is one line naming the file and the pl
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
   }
 }
+
+TEST_CASE("calibrate --machine: the skbwalk part gives cache.skb_reread.*, the shipped defaults") {
+  // calibrate-machine's "skbwalk" part (scripts/machine/skbwalk.c on CPU A,
+  // three runs out of L1d and three out of L2) writes
+  // summary.skb_reread_ns_per_line, the median of the trusted runs'
+  // over_hot_ns_per_line.random.  The committed runs of 2026-12-05 04:41
+  // (results/reference/machine/skbwalk-2026-12-05/{l2,llc}-run1..3.json)
+  // give 0.664, 0.661, 0.637 and 1.394, 1.442, 1.456 ns a line: medians
+  // 0.661 and 1.442, the declared defaults.
+  for (auto [level, want] : {std::pair{"l2", 0.661}, {"llc", 1.442}}) {
+    std::vector<double> v;
+    for (int i = 1; i <= 3; ++i) {
+      json run = read_json_file(std::string("results/reference/machine/skbwalk-2026-12-05/") + level + "-run" +
+                                std::to_string(i) + ".json");
+      for (auto& [order, o] : run["orders"].items()) CHECK(o["trusted"].get<bool>());
+      v.push_back(run["over_hot_ns_per_line"]["random"].get<double>());
+    }
+    std::sort(v.begin(), v.end());
+    CHECK(v[1] == doctest::Approx(want));
+    CHECK(def(std::string("cache.skb_reread.") + level + "_ns") == doctest::Approx(want));
+  }
+  json m = machine_with_wakeup();
+  m["summary"]["skb_reread_ns_per_line"] = {{"l2", 0.5}, {"llc", 2.25}};
+  json p = parameters_of(m, "machine-skbwalk.json");
+  CHECK(p["cache.skb_reread.l2_ns"]["value"].get<double>() == doctest::Approx(0.5));
+  CHECK(p["cache.skb_reread.llc_ns"]["value"].get<double>() == doctest::Approx(2.25));
+  // Without the part the calibration leaves them to the defaults.
+  json p0 = parameters_of(machine_with_wakeup(), "machine-wakeup.json");
+  CHECK(!p0.contains("cache.skb_reread.l2_ns"));
+}

@@ -161,6 +161,13 @@ json cache_from_machine(const std::string& path, std::ostream& report) {
       out.set(std::string("cache.ifetch.") + key, (j->get<double>() + q->get<double>()) / 2, "ns",
               std::string("mean of summary.icache_miss_ns_per_line.{jump,seq}.") + field);
   }
+  // A reread skb's lines out of L1d and out of L2 (skbwalk.c,
+  // calibrate-machine part "skbwalk").
+  for (auto [key, field] : {std::pair{"l2_ns", "l2"}, {"llc_ns", "llc"}})
+    if (const json* v = num({"skb_reread_ns_per_line", field}, std::string("skb_reread_ns_per_line.") + field))
+      out.set(std::string("cache.skb_reread.") + key, v->get<double>(), "ns",
+              std::string("summary.skb_reread_ns_per_line.") + field +
+                  " (skbwalk.c, SLAB_FREELIST_RANDOM order over hot a line, p10; median of its trusted runs)");
   // One move of a line the other CPU wrote (remotermw.c, calibrate-machine
   // part "linexfer", which runs it beside linexfer).
   if (const json* v = num({"line_move_ns", "value"}, "line_move_ns.value"))
