@@ -50,12 +50,7 @@
 #define HUGE (2UL << 20)
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
-static uint64_t rng(void) { /* xorshift64* */
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return rng_state * 2685821657736338717ULL;
-}
+static uint64_t rng(void) { return rb_xorshift64s(&rng_state); }
 
 void* volatile sink;
 

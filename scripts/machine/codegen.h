@@ -21,6 +21,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "robust.h"
+
 #define CG_LINE 64
 #define CG_HUGE (2UL << 20)
 #define CG_EXIT_OFF 32
@@ -36,12 +38,7 @@ typedef struct {
 } cg_code;
 
 static uint64_t cg_rng_state = 0x2545F4914F6CDD1DULL;
-static inline uint64_t cg_rng(void) {
-  cg_rng_state ^= cg_rng_state >> 12;
-  cg_rng_state ^= cg_rng_state << 25;
-  cg_rng_state ^= cg_rng_state >> 27;
-  return cg_rng_state * 2685821657736338717ULL;
-}
+static inline uint64_t cg_rng(void) { return rb_xorshift64s(&cg_rng_state); }
 
 static inline void cg_put32(unsigned char* p, int32_t v) { memcpy(p, &v, 4); }
 

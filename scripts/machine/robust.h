@@ -27,6 +27,7 @@
 #define TUNSIM_ROBUST_H
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,6 +182,16 @@ static inline int rb_evaluate(double* s, int n, const rb_rule* r, rb_stats* st) 
   }
   st->trusted = 1;
   return 1;
+}
+
+/* xorshift64*, the benchmarks' generator of layouts and orders: each keeps
+ * its own state, seeded with a constant, so that a layout is the same in
+ * every run. */
+static inline uint64_t rb_xorshift64s(uint64_t* state) {
+  *state ^= *state >> 12;
+  *state ^= *state << 25;
+  *state ^= *state >> 27;
+  return *state * 2685821657736338717ULL;
 }
 
 /* CLOCK_MONOTONIC in ns, the clock every benchmark times with. */

@@ -62,12 +62,7 @@ struct head {
 };
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
-static uint64_t rng(void) { /* xorshift64* */
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return rng_state * 2685821657736338717ULL;
-}
+static uint64_t rng(void) { return rb_xorshift64s(&rng_state); }
 
 static void shuffle(uint32_t* a, size_t n) {
   for (size_t i = n - 1; i > 0; --i) {
