@@ -22,6 +22,12 @@
  * default, 2 MiB, is beyond the L2 of the x86 servers to date and inside
  * their LLC); "hot" walks in slab order right after a walk, no eviction.  A sample times WALKS such walks one by one (the
  * evictions untimed, each timing's clock overhead subtracted): ns per pair.
+ * With --writer-cpu M, a walk is preceded instead by a thread on CPU M
+ * writing one byte in each of the 6 lines of every pair, in the walk's
+ * order, which it then hands over (a store the walker waits for, untimed):
+ * the lines are dirty in the other core's cache, as the lines of skbs that
+ * tun_get_user built on the writer's CPU are when a NAPI poll on another CPU
+ * (threaded NAPI, RPS, a second writer's NAPI) walks them.
  * The default N, 64, is a NAPI poll's weight, small enough that a hot walk
  * stays in L1d (64 x 832 bytes, 6 of them read).
  * The four orders' samples alternate (each order has pairs of its own).
@@ -31,16 +37,18 @@
  * Also printed: each order's value minus hot's, and per line (/6), the cost
  * of the batch's lines having left L2.
  *
- * usage: skbwalk [--cpu N] [--objects N] [--evict-bytes B] [--samples S]
- *                [--walks K] [--attempts A]
+ * usage: skbwalk [--cpu N] [--objects N] [--evict-bytes B | --writer-cpu M]
+ *                [--samples S] [--walks K] [--attempts A]
  * prints one JSON object: {"what": "skb_walk", "unit": "ns per skb",
  *   "orders": {"hot": {trusted, value, ...}, "slab": ..., "random": ...,
  *   "shuffled": ...}, "over_hot_ns": {...}, "over_hot_ns_per_line": {...}}
  * exit: 0 every order trusted; 4 at least one refused (reasons on stderr and
- * in the JSON); 3 cannot run (mmap, CPU); 2 usage.
- * Build: cc -O2 -o skbwalk skbwalk.c -lm */
+ * in the JSON); 3 cannot run (mmap, CPU, thread); 2 usage.
+ * Build: cc -O2 -pthread -o skbwalk skbwalk.c -lm */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +98,33 @@ __attribute__((noinline)) static void evict(char* e, size_t n) {
   for (size_t i = 0; i < n; i += 64) e[i]++;
 }
 
+/* --writer-cpu: the partner writes the pairs of order `req & 3` and hands
+ * them over by storing `req` into `done`; req < 0 ends it. */
+static _Alignas(64) atomic_long req;
+static _Alignas(64) atomic_long done;
+static struct head* wfirst[4];
+
+static void* writer(void* arg) {
+  (void)arg;
+  long seen = 0;
+  for (;;) {
+    long r;
+    while ((r = atomic_load_explicit(&req, memory_order_acquire)) == seen) __builtin_ia32_pause();
+    if (r < 0) return NULL;
+    for (struct head* h = wfirst[r & 3]; h; h = h->next) {
+      char* b = (char*)h; /* bytes 16, 64, 128, 192: past next and data */
+      b[16]++;
+      b[64]++;
+      b[128]++;
+      b[192]++;
+      h->data[64]++;
+      h->data[DATA - 320]++;
+    }
+    atomic_store_explicit(&done, r, memory_order_release);
+    seen = r;
+  }
+}
+
 static void* map_huge(size_t len) {
   len = (len + HUGE - 1) / HUGE * HUGE;
   char* raw = mmap(NULL, len + HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -101,12 +136,13 @@ static void* map_huge(size_t len) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: skbwalk [--cpu N] [--objects N] [--evict-bytes B] [--samples S] [--walks K] [--attempts A]\n");
+  fprintf(stderr, "usage: skbwalk [--cpu N] [--objects N] [--evict-bytes B | --writer-cpu M] [--samples S] [--walks K] "
+          "[--attempts A]\n");
   exit(RB_EXIT_USAGE);
 }
 
 int main(int argc, char** argv) {
-  long cpu = -1, n = 64, evict_b = 2L << 20, nsamples = 200, attempts = 3, walks = 16;
+  long cpu = -1, wcpu = -1, n = 64, evict_b = 2L << 20, nsamples = 200, attempts = 3, walks = 16;
   for (int i = 1; i < argc; ++i) {
     const char* a = argv[i];
     const char* v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -116,11 +152,16 @@ int main(int argc, char** argv) {
     else if (!strcmp(a, "--evict-bytes")) { if (rb_parse_long(v, 4096, 1L << 34, &evict_b)) usage(); }
     else if (!strcmp(a, "--samples")) { if (rb_parse_long(v, 1, 100000, &nsamples)) usage(); }
     else if (!strcmp(a, "--attempts")) { if (rb_parse_long(v, 1, 100, &attempts)) usage(); }
+    else if (!strcmp(a, "--writer-cpu")) { if (rb_parse_long(v, 0, CPU_SETSIZE - 1, &wcpu)) usage(); }
     else if (!strcmp(a, "--walks")) { if (rb_parse_long(v, 1, 100000, &walks)) usage(); }
     else usage();
     i++;
   }
   n = n / PER_PAGE * PER_PAGE;
+  if (wcpu >= 0 && wcpu == cpu) {
+    fprintf(stderr, "skbwalk: --writer-cpu %ld is the walking CPU: expected another one\n", wcpu);
+    return RB_EXIT_USAGE;
+  }
   if (rb_pin_cpu("skbwalk", cpu)) return RB_EXIT_ENV;
   const rb_rule* rule = rb_rule_named("skbwalk");
   /* Each order its own pairs, so that the orders' samples can alternate:
@@ -128,7 +169,7 @@ int main(int argc, char** argv) {
    * L1d it shares) then weighs on all four alike. */
   char* heads = map_huge((size_t)(4 * n) * HEAD);
   char* data = map_huge((size_t)(4 * n) * DATA);
-  char* ev = map_huge((size_t)evict_b);
+  char* ev = map_huge(wcpu >= 0 ? 4096 : (size_t)evict_b);
   uint32_t* order = malloc((size_t)n * sizeof *order);
   double* s = malloc((size_t)(4 * nsamples) * sizeof *s);
   if (!heads || !data || !ev || !order || !s) {
@@ -160,6 +201,13 @@ int main(int argc, char** argv) {
     }
     first[o] = (struct head*)(hb + (size_t)order[0] * HEAD);
   }
+  pthread_t wt;
+  rb_partner partner;
+  long handoffs = 0;
+  if (wcpu >= 0) {
+    for (int o = 0; o < 4; ++o) wfirst[o] = first[o];
+    if (rb_start_partner("skbwalk", cpu, wcpu, &partner, writer, NULL, &wt)) return RB_EXIT_ENV;
+  }
   rb_stats st[4];
   int refused = 0;
   for (int attempt = 1; attempt <= attempts; ++attempt) {
@@ -169,7 +217,11 @@ int main(int argc, char** argv) {
         for (long w = 0; w < walks; ++w) {
           if (o == 0)
             sink += walk(first[o]);
-          else
+          else if (wcpu >= 0) {
+            long r = (++handoffs << 2) | o;
+            atomic_store_explicit(&req, r, memory_order_release);
+            while (atomic_load_explicit(&done, memory_order_acquire) != r) __builtin_ia32_pause();
+          } else
             evict(ev, (size_t)evict_b);
           double a = rb_now_ns();
           sink += walk(first[o]);
@@ -186,11 +238,16 @@ int main(int argc, char** argv) {
       }
     if (!refused) break;
   }
+  if (wcpu >= 0) {
+    atomic_store_explicit(&req, -1, memory_order_release);
+    pthread_join(wt, NULL);
+  }
   printf("{\"what\": \"skb_walk\", \"unit\": \"ns per skb\", \"method\": \"a linked walk of skb-like pairs (256-byte "
-         "head, 576-byte data object), 6 lines read a pair, after writing evict_bytes of another buffer (hot: "
-         "none); value = p10 of samples\", \"objects\": %ld, \"lines_per_skb\": %d, \"evict_bytes\": %ld, "
-         "\"samples\": %ld, \"walks_per_sample\": %ld, \"cpu\": %ld, \"clock_overhead_ns\": %.1f, \"orders\": {",
-         n, LINES, evict_b, nsamples, walks, cpu, ov);
+         "head, 576-byte data object), 6 lines read a pair, after %s (hot: none); value = p10 of samples\", "
+         "\"objects\": %ld, \"lines_per_skb\": %d, \"evict_bytes\": %ld, \"writer_cpu\": %ld, \"samples\": %ld, "
+         "\"walks_per_sample\": %ld, \"cpu\": %ld, \"clock_overhead_ns\": %.1f, \"orders\": {",
+         wcpu >= 0 ? "a thread on writer_cpu wrote them" : "writing evict_bytes of another buffer", n, LINES,
+         wcpu >= 0 ? 0 : evict_b, wcpu, nsamples, walks, cpu, ov);
   for (int o = 0; o < 4; ++o) {
     printf("%s\"%s\": {", o ? ", " : "", names[o]);
     rb_json_members(stdout, &st[o], rule);

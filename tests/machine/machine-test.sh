@@ -20,7 +20,7 @@
 # Cases that measure this machine (skip 77 when it refuses to trust them):
 #   linexfer_measures  a trusted value is p10, between 5 ns and 5 us (also with --lines 6)
 #   chase_curve        L1d hits are faster than L2 hits
-#   capture_sidecar    capture-trace records line_transfer_ns (and line_burst_ns, line_move_ns) only when trusted
+#   capture_sidecar    capture-trace records line_transfer_ns (and line_burst_ns, line_move_ns, skb_remote_walk_ns) only when trusted
 #   capture_perf_paths capture-trace --perf-paths records the writer's samples by cost path
 #   capture_rps        capture-trace --rps-cpus steers every frame to the other CPU
 #   capture_slab_events capture-trace --slab-events: one allocation and one free of each sk_buff, split by builder
@@ -329,8 +329,25 @@ for k in ("slab", "random", "shuffled"):
     assert abs(d["over_hot_ns"][k] - diff) <= 0.0051, k
     assert abs(d["over_hot_ns_per_line"][k] - diff / 6) <= 0.00051, k
 EOF2
-  # calibrate-machine's part: three runs out of L1d and three out of L2;
-  # its summary is the median of the trusted runs' random order a line.
+  # --writer-cpu 1: the pairs a thread on CPU 1 wrote, walked on CPU 0.
+  # Lines dirty in another core's cache come no faster than lines in this
+  # core's L1d: random order over hot is positive, and the record says who
+  # wrote them and that nothing was evicted.
+  if [ "$(nproc)" -ge 2 ]; then
+    "$TMP/skbwalk" --cpu 0 --writer-cpu 1 >"$TMP/remote.json" 2>"$TMP/err"
+    st=$?
+    [ $st -eq 4 ] && skip "the machine is too busy to trust a remote walk: $(cat "$TMP/err")"
+    [ $st -eq 0 ] || fail "skbwalk --writer-cpu 1 exited $st: $(cat "$TMP/err")"
+    [ "$(json "$TMP/remote.json" "(d['cpu'], d['writer_cpu'], d['evict_bytes']) == (0, 1, 0) and all(o['trusted'] for o in d['orders'].values()) and d['over_hot_ns_per_line']['random'] > 0 and 'thread on writer_cpu' in d['method']")" = True ] ||
+      fail "remote walk: $(cat "$TMP/remote.json")"
+    # The walker and the writer must be two CPUs.
+    "$TMP/skbwalk" --cpu 0 --writer-cpu 0 >/dev/null 2>"$TMP/err"; st=$?
+    [ $st -eq 2 ] && grep -q "^skbwalk: --writer-cpu 0 is the walking CPU: expected another one$" "$TMP/err" ||
+      fail "skbwalk --cpu 0 --writer-cpu 0: status $st, $(cat "$TMP/err")"
+  fi
+  # calibrate-machine's part: three runs out of L1d, three out of L2 and
+  # three of skbs CPU B wrote; its summary is the median of the trusted runs'
+  # random order a line.
   # (exit 4: a run refused, which the file lists)
   $PY scripts/calibrate-machine --only skbwalk -o "$TMP/m.json" >/dev/null 2>"$TMP/cm.err"
   st=$?
@@ -346,11 +363,15 @@ for level in ("l2", "llc"):
     assert len(runs) == 3, level
     v = sorted(r["over_hot_ns_per_line"]["random"] for r in runs)
     assert d["summary"]["skb_reread_ns_per_line"][level] == v[1], (level, v)
+runs = d["skbwalk"]["remote"]
+assert len(runs) == 3 and all((r["cpu"], r["writer_cpu"]) == (0, 1) for r in runs), runs
+v = sorted(r["over_hot_ns_per_line"]["random"] for r in runs)
+assert d["summary"]["skb_remote_walk_ns_per_line"]["value"] == v[1], v
 EOF2
   st=$?
   [ $st -eq 77 ] && skip "$(sed 's/^SKIP: //' "$TMP/cm.out")"
   [ $st -eq 0 ] || fail "calibrate-machine --only skbwalk: summary: $(cat "$TMP/cm.out")"
-  echo "PASS: over hot, ns a skb: $(json "$TMP/out.json" "d['over_hot_ns']"); a line from L2 and the LLC: $(json "$TMP/m.json" "[d['summary']['skb_reread_ns_per_line'][k] for k in ('l2', 'llc')]")"
+  echo "PASS: over hot, ns a skb: $(json "$TMP/out.json" "d['over_hot_ns']"); a line from L2 and the LLC: $(json "$TMP/m.json" "[d['summary']['skb_reread_ns_per_line'][k] for k in ('l2', 'llc')]"); one CPU B wrote: $(json "$TMP/m.json" "d['summary']['skb_remote_walk_ns_per_line']['value']")"
   ;;
 linexfer_measures)
   [ "$(nproc)" -ge 2 ] || skip "one CPU: no line transfer to measure"
@@ -876,8 +897,9 @@ capture_sidecar)
   [ "$(id -u)" -eq 0 ] || skip "not root: capture-trace needs root"
   [ -c /dev/net/tun ] || skip "no /dev/net/tun"
   [ "$(nproc)" -ge 2 ] || skip "one CPU: no line transfer"
-  # Forced refusal (50 samples < 200): no line_transfer_ns, the reason instead.
-  TUNSIM_LINEXFER_ARGS="--samples 50" TUNSIM_REMOTERMW_ARGS="--samples 50" \
+  # Forced refusal (50 samples < 200; skbwalk's rule needs 100): no
+  # line_transfer_ns, the reason instead.
+  TUNSIM_LINEXFER_ARGS="--samples 50" TUNSIM_REMOTERMW_ARGS="--samples 50" TUNSIM_SKBWALK_ARGS="--samples 50" \
     scripts/capture-trace --count 50 -o "$TMP/r" >"$TMP/log" 2>&1
   st=$?
   case $st in 0) ;; 3|4|5|6|7|9|10) skip "capture-trace cannot run here ($st): $(tail -n1 "$TMP/log")" ;;
@@ -890,6 +912,9 @@ capture_sidecar)
   [ "$(json "$TMP/r.json" "'line_move_ns' in d, d['line_move_refused'], d['line_move']['trusted']")" = \
     "False scripts/machine/remotermw.c refused: only 50 samples, rule remotermw needs at least 200 False" ] ||
     fail "refused move: $(grep line_move "$TMP/r.json")"
+  [ "$(json "$TMP/r.json" "'skb_remote_walk_ns' in d, d['skb_remote_walk_refused'], d['skb_remote_walk']['writer_cpu'] == 0 and d['skb_remote_walk']['cpu'] == 1")" = \
+    "False scripts/machine/skbwalk.c --writer-cpu refused: hot: attempt 1 of 3 refused: only 50 samples, rule skbwalk needs at least 100 True" ] ||
+    fail "refused walk: $(grep skb_remote_walk "$TMP/r.json" | cut -c1-300)"
   # The burst needs the bare transfer it is measured against.
   [ "$(json "$TMP/r.json" "'line_burst_ns' in d, d['line_burst_refused'].startswith('no trusted line transfer to subtract')")" = \
     "False True" ] || fail "burst without a transfer: $(grep line_burst "$TMP/r.json")"
@@ -898,6 +923,11 @@ capture_sidecar)
   # One writer, nothing woken on another CPU: no wake-up measured.
   [ "$(json "$TMP/t.json" "[k for k in d if k.startswith('wakeup')]")" = "[]" ] ||
     fail "a wake-up measured for a single writer: $(grep wakeup "$TMP/t.json" | cut -c1-200)"
+  # skb_remote_walk_ns: skbwalk --writer-cpu's random order over hot a line
+  # (walked on CPU 1, written on CPU 0), present exactly when every order
+  # was trusted.
+  [ "$(json "$TMP/t.json" "(lambda w, ok: (w['cpu'], w['writer_cpu']) == (1, 0) and ('skb_remote_walk_ns' in d) == ok != ('skb_remote_walk_refused' in d) and (not ok or d['skb_remote_walk_ns'] == w['over_hot_ns_per_line']['random']))(d['skb_remote_walk'], all(o['trusted'] for o in d['skb_remote_walk']['orders'].values()))")" = True ] ||
+    fail "skb_remote_walk_ns is not skbwalk's trusted value: $(grep skb_remote_walk "$TMP/t.json" | cut -c1-300)"
   # line_move_ns: remotermw's value, present exactly when it trusted it.
   [ "$(json "$TMP/t.json" "('line_move_ns' in d) == d['line_move']['trusted'] and d.get('line_move_ns', d['line_move']['value']) == d['line_move']['value'] and ('line_move_ns' in d) != ('line_move_refused' in d)")" = True ] ||
     fail "line_move_ns is not remotermw's trusted value: $(grep line_move "$TMP/t.json")"
