@@ -211,6 +211,14 @@ double CacheModel::reread_data(Mark mark, double bytes, CacheMisses& out) {
   return r.ns;
 }
 
+double CacheModel::remote_walk(int burst_lines, double cold_bytes, CacheMisses& out) {
+  double cold = p_->enabled ? lines_of(cold_bytes, line_) : 0;
+  CacheMisses m;
+  m.l1d = m.l2 = cold;
+  out += m;
+  return (burst_lines + cold) * p_->skb_remote_walk_ns;
+}
+
 double CacheModel::reread_cold(double bytes, CacheMisses& out) {
   if (!p_->enabled) return 0;
   CacheMisses m;

@@ -83,6 +83,11 @@ struct CacheParams {
   // (scripts/machine/skbwalk.c: a skb's lines are independent loads, which
   // overlap); < 0: priced as dependent loads (the hit_ns differences).
   double skb_reread_l2_ns = -1, skb_reread_llc_ns = -1;
+  // A line of an skb built on another CPU, read by a poll right after
+  // another such skb (scripts/machine/skbwalk.c --writer-cpu: a walk's
+  // transfers overlap); < 0: priced as the first one's, a burst of
+  // costs.cacheline_burst_ns a line.
+  double skb_remote_walk_ns = -1;
   // The footprints below are what sampling saw per packet; a path also runs
   // functions too rare to be sampled every time.  Every footprint is
   // multiplied by these (fitted to the kernel's cold-path curves, like the
@@ -170,6 +175,20 @@ class CacheModel {
   double reread_data(Mark mark, double bytes, CacheMisses& out);
   // The skb was built on another CPU: every line comes from the LLC.
   double reread_cold(double bytes, CacheMisses& out);
+  // A NAPI poll starts on this CPU (__napi_poll).
+  void begin_poll() { ++poll_; }
+  // This CPU reads an skb another CPU built: true when the same poll read
+  // one before it (the poll's walk of remote skbs goes on), false for the
+  // poll's first.
+  bool remote_walk_continues() {
+    bool c = walk_poll_ == poll_;
+    walk_poll_ = poll_;
+    return c;
+  }
+  // The price of such a continuing skb: `burst_lines` its builder wrote and
+  // `cold_bytes` more, cache.skb_remote_walk_ns a line (the cold lines
+  // counted as L1d and L2 misses, as reread_cold counts them).
+  double remote_walk(int burst_lines, double cold_bytes, CacheMisses& out);
   // Something other than the modelled kernel paths ran on this CPU (a user
   // program's own code and data): its lines are placed uniformly.
   void pollute(double code_bytes, double data_bytes);
@@ -202,6 +221,7 @@ class CacheModel {
   std::array<uint64_t, kPaths> stream_at_{}, istream_at_{}, seq_at_{};
   std::array<bool, kPaths> seen_{};
   uint64_t stream_ = 0, istream_ = 0, seq_ = 0;  // data, code bytes placed uniformly
+  uint64_t poll_ = 1, walk_poll_ = 0;  // polls begun; the one that read the last remote skb
   // The last result of each path, reused when it ran after the same paths
   // and the same data.
   struct Memo {

@@ -152,6 +152,24 @@ void declare_cache_params(ParamTable& t) {
         .calibrated()
         .bind(&Params::cache, field);
   }
+  t.add("cache.skb_remote_walk_ns", PType::Num, 9.473)
+      .range(-1, 1e6)
+      .units("ns")
+      .kname("netif_receive_skb of an skb another CPU built, after another one in the same __napi_poll")
+      .means("A line of an skb built on another CPU and read by a NAPI poll right after another such skb (a "
+             "threaded NAPI kthread, an RPS backlog or a second writer's NAPI walking skbs the writer's CPU "
+             "built): its whole cost.  The poll's first remote skb pays costs.cacheline_burst_ns a line; the "
+             "walk's further lines are independent loads and overlap.  Negative: every remote skb priced as the "
+             "first, as before 2026-12-05.  `tunsim trace config` sets a capture's own value (capture-trace "
+             "measures it with the line transfer: it depends on where the host placed the vCPUs).")
+      .from("scripts/machine/skbwalk.c --cpu 0 --writer-cpu 1: 64 skbs (a NAPI weight) that a thread on CPU 1 "
+            "wrote, walked on CPU 0 in SLAB_FREELIST_RANDOM order, their walk's excess over the hot walk a line, "
+            "median of 3 runs (2026-12-05 07:15, load average 0.0, results/reference/machine/skbwalk-2026-12-05/"
+            "remote-run1..3.json; the vCPUs far apart that minute: linexfer 0 1 gave 233 ns a handoff and "
+            "39 ns a line of a 6-line burst, against 64.5 and 10.9 at 00:37; the walk's 9.5 a line is 0.24 of that "
+            "burst's)")
+      .calibrated()
+      .bind(&Params::cache, &CacheParams::skb_remote_walk_ns);
   for (auto [side, field, def] : {std::tuple{"icache", &CacheParams::icache_scale, 1.14},
                                   std::tuple{"dcache", &CacheParams::dcache_scale, 1.28}}) {
     t.add(std::string("cache.footprint_scale.") + side, PType::Num, def)

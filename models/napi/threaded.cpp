@@ -38,6 +38,7 @@ void napi_thread_run(Ctx& ctx, Napi& n) {
       if (v64) cpu.in_napi_threaded_poll = true;
       // __napi_poll()
       ctx.spend_ns(k.p.costs.napi_poll_ns);
+      cpu.cache.begin_poll();
       int work = n.sched ? n.poll(ctx, n, n.weight) : 0;
       k.rec.napi_poll(ctx.now, cpu.id, ctx.thread, n.addr, n.dev, work, n.weight);
       if (work >= n.weight) {

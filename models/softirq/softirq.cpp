@@ -120,6 +120,7 @@ void net_rx_action(Ctx& ctx) {
     int weight = n->weight;
     int work = 0;
     ctx.spend_ns(k.p.costs.napi_poll_ns);
+    cpu.cache.begin_poll();
     ctx.touch(*n);
     if (n->sched) work = n->poll(ctx, *n, weight);
     k.rec.napi_poll(ctx.now, cpu.id, ctx.thread, n->addr, n->dev, work, weight);

@@ -3,6 +3,9 @@
 // checks it).
 #include <doctest/doctest.h>
 
+#include <utility>
+#include <vector>
+
 #include "models/stack/stack.hpp"
 #include "tests/models/rig.hpp"
 
@@ -63,6 +66,48 @@ TEST_CASE("stack: an skb built on another CPU brings its written lines over in o
   CHECK(local.second == 0);
   CHECK(remote.first == doctest::Approx(100 + 40 + 6 * 40));
   CHECK(remote.second == 6);
+}
+
+TEST_CASE("stack: a poll's further skbs built on another CPU are steps of one walk (6.18 __napi_poll, "
+          "__netif_receive_skb_core)") {
+  // A NAPI poll (a threaded kthread, an RPS backlog) reads the skbs the
+  // writer's CPU built one after another.  The poll's first pays the burst
+  // of its 6 written lines, 6 x costs.cacheline_burst_ns (hand_costs: 40);
+  // each further one of the same poll is a step of a walk whose loads
+  // overlap, 6 x cache.skb_remote_walk_ns (here 5: skbwalk.c --writer-cpu
+  // measures 2.7-9.5 ns a line on this host), whatever local skbs the poll
+  // read in between; the next poll starts a new walk.  Each skb still moves
+  // its 6 lines.  netif_receive_skb_ns + stack_drop_ns = 100 + 40, the cache
+  // model off.  With the walk priced negative every remote skb pays the
+  // burst, as before 2026-12-05.
+  auto polls = [](double walk_ns) {
+    Rig r("rx_batched", {{"cpus", {{"count", 2}}}, {"cache", {{"skb_remote_walk_ns", walk_ns}}}});
+    std::vector<std::pair<double, uint64_t>> out;
+    for (int built_on : {1, 1, 0, 1, -2, 1, 1}) {
+      if (built_on == -2) {
+        r.ctx.cpu->cache.begin_poll();
+        continue;
+      }
+      Skb* skb = tun_build_skb(r.ctx, 0, 60, 1, r.ctx.now);
+      skb->mark_cpu = static_cast<int16_t>(built_on);
+      double t0 = r.ctx.now;
+      uint64_t x0 = r.k->rec.line_transfers;
+      netif_receive_skb_core(r.ctx, skb, "tap0");
+      out.emplace_back((r.ctx.now - t0) * 1e9, r.k->rec.line_transfers - x0);
+    }
+    return out;
+  };
+  const double first = 100 + 40 + 6 * 40, step = 100 + 40 + 6 * 5, local = 100 + 40;
+  std::vector<std::pair<double, uint64_t>> walk = polls(5), burst = polls(-1);
+  std::vector<double> want = {first, step, local, step, first, step};
+  std::vector<double> want_burst = {first, first, local, first, first, first};
+  REQUIRE(walk.size() == want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    CAPTURE(i);
+    CHECK(walk[i].first == doctest::Approx(want[i]));
+    CHECK(burst[i].first == doctest::Approx(want_burst[i]));
+    CHECK(walk[i].second == (want[i] == local ? 0u : 6u));
+  }
 }
 
 TEST_CASE("stack: a linear skb built on another CPU reads no line its builder did not write (6.18 "

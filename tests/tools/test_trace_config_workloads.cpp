@@ -207,6 +207,52 @@ TEST_CASE("trace config and calibrate: the capture's measured burst becomes cost
   CHECK(cal["measurements"]["napi-60-1w"]["line_move_ns"].is_number());
 }
 
+TEST_CASE("trace config and calibrate: the capture's measured remote walk becomes cache.skb_remote_walk_ns") {
+  // capture-trace runs skbwalk.c --writer-cpu on the capture's two CPUs and
+  // writes skb_remote_walk_ns (a line of a walk of skbs the other CPU wrote).
+  // Writers on two CPUs: the scenario takes the capture's own value, like its
+  // burst.  A capture with a burst but no walk (before 2026-12-05 07:30, or
+  // refused) prices every remote skb at its burst (-1), not at the default
+  // walk, measured at another placement of the vCPUs.  One CPU: neither.
+  json two = {{"threads", json::array({{{"cpu", 0}, {"tid", 1}}, {{"cpu", 1}, {"tid", 2}}})},
+              {"line_transfer_ns", 64.5}, {"line_burst_ns", 10.9}, {"skb_remote_walk_ns", 2.658}};
+  json s = tunsim::calib::scenario_for(tunsim::calib::read_sidecar(sidecar("2w-walk", two)), "");
+  CHECK(s["cache"]["skb_remote_walk_ns"].get<double>() == doctest::Approx(2.658));
+  two.erase("skb_remote_walk_ns");
+  two["skb_remote_walk_refused"] = "scripts/machine/skbwalk.c --writer-cpu refused: only 50 samples";
+  s = tunsim::calib::scenario_for(tunsim::calib::read_sidecar(sidecar("2w-nowalk", two)), "");
+  CHECK(s["cache"]["skb_remote_walk_ns"].get<double>() == -1);
+  std::string out = testutil::tmpdir() + "/nowalk.scenario.json";
+  Run v = run_cli("trace config " + sidecar("2w-nowalk", two) + " -o " + out);
+  REQUIRE_MESSAGE(v.status == 0, v.err);
+  v = run_cli("validate " + out);
+  CHECK_MESSAGE(v.status == 0, v.err);
+  json one = {{"line_burst_ns", 10.9}, {"skb_remote_walk_ns", 2.658}};
+  s = tunsim::calib::scenario_for(tunsim::calib::read_sidecar(sidecar("1w-walk", one)), "");
+  CHECK_FALSE(s.contains("cache"));
+  Run bad = run_cli("trace config " + sidecar("bad-walk", {{"skb_remote_walk_ns", "fast"}}));
+  CHECK(bad.status == 2);
+  CHECK(lines(bad.err) == 1);
+  CHECK_MESSAGE(bad.err.find("skb_remote_walk_ns") != std::string::npos, bad.err);
+  // tunsim calibrate: the median of the captures' walks, half their range:
+  // 2.5 and 3.5 give 3 +- 0.5.
+  std::string d = testutil::tmpdir();
+  for (auto [name, walk] : {std::pair<const char*, double>{"a", 2.5}, {"b", 3.5}}) {
+    json j = json::parse(tunsim::read_file("results/reference/napi-60-1w.json"));
+    j["skb_remote_walk_ns"] = walk;
+    j.erase("trace_file");
+    std::ofstream(d + "/" + name + ".json") << j.dump(2);
+    std::ifstream in("results/reference/napi-60-1w.trace.gz", std::ios::binary);
+    std::ofstream(d + "/" + name + ".trace.gz", std::ios::binary) << in.rdbuf();
+  }
+  Run r = run_cli("calibrate " + d + "/a.trace.gz " + d + "/b.trace.gz -o " + d + "/walk-cal.json");
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  json cal = json::parse(tunsim::read_file(d + "/walk-cal.json"));
+  CHECK(cal["parameters"]["cache.skb_remote_walk_ns"]["value"].get<double>() == doctest::Approx(3));
+  CHECK(cal["parameters"]["cache.skb_remote_walk_ns"]["stderr"].get<double>() == doctest::Approx(0.5));
+  CHECK(cal["measurements"]["napi-60-1w"]["skb_remote_walk_ns"].is_number());
+}
+
 TEST_CASE("trace config: an RPS capture maps to rps.cpus; calibrate refuses it; bad rps_cpus are one-line errors") {
   // capture-trace --mode plain --rps-cpus 1: the writer on CPU 0 builds the
   // skbs, get_rps_cpu steers each to CPU 1's backlog, where it is received

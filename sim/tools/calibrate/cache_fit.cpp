@@ -168,6 +168,12 @@ json cache_from_machine(const std::string& path, std::ostream& report) {
       out.set(std::string("cache.skb_reread.") + key, v->get<double>(), "ns",
               std::string("summary.skb_reread_ns_per_line.") + field +
                   " (skbwalk.c, SLAB_FREELIST_RANDOM order over hot a line, p10; median of its trusted runs)");
+  // A walk of skbs the other CPU wrote (skbwalk.c --writer-cpu, the same
+  // part).
+  if (const json* v = num({"skb_remote_walk_ns_per_line", "value"}, "skb_remote_walk_ns_per_line.value"))
+    out.set("cache.skb_remote_walk_ns", v->get<double>(), "ns",
+            "summary.skb_remote_walk_ns_per_line (skbwalk.c --writer-cpu, SLAB_FREELIST_RANDOM order over hot a "
+            "line, p10; median of its trusted runs)");
   // One move of a line the other CPU wrote (remotermw.c, calibrate-machine
   // part "linexfer", which runs it beside linexfer).
   if (const json* v = num({"line_move_ns", "value"}, "line_move_ns.value"))

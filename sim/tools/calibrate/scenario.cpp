@@ -88,6 +88,13 @@ json scenario_for(const Workload& w, const std::string& calibration) {
     s["costs"]["cacheline_transfer_ns"] = std::round(w.move_ns() * 1000) / 1000;
   if (w.line_burst_ns > 0 && used.size() > 1)
     s["costs"]["cacheline_burst_ns"] = std::round(w.line_burst_ns * 1000) / 1000;
+  // A poll's walk of skbs built on the other CPU (skbwalk.c --writer-cpu),
+  // measured with the capture; a capture whose burst was measured but not
+  // the walk (before 2026-12-05 07:30) prices every remote skb at its burst,
+  // not at the default walk of another placement.
+  if (used.size() > 1 && (w.skb_remote_walk_ns > 0 || w.line_burst_ns > 0))
+    s["cache"]["skb_remote_walk_ns"] =
+        w.skb_remote_walk_ns > 0 ? std::round(w.skb_remote_walk_ns * 1000) / 1000 : -1.0;
   // The wake-up of a thread on the idle other CPU, measured with this
   // capture (scripts/machine/wakeup.c) for a workload that makes one: the
   // host's cost of it moved by 2x between days (docs/calibration.md).  As

@@ -233,6 +233,8 @@ Workload read_sidecar_text(const std::string& text, const std::string& path) {
   if (w.line_burst_ns <= 0) w.line_burst_ns = -1;
   w.line_move_ns = opt_number(j, file, "line_move_ns", 0, 1e9, -1, false);
   if (w.line_move_ns <= 0) w.line_move_ns = -1;
+  w.skb_remote_walk_ns = opt_number(j, file, "skb_remote_walk_ns", 0, 1e9, -1, false);
+  if (w.skb_remote_walk_ns <= 0) w.skb_remote_walk_ns = -1;
   w.wakeup_waker_ns = opt_number(j, file, "wakeup_waker_ns", 0, 1e9, -1, false);
   w.wakeup_latency_ns = opt_number(j, file, "wakeup_latency_ns", 0, 1e9, -1, false);
   w.wakeup_no_waiter_ns = opt_number(j, file, "wakeup_no_waiter_ns", 0, 1e9, -1, false);

@@ -33,6 +33,7 @@ struct Workload {
   double line_transfer_ns = -1;          // measured at capture (scripts/linexfer.c), -1 = not
   double line_burst_ns = -1;             // per line of a 6-line burst (linexfer --lines 6), -1 = not measured
   double line_move_ns = -1;              // one move of a line the other CPU wrote (scripts/machine/remotermw.c), -1 = not
+  double skb_remote_walk_ns = -1;        // a line of a walk of skbs the other CPU wrote (skbwalk.c --writer-cpu), -1 = not
   // The wake-up of a sleeper on the idle other CPU, measured at capture
   // (scripts/machine/wakeup.c, p10; all three or none): the waker's cost,
   // the latency from before its call to the sleeper in user space, and a

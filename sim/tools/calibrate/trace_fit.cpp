@@ -8,6 +8,7 @@
 #include <ostream>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "sim/config/calibration_file.hpp"
 #include "sim/config/schema.hpp"
@@ -136,7 +137,8 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
   std::vector<std::pair<double, double>> outside;
   std::vector<double> line_move;  // one line's move, measured at capture time, per trace (Workload::move_ns)
   std::set<std::string> move_sources;
-  std::vector<double> line_burst;     // the same, per line of a 6-line burst
+  // The same, per line of a 6-line burst, and per line of a walk of skbs the other CPU wrote.
+  std::vector<double> line_burst, remote_walk;
   // costs.spread.*: interval / its trace's median, pooled over the traces.
   std::vector<double> spread_process, spread_softirq;
   // The priors of softirq_ns, napi_poll_ns and gro_ns from the NET_RX
@@ -214,15 +216,16 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
     }
     for (auto& x : o) m[x.name] = {{"median_ns", x.value}, {"stderr_ns", x.stderr_ns},
                                    {"samples", x.samples}, {"cache_penalty_ns", x.penalty}};
-    if (w.line_transfer_ns > 0) m["line_transfer_ns"] = w.line_transfer_ns;
-    if (w.line_move_ns > 0) m["line_move_ns"] = w.line_move_ns;
+    std::vector<double>* none = nullptr;
+    for (auto [v, key, to] : {std::tuple{w.line_transfer_ns, "line_transfer_ns", none},
+                              {w.line_move_ns, "line_move_ns", none}, {w.line_burst_ns, "line_burst_ns", &line_burst},
+                              {w.skb_remote_walk_ns, "skb_remote_walk_ns", &remote_walk}}) {
+      if (v > 0) m[key] = v;
+      if (v > 0 && to) to->push_back(v);
+    }
     if (w.move_ns() > 0) {
       line_move.push_back(w.move_ns());
       move_sources.insert(w.move_source());
-    }
-    if (w.line_burst_ns > 0) {
-      line_burst.push_back(w.line_burst_ns);
-      m["line_burst_ns"] = w.line_burst_ns;
     }
     measurements[w.label()] = m;
     obs.insert(obs.end(), o.begin(), o.end());
@@ -356,6 +359,7 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
   };
   measured_at_capture(line_move, "costs.cacheline_transfer_ns", join(move_sources, "; ").c_str());
   measured_at_capture(line_burst, "costs.cacheline_burst_ns", "ping-pong carrying 6 lines, minus the bare one, / 6");
+  measured_at_capture(remote_walk, "cache.skb_remote_walk_ns", "skbwalk.c --writer-cpu: random order over hot / 6");
   report << "\nrank " << r.rank << " of " << r.params.size() << " parameters, " << obs.size()
          << " observations, chi2 " << fmt("%.3g", r.chi2) << " on " << r.dof << " degrees of freedom, residual rms "
          << fmt("%.2f", r.residual_rms_ns) << " ns\n";
