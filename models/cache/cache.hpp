@@ -85,9 +85,10 @@ struct CacheParams {
   double skb_reread_l2_ns = -1, skb_reread_llc_ns = -1;
   // A line of an skb built on another CPU, read by a poll right after
   // another such skb (scripts/machine/skbwalk.c --writer-cpu: a walk's
-  // transfers overlap); < 0: priced as the first one's, a burst of
-  // costs.cacheline_burst_ns a line.
-  double skb_remote_walk_ns = -1;
+  // transfers overlap), charged when skb_remote_walk is on; off: priced as
+  // the poll's first, a burst of costs.cacheline_burst_ns a line.
+  bool skb_remote_walk = false;
+  double skb_remote_walk_ns = 0;
   // The footprints below are what sampling saw per packet; a path also runs
   // functions too rare to be sampled every time.  Every footprint is
   // multiplied by these (fitted to the kernel's cold-path curves, like the

@@ -152,16 +152,26 @@ void declare_cache_params(ParamTable& t) {
         .calibrated()
         .bind(&Params::cache, field);
   }
+  t.add("cache.skb_remote_walk", PType::Bool, false)
+      .kname("netif_receive_skb of an skb another CPU built, after another one in the same __napi_poll")
+      .means("Price a NAPI poll's further skbs built on another CPU (after its first, which pays "
+             "costs.cacheline_burst_ns a line) at cache.skb_remote_walk_ns a line, as a walk whose loads "
+             "overlap; false: every such skb pays the burst.")
+      .from("docs/validation.md, \"A poll's walk of remote skbs\" (2026-12-05): on, the model's threaded-NAPI "
+            "kthread on the other CPU keeps up where this machine's kernel fell behind (07:37, 08:30: poll-work "
+            "KS 0.008 -> 0.057 and 0.069 -> 0.871) and two writers' polls shorten on the round of 00:37 (KS "
+            "0.024 -> 0.062); better only at 07:59 (0.595 -> 0.380): off until a measurement says what a short "
+            "poll's second skb costs")
+      .bind(&Params::cache, &CacheParams::skb_remote_walk);
   t.add("cache.skb_remote_walk_ns", PType::Num, 9.473)
-      .range(-1, 1e6)
+      .range(0, 1e6)
       .units("ns")
       .kname("netif_receive_skb of an skb another CPU built, after another one in the same __napi_poll")
       .means("A line of an skb built on another CPU and read by a NAPI poll right after another such skb (a "
              "threaded NAPI kthread, an RPS backlog or a second writer's NAPI walking skbs the writer's CPU "
-             "built): its whole cost.  The poll's first remote skb pays costs.cacheline_burst_ns a line; the "
-             "walk's further lines are independent loads and overlap.  Negative: every remote skb priced as the "
-             "first, as before 2026-12-05.  `tunsim trace config` sets a capture's own value (capture-trace "
-             "measures it with the line transfer: it depends on where the host placed the vCPUs).")
+             "built), when cache.skb_remote_walk is on: its whole cost; the walk's lines are independent loads "
+             "and overlap.  `tunsim trace config` sets a capture's own value (capture-trace measures it with "
+             "the line transfer: it depends on where the host placed the vCPUs).")
       .from("scripts/machine/skbwalk.c --cpu 0 --writer-cpu 1: 64 skbs (a NAPI weight) that a thread on CPU 1 "
             "wrote, walked on CPU 0 in SLAB_FREELIST_RANDOM order, their walk's excess over the hot walk a line, "
             "median of 3 runs (2026-12-05 07:15, load average 0.0, results/reference/machine/skbwalk-2026-12-05/"

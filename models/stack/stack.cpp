@@ -54,13 +54,13 @@ void netif_receive_skb_core(Ctx& ctx, Skb* skb, const char* dev) {
     // Built on another CPU: what that CPU wrote is dirty in its cache and
     // comes over as one burst of lines, whose transfers the core overlaps
     // (costs.cacheline_burst_ns a line, measured by linexfer --lines); the
-    // rest of the metadata is read cold.  A further remote skb of the same
-    // poll is one more step of a walk, whose transfers overlap those of the
-    // walk (cache.skb_remote_walk_ns a line, measured by skbwalk.c
-    // --writer-cpu).
+    // rest of the metadata is read cold.  With cache.skb_remote_walk on, a
+    // further remote skb of the same poll is one more step of a walk, whose
+    // transfers overlap those of the walk (cache.skb_remote_walk_ns a line,
+    // measured by skbwalk.c --writer-cpu).
     int burst = static_cast<int>(std::ceil((k.p.cache.skb_written_bytes + headers) / cpu.cache.line_bytes()));
     double cold = std::max(0.0, k.p.cache.skb_bytes - k.p.cache.skb_written_bytes);
-    if (cpu.cache.remote_walk_continues() && k.p.cache.skb_remote_walk_ns >= 0) {
+    if (cpu.cache.remote_walk_continues() && k.p.cache.skb_remote_walk) {
       k.rec.line_transfers += static_cast<uint64_t>(burst);
       ctx.spend_ns(cpu.cache.remote_walk(burst, cold, m));
     } else {

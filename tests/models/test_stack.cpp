@@ -78,10 +78,11 @@ TEST_CASE("stack: a poll's further skbs built on another CPU are steps of one wa
   // measures 2.7-9.5 ns a line on this host), whatever local skbs the poll
   // read in between; the next poll starts a new walk.  Each skb still moves
   // its 6 lines.  netif_receive_skb_ns + stack_drop_ns = 100 + 40, the cache
-  // model off.  With the walk priced negative every remote skb pays the
-  // burst, as before 2026-12-05.
-  auto polls = [](double walk_ns) {
-    Rig r("rx_batched", {{"cpus", {{"count", 2}}}, {"cache", {{"skb_remote_walk_ns", walk_ns}}}});
+  // model off.  With cache.skb_remote_walk off (the default) every remote
+  // skb pays the burst.
+  auto polls = [](bool walk) {
+    Rig r("rx_batched",
+          {{"cpus", {{"count", 2}}}, {"cache", {{"skb_remote_walk", walk}, {"skb_remote_walk_ns", 5}}}});
     std::vector<std::pair<double, uint64_t>> out;
     for (int built_on : {1, 1, 0, 1, -2, 1, 1}) {
       if (built_on == -2) {
@@ -98,7 +99,7 @@ TEST_CASE("stack: a poll's further skbs built on another CPU are steps of one wa
     return out;
   };
   const double first = 100 + 40 + 6 * 40, step = 100 + 40 + 6 * 5, local = 100 + 40;
-  std::vector<std::pair<double, uint64_t>> walk = polls(5), burst = polls(-1);
+  std::vector<std::pair<double, uint64_t>> walk = polls(true), burst = polls(false);
   std::vector<double> want = {first, step, local, step, first, step};
   std::vector<double> want_burst = {first, first, local, first, first, first};
   REQUIRE(walk.size() == want.size());

@@ -211,9 +211,9 @@ TEST_CASE("trace config and calibrate: the capture's measured remote walk become
   // capture-trace runs skbwalk.c --writer-cpu on the capture's two CPUs and
   // writes skb_remote_walk_ns (a line of a walk of skbs the other CPU wrote).
   // Writers on two CPUs: the scenario takes the capture's own value, like its
-  // burst.  A capture with a burst but no walk (before 2026-12-05 07:30, or
-  // refused) prices every remote skb at its burst (-1), not at the default
-  // walk, measured at another placement of the vCPUs.  One CPU: neither.
+  // burst (the price cache.skb_remote_walk uses when switched on).  A capture
+  // without it (before 2026-12-05 07:30, or refused) leaves the
+  // calibration's or the default.  One CPU: no remote skb, no value.
   json two = {{"threads", json::array({{{"cpu", 0}, {"tid", 1}}, {{"cpu", 1}, {"tid", 2}}})},
               {"line_transfer_ns", 64.5}, {"line_burst_ns", 10.9}, {"skb_remote_walk_ns", 2.658}};
   json s = tunsim::calib::scenario_for(tunsim::calib::read_sidecar(sidecar("2w-walk", two)), "");
@@ -221,7 +221,8 @@ TEST_CASE("trace config and calibrate: the capture's measured remote walk become
   two.erase("skb_remote_walk_ns");
   two["skb_remote_walk_refused"] = "scripts/machine/skbwalk.c --writer-cpu refused: only 50 samples";
   s = tunsim::calib::scenario_for(tunsim::calib::read_sidecar(sidecar("2w-nowalk", two)), "");
-  CHECK(s["cache"]["skb_remote_walk_ns"].get<double>() == -1);
+  CHECK_FALSE(s.contains("cache"));
+  CHECK(s["costs"]["cacheline_burst_ns"].get<double>() == doctest::Approx(10.9));
   std::string out = testutil::tmpdir() + "/nowalk.scenario.json";
   Run v = run_cli("trace config " + sidecar("2w-nowalk", two) + " -o " + out);
   REQUIRE_MESSAGE(v.status == 0, v.err);

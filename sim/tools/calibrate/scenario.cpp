@@ -89,12 +89,9 @@ json scenario_for(const Workload& w, const std::string& calibration) {
   if (w.line_burst_ns > 0 && used.size() > 1)
     s["costs"]["cacheline_burst_ns"] = std::round(w.line_burst_ns * 1000) / 1000;
   // A poll's walk of skbs built on the other CPU (skbwalk.c --writer-cpu),
-  // measured with the capture; a capture whose burst was measured but not
-  // the walk (before 2026-12-05 07:30) prices every remote skb at its burst,
-  // not at the default walk of another placement.
-  if (used.size() > 1 && (w.skb_remote_walk_ns > 0 || w.line_burst_ns > 0))
-    s["cache"]["skb_remote_walk_ns"] =
-        w.skb_remote_walk_ns > 0 ? std::round(w.skb_remote_walk_ns * 1000) / 1000 : -1.0;
+  // measured with the capture: the price cache.skb_remote_walk uses when on.
+  if (w.skb_remote_walk_ns > 0 && used.size() > 1)
+    s["cache"]["skb_remote_walk_ns"] = std::round(w.skb_remote_walk_ns * 1000) / 1000;
   // The wake-up of a thread on the idle other CPU, measured with this
   // capture (scripts/machine/wakeup.c) for a workload that makes one: the
   // host's cost of it moved by 2x between days (docs/calibration.md).  As
