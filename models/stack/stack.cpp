@@ -60,7 +60,7 @@ void netif_receive_skb_core(Ctx& ctx, Skb* skb, const char* dev) {
     // measured by skbwalk.c --writer-cpu).
     int burst = static_cast<int>(std::ceil((k.p.cache.skb_written_bytes + headers) / cpu.cache.line_bytes()));
     double cold = std::max(0.0, k.p.cache.skb_bytes - k.p.cache.skb_written_bytes);
-    if (cpu.cache.remote_walk_continues() && k.p.cache.skb_remote_walk) {
+    if (k.p.cache.skb_remote_walk && cpu.cache.remote_walk_continues()) {
       k.rec.line_transfers += static_cast<uint64_t>(burst);
       ctx.spend_ns(cpu.cache.remote_walk(burst, cold, m));
     } else {

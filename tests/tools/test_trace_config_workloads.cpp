@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -32,6 +33,22 @@ std::string sidecar(const std::string& name, const json& edit) {
   std::string path = testutil::tmpdir() + "/" + name + ".json";
   std::ofstream(path) << j.dump(2);
   return path;
+}
+
+// Two captures for `tunsim calibrate` in a fresh directory, a and b: the
+// committed napi-60-1w trace with its sidecar's `key` set to `va` and `vb`
+// (a measurement capture-trace made beside the trace).  Returns the directory.
+std::string capture_pair(const char* key, double va, double vb) {
+  std::string d = testutil::tmpdir();
+  for (auto [name, v] : {std::pair<const char*, double>{"a", va}, {"b", vb}}) {
+    json j = json::parse(tunsim::read_file("results/reference/napi-60-1w.json"));
+    j[key] = v;
+    j.erase("trace_file");
+    std::ofstream(d + "/" + name + ".json") << j.dump(2);
+    std::ifstream in("results/reference/napi-60-1w.trace.gz", std::ios::binary);
+    std::ofstream(d + "/" + name + ".trace.gz", std::ios::binary) << in.rdbuf();
+  }
+  return d;
 }
 
 int lines(const std::string& s) {
@@ -177,15 +194,7 @@ TEST_CASE("trace config and calibrate: the capture's measured burst becomes cost
 
   // tunsim calibrate: the median of the captures' bursts, half their range
   // as the uncertainty: captures at 40 and 44 ns give 42 +- 2.
-  std::string d = testutil::tmpdir();
-  for (auto [name, burst] : {std::pair<const char*, double>{"a", 40}, {"b", 44}}) {
-    json j = json::parse(tunsim::read_file("results/reference/napi-60-1w.json"));
-    j["line_burst_ns"] = burst;
-    j.erase("trace_file");
-    std::ofstream(d + "/" + name + ".json") << j.dump(2);
-    std::ifstream in("results/reference/napi-60-1w.trace.gz", std::ios::binary);
-    std::ofstream(d + "/" + name + ".trace.gz", std::ios::binary) << in.rdbuf();
-  }
+  std::string d = capture_pair("line_burst_ns", 40, 44);
   Run r = run_cli("calibrate " + d + "/a.trace.gz " + d + "/b.trace.gz -o " + d + "/burst-cal.json");
   REQUIRE_MESSAGE(r.status == 0, r.err);
   json cal = json::parse(tunsim::read_file(d + "/burst-cal.json"));
@@ -237,15 +246,7 @@ TEST_CASE("trace config and calibrate: the capture's measured remote walk become
   CHECK_MESSAGE(bad.err.find("skb_remote_walk_ns") != std::string::npos, bad.err);
   // tunsim calibrate: the median of the captures' walks, half their range:
   // 2.5 and 3.5 give 3 +- 0.5.
-  std::string d = testutil::tmpdir();
-  for (auto [name, walk] : {std::pair<const char*, double>{"a", 2.5}, {"b", 3.5}}) {
-    json j = json::parse(tunsim::read_file("results/reference/napi-60-1w.json"));
-    j["skb_remote_walk_ns"] = walk;
-    j.erase("trace_file");
-    std::ofstream(d + "/" + name + ".json") << j.dump(2);
-    std::ifstream in("results/reference/napi-60-1w.trace.gz", std::ios::binary);
-    std::ofstream(d + "/" + name + ".trace.gz", std::ios::binary) << in.rdbuf();
-  }
+  std::string d = capture_pair("skb_remote_walk_ns", 2.5, 3.5);
   Run r = run_cli("calibrate " + d + "/a.trace.gz " + d + "/b.trace.gz -o " + d + "/walk-cal.json");
   REQUIRE_MESSAGE(r.status == 0, r.err);
   json cal = json::parse(tunsim::read_file(d + "/walk-cal.json"));
