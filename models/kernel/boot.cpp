@@ -36,7 +36,9 @@ Machine boot(const Params& p) {
       w->sp = &sp;
       Thread* t = k.add_thread("writer-" + std::to_string(1000 + i), sp.cpu, Thread::Kind::Sender);
       sched_init_new_task(k, k.cpu(sp.cpu), t);  // the experiment starts it
-      t->wake_at = 0;  // starts writing at once
+      // Woken (wake_up_new_task) at its start time: at once unless a capture
+      // says the kernel released it later (senders.N.writer.start_us).
+      t->wake_at = sp.writer_start_us * 1e-6;
       Writer* raw = w.get();
       m.entries.push_back({t, [raw](Ctx& ctx) { writer_thread(ctx, *raw); }, false});
       m.writers.push_back(std::move(w));

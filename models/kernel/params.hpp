@@ -113,6 +113,7 @@ struct SenderParams {
   // writer
   double writer_rate_mpps;
   long long writer_count;
+  double writer_start_us;  // its first write(): a new task woken at this time
   double user_code_bytes, user_data_bytes;  // what the writer's user space touches between writes
   bool vhost() const { return type == SenderType::Vhost; }
 };

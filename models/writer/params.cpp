@@ -14,6 +14,15 @@ void declare_writer_params(ParamTable& t) {
       .means("Writer: stop after this many writes; 0 = until the end.")
       .from("-")
       .bind_sender(&SenderParams::writer_count);
+  t.add("senders.*.writer.start_us", PType::Num, 0)
+      .range(0, 1e9)
+      .units("us")
+      .means("Writer: the thread is created asleep and woken at this time, when it makes its first write() "
+             "(wake_up_new_task then); 0 = at the start.  `tunsim trace config` sets it per writer thread "
+             "from the capture: the thread's first sched_wakeup (or first event) after the earliest writer's, "
+             "as the kernel released the threads from tapwriter's barrier.")
+      .from("the capture (tunsim trace config); 0 otherwise")
+      .bind_sender(&SenderParams::writer_start_us);
   t.add("senders.*.writer.user_code_bytes", PType::Int, 0)
       .range(0, 1e9)
       .units("bytes")

@@ -234,6 +234,17 @@ void register_trace_commands(CLI::App& app) {
                          "writer user time over this capture's (tunsim trace config).";
       std::cerr << "tunsim trace config: cpus.speed from " << printable(w.trace_path, 200) << ":\n" << why.str();
     }
+    std::ostringstream starts;
+    std::vector<double> start = calib::writer_starts_for(w, starts);
+    for (size_t i = 0; i < start.size(); ++i)
+      if (start[i] > 0) s["senders"][i]["writer"]["start_us"] = start[i];
+    if (!start.empty())
+      s["description"] = s["description"].get<std::string>() +
+                         " senders.N.writer.start_us: when each writer thread was released, as the capture "
+                         "shows (tunsim trace config).";
+    if (!starts.str().empty())
+      std::cerr << "tunsim trace config: writer starts from " << printable(w.trace_path, 200) << ":\n"
+                << starts.str();
     write_file_atomic(ca->out.empty() ? "-" : ca->out, dump_json(s) + "\n");
   });
 }

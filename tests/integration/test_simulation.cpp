@@ -423,3 +423,27 @@ TEST_CASE("--trace: records are in timestamp order across CPUs, like ftrace's me
   CHECK(out_of_order == 0);
 }
 
+
+TEST_CASE("writer.start_us: a writer created asleep is woken then and writes at once (6.18 wake_up_new_task)") {
+  // configs/writer-napi-2cpu.json: writers on CPUs 0 and 1, both idle at
+  // the start.  The one on CPU 1 starts at 50.726 us (the committed capture
+  // of 2026-12-05 00:37 released it so, trace config's test): its CPU is
+  // idle, so the wake-up and the switch to it happen at that time, and its
+  // first write() enters then (no context switch before a CPU's first
+  // thread).  The writer on CPU 0 starts at 0.
+  std::string trace = tmpdir() + "/start.trace";
+  REQUIRE(run_cli("run configs/writer-napi-2cpu.json -q --set senders.1.writer.start_us=50.726 "
+                  "--set duration_ms=0.2 --set warmup_ms=0 --trace " + trace).status == 0);
+  std::ifstream in(trace);
+  std::string line, first0, first1, wake1;
+  while (std::getline(in, line)) {
+    if (line.find("sys_enter") != std::string::npos && line.find("[000]") != std::string::npos && first0.empty())
+      first0 = line;
+    if (line.find("sys_enter") != std::string::npos && line.find("[001]") != std::string::npos && first1.empty())
+      first1 = line;
+    if (line.find("sched_wakeup: writer-1001:1001") != std::string::npos && wake1.empty()) wake1 = line;
+  }
+  CHECK(first0.find(" 0.000000000: sys_enter") != std::string::npos);
+  CHECK(first1.find(" 0.000050726: sys_enter") != std::string::npos);
+  CHECK(wake1.find(" 0.000050726: sched_wakeup") != std::string::npos);
+}

@@ -9,7 +9,9 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <sstream>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -395,4 +397,34 @@ TEST_CASE("trace config: a workload that wakes the other CPU takes the wake-up m
   CHECK_FALSE(tunsim::calib::scenario_for(wp, "").contains("costs"));
   // A wrong value is a one-line error naming the field.
   expect_bad_sidecar("wake-neg", {{"wakeup_waker_ns", -5}}, "wakeup_waker_ns: expected a number");
+}
+
+TEST_CASE("trace config: each writer starts when the capture released it (its first sched_wakeup)") {
+  // The committed two-writer round of 2026-12-05 00:37: tapwriter's main
+  // thread on CPU 1 woke the writer there, tapwriter:582, at 2374.420989174
+  // (the trace's first line); the writer on CPU 0, tapwriter:581, was woken
+  // by the idle CPU 0 at 2374.421039900 (line 7).  So 581 starts
+  // 421039900 - 420989174 = 50726 ns, 50.726 us, after 582, which starts
+  // at 0 and gets no start_us.
+  tunsim::calib::Workload w =
+      tunsim::calib::read_sidecar("results/reference/validation-2026-12-05-batching/napi-2w.json");
+  REQUIRE(w.tids == std::vector<int>{581, 582});
+  REQUIRE(w.cpus == std::vector<int>{0, 1});
+  std::ostringstream why;
+  std::vector<double> start = tunsim::calib::writer_starts_for(w, why);
+  REQUIRE(start.size() == 2);
+  CHECK(start[0] == doctest::Approx(50.726));
+  CHECK(start[1] == 0);
+  CHECK(why.str().find("writer 581 on cpu 0: first seen 50.726 us") != std::string::npos);
+  // The command puts them into the scenario, and the simulated writer on
+  // CPU 0 writes first at that time.
+  std::string out = testutil::tmpdir() + "/starts.scenario.json";
+  Run r = run_cli("trace config results/reference/validation-2026-12-05-batching/napi-2w.json -o " + out);
+  REQUIRE(r.status == 0);
+  json s = json::parse(tunsim::read_file(out));
+  CHECK(s["senders"][0]["writer"]["start_us"].get<double>() == doctest::Approx(50.726));
+  CHECK_FALSE(s["senders"][1]["writer"].contains("start_us"));
+  // A single writer starts at 0: nothing to set.
+  tunsim::calib::Workload one = tunsim::calib::read_sidecar("results/reference/napi-60-1w.json");
+  CHECK(tunsim::calib::writer_starts_for(one, why).empty());
 }

@@ -150,6 +150,25 @@ TEST_CASE("parse_line: task names, CPU, timestamp and event fields") {
   REQUIRE(parse_line("  a-1 [000] ..... 1.0: sched_switch: prev_comm=a", ev, lost) == LineKind::Event);
   CHECK(ev.type == EventType::Other);
   CHECK(ev.name == "sched_switch");
+  CHECK(ev.other_pid == 0);  // no next task in it: nothing read, no error
+  // The task a scheduler event names, in other_pid (trace config's writer
+  // starts): the tracefs `trace` file prints "COMM:PID [PRIO]" (the
+  // committed captures' lines, a comm with ':' in it too), perf script the
+  // raw fields.
+  REQUIRE(parse_line("tunsim-538:        tapwriter-580   [001]  2374.420989174: sched_wakeup:         "
+                     "tapwriter:582 [120] CPU:001", ev, lost) == LineKind::Event);
+  CHECK(ev.pid == 580);
+  CHECK(ev.other_pid == 582);
+  REQUIRE(parse_line("  <idle>-0 [000] d..2. 2.0: sched_switch: swapper/0:0 [120] R ==> kworker/0:1:77 [120]", ev,
+                     lost) == LineKind::Event);
+  CHECK(ev.other_pid == 77);
+  REQUIRE(parse_line("  tapwriter 580 [001] 3.000000001: sched:sched_wakeup: comm=tapwriter pid=582 prio=120 "
+                     "target_cpu=001", ev, lost) == LineKind::Event);
+  CHECK(ev.other_pid == 582);
+  REQUIRE(parse_line("  tapwriter 580 [001] 3.000000002: sched:sched_switch: prev_comm=tapwriter prev_pid=580 "
+                     "prev_prio=120 prev_state=S ==> next_comm=tapwriter next_pid=582 next_prio=120", ev, lost) ==
+          LineKind::Event);
+  CHECK(ev.other_pid == 582);
 }
 
 TEST_CASE("ftrace trace format (simulator style): metrics computed by hand") {

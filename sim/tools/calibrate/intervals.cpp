@@ -44,7 +44,16 @@ Intervals extract_intervals(const std::string& trace_path, const Workload& w, bo
   Intervals iv;
   const std::string& dev = use_tids ? w.dev : std::string();
   auto on_dev = [&](const TraceEvent& e) { return dev.empty() || e.dev == dev; };
+  auto seen = [&](int pid, int64_t ts) {
+    if (!tids.count(pid)) return;
+    auto [it, fresh] = iv.first_seen_ns.emplace(pid, ts);
+    if (!fresh && ts < it->second) it->second = ts;
+  };
   trace::ParseReport rep = trace::parse_trace_file(trace_path, false, [&](const TraceEvent& e) {
+    if (!tids.empty()) {
+      seen(e.pid, e.ts_ns);
+      if (e.name == "sched_wakeup" || e.name == "sched_switch") seen(e.other_pid, e.ts_ns);
+    }
     switch (e.type) {
       case EventType::SysEnter: {
         if (e.nr != 1 || (!tids.empty() && !tids.count(e.pid))) return;

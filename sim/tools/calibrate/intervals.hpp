@@ -30,6 +30,10 @@ struct Intervals {
   std::map<int, std::vector<double>> user_gap_by_cpu;
   // Gaps left out of user_gap_by_cpu because the writer was switched out.
   std::map<int, size_t> switched_gaps_by_cpu;
+  // With tids: each writer thread's first appearance in the trace, ns: its
+  // first sched_wakeup or sched_switch to it, or its own first event (the
+  // threads sleep at tapwriter's go barrier when tracing starts).
+  std::map<int, int64_t> first_seen_ns;
   int64_t resolution_ns = 1;  // of the trace's timestamps (ParseReport::resolution_ns)
 };
 

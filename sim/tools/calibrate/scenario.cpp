@@ -162,6 +162,33 @@ std::vector<double> cpu_speeds_for(const Workload& w, double writer_user_ns, std
   return speed;
 }
 
+std::vector<double> writer_starts_for(const Workload& w, std::ostream& report) {
+  if (w.cpus.size() < 2 || w.tids.size() != w.cpus.size()) return {};
+  if (w.trace_path.empty() || !fs::exists(w.trace_path)) {
+    report << "the capture's trace (" << (w.trace_path.empty() ? std::string("none named") : w.trace_path)
+           << ") is not there: every writer starts at 0\n";
+    return {};
+  }
+  Intervals iv = extract_intervals(w.trace_path, w, true);
+  std::vector<double> start;
+  int64_t first = 0;
+  for (size_t i = 0; i < w.tids.size(); ++i) {
+    auto it = iv.first_seen_ns.find(w.tids[i]);
+    if (it == iv.first_seen_ns.end()) {
+      report << "writer " << w.tids[i] << " does not appear in " << w.trace_path << ": every writer starts at 0\n";
+      return {};
+    }
+    if (i == 0 || it->second < first) first = it->second;
+  }
+  for (size_t i = 0; i < w.tids.size(); ++i) {
+    double us = static_cast<double>(iv.first_seen_ns[w.tids[i]] - first) / 1e3;
+    start.push_back(std::round(us * 1000) / 1000);
+    report << "writer " << w.tids[i] << " on cpu " << w.cpus[i] << ": first seen " << fmt("%.3f", start.back())
+           << " us after the first writer\n";
+  }
+  return start;
+}
+
 // ---------------------------------------------------------------------------
 // Intervals
 }  // namespace tunsim::calib

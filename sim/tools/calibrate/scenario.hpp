@@ -37,4 +37,14 @@ double calibration_value(const std::string& path, const std::string& name);
 std::vector<double> cpu_speeds_for(const Workload& w, double writer_user_ns, std::ostream& report,
                                    bool allow_coarse = false);
 
+// When each writer thread of a capture with two or more started writing:
+// its first appearance in the trace (Intervals::first_seen_ns: the sched_wakeup
+// that released it from tapwriter's go barrier, for a thread on an idle CPU
+// up to tens of us after the first) less the earliest writer's, in us, one
+// per writer in the sidecar's order; empty for a single writer, a capture
+// without thread ids, or one whose trace lacks a writer (said on `report`).
+// The kernel's first writer to call napi_schedule owns the NAPI; where no
+// poll empties the queue it keeps it, so the order decides the run.
+std::vector<double> writer_starts_for(const Workload& w, std::ostream& report);
+
 }  // namespace tunsim::calib

@@ -93,6 +93,23 @@ std::string_view word_after(std::string_view s, std::string_view marker) {
   return s.substr(0, e);
 }
 
+// The pid of the task a scheduler event's fields begin with: "COMM:PID [PRIO]
+// ..." (the tracefs `trace` file) or "[next_]comm=COMM [next_]pid=PID ..."
+// (raw format fields); 0 when neither is there.
+int task_pid_in(std::string_view f) {
+  int pid = 0;
+  size_t at = f.find("pid=");
+  if (at != std::string_view::npos && (at == 0 || f[at - 1] == ' ' || f[at - 1] == '_')) {
+    size_t e = at + 4;
+    while (e < f.size() && !is_space(f[e])) ++e;
+    return to_int(f.substr(at + 4, e - at - 4), pid) ? pid : 0;
+  }
+  size_t prio = f.find(" [");
+  size_t colon = f.substr(0, prio).rfind(':');
+  if (prio == std::string_view::npos || colon == std::string_view::npos) return 0;
+  return to_int(f.substr(colon + 1, prio - colon - 1), pid) ? pid : 0;
+}
+
 EventType type_of(std::string_view name) {
   if (name == "softirq_raise") return EventType::SoftirqRaise;
   if (name == "softirq_entry") return EventType::SoftirqEntry;
@@ -177,6 +194,14 @@ void fields_of(TraceEvent& ev, std::string_view f) {
     case EventType::SchedWakeup:  // never classified so (type_of): the parser leaves them Other
     case EventType::SchedSwitch:
     case EventType::Other:
+      // The task a scheduler event names (sched_wakeup's woken task,
+      // sched_switch's next one) in other_pid, when it can be read; these
+      // events are otherwise not interpreted, so nothing is refused here.
+      if (ev.name == "sched_wakeup") ev.other_pid = task_pid_in(f);
+      if (ev.name == "sched_switch") {
+        size_t arrow = f.find("==> ");
+        if (arrow != std::string_view::npos) ev.other_pid = task_pid_in(f.substr(arrow + 4));
+      }
       break;
   }
 }
