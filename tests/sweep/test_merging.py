@@ -76,3 +76,26 @@ class Csv(TempCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class FastDepthCheck(unittest.TestCase):
+    """parse_json's C-speed depth check (util._shallow) says True only where check_depth's token
+    loop would pass; everything else goes to check_depth, which refuses with its line:column."""
+
+    def test_agrees_with_check_depth(self):
+        from tunsim_sweep import util
+        cases = [('{"a": [1, 2], "b": {"c": []}}', True),
+                 ("[" * 64 + "]" * 64, True),                      # 64 levels: the limit
+                 ("[" * 65 + "]" * 65, False),                     # 65: check_depth refuses
+                 ('{"s": "' + "[" * 100 + '"}', True),             # brackets inside a string do not count
+                 ('{"s": "a\\"[[[b"}', False),                     # a backslash: check_depth reads the escapes
+                 ('{"s": "unterminated [[[}', False),
+                 ("[}", False),                                    # unpaired: json.loads says why
+                 ('{"\u00e9": ["\u00fc", {"k": 1}]}', True)]       # UTF-8 bytes never look like brackets
+        for text, fast in cases:
+            with self.subTest(text=text[:30]):
+                self.assertEqual(util._shallow(text, util.MAX_DEPTH), fast)
+                if fast:
+                    util.check_depth(text, "t")  # never raises where the fast check passed
+        with self.assertRaisesRegex(SweepError, r"t:1:65: nested deeper than 64 levels"):
+            util.parse_json("[" * 65 + "]" * 65, "t")
