@@ -1,4 +1,6 @@
 // A userspace thread calling write() on the tun fd.
+#include <cstdio>
+
 #include "models/kernel/params.hpp"
 
 namespace tunsim {
@@ -45,6 +47,17 @@ void declare_writer_params(ParamTable& t) {
                "the syscall entry/exit work before sys_enter and after sys_exit), ns.")
       .from("measured: write period p50 - write p50 of the committed 6.18 single-writer captures (tunsim calibrate, "
             "median over plain-60-1w, napi-60-1w, bridge-plain-60-1w; 2026-11-25)");
+
+  t.finalize([](Params& p, std::vector<std::string>& notes) {
+    for (size_t i = 0; i < p.senders.size(); ++i) {
+      const SenderParams& sp = p.senders[i];
+      if (sp.vhost() || sp.writer_start_us * 1e-3 < p.duration_ms) continue;
+      char b[160];
+      std::snprintf(b, sizeof b, "senders.%zu.writer.start_us %.6g is not before the run's end (duration_ms %.6g): "
+                    "that writer writes nothing", i, sp.writer_start_us, p.duration_ms);
+      notes.push_back(b);
+    }
+  });
 }
 
 }  // namespace tunsim

@@ -446,4 +446,13 @@ TEST_CASE("writer.start_us: a writer created asleep is woken then and writes at 
   CHECK(first0.find(" 0.000000000: sys_enter") != std::string::npos);
   CHECK(first1.find(" 0.000050726: sys_enter") != std::string::npos);
   CHECK(wake1.find(" 0.000050726: sched_wakeup") != std::string::npos);
+  // A start at or after the run's end (0.2 ms = 200 us): that writer writes
+  // nothing, and the run says so in a note.
+  std::string out = tmpdir() + "/late.json";
+  REQUIRE(run_cli("run configs/writer-napi-2cpu.json -q --set senders.1.writer.start_us=200 "
+                  "--set duration_ms=0.2 --set warmup_ms=0 -o " + out).status == 0);
+  json s = read_json(out);
+  REQUIRE(s["notes"].size() == 1);
+  CHECK(s["notes"][0] == "senders.1.writer.start_us 200 is not before the run's end (duration_ms 0.2): that writer "
+                         "writes nothing");
 }
