@@ -10,7 +10,8 @@
 #   - every other row passes every check: "yes".
 # Then a round whose napi-2w sidecar says 5 events were lost: that row is
 # "no" for it, and the rest still "yes" (a lost event is no fitted
-# capture's).  Exit 0 pass, 1 fail.
+# capture's).  Then a round whose calibration is refused: one line, exit 2.
+# Exit 0 pass, 1 fail.
 # usage: tests/tools/validation-table-test.sh TUNSIM_BIN   (from the repository root)
 set -u
 bin=${1:?usage: validation-table-test.sh TUNSIM_BIN}
@@ -41,4 +42,17 @@ scripts/validation-table "$tmp/round" --tunsim "$bin" >"$tmp/out2.md" 2>"$tmp/er
 verdicts=$(awk -F'|' '/ kernel / {gsub(/ +$|^ +/, "", $14); printf "%s;", $14}' "$tmp/out2.md")
 [ "$verdicts" = "yes;yes;yes;no (1);yes;yes;no (2);yes;" ] || fail "verdicts with 5 events lost in napi-2w: $verdicts"
 grep -qx '(1) napi-2w: 5 trace events lost' "$tmp/out2.md" || fail "napi-2w's reason: $(grep '^(' "$tmp/out2.md")"
+# A round whose fitted capture the calibration refuses (here a truncated
+# trace; on a busy host, captures that contradict each other): one line
+# naming the round and the tool's reason, exit 2, and no working files left
+# (TMPDIR is the test's own, so other tests' files do not count).
+mkdir "$tmp/round3" "$tmp/tmpd"
+cp "$ref"/* "$tmp/round3/"
+head -c 2000 "$ref/plain-1500.trace.gz" >"$tmp/round3/plain-1500.trace.gz"
+TMPDIR="$tmp/tmpd" scripts/validation-table "$tmp/round3" --tunsim "$bin" >"$tmp/out3.md" 2>"$tmp/err3"
+st=$?
+[ "$st" -eq 2 ] || fail "a refused calibration: expected exit 2, found $st ($(cat "$tmp/err3"))"
+[ "$(wc -l <"$tmp/err3")" -eq 1 ] || fail "a refused calibration: expected one line, found: $(cat "$tmp/err3")"
+grep -q "^validation-table: $tmp/round3: tunsim: " "$tmp/err3" || fail "a refused calibration's line: $(cat "$tmp/err3")"
+[ -z "$(ls -A "$tmp/tmpd")" ] || fail "working files left: $(ls "$tmp/tmpd")"
 echo "PASS"
