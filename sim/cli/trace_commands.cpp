@@ -2,6 +2,7 @@
 // docs/traces.md); diff and calibrate are in diff_commands.cpp.
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -225,26 +226,38 @@ void register_trace_commands(CLI::App& app) {
     nlohmann::json s = calib::scenario_for(w, cal);
     // -1 without a calibration file (calibration_value checks).
     double user_ns = ca->uniform_speed ? -1 : calib::calibration_value(cal, "costs.writer_user_ns");
+    // Both the writer CPUs' speeds and the writers' starts come from the
+    // capture's trace: read once, when either needs it (the speeds refuse a
+    // sidecar without its trace; the starts then stay at 0).
+    const bool writers = w.cpus.size() > 1 && w.tids.size() == w.cpus.size();
+    std::optional<calib::Intervals> iv;
+    if (user_ns > 0 || (writers && calib::has_trace(w))) iv = calib::capture_intervals(w);
     if (user_ns > 0) {
       std::ostringstream why;
-      std::vector<double> speed = calib::cpu_speeds_for(w, user_ns, why, ca->allow_coarse);
+      std::vector<double> speed = calib::cpu_speeds_for(w, *iv, user_ns, why, ca->allow_coarse);
       s["cpus"]["speed"] = speed;
       s["description"] = s["description"].get<std::string>() +
                          " cpus.speed: each writer CPU's speed during the capture, the calibration's "
                          "writer user time over this capture's (tunsim trace config).";
       std::cerr << "tunsim trace config: cpus.speed from " << printable(w.trace_path, 200) << ":\n" << why.str();
     }
-    std::ostringstream starts;
-    std::vector<double> start = calib::writer_starts_for(w, starts);
-    for (size_t i = 0; i < start.size(); ++i)
-      if (start[i] > 0) s["senders"][i]["writer"]["start_us"] = start[i];
-    if (!start.empty())
-      s["description"] = s["description"].get<std::string>() +
-                         " senders.N.writer.start_us: when each writer thread was released, as the capture "
-                         "shows (tunsim trace config).";
-    if (!starts.str().empty())
+    if (writers) {
+      std::ostringstream starts;
+      std::vector<double> start;
+      if (iv)
+        start = calib::writer_starts_for(w, *iv, starts);
+      else
+        starts << "the capture's trace (" << (w.trace_path.empty() ? std::string("none named") : w.trace_path)
+               << ") is not there: every writer starts at 0\n";
+      for (size_t i = 0; i < start.size(); ++i)
+        if (start[i] > 0) s["senders"][i]["writer"]["start_us"] = start[i];
+      if (!start.empty())
+        s["description"] = s["description"].get<std::string>() +
+                           " senders.N.writer.start_us: when each writer thread was released, as the capture "
+                           "shows (tunsim trace config).";
       std::cerr << "tunsim trace config: writer starts from " << printable(w.trace_path, 200) << ":\n"
                 << starts.str();
+    }
     write_file_atomic(ca->out.empty() ? "-" : ca->out, dump_json(s) + "\n");
   });
 }

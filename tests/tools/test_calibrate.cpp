@@ -518,7 +518,7 @@ TEST_CASE("trace config: cpus.speed is the calibration's writer user time over e
   // 1300/1493 = 0.871 (rounded to 3 decimals).
   tunsim::calib::Workload w = tunsim::calib::read_sidecar("results/reference/napi-60-2w.json");
   std::ostringstream why;
-  std::vector<double> speed = tunsim::calib::cpu_speeds_for(w, 1300, why);
+  std::vector<double> speed = tunsim::calib::cpu_speeds_for(w, tunsim::calib::capture_intervals(w), 1300, why);
   REQUIRE(speed.size() == 2);
   CHECK(speed[0] == doctest::Approx(0.998));
   CHECK(speed[1] == doctest::Approx(0.871));
@@ -554,7 +554,7 @@ TEST_CASE("trace config: cpus.speed leaves out the gaps in which the writer was 
   tunsim::calib::Workload w =
       tunsim::calib::read_sidecar("results/reference/validation-2026-12-02-quiet/threaded-same.json");
   std::ostringstream why;
-  std::vector<double> speed = tunsim::calib::cpu_speeds_for(w, 1300, why);
+  std::vector<double> speed = tunsim::calib::cpu_speeds_for(w, tunsim::calib::capture_intervals(w), 1300, why);
   REQUIRE(speed.size() == 2);
   CHECK(speed[0] == doctest::Approx(0.998));
   CHECK(speed[1] == doctest::Approx(1.0));  // no writer there: not measured
@@ -566,7 +566,7 @@ TEST_CASE("trace config: cpus.speed leaves out the gaps in which the writer was 
   tunsim::calib::Workload o =
       tunsim::calib::read_sidecar("results/reference/validation-2026-12-02-quiet/threaded-other.json");
   std::ostringstream why_o;
-  tunsim::calib::cpu_speeds_for(o, 1300, why_o);
+  tunsim::calib::cpu_speeds_for(o, tunsim::calib::capture_intervals(o), 1300, why_o);
   CHECK_MESSAGE(why_o.str().find("(median of 2999) against") != std::string::npos, why_o.str());
 }
 

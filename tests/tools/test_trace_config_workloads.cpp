@@ -411,7 +411,7 @@ TEST_CASE("trace config: each writer starts when the capture released it (its fi
   REQUIRE(w.tids == std::vector<int>{581, 582});
   REQUIRE(w.cpus == std::vector<int>{0, 1});
   std::ostringstream why;
-  std::vector<double> start = tunsim::calib::writer_starts_for(w, why);
+  std::vector<double> start = tunsim::calib::writer_starts_for(w, tunsim::calib::capture_intervals(w), why);
   REQUIRE(start.size() == 2);
   CHECK(start[0] == doctest::Approx(50.726));
   CHECK(start[1] == 0);
@@ -426,5 +426,5 @@ TEST_CASE("trace config: each writer starts when the capture released it (its fi
   CHECK_FALSE(s["senders"][1]["writer"].contains("start_us"));
   // A single writer starts at 0: nothing to set.
   tunsim::calib::Workload one = tunsim::calib::read_sidecar("results/reference/napi-60-1w.json");
-  CHECK(tunsim::calib::writer_starts_for(one, why).empty());
+  CHECK(tunsim::calib::writer_starts_for(one, tunsim::calib::capture_intervals(one), why).empty());
 }

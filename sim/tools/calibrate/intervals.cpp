@@ -46,7 +46,7 @@ Intervals extract_intervals(const std::string& trace_path, const Workload& w, bo
   auto on_dev = [&](const TraceEvent& e) { return dev.empty() || e.dev == dev; };
   auto seen = [&](int pid, int64_t ts) {
     if (!tids.count(pid)) return;
-    auto [it, fresh] = iv.first_seen_ns.emplace(pid, ts);
+    auto [it, fresh] = iv.first_seen_ns.try_emplace(pid, ts);  // no node made when pid is there
     if (!fresh && ts < it->second) it->second = ts;
   };
   trace::ParseReport rep = trace::parse_trace_file(trace_path, false, [&](const TraceEvent& e) {

@@ -130,13 +130,18 @@ json scenario_for(const Workload& w, const std::string& calibration) {
   return s;
 }
 
-std::vector<double> cpu_speeds_for(const Workload& w, double writer_user_ns, std::ostream& report,
-                                   bool allow_coarse) {
-  std::vector<double> speed(static_cast<size_t>(std::max(w.nr_cpus, 1)), 1.0);
-  if (w.trace_path.empty() || !fs::exists(w.trace_path))
+bool has_trace(const Workload& w) { return !w.trace_path.empty() && fs::exists(w.trace_path); }
+
+Intervals capture_intervals(const Workload& w) {
+  if (!has_trace(w))
     throw InputError(w.origin() + ": trace_file: expected the capture's trace beside the sidecar, found " +
                      (w.trace_path.empty() ? std::string("none") : w.trace_path));
-  Intervals iv = extract_intervals(w.trace_path, w, true);
+  return extract_intervals(w.trace_path, w, true);
+}
+
+std::vector<double> cpu_speeds_for(const Workload& w, const Intervals& iv, double writer_user_ns,
+                                   std::ostream& report, bool allow_coarse) {
+  std::vector<double> speed(static_cast<size_t>(std::max(w.nr_cpus, 1)), 1.0);
   double resolution = std::max(w.timestamp_resolution_ns, static_cast<double>(iv.resolution_ns));
   check_resolution(w.trace_path, resolution, allow_coarse, "measure cpus.speed");
   for (int c : w.cpus) {
@@ -162,27 +167,21 @@ std::vector<double> cpu_speeds_for(const Workload& w, double writer_user_ns, std
   return speed;
 }
 
-std::vector<double> writer_starts_for(const Workload& w, std::ostream& report) {
+std::vector<double> writer_starts_for(const Workload& w, const Intervals& iv, std::ostream& report) {
   if (w.cpus.size() < 2 || w.tids.size() != w.cpus.size()) return {};
-  if (w.trace_path.empty() || !fs::exists(w.trace_path)) {
-    report << "the capture's trace (" << (w.trace_path.empty() ? std::string("none named") : w.trace_path)
-           << ") is not there: every writer starts at 0\n";
-    return {};
-  }
-  Intervals iv = extract_intervals(w.trace_path, w, true);
-  std::vector<double> start;
-  int64_t first = 0;
-  for (size_t i = 0; i < w.tids.size(); ++i) {
-    auto it = iv.first_seen_ns.find(w.tids[i]);
+  std::vector<int64_t> seen;
+  for (int tid : w.tids) {
+    auto it = iv.first_seen_ns.find(tid);
     if (it == iv.first_seen_ns.end()) {
-      report << "writer " << w.tids[i] << " does not appear in " << w.trace_path << ": every writer starts at 0\n";
+      report << "writer " << tid << " does not appear in " << w.trace_path << ": every writer starts at 0\n";
       return {};
     }
-    if (i == 0 || it->second < first) first = it->second;
+    seen.push_back(it->second);
   }
-  for (size_t i = 0; i < w.tids.size(); ++i) {
-    double us = static_cast<double>(iv.first_seen_ns[w.tids[i]] - first) / 1e3;
-    start.push_back(std::round(us * 1000) / 1000);
+  const int64_t first = *std::min_element(seen.begin(), seen.end());
+  std::vector<double> start;
+  for (size_t i = 0; i < seen.size(); ++i) {
+    start.push_back(static_cast<double>(seen[i] - first) / 1e3);  // whole ns: 3 decimals of us
     report << "writer " << w.tids[i] << " on cpu " << w.cpus[i] << ": first seen " << fmt("%.3f", start.back())
            << " us after the first writer\n";
   }

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/tools/calibrate/intervals.hpp"
 #include "sim/tools/calibrate/sidecar.hpp"
 
 namespace tunsim::calib {
@@ -34,17 +35,24 @@ double calibration_value(const std::string& path, const std::string& name);
 // each CPU during the capture.  Explains itself on `report`.
 // Refused (InputError) for a trace coarser than kFinestRequiredNs unless
 // `allow_coarse`.
-std::vector<double> cpu_speeds_for(const Workload& w, double writer_user_ns, std::ostream& report,
-                                   bool allow_coarse = false);
+std::vector<double> cpu_speeds_for(const Workload& w, const Intervals& iv, double writer_user_ns,
+                                   std::ostream& report, bool allow_coarse = false);
 
 // When each writer thread of a capture with two or more started writing:
 // its first appearance in the trace (Intervals::first_seen_ns: the sched_wakeup
 // that released it from tapwriter's go barrier, for a thread on an idle CPU
 // up to tens of us after the first) less the earliest writer's, in us, one
 // per writer in the sidecar's order; empty for a single writer, a capture
-// without thread ids, or one whose trace lacks a writer (said on `report`).
+// without thread ids, or a trace in which a writer never appears (said on
+// `report`).
 // The kernel's first writer to call napi_schedule owns the NAPI; where no
 // poll empties the queue it keeps it, so the order decides the run.
-std::vector<double> writer_starts_for(const Workload& w, std::ostream& report);
+std::vector<double> writer_starts_for(const Workload& w, const Intervals& iv, std::ostream& report);
+
+// Whether the capture's trace is beside its sidecar; the intervals
+// cpu_speeds_for and writer_starts_for read from it, read once (InputError
+// naming the sidecar's trace_file when it is not there).
+bool has_trace(const Workload& w);
+Intervals capture_intervals(const Workload& w);
 
 }  // namespace tunsim::calib

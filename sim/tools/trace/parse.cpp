@@ -99,11 +99,8 @@ std::string_view word_after(std::string_view s, std::string_view marker) {
 int task_pid_in(std::string_view f) {
   int pid = 0;
   size_t at = f.find("pid=");
-  if (at != std::string_view::npos && (at == 0 || f[at - 1] == ' ' || f[at - 1] == '_')) {
-    size_t e = at + 4;
-    while (e < f.size() && !is_space(f[e])) ++e;
-    return to_int(f.substr(at + 4, e - at - 4), pid) ? pid : 0;
-  }
+  if (at != std::string_view::npos && (at == 0 || f[at - 1] == ' ' || f[at - 1] == '_'))
+    return to_int(word_after(f, "pid="), pid) ? pid : 0;
   size_t prio = f.find(" [");
   size_t colon = f.substr(0, prio).rfind(':');
   if (prio == std::string_view::npos || colon == std::string_view::npos) return 0;
