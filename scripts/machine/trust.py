@@ -23,6 +23,17 @@ of which passes) and by scripts/validation-table (its "host" column):
           the other writer had finished and it wrote alone (its user time
           between writes 1558-1698 ns against 1333-1352 in a capture of the
           same minutes at 0.96), so it is the host's, not the workload's.
+        - with SCENARIO naming its calibration (trace config --calibration):
+          a capture whose CPU (the sidecar's cpu_signature: vendor, family,
+          model) is not the one the calibration's captures or its cache
+          model were measured on.  "AMD EPYC" named a Zen 5 until 2026-12-04
+          and a Zen 1 from 2026-12-05 on the same VM; a calibration of one
+          describes nothing of the other (docs/calibration.md, "Which CPU a
+          calibration describes").
+  trust.py cpu SIDECAR.json [CALIBRATION.json]
+      prints nothing when the calibration (without one: the shipped
+      defaults' cache model, DEFAULTS_MACHINE) describes the CPU the capture
+      ran on (the check above alone), else why not.
   trust.py spread CALIBRATION.json
       prints nothing when the calibration's write() spread
       (costs.spread.process) has a mean at most SPREAD_MEAN_MAX x its
@@ -33,8 +44,12 @@ Exit status 0 (whatever the verdict), 2 with a one-line message when a file
 cannot be read or lacks what is needed.
 """
 import json
+import os
 import sys
 
+# The machine measurement the shipped cache model comes from
+# (models/cache/params.cpp, sim/tools/calibrate/cpu_id.cpp).
+DEFAULTS_MACHINE = "results/reference/machine/epyc-2vcpu.json"
 PREEMPT_MAX = 0.02
 SPEED_MIN, SPEED_MAX = 0.93, 1.07
 SPREAD_MEAN_MAX = 1.02
@@ -84,6 +99,47 @@ def capture_reasons(side, scen=None):
                     why.append("writer CPU %d ran at speed %.3f (the fit saw 1)" % (c, sp[c]))
     except (KeyError, TypeError, AttributeError, ZeroDivisionError) as e:
         raise InputError("expected a capture-trace sidecar (and a tunsim scenario): missing or bad %s" % e)
+    if scen is not None and isinstance(scen.get("calibration"), str) and os.path.isfile(scen["calibration"]):
+        why += cpu_reasons(side, _load(scen["calibration"]))
+    return why
+
+
+def machine_signature(m):
+    """The CPU signature of a tunsim-machine/1 dict: host.cpu_signature, else
+    its cpuid record's (sim/tools/calibrate/cpu_id.cpp), else None."""
+    sig = (m.get("host") or {}).get("cpu_signature")
+    if isinstance(sig, str):
+        return sig
+    raw = (m.get("cache_geometry") or {}).get("raw") or {}
+    v, f, mo = raw.get("vendor"), raw.get("family"), raw.get("model")
+    if isinstance(v, str) and isinstance(f, int) and isinstance(mo, int):
+        return "%s family %d model %d" % (v, f, mo)
+    return None
+
+
+def defaults_calibration():
+    """What a calibration without --machine says of its cache model."""
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    m = _load(os.path.join(repo, DEFAULTS_MACHINE))
+    return {"provenance": {"cache_model": {"machine": DEFAULTS_MACHINE + ", the shipped defaults",
+                                           "cpu_signature": machine_signature(m)}}}
+
+
+def cpu_reasons(side, cal):
+    """Why a calibration (dict) does not describe the CPU a capture (its
+    sidecar dict) ran on: [] when it does or either side does not say."""
+    cpu = side.get("cpu_signature")
+    prov = cal.get("provenance") if isinstance(cal, dict) else None
+    if not isinstance(cpu, str) or not isinstance(prov, dict):
+        return []
+    why = []
+    fitted = prov.get("cpu_signature")
+    if isinstance(fitted, str) and fitted != cpu:
+        why.append("the capture ran on %s, the calibration's captures on %s" % (cpu, fitted))
+    cache = prov.get("cache_model")
+    if isinstance(cache, dict) and isinstance(cache.get("cpu_signature"), str) and cache["cpu_signature"] != cpu:
+        why.append("the capture ran on %s, the calibration's cache model was measured on %s (%s): measure this "
+                   "machine with scripts/calibrate-machine" % (cpu, cache["cpu_signature"], cache.get("machine")))
     return why
 
 
@@ -107,11 +163,16 @@ def main(argv):
             side = _load(argv[1])
             scen = _load(argv[2]) if len(argv) == 3 else None
             check = lambda: "; ".join(capture_reasons(side, scen))  # noqa: E731
+        elif len(argv) in (2, 3) and argv[0] == "cpu":
+            side = _load(argv[1])
+            cal = _load(argv[2]) if len(argv) == 3 else defaults_calibration()
+            check = lambda: "; ".join(cpu_reasons(side, cal))  # noqa: E731
         elif len(argv) == 2 and argv[0] == "spread":
             cal = _load(argv[1])
             check = lambda: spread_reason(cal)  # noqa: E731
         else:
-            raise InputError("usage: trust.py capture SIDECAR.json [SCENARIO.json] | trust.py spread CALIBRATION.json")
+            raise InputError("usage: trust.py capture SIDECAR.json [SCENARIO.json] | trust.py cpu SIDECAR.json [CALIBRATION.json] | "
+                             "trust.py spread CALIBRATION.json")
         # _load names the file it could not read; what a document lacks is
         # named after the first file.
         try:

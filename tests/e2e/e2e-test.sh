@@ -85,6 +85,12 @@
 # failing that, printed as NOT ASSERTED with the measurement that refused it;
 # the test then exits 77 (skipped), never 0 and never 1 for it.  Checks, from
 # the capture's sidecar and scenario:
+#   - the CPU (the sidecar's cpu_signature: vendor, family, model) must be
+#     the one the shipped cache model was measured on (trust.py cpu; checked
+#     on the first capture, the test skips at once otherwise).  The VM named
+#     "AMD EPYC" was a Zen 5 (family 26) until 2026-12-04 and a Zen 1
+#     (family 23, other cache geometry, kernel paths 1.4-1.8x slower) from
+#     2026-12-05, and nothing in the captures told them apart;
 #   - lost trace events (ring-buffer overruns): the metrics miss events;
 #   - preempted_ns: the time another task ran on a workload CPU while a
 #     writer or the NAPI kthread was ready to run there (capture-trace, from
@@ -235,6 +241,10 @@ for w in plain napi; do
       capture "$w" --mode "$w" "${fit_opts[@]}"; rc=$?
     fi
     [ $rc -eq 0 ] || skip "tracing the $w workload is not possible on this machine (see above)"
+    # The calibration below fits the costs under the shipped cache model:
+    # measured on one CPU (family, model), it describes no other.
+    cpu_why=$("$py" scripts/machine/trust.py cpu "$tmp/$w.json") || { echo "FAIL: reading the sidecar of $w"; exit 1; }
+    [ -n "$cpu_why" ] && skip "the shipped cache model does not describe this CPU: $cpu_why"
     why=$(untrusted "$w") || { echo "FAIL: reading the sidecar of $w"; exit 1; }
     [ -z "$why" ] && break
     echo "$w, capture $attempt: not trusted: $why"

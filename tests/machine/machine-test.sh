@@ -765,6 +765,10 @@ calibrate_usage)
     fail "cache_geometry.raw is not cachegeom's output"
   [ "$(json "$TMP/g.json" "[d['summary']['cache'][k]['size_bytes'] == d['cache_geometry']['levels'][k]['size_bytes'] for k in d['cache_geometry']['levels']]")" = \
     "$(json "$TMP/g.json" "[True for k in d['cache_geometry']['levels']]")" ] || fail "summary.cache differs from cache_geometry.levels"
+  # host.cpu_signature: /proc/cpuinfo's vendor, family and model, which are
+  # cpuid's (cachegeom reads cpuid itself).
+  [ "$(json "$TMP/g.json" "d['host']['cpu_signature']")" = "$(json "$TMP/cg.json" "'%s family %d model %d' % (d['vendor'], d['family'], d['model'])")" ] ||
+    fail "host.cpu_signature $(json "$TMP/g.json" "d['host'].get('cpu_signature')") is not cpuid's"
   echo "PASS"
   ;;
 trust_rules)
@@ -790,6 +794,23 @@ EOF
  "preempted_ns": {}, "line_transfer_ns": 200.0, "wakeup_refused": "no second CPU to wake"}' >"$TMP/thr.json"
   [ "$($PY $M/trust.py capture "$TMP/thr.json")" = "wake-up of the other CPU not measured (no second CPU to wake)" ] ||
     fail "threaded: $($PY $M/trust.py capture "$TMP/thr.json")"
+  # The CPU (trust.py cpu, and capture with a scenario naming its
+  # calibration): a Zen 1 capture against a calibration of Zen 1 captures
+  # whose cache model is the shipped Zen 5's (calibrate without --machine).
+  sed 's/"lost_events": 0/"lost_events": 0, "cpu_signature": "AuthenticAMD family 23 model 1"/' "$TMP/side.json" >"$TMP/zen1.json"
+  echo '{"provenance": {"cpu_signature": "AuthenticAMD family 23 model 1", "cache_model": {"machine": "M.json",
+ "cpu_signature": "AuthenticAMD family 26 model 2"}}}' >"$TMP/cal-z.json"
+  want="the capture ran on AuthenticAMD family 23 model 1, the calibration's cache model was measured on AuthenticAMD family 26 model 2 (M.json): measure this machine with scripts/calibrate-machine"
+  [ "$($PY $M/trust.py cpu "$TMP/zen1.json" "$TMP/cal-z.json")" = "$want" ] || fail "cpu: $($PY $M/trust.py cpu "$TMP/zen1.json" "$TMP/cal-z.json")"
+  echo "{\"cpus\": {\"speed\": [1.0, 0.95]}, \"senders\": [{\"cpu\": 0}, {\"cpu\": 1}], \"calibration\": \"$TMP/cal-z.json\"}" >"$TMP/okz.json"
+  [ "$($PY $M/trust.py capture "$TMP/zen1.json" "$TMP/okz.json")" = "$want" ] || fail "capture, cpu: $($PY $M/trust.py capture "$TMP/zen1.json" "$TMP/okz.json")"
+  # Without a calibration: the shipped defaults' machine file, a Zen 5 (its cpuid record).
+  [ "$($PY $M/trust.py cpu "$TMP/zen1.json")" = "the capture ran on AuthenticAMD family 23 model 1, the calibration's cache model was measured on AuthenticAMD family 26 model 2 (results/reference/machine/epyc-2vcpu.json, the shipped defaults): measure this machine with scripts/calibrate-machine" ] ||
+    fail "cpu, defaults: $($PY $M/trust.py cpu "$TMP/zen1.json")"
+  # Captures of the calibration's CPU, and sidecars that do not say: no reason.
+  sed 's/family 23 model 1/family 26 model 2/' "$TMP/zen1.json" >"$TMP/zen5.json"
+  [ -z "$($PY $M/trust.py cpu "$TMP/zen5.json")" ] || fail "a Zen 5 capture got a CPU reason"
+  [ -z "$($PY $M/trust.py cpu "$TMP/side.json" "$TMP/cal-z.json")" ] || fail "a sidecar without cpu_signature got a CPU reason"
   # Spread: 16 quantiles, 14 at 1.0 and 2 at 1.2: mean 1.025 > 1.02.
   echo '{"parameters": {"costs.spread.process": {"value": [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1.2,1.2]}}}' >"$TMP/cal.json"
   [ "$($PY $M/trust.py spread "$TMP/cal.json")" = "the single-writer writes spread to a mean of 1.025 x their median (at most 1.02; 2 of 16 quantiles above 1.05): the host ran the writer at two speeds" ] ||
@@ -920,6 +941,10 @@ capture_sidecar)
     "False True" ] || fail "burst without a transfer: $(grep line_burst "$TMP/r.json")"
   # Normal run: line_transfer_ns present exactly when linexfer trusted it.
   scripts/capture-trace --count 50 -o "$TMP/t" >"$TMP/log" 2>&1 || fail "capture-trace exited $?: $(tail -n3 "$TMP/log")"
+  # cpu_signature: vendor, family and model as cpuid gives them (cachegeom).
+  build cachegeom $M/cachegeom.c
+  [ "$(json "$TMP/t.json" "d['cpu_signature']")" = "$("$TMP/cachegeom" | $PY -c "import json, sys; d = json.load(sys.stdin); print('%s family %d model %d' % (d['vendor'], d['family'], d['model']))")" ] ||
+    fail "cpu_signature $(grep cpu_signature "$TMP/t.json") is not cpuid's"
   # One writer, nothing woken on another CPU: no wake-up measured.
   [ "$(json "$TMP/t.json" "[k for k in d if k.startswith('wakeup')]")" = "[]" ] ||
     fail "a wake-up measured for a single writer: $(grep wakeup "$TMP/t.json" | cut -c1-200)"

@@ -223,6 +223,7 @@ Workload read_sidecar_text(const std::string& text, const std::string& path) {
   w.hz = static_cast<int>(opt_number(j, file, "hz", 1, 100000, 0, true));
   w.kernel = opt_str_field(j, file, "kernel");
   w.cpu_model = opt_str_field(j, file, "cpu_model");
+  w.cpu_signature = opt_str_field(j, file, "cpu_signature");
   w.dev = opt_str_field(j, file, "dev");
   w.date = opt_str_field(j, file, "date");
   w.tracer = opt_str_field(j, file, "tracer");

@@ -29,6 +29,7 @@ struct Workload {
   int nr_cpus = 0;
   int hz = 0;                            // 0 = unknown
   std::string kernel, cpu_model, dev, date, tracer;
+  std::string cpu_signature;             // "VENDOR family F model M" (sim/tools/calibrate/cpu_id.hpp), "" = unknown
   double timestamp_resolution_ns = 1;
   double line_transfer_ns = -1;          // measured at capture (scripts/linexfer.c), -1 = not
   double line_burst_ns = -1;             // per line of a 6-line burst (linexfer --lines 6), -1 = not measured

@@ -16,6 +16,7 @@
 #include "sim/io/files.hpp"
 #include "sim/io/json.hpp"
 #include "sim/tools/calibrate/cache_fit.hpp"
+#include "sim/tools/calibrate/cpu_id.hpp"
 #include "sim/tools/calibrate/fit.hpp"
 #include "sim/tools/calibrate/intervals.hpp"
 #include "sim/tools/calibrate/penalties.hpp"
@@ -46,6 +47,7 @@ json machine_only(const std::string& machine, const json& cache, const std::stri
                        {"captured", m.contains("started") ? m["started"] : json(nullptr)},
                        {"date", utc_now()},
                        {"tool", std::string("tunsim ") + TUNSIM_VERSION + " calibrate --machine"}};
+  cal["provenance"].update(cpu_provenance({}, machine, report));
   cal["parameters"] = cache["parameters"];
   cal["unidentified"] = json::array();
   cal["fit"] = {{"cache", cache["fit"]}};
@@ -130,6 +132,7 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
   if (traces.empty()) throw InputError("calibrate: expected at least one TRACE (or --machine FILE, --kmod FILE)");
   std::vector<Observation> obs;
   std::set<std::string> kernels, cpus, dates;
+  std::vector<std::pair<std::string, std::string>> cpu_signatures;  // per trace: its sidecar's cpu_signature
   std::set<int> hzs;
   json inputs = json::array(), measurements = json::object(), perf_by_trace = json::object();
   // Per trace: the writer's time between write() calls outside the traced
@@ -141,9 +144,8 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
   std::vector<double> line_burst, remote_walk;
   // costs.spread.*: interval / its trace's median, pooled over the traces.
   std::vector<double> spread_process, spread_softirq;
-  // The priors of softirq_ns, napi_poll_ns and gro_ns from the NET_RX
-  // softirq split of each capture with perf samples (receive_split), summed
-  // over those captures, and their number.
+  // The priors of softirq_ns, napi_poll_ns and gro_ns from the NET_RX split of each capture with
+  // perf samples (receive_split), summed over those captures, and their number.
   std::vector<double> perf_sum(kParams, 0.0);
   int perf_traces = 0;
   // --split-from: sidecars with samples, by workload label.
@@ -232,6 +234,7 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
     inputs.push_back(t);
     if (!w.kernel.empty()) kernels.insert(w.kernel);
     if (!w.cpu_model.empty()) cpus.insert(w.cpu_model);
+    cpu_signatures.emplace_back(t, w.cpu_signature);
     if (!w.date.empty()) dates.insert(w.date);
     if (w.hz > 0) hzs.insert(w.hz);
   }
@@ -381,6 +384,7 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
                        {"captured", join(dates)},
                        {"date", utc_now()},
                        {"tool", std::string("tunsim ") + TUNSIM_VERSION + " calibrate"}};
+  cal["provenance"].update(cpu_provenance(cpu_signatures, machine, report));
   if (!machine.empty()) {
     for (auto& [k, v] : cache["parameters"].items()) params[k] = v;
     cal["provenance"]["machine"] = machine;
@@ -425,11 +429,7 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
                         {"stderr", r.combination_stderr[i]}});
          return a;
        }()},
-      {"pinned_to_zero", [&] {
-         json a = json::array();
-         for (int p : r.pinned) a.push_back(param_key(p));
-         return a;
-       }()},
+      {"pinned_to_zero", [&] { json a = json::array(); for (int p : r.pinned) a.push_back(param_key(p)); return a; }()},
       {"rank", r.rank},
       {"chi2", r.chi2},
       {"dof", r.dof},
