@@ -85,6 +85,8 @@ TEST_CASE("kcold replay (Linux 6.18 plain tap, stack drop): the default model re
   std::vector<ColdTarget> t = cold_targets(m, kMachine);
   std::vector<double> model = model_minus_warm(kcold_scenario(), t);
   REQUIRE(model.size() == t.size());
+  std::vector<double> tols = cold_tolerances(m, t);
+  REQUIRE(tols.size() == t.size());
   int checked = 0;
   for (size_t i = 0; i < t.size(); ++i) {
     if (t[i].code_bytes > 2 * def("cache.l1i.size_bytes")) continue;
@@ -97,6 +99,7 @@ TEST_CASE("kcold replay (Linux 6.18 plain tap, stack drop): the default model re
             runs.push_back(pt["minus_warm_ns"].get<double>());
     REQUIRE(runs.size() >= 2);
     double tol = 10 + (*std::max_element(runs.begin(), runs.end()) - *std::min_element(runs.begin(), runs.end())) / 2;
+    CHECK(tols[i] == doctest::Approx(tol));  // cold_tolerances, computed here by hand from the runs
     CAPTURE(t[i].code_bytes);
     CAPTURE(t[i].data_bytes);
     CAPTURE(tol);

@@ -113,3 +113,23 @@ TEST_CASE("calibrate: captures of two CPUs are one line naming both, exit 2, no 
   CHECK(cal["provenance"]["cache_model"]["cpu_signature"] == "AuthenticAMD family 26 model 2");
   CHECK(ok.out.find("note: the captures ran on AuthenticAMD family 23 model 1") != std::string::npos);
 }
+
+TEST_CASE("calibrate --machine: a cache model that misses this CPU's cold-path curves is refused") {
+  // Zen 1 (family 23, 2026-12-05): data pollution of 16 KiB to 256 KiB costs
+  // the kernel's write() a flat 80-200 ns (kernel_cold.data), code pollution
+  // keeps rising past 2 x L1i; the line-granular model, priced by dependent
+  // loads, misses most points however its concentration and footprint scale
+  // are set (docs/calibration.md, "Which CPU a calibration describes").
+  std::string d = tmpdir();
+  Run r = run_cli(std::string("calibrate --machine ") + kZen1 + " -o " + d + "/cal-zen1.json");
+  CHECK(r.status == 2);
+  CHECK(r.err.find(std::string("tunsim: ") + kZen1 + ": kernel_cold: the cache model fitted to it misses ") == 0);
+  CHECK(r.err.find(" of 16 points beyond their tolerance (first: ") != std::string::npos);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK_FALSE(fs::exists(d + "/cal-zen1.json"));
+  // The shipped model's machine passes the same rule (all 14 fitted points).
+  Run z5 = run_cli(std::string("calibrate --machine ") + kDefaultsMachine + " -o " + d + "/cal5.json");
+  CHECK_MESSAGE(z5.status == 0, z5.err);
+  json cal = read_json_file(d + "/cal5.json");
+  CHECK(cal["provenance"]["cache_model"]["cpu_signature"] == kDefaultsCpu);
+}

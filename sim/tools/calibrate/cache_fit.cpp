@@ -102,6 +102,31 @@ std::vector<ColdTarget> cold_targets(const json& machine, const std::string& pat
   return out;
 }
 
+std::vector<double> cold_tolerances(const json& machine, const std::vector<ColdTarget>& targets) {
+  std::vector<double> tol;
+  const json* runs = at(machine, {"kernel_cold", "runs"});
+  for (const ColdTarget& t : targets) {
+    double lo = INFINITY, hi = -INFINITY;
+    for (const char* layout : {"jump", "seq"}) {
+      const json* rs = runs ? at(*runs, {layout}) : nullptr;
+      for (const json& r : rs && rs->is_array() ? *rs : json::array()) {
+        const json* pts = at(r, {"points"});
+        for (const json& pt : pts && pts->is_array() ? *pts : json::array()) {
+          const json *c = at(pt, {"code_bytes"}), *d = at(pt, {"data_bytes"}), *v = at(pt, {"minus_warm_ns"}),
+                     *ok = at(pt, {"write_ns", "trusted"});
+          if (!c || !d || !v || !c->is_number() || !d->is_number() || !v->is_number() || !ok || !ok->is_boolean() ||
+              !ok->get<bool>() || c->get<double>() != t.code_bytes || d->get<double>() != t.data_bytes)
+            continue;
+          lo = std::min(lo, v->get<double>());
+          hi = std::max(hi, v->get<double>());
+        }
+      }
+    }
+    tol.push_back(10 + (hi > lo ? (hi - lo) / 2 : 0));
+  }
+  return tol;
+}
+
 std::vector<double> model_minus_warm(const json& scenario, const std::vector<ColdTarget>& targets) {
   return model_minus_warm(build_config(scenario, "kcold scenario", ".").params, targets);
 }
@@ -267,15 +292,32 @@ json cache_from_machine(const std::string& path, std::ostream& report) {
            << fmt("%.1f", rms) << " ns over " << n << " points\n";
     fit[side] = {{"concentration", bk}, {"footprint_scale", bs}, {"rms_residual_ns", rms}, {"points", n}};
   }
-  std::vector<double> pred = model_minus_warm(out.scenario, all);
+  std::vector<double> pred = model_minus_warm(out.scenario, all), tol = cold_tolerances(m, all);
   json pts = json::array();
-  report << "  point (code, data bytes): kernel cold - warm, model, ns\n";
+  report << "  point (code, data bytes): kernel cold - warm, model, tolerance, ns\n";
+  std::string missed;
+  size_t n_missed = 0;
   for (size_t i = 0; i < all.size(); ++i) {
+    const bool fitted = all[i].data_bytes > 0 || all[i].code_bytes <= 2 * l1i;
+    const bool miss = fitted && std::fabs(pred[i] - all[i].minus_warm_ns) > tol[i];
     pts.push_back({{"code_bytes", all[i].code_bytes}, {"data_bytes", all[i].data_bytes},
-                   {"kernel_ns", all[i].minus_warm_ns}, {"model_ns", pred[i]}});
+                   {"kernel_ns", all[i].minus_warm_ns}, {"model_ns", pred[i]}, {"tolerance_ns", tol[i]}});
     report << "    " << fmt("%.0f", all[i].code_bytes) << ", " << fmt("%.0f", all[i].data_bytes) << ": "
-           << fmt("%.0f", all[i].minus_warm_ns) << ", " << fmt("%.1f", pred[i]) << "\n";
+           << fmt("%.0f", all[i].minus_warm_ns) << ", " << fmt("%.1f", pred[i]) << ", " << fmt("%.0f", tol[i])
+           << (fitted ? (miss ? "  missed" : "") : "  (not fitted)") << "\n";
+    if (miss && n_missed++ == 0)
+      missed = std::string(all[i].code_bytes > 0 ? "code " : "data ") +
+               fmt("%.0f", all[i].code_bytes + all[i].data_bytes) + " bytes: kernel " +
+               fmt("%.0f", all[i].minus_warm_ns) + " ns, model " + fmt("%.0f", pred[i]) + " (tolerance " +
+               fmt("%.0f", tol[i]) + ")";
   }
+  // A model that cannot follow this machine's curves would put another
+  // CPU's cache into every cost fitted with it: refused, not written.
+  if (n_missed)
+    throw InputError(path + ": kernel_cold: the cache model fitted to it misses " + std::to_string(n_missed) + " of " +
+                     std::to_string(t.size()) + " points beyond their tolerance (first: " + missed +
+                     "): its set-associative form does not describe this CPU's cold-path curves "
+                     "(docs/calibration.md, \"Which CPU a calibration describes\")");
   fit["method"] =
       "kcold replayed on the model (models/writer/cold.cpp, Linux 6.18 plain tap, stack drop); least squares of "
       "cold - warm over a grid of the L1 concentration and the footprint scale, code and data separately; code "
