@@ -18,6 +18,7 @@
 #include "sim/io/json.hpp"
 #include "sim/io/process.hpp"
 #include "sim/tools/calibrate/capture.hpp"
+#include "sim/tools/calibrate/cpu_id.hpp"
 #include "sim/tools/calibrate/scenario.hpp"
 #include "sim/tools/trace/stats.hpp"
 
@@ -258,6 +259,8 @@ void register_trace_commands(CLI::App& app) {
       std::cerr << "tunsim trace config: writer starts from " << printable(w.trace_path, 200) << ":\n"
                 << starts.str();
     }
+    if (std::string why = calib::calibration_cpu_mismatch(w.cpu_signature, cal); !why.empty())
+      std::cerr << "tunsim: note: " << why << "\n";
     write_file_atomic(ca->out.empty() ? "-" : ca->out, dump_json(s) + "\n");
   });
 }

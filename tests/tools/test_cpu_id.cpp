@@ -112,6 +112,19 @@ TEST_CASE("calibrate: captures of two CPUs are one line naming both, exit 2, no 
   CHECK(cal["provenance"]["cpu_signature"] == "AuthenticAMD family 23 model 1");
   CHECK(cal["provenance"]["cache_model"]["cpu_signature"] == "AuthenticAMD family 26 model 2");
   CHECK(ok.out.find("note: the captures ran on AuthenticAMD family 23 model 1") != std::string::npos);
+  // trace config with that calibration: a note that it does not describe
+  // the capture's CPU (its cache model), the scenario written all the same.
+  Run tc = run_cli("trace config " + d + "/napi-60.json --calibration " + d + "/cal.json -o " + d + "/s.json");
+  REQUIRE_MESSAGE(tc.status == 0, tc.err);
+  CHECK(tc.err.find("tunsim: note: the capture ran on AuthenticAMD family 23 model 1, the calibration " + d +
+                    "/cal.json does not describe it: its cache model was measured on AuthenticAMD family 26 "
+                    "model 2\n") != std::string::npos);
+  CHECK(fs::exists(d + "/s.json"));
+  // A capture that does not say its CPU: no note.
+  capture_copy(d, "plain-60", "");
+  Run t0 = run_cli("trace config " + d + "/plain-60.json --calibration " + d + "/cal.json -o " + d + "/s0.json");
+  REQUIRE_MESSAGE(t0.status == 0, t0.err);
+  CHECK(t0.err.find("does not describe it") == std::string::npos);
 }
 
 TEST_CASE("calibrate --machine: a cache model that misses this CPU's cold-path curves is refused") {

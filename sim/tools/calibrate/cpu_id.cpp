@@ -1,5 +1,7 @@
 #include "sim/tools/calibrate/cpu_id.hpp"
 
+#include <filesystem>
+
 #include "sim/io/errors.hpp"
 #include "sim/io/files.hpp"
 #include "sim/io/json.hpp"
@@ -56,6 +58,24 @@ json cpu_provenance(const std::vector<std::pair<std::string, std::string>>& trac
           {"cache_model",
            {{"machine", machine.empty() ? std::string(kDefaultsMachine) + ", the shipped defaults" : machine},
             {"cpu_signature", cache_cpu.empty() ? json(nullptr) : json(cache_cpu)}}}};
+}
+
+std::string calibration_cpu_mismatch(const std::string& capture_cpu, const std::string& path) {
+  if (capture_cpu.empty() || path.empty() || !std::filesystem::is_regular_file(path)) return "";
+  json c = read_json_file(path, size_t(16) << 20);
+  const json* prov = c.is_object() && c.contains("provenance") ? &c["provenance"] : nullptr;
+  if (!prov || !prov->is_object()) return "";
+  std::string why;
+  if (prov->contains("cpu_signature") && (*prov)["cpu_signature"].is_string() &&
+      (*prov)["cpu_signature"].get<std::string>() != capture_cpu)
+    why = "its captures ran on " + (*prov)["cpu_signature"].get<std::string>();
+  const json* cm = prov->contains("cache_model") ? &(*prov)["cache_model"] : nullptr;
+  if (cm && cm->is_object() && cm->contains("cpu_signature") && (*cm)["cpu_signature"].is_string() &&
+      (*cm)["cpu_signature"].get<std::string>() != capture_cpu)
+    why += std::string(why.empty() ? "" : "; ") + "its cache model was measured on " +
+           (*cm)["cpu_signature"].get<std::string>();
+  return why.empty() ? "" : "the capture ran on " + capture_cpu + ", the calibration " + printable(path, 200) +
+                                " does not describe it: " + why;
 }
 
 }  // namespace tunsim::calib

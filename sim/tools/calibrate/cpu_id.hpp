@@ -38,4 +38,10 @@ std::string machine_cpu_signature(const nlohmann::json& machine);
 nlohmann::json cpu_provenance(const std::vector<std::pair<std::string, std::string>>& traces,
                               const std::string& machine, std::ostream& report);
 
+// Why the calibration file at `path` (a tunsim-calibration/1 document)
+// does not describe a capture's CPU `capture_cpu`: its captures' or its
+// cache model's CPU differs; "" when it does, or either side does not say
+// (no signature, a calibration without the provenance, no such file).
+std::string calibration_cpu_mismatch(const std::string& capture_cpu, const std::string& path);
+
 }  // namespace tunsim::calib
