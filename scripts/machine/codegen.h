@@ -12,6 +12,11 @@
  *                place and no prefetcher helps;
  *   seq layout:  each line jumps to the next one in memory (the last back to
  *                the first).
+ *
+ * cg_extra_jumps (default 0) puts that many more taken jumps at the start of
+ * each line (`jmp +1` over an int3, 3 bytes each, at most 16): the same lines
+ * with more branch sites, which tells the branch-target buffers' capacity
+ * from the L1i's (kcold --jumps-per-line).
  */
 #ifndef TUNSIM_CODEGEN_H
 #define TUNSIM_CODEGEN_H
@@ -38,6 +43,7 @@ typedef struct {
 } cg_code;
 
 static uint64_t cg_rng_state = 0x2545F4914F6CDD1DULL;
+static int cg_extra_jumps = 0;
 static inline uint64_t cg_rng(void) { return rb_xorshift64s(&cg_rng_state); }
 
 static inline void cg_put32(unsigned char* p, int32_t v) { memcpy(p, &v, 4); }
@@ -96,7 +102,9 @@ static inline int cg_build(cg_code* c, size_t lines, int seq) {
   for (size_t i = 0; i < lines; ++i) {
     unsigned char* l = first_line + i * CG_LINE;
     memset(l, 0xCC, CG_LINE);
-    unsigned char* p = cg_count_and_exit(code, l);
+    unsigned char* p = l;
+    for (int k = 0; k < cg_extra_jumps && k < 16; ++k, p += 3) p[0] = 0xEB, p[1] = 0x01; /* jmp +1; int3 */
+    p = cg_count_and_exit(code, p);
     cg_jmp_to(p, first_line + (size_t)order[i] * CG_LINE);
   }
   if (mprotect(c->code, c->len, PROT_READ | PROT_EXEC)) return -2;

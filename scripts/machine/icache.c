@@ -37,6 +37,11 @@
  *
  * usage: icache [--cpu N] [--layout jump|seq] [--min-bytes B] [--max-bytes B]
  *               [--per-octave K] [--samples S] [--target-us T] [--attempts A]
+ *               [--jumps-per-line J]
+ *   --jumps-per-line J: J more taken jumps at the start of each line
+ *   (codegen.h, 0-16): J + 1 branch sites a line, so that the branch-target
+ *   buffers fill at 1 / (J + 1) of the code size that fills them with J = 0,
+ *   while the L1i and L2 edges stay where they are.
  * prints one JSON object: {"what": "icache_<layout>", "unit": "ns per line",
  *   "points": [{"bytes", "lines", "ns_per_line": {trusted, value, ...}}]}
  * exit: 0 every point trusted; 4 at least one refused (reasons on stderr and
@@ -60,7 +65,7 @@
 static void usage(void) {
   fprintf(stderr,
           "usage: icache [--cpu N] [--layout jump|seq] [--min-bytes B] [--max-bytes B] [--per-octave K] "
-          "[--samples S] [--target-us T] [--attempts A]\n");
+          "[--samples S] [--target-us T] [--attempts A] [--jumps-per-line J]\n");
   exit(RB_EXIT_USAGE);
 }
 
@@ -79,6 +84,11 @@ int main(int argc, char** argv) {
     else if (!strcmp(a, "--samples")) { if (rb_parse_long(v, 1, 100000, &nsamples)) usage(); }
     else if (!strcmp(a, "--target-us")) { if (rb_parse_long(v, 1, 1000000, &target_us)) usage(); }
     else if (!strcmp(a, "--attempts")) { if (rb_parse_long(v, 1, 100, &attempts)) usage(); }
+    else if (!strcmp(a, "--jumps-per-line")) {
+      long j;
+      if (rb_parse_long(v, 0, 16, &j)) usage();
+      cg_extra_jumps = (int)j;
+    }
     else if (!strcmp(a, "--layout")) {
       if (!strcmp(v, "jump")) seq = 0;
       else if (!strcmp(v, "seq")) seq = 1;
@@ -107,12 +117,12 @@ int main(int argc, char** argv) {
 
   printf("{\"what\": \"icache_%s\", \"unit\": \"ns per line\", \"layout\": \"%s\", \"method\": \"%s\", "
          "\"huge_page_bytes\": %lld, \"target_us_per_sample\": %ld, \"samples_per_point\": %ld, \"per_octave\": %ld, "
-         "\"attempts_max\": %ld, \"cpu\": %ld, \"clock_overhead_ns\": %.1f, \"points\": [",
+         "\"attempts_max\": %ld, \"cpu\": %ld, \"clock_overhead_ns\": %.1f, \"branch_sites_per_line\": %d, \"points\": [",
          seq ? "seq" : "jump", seq ? "seq" : "jump",
          seq ? "64-byte lines visited in address order, each dec rcx; jz exit; jmp next; value = p10 of samples"
              : "64-byte lines visited in a random cyclic order, each dec rcx; jz exit; jmp next; value = p10 of "
                "samples",
-         hb, target_us, nsamples, per_oct, attempts, cpu, ov);
+         hb, target_us, nsamples, per_oct, attempts, cpu, ov, cg_extra_jumps + 1);
   int refused = 0, npts = 0;
   double prev = 0;
   for (int k = 0;; ++k) {

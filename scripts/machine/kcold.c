@@ -28,7 +28,11 @@
  * calibration fits the per-line costs to them: docs/calibration.md).
  *
  * usage: kcold --dev NAME [--cpu N] [--rounds R] [--code B,B,...] [--data B,B,...]
- *              [--layout jump|seq] [--napi]
+ *              [--layout jump|seq] [--jumps-per-line J] [--napi]
+ *   --jumps-per-line J: J more taken jumps in each line of the code polluter
+ *   (codegen.h), 0-16: the same lines with J + 1 branch sites each, so that
+ *   a curve over code sizes tells whether the kernel path's cost comes from
+ *   its evicted instruction lines or its evicted branch-target entries.
  *   --napi: the tap is IFF_NAPI (Linux 4.15): the write goes through
  *   napi_schedule, the NET_RX softirq at local_bh_enable, tun_napi_poll and
  *   napi_gro_receive before the same drop; kernel paths the plain tap does
@@ -63,7 +67,7 @@
 
 static void usage(void) {
   fprintf(stderr,
-          "usage: kcold --dev NAME [--cpu N] [--rounds R] [--code B,B,...] [--data B,B,...] [--layout jump|seq] [--napi]\n");
+          "usage: kcold --dev NAME [--cpu N] [--rounds R] [--code B,B,...] [--data B,B,...] [--layout jump|seq] [--jumps-per-line J] [--napi]\n");
   exit(RB_EXIT_USAGE);
 }
 
@@ -166,6 +170,11 @@ int main(int argc, char** argv) {
     }
     if (!v) usage();
     if (!strcmp(a, "--dev")) dev = v;
+    else if (!strcmp(a, "--jumps-per-line")) {
+      long j;
+      if (rb_parse_long(v, 0, 16, &j)) usage();
+      cg_extra_jumps = (int)j;
+    }
     else if (!strcmp(a, "--cpu")) { if (rb_parse_long(v, 0, CPU_SETSIZE - 1, &cpu)) usage(); }
     else if (!strcmp(a, "--rounds")) { if (rb_parse_long(v, 1, 10000000, &rounds)) usage(); }
     else if (!strcmp(a, "--code")) { if ((ncode = parse_list(v, code_sz, MAX_POINTS / 2)) < 0) usage(); }
@@ -249,11 +258,11 @@ int main(int argc, char** argv) {
       fprintf(stderr, "kcold: code %ld, data %ld bytes: refused: %s\n", pc[i], pd[i], st[i].why);
     }
   }
-  printf("{\"what\": \"kcold\", \"unit\": \"ns per write()\", \"layout\": \"%s\", \"tap\": \"%s\", "
+  printf("{\"what\": \"kcold\", \"unit\": \"ns per write()\", \"layout\": \"%s\", \"tap\": \"%s\", \"branch_sites_per_line\": %d, "
          "\"method\": \"write() of a 60-byte frame to a tap (dropped: EtherType 0x88B5), timed after an untimed write() and one walk of P bytes "
          "of generated code and a chase over D bytes of data; points sampled round-robin; value = p10\", "
          "\"rounds\": %ld, \"cpu\": %ld, \"clock_overhead_ns\": %.1f, \"code_huge_page_bytes\": %lld, \"points\": [",
-         seq ? "seq" : "jump", napi ? "IFF_NAPI" : "plain", rounds, cpu, ov, np > 1 && pc[1] > 0 ? cg_huge_bytes(code[1].code) : -1LL);
+         seq ? "seq" : "jump", napi ? "IFF_NAPI" : "plain", cg_extra_jumps + 1, rounds, cpu, ov, np > 1 && pc[1] > 0 ? cg_huge_bytes(code[1].code) : -1LL);
   for (int i = 0; i < np; ++i) {
     printf("%s\n  {\"code_bytes\": %ld, \"data_bytes\": %ld, \"minus_warm_ns\": %.2f, \"write_ns\": {", i ? "," : "",
            pc[i], pd[i], st[i].value - st[0].value);

@@ -15,6 +15,7 @@
 #   perf_paths         scripts/perf-paths: cost paths of a synthetic perf script, and its bad input
 #   btf_sizes          the BTF reader against the kernel's slab object sizes and pahole
 #   calibrate_usage    calibrate-machine's usage errors (also --capture-traces'), and --only geometry
+#   btb_sites          icache --jumps-per-line: more taken jumps a line cost more; bad J is a usage error
 #   trust_rules        trust.py: a capture the host ran as calibrated, or why not, on synthetic sidecars
 #   outfile_rule       outfile.py replaces only a regular file; capture-trace refuses to rename over a link
 # Cases that measure this machine (skip 77 when it refuses to trust them):
@@ -115,6 +116,29 @@ robust_bad_input)
   "$TMP/robust-check" nosuchrule "$TMP/bad" >/dev/null 2>"$TMP/err"
   [ $? -eq 2 ] || fail "unknown rule: expected exit 2"
   grep -q "rule: expected linexfer, chase, icache, clock, kcold or atomics, found 'nosuchrule'" "$TMP/err" || fail "$(cat "$TMP/err")"
+  echo "PASS"
+  ;;
+btb_sites)
+  # icache --jumps-per-line J (codegen.h): J more taken jumps a line.  Bad J
+  # is a usage error; J = 3 makes each 4 KiB walk execute 4 taken jumps a
+  # line, which costs more than 2x the walk with 1 (1.8 against 8.0 ns a
+  # line on the Zen 1 of 2026-12-05, results/reference/machine/btb-2026-12-05/:
+  # a taken jump costs about 2 ns there).  If the extra jumps were not
+  # executed, the two would be equal.
+  build icache $M/icache.c -lm
+  "$TMP/icache" --jumps-per-line 17 >/dev/null 2>"$TMP/err"; st=$?
+  [ $st -eq 2 ] && grep -q "^usage: icache .*\[--jumps-per-line J\]" "$TMP/err" || fail "J 17: exit $st, $(cat "$TMP/err")"
+  for j in 0 3; do
+    "$TMP/icache" --cpu 0 --min-bytes 4096 --max-bytes 4096 --samples 40 --jumps-per-line $j >"$TMP/j$j.json" 2>"$TMP/err"
+    st=$?
+    [ $st -eq 4 ] && skip "the machine was too busy for icache: $(head -n1 "$TMP/err")"
+    [ $st -eq 0 ] || fail "icache --jumps-per-line $j exited $st: $(cat "$TMP/err")"
+  done
+  [ "$(json "$TMP/j3.json" "d['branch_sites_per_line']")" = 4 ] || fail "branch_sites_per_line: $(json "$TMP/j3.json" "d['branch_sites_per_line']")"
+  [ "$(json "$TMP/j0.json" "d['branch_sites_per_line']")" = 1 ] || fail "branch_sites_per_line with J 0"
+  v0=$(json "$TMP/j0.json" "d['points'][0]['ns_per_line']['value']")
+  v3=$(json "$TMP/j3.json" "d['points'][0]['ns_per_line']['value']")
+  $PY -c "import sys; sys.exit(0 if $v3 > 2 * $v0 else 1)" || fail "4 jumps a line cost $v3 ns a line, 1 jump $v0: the extra jumps did not run"
   echo "PASS"
   ;;
 linexfer_refuses)
