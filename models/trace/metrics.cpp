@@ -1,6 +1,8 @@
 #include "models/trace/metrics.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <utility>
 
 #include "models/stats/error.hpp"
@@ -92,16 +94,21 @@ void TraceMetrics::rx_time(int64_t t) {
     if (pos != first && *(pos - 1) > t) pos = std::upper_bound(first, pos, t);
     rx_window_.insert(pos, t);
   }
-  if (rx_window_.size() - rx_head_ > kReorderWindow) {
-    int64_t x = rx_window_[rx_head_++];
-    if (released_any_) interarrival_ns_.add(static_cast<double>(x - last_released_));
-    last_released_ = x;
-    released_any_ = true;
-    if (rx_head_ >= kReorderWindow / 8) {
-      rx_window_.erase(rx_window_.begin(), rx_window_.begin() + static_cast<long>(rx_head_));
-      rx_head_ = 0;
-    }
+  if (rx_window_.size() - rx_head_ > kReorderWindow) release_rx();
+  if (watermark_ && ++since_watermark_ >= kWatermarkEvery) {
+    since_watermark_ = 0;
+    // Strictly before the mark: an event may still come at the mark itself.
+    // For whole ns, x < mark exactly when x < ceil(mark); a mark past any
+    // time (the engine's clock once every group has ended) releases all.
+    const double mark_ns = std::ceil(watermark_() * 1e9);
+    const int64_t lim = mark_ns < 9e18 ? static_cast<int64_t>(mark_ns) : std::numeric_limits<int64_t>::max();
+    while (rx_head_ < rx_window_.size() && rx_window_[rx_head_] < lim) release_rx();
   }
+}
+
+void TraceMetrics::compact_rx() {
+  rx_window_.erase(rx_window_.begin(), rx_window_.begin() + static_cast<long>(rx_head_));
+  rx_head_ = 0;
 }
 
 void TraceMetrics::add(const TraceEvent& ev) {

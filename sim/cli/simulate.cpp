@@ -41,6 +41,7 @@ nlohmann::json run_simulation(const LoadedConfig& cfg, const RunOutputs& out, Si
   }
   Machine m = boot(cfg.params);
   m.k->rec.sink = trace.get();
+  m.k->rec.metrics.set_watermark(engine_clock);
   EngineStats st = run_machine(m, &sg.argc, sg.argv.data(), engine_options_from_env());
   std::vector<std::string> notes = cfg.notes;
   for (auto& n : warmup_notes(m)) notes.push_back(n);

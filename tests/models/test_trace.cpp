@@ -59,6 +59,37 @@ TEST_CASE("TraceMetrics: the reorder window releases its oldest time once full; 
   CHECK(m.interarrival_ns().min() == 0);
 }
 
+namespace {
+double g_mark_s = 0;
+double mark() { return g_mark_s; }
+}  // namespace
+
+TEST_CASE("TraceMetrics: a watermark (the simulator's engine clock) releases the window's times before it") {
+  // 3000 receives at 1, 2, ..., 3000 us with the mark at 1.5 ms: asked at
+  // the 1024th and 2048th receive, it releases the times strictly before
+  // 1500 us, 1499 of them: 1498 gaps of 1000 ns.  Nothing is released
+  // without a mark until the window (kReorderWindow) fills.  After finish()
+  // both have the same 2999 gaps: the same times leave in the same order.
+  TraceMetrics with(MetricsOptions{"tap0", {}, {}, 1}), without(MetricsOptions{"tap0", {}, {}, 1});
+  g_mark_s = 1.5e-3;
+  with.set_watermark(mark);
+  for (int64_t i = 1; i <= 3000; ++i) {
+    with.add(rx(1000 * i, 0, static_cast<uint64_t>(i)));
+    without.add(rx(1000 * i, 0, static_cast<uint64_t>(i)));
+  }
+  CHECK(with.interarrival_ns().count() == 1498);
+  CHECK(with.interarrival_ns().sum() == 1498000);
+  CHECK(without.interarrival_ns().count() == 0);
+  // A receive at the mark itself is not late: the mark is a bound, not a time passed.
+  with.add(rx(1500000, 1, 9999));
+  without.add(rx(1500000, 1, 9999));
+  CHECK(with.out_of_order() == 0);
+  with.finish();
+  without.finish();
+  CHECK(with.interarrival_ns().count() == 3000);
+  CHECK(with.interarrival_ns().to_json() == without.interarrival_ns().to_json());
+}
+
 TEST_CASE("TraceMetrics: a kfree_skb counts as a drop of the workload when its skb was received") {
   // skb 7 received then freed: ours.  skb 9 never received and freed outside
   // any write(): another task's.  Addresses are reused, as slab memory is:
