@@ -110,4 +110,13 @@ std::string dump_json(const nlohmann::json& j, int indent) {
   return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+const nlohmann::json* json_at(const nlohmann::json& j, std::initializer_list<const char*> keys) {
+  const nlohmann::json* p = &j;
+  for (const char* k : keys) {
+    if (!p->is_object() || !p->contains(k)) return nullptr;
+    p = &(*p)[k];
+  }
+  return p;
+}
+
 }  // namespace tunsim

@@ -3,6 +3,7 @@
 // InputError naming the file, the line and column, and what was wrong.
 #pragma once
 #include <cstddef>
+#include <initializer_list>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -25,5 +26,8 @@ nlohmann::json read_json_file(const std::string& path, size_t max_bytes = kMaxJs
 // Serialises for output; bytes that are not UTF-8 (a device name from a
 // trace) are replaced, never an error.
 std::string dump_json(const nlohmann::json& j, int indent = 2);
+// The member at the path `keys` (object keys, outermost first), or nullptr
+// where a level is missing or not an object.
+const nlohmann::json* json_at(const nlohmann::json& j, std::initializer_list<const char*> keys);
 
 }  // namespace tunsim

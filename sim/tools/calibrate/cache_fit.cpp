@@ -32,15 +32,6 @@ json kcold_scenario() {
 
 namespace {
 
-const json* at(const json& j, std::initializer_list<const char*> keys) {
-  const json* p = &j;
-  for (const char* k : keys) {
-    if (!p->is_object() || !p->contains(k)) return nullptr;
-    p = &(*p)[k];
-  }
-  return p;
-}
-
 struct Setter {
   json params = json::object();
   json scenario = kcold_scenario();
@@ -78,18 +69,18 @@ double sq_error(const std::vector<double>& model, const std::vector<ColdTarget>&
 }  // namespace
 
 std::vector<ColdTarget> cold_targets(const json& machine, const std::string& path) {
-  const json* kc = at(machine, {"summary", "kernel_cold"});
+  const json* kc = json_at(machine, {"summary", "kernel_cold"});
   if (!kc || !kc->is_object())
     throw InputError(path + ": summary.kernel_cold: expected the kernel's cold-path curves (calibrate-machine "
                             "--only kcold)");
   std::vector<ColdTarget> out;
   for (const char* side : {"code", "data"}) {
-    const json* pts = at(*kc, {side});
+    const json* pts = json_at(*kc, {side});
     if (!pts || !pts->is_array())
       throw InputError(path + ": summary.kernel_cold." + side + ": expected an array of points");
     for (size_t i = 0; i < pts->size(); ++i) {
       const json& p = (*pts)[i];
-      const json *b = at(p, {"bytes"}), *v = at(p, {"minus_warm_ns"});
+      const json *b = json_at(p, {"bytes"}), *v = json_at(p, {"minus_warm_ns"});
       std::string where = path + ": summary.kernel_cold." + side + "[" + std::to_string(i) + "]";
       if (!b || !b->is_number() || b->get<double>() <= 0 || b->get<double>() > 1e9)
         throw InputError(where + ".bytes: expected a number of bytes in (0, 1e9]");
@@ -104,16 +95,16 @@ std::vector<ColdTarget> cold_targets(const json& machine, const std::string& pat
 
 std::vector<double> cold_tolerances(const json& machine, const std::vector<ColdTarget>& targets) {
   std::vector<double> tol;
-  const json* runs = at(machine, {"kernel_cold", "runs"});
+  const json* runs = json_at(machine, {"kernel_cold", "runs"});
   for (const ColdTarget& t : targets) {
     double lo = INFINITY, hi = -INFINITY;
     for (const char* layout : {"jump", "seq"}) {
-      const json* rs = runs ? at(*runs, {layout}) : nullptr;
+      const json* rs = runs ? json_at(*runs, {layout}) : nullptr;
       for (const json& r : rs && rs->is_array() ? *rs : json::array()) {
-        const json* pts = at(r, {"points"});
+        const json* pts = json_at(r, {"points"});
         for (const json& pt : pts && pts->is_array() ? *pts : json::array()) {
-          const json *c = at(pt, {"code_bytes"}), *d = at(pt, {"data_bytes"}), *v = at(pt, {"minus_warm_ns"}),
-                     *ok = at(pt, {"write_ns", "trusted"});
+          const json *c = json_at(pt, {"code_bytes"}), *d = json_at(pt, {"data_bytes"}),
+                     *v = json_at(pt, {"minus_warm_ns"}), *ok = json_at(pt, {"write_ns", "trusted"});
           if (!c || !d || !v || !c->is_number() || !d->is_number() || !v->is_number() || !ok || !ok->is_boolean() ||
               !ok->get<bool>() || c->get<double>() != t.code_bytes || d->get<double>() != t.data_bytes)
             continue;
@@ -149,11 +140,11 @@ json cache_from_machine(const std::string& path, std::ostream& report) {
   json m = read_json_file(path);
   if (!m.is_object() || m.value("format", "") != "tunsim-machine/1")
     throw InputError(path + ": format: expected \"tunsim-machine/1\" (scripts/calibrate-machine's output)");
-  const json* s = at(m, {"summary"});
+  const json* s = json_at(m, {"summary"});
   if (!s || !s->is_object()) throw InputError(path + ": summary: expected an object");
   Setter out;
   auto num = [&](std::initializer_list<const char*> keys, const std::string& where) -> const json* {
-    const json* v = at(*s, keys);
+    const json* v = json_at(*s, keys);
     if (!v || v->is_null()) return nullptr;
     if (!v->is_number() || !std::isfinite(v->get<double>()) || v->get<double>() < 0)
       throw InputError(path + ": summary." + where + ": expected a non-negative number");
@@ -261,8 +252,9 @@ json cache_from_machine(const std::string& path, std::ostream& report) {
   std::vector<ColdTarget> all = cold_targets(m, path);
   double l1i = out.scenario["cache"]["l1i"].value("size_bytes", 32768.0);
   std::vector<ColdTarget> t;
+  auto fitted = [l1i](const ColdTarget& x) { return x.data_bytes > 0 || x.code_bytes <= 2 * l1i; };
   for (const ColdTarget& x : all)
-    if (x.data_bytes > 0 || x.code_bytes <= 2 * l1i) t.push_back(x);
+    if (fitted(x)) t.push_back(x);
   json fit = json::object();
   report << "cache fit on " << path << ": " << t.size() << " kcold points (" << all.size() - t.size()
          << " code points beyond 2 x L1i left out)\n";
@@ -298,13 +290,13 @@ json cache_from_machine(const std::string& path, std::ostream& report) {
   std::string missed;
   size_t n_missed = 0;
   for (size_t i = 0; i < all.size(); ++i) {
-    const bool fitted = all[i].data_bytes > 0 || all[i].code_bytes <= 2 * l1i;
-    const bool miss = fitted && std::fabs(pred[i] - all[i].minus_warm_ns) > tol[i];
+    const bool in_fit = fitted(all[i]);
+    const bool miss = in_fit && std::fabs(pred[i] - all[i].minus_warm_ns) > tol[i];
     pts.push_back({{"code_bytes", all[i].code_bytes}, {"data_bytes", all[i].data_bytes},
                    {"kernel_ns", all[i].minus_warm_ns}, {"model_ns", pred[i]}, {"tolerance_ns", tol[i]}});
     report << "    " << fmt("%.0f", all[i].code_bytes) << ", " << fmt("%.0f", all[i].data_bytes) << ": "
            << fmt("%.0f", all[i].minus_warm_ns) << ", " << fmt("%.1f", pred[i]) << ", " << fmt("%.0f", tol[i])
-           << (fitted ? (miss ? "  missed" : "") : "  (not fitted)") << "\n";
+           << (in_fit ? (miss ? "  missed" : "") : "  (not fitted)") << "\n";
     if (miss && n_missed++ == 0)
       missed = std::string(all[i].code_bytes > 0 ? "code " : "data ") +
                fmt("%.0f", all[i].code_bytes + all[i].data_bytes) + " bytes: kernel " +

@@ -14,18 +14,12 @@ const char* const kDefaultsMachine = "results/reference/machine/epyc-2vcpu.json"
 const char* const kDefaultsCpu = "AuthenticAMD family 26 model 2";
 
 std::string machine_cpu_signature(const json& m) {
-  if (!m.is_object()) return "";
-  if (m.contains("host") && m["host"].is_object() && m["host"].contains("cpu_signature") &&
-      m["host"]["cpu_signature"].is_string())
-    return m["host"]["cpu_signature"].get<std::string>();
-  const json* raw = nullptr;
-  if (m.contains("cache_geometry") && m["cache_geometry"].is_object() && m["cache_geometry"].contains("raw"))
-    raw = &m["cache_geometry"]["raw"];
-  if (!raw || !raw->is_object()) return "";
-  const json &v = raw->value("vendor", json()), &f = raw->value("family", json()), &mo = raw->value("model", json());
-  if (!v.is_string() || !f.is_number_integer() || !mo.is_number_integer()) return "";
-  return v.get<std::string>() + " family " + std::to_string(f.get<long long>()) + " model " +
-         std::to_string(mo.get<long long>());
+  if (const json* sig = json_at(m, {"host", "cpu_signature"}); sig && sig->is_string()) return sig->get<std::string>();
+  const json *v = json_at(m, {"cache_geometry", "raw", "vendor"}), *f = json_at(m, {"cache_geometry", "raw", "family"}),
+             *mo = json_at(m, {"cache_geometry", "raw", "model"});
+  if (!v || !f || !mo || !v->is_string() || !f->is_number_integer() || !mo->is_number_integer()) return "";
+  return v->get<std::string>() + " family " + std::to_string(f->get<long long>()) + " model " +
+         std::to_string(mo->get<long long>());
 }
 
 json cpu_provenance(const std::vector<std::pair<std::string, std::string>>& traces, const std::string& machine,
@@ -63,17 +57,13 @@ json cpu_provenance(const std::vector<std::pair<std::string, std::string>>& trac
 std::string calibration_cpu_mismatch(const std::string& capture_cpu, const std::string& path) {
   if (capture_cpu.empty() || path.empty() || !std::filesystem::is_regular_file(path)) return "";
   json c = read_json_file(path, size_t(16) << 20);
-  const json* prov = c.is_object() && c.contains("provenance") ? &c["provenance"] : nullptr;
-  if (!prov || !prov->is_object()) return "";
+  const json *fitted = json_at(c, {"provenance", "cpu_signature"}),
+             *cache = json_at(c, {"provenance", "cache_model", "cpu_signature"});
   std::string why;
-  if (prov->contains("cpu_signature") && (*prov)["cpu_signature"].is_string() &&
-      (*prov)["cpu_signature"].get<std::string>() != capture_cpu)
-    why = "its captures ran on " + (*prov)["cpu_signature"].get<std::string>();
-  const json* cm = prov->contains("cache_model") ? &(*prov)["cache_model"] : nullptr;
-  if (cm && cm->is_object() && cm->contains("cpu_signature") && (*cm)["cpu_signature"].is_string() &&
-      (*cm)["cpu_signature"].get<std::string>() != capture_cpu)
-    why += std::string(why.empty() ? "" : "; ") + "its cache model was measured on " +
-           (*cm)["cpu_signature"].get<std::string>();
+  if (fitted && fitted->is_string() && fitted->get<std::string>() != capture_cpu)
+    why = "its captures ran on " + fitted->get<std::string>();
+  if (cache && cache->is_string() && cache->get<std::string>() != capture_cpu)
+    why += std::string(why.empty() ? "" : "; ") + "its cache model was measured on " + cache->get<std::string>();
   return why.empty() ? "" : "the capture ran on " + capture_cpu + ", the calibration " + printable(path, 200) +
                                 " does not describe it: " + why;
 }
