@@ -63,30 +63,42 @@ void CacheModel::set_params(const CacheParams* p) {
   s_l1d_ = sets_of(p->l1d);
   s_l2_ = sets_of(p->l2);
   s_llc_ = sets_of(p->llc);
+  if (p->btb.entries > 0) {
+    c_btb_.init(p->btb.ways);
+    s_btb_ = std::max(1.0, p->btb.entries / std::max(1.0, p->btb.ways));
+  }
   for (int k = 0; k < kPaths; ++k) {
     fi_[static_cast<size_t>(k)] = lines_of(p->icache_bytes[static_cast<size_t>(k)] * p->icache_scale, line_);
     fd_[static_cast<size_t>(k)] = lines_of(p->dcache_bytes[static_cast<size_t>(k)] * p->dcache_scale, line_);
+    // Sites from the unrounded lines: the fit's sites a line and footprint
+    // scale then act only through their product.
+    fb_[static_cast<size_t>(k)] = p->btb.entries > 0 ? p->icache_bytes[static_cast<size_t>(k)] * p->icache_scale /
+                                                           line_ * p->btb.kernel_sites_per_line
+                                                     : 0;
   }
   // The sums over every mask, built once per distinct pair of footprints
   // (the CPUs of a machine share one; a batch's points a few).
   struct MaskTables {
-    std::array<double, kPaths> fi, fd;
-    std::vector<double> i, d;
+    std::array<double, kPaths> fi, fd, fb;
+    std::vector<double> i, d, b;
   };
   static std::vector<std::shared_ptr<const MaskTables>> known;
   std::shared_ptr<const MaskTables> t;
   for (auto& k : known)
-    if (k->fi == fi_ && k->fd == fd_) t = k;
+    if (k->fi == fi_ && k->fd == fd_ && k->fb == fb_) t = k;
   if (!t) {
     auto n = std::make_shared<MaskTables>();
     n->fi = fi_;
     n->fd = fd_;
+    n->fb = fb_;
     n->i.assign(size_t(1) << kPaths, 0.0);
     n->d.assign(size_t(1) << kPaths, 0.0);
+    n->b.assign(size_t(1) << kPaths, 0.0);
     for (size_t m = 1; m < n->i.size(); ++m) {
       int low = __builtin_ctz(static_cast<unsigned>(m));
       n->i[m] = n->i[m & (m - 1)] + fi_[static_cast<size_t>(low)];
       n->d[m] = n->d[m & (m - 1)] + fd_[static_cast<size_t>(low)];
+      n->b[m] = n->b[m & (m - 1)] + fb_[static_cast<size_t>(low)];
     }
     t = n;
     // A process that builds very many (a fit) remembers only the last 64.
@@ -95,10 +107,12 @@ void CacheModel::set_params(const CacheParams* p) {
   }
   mask_i_ = t->i.data();
   mask_d_ = t->d.data();
+  mask_b_ = t->b.data();
   masks_ = std::move(t);
 }
 
-CacheMisses CacheModel::misses_after(double li, double ld, double di, double dd, double ui, double ud) const {
+CacheMisses CacheModel::misses_after(double li, double ld, double di, double dd, double ui, double ud,
+                                     double ub, double sb, double db) const {
   CacheMisses m;
   // Between two uses of one of the path's lines, every other line of the
   // path was touched too (those after it in the previous run, those before it
@@ -110,17 +124,28 @@ CacheMisses CacheModel::misses_after(double li, double ld, double di, double dd,
   double lu = li + ld, du = di + dd + std::max(0.0, lu - 1) + ui + ud;
   m.l2 = lu * c_l2_(du / s_l2_);
   m.llc = lu * c_llc_(du / s_llc_);
+  // Branch sites: the path's, the other kernel paths' and the uniformly
+  // placed code's (no concentration: nothing measured says the kernel's
+  // sites crowd the BTB's sets).
+  if (p_->btb.entries > 0 && sb > 0) m.btb = sb * c_btb_((db + std::max(0.0, sb - 1) + ub) / s_btb_);
   return m;
 }
 
-double CacheModel::penalty_ns(const CacheMisses& m) const {
+double CacheModel::btb_loop_miss(double sites) const {
+  return p_->btb.entries > 0 ? c_btb_(std::max(0.0, sites - 1) / s_btb_) : 0;
+}
+
+double CacheModel::penalty_ns(const CacheMisses& m, bool dependent) const {
   // Split L2 and LLC misses between the sides in proportion to what missed
   // the first level (both sides share them).
   double l1 = m.l1i + m.l1d;
   double fi = l1 > 0 ? m.l1i / l1 : 0, fd = 1 - fi;
   const CacheParams& p = *p_;
-  double ns = m.l1i * p.ifetch_l2_ns + m.l1d * (p.l2.hit_ns - p.l1d.hit_ns);
-  ns += m.l2 * (fi * (p.ifetch_llc_ns - p.ifetch_l2_ns) + fd * (p.llc.hit_ns - p.l2.hit_ns));
+  const bool kdata = !dependent && p.kdata_l2_ns >= 0 && p.kdata_llc_ns >= 0;
+  double d_l2 = kdata ? p.kdata_l2_ns : p.l2.hit_ns - p.l1d.hit_ns;
+  double d_llc = kdata ? std::max(0.0, p.kdata_llc_ns - p.kdata_l2_ns) : p.llc.hit_ns - p.l2.hit_ns;
+  double ns = m.l1i * p.ifetch_l2_ns + m.l1d * d_l2 + m.btb * p.btb.miss_ns;
+  ns += m.l2 * (fi * (p.ifetch_llc_ns - p.ifetch_l2_ns) + fd * d_llc);
   ns += m.llc * (fi * (p.ifetch_memory_ns - p.ifetch_llc_ns) + fd * (p.memory_ns - p.llc.hit_ns));
   return ns;
 }
@@ -136,23 +161,25 @@ size_t history_slot(uint64_t data, uint32_t paths, uint64_t code) {
 double CacheModel::run_path_fresh(size_t k, CacheMisses& out) {
   if (!seen_[k]) {
     // First run: cold everywhere.
-    CacheMisses m{fi_[k], fd_[k], fi_[k] + fd_[k], fi_[k] + fd_[k]};
+    CacheMisses m{fi_[k], fd_[k], fi_[k] + fd_[k], fi_[k] + fd_[k], fb_[k]};
     out += m;
     return penalty_ns(m);
   }
   Memo& memo = memo_[k];
   uint32_t mask = since_[k];
-  uint64_t streamed = stream_ - stream_at_[k], istreamed = istream_ - istream_at_[k];
+  uint64_t streamed = stream_ - stream_at_[k], istreamed = istream_ - istream_at_[k],
+           bstreamed = bstream_ - bstream_at_[k];
   // Where CPUs interleave, a path alternates between a few histories: the
   // results of recent ones are kept per path (a pure function of the key).
   Memo& seen = history_memo_[k][history_slot(streamed, mask, istreamed)];
-  if (seen.mask != mask || seen.stream != streamed || seen.istream != istreamed) {
+  if (seen.mask != mask || seen.stream != streamed || seen.istream != istreamed || seen.bstream != bstreamed) {
     seen.m = misses_after(fi_[k], fd_[k], mask_i_[mask], mask_d_[mask], static_cast<double>(istreamed) / line_,
-                          static_cast<double>(streamed) / line_);
+                          static_cast<double>(streamed) / line_, static_cast<double>(bstreamed), fb_[k], mask_b_[mask]);
     seen.ns = penalty_ns(seen.m);
     seen.mask = mask;
     seen.stream = streamed;
     seen.istream = istreamed;
+    seen.bstream = bstreamed;
   }
   memo = seen;
   out += memo.m;
@@ -164,14 +191,15 @@ CacheModel::Mark CacheModel::touch_data(double bytes) {
   return Mark{stream_, seq_, istream_};
 }
 
-void CacheModel::pollute(double code_bytes, double data_bytes) {
+void CacheModel::pollute(double code_bytes, double data_bytes, double branch_sites) {
   istream_ += static_cast<uint64_t>(code_bytes);
+  bstream_ += static_cast<uint64_t>(branch_sites < 0 ? std::ceil(code_bytes / line_) : branch_sites);
   stream_ += static_cast<uint64_t>(data_bytes);
 }
 
 double CacheModel::reread_penalty_ns(const CacheMisses& m) const {
   const CacheParams& p = *p_;
-  if (p.skb_reread_l2_ns < 0 || p.skb_reread_llc_ns < 0) return penalty_ns(m);
+  if (p.skb_reread_l2_ns < 0 || p.skb_reread_llc_ns < 0) return penalty_ns(m, true);
   // Data lines only (a reread has no instruction side): each L1d miss is a
   // line from L2 or further, each L2 miss one from the LLC or further, each
   // LLC miss one from memory, priced as a dependent load (not measured).
@@ -224,7 +252,7 @@ double CacheModel::reread_cold(double bytes, CacheMisses& out) {
   CacheMisses m;
   m.l1d = m.l2 = lines_of(bytes, line_);
   out += m;
-  return penalty_ns(m);
+  return penalty_ns(m, true);
 }
 
 }  // namespace tunsim

@@ -32,6 +32,19 @@
 // (scripts/machine/kcold.c: what a write() costs after a program touched P
 // bytes of code or D bytes of data), not guessed; k = 1 is the even spread.
 //
+// Branch targets.  A core predicts a taken branch's target from its
+// branch-target buffer; a taken branch whose entry was evicted costs a
+// redirect once it is decoded.  On a Zen 1 a cold code path pays mostly this
+// (docs/calibration.md, "Which CPU a calibration describes": the kernel's
+// write() after generated code steps at about 2048 of the polluter's branch
+// sites whatever the code size).  The BTB is one more level of the same
+// form: `entries` sites in sets of `ways`, a site missing after D distinct
+// other sites with probability m(D / S).  A kernel path has
+// kernel_sites_per_line sites per instruction line; a user program's code,
+// one per line (the generated polluters' layout) unless told.  entries 0:
+// not modelled (the Zen 5's BTB was too large for its absence to cost
+// anything measurable).
+//
 // Cost per path run: a few table look-ups, however many paths there are
 // (the distinct footprints since a path ran come from a bit mask of the paths
 // run since, and a table of the footprint of every mask).
@@ -68,6 +81,13 @@ struct CacheLevel {
   double concentration = 1;  // k: kernel lines fall into sets / k of the sets (L1 levels; see above)
 };
 
+struct BranchTargets {
+  double entries = 0;  // sites it holds; 0: not modelled
+  double ways = 1;
+  double miss_ns = 0;  // what one site missing it costs
+  double kernel_sites_per_line = 0;  // taken-branch sites per kernel instruction line
+};
+
 // Declared in params.cpp.
 struct CacheParams {
   bool enabled;
@@ -94,13 +114,21 @@ struct CacheParams {
   // multiplied by these (fitted to the kernel's cold-path curves, like the
   // concentrations).
   double icache_scale = 1, dcache_scale = 1;
+  BranchTargets btb;
+  // A kernel path's data line that missed L1d and came from L2, one that
+  // missed L2 too and came from the LLC: its whole cost.  < 0: priced as a
+  // dependent load (the hit_ns differences).  Where the kernel's refetch of
+  // its own structures overlaps (loads independent of each other), the
+  // price skbwalk measures for a structure's lines.
+  double kdata_l2_ns = -1, kdata_llc_ns = -1;
   std::array<double, kPaths> icache_bytes;
   std::array<double, kPaths> dcache_bytes;
 };
 
 struct CacheMisses {
-  double l1i = 0, l1d = 0, l2 = 0, llc = 0;
+  double l1i = 0, l1d = 0, l2 = 0, llc = 0, btb = 0;
   void operator+=(const CacheMisses& o) {
+    btb += o.btb;
     l1i += o.l1i;
     l1d += o.l1d;
     l2 += o.l2;
@@ -146,7 +174,7 @@ class CacheModel {
     if (p_->enabled) {
       const Memo& memo = memo_[k];
       if (seen_[k] && memo.mask == since_[k] && memo.stream == stream_ - stream_at_[k] &&
-          memo.istream == istream_ - istream_at_[k]) {
+          memo.istream == istream_ - istream_at_[k] && memo.bstream == bstream_ - bstream_at_[k]) {
         out += memo.m;
         ns = memo.ns;
       } else {
@@ -158,6 +186,7 @@ class CacheModel {
     since_[k] = 0;
     stream_at_[k] = stream_;
     istream_at_[k] = istream_;
+    bstream_at_[k] = bstream_;
     seq_at_[k] = ++seq_;
     seen_[k] = true;
     return ns;
@@ -191,15 +220,24 @@ class CacheModel {
   // counted as L1d and L2 misses, as reread_cold counts them).
   double remote_walk(int burst_lines, double cold_bytes, CacheMisses& out);
   // Something other than the modelled kernel paths ran on this CPU (a user
-  // program's own code and data): its lines are placed uniformly.
-  void pollute(double code_bytes, double data_bytes);
+  // program's own code and data): its lines are placed uniformly, and its
+  // code holds `branch_sites` taken-branch sites (< 0: one a line).
+  void pollute(double code_bytes, double data_bytes, double branch_sites = -1);
 
   // Expected misses at each level of `lines_i`/`lines_d` kernel lines after
   // `d_i`/`d_d` distinct other kernel instruction/data lines and `u_i`/`u_d`
-  // uniformly placed ones (exposed for tests and the fits).
+  // uniformly placed ones, and `u_b` branch sites of such code (exposed for
+  // tests and the fits).
+  // `sites`/`d_s`: the path's and the other kernel paths' branch sites.
   CacheMisses misses_after(double lines_i, double lines_d, double d_i, double d_d, double u_i = 0,
-                           double u_d = 0) const;
-  double penalty_ns(const CacheMisses& m) const;
+                           double u_d = 0, double u_b = 0, double sites = 0, double d_s = 0) const;
+  // The price of misses of a kernel path (its data at kdata_* when set);
+  // `dependent`: data lines priced as dependent loads whatever kdata_* say.
+  double penalty_ns(const CacheMisses& m, bool dependent = false) const;
+  // Misses of a cyclic walk over `sites` taken-branch sites placed
+  // uniformly, each seeing all the others between two uses (the icache.c
+  // loop with several sites a line): the fraction missing the BTB.
+  double btb_loop_miss(double sites) const;
   // The same for a reread skb's lines (CacheParams::skb_reread_*).
   double reread_penalty_ns(const CacheMisses& m) const;
   double line_bytes() const { return line_; }
@@ -208,26 +246,29 @@ class CacheModel {
   // run_path's first run of a path, or one after other paths or data.
   double run_path_fresh(size_t k, CacheMisses& out);
   const CacheParams* p_ = nullptr;
-  MissCurve c_l1i_, c_l1d_, c_l2_, c_llc_;
-  double s_l1i_ = 1, s_l1d_ = 1, s_l2_ = 1, s_llc_ = 1;  // sets
+  MissCurve c_l1i_, c_l1d_, c_l2_, c_llc_, c_btb_;
+  double s_l1i_ = 1, s_l1d_ = 1, s_l2_ = 1, s_llc_ = 1, s_btb_ = 1;  // sets
   double line_ = 64;
   // Per path: footprint lines; per mask of paths: the sum of their lines
   // (tables shared by every model with the same footprints, see MissCurve).
   std::array<double, kPaths> fi_{}, fd_{};
+  std::array<double, kPaths> fb_{};  // branch sites: icache bytes x scale / line x sites a line (not rounded)
   std::shared_ptr<const void> masks_;  // keeps the tables below alive
   const double* mask_i_ = nullptr;
   const double* mask_d_ = nullptr;
+  const double* mask_b_ = nullptr;
   // State: paths run since each path last ran, skb data streamed.
   std::array<uint32_t, kPaths> since_{};
-  std::array<uint64_t, kPaths> stream_at_{}, istream_at_{}, seq_at_{};
+  std::array<uint64_t, kPaths> stream_at_{}, istream_at_{}, bstream_at_{}, seq_at_{};
   std::array<bool, kPaths> seen_{};
   uint64_t stream_ = 0, istream_ = 0, seq_ = 0;  // data, code bytes placed uniformly
+  uint64_t bstream_ = 0;  // branch sites of code placed uniformly
   uint64_t poll_ = 1, walk_poll_ = 0;  // polls begun; the one that read the last remote skb
   // The last result of each path, reused when it ran after the same paths
   // and the same data.
   struct Memo {
     uint32_t mask = ~0u;
-    uint64_t stream = ~0ull, istream = ~0ull;
+    uint64_t stream = ~0ull, istream = ~0ull, bstream = ~0ull;
     CacheMisses m;
     double ns = 0;
   };

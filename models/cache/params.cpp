@@ -192,6 +192,53 @@ void declare_cache_params(ParamTable& t) {
         .calibrated()
         .bind(&Params::cache, field);
   }
+  // Branch targets (models/cache/cache.hpp): not modelled on the shipped
+  // CPU; `tunsim calibrate --machine` fits them where the machine file has
+  // the branch-site curves (calibrate-machine part "btb").
+  const std::string btb_from =
+      std::string("not modelled by default (cache.btb.entries 0): ") + kMachine + " (a Zen 5, 2026-12-04) has no "
+      "branch-site curves, and its "
+      "kcold code curve up to 2 x L1i was followed without one; `tunsim calibrate --machine` fits it from "
+      "calibrate-machine's part \"btb\" (icache.c and kcold.c with 1, 2 and 4 taken branches a line; "
+      "docs/calibration.md, \"Branch targets\")";
+  t.add("cache.btb.entries", PType::Int, 0)
+      .range(0, 1e7)
+      .means("Branch-target buffer: taken-branch sites it holds; 0: not modelled.")
+      .from(btb_from)
+      .calibrated()
+      .bind(&Params::cache, &CacheParams::btb, &BranchTargets::entries);
+  t.add("cache.btb.ways", PType::Int, 1)
+      .range(1, 1024)
+      .means("Branch-target buffer: sites per set (its associativity as the miss curve sees it).")
+      .from(btb_from)
+      .calibrated()
+      .bind(&Params::cache, &CacheParams::btb, &BranchTargets::ways);
+  t.add("cache.btb.miss_ns", PType::Num, 0)
+      .range(0, 1e6)
+      .units("ns")
+      .means("What a taken branch whose target entry was evicted costs a path run (the redirect).")
+      .from(btb_from)
+      .calibrated()
+      .bind(&Params::cache, &CacheParams::btb, &BranchTargets::miss_ns);
+  t.add("cache.btb.kernel_sites_per_line", PType::Num, 0)
+      .range(0, 16)
+      .means("Taken-branch sites per instruction line of a kernel path (its footprint after "
+             "cache.footprint_scale.icache).")
+      .from(btb_from)
+      .calibrated()
+      .bind(&Params::cache, &CacheParams::btb, &BranchTargets::kernel_sites_per_line);
+  for (auto [level, field] : {std::pair{"l2", &CacheParams::kdata_l2_ns}, {"llc", &CacheParams::kdata_llc_ns}})
+    t.add(std::string("cache.kernel_data.") + level + "_ns", PType::Num, -1)
+        .range(-1, 1e6)
+        .units("ns")
+        .means(std::string("A kernel path's data line that missed ") +
+               (std::string(level) == "l2" ? "L1d and came from L2" : "L2 too and came from the LLC") +
+               ": its whole cost; negative: priced as a dependent load (the hit_ns differences).")
+        .from(std::string("-1: ") + kMachine + "'s kcold data curve follows the dependent price (2.7 ns a line "
+              "from L2); `tunsim calibrate --machine` chooses between the chase's dependent price and skbwalk's "
+              "overlapped one by the kcold data curve (docs/calibration.md, \"Branch targets\")")
+        .calibrated()
+        .bind(&Params::cache, field);
   // Footprints: distinct bytes of the lines one run of the path touches.
   struct Fp {
     Path path;

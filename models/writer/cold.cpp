@@ -30,7 +30,7 @@ std::vector<double> cold_write_ns(const Params& params, const std::vector<ColdPo
   std::vector<double> out;
   for (const ColdPoint& pt : points) {
     writer_write(ctx, w);  // untimed
-    ctx.cpu->cache.pollute(pt.code_bytes, pt.data_bytes);
+    ctx.cpu->cache.pollute(pt.code_bytes, pt.data_bytes, pt.branch_sites);
     double t0 = ctx.now;
     writer_write(ctx, w);  // timed
     out.push_back((ctx.now - t0) * 1e9);

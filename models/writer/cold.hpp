@@ -13,6 +13,7 @@ namespace tunsim {
 
 struct ColdPoint {
   double code_bytes = 0, data_bytes = 0;
+  double branch_sites = -1;  // taken branches in the code; < 0: one a line (kcold's default layouts)
 };
 
 // For each point, the model's time of the timed write() in kcold's protocol:

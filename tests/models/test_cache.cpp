@@ -336,3 +336,81 @@ TEST_CASE("cache: the model reproduces the instruction-fetch curves given the ef
     CHECK(err[err.size() * 9 / 10] < 0.35);
   }
 }
+
+TEST_CASE("cache: branch targets (models/cache/cache.hpp): a path's sites miss after other sites, miss_ns each") {
+  // A BTB of 512 sites in sets of 4 (128 sets), 4 ns a missing site; kernel
+  // code holds 2 sites a line: A (16 lines) has 32 sites, B (256) 512.
+  CacheParams p = params();
+  p.btb = {512, 4, 4, 2};
+  CacheModel c(&p);
+  CacheMisses m;
+  const Path A = Path::Syscall, B = Path::Vhost;
+  // First run: every line from memory (16 x 50 ns) and every site a miss
+  // (32 x 4 ns).
+  CacheMisses m1;
+  CHECK(c.run_path(A, m1) == doctest::Approx(16 * 50 + 32 * 4));
+  CHECK(m1.btb == doctest::Approx(32));
+  // Back to back: each site saw A's 31 others: x = 31 / 128,
+  // P[Poisson(0.2422) >= 4] = 1.18e-4: 0.0038 misses of 32.
+  CacheMisses m0;
+  c.run_path(A, m0);
+  CHECK(m0.btb == doctest::Approx(0.0037822).epsilon(1e-3));
+  // B's 512 sites in between: x = 543 / 128 = 4.2422,
+  // P[Poisson(4.2422) >= 4] = 0.61236: 19.5956 of 32 sites miss; the L1i
+  // loses 16 x 0.066328 lines (test above).
+  c.run_path(B, m);
+  CacheMisses ma;
+  double ns = c.run_path(A, ma);
+  CHECK(ma.btb == doctest::Approx(19.5956).epsilon(1e-4));
+  CHECK(ns == doctest::Approx(ma.btb * 4 + ma.l1i * 0.5).epsilon(1e-9));
+  // A user program's code in between: its sites count, its lines do too.
+  // 100 lines with 1000 sites: x = 1031 / 128, 30.693 of 32 sites miss;
+  // the same lines with one site each (the default): x = 131 / 128, 0.6547.
+  CacheMisses mp, md;
+  c.pollute(6400, 0, 1000);
+  c.run_path(A, mp);
+  CHECK(mp.btb == doctest::Approx(30.6931).epsilon(1e-4));
+  c.run_path(A, m0);
+  c.pollute(6400, 0);
+  c.run_path(A, md);
+  CHECK(md.btb == doctest::Approx(0.65469).epsilon(1e-3));
+  CHECK(md.l1i == doctest::Approx(mp.l1i).epsilon(1e-12));  // the lines are the same either way
+}
+
+TEST_CASE("cache: without a branch-target level (entries 0) nothing counts sites") {
+  CacheParams p = params();
+  CacheModel c(&p), d(&p);
+  p.btb = {0, 4, 4, 2};
+  CacheMisses m, n;
+  double a = 0, b = 0;
+  for (int i = 0; i < 4; ++i) {
+    a += c.run_path(Path::Syscall, m) + c.run_path(Path::Vhost, m);
+    c.pollute(6400, 0, 1000);
+    b += d.run_path(Path::Syscall, n) + d.run_path(Path::Vhost, n);
+    d.pollute(6400, 0);
+  }
+  CHECK(m.btb == 0);
+  CHECK(a == b);
+}
+
+TEST_CASE("cache: a kernel data line priced at cache.kernel_data.* where set, not at the chase's differences") {
+  // 64 data lines of A after 8 MiB of skb data streamed: each misses L1d, L2
+  // and (x = 131072 / 8192 = 16 sets' worth, P[Poisson(16) >= 16] = 0.5335)
+  // half the LLC.  Dependent: (4 - 1) a line out of L1d, (15 - 4) out of L2,
+  // (100 - 15) from memory; overlapped at 0.7 and 0.9: 0.7 a line out of
+  // L1d, 0.2 more out of L2, memory still 85.
+  CacheParams p = params();
+  p.dcache_bytes[static_cast<size_t>(Path::Syscall)] = 4096;
+  CacheModel dep(&p);
+  CacheParams q = p;
+  q.kdata_l2_ns = 0.7;
+  q.kdata_llc_ns = 0.9;
+  CacheModel ov(&q);
+  CacheMisses m = dep.misses_after(0, 64, 0, 0, 0, 131072);
+  CHECK(m.l1d == doctest::Approx(64).epsilon(1e-6));
+  CHECK(dep.penalty_ns(m) == doctest::Approx(m.l1d * 3 + m.l2 * 11 + m.llc * 85).epsilon(1e-9));
+  CHECK(ov.penalty_ns(m) == doctest::Approx(m.l1d * 0.7 + m.l2 * 0.2 + m.llc * 85).epsilon(1e-9));
+  // An skb's lines (reread_cold) keep the dependent price either way.
+  CacheMisses r1, r2;
+  CHECK(dep.reread_cold(640, r1) == doctest::Approx(ov.reread_cold(640, r2)));
+}
