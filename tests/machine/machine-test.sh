@@ -17,6 +17,7 @@
 #   calibrate_usage    calibrate-machine's usage errors (also --capture-traces'), and --only geometry
 #   calibrate_refused  calibrate-machine --calibration whose tunsim calibrate refuses: exit 4, machine file kept
 #   btb_sites          icache --jumps-per-line: more taken jumps a line cost more; bad J is a usage error
+#   calibrate_btb      calibrate-machine --only btb --quick: the branch-site curves at 1, 2, 4 a line, and their summary
 #   trust_rules        trust.py: a capture the host ran as calibrated, or why not, on synthetic sidecars
 #   outfile_rule       outfile.py replaces only a regular file; capture-trace refuses to rename over a link
 # Cases that measure this machine (skip 77 when it refuses to trust them):
@@ -157,6 +158,35 @@ btb_sites)
   v0=$(json "$TMP/j0.json" "d['points'][0]['ns_per_line']['value']")
   v3=$(json "$TMP/j3.json" "d['points'][0]['ns_per_line']['value']")
   $PY -c "import sys; sys.exit(0 if $v3 > 2 * $v0 else 1)" || fail "4 jumps a line cost $v3 ns a line, 1 jump $v0: the extra jumps did not run"
+  echo "PASS"
+  ;;
+calibrate_btb)
+  # Part "btb": icache.c and kcold.c with 1, 2 and 4 taken branches a line
+  # (--jumps-per-line 0, 1, 3), the records kept per number a line, the
+  # summary per point the median of its trusted runs (one run with --quick).
+  # Its kcold runs in a private network namespace (root).
+  [ "$(id -u)" -eq 0 ] || skip "not root: kcold needs a network namespace"
+  [ -c /dev/net/tun ] || skip "no /dev/net/tun"
+  $PY scripts/calibrate-machine --only btb --quick -o "$TMP/m.json" >"$TMP/out" 2>"$TMP/err"; st=$?
+  [ $st -eq 0 ] || [ $st -eq 4 ] || fail "exit $st: $(tail -n3 "$TMP/err")"
+  recs=$(json "$TMP/m.json" "sorted(d['branch_sites']['icache']), sorted(d['branch_sites']['kernel_cold'])")
+  [ "$recs" = "['1', '2', '4'] ['1', '2', '4']" ] || fail "records of icache, kcold by sites a line: $recs"
+  for sites in 1 2 4; do
+    j=$((sites - 1))
+    json "$TMP/m.json" "d['branch_sites']['kernel_cold']['$sites'][0]['provenance']['command']" | grep -q -- "--jumps-per-line $j " ||
+      fail "kcold of $sites a line did not run --jumps-per-line $j"
+    [ "$(json "$TMP/m.json" "d['branch_sites']['icache']['$sites'][0]['branch_sites_per_line']")" = "$sites" ] ||
+      fail "icache of $sites a line: branch_sites_per_line $(json "$TMP/m.json" "d['branch_sites']['icache']['$sites'][0]['branch_sites_per_line']")"
+  done
+  # The summary: a point per trusted (sites, size), each the median of its
+  # runs; with one run, the run's own value.
+  n=$(json "$TMP/m.json" "len(d['summary']['branch_sites']['kernel_cold'])")
+  t=$(json "$TMP/m.json" "sum(p['write_ns']['trusted'] and p['code_bytes'] > 0 for r in d['branch_sites']['kernel_cold'].values() for x in r for p in x['points'])")
+  [ "$n" = "$t" ] || fail "summary has $n kcold points, the runs $t trusted code points"
+  [ "$t" -gt 0 ] || skip "the machine was too busy: every kcold point refused"
+  json "$TMP/m.json" "all(p['min_ns'] == p['max_ns'] == p['minus_warm_ns'] and p['runs'] == 1 for p in d['summary']['branch_sites']['kernel_cold'])" |
+    grep -q True || fail "one run: a point's median, min and max are its value"
+  ip netns list | grep -q "^tunsim-btb-" && fail "a tunsim-btb namespace was left behind"
   echo "PASS"
   ;;
 linexfer_refuses)
@@ -775,7 +805,7 @@ EOF
 calibrate_usage)
   cm=scripts/calibrate-machine
   $PY $cm --only bogus -o "$TMP/x.json" 2>"$TMP/err"; st=$?
-  [ $st -eq 2 ] && grep -q "only: expected parts among geometry,clock,chase,icache,linexfer,footprints,kcold,atomics,wakeup,ctxswitch,skbwalk, found 'bogus'" "$TMP/err" ||
+  [ $st -eq 2 ] && grep -q "only: expected parts among geometry,clock,chase,icache,linexfer,footprints,kcold,btb,atomics,wakeup,ctxswitch,skbwalk, found 'bogus'" "$TMP/err" ||
     fail "--only bogus: exit $st, $(cat "$TMP/err")"
   $PY $cm --cpus 0,0 --only geometry -o "$TMP/x.json" 2>"$TMP/err"; st=$?
   [ $st -eq 2 ] && grep -q "cpus: expected two different CPUs" "$TMP/err" || fail "--cpus 0,0: exit $st, $(cat "$TMP/err")"

@@ -29,6 +29,12 @@ double ipi_latency_from_wakeup(double latency_ns, double no_waiter_ns, double co
 // tunsim-calibration/1 file; the report goes to `report`.  InputError when
 // the file is not a machine measurement or lacks what the fit needs.
 nlohmann::json cache_from_machine(const std::string& machine_path, std::ostream& report);
+// The same on a machine file already read (`path` names it in messages).
+nlohmann::json cache_from_machine(const nlohmann::json& machine, const std::string& path, std::ostream& report);
+// The kcold scenario with what the machine file measured (geometry,
+// latencies, fetch costs, footprints, ...), before any fit: the tests make
+// curves of known parameters with it.
+nlohmann::json measured_kcold_scenario(const nlohmann::json& machine, const std::string& path);
 
 // The scenario kcold runs, as a tunsim scenario: one writer on CPU 0 of a
 // Linux 6.18 plain tap, 60-byte frames, stack drop.
@@ -38,6 +44,8 @@ nlohmann::json kcold_scenario();
 // (code bytes, data bytes, cold - warm ns).
 struct ColdTarget {
   double code_bytes, data_bytes, minus_warm_ns;
+  double sites_per_line = 1;  // taken branches a line of the code polluter (kcold --jumps-per-line + 1)
+  double tolerance_ns = -1;   // what the model may miss it by; < 0: from the runs (cold_tolerances)
 };
 std::vector<ColdTarget> cold_targets(const nlohmann::json& machine, const std::string& path);
 
