@@ -63,7 +63,8 @@ void CacheModel::set_params(const CacheParams* p) {
   s_l1d_ = sets_of(p->l1d);
   s_l2_ = sets_of(p->l2);
   s_llc_ = sets_of(p->llc);
-  if (p->btb.entries > 0) {
+  sites_ = p->btb.entries > 0;
+  if (sites_) {
     c_btb_.init(p->btb.ways);
     s_btb_ = std::max(1.0, p->btb.entries / std::max(1.0, p->btb.ways));
   }
@@ -193,7 +194,7 @@ CacheModel::Mark CacheModel::touch_data(double bytes) {
 
 void CacheModel::pollute(double code_bytes, double data_bytes, double branch_sites) {
   istream_ += static_cast<uint64_t>(code_bytes);
-  bstream_ += static_cast<uint64_t>(branch_sites < 0 ? std::ceil(code_bytes / line_) : branch_sites);
+  if (sites_) bstream_ += static_cast<uint64_t>(branch_sites < 0 ? std::ceil(code_bytes / line_) : branch_sites);
   stream_ += static_cast<uint64_t>(data_bytes);
 }
 

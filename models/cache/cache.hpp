@@ -174,7 +174,7 @@ class CacheModel {
     if (p_->enabled) {
       const Memo& memo = memo_[k];
       if (seen_[k] && memo.mask == since_[k] && memo.stream == stream_ - stream_at_[k] &&
-          memo.istream == istream_ - istream_at_[k] && memo.bstream == bstream_ - bstream_at_[k]) {
+          memo.istream == istream_ - istream_at_[k] && (!sites_ || memo.bstream == bstream_ - bstream_at_[k])) {
         out += memo.m;
         ns = memo.ns;
       } else {
@@ -186,7 +186,7 @@ class CacheModel {
     since_[k] = 0;
     stream_at_[k] = stream_;
     istream_at_[k] = istream_;
-    bstream_at_[k] = bstream_;
+    if (sites_) bstream_at_[k] = bstream_;
     seq_at_[k] = ++seq_;
     seen_[k] = true;
     return ns;
@@ -263,6 +263,7 @@ class CacheModel {
   std::array<bool, kPaths> seen_{};
   uint64_t stream_ = 0, istream_ = 0, seq_ = 0;  // data, code bytes placed uniformly
   uint64_t bstream_ = 0;  // branch sites of code placed uniformly
+  bool sites_ = false;    // the BTB is modelled: sites are counted (else bstream_ stays 0)
   uint64_t poll_ = 1, walk_poll_ = 0;  // polls begun; the one that read the last remote skb
   // The last result of each path, reused when it ran after the same paths
   // and the same data.
