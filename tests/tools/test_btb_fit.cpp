@@ -158,6 +158,13 @@ TEST_CASE("calibrate --machine: malformed branch-site curves are one line naming
   c["summary"]["branch_sites"]["icache"] = small;
   CHECK(err(c) == "m.json: summary.branch_sites.icache: the curve of 2 sites a line has no point up to 16 KiB "
                   "(its cost with every branch predicted)");
+  json f = m;
+  json four = json::array();
+  for (const json& p : f["summary"]["branch_sites"]["kernel_cold"])
+    if (p["sites_per_line"].get<double>() == 4) four.push_back(p);
+  f["summary"]["branch_sites"]["kernel_cold"] = four;
+  CHECK(err(f) == "m.json: summary.branch_sites.kernel_cold: expected points of 1 or 2 taken branches a line (the "
+                  "curves the code side is fitted to)");
   json e = m;
   e["summary"]["branch_sites"]["kernel_cold"] = json::object();
   CHECK(err(e) == "m.json: summary.branch_sites.kernel_cold: expected an array of points (calibrate-machine "

@@ -319,6 +319,9 @@ json cache_from_machine(const json& m, const std::string& path, std::ostream& re
   };
   for (const ColdTarget& x : all)
     if (fitted(x)) t.push_back(x);
+  if (btb && std::none_of(t.begin(), t.end(), [](const ColdTarget& x) { return x.code_bytes > 0; }))
+    throw InputError(path + ": summary.branch_sites.kernel_cold: expected points of 1 or 2 taken branches a line "
+                            "(the curves the code side is fitted to)");
   json fit = json::object();
   report << "cache fit on " << path << ": " << t.size() << " kcold points (" << all.size() - t.size()
          << (btb ? " code points of more than 2 branches a line" : " code points beyond 2 x L1i") << " left out)\n";
