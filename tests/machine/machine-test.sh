@@ -18,6 +18,7 @@
 #   calibrate_refused  calibrate-machine --calibration whose tunsim calibrate refuses: exit 4, machine file kept
 #   btb_sites          icache --jumps-per-line: more taken jumps a line cost more; bad J is a usage error
 #   calibrate_btb      calibrate-machine --only btb --quick: the branch-site curves at 1, 2, 4 a line, and their summary
+#   btb_summary        calibrate-machine's summary of the btb part: medians of trusted runs, none when all refused
 #   trust_rules        trust.py: a capture the host ran as calibrated, or why not, on synthetic sidecars
 #   outfile_rule       outfile.py replaces only a regular file; capture-trace refuses to rename over a link
 # Cases that measure this machine (skip 77 when it refuses to trust them):
@@ -158,6 +159,35 @@ btb_sites)
   v0=$(json "$TMP/j0.json" "d['points'][0]['ns_per_line']['value']")
   v3=$(json "$TMP/j3.json" "d['points'][0]['ns_per_line']['value']")
   $PY -c "import sys; sys.exit(0 if $v3 > 2 * $v0 else 1)" || fail "4 jumps a line cost $v3 ns a line, 1 jump $v0: the extra jumps did not run"
+  echo "PASS"
+  ;;
+btb_summary)
+  # The committed Zen 1 file (2026-12-05 17:02): summarize() on its raw
+  # records gives the summary committed with it (per point the median of
+  # its trusted runs: two runs, so the mean of the two, and their range);
+  # with every kcold point refused there is no summary.branch_sites, so
+  # tunsim calibrate --machine leaves the level out instead of failing.
+  $PY - <<'PYEOF' || fail "summary of the btb part"
+import importlib.machinery, importlib.util, json, sys
+loader = importlib.machinery.SourceFileLoader("cm", "scripts/calibrate-machine")
+spec = importlib.util.spec_from_loader("cm", loader)
+cm = importlib.util.module_from_spec(spec)
+loader.exec_module(cm)
+d = json.load(open("results/reference/machine/zen1-kvm-2vcpu-btb.json"))
+s = cm.summarize(d)["branch_sites"]
+if s != d["summary"]["branch_sites"]:
+    sys.exit("summary differs from the committed one")
+p = next(x for x in s["kernel_cold"] if x["sites_per_line"] == 2 and x["code_bytes"] == 65536)
+runs = [q["minus_warm_ns"] for r in d["branch_sites"]["kernel_cold"]["2"] for q in r["points"] if q["code_bytes"] == 65536]
+if len(runs) != 2 or p["minus_warm_ns"] != sum(runs) / 2 or (p["min_ns"], p["max_ns"]) != (min(runs), max(runs)):
+    sys.exit("2 a line, 64 KiB: %s from runs %s" % (p, runs))
+for rs in d["branch_sites"]["kernel_cold"].values():
+    for r in rs:
+        for q in r["points"]:
+            q["write_ns"]["trusted"] = False
+if "branch_sites" in cm.summarize(d):
+    sys.exit("every kcold point refused, yet a summary")
+PYEOF
   echo "PASS"
   ;;
 calibrate_btb)
