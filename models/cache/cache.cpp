@@ -73,9 +73,8 @@ void CacheModel::set_params(const CacheParams* p) {
     fd_[static_cast<size_t>(k)] = lines_of(p->dcache_bytes[static_cast<size_t>(k)] * p->dcache_scale, line_);
     // Sites from the unrounded lines: the fit's sites a line and footprint
     // scale then act only through their product.
-    fb_[static_cast<size_t>(k)] = p->btb.entries > 0 ? p->icache_bytes[static_cast<size_t>(k)] * p->icache_scale /
-                                                           line_ * p->btb.kernel_sites_per_line
-                                                     : 0;
+    fb_[static_cast<size_t>(k)] =
+        sites_ ? p->icache_bytes[static_cast<size_t>(k)] * p->icache_scale / line_ * p->btb.kernel_sites_per_line : 0;
   }
   // The sums over every mask, built once per distinct pair of footprints
   // (the CPUs of a machine share one; a batch's points a few).
@@ -128,12 +127,8 @@ CacheMisses CacheModel::misses_after(double li, double ld, double di, double dd,
   // Branch sites: the path's, the other kernel paths' and the uniformly
   // placed code's (no concentration: nothing measured says the kernel's
   // sites crowd the BTB's sets).
-  if (p_->btb.entries > 0 && sb > 0) m.btb = sb * c_btb_((db + std::max(0.0, sb - 1) + ub) / s_btb_);
+  if (sites_ && sb > 0) m.btb = sb * c_btb_((db + std::max(0.0, sb - 1) + ub) / s_btb_);
   return m;
-}
-
-double CacheModel::btb_loop_miss(double sites) const {
-  return p_->btb.entries > 0 ? c_btb_(std::max(0.0, sites - 1) / s_btb_) : 0;
 }
 
 double CacheModel::penalty_ns(const CacheMisses& m, bool dependent) const {

@@ -234,10 +234,6 @@ class CacheModel {
   // The price of misses of a kernel path (its data at kdata_* when set);
   // `dependent`: data lines priced as dependent loads whatever kdata_* say.
   double penalty_ns(const CacheMisses& m, bool dependent = false) const;
-  // Misses of a cyclic walk over `sites` taken-branch sites placed
-  // uniformly, each seeing all the others between two uses (the icache.c
-  // loop with several sites a line): the fraction missing the BTB.
-  double btb_loop_miss(double sites) const;
   // The same for a reread skb's lines (CacheParams::skb_reread_*).
   double reread_penalty_ns(const CacheMisses& m) const;
   double line_bytes() const { return line_; }

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <array>
 #include <map>
 
 #include "sim/io/errors.hpp"
@@ -59,13 +58,12 @@ BtbIcacheFit btb_from_icache(const json& summary, const std::string& path, doubl
     v.push_back({s, b / line_bytes, ns});
     if (b <= 16384) small[s].push_back(ns);
   }
-  std::map<double, double> base;
-  for (const Pt& p : v) {
-    if (!small.count(p.sites))
+  std::map<double, double> base;  // per curve, its cost with every branch predicted
+  for (const auto& [sites, ns] : small) base[sites] = median(ns);
+  for (const Pt& p : v)
+    if (!base.count(p.sites))
       throw InputError(where + ": the curve of " + fmt("%g", p.sites) +
                        " sites a line has no point up to 16 KiB (its cost with every branch predicted)");
-    base[p.sites] = median(small[p.sites]);
-  }
   MissCurve l1i;
   l1i.init(l1i_ways);
   const double l1i_sets = std::max(1.0, l1i_bytes / line_bytes / std::max(1.0, l1i_ways));
@@ -77,20 +75,18 @@ BtbIcacheFit btb_from_icache(const json& summary, const std::string& path, doubl
     for (double entries = 256; entries <= 65536; entries += 64) {
       const double sets = entries / ways;
       // y = c a + f b, least squares with c, f >= 0.
-      double saa = 0, sbb = 0, sab = 0, say = 0, sby = 0;
-      std::vector<std::array<double, 3>> rows;
+      double saa = 0, sbb = 0, sab = 0, say = 0, sby = 0, syy = 0;
       for (const Pt& p : v) {
         double a = p.sites * m((p.lines * p.sites - 1) / sets), b = l1i((p.lines - 1) / l1i_sets),
                y = p.ns - base[p.sites];
-        saa += a * a, sbb += b * b, sab += a * b, say += a * y, sby += b * y;
-        rows.push_back({a, b, y});
+        saa += a * a, sbb += b * b, sab += a * b, say += a * y, sby += b * y, syy += y * y;
       }
       double det = saa * sbb - sab * sab, c = 0, f = 0;
       if (det > 1e-12) c = (say * sbb - sby * sab) / det, f = (saa * sby - sab * say) / det;
       if (f < 0 || det <= 1e-12) f = 0, c = saa > 0 ? say / saa : 0;
       if (c < 0) c = 0, f = sbb > 0 ? std::max(0.0, sby / sbb) : 0;
-      double e = 0;
-      for (auto& r : rows) e += (c * r[0] + f * r[1] - r[2]) * (c * r[0] + f * r[1] - r[2]);
+      // Sum of (c a + f b - y)^2, expanded over the sums.
+      double e = std::max(0.0, c * c * saa + f * f * sbb + 2 * c * f * sab - 2 * c * say - 2 * f * sby + syy);
       if (e < best_e - 1e-12) {
         best_e = e;
         best = {entries, ways, c, f, 0, v.size()};

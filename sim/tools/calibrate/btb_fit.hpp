@@ -2,14 +2,13 @@
 // (models/cache/cache.hpp, "Branch targets"; docs/calibration.md, "Branch
 // targets").  From calibrate-machine's part "btb" (summary.branch_sites):
 //  - the generated code's own cost per line with S = 1, 2, 4 taken branches
-//    a line (icache.c --jumps-per-line S-1) gives the BTB's entries and ways
-//    (where the cyclic walk's sites start missing, and how sharply), what a
-//    missing site costs, and what a line missing L1i costs when its branch
-//    was predicted (cache.ifetch.l2_ns);
+//    a line (icache.c --jumps-per-line S-1) gives what a missing site costs
+//    and what a line missing L1i costs when its branch was predicted
+//    (cache.ifetch.l2_ns); the loops' own knee (entries, ways) is reported;
 //  - the kernel write()'s cold - warm after such code (kcold.c
-//    --jumps-per-line S-1) is the code side's target: the L1i concentration,
-//    the icache footprint scale and the kernel's sites a line, fitted
-//    together.
+//    --jumps-per-line S-1) is the code side's target: the BTB's entries and
+//    ways, the kernel's sites a line, the L1i concentration and the icache
+//    footprint scale, fitted together.
 #pragma once
 #include <string>
 #include <vector>
@@ -22,11 +21,11 @@
 namespace tunsim::calib {
 
 // The kcold curves fitted: polluters of 1 and 2 taken branches a line,
-// which bracket the kernel's own density (the fit gives about 1.2).  With 4
-// a line the kernel's write() pays more than the same number of sites at 1
-// or 2 a line cost it up to about 2048 sites (on the Zen 1, 381 against 171
-// ns at 1024): a front-end structure the model does not have; those points
-// are reported, not fitted.
+// which bracket kernel code's density.  With 4 a line the kernel's write()
+// pays more than the same number of sites at 1 or 2 a line cost it up to
+// about 2048 sites (on the Zen 1 at 1024 sites: 426 ns against 210 and 196,
+// results/reference/machine/zen1-kvm-2vcpu-btb.json): a front-end structure
+// the model does not have; those points are reported, not fitted.
 constexpr double kMaxFittedSitesPerLine = 2;
 
 struct BtbIcacheFit {
