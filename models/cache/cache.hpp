@@ -128,11 +128,12 @@ struct CacheParams {
 struct CacheMisses {
   double l1i = 0, l1d = 0, l2 = 0, llc = 0, btb = 0;
   void operator+=(const CacheMisses& o) {
-    btb += o.btb;
-    l1i += o.l1i;
-    l1d += o.l1d;
-    l2 += o.l2;
-    llc += o.llc;
+    const CacheMisses t = o;  // read first: no store can alias it, so the adds pair up
+    l1i += t.l1i;
+    l1d += t.l1d;
+    l2 += t.l2;
+    llc += t.llc;
+    btb += t.btb;
   }
 };
 
@@ -169,17 +170,17 @@ class CacheModel {
   // misses to `out` (per-path statistics).  Inline for the common case, a
   // path that ran after the same paths and data as last time (its memo).
   double run_path(Path path, CacheMisses& out) {
+    // Off, nothing reads the history below (reread_data returns 0 too).
+    if (!p_->enabled) return 0;
     size_t k = static_cast<size_t>(path);
-    double ns = 0;
-    if (p_->enabled) {
-      const Memo& memo = memo_[k];
-      if (seen_[k] && memo.mask == since_[k] && memo.stream == stream_ - stream_at_[k] &&
-          memo.istream == istream_ - istream_at_[k] && (!sites_ || memo.bstream == bstream_ - bstream_at_[k])) {
-        out += memo.m;
-        ns = memo.ns;
-      } else {
-        ns = run_path_fresh(k, out);
-      }
+    double ns;
+    const Memo& memo = memo_[k];
+    if (seen_[k] && memo.mask == since_[k] && memo.stream == stream_ - stream_at_[k] &&
+        memo.istream == istream_ - istream_at_[k] && (!sites_ || memo.bstream == bstream_ - bstream_at_[k])) {
+      out += memo.m;
+      ns = memo.ns;
+    } else {
+      ns = run_path_fresh(k, out);
     }
     uint32_t bit = 1u << k;
     for (auto& s : since_) s |= bit;

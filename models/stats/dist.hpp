@@ -32,33 +32,20 @@ class Dist {
 
   // Inline for the common cases: a positive normal Log sample, or an
   // Integer sample, whose bin is already in the flat array.
-  void add(double v, uint64_t n = 1) {
+  void add(double v, uint64_t n) {
     if (n == 0) return;
-    if (count_ == 0) {
-      min_ = max_ = v;
-    } else {
-      min_ = v < min_ ? v : min_;
-      max_ = max_ < v ? v : max_;
-    }
+    add_bounds(v);
     count_ += n;
     sum_ += v * static_cast<double>(n);
-    if (kind_ == Kind::Log) {
-      int64_t i = log_index_normal(v);
-      if (i != kNoIndex) {
-        auto k = static_cast<uint64_t>(i - lo_);  // indices stay within +-35200: no overflow
-        if (k < flat_.size()) {
-          flat_[k] += n;
-          return;
-        }
-      }
-    } else if (v >= 0 && v < static_cast<double>(flat_.size())) {
-      auto i = static_cast<size_t>(v);
-      if (static_cast<double>(i) == v) {  // a whole number already in the flat array
-        flat_[i] += n;
-        return;
-      }
-    }
-    add_new_bin(v, n);
+    add_to_bin(v, n);
+  }
+  // One sample (the simulator's every event): v * 1 is v, so the sum is the
+  // same as add(v, 1)'s, without the conversion and the product.
+  void add(double v) {
+    add_bounds(v);
+    ++count_;
+    sum_ += v;
+    add_to_bin(v, 1);
   }
   void merge(const Dist& other);
 
@@ -119,6 +106,33 @@ class Dist {
     int j = tables_->first[static_cast<size_t>(mant >> 46)];
     if (j + 1 < kLogBinsPerOctave && tables_->edge[static_cast<size_t>(j + 1)] <= x) ++j;
     return (biased - 1023) * kLogBinsPerOctave + j;
+  }
+  void add_bounds(double v) {
+    if (count_ == 0) {
+      min_ = max_ = v;
+    } else {
+      min_ = v < min_ ? v : min_;
+      max_ = max_ < v ? v : max_;
+    }
+  }
+  void add_to_bin(double v, uint64_t n) {
+    if (kind_ == Kind::Log) {
+      int64_t i = log_index_normal(v);
+      if (i != kNoIndex) {
+        auto k = static_cast<uint64_t>(i - lo_);  // indices stay within +-35200: no overflow
+        if (k < flat_.size()) {
+          flat_[k] += n;
+          return;
+        }
+      }
+    } else if (v >= 0 && v < static_cast<double>(flat_.size())) {
+      auto i = static_cast<size_t>(v);
+      if (static_cast<double>(i) == v) {  // a whole number already in the flat array
+        flat_[i] += n;
+        return;
+      }
+    }
+    add_new_bin(v, n);
   }
   int64_t index(double v) const;
   void add_new_bin(double v, uint64_t n);

@@ -137,3 +137,27 @@ TEST_CASE("Dist::from_json: counts that do not fit or do not add up are input er
   j["count"] = 3u;
   CHECK_THROWS_WITH_AS(Dist::from_json(j, "t"), "t.bins: counts add up to 2, expected count 3", InputError);
 }
+
+TEST_CASE("Dist: one sample at a time adds what add(v, 1) adds, and add(v, n) what n single samples do") {
+  // add(v) skips add(v, n)'s product v * n; for n = 1 that product is v
+  // exactly (IEEE 754), so the two must agree bit for bit, whatever the value:
+  // a first sample, -0, a subnormal, whole and fractional numbers, an
+  // infinity, in both kinds of bins.
+  for (Dist::Kind kind : {Dist::Kind::Log, Dist::Kind::Integer}) {
+    Dist one(kind), pair(kind), many(kind), counted(kind);
+    for (double v : {-0.0, 3.0, 4.9e-324, 1000.25, -2.5, 7.0, 1e300, HUGE_VAL}) {
+      one.add(v);
+      pair.add(v, 1);
+    }
+    CHECK(one.count() == 8);
+    CHECK(one.to_json() == pair.to_json());
+    // 3 samples of 2.5 and 2 of 6 (sums exact in binary): 19.5.
+    for (int i = 0; i < 3; ++i) many.add(2.5);
+    for (int i = 0; i < 2; ++i) many.add(6);
+    counted.add(2.5, 3);
+    counted.add(6, 2);
+    counted.add(99, 0);  // no sample
+    CHECK(counted.sum() == 19.5);
+    CHECK(counted.to_json() == many.to_json());
+  }
+}
