@@ -10,7 +10,7 @@ import tempfile
 
 from . import procs
 from .errors import SweepError, ToolError
-from .tunsim import designs as tunsim_designs, parse_result, point_error, point_line, version, write_points
+from .tunsim import batch_env, designs as tunsim_designs, parse_result, point_error, point_line, version, write_points
 from .util import REPO, rel, set_value, status_text, write_atomic
 
 
@@ -47,7 +47,7 @@ def measure(tunsim, base, sets, designs, seed, jobs):
         write_points(pfile, lines)
         cmd = [tunsim, "batch", pfile, "-j", str(jobs)]
         try:
-            rc, out, err = procs.run(cmd)
+            rc, out, err = procs.run(cmd, env=batch_env())
         except OSError as e:
             raise ToolError("cannot run %s: %s" % (tunsim, e.strerror or e))
         if rc == 2:

@@ -6,7 +6,7 @@ import os
 from . import PROG, procs
 from .errors import SweepError, ToolError
 from .planning import describe
-from .tunsim import parse_result, point_error, point_line, write_points
+from .tunsim import batch_env, parse_result, point_error, point_line, write_points
 from .util import status_text
 
 
@@ -52,7 +52,7 @@ def run_local(tunsim, base, lay, todo, jobs, progress):
     write_points(pfile, [point_line(pt["id"], base, pt["sets"], pt["seed"], lay.point_file(pt)) for pt in todo])
     results = Results(todo, progress, lay.done)
     try:
-        child = procs.Child([tunsim, "batch", pfile, "-j", str(jobs)])
+        child = procs.Child([tunsim, "batch", pfile, "-j", str(jobs)], env=batch_env())
     except OSError as e:
         raise ToolError("cannot run %s: %s" % (tunsim, e.strerror or e))
     try:

@@ -21,7 +21,7 @@ import stat
 from . import procs
 from .engine_local import Results
 from .errors import ToolError
-from .tunsim import point_line, write_points
+from .tunsim import batch_env_prefix, point_line, write_points
 from .util import write_atomic
 
 CHUNKS_PER_JOB = 4  # chunks per GNU parallel job slot: a slow chunk does not hold up the end much
@@ -89,7 +89,7 @@ def run_parallel(tunsim, base, lay, todo, jobs, progress, sshloginfile=None, chu
     # exec: tunsim batch is GNU parallel's own child, which GNU parallel stops when it is stopped
     # itself (SIGTERM, which the driver's death sends it); setpriv --pdeathsig (util-linux 2.33+,
     # where there is one) also ends a batch that GNU parallel started while it was being stopped.
-    batch = "%s batch {} -j 1" % shlex.quote(tunsim)
+    batch = "%s %s batch {} -j 1" % (batch_env_prefix(), shlex.quote(tunsim))
     template = ("mkdir -p %s/{/.} && if setpriv --pdeathsig TERM -- true 2>/dev/null; "
                 "then exec setpriv --pdeathsig TERM -- %s; else exec %s; fi" % (shlex.quote(outroot), batch, batch))
     cmd = ["parallel", "--will-cite", "--line-buffer", "--jobs", str(jobs),

@@ -17,7 +17,7 @@ import shutil
 
 from . import procs
 from .errors import SweepError, ToolError
-from .tunsim import point_line, write_points
+from .tunsim import batch_env_prefix, point_line, write_points
 from .util import REPO, write_atomic
 
 DEFAULT_MAX_ARRAY_SIZE = 1001  # Slurm's default MaxArraySize (slurm.conf(5))
@@ -36,7 +36,7 @@ ARRAY = r"""#!/bin/bash
 #SBATCH --output=%(logs)s/%%A_%%a.out
 set -euo pipefail
 task=${SLURM_ARRAY_TASK_ID:?run me with sbatch (or set SLURM_ARRAY_TASK_ID)}
-exec %(tunsim)s batch %(tasks)s/task-"$task".jsonl -j "${SLURM_CPUS_PER_TASK:-%(cpus)d}"
+exec %(env)s %(tunsim)s batch %(tasks)s/task-"$task".jsonl -j "${SLURM_CPUS_PER_TASK:-%(cpus)d}"
 """
 
 MERGE = r"""#!/bin/bash
@@ -108,7 +108,7 @@ def write_slurm(tunsim, base, lay, name, todo, opts, sweep_cmd):
     files = {
         array: ARRAY % {"name": name, "last": ntasks - 1, "throttle": "%%%d" % opts.slurm_throttle
                         if opts.slurm_throttle else "", "cpus": opts.slurm_cpus, "time": opts.slurm_time,
-                        "logs": logs, "tunsim": q(tunsim), "tasks": q(tasks)},
+                        "logs": logs, "env": batch_env_prefix(), "tunsim": q(tunsim), "tasks": q(tasks)},
         merge: MERGE % {"name": name, "logs": logs, "sweep": q(os.path.join(REPO, "scripts", "sweep")),
                         "results": q(os.path.dirname(lay.root)), "what": "plot" if opts.plot else "merge",
                         "root": q(lay.root), "and_plot": ", then draws the figures and report.md" if opts.plot else ""},

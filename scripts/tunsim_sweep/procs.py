@@ -55,9 +55,10 @@ def popen(cmd, death_signal=signal.SIGTERM, **kw):
     return subprocess.Popen(cmd, start_new_session=True, preexec_fn=_child_setup(death_signal), **kw)
 
 
-def run(cmd, timeout=None, stdin=subprocess.DEVNULL):
+def run(cmd, timeout=None, stdin=subprocess.DEVNULL, env=None):
     """Run cmd to its end; returns (status, stdout, stderr) as text.  Ctrl-C stops it."""
-    p = popen(cmd, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
+    p = popen(cmd, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
+              env=env)
     try:
         out, err = p.communicate(timeout=timeout)
     except BaseException:
@@ -78,12 +79,12 @@ class Child:
     """A long-running child whose stdout lines the caller reads and whose stderr lines go to
     on_stderr (from a reader thread) and into a tail kept for messages."""
 
-    def __init__(self, cmd, on_stderr=None, stop_signal=signal.SIGINT, tail=50):
+    def __init__(self, cmd, on_stderr=None, stop_signal=signal.SIGINT, tail=50, env=None):
         self.cmd = cmd
         self.stop_signal = stop_signal
         self.tail = collections.deque(maxlen=tail)
         self._on_stderr = on_stderr
-        self.p = popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.p = popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         self._reader = threading.Thread(target=self._read_stderr, daemon=True)
         self._reader.start()
 

@@ -10,7 +10,7 @@ each --set path starts with a known prefix; design is one of the fake registry's
 tun.rx_frames is an integer >= 0; the seed is an integer >= 0.  Test hooks, accepted as --set
 keys: fake.sleep_s=X (the point sleeps X seconds), fake.fail=true (the point fails, exit 3);
 environment: FAKE_TUNSIM_LOG=FILE appends one JSON line per call (its arguments and, for
-batch, the points it read), FAKE_VALIDATE_DELAY=S sleeps S seconds per validated point.
+batch, the points it read and its LD_BIND_NOW), FAKE_VALIDATE_DELAY=S sleeps S seconds per validated point.
 """
 import ctypes
 import hashlib
@@ -133,7 +133,7 @@ def batch(args):
     text = sys.stdin.read() if name == "-" else open(name, encoding="utf-8").read()
     points = []
     lines = [(n + 1, l) for n, l in enumerate(text.splitlines()) if l.strip()]
-    log({"argv": ["batch"] + sys.argv[2:], "points": [l for _, l in lines]})
+    log({"argv": ["batch"] + sys.argv[2:], "points": [l for _, l in lines], "ld_bind_now": os.environ.get("LD_BIND_NOW")})
     delay = float(os.environ.get("FAKE_VALIDATE_DELAY", "0"))
     for k, (n, l) in enumerate(lines):
         try:

@@ -38,6 +38,12 @@ class Base(TempCase):
     def batches(self):
         return [(a, p) for a, p in self.calls() if a[:1] == ["batch"]]
 
+    def bind_now(self):
+        """LD_BIND_NOW of each batch that ran points (scripts/tunsim_sweep/tunsim.py, BATCH_ENV)."""
+        with open(self.log) as f:
+            return [e.get("ld_bind_now") for e in map(json.loads, f)
+                    if e["argv"][:1] == ["batch"] and e["argv"][1:2] != ["--validate-only"]]
+
     def csv_rows(self, name="tiny", results=None):
         with open(os.path.join(results or self.results, name, "points.csv")) as f:
             return list(csv.reader(f))
@@ -60,6 +66,8 @@ class Local(Base):
         # then one batch of the 4 points, -j 2.
         self.assertEqual([a[:2] for a, _ in b], [["batch", "--validate-only"], ["batch", b[1][0][1]]])
         self.assertEqual(b[1][0][2:], ["-j", "2"])
+        # The batch binds every symbol once, before it forks its points.
+        self.assertEqual(self.bind_now(), ["1"])
         checks = [json.loads(l) for l in b[0][1]]
         self.assertEqual([c["sets"][-1] for c in checks[:4]],
                          ["tun.rx_frames=0", "tun.rx_frames=8", "senders.0.vhost.msg_more=true",
@@ -164,6 +172,7 @@ class Parallel(Base):
         runs = [(a, p) for a, p in self.batches() if a[1] != "--validate-only" and "/parallel/" in a[1]]
         self.assertEqual(sorted(len(p) for a, p in runs), [1, 3, 3])
         self.assertTrue(all(a[2:] == ["-j", "1"] for a, p in runs))
+        self.assertEqual(self.bind_now(), ["1"] * 4)  # the local run's batch and the 3 chunks'
         with open(os.path.join(self.results, "seven", "parallel", "parallel.joblog")) as fh:
             self.assertEqual(len(fh.read().splitlines()), 1 + 3)
         # Byte-identical summaries, identical CSV; the chunk folders were emptied into points/.
@@ -273,6 +282,7 @@ class Slurm(Base):
                        env=self.env(), check=True, capture_output=True)
         self.assertEqual(self.csv_rows("seven"), self.csv_rows("seven", local))
         self.assertEqual(self.summaries(self.results, "seven"), self.summaries(local, "seven"))
+        self.assertEqual(self.bind_now(), ["1"] * 4)  # the 3 array tasks' batches and the local one
 
     def test_printed_merge_command_merges_the_right_folder(self):
         # Issue 13 item 17: the command printed after --results-dir DIR run --engine slurm
