@@ -135,8 +135,8 @@ void declare_cache_params(ParamTable& t) {
             "(its first line): 5 lines, 320 bytes")
       .bind(&Params::cache, &CacheParams::skb_written_bytes);
   for (auto [level, field, def, evict] :
-       {std::tuple{"l2", &CacheParams::skb_reread_l2_ns, 0.661, "98304 (96 KiB, 2 x L1d)"},
-        std::tuple{"llc", &CacheParams::skb_reread_llc_ns, 1.442, "2097152 (2 MiB, 2 x L2)"}}) {
+       {std::tuple{"l2", &CacheParams::skb_reread_l2_ns, 0.408, "98304 (96 KiB, 2 x L1d)"},
+        std::tuple{"llc", &CacheParams::skb_reread_llc_ns, 0.857, "2097152 (2 MiB, 2 x L2)"}}) {
     t.add(std::string("cache.skb_reread.") + level + "_ns", PType::Num, def)
         .range(-1, 1e6)
         .units("ns")
@@ -146,9 +146,12 @@ void declare_cache_params(ParamTable& t) {
                "dependent loads (the hit_ns differences), as before 2026-12-05.")
         .from(std::string("scripts/machine/skbwalk.c --cpu 0 --evict-bytes ") + evict +
               ": 64 skbs (a NAPI weight) in SLAB_FREELIST_RANDOM order, their walk's excess over the hot walk a "
-              "line, median of 3 runs (2026-12-05 04:41, load average 0.8, on the VM's host after its restart: "
-              "AMD family 23, L1d 32 KiB, L2 512 KiB, not the host of the other cache defaults; "
-              "results/reference/machine/skbwalk-2026-12-05/; runs to 05:43 spread by about 20 %)")
+              "line, median of 3 runs (2026-12-05 21:05, load average 0.8, on the Zen 5 the other cache defaults "
+              "were measured on: AMD family 26 model 2, L1d 48 KiB, L2 1 MiB; "
+              "results/reference/machine/skbwalk-2026-12-05-zen5/; two more invocations at 21:06 gave 0.372 and "
+              "0.342 out of L1d, 0.889 and 1.085 out of L2, the last with a run refused as disturbed.  Until "
+              "2026-12-05 21:10 the defaults were the Zen 1's of 04:41, 0.661 and 1.442: "
+              "results/reference/machine/skbwalk-2026-12-05/)")
         .calibrated()
         .bind(&Params::cache, field);
   }
@@ -163,7 +166,7 @@ void declare_cache_params(ParamTable& t) {
             "0.024 -> 0.062); better only at 07:59 (0.595 -> 0.380): off until a measurement says what a short "
             "poll's second skb costs")
       .bind(&Params::cache, &CacheParams::skb_remote_walk);
-  t.add("cache.skb_remote_walk_ns", PType::Num, 9.473)
+  t.add("cache.skb_remote_walk_ns", PType::Num, 11.928)
       .range(0, 1e6)
       .units("ns")
       .kname("netif_receive_skb of an skb another CPU built, after another one in the same __napi_poll")
@@ -174,10 +177,11 @@ void declare_cache_params(ParamTable& t) {
              "the line transfer: it depends on where the host placed the vCPUs).")
       .from("scripts/machine/skbwalk.c --cpu 0 --writer-cpu 1: 64 skbs (a NAPI weight) that a thread on CPU 1 "
             "wrote, walked on CPU 0 in SLAB_FREELIST_RANDOM order, their walk's excess over the hot walk a line, "
-            "median of 3 runs (2026-12-05 07:15, load average 0.0, results/reference/machine/skbwalk-2026-12-05/"
-            "remote-run1..3.json; the vCPUs far apart that minute: linexfer 0 1 gave 233 ns a handoff and "
-            "39 ns a line of a 6-line burst, against 64.5 and 10.9 at 00:37; the walk's 9.5 a line is 0.24 of that "
-            "burst's)")
+            "median of 3 runs (2026-12-05 21:05, load average 0.8, on the Zen 5 of the other cache defaults, "
+            "results/reference/machine/skbwalk-2026-12-05-zen5/remote-run1..3.json; two more invocations at 21:06 "
+            "gave 11.277 and 12.398.  Until 2026-12-05 21:10 the default was the Zen 1's 9.473 of 07:15, when "
+            "linexfer 0 1 gave 233 ns a handoff and 39 ns a line of a 6-line burst: "
+            "results/reference/machine/skbwalk-2026-12-05/)")
       .calibrated()
       .bind(&Params::cache, &CacheParams::skb_remote_walk_ns);
   for (auto [side, field, def] : {std::tuple{"icache", &CacheParams::icache_scale, 1.14},
