@@ -1,5 +1,6 @@
 // Running the tunsim binary from a test: one private temporary directory per
-// test process (removed at exit) and the command's status, stdout, stderr.
+// test case (under one per test process, removed at exit) and the command's
+// status, stdout, stderr.
 #pragma once
 #include <doctest/doctest.h>
 #include <stdlib.h>
@@ -58,14 +59,30 @@ struct TmpDir {
   }
 };
 
+// The test cases begun in this process (tests/main.cpp counts them).
+inline int& test_case_serial() {
+  static int n = 0;
+  return n;
+}
+
+// This test case's own directory: ctest runs each case in a process of its
+// own, but `tunsim_tests` alone runs them all in one, where a case that
+// checks a file is absent must not see what an earlier case wrote.
 inline std::string tmpdir() {
   static TmpDir dir;
+  static int made_for = -1;
+  static std::string sub;
   if (dir.path.empty()) {
     char t[] = "/tmp/tunsim-test-XXXXXX";
     REQUIRE(::mkdtemp(t) != nullptr);
     dir.path = t;
   }
-  return dir.path;
+  if (made_for != test_case_serial()) {
+    made_for = test_case_serial();
+    sub = dir.path + "/case-" + std::to_string(made_for);
+    std::filesystem::create_directories(sub);
+  }
+  return sub;
 }
 
 // TUNSIM_BIN ARGS, with stderr captured.
