@@ -64,9 +64,20 @@ BtbIcacheFit btb_from_icache(const json& summary, const std::string& path, doubl
     if (!base.count(p.sites))
       throw InputError(where + ": the curve of " + fmt("%g", p.sites) +
                        " sites a line has no point up to 16 KiB (its cost with every branch predicted)");
+  // y = c a + f b, least squares with c, f >= 0: a (the BTB's misses) is
+  // the grid's; b (the L1i's misses) and y (the excess over the curve's
+  // base) are each point's own, so they and their sums are computed once.
   MissCurve l1i;
   l1i.init(l1i_ways);
   const double l1i_sets = std::max(1.0, l1i_bytes / line_bytes / std::max(1.0, l1i_ways));
+  std::vector<double> bs, ys;
+  double sbb = 0, sby = 0, syy = 0;
+  for (const Pt& p : v) {
+    double b = l1i((p.lines - 1) / l1i_sets), y = p.ns - base[p.sites];
+    bs.push_back(b);
+    ys.push_back(y);
+    sbb += b * b, sby += b * y, syy += y * y;
+  }
   BtbIcacheFit best;
   double best_e = INFINITY;
   for (double ways : {1, 2, 4, 8, 16, 32}) {
@@ -74,12 +85,10 @@ BtbIcacheFit btb_from_icache(const json& summary, const std::string& path, doubl
     m.init(ways);
     for (double entries = 256; entries <= 65536; entries += 64) {
       const double sets = entries / ways;
-      // y = c a + f b, least squares with c, f >= 0.
-      double saa = 0, sbb = 0, sab = 0, say = 0, sby = 0, syy = 0;
-      for (const Pt& p : v) {
-        double a = p.sites * m((p.lines * p.sites - 1) / sets), b = l1i((p.lines - 1) / l1i_sets),
-               y = p.ns - base[p.sites];
-        saa += a * a, sbb += b * b, sab += a * b, say += a * y, sby += b * y, syy += y * y;
+      double saa = 0, sab = 0, say = 0;
+      for (size_t i = 0; i < v.size(); ++i) {
+        double a = v[i].sites * m((v[i].lines * v[i].sites - 1) / sets);
+        saa += a * a, sab += a * bs[i], say += a * ys[i];
       }
       double det = saa * sbb - sab * sab, c = 0, f = 0;
       if (det > 1e-12) c = (say * sbb - sby * sab) / det, f = (saa * sby - sab * say) / det;
