@@ -2,7 +2,9 @@
  *
  * Creates a tap device (IFF_TAP|IFF_NO_PI, plus IFF_NAPI with --napi) and
  * optionally attaches a second tap (--peer, the far side of a bridge; it is
- * opened only so that it has carrier, nobody reads it).  Starts N writer
+ * opened only so that it has carrier, nobody reads it, unless --drain-every
+ * B: then the one writer thread, after every B of its writes, read()s every
+ * frame queued on the peer, which frees the skbs it built, on its own CPU).  Starts N writer
  * threads, each pinned to its CPU, that share the one tap fd (one queue) and
  * write() Ethernet frames of EtherType 0x88B5 (IEEE 802 local experimental),
  * so that no IP traffic exists.
@@ -56,6 +58,8 @@ static pid_t tids[MAX_THREADS];
 static long written[MAX_THREADS];
 static int werr[MAX_THREADS];
 static int pin_failed;
+static int peer_fd = -1;
+static long drain_every = 0;    /* --drain-every B: read the peer after B writes */
 
 static uint64_t now_ns(void) {
   struct timespec ts;
@@ -119,6 +123,17 @@ static void* writer(void* arg) {
         break;
       }
       n++;
+      if (drain_every > 0 && n % drain_every == 0) {
+        /* The bridge forwarded each frame to the peer's queue inside its
+         * write(): read them all back (non-blocking, until EAGAIN). */
+        unsigned char buf[2048];
+        while (read(peer_fd, buf, sizeof buf) > 0) {
+        }
+        if (errno != EAGAIN) {
+          werr[i] = errno;
+          break;
+        }
+      }
     }
     written[i] = n;
     pthread_barrier_wait(&done_barrier);
@@ -129,7 +144,7 @@ static void* writer(void* arg) {
 
 static void usage(void) {
   fprintf(stderr,
-          "usage: tapwriter --dev NAME [--napi] [--peer NAME] [--threads N] [--cpus 0,1]\n"
+          "usage: tapwriter --dev NAME [--napi] [--peer NAME [--drain-every B]] [--threads N] [--cpus 0,1]\n"
           "                 [--frame-bytes B] (--count N | --duration S) [--dst MAC] [--src MAC]\n");
   exit(2);
 }
@@ -146,6 +161,7 @@ int main(int argc, char** argv) {
     if (!v) usage();
     if (!strcmp(a, "--dev")) dev = v;
     else if (!strcmp(a, "--peer")) peer = v;
+    else if (!strcmp(a, "--drain-every")) drain_every = atol(v);
     else if (!strcmp(a, "--threads")) nthreads = atoi(v);
     else if (!strcmp(a, "--cpus")) cpulist = v;
     else if (!strcmp(a, "--frame-bytes")) frame_bytes = atoi(v);
@@ -157,7 +173,7 @@ int main(int argc, char** argv) {
     i++;
   }
   if (!dev || nthreads < 1 || nthreads > MAX_THREADS || frame_bytes < 60 || frame_bytes > 1500 ||
-      (count <= 0 && duration_s <= 0))
+      (count <= 0 && duration_s <= 0) || drain_every < 0 || (drain_every > 0 && (!peer || nthreads != 1)))
     usage();
   /* CPU list: comma separated; thread i runs on entry i mod length. */
   int ncpu = 0, list[MAX_THREADS];
@@ -173,7 +189,11 @@ int main(int argc, char** argv) {
   for (int i = 0; i < nthreads; i++) cpus[i] = list[i % ncpu];
 
   tap_fd = open_tap(dev, IFF_TAP | IFF_NO_PI | (napi ? IFF_NAPI : 0));
-  int peer_fd = peer ? open_tap(peer, IFF_TAP | IFF_NO_PI) : -1;
+  peer_fd = peer ? open_tap(peer, IFF_TAP | IFF_NO_PI) : -1;
+  if (peer_fd >= 0 && drain_every > 0 && fcntl(peer_fd, F_SETFL, O_NONBLOCK) != 0) {
+    fprintf(stderr, "tapwriter: cannot make %s non-blocking: %s\n", peer, strerror(errno));
+    exit(20);
+  }
 
   pthread_barrier_init(&ready_barrier, NULL, (unsigned)nthreads + 1);
   pthread_barrier_init(&go_barrier, NULL, (unsigned)nthreads + 1);

@@ -261,6 +261,53 @@ class TraceSegments(unittest.TestCase):
         r = run(path, "--slab-period", "16", "--threaded")
         self.assertEqual(r.returncode, 2)
 
+    def test_bursts(self):
+        # --bursts: CPU 0 writes 4 bursts of 64 write()s (1000 ns; those
+        # whose index is 3 modulo 16 are 400 ns slower: a new slab of 16
+        # objects), each followed by 64 read()s of the frames back (500 ns;
+        # index 7 modulo 14 +60 ns: a put on the partial list; index 0
+        # modulo 32 +300 ns: a drain).  Per index over the bursts the p50;
+        # per period the 3 residues with the largest p50 (from index 2 P on)
+        # over the others' p50.  A failed read (EAGAIN, -11) ends a burst of
+        # reads and is not one.
+        RD_IN, RD_OUT, RD_AGAIN = ("sys_enter", "NR 0 (4, 0, 800, 0, 0, 0)"), ("sys_exit", "NR 0 = 60"), \
+            ("sys_exit", "NR 0 = -11")
+        lines, ns = [], 0
+        for _ in range(4):
+            for i in range(64):
+                lines += [line(0, ns, *ENTER), line(0, ns + (1400 if i % 16 == 3 else 1000), *EXIT)]
+                ns += 2000
+            for i in range(64):
+                extra = (60 if i % 14 == 7 else 0) + (300 if i % 32 == 0 else 0)
+                lines += [line(0, ns, *RD_IN), line(0, ns + 500 + extra, *RD_OUT)]
+                ns += 1000
+            lines += [line(0, ns, *RD_IN), line(0, ns + 100, *RD_AGAIN)]
+            ns += 1000
+        path = self.write_trace("bursts.trace", "".join(lines))
+        r = run(path, "--bursts", "16,14,32", "--cpu", "0")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = {x.split(" | ")[0].strip(): x.split(" | ")[1] for x in r.stdout.splitlines()[1:]}
+        w16 = rows["write()s, 16 a period: residue: p50 excess (ns), 3 largest; bursts, calls a burst"]
+        self.assertTrue(w16.startswith("3: 400, "), w16)
+        self.assertTrue(w16.endswith("; 4, 64"), w16)
+        r14 = rows["read()s, 14 a period: residue: p50 excess (ns), 3 largest; bursts, calls a burst"]
+        # From index 28 on: residue 7 holds 35, 49 and 63, all +60; residue
+        # 4 holds 32 (+300), 46 and 60: p50 0, as every other residue.
+        self.assertTrue(r14.startswith("7: 60, "), r14)
+        self.assertTrue(r14.endswith(": 0; 4, 64"), r14)
+        # A period whose first 2 P calls leave fewer than 2 P: no row.
+        self.assertFalse(any(k.startswith("read()s, 32 a period") for k in rows), rows)
+        # The reads cut the write()s into turns for --slab-period too: 4
+        # turns of 64, the first 4 x 16 = 64 left out: no turn long enough.
+        r = run(path, "--slab-period", "16", "--cpu", "0")
+        self.assertIn("no turn long enough", r.stdout)
+        r = run(path, "--bursts", "1")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--bursts: expected periods", r.stderr)
+        r = run(self.path, "--bursts", "16")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("expected bursts of write()s and read()s", r.stderr)
+
     def test_two_traces_side_by_side(self):
         r = run(self.path, self.path, "--repoll", "--min-count", "1")
         self.assertEqual(r.returncode, 0, r.stderr)
