@@ -95,6 +95,17 @@ std::vector<std::vector<int>> Machine::sharing_groups() const {
   for (int c : p.rps_cpus)
     if (k->cpus[static_cast<size_t>(c)]->shared_sd)
       for (auto& s : p.senders) join(c, s.cpu);
+  // SLUB's slabs, shared by every CPU that builds or frees skbs when there
+  // are several (models/slub/lists.cpp: a slab reaches another CPU through
+  // the node's partial list).
+  int slub_first = -1;
+  for (auto& c : k->cpus)
+    if (c->slub.shared) {
+      if (slub_first < 0)
+        slub_first = c->id;
+      else
+        join(c->id, slub_first);
+    }
   // A socket fed from several CPUs.
   if (k->udp.shared) {
     for (auto& s : p.senders) join(s.cpu, p.senders.front().cpu);

@@ -101,6 +101,7 @@ Kernel::Kernel(Params params) : p(std::move(params)) {
   auto add_once = [](std::vector<int>& v, int c) {
     if (std::find(v.begin(), v.end(), c) == v.end()) v.push_back(c);
   };
+  std::vector<int> skb_cpus;  // every CPU that builds or frees skbs
   for (auto& tq : queues) {
     std::vector<int> cpus_of, writer_cpus;
     for (auto& s : p.senders)
@@ -121,11 +122,14 @@ Kernel::Kernel(Params params) : p(std::move(params)) {
     if (!cpus_of.empty())
       for (int c : p.rps_cpus) add_once(cpus_of, c);
     tq->wmem_line.shared = tq->socket_line.shared = cpus_of.size() > 1;
-    // The same CPUs free each other's skbs: their cpu slabs' lines are
-    // shared (models/slub).
-    if (cpus_of.size() > 1)
-      for (int c : cpus_of) cpu(c).slub.shared = true;
+    for (int c : cpus_of) add_once(skb_cpus, c);
   }
+  // SLUB's slabs are shared by every CPU that builds or frees skbs, even
+  // CPUs that never free each other's: a slab one CPU empties reaches the
+  // node's partial list, and another CPU's allocation takes it from there
+  // (models/slub/lists.cpp).  Their slab paths are synchronisation points.
+  if (skb_cpus.size() > 1)
+    for (int c : skb_cpus) cpu(c).slub.shared = true;
   // RPS: the backlog of a target CPU is written by the senders on other CPUs.
   for (int c : p.rps_cpus) {
     bool remote = false;

@@ -26,7 +26,6 @@ namespace tunsim {
 struct Ubuf {
   void (*callback)(Ubuf* u) = nullptr;
 };
-
 struct TunQueue;
 
 struct Skb {
@@ -39,11 +38,11 @@ struct Skb {
   int16_t queue = 0;
   int16_t mark_cpu = -1;  // CPU whose cache last touched the skb
   bool measured = false;  // originated after warmup
-  // models/slub (in the padding after `measured`): the head's slab cache
-  // (None: a page fragment, or not tracked), and the CPU whose cpu slabs its
-  // objects came from (-1: none).
+  // models/slub: the head's cache (None: a page fragment), the CPU that allocated
+  // its objects, the slabs of its sk_buff and head (SlubNode::slabs); -1 none.
   SkbSlab slab_head = SkbSlab::None;
   int16_t slab_cpu = -1;
+  int32_t slab_id = -1, slab_head_id = -1;
   const TunQueue* owner = nullptr;  // skb->sk: the tun queue whose socket it is charged to (skb_set_owner_w)
   CacheModel::Mark mark;
 };
@@ -195,7 +194,7 @@ struct Cpu {
   uint64_t net_rx_actions = 0, softirq_restarts = 0, ksoftirqd_wakeups = 0;
   // cache and accounting
   CacheModel cache;
-  SlubCpu slub;  // its cpu slabs of the skb caches (models/slub)
+  SlubCpu slub;  // its view of the skb caches' slabs (models/slub)
   std::vector<CacheMisses> misses = std::vector<CacheMisses>(kPaths);
   double t_process = 0, t_softirq = 0, t_ksoftirqd = 0;  // busy seconds inside the window
   // scheduler
@@ -366,6 +365,7 @@ struct Kernel {
   std::vector<std::unique_ptr<Thread>> threads;
   UdpSocket udp;
   SkbPool skbs;
+  SlubNode slub;  // the skb caches' slabs and node partial lists (models/slub)
   Recorder rec;
   // Threads a context without a Ctx at hand asked to wake (a zerocopy
   // completion in SkbPool::free): woken by the running code right after

@@ -74,6 +74,7 @@ struct Costs {  // ns unless named otherwise; each declared by the model that sp
   double vhost_desc_ns, vhost_notify_ns, vhost_wakeup_ns, lock_ns;
   double backlog_enqueue_ns, napi_schedule_ns, softirq_ns, napi_poll_ns;
   double softirq_enter_ns, softirq_leave_ns, skb_free_ns;
+  double slab_new_ns, slab_new_page_ns, slab_put_partial_ns, slab_discard_ns, slab_discard_page_ns;
   double netif_receive_skb_ns, gro_ns, stack_drop_ns, bridge_forward_ns, udp_deliver_ns;
   double recv_ns, wakeup_ns, context_switch_ns, wakeup_local_ns, ipi_ns, ipi_latency_ns;
   double guest_tx_ns, guest_kick_ns, writer_user_ns, cacheline_transfer_ns, cacheline_burst_ns;

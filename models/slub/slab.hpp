@@ -34,14 +34,26 @@
 // kernel's trace of two writers shows about 110 ns more for a write()
 // whose skb another CPU freed (p50, docs/validation.md).
 //
-// Not modelled: a new slab when all of the cpu slab's objects are in flight
-// (it is taken at no cost; frees of the older slab's objects are counted
-// as this one's) and the slow path's own instructions.
+// Where slabs go (6.18, CONFIG_SLUB_CPU_PARTIAL; models/slub/lists.cpp):
+// when the cpu slab has no free object left (get_freelist finds none), it
+// is unfrozen and, full, on no list; ___slab_alloc takes the head of the
+// CPU's partial list, else get_partial_node takes the node's first partial
+// slab (and moves more to the CPU's partial list until
+// cpu_partial_slabs / 2 have moved), else new_slab allocates one
+// (costs.slab_new_ns).  The first free into a full slab (__slab_free,
+// !prior) puts it on the freeing CPU's partial list (put_cpu_partial);
+// when that list already holds cpu_partial_slabs slabs, the whole list
+// goes to the node (__put_partials), where an empty slab is discarded
+// (costs.slab_discard_ns) once the node holds min_partial slabs.  A free
+// that empties a slab on the node's list discards it the same way.  Each
+// CPU starts with a cpu slab of each cache and nothing else (the slabs the
+// kernel had before).
 //
 // This header holds the per-CPU state (included by models/kernel/kernel.hpp);
 // models/slub/slub.hpp the allocation and free the models call.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 namespace tunsim {
 
@@ -52,6 +64,14 @@ namespace tunsim {
 enum class SkbSlab : uint8_t { Head, SmallHead, Kmalloc512, Kmalloc1k, Kmalloc2k, Kmalloc4k, Kmalloc8k, None };
 constexpr int kSkbSlabs = static_cast<int>(SkbSlab::None);  // the caches before None
 int slab_objects(SkbSlab s);
+// Pages a slab of each cache takes (1 << its order, /sys/kernel/slab/*/order).
+int slab_pages(SkbSlab s);
+// kmem_cache->cpu_partial_slabs: set_cpu_partial's objects (52 below 1024
+// bytes, 24 below a page, 6 from a page on) x 2 / objects a slab, rounded up
+// (slub_set_cpu_partial, 6.18; /sys/kernel/slab/*/cpu_partial on 6.18.44).
+int slab_cpu_partial_slabs(SkbSlab s);
+// kmem_cache->min_partial: ilog2(size) / 2 within [5, 10] (set_min_partial).
+int slab_min_partial(SkbSlab s);
 // The object_size of each cache (/sys/kernel/slab/*/object_size, 6.18.44 on
 // the development machine, 2026-12-04): where calculate_sizes puts its free
 // pointer.
@@ -61,29 +81,67 @@ int slab_object_bytes(SkbSlab s);
 // struct skb_shared_info (320), each up to 64 bytes; up to 576 bytes that
 // is skb_small_head_cache from 6.3 on (`small_head`), else the kmalloc
 // cache of the size; None beyond a kmalloc slab (the page allocator).
-SkbSlab skb_head_slab(uint32_t len, bool small_head);
+inline SkbSlab skb_head_slab(uint32_t len, bool small_head) {
+  auto align = [](uint64_t x) { return (x + 63) / 64 * 64; };  // SKB_DATA_ALIGN
+  uint64_t size = align(64 + static_cast<uint64_t>(len)) + align(320);
+  if (small_head && size <= 576) return SkbSlab::SmallHead;
+  if (size <= 512) return SkbSlab::Kmalloc512;
+  if (size <= 1024) return SkbSlab::Kmalloc1k;
+  if (size <= 2048) return SkbSlab::Kmalloc2k;
+  if (size <= 4096) return SkbSlab::Kmalloc4k;
+  if (size <= 8192) return SkbSlab::Kmalloc8k;
+  return SkbSlab::None;
+}
 
-// One CPU's cpu slab of one cache: the objects on kmem_cache_cpu->freelist,
-// those other CPUs freed to slab->freelist, and struct slab's freelist and
-// counters line, which the builder and the remote freers share (touched
-// only on a CPU whose SlubCpu is shared, always after a synchronisation).
+// A slab of one of those caches (struct slab): its objects in use (those on
+// its CPU's per-CPU freelist count as in use, as in SLUB), those on its own
+// freelist, and where it is.
+struct Slab {
+  enum class Where : uint8_t { Cpu, Full, CpuPartial, NodePartial, Discarded };
+  SkbSlab cache = SkbSlab::None;
+  Where where = Where::Discarded;
+  int16_t cpu = -1;      // Cpu: whose cpu slab; CpuPartial: whose partial list
+  int16_t free_cpu = -1;  // the CPU that freed the objects on its freelist (-1 none, -2 several)
+  int inuse = 0;         // objects allocated (slab->inuse)
+  int sfree = 0;         // objects on its freelist (slab->freelist)
+  int next = -1, prev = -1;   // its list's links (a CPU's partial list: next only)
+  mutable int last_cpu = -1;  // the CPU that touched its freelist and counters line last
+};
+
+// One CPU's view of one cache (struct kmem_cache_cpu): its cpu slab, the
+// objects on its per-CPU freelist, its partial list.
 struct KmemCacheCpu {
-  int cpu_free = -1;   // objects on the per-CPU freelist; -1: no cpu slab yet
-  int slab_free = 0;   // objects other CPUs freed to the slab's freelist
-  // Of cpu_free, the objects another CPU freed (taken back by get_freelist).
+  int slab = -1;       // c->slab: an index in SlubNode::slabs; -1 none yet
+  int cpu_free = 0;    // objects on the per-CPU freelist
+  // Of cpu_free, the objects another CPU freed (taken with get_freelist).
   // The per-CPU freelist is a stack: a refill happens only when it is empty,
   // and this CPU's own frees go on top, so these are always its bottom
   // `remote_objs` objects and the top cpu_free - remote_objs are its own.
   int remote_objs = 0;
-  mutable int last_cpu = -1;  // the CPU that touched struct slab's line last
+  int partial = -1;        // c->partial: the slab put there last; -1 none
+  int partial_slabs = 0;   // slabs on it (the head's slab->slabs)
 };
 
 struct SlubCpu {
   KmemCacheCpu cache[kSkbSlabs];
-  // Some other CPU may free this CPU's skbs.  When none may, a free is
-  // always the builder's own, which costs nothing here, so nothing is
-  // tracked: the single-CPU path is one test at allocation and one at free.
+  // Some other CPU may free this CPU's skbs: the slabs' lines are shared,
+  // and their lists are read and written at synchronisation points.
   bool shared = false;
+};
+
+// The slabs of every cache and each cache's node partial list (one NUMA
+// node), in the Kernel (models/kernel/kernel.hpp).  A discarded slab's
+// entry is reused by the next new slab, so a steady state allocates nothing.
+struct SlubNode {
+  struct Partial {
+    int head = -1, tail = -1;  // n->partial: taken from the head, added at the tail
+    int nr_partial = 0;
+    mutable int last_cpu = -1;  // n->list_lock's line
+  };
+  std::vector<Slab> slabs;
+  std::vector<int> unused;  // discarded slabs' indices
+  Partial node[kSkbSlabs];
+  uint64_t new_slabs = 0, discarded = 0;  // over the whole run
 };
 
 }  // namespace tunsim

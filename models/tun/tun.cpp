@@ -54,12 +54,14 @@ Skb* tun_get_user_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double o
   const bool slab_shared = ctx.cpu->slub.shared;
   if (!resched && !slab_shared && !(how.owned && k.queue(queue).wmem_line.shared)) {
     // Nothing shared (every single-CPU scenario): the path in one piece,
-    // then slab_alloc_skb and skb_set_owner_w without their shared-line
-    // tests, which the branch made (calling them, or one path for both
-    // cases, costs default/netif_rx_ni 17-29 instructions a packet,
-    // callgrind 2026-12-04).
+    // then slab_alloc_skb (whose slabs no other CPU touches: no
+    // synchronisation) and skb_set_owner_w without its shared-line test,
+    // which the branch made (calling it, or one path for both cases, cost
+    // default/netif_rx_ni 17-29 instructions a packet, callgrind
+    // 2026-12-04).
     ctx.spend(Path::TunGetUser, c.tun_get_user_ns + rest);
     skb = k.skbs.alloc();
+    slab_alloc_skb(ctx, *skb, copied, build_skb || !how.owned);
     if (how.owned) skb->owner = &k.queue(queue);
   } else {
     ctx.spend(Path::TunGetUser, c.tun_get_user_ns);
@@ -67,7 +69,7 @@ Skb* tun_get_user_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double o
     // might_sleep(): the header checks are done, the thread reschedules here.
     if (resched) might_resched(ctx);
     skb = k.skbs.alloc();
-    if (slab_shared) slab_alloc_skb_shared(ctx, *skb, copied, build_skb || !how.owned);
+    slab_alloc_skb(ctx, *skb, copied, build_skb || !how.owned);
     if (how.owned) ctx.skb_set_owner_w(*skb, k.queue(queue));
     // The rest of the path: a run of its own after whatever ran meanwhile
     // (a reschedule), else the same run.

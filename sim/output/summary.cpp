@@ -171,6 +171,7 @@ json make_summary(Machine& m, const json& resolved, const std::vector<std::strin
   s["shared_line_transfers"] = rec.line_transfers;
   s["queue_lock_spins"] = rec.lock_spins;
   s["slab_remote_frees"] = rec.slab_remote_frees;
+  s["slabs"] = {{"new", k.slub.new_slabs}, {"discarded", k.slub.discarded}};
   s["queues"] = {{"peak_sk_write_queue", peak_write},
                  {"peak_process_queue", peak_process},
                  {"peak_backlog", peak_backlog}};

@@ -33,6 +33,8 @@ inline json hand_costs() {
           {"lock_ns", 20},           {"napi_schedule_ns", 20},  {"napi_poll_ns", 30},    {"gro_ns", 80},
           {"softirq_ns", 150},       {"netif_receive_skb_ns", 100}, {"stack_drop_ns", 40}, {"bridge_forward_ns", 500},
           {"writer_user_ns", 300},   {"cacheline_transfer_ns", 150}, {"cacheline_burst_ns", 40},
+          {"slab_new_ns", 400},      {"slab_new_page_ns", 100}, {"slab_put_partial_ns", 50},
+          {"slab_discard_ns", 40},   {"slab_discard_page_ns", 20},
           // Paid around every softirq and every skb free: 0 here, so that a
           // hand computation adds them only where a test is about them.
           {"softirq_enter_ns", 0},   {"softirq_leave_ns", 0},   {"skb_free_ns", 0},

@@ -36,6 +36,11 @@ struct TwoCpus {
     return {(c.now - t0) * 1e9, r.k->rec.line_transfers - x0};
   }
   const KmemCacheCpu& cache(int cpu, SkbSlab s) { return r.k->cpu(cpu).slub.cache[static_cast<int>(s)]; }
+  // Objects other CPUs freed to the cpu slab's own freelist (slab->freelist).
+  int slab_free(int cpu, SkbSlab s) {
+    int id = cache(cpu, s).slab;
+    return id < 0 ? 0 : r.k->slub.slabs[static_cast<size_t>(id)].sfree;
+  }
 };
 
 }  // namespace
@@ -77,8 +82,8 @@ TEST_CASE("slub: freeing another CPU's skb is __slab_free, freeing one's own cos
   auto remote = t.timed(t.on1, [&] { slab_free_skb(t.on1, *a); });
   CHECK(remote.first == doctest::Approx(600));
   CHECK(remote.second == 4);
-  CHECK(t.cache(0, SkbSlab::Head).slab_free == 1);
-  CHECK(t.cache(0, SkbSlab::SmallHead).slab_free == 1);
+  CHECK(t.slab_free(0, SkbSlab::Head) == 1);
+  CHECK(t.slab_free(0, SkbSlab::SmallHead) == 1);
   CHECK(a->slab_cpu == -1);
   // A second one: the slabs' lines are on CPU 1 now, the objects' lines are
   // not: 2 x 150 ns.
@@ -125,10 +130,10 @@ TEST_CASE("slub: the builder takes back what another CPU freed when its freelist
   CHECK(refill.second == 2);
   CHECK(t.cache(0, SkbSlab::SmallHead).cpu_free == 13);
   CHECK(t.cache(0, SkbSlab::SmallHead).remote_objs == 13);
-  CHECK(t.cache(0, SkbSlab::SmallHead).slab_free == 0);
+  CHECK(t.slab_free(0, SkbSlab::SmallHead) == 0);
   CHECK(t.cache(0, SkbSlab::Head).cpu_free == 1);
   CHECK(t.cache(0, SkbSlab::Head).remote_objs == 0);
-  CHECK(t.cache(0, SkbSlab::Head).slab_free == 14);
+  CHECK(t.slab_free(0, SkbSlab::Head) == 14);
   // CPU 0 frees that skb itself: both objects go on top of its per-CPU
   // lists, so the next build pops its own two, no transfer: 234.8 ns.
   auto own = t.timed(r.ctx, [&] { slab_free_skb(r.ctx, *a); });
@@ -204,4 +209,157 @@ TEST_CASE("slub: a free after the receive on the same CPU stores its free pointe
       CHECK(got.second == 6 + 2 + 3);
     }
   }
+}
+
+namespace {
+
+// One cache's objects on one CPU, as tun_get_user's sk_buffs: `n` allocated
+// and held, the ns that took; then freed in the order they were allocated
+// (a queue), the ns that took.
+struct Burst {
+  double alloc_ns, free_ns;
+};
+Burst burst(Rig& r, SkbSlab s, int n) {
+  std::vector<int> ids;
+  double t0 = r.ctx.now;
+  for (int i = 0; i < n; ++i) {
+    bool remote = true;
+    ids.push_back(slab_alloc_object(r.ctx, s, remote));
+    CHECK(!remote);
+  }
+  double t1 = r.ctx.now;
+  Skb skb;
+  skb.slab_cpu = 0;
+  for (int id : ids) slab_free_object(r.ctx, skb, s, id);
+  return {(t1 - t0) * 1e9, (r.ctx.now - t1) * 1e9};
+}
+
+}  // namespace
+
+TEST_CASE("slub: held skbs take new slabs, freed ones fill the partial lists and are discarded past them "
+          "(6.18 ___slab_alloc, new_slab, put_cpu_partial, __put_partials, get_partial_node)") {
+  // skbuff_head_cache: 16 objects a one-page slab, cpu_partial_slabs
+  // ceil(52 x 2 / 16) = 7, min_partial 5 (/sys/kernel/slab on 6.18.44).
+  CHECK(slab_cpu_partial_slabs(SkbSlab::Head) == 7);
+  CHECK(slab_cpu_partial_slabs(SkbSlab::SmallHead) == 8);  // ceil(104 / 14)
+  CHECK(slab_cpu_partial_slabs(SkbSlab::Kmalloc1k) == 3);  // 24 objects: ceil(48 / 16)
+  CHECK(slab_cpu_partial_slabs(SkbSlab::Kmalloc4k) == 2);  // 6: ceil(12 / 8)
+  CHECK(slab_min_partial(SkbSlab::Head) == 5);            // ilog2(256) / 2 = 4, at least 5
+  CHECK(slab_min_partial(SkbSlab::Kmalloc8k) == 6);       // ilog2(8192) / 2
+  CHECK(slab_pages(SkbSlab::SmallHead) == 2);
+  // The rig's hand costs: a new slab 400 ns (+100 a further page), a put on
+  // the partial list 50, a discard 40 (+20 a further page).
+  Rig r("napi_gro");
+  CHECK(!r.k->cpu(0).slub.shared);
+  // 224 sk_buffs held: the CPU's first slab (the one it had before the run,
+  // free) serves 0-15; each 16th allocation after it finds the cpu slab
+  // full and nothing on a partial list: 13 new slabs, 13 x 400 ns.
+  Burst b = burst(r, SkbSlab::Head, 224);
+  CHECK(b.alloc_ns == doctest::Approx(13 * 400));
+  CHECK(r.k->slub.new_slabs == 13);
+  // Freed in order: the first free into each of the 13 full slabs puts it
+  // on the CPU's partial list (50 ns); the 14th slab is the cpu slab, its
+  // frees go back on the per-CPU freelist.  The 8th put finds 7 there (all
+  // empty by then) and drains them to the node, walking from the head (the
+  // last put): the first 5 stay on the node's list (min_partial), the 2
+  // others are discarded (40 ns each); the 8th to 13th then make a list of
+  // 6.  13 x 50 + 2 x 40 = 730 ns.
+  CHECK(b.free_ns == doctest::Approx(13 * 50 + 2 * 40));
+  CHECK(r.k->slub.discarded == 2);
+  const KmemCacheCpu& c = r.k->cpu(0).slub.cache[static_cast<int>(SkbSlab::Head)];
+  CHECK(c.partial_slabs == 6);
+  CHECK(r.k->slub.node[static_cast<int>(SkbSlab::Head)].nr_partial == 5);
+  CHECK(c.cpu_free == 16);
+  // The same again: 16 from the per-CPU freelist, 6 x 16 from the partial
+  // list, then get_partial_node takes the node's first for the cpu slab and
+  // moves the 4 others to the partial list (more than 7 / 2 = 3 moved):
+  // 5 x 16.  192 served; the last 32 take 2 new slabs: 800 ns.
+  b = burst(r, SkbSlab::Head, 224);
+  CHECK(b.alloc_ns == doctest::Approx(2 * 400));
+  CHECK(r.k->slub.new_slabs == 15);
+  // Discarded slabs' entries are reused: no more than the 14 a burst holds
+  // (plus the one it frees into) were ever made.
+  CHECK(r.k->slub.slabs.size() <= 15);
+}
+
+TEST_CASE("slub: an emptied slab on the node's list is discarded once the node holds min_partial "
+          "(6.18 __slab_free, slab_empty)") {
+  // kmalloc-4k: 8 objects a slab of 8 pages, cpu_partial_slabs 2,
+  // min_partial 6.  80 held: the first slab free, then 9 new slabs,
+  // 9 x (400 + 7 x 100) = 9900 ns.
+  Rig r("napi_gro");
+  const SkbSlab s = SkbSlab::Kmalloc4k;
+  std::vector<int> ids;
+  bool remote = false;
+  double t0 = r.ctx.now;
+  for (int i = 0; i < 80; ++i) ids.push_back(slab_alloc_object(r.ctx, s, remote));
+  CHECK((r.ctx.now - t0) * 1e9 == doctest::Approx(9900));
+  Skb skb;
+  skb.slab_cpu = 0;
+  auto free_of = [&](int slab, int from, int to) {
+    double t = r.ctx.now;
+    for (int i = from; i < to; ++i) slab_free_object(r.ctx, skb, s, ids[static_cast<size_t>(8 * slab + i)]);
+    return (r.ctx.now - t) * 1e9;
+  };
+  // One object of each of slabs 0-8 (slab 9 is the cpu slab): each is a
+  // put on the CPU's partial list (9 x 50 ns); the 3rd, 5th, 7th and 9th
+  // find 2 there and drain them to the node, still in use, so kept: the
+  // node holds slabs 1, 0, 3, 2, 5, 4, 7, 6; the partial list slab 8.
+  double puts = 0;
+  for (int j = 0; j < 9; ++j) puts += free_of(j, 0, 1);
+  CHECK(puts == doctest::Approx(9 * 50));
+  const auto& node = r.k->slub.node[static_cast<int>(s)];
+  CHECK(node.nr_partial == 8);
+  CHECK(r.k->slub.discarded == 0);
+  // Emptying slab 0: the node holds 8 >= 6, so it is discarded, 40 + 7 x 20
+  // = 180 ns; then slab 1 (7 >= 6) and slab 3 (6 >= 6) the same; slab 2
+  // (5 < 6) stays, empty, on the node.
+  CHECK(free_of(0, 1, 8) == doctest::Approx(180));
+  CHECK(free_of(1, 1, 8) == doctest::Approx(180));
+  CHECK(free_of(3, 1, 8) == doctest::Approx(180));
+  CHECK(free_of(2, 1, 8) == 0);
+  CHECK(node.nr_partial == 5);
+  CHECK(r.k->slub.discarded == 3);
+}
+
+TEST_CASE("slub: CPUs that never free each other's skbs share slabs through the node's partial list "
+          "(6.18 __put_partials, get_partial_node)") {
+  // A multi-queue tap: a writer on CPU 0 (queue 0) and one on CPU 1 (queue
+  // 1), each freeing only its own skbs.  Both CPUs' slabs are shared all
+  // the same.
+  Rig r("napi_gro", {{"cpus", {{"count", 2}}},
+                     {"senders", json::array({{{"type", "writer"}, {"cpu", 0}, {"queue", 0}},
+                                              {{"type", "writer"}, {"cpu", 1}, {"queue", 1}}})}});
+  CHECK(r.k->cpu(0).slub.shared);
+  CHECK(r.k->cpu(1).slub.shared);
+  Ctx on1 = r.ctx;
+  on1.cpu = &r.k->cpu(1);
+  on1.thread = nullptr;
+  // CPU 0 holds 208 sk_buffs (its first slab and 12 new ones) and frees
+  // them in order: 7 puts fill its partial list, the 8th drains them to the
+  // node, which keeps 5 (min_partial) and discards 2.
+  const SkbSlab s = SkbSlab::Head;
+  std::vector<int> ids;
+  bool remote = false;
+  for (int i = 0; i < 208; ++i) ids.push_back(slab_alloc_object(r.ctx, s, remote));
+  Skb skb;
+  skb.slab_cpu = 0;
+  for (int id : ids) slab_free_object(r.ctx, skb, s, id);
+  CHECK(r.k->slub.node[static_cast<int>(s)].nr_partial == 5);
+  // CPU 1 uses up its first slab (16), then get_partial_node takes the
+  // node's first slab for its cpu slab and moves the other 4 to its partial
+  // list: the node's lock line and that slab's line were CPU 0's (150 ns
+  // each), and the object popped is one CPU 0 freed.
+  on1.now = r.ctx.now;
+  for (int i = 0; i < 16; ++i) {
+    slab_alloc_object(on1, s, remote);
+    CHECK(!remote);
+  }
+  double t0 = on1.now;
+  slab_alloc_object(on1, s, remote);
+  CHECK((on1.now - t0) * 1e9 == doctest::Approx(300));
+  CHECK(remote);
+  CHECK(r.k->slub.node[static_cast<int>(s)].nr_partial == 0);
+  CHECK(r.k->cpu(1).slub.cache[static_cast<int>(s)].partial_slabs == 4);
+  CHECK(r.k->cpu(1).slub.cache[static_cast<int>(s)].remote_objs == 15);
 }
