@@ -63,7 +63,6 @@ int slab_min_partial(SkbSlab s) {
   return std::clamp(log2 / 2, 5, 10);  // MIN_PARTIAL, MAX_PARTIAL
 }
 
-
 namespace {
 
 // calculate_sizes (mm/slub.c, 6.18) puts a cache's free pointer in its
