@@ -142,10 +142,13 @@ calibrate_refused)
 btb_sites)
   # icache --jumps-per-line J (codegen.h): J more taken jumps a line.  Bad J
   # is a usage error; J = 3 makes each 4 KiB walk execute 4 taken jumps a
-  # line, which costs more than 2x the walk with 1 (1.8 against 8.0 ns a
-  # line on the Zen 1 of 2026-12-05, results/reference/machine/btb-2026-12-05/:
-  # a taken jump costs about 2 ns there).  If the extra jumps were not
-  # executed, the two would be equal.
+  # line, which costs more than 1.4x the walk with 1: 1.8 against 8.0 ns a
+  # line on the Zen 1 of 2026-12-05 (results/reference/machine/btb-2026-12-05/:
+  # a taken jump costs about 2 ns there), 0.27 against 0.57 on the Zen 5
+  # (2026-12-06 01:28, three quiet runs; it takes about two taken jumps a
+  # cycle) and 0.37 against 0.62 in a CI run of 01:20 whose two walks ran at
+  # different host speeds (1.7x; the 2x this test asked until then failed
+  # there).  If the extra jumps were not executed, the two would be equal.
   build icache $M/icache.c -lm
   "$TMP/icache" --jumps-per-line 17 >/dev/null 2>"$TMP/err"; st=$?
   [ $st -eq 2 ] && grep -q "^usage: icache .*\[--jumps-per-line J\]" "$TMP/err" || fail "J 17: exit $st, $(cat "$TMP/err")"
@@ -159,7 +162,7 @@ btb_sites)
   [ "$(json "$TMP/j0.json" "d['branch_sites_per_line']")" = 1 ] || fail "branch_sites_per_line with J 0"
   v0=$(json "$TMP/j0.json" "d['points'][0]['ns_per_line']['value']")
   v3=$(json "$TMP/j3.json" "d['points'][0]['ns_per_line']['value']")
-  $PY -c "import sys; sys.exit(0 if $v3 > 2 * $v0 else 1)" || fail "4 jumps a line cost $v3 ns a line, 1 jump $v0: the extra jumps did not run"
+  $PY -c "import sys; sys.exit(0 if $v3 > 1.4 * $v0 else 1)" || fail "4 jumps a line cost $v3 ns a line, 1 jump $v0: the extra jumps did not run"
   echo "PASS"
   ;;
 btb_summary)
