@@ -189,11 +189,7 @@ int slab_alloc_slow(Ctx& ctx, SkbSlab s, bool& remote) {
       }
     }
   }
-  // Pop the first object.
-  --c.cpu_free;
-  remote = c.cpu_free < c.remote_objs;
-  if (remote) --c.remote_objs;
-  return c.slab;
+  return slab_pop(c, remote);
 }
 
 void slab_put_object(Ctx& ctx, SkbSlab s, int id) {

@@ -19,15 +19,19 @@ void slab_free_slow(Ctx& ctx, const Skb& skb, SkbSlab s, int id);
 // (lists.cpp), after the lines are paid.
 void slab_put_object(Ctx& ctx, SkbSlab s, int id);
 
+// Pops the per-CPU freelist (not empty): its slab; `remote`, whether the
+// object is one another CPU freed (the stack's bottom).
+inline int slab_pop(KmemCacheCpu& c, bool& remote) {
+  --c.cpu_free;
+  remote = c.cpu_free < c.remote_objs;
+  if (remote) --c.remote_objs;
+  return c.slab;
+}
+
 // slab_alloc_node's fast path: pop the per-CPU freelist.
 inline int slab_alloc_object(Ctx& ctx, SkbSlab s, bool& remote) {
   KmemCacheCpu& c = ctx.cpu->slub.cache[static_cast<int>(s)];
-  if (c.cpu_free > 0) {
-    --c.cpu_free;
-    remote = c.cpu_free < c.remote_objs;  // one another CPU freed (the stack's bottom)
-    if (remote) --c.remote_objs;
-    return c.slab;
-  }
+  if (c.cpu_free > 0) return slab_pop(c, remote);
   return slab_alloc_slow(ctx, s, remote);
 }
 

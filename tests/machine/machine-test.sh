@@ -50,6 +50,16 @@ build() {  # NAME SRC [LIBS]
 }
 # json FILE EXPR: evaluate a Python expression over the JSON document d.
 json() { $PY -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+# scripts/capture-trace ARGS..., its output in $TMP/log: goes on when it
+# wrote its files, skips when this machine cannot capture (3-7, 9, 10: not
+# root, no tun, tracefs, netns, tracepoint or compiler, or the kernel
+# refused the tap setup), fails on anything else.
+capture() {
+  scripts/capture-trace "$@" >"$TMP/log" 2>&1
+  local st=$?
+  case $st in 0) ;; 3|4|5|6|7|9|10) skip "capture-trace cannot run here ($st): $(tail -n1 "$TMP/log")" ;;
+    *) fail "capture-trace exited $st: $(tail -n3 "$TMP/log")" ;; esac
+}
 
 case "$CASE" in
 robust_rule)
@@ -1027,10 +1037,7 @@ capture_sidecar)
   # Forced refusal (50 samples < 200; skbwalk's rule needs 100): no
   # line_transfer_ns, the reason instead.
   TUNSIM_LINEXFER_ARGS="--samples 50" TUNSIM_REMOTERMW_ARGS="--samples 50" TUNSIM_SKBWALK_ARGS="--samples 50" \
-    scripts/capture-trace --count 50 -o "$TMP/r" >"$TMP/log" 2>&1
-  st=$?
-  case $st in 0) ;; 3|4|5|6|7|9|10) skip "capture-trace cannot run here ($st): $(tail -n1 "$TMP/log")" ;;
-    *) fail "capture-trace exited $st: $(tail -n3 "$TMP/log")" ;; esac
+    capture --count 50 -o "$TMP/r"
   grep -q "warning: the sidecar gets no line_transfer_ns: scripts/linexfer.c refused: only 50 samples" "$TMP/log" ||
     fail "no warning naming the refusal: $(cat "$TMP/log")"
   [ "$(json "$TMP/r.json" "'line_transfer_ns' in d, d['line_transfer_refused'], d['line_transfer']['trusted']")" = \
@@ -1118,10 +1125,7 @@ capture_slab_events)
   [ "$(id -u)" -eq 0 ] || skip "not root: capture-trace needs root"
   [ -c /dev/net/tun ] || skip "no /dev/net/tun"
   [ "$(nproc)" -ge 2 ] || skip "one CPU: two writers need two"
-  scripts/capture-trace --mode napi --threads 2 --cpus 0,1 --count 300 --slab-events -o "$TMP/s" >"$TMP/log" 2>&1
-  st=$?
-  case $st in 0) ;; 3|4|5|6|7|9|10) skip "capture-trace cannot run here ($st): $(tail -n1 "$TMP/log")" ;;
-    *) fail "capture-trace exited $st: $(tail -n3 "$TMP/log")" ;; esac
+  capture --mode napi --threads 2 --cpus 0,1 --count 300 --slab-events -o "$TMP/s"
   [ "$(json "$TMP/s.json" "d['slab_events'], d['frames_written']")" = "True 600" ] ||
     fail "sidecar: $(grep -E 'slab_events|frames_written' "$TMP/s.json")"
   a=$(grep -c "kmem_cache_alloc:.*name=skbuff_head_cache" "$TMP/s.trace")
@@ -1154,10 +1158,7 @@ capture_drain)
     fail "--drain-every 0: exit $st, $(cat "$TMP/err")"
   [ "$(id -u)" -eq 0 ] || skip "not root: capture-trace needs root"
   [ -c /dev/net/tun ] || skip "no /dev/net/tun"
-  scripts/capture-trace --mode plain --bridge --drain-every 112 --count 448 -o "$TMP/d" >"$TMP/log" 2>&1
-  st=$?
-  case $st in 0) ;; 3|4|5|6|7|9|10) skip "capture-trace cannot run here ($st): $(tail -n1 "$TMP/log")" ;;
-    *) fail "capture-trace exited $st: $(tail -n3 "$TMP/log")" ;; esac
+  capture --mode plain --bridge --drain-every 112 --count 448 -o "$TMP/d"
   [ "$(json "$TMP/d.json" "d['drain_every'], d['frames_written']")" = "112 448" ] ||
     fail "sidecar: $(grep -E 'drain_every|frames_written' "$TMP/d.json")"
   r=$(grep -c "sys_exit: *NR 0 = 60$" "$TMP/d.trace")
