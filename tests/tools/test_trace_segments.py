@@ -1,6 +1,7 @@
 """scripts/trace-segments: the intervals between a CPU's events inside NET_RX
 softirqs, on hand-made traces whose intervals are known by construction."""
 import gzip
+import json
 import os
 import subprocess
 import tempfile
@@ -307,6 +308,20 @@ class TraceSegments(unittest.TestCase):
         r = run(self.path, "--bursts", "16")
         self.assertEqual(r.returncode, 2)
         self.assertIn("expected bursts of write()s and read()s", r.stderr)
+        # --json: every residue's p50 excess over the same base (the indices
+        # outside the 3 largest residues), here 400 at write residue 3 of 16
+        # and 0 elsewhere; 60 at read residue 7 of 14.  Three traces are
+        # allowed with --bursts (one or two otherwise).
+        r = run(path, path, path, "--bursts", "16,14", "--cpu", "0", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        d = json.loads(r.stdout)
+        self.assertEqual(list(d), [path])  # one key: the same trace three times
+        self.assertEqual(d[path]["write 16"], {"excess_ns": [0, 0, 0, 400] + [0] * 12, "bursts": 4,
+                                               "calls_a_burst": 64})
+        self.assertEqual(d[path]["read 14"]["excess_ns"], [0] * 7 + [60] + [0] * 6)
+        r = run(path, "--json")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--json: expected --bursts", r.stderr)
 
     def test_two_traces_side_by_side(self):
         r = run(self.path, self.path, "--repoll", "--min-count", "1")
