@@ -24,6 +24,10 @@ set_tests_properties(kmod_qemu PROPERTIES
 # scripts/trace-segments on hand-made traces (standard library only).
 add_test(NAME trace_segments_script COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/tools/test_trace_segments.py -v)
 set_tests_properties(trace_segments_script PROPERTIES WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} TIMEOUT 60)
+# scripts/machine/slub.py's rules, by hand and on the committed slab-burst
+# captures (standard library only).
+add_test(NAME slub_script COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/tools/test_slub.py -v)
+set_tests_properties(slub_script PROPERTIES WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} TIMEOUT 120)
 
 # scripts/validation-table on the README's committed round: rows, columns
 # and the "host as calibrated" verdicts (scripts/machine/trust.py).  About 15 s

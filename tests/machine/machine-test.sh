@@ -18,6 +18,7 @@
 #   calibrate_refused  calibrate-machine --calibration whose tunsim calibrate refuses: exit 4, machine file kept
 #   btb_sites          icache --jumps-per-line: more taken jumps a line cost more; bad J is a usage error
 #   calibrate_btb      calibrate-machine --only btb --quick: the branch-site curves at 1, 2, 4 a line, and their summary
+#   calibrate_slub     calibrate-machine --only slub --quick: three --drain-every captures, summary.slab_ns from their residues
 #   btb_summary        calibrate-machine's summary of the btb part: medians of trusted runs, none when all refused
 #   trust_rules        trust.py: a capture the host ran as calibrated, or why not, on synthetic sidecars
 #   outfile_rule       outfile.py replaces only a regular file; capture-trace refuses to rename over a link
@@ -231,6 +232,47 @@ calibrate_btb)
   json "$TMP/m.json" "all(p['min_ns'] == p['max_ns'] == p['minus_warm_ns'] and p['runs'] == 1 for p in d['summary']['branch_sites']['kernel_cold'])" |
     grep -q True || fail "one run: a point's median, min and max are its value"
   ip netns list | grep -q "^tunsim-btb-" && fail "a tunsim-btb namespace was left behind"
+  echo "PASS"
+  ;;
+calibrate_slub)
+  # Part "slub": three capture-trace --drain-every captures of bursts whose
+  # length is a multiple of every period (each cache's objects a slab and
+  # its drain period), the residue tables trace-segments --bursts --json
+  # gives, and summary.slab_ns = slub.py's derivation from exactly those
+  # tables (tests/tools/test_slub.py checks the derivation by hand).
+  [ "$(id -u)" -eq 0 ] || skip "not root: capture-trace needs network namespaces and tracefs"
+  [ -c /dev/net/tun ] || skip "no /dev/net/tun"
+  $PY $M/slub.py caches >"$TMP/caches.json" 2>"$TMP/err" || skip "this kernel's skb caches: $(cat "$TMP/err")"
+  $PY scripts/calibrate-machine --only slub --quick -o "$TMP/m.json" >"$TMP/out" 2>"$TMP/err"; st=$?
+  [ $st -eq 0 ] || [ $st -eq 4 ] || fail "exit $st: $(tail -n3 "$TMP/err")"
+  burst=$(json "$TMP/m.json" "d['slub']['burst']")
+  json "$TMP/m.json" "all($burst % p == 0 for c in d['slub']['caches'].values() for p in (c['objs_per_slab'], c['objs_per_slab'] * c['cpu_partial_slabs']))" |
+    grep -q True || fail "burst $burst is not a multiple of every period"
+  [ "$(json "$TMP/m.json" "len(d['slub']['captures']), d['slub']['bursts']")" = "3 10" ] ||
+    fail "expected 3 captures of 10 bursts (--quick): $(json "$TMP/m.json" "d['slub']['captures']")"
+  json "$TMP/m.json" "all('--drain-every $burst --count $((burst * 10)) ' in c['command'] for c in d['slub']['captures'])" |
+    grep -q True || fail "a capture did not run --drain-every $burst --count $((burst * 10))"
+  ok=$(json "$TMP/m.json" "sum(c['exit'] == 0 for c in d['slub']['captures'])")
+  [ "$ok" -gt 0 ] || skip "every capture refused: $(json "$TMP/m.json" "d['slub']['captures'][0].get('refused')")"
+  [ "$(json "$TMP/m.json" "len(d['slub']['residues'])")" = "$ok" ] || fail "a residue table per capture taken"
+  if [ "$(json "$TMP/m.json" "'slab_ns' in d['summary']")" != True ]; then
+    skip "the slow paths did not stand out (a busy machine): $(json "$TMP/m.json" "[r['why'] for r in d['refused']][:1]")"
+  fi
+  $PY - "$TMP/m.json" <<'PYEOF' || fail "summary.slab_ns is not slub.py's derivation of the recorded residues"
+import json, sys
+sys.path.insert(0, "scripts/machine")
+import slub
+d = json.load(open(sys.argv[1]))
+again = slub.derive(list(d["slub"]["residues"].items()), d["slub"]["caches"])["values"]
+got = {k: v for k, v in d["summary"]["slab_ns"].items() if k.startswith("slab_")}
+assert got == again, (got, again)
+# A value left out was refused, and says so (a negative per-page part on a
+# noisy machine).
+five = {"slab_new_ns", "slab_new_page_ns", "slab_put_partial_ns", "slab_discard_ns", "slab_discard_page_ns"}
+for k in five - set(got):
+    assert any(k in r["what"] for r in d["refused"]), (k, d["refused"])
+assert got["slab_new_ns"] > got["slab_put_partial_ns"] > 0, got
+PYEOF
   echo "PASS"
   ;;
 linexfer_refuses)
@@ -849,7 +891,7 @@ EOF
 calibrate_usage)
   cm=scripts/calibrate-machine
   $PY $cm --only bogus -o "$TMP/x.json" 2>"$TMP/err"; st=$?
-  [ $st -eq 2 ] && grep -q "only: expected parts among geometry,clock,chase,icache,linexfer,footprints,kcold,btb,atomics,wakeup,ctxswitch,skbwalk, found 'bogus'" "$TMP/err" ||
+  [ $st -eq 2 ] && grep -q "only: expected parts among geometry,clock,chase,icache,linexfer,footprints,kcold,btb,atomics,wakeup,ctxswitch,skbwalk,slub, found 'bogus'" "$TMP/err" ||
     fail "--only bogus: exit $st, $(cat "$TMP/err")"
   $PY $cm --cpus 0,0 --only geometry -o "$TMP/x.json" 2>"$TMP/err"; st=$?
   [ $st -eq 2 ] && grep -q "cpus: expected two different CPUs" "$TMP/err" || fail "--cpus 0,0: exit $st, $(cat "$TMP/err")"

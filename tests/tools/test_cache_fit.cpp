@@ -283,3 +283,36 @@ TEST_CASE("calibrate --machine: the skbwalk part's remote walk gives cache.skb_r
   json p = parameters_of(m, "machine-skbwalk.json");
   CHECK(p["cache.skb_remote_walk_ns"]["value"].get<double>() == doctest::Approx(2.5));
 }
+
+TEST_CASE("calibrate --machine: the slub part gives costs.slab_*, whose defaults are its rules on the committed bursts") {
+  // calibrate-machine's part "slub" writes summary.slab_ns, what
+  // scripts/machine/slub.py derives from its captures.  On the committed
+  // captures (results/reference/slab-bursts-2026-12-05, tests/tools/
+  // test_slub.py) it gives new slab 356.8, a page 95.2, put 59.5, discard
+  // 40.3, a page 16.6: each becomes its costs.slab_* parameter, and the
+  // declared defaults are these to the nearest half ns (the table of
+  // docs/calibration.md rounds the p50 excesses).
+  json m = read_json_file(kMachine);
+  const std::pair<const char*, double> slab[] = {{"slab_new_ns", 356.8},
+                                                 {"slab_new_page_ns", 95.2},
+                                                 {"slab_put_partial_ns", 59.5},
+                                                 {"slab_discard_ns", 40.3},
+                                                 {"slab_discard_page_ns", 16.6}};
+  for (auto [k, v] : slab) m["summary"]["slab_ns"][k] = v;
+  json p = parameters_of(m, "machine-slub.json");
+  for (auto [k, v] : slab) {
+    const std::string key = std::string("costs.") + k;
+    CAPTURE(key);
+    REQUIRE(p.contains(key));
+    CHECK(p[key]["value"].get<double>() == v);
+    CHECK(p[key]["from"].get<std::string>().find("summary.slab_ns.") == 0);
+    CHECK(std::fabs(def(key) - v) <= 0.5);
+  }
+  // Without the part, no slab cost is set (the defaults stand).
+  CHECK_FALSE(parameters_of(read_json_file(kMachine), "machine-noslub.json").contains("costs.slab_new_ns"));
+  // A value that is not a non-negative number is bad input, naming it.
+  m["summary"]["slab_ns"]["slab_discard_ns"] = -1;
+  CHECK_THROWS_WITH_AS(parameters_of(m, "machine-badslub.json"),
+                       doctest::Contains("summary.slab_ns.slab_discard_ns: expected a non-negative number"),
+                       InputError);
+}

@@ -13,6 +13,7 @@
 #include "sim/io/json.hpp"
 #include "sim/tools/calibrate/btb_fit.hpp"
 #include "sim/tools/calibrate/fit.hpp"
+#include "sim/tools/calibrate/measured.hpp"
 
 namespace tunsim::calib {
 
@@ -33,33 +34,6 @@ json kcold_scenario() {
 }
 
 namespace {
-
-struct Setter {
-  json params = json::object();
-  json scenario = kcold_scenario();
-  void set(const std::string& key, double v, const std::string& unit, const std::string& from) {
-    params[key] = {{"value", v}, {"from", from}};
-    if (!unit.empty()) params[key]["unit"] = unit;
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    apply_set(scenario, key + "=" + buf);
-  }
-};
-
-// Footprint names in the machine file's summary -> the model's paths.
-struct FpMap {
-  const char* path;     // cache.footprints.PATH
-  const char* sampled;  // summary.icache_footprints key (icache_bytes_estimate)
-  const char* data;     // summary.dcache_footprints_bytes key (without_tables)
-};
-constexpr FpMap kFootprints[] = {
-    {"syscall", "syscall", "syscall"},
-    {"tun_get_user", "tun_get_user", "tun_get_user"},
-    {"softirq", "softirq", "softirq"},
-    {"netif_receive_skb", "netif_receive_skb", "netif_receive_skb"},
-    {"stack_drop", "stack_drop", "stack"},
-    {"stack_bridge", "stack_bridge", "stack_bridge"},
-};
 
 double sq_error(const std::vector<double>& model, const std::vector<ColdTarget>& t, bool code) {
   double e = 0;
@@ -143,126 +117,6 @@ double ipi_latency_from_wakeup(double latency_ns, double no_waiter_ns, double co
   if (context_switch_ns < 0) context_switch_ns = find_param("costs.context_switch_ns")->def.get<double>();
   return std::max(0.0, latency_ns - no_waiter_ns - context_switch_ns);
 }
-
-namespace {
-
-const json* summary_of(const json& m, const std::string& path) {
-  if (!m.is_object() || m.value("format", "") != "tunsim-machine/1")
-    throw InputError(path + ": format: expected \"tunsim-machine/1\" (scripts/calibrate-machine's output)");
-  const json* s = json_at(m, {"summary"});
-  if (!s || !s->is_object()) throw InputError(path + ": summary: expected an object");
-  return s;
-}
-
-// What the machine file measured, set on the kcold scenario: everything
-// but the fitted parameters.
-Setter measured_params(const json& m, const std::string& path) {
-  const json* s = summary_of(m, path);
-  Setter out;
-  auto num = [&](std::initializer_list<const char*> keys, const std::string& where) -> const json* {
-    const json* v = json_at(*s, keys);
-    if (!v || v->is_null()) return nullptr;
-    if (!v->is_number() || !std::isfinite(v->get<double>()) || v->get<double>() < 0)
-      throw InputError(path + ": summary." + where + ": expected a non-negative number");
-    return v;
-  };
-  // Geometry (cpuid); the LLC's size is the share the chase found.
-  for (const char* lv : {"l1i", "l1d", "l2", "llc"}) {
-    std::string b = std::string("cache.") + lv;
-    for (const char* f : {"size_bytes", "ways", "line_bytes"}) {
-      if (std::string(lv) == "llc" && std::string(f) == "size_bytes") continue;
-      if (const json* v = num({"cache", lv, f}, std::string("cache.") + lv + "." + f))
-        out.set(b + "." + f, v->get<double>(), f[0] == 'w' ? "" : "bytes",
-                std::string("summary.cache.") + lv + "." + f);
-    }
-  }
-  if (const json* v = num({"llc_effective_bytes", "value"}, "llc_effective_bytes.value"))
-    out.set("cache.llc.size_bytes", v->get<double>(), "bytes", "summary.llc_effective_bytes");
-  for (const char* lv : {"l1d", "l2", "llc"})
-    if (const json* v = num({"data_latency_ns", lv}, std::string("data_latency_ns.") + lv))
-      out.set(std::string("cache.") + lv + ".hit_ns", v->get<double>(), "ns",
-              std::string("summary.data_latency_ns.") + lv);
-  if (const json* v = num({"data_latency_ns", "memory"}, "data_latency_ns.memory"))
-    out.set("cache.memory_ns", v->get<double>(), "ns", "summary.data_latency_ns.memory");
-  // Instruction fetch: the mean of the two layouts (kernel code lies between).
-  for (auto [key, field] : {std::pair{"l2_ns", "l1i_miss_l2_hit"}, {"llc_ns", "l2_miss_llc_hit"},
-                            {"memory_ns", "memory"}}) {
-    const json *j = num({"icache_miss_ns_per_line", "jump", field}, std::string("icache_miss_ns_per_line.jump.") + field),
-               *q = num({"icache_miss_ns_per_line", "seq", field}, std::string("icache_miss_ns_per_line.seq.") + field);
-    if (j && q)
-      out.set(std::string("cache.ifetch.") + key, (j->get<double>() + q->get<double>()) / 2, "ns",
-              std::string("mean of summary.icache_miss_ns_per_line.{jump,seq}.") + field);
-  }
-  // A reread skb's lines out of L1d and out of L2 (skbwalk.c,
-  // calibrate-machine part "skbwalk").
-  for (auto [key, field] : {std::pair{"l2_ns", "l2"}, {"llc_ns", "llc"}})
-    if (const json* v = num({"skb_reread_ns_per_line", field}, std::string("skb_reread_ns_per_line.") + field))
-      out.set(std::string("cache.skb_reread.") + key, v->get<double>(), "ns",
-              std::string("summary.skb_reread_ns_per_line.") + field +
-                  " (skbwalk.c, SLAB_FREELIST_RANDOM order over hot a line, p10; median of its trusted runs)");
-  // A walk of skbs the other CPU wrote (skbwalk.c --writer-cpu, the same
-  // part).
-  if (const json* v = num({"skb_remote_walk_ns_per_line", "value"}, "skb_remote_walk_ns_per_line.value"))
-    out.set("cache.skb_remote_walk_ns", v->get<double>(), "ns",
-            "summary.skb_remote_walk_ns_per_line (skbwalk.c --writer-cpu, SLAB_FREELIST_RANDOM order over hot a "
-            "line, p10; median of its trusted runs)");
-  // One move of a line the other CPU wrote (remotermw.c, calibrate-machine
-  // part "linexfer", which runs it beside linexfer).
-  if (const json* v = num({"line_move_ns", "value"}, "line_move_ns.value"))
-    out.set("costs.cacheline_transfer_ns", v->get<double>(), "ns",
-            "summary.line_move_ns (remotermw.c, p10; median of its trusted runs)");
-  // A wake-up on the waker's own CPU and a context switch (ctxswitch.c,
-  // calibrate-machine part "ctxswitch").
-  const json* cs_measured = num({"ctxswitch_ns", "context_switch"}, "ctxswitch_ns.context_switch");
-  if (cs_measured)
-    out.set("costs.context_switch_ns", cs_measured->get<double>(), "ns",
-            "summary.ctxswitch_ns.context_switch (ctxswitch.c context_switch_ns, p10, mean over CPUs)");
-  if (const json* w = num({"ctxswitch_ns", "wakeup_local"}, "ctxswitch_ns.wakeup_local"))
-    out.set("costs.wakeup_local_ns", w->get<double>(), "ns",
-            "summary.ctxswitch_ns.wakeup_local (ctxswitch.c wakeup_local_ns, p10, mean over CPUs)");
-  // The wake-up of a thread sleeping on the idle other CPU (wakeup.c,
-  // calibrate-machine part "wakeup"): the waker's cost is costs.ipi_ns; the
-  // thread runs `latency` after the waker's FUTEX_WAKE, which includes one
-  // system call's entry and exit (no_waiter: a kernel-to-kernel wake-up
-  // makes none) and the idle CPU's context switch (costs.context_switch_ns:
-  // this machine's, else its default): the rest is costs.ipi_latency_ns.
-  if (const json* w = num({"wakeup_ns", "waker"}, "wakeup_ns.waker"))
-    out.set("costs.ipi_ns", w->get<double>(), "ns", "summary.wakeup_ns.waker (wakeup.c waker_ns, p10)");
-  const json* lat = num({"wakeup_ns", "latency"}, "wakeup_ns.latency");
-  const json* nw = num({"wakeup_ns", "no_waiter"}, "wakeup_ns.no_waiter");
-  if (lat && nw) {
-    double cs = cs_measured ? cs_measured->get<double>() : find_param("costs.context_switch_ns")->def.get<double>();
-    out.set("costs.ipi_latency_ns", ipi_latency_from_wakeup(lat->get<double>(), nw->get<double>(), cs), "ns",
-            "summary.wakeup_ns.latency - summary.wakeup_ns.no_waiter - costs.context_switch_ns (" +
-                std::string(cs_measured ? "summary.ctxswitch_ns.context_switch " : "default ") + fmt("%.1f", cs) +
-                ")");
-  }
-  for (const FpMap& f : kFootprints) {
-    std::string b = std::string("cache.footprints.") + f.path;
-    if (const json* v = num({"icache_footprints", f.sampled, "icache_bytes_estimate"},
-                            std::string("icache_footprints.") + f.sampled + ".icache_bytes_estimate"))
-      out.set(b + ".icache_bytes", std::round(v->get<double>()), "bytes",
-              std::string("summary.icache_footprints.") + f.sampled + ".icache_bytes_estimate");
-    if (const json* v = num({"dcache_footprints_bytes", f.data, "without_tables"},
-                            std::string("dcache_footprints_bytes.") + f.data + ".without_tables"))
-      out.set(b + ".dcache_bytes", std::round(v->get<double>()), "bytes",
-              std::string("summary.dcache_footprints_bytes.") + f.data + ".without_tables");
-  }
-  const json *gro = num({"icache_footprints", "netif_receive_skb_napi_gro", "icache_bytes_estimate"},
-                        "icache_footprints.netif_receive_skb_napi_gro.icache_bytes_estimate"),
-             *nrs = num({"icache_footprints", "netif_receive_skb", "icache_bytes_estimate"},
-                        "icache_footprints.netif_receive_skb.icache_bytes_estimate");
-  if (gro && nrs)
-    out.set("cache.footprints.gro.icache_bytes", std::max(0.0, std::round(gro->get<double>() - nrs->get<double>())),
-            "bytes", "summary.icache_footprints: netif_receive_skb_napi_gro - netif_receive_skb");
-  if (const json* v = num({"icache_footprints", "vhost", "icache_bytes_upper"}, "icache_footprints.vhost"))
-    out.set("cache.footprints.vhost.icache_bytes", v->get<double>(), "bytes",
-            "summary.icache_footprints.vhost.icache_bytes_upper (an estimate: no vhost-net here)");
-
-  return out;
-}
-
-}  // namespace
 
 json measured_kcold_scenario(const json& machine, const std::string& path) {
   return measured_params(machine, path).scenario;
