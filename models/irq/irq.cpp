@@ -16,6 +16,15 @@ double send_ipi(Ctx& ctx) {
   return std::max(ctx.now, sent + ctx.k->p.costs.ipi_latency_ns * 1e-9);
 }
 
+namespace {
+// cpus.stall: the time CPU `cpu` loses in window n, a draw from the table
+// by (seed, CPU, n) alone, whatever order the engine runs the CPUs in.
+double stall_draw(const Params& p, int cpu, uint64_t n) {
+  uint64_t s = (p.seed * 0x9e3779b97f4a7c15ULL) ^ (static_cast<uint64_t>(cpu) + 1) << 48 ^ n * 0xd1b54a32d192ed03ULL;
+  return spread_draw(p.stall_ns, s);
+}
+}  // namespace
+
 bool advance_time_events(Ctx& ctx) {
   Cpu& cpu = *ctx.cpu;
   Kernel& k = *ctx.k;
@@ -30,6 +39,16 @@ bool advance_time_events(Ctx& ctx) {
       cpu.in_hardirq = false;
       if (!cpu.in_softirq && cpu.bh_disabled == 0) irq_exit_softirq = true;
     }
+  }
+  // Time the CPU lost to what no trace shows (cpus.stall: the hypervisor's
+  // interruptions of a vCPU), window by window: a window that began while
+  // a thread held the CPU delays it by its draw; one that began while the
+  // CPU was idle costs nothing.
+  while (cpu.next_stall <= ctx.now) {
+    const bool busy = ctx.thread && ctx.thread->kind != Thread::Kind::Irq && cpu.next_stall >= cpu.busy_since;
+    const double lost = stall_draw(k.p, cpu.id, cpu.stalls++);
+    cpu.next_stall += k.p.stall_period_us * 1e-6;
+    if (busy) ctx.spend_cycles(lost * 1e-9 * cpu.cycles_per_s);
   }
   // Timed wake-ups and ticks in time order up to now.
   for (;;) {

@@ -87,6 +87,10 @@ Kernel::Kernel(Params params) : p(std::move(params)) {
     c->cycles_per_s = p.cpu_hz * c->speed;
     c->cache.set_params(&p.cache);
     c->next_tick = 1.0 / p.kernel.hz;
+    if (!p.stall_ns.empty()) {  // cpus.stall: the first window, where the seed puts it (the same on every CPU)
+      uint64_t s = rng_seed(p.seed, 3, 0);
+      c->next_stall = static_cast<double>(splitmix64(s) >> 11) * 0x1.0p-53 * p.stall_period_us * 1e-6;
+    }
     cpus.push_back(std::move(c));
     backlog_init(*this, *cpus.back());
   }

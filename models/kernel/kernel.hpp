@@ -203,11 +203,11 @@ struct Cpu {
   Thread* irq = nullptr;  // interrupt context on an otherwise idle CPU (RPS IPIs)
   Thread* current = nullptr;
   Thread* last_thread = nullptr;  // the thread that ran last (context switch cost)
-  double next_tick = 0;
-  double min_vruntime = 0;
-  // No thread of this CPU has a timed wake-up (wake_at >= 0, in any state)
-  // before this: advance_time_events scans the threads only once it is due.
-  // Lowered wherever a wake_at is set (schedule_out), made exact by each scan.
+  double next_tick = 0, min_vruntime = 0;
+  double next_stall = 1e300, busy_since = 0;  // cpus.stall: the next window; a thread holds the CPU since
+  uint64_t stalls = 0;                         // the windows passed (models/irq)
+  // No thread of this CPU has a timed wake-up (wake_at >= 0) before this: advance_time_events scans the
+  // threads only once it is due.  Lowered wherever a wake_at is set (schedule_out), exact after each scan.
   double wake_bound = -std::numeric_limits<double>::infinity();
 };
 

@@ -146,6 +146,27 @@ void declare_cpu_params(ParamTable& t) {
              "config` sets it from the capture (docs/traces.md).  [] = all 1.")
       .from("all CPUs as calibrated")
       .bind(&Params::cpu_speed);
+  t.add("cpus.stall.period_us", PType::Num, 1000)
+      .range(10, 1e6)
+      .units("us")
+      .means("How often something outside the kernel takes each CPU away (cpus.stall.ns): a hypervisor's own "
+             "timer, which interrupts every vCPU at the same instants.")
+      .from("the development VM's hypervisor: scripts/machine/stall.c, 2026-12-06 03:40 UTC, both vCPUs, the "
+            "most common spacing of gaps above 5 us 1000.07-1000.18 us; only used with cpus.stall.ns")
+      .bind(&Params::stall_period_us);
+  t.add("cpus.stall.ns", PType::NumList, nlohmann::json::array())
+      .range(0, 1e6)
+      .units("ns")
+      .means("The time each CPU loses in every period of cpus.stall.period_us to what no kernel trace shows (a "
+             "hypervisor running its own work on the vCPU's core, the guest's timer interrupt): N values at the "
+             "quantiles (i + 0.5) / N, ascending; each CPU draws one per period (seeded by `seed`, the CPU and "
+             "the period), and a thread that holds the CPU when the period begins is delayed by it (an idle CPU "
+             "loses nothing).  [] = none (bare metal without these interruptions).")
+      .from("none by default (the kernel's own costs are fitted to trace medians, which these windows do not "
+            "touch); a capture brings its own (capture-trace runs scripts/machine/stall.c on the writer CPUs, "
+            "`tunsim trace config` sets it).  On the development VM, 2026-12-06 03:40 UTC: p50 19-21 us lost a "
+            "window, mean 25-34 us (2.5-3.4 % of the time), docs/calibration.md \"Stolen time\"")
+      .bind(&Params::stall_ns);
   declare_cost(t, "cacheline_transfer_ns", 111.3, &Costs::cacheline_transfer_ns,
                "cache coherence (a line owned by another core)",
                "Touching shared state (a skb queue's lock and head, a NAPI's state, a socket, a slab's freelist) "
@@ -195,6 +216,12 @@ void declare_cpu_params(ParamTable& t) {
   }
 
   t.finalize([](Params& p, std::vector<std::string>&) {
+    if (!std::is_sorted(p.stall_ns.begin(), p.stall_ns.end()))
+      throw ParamError("cpus.stall.ns", "expected values in ascending order (quantiles)");
+    for (double v : p.stall_ns)
+      if (v >= p.stall_period_us * 1e3)
+        throw ParamError("cpus.stall.ns", "expected each value below the period (cpus.stall.period_us = " +
+                                              shown(p.stall_period_us) + "), found " + shown(v) + " ns");
     if (!p.cpu_speed.empty() && p.cpu_speed.size() != static_cast<size_t>(p.cpus))
       throw ParamError("cpus.speed", "expected one number per CPU (cpus.count = " + std::to_string(p.cpus) +
                                          "), found " + std::to_string(p.cpu_speed.size()));

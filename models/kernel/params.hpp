@@ -145,6 +145,8 @@ struct Params {
   int cpus;
   double cpu_hz;                  // cycles per second of a CPU at speed 1
   std::vector<double> cpu_speed;  // relative speed of each CPU (empty = all 1)
+  double stall_period_us;         // cpus.stall.period_us
+  std::vector<double> stall_ns;   // cpus.stall.ns: quantile table of the time lost in a period
   std::vector<int> rps_cpus;
   CacheParams cache;
   Costs costs;

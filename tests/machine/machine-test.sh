@@ -35,6 +35,7 @@
 #   remotermw_measures remotermw.c (an atomic on a line the other CPU left, keeps writing, or read; then work) is trusted and sane, or skips
 #   ctxswitch_measures ctxswitch.c (a wake-up on the waker's CPU, a context switch) is trusted and consistent, or skips
 #   skbwalk_measures   skbwalk.c (a batch of skbs out of L2 against hot) is trusted and ordered, or skips
+#   stall_measures     stall.c (time a CPU loses to what no trace shows): usage errors; trusted and consistent, or skips
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 CASE=${1:?usage: machine-test.sh CASE}
@@ -232,6 +233,29 @@ calibrate_btb)
   json "$TMP/m.json" "all(p['min_ns'] == p['max_ns'] == p['minus_warm_ns'] and p['runs'] == 1 for p in d['summary']['branch_sites']['kernel_cold'])" |
     grep -q True || fail "one run: a point's median, min and max are its value"
   ip netns list | grep -q "^tunsim-btb-" && fail "a tunsim-btb namespace was left behind"
+  echo "PASS"
+  ;;
+stall_measures)
+  build stall $M/stall.c -lm
+  "$TMP/stall" --seconds 100 >/dev/null 2>"$TMP/err"; [ $? -eq 2 ] || fail "--seconds 100: expected exit 2"
+  grep -q "^stall: --seconds: expected 0.1 to 60, found '100'$" "$TMP/err" || fail "usage line: $(cat "$TMP/err")"
+  "$TMP/stall" --cpu 0 --seconds 1 >"$TMP/s.json" 2>"$TMP/err"; st=$?
+  [ $st -eq 4 ] && skip "stall.c refused: $(cat "$TMP/err")"
+  [ $st -eq 0 ] || fail "exit $st: $(cat "$TMP/err")"
+  # Consistent: 16 ascending quantiles of the time lost a window, each below
+  # the period; the mean a window (stolen fraction x period) at least 0.97
+  # of the lowest quantile; the windows and the dropped ones cover the second.
+  $PY - "$TMP/s.json" <<'PYEOF' || fail "inconsistent record: $(cat "$TMP/s.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+q, p = d["per_period_ns"], d["period_ns"]
+assert len(q) == 16 and q == sorted(q) and q[-1] < p, q
+assert 10e3 <= p <= 1e8, p
+assert 0 <= d["stolen_fraction"] < 0.5, d["stolen_fraction"]
+# 97 % of the windows lose at least q[0] (the 3rd percentile): so does the mean, 0.97 of it.
+assert d["per_period_mean_ns"] >= 0.97 * q[0] - 1, d
+assert (d["windows"] + d["windows_dropped"]) * p <= 1.0e9 + p and (d["windows"] + d["windows_dropped"] + 2) * p >= 0.99e9, d
+PYEOF
   echo "PASS"
   ;;
 calibrate_slub)

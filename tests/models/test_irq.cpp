@@ -23,6 +23,32 @@ TEST_CASE("irq: a tick with NET_RX pending in process context asks for the softi
   CHECK_FALSE(advance_time_events(r.ctx));
 }
 
+TEST_CASE("irq: cpus.stall delays the thread holding the CPU when a window begins, an idle CPU loses nothing") {
+  // Windows of 100 us, each losing 5 us (a one-value table).  The first
+  // starts where the seed puts it, in [0, 100 us); the thread holding the
+  // CPU since 0 passes it at its next boundary and is 5 us later; the next
+  // window is 100 us on.  A window that began before the thread got the CPU
+  // (the CPU was idle then: busy_since after it) costs nothing.
+  Rig r("v1_napi", {{"cpus", {{"stall", {{"period_us", 100}, {"ns", {5000}}}}}}});
+  Cpu& c = r.k->cpu(0);
+  const double first = c.next_stall;
+  CHECK(first >= 0);
+  CHECK(first < 100e-6);
+  r.ctx.now = first + 1e-9;
+  advance_time_events(r.ctx);
+  CHECK(r.ctx.now == doctest::Approx(first + 1e-9 + 5e-6));
+  CHECK(c.stalls == 1);
+  CHECK(c.next_stall == doctest::Approx(first + 100e-6));
+  c.busy_since = first + 150e-6;  // idle from before the second window to after it
+  r.ctx.now = first + 160e-6;
+  advance_time_events(r.ctx);
+  CHECK(r.ctx.now == doctest::Approx(first + 160e-6));
+  CHECK(c.stalls == 2);
+  // Without the table, no window ever comes.
+  Rig none("v1_napi");
+  CHECK(none.k->cpu(0).next_stall == 1e300);
+}
+
 TEST_CASE("irq: a sleeping thread's timer wakes it when the running thread passes its time") {
   // ksoftirqd asleep with a timer at 1 ms (as a sleeping sender would be):
   // at 0.5 ms nothing, at 1 ms it is runnable (try_to_wake_up).

@@ -428,3 +428,28 @@ TEST_CASE("trace config: each writer starts when the capture released it (its fi
   tunsim::calib::Workload one = tunsim::calib::read_sidecar("results/reference/napi-60-1w.json");
   CHECK(tunsim::calib::writer_starts_for(one, tunsim::calib::capture_intervals(one), why).empty());
 }
+
+TEST_CASE("trace config: the stolen time measured with the capture becomes cpus.stall; bad records are one-line errors") {
+  // capture-trace runs scripts/machine/stall.c on the writer CPUs and
+  // writes stall_period_us and stall_ns (16 quantiles of the time lost a
+  // window): `trace config` copies them into cpus.stall as they are; a
+  // sidecar without them leaves cpus.stall at its default (none).
+  std::vector<double> tab = {15114, 15936, 16392, 16828, 17294, 17754, 18240, 18751,
+                             19358, 20073, 22674, 26792, 35894, 37632, 39492, 46745};
+  std::string out = testutil::tmpdir() + "/stall.scenario.json";
+  Run r = run_cli("trace config " + sidecar("stall", {{"stall_period_us", 1000.1}, {"stall_ns", tab}}) + " -o " + out);
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  json s = json::parse(tunsim::read_file(out));
+  CHECK(s["cpus"]["stall"]["period_us"] == 1000.1);
+  CHECK(s["cpus"]["stall"]["ns"] == json(tab));
+  r = run_cli("trace config " + sidecar("nostall", json::object()) + " -o " + out);
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  CHECK_FALSE(json::parse(tunsim::read_file(out))["cpus"].contains("stall"));
+  expect_bad_sidecar("stall-order", {{"stall_period_us", 1000}, {"stall_ns", {5, 3}}},
+                     "stall_ns: expected ascending numbers in [0, the period), found 3");
+  expect_bad_sidecar("stall-period", {{"stall_ns", {5}}}, "stall_period_us: expected a number with stall_ns");
+  expect_bad_sidecar("stall-long", {{"stall_period_us", 10}, {"stall_ns", {20000}}},
+                     "stall_ns: expected ascending numbers in [0, the period), found 20000");
+  expect_bad_sidecar("stall-type", {{"stall_period_us", 1000}, {"stall_ns", "many"}},
+                     "stall_ns: expected an array of 1 to 64 numbers (ns), found \"many\"");
+}

@@ -105,6 +105,9 @@ json scenario_for(const Workload& w, const std::string& calibration) {
                                          calibration_value(calibration, "costs.context_switch_ns"));
     s["costs"]["ipi_latency_ns"] = std::round(lat * 1000) / 1000;
   }
+  // The time the writer CPUs lost to what no trace shows, measured with the
+  // capture (scripts/machine/stall.c): the host's, like the line moves.
+  if (!w.stall_ns.empty()) s["cpus"]["stall"] = {{"period_us", w.stall_period_us}, {"ns", w.stall_ns}};
   long long count = w.count_per_thread;
   if (count <= 0 && w.duration_s <= 0 && !w.cpus.empty())
     count = w.frames_written / static_cast<long long>(w.cpus.size());

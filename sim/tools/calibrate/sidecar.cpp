@@ -258,6 +258,20 @@ Workload read_sidecar_text(const std::string& text, const std::string& path) {
     if (!w.rps_cpus.empty() && w.threaded)
       throw InputError(file + ": rps_cpus: expected [] with \"threaded\": true (capture-trace takes one of them)");
   }
+  // "stall_period_us", "stall_ns" (optional, together): stall.c at capture.
+  if (j.contains("stall_ns") && !j["stall_ns"].is_null()) {
+    const json& t = j["stall_ns"];
+    w.stall_period_us = opt_number(j, file, "stall_period_us", 10, 1e6, -1, false);
+    if (w.stall_period_us <= 0) throw InputError(file + ": stall_period_us: expected a number with stall_ns");
+    if (!t.is_array() || t.empty() || t.size() > 64)
+      throw InputError(file + ": stall_ns: expected an array of 1 to 64 numbers (ns), found " + shown(t));
+    for (const json& v : t) {
+      if (!v.is_number() || v.get<double>() < 0 || v.get<double>() >= w.stall_period_us * 1e3 ||
+          (!w.stall_ns.empty() && v.get<double>() < w.stall_ns.back()))
+        throw InputError(file + ": stall_ns: expected ascending numbers in [0, the period), found " + shown(v));
+      w.stall_ns.push_back(v.get<double>());
+    }
+  }
   // "slab_events" (optional, false when absent): capture-trace --slab-events.
   w.slab_events = opt_bool(j, file, "slab_events");
   for (int c : w.cpus)

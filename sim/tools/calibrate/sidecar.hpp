@@ -40,6 +40,11 @@ struct Workload {
   // the latency from before its call to the sleeper in user space, and a
   // FUTEX_WAKE that wakes nobody.  -1 = not measured.
   double wakeup_waker_ns = -1, wakeup_latency_ns = -1, wakeup_no_waiter_ns = -1;
+  // The time a writer CPU loses to what no trace shows (scripts/machine/stall.c
+  // at capture: cpus.stall): the period, and its per-period quantile table
+  // (empty = not measured).
+  double stall_period_us = -1;
+  std::vector<double> stall_ns;
   bool wakeup_measured() const { return wakeup_waker_ns > 0 && wakeup_latency_ns > 0 && wakeup_no_waiter_ns > 0; }
   // Whether the workload wakes a thread on a CPU no writer uses (the
   // threaded NAPI's kthread, an RPS target): what the wake-up costs apply to.

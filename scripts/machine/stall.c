@@ -1,0 +1,156 @@
+/* stall.c: the time a CPU loses to what no trace shows (scripts/calibrate-machine
+ * part "stall"; docs/calibration.md, "Stolen time").
+ *
+ *   stall [--cpu N] [--seconds S] [--threshold-ns T]
+ *
+ * A thread pinned to CPU N reads CLOCK_MONOTONIC in a tight loop for S
+ * seconds (default 2); two consecutive reads more than T ns apart (default
+ * 1000: a read takes about 20 ns) are a gap, time the CPU spent elsewhere:
+ * the hypervisor's own interruptions of the vCPU (on the development VM
+ * about 20 us every millisecond), the guest kernel's timer tick, and any
+ * interrupt.  After each gap the thread asks getrusage(RUSAGE_THREAD) whether
+ * it was switched out involuntarily (ru_nivcsw: another task of this kernel
+ * ran, which the kernel's scheduler decides and the model replays): such a
+ * gap's window is left out.
+ *
+ * Prints JSON: the gaps' count, p50 and p90, the stolen fraction (gap time
+ * over clean time), the period of the gaps above 5 us (the median spacing
+ * of consecutive ones, the most common within 10 us: the hypervisor's tick), and "per_period_ns": 16
+ * quantiles (i + 0.5) / 16 of the time lost in each window of one period,
+ * which the model draws one per period (cpus.stall).  Refuses (exit 4)
+ * when more than half the windows held a switch to another task.  Exit 2 usage, 3 cannot pin.
+ */
+#define _GNU_SOURCE
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "robust.h"
+
+#define MAX_GAPS 400000
+
+static int cmp_d(const void* a, const void* b) {
+  double x = *(const double*)a, y = *(const double*)b;
+  return x < y ? -1 : x > y;
+}
+
+static long nivcsw(void) {
+  struct rusage u;
+  getrusage(RUSAGE_THREAD, &u);
+  return u.ru_nivcsw;
+}
+
+int main(int argc, char** argv) {
+  long cpu = 0, seconds_x10 = 20, threshold = 1000;
+  const rb_long_opt opts[] = {{"--cpu", 0, 4095, &cpu},
+                              {"--seconds-x10", 1, 600, &seconds_x10},
+                              {"--threshold-ns", 100, 100000, &threshold}};
+  for (int i = 1; i < argc; i++)
+    if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
+      double s = atof(argv[i + 1]);
+      if (!(s >= 0.1 && s <= 60)) {
+        fprintf(stderr, "stall: --seconds: expected 0.1 to 60, found '%s'\n", argv[i + 1]);
+        return RB_EXIT_USAGE;
+      }
+      seconds_x10 = (long)(s * 10 + 0.5);
+      memmove(argv + i, argv + i + 2, (size_t)(argc - i - 2) * sizeof *argv);
+      argc -= 2;
+      i--;
+    }
+  if (rb_parse_long_opts(argc, argv, opts, sizeof opts / sizeof *opts)) {
+    fprintf(stderr, "usage: stall [--cpu N] [--seconds S] [--threshold-ns T]\n");
+    return RB_EXIT_USAGE;
+  }
+  if (rb_pin_cpu("stall", cpu)) return RB_EXIT_ENV;
+  static double gap_at[MAX_GAPS], gap_ns[MAX_GAPS];
+  static char gap_switched[MAX_GAPS];
+  const double total = seconds_x10 * 1e8;
+  int ngaps = 0, switched = 0;
+  long seen = nivcsw();
+  double lost_to_checks = 0;
+  const double t0 = rb_now_ns();
+  double last = t0;
+  for (;;) {
+    double t = rb_now_ns();
+    if (t - last > threshold && ngaps < MAX_GAPS) {
+      // Was it another task of this kernel?  (getrusage after the gap; its
+      // own time is left out of the measurement.)
+      long n = nivcsw();
+      gap_at[ngaps] = last - t0;
+      gap_ns[ngaps] = t - last;
+      gap_switched[ngaps] = n != seen;
+      switched += n != seen;
+      seen = n;
+      ngaps++;
+      double r = rb_now_ns();
+      lost_to_checks += r - t;
+      t = r;
+    }
+    last = t;
+    if (t - t0 >= total) break;
+  }
+  const double span = last - t0;
+  // The period: the most common spacing (10 us bins) of consecutive gaps
+  // above 5 us, refined to the median of the spacings in that bin.
+  static double spacing[MAX_GAPS], sorted[MAX_GAPS];
+  int nsp = 0, prev = -1;
+  for (int i = 0; i < ngaps; i++) {
+    if (gap_ns[i] < 5000 || gap_switched[i]) continue;
+    if (prev >= 0) spacing[nsp++] = gap_at[i] - gap_at[prev];
+    prev = i;
+  }
+  qsort(spacing, (size_t)nsp, sizeof *spacing, cmp_d);
+  double period = 1e6;
+  int best = 0;
+  for (int i = 0, j = 0; i < nsp; i++) {
+    while (spacing[i] - spacing[j] > 10000) j++;
+    if (i - j + 1 > best) best = i - j + 1, period = spacing[j + (i - j) / 2];
+  }
+  if (best < 10) period = 1e6;
+  // Time lost in each window of one period; windows holding a gap in which
+  // another task ran are left out.
+  int nwin = 0, dropped = 0;
+  double clean_ns = 0, stolen = 0;
+  static double win[MAX_GAPS];
+  for (int i = 0, w = 0; (w + 1) * period <= span && nwin < MAX_GAPS; w++) {
+    double s = 0;
+    int bad = 0;
+    for (; i < ngaps && gap_at[i] < (w + 1) * period; i++) {
+      s += gap_ns[i];
+      bad |= gap_switched[i];
+    }
+    if (bad) {
+      dropped++;
+      continue;
+    }
+    win[nwin++] = s;
+    clean_ns += period;
+    stolen += s;
+  }
+  qsort(win, (size_t)nwin, sizeof *win, cmp_d);
+  for (int i = 0; i < ngaps; i++) sorted[i] = gap_ns[i];
+  qsort(sorted, (size_t)ngaps, sizeof *sorted, cmp_d);
+  int trusted = dropped <= nwin && nwin >= 16;
+  printf("{\"what\": \"stall\", \"cpu\": %ld, \"seconds\": %.1f, \"threshold_ns\": %ld,\n", cpu,
+         seconds_x10 / 10.0, threshold);
+  printf(" \"gaps\": %d, \"gaps_switched\": %d, \"gap_p50_ns\": %.0f, \"gap_p90_ns\": %.0f, \"checks_ns\": %.0f,\n",
+         ngaps, switched, ngaps ? sorted[ngaps / 2] : 0, ngaps ? sorted[(int)(ngaps * 0.9)] : 0, lost_to_checks);
+  printf(" \"stolen_fraction\": %.5f, \"period_ns\": %.0f, \"period_votes\": %d, \"windows\": %d, "
+         "\"windows_dropped\": %d,\n",
+         clean_ns > 0 ? stolen / clean_ns : 0, period, best, nwin, dropped);
+  printf(" \"per_period_ns\": [");
+  for (int q = 0; q < 16; q++) printf("%s%.0f", q ? ", " : "", nwin ? win[(int)((q + 0.5) / 16 * nwin)] : 0);
+  printf("], \"per_period_mean_ns\": %.0f,\n", clean_ns > 0 ? stolen / clean_ns * period : 0);
+  printf(" \"trusted\": %s", trusted ? "true" : "false");
+  if (!trusted)
+    printf(", \"refused\": \"%d of %d windows held a switch to another task (want at most half)\"", dropped,
+           nwin + dropped);
+  printf("}\n");
+  if (!trusted) {
+    fprintf(stderr, "stall: refused: %d of %d windows held a switch to another task\n", dropped, nwin + dropped);
+    return RB_EXIT_REFUSED;
+  }
+  return RB_EXIT_OK;
+}
