@@ -12,6 +12,9 @@ const std::vector<double> kSpreadProcess = {0.970, 0.979, 0.980, 0.981, 0.990, 0
                                            1.000, 1.001, 1.002, 1.011, 1.011, 1.022, 1.041, 1.156};
 const std::vector<double> kSpreadSoftirq = {0.970, 0.971, 0.981, 0.981, 0.981, 0.989, 0.990, 0.991,
                                            1.000, 1.000, 1.010, 1.019, 1.048, 1.135, 1.462, 1.667};
+// cpus.stall.ns: scripts/machine/stall.c (results/reference/machine/stall-2026-12-06/summary.json).
+const std::vector<double> kStallNs = {18822, 20108, 20775, 21346, 21832, 22323, 22878, 23521,
+                                     24618, 28144, 32152, 38710, 48534, 54360, 67233, 91726};
 }  // namespace
 
 namespace tunsim {
@@ -146,26 +149,31 @@ void declare_cpu_params(ParamTable& t) {
              "config` sets it from the capture (docs/traces.md).  [] = all 1.")
       .from("all CPUs as calibrated")
       .bind(&Params::cpu_speed);
-  t.add("cpus.stall.period_us", PType::Num, 1000)
+  // The development VM's stolen time (docs/calibration.md, "Stolen time").
+  static const std::string stall_runs =
+      "measured: scripts/machine/stall.c --seconds 2 on both vCPUs at once, three runs, 2026-12-06 03:09 UTC "
+      "(load average 1.7; AMD EPYC Zen 5 2-vCPU VM, Linux 6.18.44; "
+      "results/reference/machine/stall-2026-12-06/summary.json): ";
+  t.add("cpus.stall.period_us", PType::Num, 1000.08)
       .range(10, 1e6)
       .units("us")
       .means("How often something outside the kernel takes each CPU away (cpus.stall.ns): a hypervisor's own "
              "timer, which interrupts every vCPU at the same instants.")
-      .from("the development VM's hypervisor: scripts/machine/stall.c, 2026-12-06 03:40 UTC, both vCPUs, the "
-            "most common spacing of gaps above 5 us 1000.07-1000.18 us; only used with cpus.stall.ns")
+      .from(stall_runs + "the median of the six records' period, the most common spacing of gaps above 5 us "
+                         "(1000.04-1000.11 us)")
       .bind(&Params::stall_period_us);
-  t.add("cpus.stall.ns", PType::NumList, nlohmann::json::array())
+  t.add("cpus.stall.ns", PType::NumList, nlohmann::json(kStallNs))
       .range(0, 1e6)
       .units("ns")
       .means("The time each CPU loses in every period of cpus.stall.period_us to what no kernel trace shows (a "
              "hypervisor running its own work on the vCPU's core, the guest's timer interrupt): N values at the "
              "quantiles (i + 0.5) / N, ascending; each CPU draws one per period (seeded by `seed`, the CPU and "
              "the period), and a thread that holds the CPU when the period begins is delayed by it (an idle CPU "
-             "loses nothing).  [] = none (bare metal without these interruptions).")
-      .from("none by default (the kernel's own costs are fitted to trace medians, which these windows do not "
-            "touch); a capture brings its own (capture-trace runs scripts/machine/stall.c on the writer CPUs, "
-            "`tunsim trace config` sets it).  On the development VM, 2026-12-06 03:40 UTC: p50 19-21 us lost a "
-            "window, mean 25-34 us (2.5-3.4 % of the time), docs/calibration.md \"Stolen time\"")
+             "loses nothing).  The kernel's own costs are fitted to trace medians, which these windows do not "
+             "touch.  A capture brings its own (capture-trace runs stall.c on the writer CPUs; `tunsim trace "
+             "config` sets it).  [] = none (bare metal without these interruptions).")
+      .from(stall_runs + "per quantile the median of the six records' per_period_ns (p50 21.1-28.1 us a window, "
+                         "mean 34.8 us: 3.5 % of the time; the records' stolen fractions 2.6-4.5 %)")
       .bind(&Params::stall_ns);
   declare_cost(t, "cacheline_transfer_ns", 111.3, &Costs::cacheline_transfer_ns,
                "cache coherence (a line owned by another core)",

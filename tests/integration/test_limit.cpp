@@ -1,6 +1,7 @@
 // The benchmark's hand-written limit (bench/limit/limit.cpp) is the default
 // scenario without SimGrid: its results must equal the simulator's with the
-// cache model off and constant costs (costs.spread.* empty), or the ratio of their speeds would compare different work.
+// cache model off, constant costs (costs.spread.* empty) and no stolen time
+// (cpus.stall.ns empty), or the ratio of their speeds would compare different work.
 #include <doctest/doctest.h>
 
 #include <cstdio>
@@ -20,7 +21,7 @@ TEST_CASE("bench limit: the hand-written loop gives the simulator's results, cac
     CAPTURE(ms);
     std::string out = testutil::tmpdir() + "/lim-sim.json";
     testutil::Run r = testutil::run_cli(std::string("run configs/default.json --set cache.enabled=false --set senders.0.guest.burst_phase=0 "
-                                                    "--set costs.spread.process=[] --set costs.spread.softirq=[] "
+                                                    "--set costs.spread.process=[] --set costs.spread.softirq=[] --set cpus.stall.ns=[] "
                                                     "--set duration_ms=") +
                                         ms + " -q -o " + out);
     REQUIRE(r.status == 0);

@@ -915,7 +915,7 @@ EOF
 calibrate_usage)
   cm=scripts/calibrate-machine
   $PY $cm --only bogus -o "$TMP/x.json" 2>"$TMP/err"; st=$?
-  [ $st -eq 2 ] && grep -q "only: expected parts among geometry,clock,chase,icache,linexfer,footprints,kcold,btb,atomics,wakeup,ctxswitch,skbwalk,slub, found 'bogus'" "$TMP/err" ||
+  [ $st -eq 2 ] && grep -q "only: expected parts among geometry,clock,chase,icache,linexfer,footprints,kcold,btb,atomics,wakeup,ctxswitch,skbwalk,slub,stall, found 'bogus'" "$TMP/err" ||
     fail "--only bogus: exit $st, $(cat "$TMP/err")"
   $PY $cm --cpus 0,0 --only geometry -o "$TMP/x.json" 2>"$TMP/err"; st=$?
   [ $st -eq 2 ] && grep -q "cpus: expected two different CPUs" "$TMP/err" || fail "--cpus 0,0: exit $st, $(cat "$TMP/err")"

@@ -47,7 +47,7 @@ struct Rig {
   Ctx ctx;
   explicit Rig(const std::string& design, json extra = json::object()) {
     json s = {{"design", design},
-              {"cpus", {{"count", 1}, {"hz", 1e9}}},
+              {"cpus", {{"count", 1}, {"hz", 1e9}, {"stall", {{"ns", json::array()}}}}},
               {"cache", {{"enabled", false}}},
               {"costs", hand_costs()},
               {"senders", json::array({{{"type", "writer"}, {"cpu", 0}}})},

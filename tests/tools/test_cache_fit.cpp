@@ -316,3 +316,26 @@ TEST_CASE("calibrate --machine: the slub part gives costs.slab_*, whose defaults
                        doctest::Contains("summary.slab_ns.slab_discard_ns: expected a non-negative number"),
                        InputError);
 }
+
+TEST_CASE("calibrate --machine: the stall part gives cpus.stall, as measured") {
+  // calibrate-machine's part "stall" writes summary.stall (stall.c: the
+  // median period and per quantile the median table of its records): the
+  // calibration takes both as they are.  A table that is not an array of
+  // non-negative numbers is bad input, naming it.
+  json m = read_json_file(kMachine);
+  json tab = {18822, 20108, 20775, 21346, 21832, 22323, 22878, 23521,
+              24618, 28144, 32152, 38710, 48534, 54360, 67233, 91726};
+  m["summary"]["stall"] = {{"period_us", 1000.08}, {"ns", tab}};
+  json p = parameters_of(m, "machine-stall.json");
+  CHECK(p["cpus.stall.period_us"]["value"] == 1000.08);
+  CHECK(p["cpus.stall.ns"]["value"] == tab);
+  // The shipped defaults are the committed measurement's
+  // (results/reference/machine/stall-2026-12-06/summary.json).
+  json sum = read_json_file("results/reference/machine/stall-2026-12-06/summary.json");
+  CHECK(param_table().find("cpus.stall.ns")->def == sum["ns"]);
+  CHECK(def("cpus.stall.period_us") == sum["period_us"].get<double>());
+  m["summary"]["stall"]["ns"] = {1, -2};
+  CHECK_THROWS_WITH_AS(parameters_of(m, "machine-badstall.json"),
+                       doctest::Contains("summary.stall.ns: expected an array of 1 to 64 non-negative numbers"),
+                       InputError);
+}

@@ -22,6 +22,12 @@ void Setter::set(const std::string& key, double v, const std::string& unit, cons
   apply_set(scenario, key + "=" + buf);
 }
 
+void Setter::set(const std::string& key, const json& v, const std::string& unit, const std::string& from) {
+  params[key] = {{"value", v}, {"from", from}};
+  if (!unit.empty()) params[key]["unit"] = unit;
+  apply_set(scenario, key + "=" + v.dump());
+}
+
 namespace {
 
 // Footprint names in the machine file's summary -> the model's paths.
@@ -140,6 +146,15 @@ Setter measured_params(const json& m, const std::string& path) {
        {"slab_new_ns", "slab_new_page_ns", "slab_put_partial_ns", "slab_discard_ns", "slab_discard_page_ns"})
     if (const json* v = num({"slab_ns", k}, std::string("slab_ns.") + k))
       out.set(std::string("costs.") + k, v->get<double>(), "ns", std::string("summary.slab_ns.") + k + kSlabFrom);
+  // The time each CPU loses to what no trace shows (stall.c: part "stall").
+  if (const json* v = num({"stall", "period_us"}, "stall.period_us")) {
+    const json* t = json_at(*s, {"stall", "ns"});
+    if (!t || !t->is_array() || t->empty() || t->size() > 64 ||
+        !std::all_of(t->begin(), t->end(), [](const json& x) { return x.is_number() && x.get<double>() >= 0; }))
+      throw InputError(path + ": summary.stall.ns: expected an array of 1 to 64 non-negative numbers");
+    out.set("cpus.stall.period_us", v->get<double>(), "us", "summary.stall.period_us (stall.c, median of the records)");
+    out.set("cpus.stall.ns", *t, "ns", "summary.stall.ns (stall.c, per quantile the median of the records)");
+  }
   for (const FpMap& f : kFootprints) {
     std::string b = std::string("cache.footprints.") + f.path;
     if (const json* v = num({"icache_footprints", f.sampled, "icache_bytes_estimate"},

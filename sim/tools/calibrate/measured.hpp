@@ -17,6 +17,7 @@ struct Setter {
   nlohmann::json params = nlohmann::json::object();
   nlohmann::json scenario = kcold_scenario();
   void set(const std::string& key, double v, const std::string& unit, const std::string& from);
+  void set(const std::string& key, const nlohmann::json& v, const std::string& unit, const std::string& from);
 };
 
 // The file's summary; InputError naming `path` unless it is a machine file.
