@@ -23,7 +23,9 @@ cpu_partial objects x 2 / objs_c, rounded up):
   drain_c = the largest read residue of period objs_c x slabs_c among those
             congruent to the put's modulo objs_c (the put that finds the
             partial list full drains it: the put plus slabs_c discards)
-and over the captures' medians (a slab of p pages costs a + (p - 1) b):
+and, when each cache's new slabs agree within 1.25x over the captures (else
+the host changed speed between them: all refused), over the captures'
+medians (a slab of p pages costs a + (p - 1) b):
   slab_new_ns = a, slab_new_page_ns = b        from new_head, new_small
   slab_put_partial_ns = the median of all the puts
   slab_discard_ns, slab_discard_page_ns        from (drain_c - put_c) / slabs_c
@@ -49,6 +51,10 @@ CACHES = (("head", "skbuff_head_cache"), ("small", "skbuff_small_head"))
 BURSTS, BURST_TARGET = 40, 2240
 # A new slab must stand this far above the next residue of its period.
 NEW_OVER_NOISE, NEW_MIN_NS = 2.0, 100.0
+# The captures' new slabs of one cache must agree within this factor (the
+# committed three: 1.11 and 1.13; on a host that changed speed between
+# captures, 2026-12-06 04:02, 616 against 1207 ns).
+CAPTURES_AGREE = 1.25
 
 
 class Refused(Exception):
@@ -166,6 +172,14 @@ def derive(tables, cs):
         out["refused"].append({"what": "costs.slab_*", "why": f"{len(per)} capture(s) with clear slow paths, "
                                                               "want at least 2"})
         return out
+
+    for c in ("head", "small"):
+        news = [x[c]["new_ns"] for _, x in per]
+        if max(news) > CAPTURES_AGREE * min(news):
+            out["refused"].append({"what": "costs.slab_*", "why": "%s's new slab differs between the captures, %.0f "
+                                   "to %.0f ns (want within %gx): the host's speed changed between them"
+                                   % (cs[c]["name"], min(news), max(news), CAPTURES_AGREE)})
+            return out
 
     def med(key, c):
         return statistics.median(x[c][key] for _, x in per)

@@ -99,6 +99,11 @@ class Derive(unittest.TestCase):
         self.assertEqual(d["refused"][0]["what"], "b")
         self.assertIn("skbuff_head_cache: the new slab does not stand out", d["refused"][0]["why"])
         self.assertIn("1 capture(s) with clear slow paths", d["refused"][1]["why"])
+        # Captures whose new slabs disagree by more than 1.25x (500 against
+        # 357 ns: 1.40x): the host's speed changed, nothing derived.
+        d = slub.derive([("a", table()), ("b", table(new=(500, 452)))], CACHES_618)
+        self.assertNotIn("values", d)
+        self.assertIn("skbuff_head_cache's new slab differs between the captures, 357 to 500 ns", d["refused"][0]["why"])
         # A put that is not among its period's 3 largest reads.
         t = table()
         t["read 16"]["excess_ns"][1:4] = [80, 80, 80]
