@@ -77,7 +77,7 @@ void sched_switch_to(Kernel& k, Cpu& cpu, Thread* next, double now) {
   cpu.current = next;
   cpu.need_resched = false;
   if (!next) return;
-  if (!prev) cpu.busy_since = now;  // the CPU was idle (cpus.stall)
+  if (!prev || prev->kind == Thread::Kind::Irq) cpu.busy_since = now;  // the CPU was idle (cpus.stall)
   next->state = Thread::State::Running;
   next->exec_start = now;
   if (next->first_ran < 0) next->first_ran = now;

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "models/irq/irq.hpp"
+#include "models/sched/fair.hpp"
 #include "tests/models/rig.hpp"
 
 using namespace tunsim;
@@ -47,6 +48,19 @@ TEST_CASE("irq: cpus.stall delays the thread holding the CPU when a window begin
   // Without the table, no window ever comes.
   Rig none("v1_napi");
   CHECK(none.k->cpu(0).next_stall == 1e300);
+  // A thread taking the CPU from idle, or from an interrupt that ran on the
+  // idle CPU (an RPS IPI), starts a busy stretch (sched_switch_to); one
+  // taking it from another thread does not.
+  Thread* irq = r.k->add_thread("irq/0", 0, Thread::Kind::Irq);
+  c.current = irq;
+  sched_switch_to(*r.k, c, r.sender, 1e-3);
+  CHECK(c.busy_since == 1e-3);
+  Thread* ks = c.ksoftirqd;
+  sched_switch_to(*r.k, c, ks, 2e-3);
+  CHECK(c.busy_since == 1e-3);
+  sched_switch_to(*r.k, c, nullptr, 3e-3);
+  sched_switch_to(*r.k, c, r.sender, 4e-3);
+  CHECK(c.busy_since == 4e-3);
 }
 
 TEST_CASE("irq: a sleeping thread's timer wakes it when the running thread passes its time") {
