@@ -109,17 +109,24 @@ int main(int argc, char** argv) {
     if (i - j + 1 > best) best = i - j + 1, period = spacing[j + (i - j) / 2];
   }
   if (best < 10) period = 1e6;
-  // Time lost in each window of one period; windows holding a gap in which
-  // another task ran are left out.
+  // Time lost in each window of one period: the part of every gap inside
+  // it (a gap longer than what is left of its window goes on into the
+  // next), so a window never loses more than its length; windows touching a
+  // gap in which another task ran are left out.
   int nwin = 0, dropped = 0;
   double clean_ns = 0, stolen = 0;
   static double win[MAX_GAPS];
-  for (int i = 0, w = 0; (w + 1) * period <= span && nwin < MAX_GAPS; w++) {
+  for (int first = 0, w = 0; (w + 1) * period <= span && nwin < MAX_GAPS; w++) {
+    const double lo = w * period, hi = lo + period;
+    while (first < ngaps && gap_at[first] + gap_ns[first] <= lo) first++;
     double s = 0;
     int bad = 0;
-    for (; i < ngaps && gap_at[i] < (w + 1) * period; i++) {
-      s += gap_ns[i];
-      bad |= gap_switched[i];
+    for (int i = first; i < ngaps && gap_at[i] < hi; i++) {
+      double a = gap_at[i] > lo ? gap_at[i] : lo, b = gap_at[i] + gap_ns[i] < hi ? gap_at[i] + gap_ns[i] : hi;
+      if (b > a) {
+        s += b - a;
+        bad |= gap_switched[i];
+      }
     }
     if (bad) {
       dropped++;
