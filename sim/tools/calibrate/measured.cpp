@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 
 #include "sim/config/loader.hpp"
 #include "sim/config/schema.hpp"
@@ -15,11 +14,7 @@ namespace tunsim::calib {
 using nlohmann::json;
 
 void Setter::set(const std::string& key, double v, const std::string& unit, const std::string& from) {
-  params[key] = {{"value", v}, {"from", from}};
-  if (!unit.empty()) params[key]["unit"] = unit;
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  apply_set(scenario, key + "=" + buf);
+  set(key, json(v), unit, from);
 }
 
 void Setter::set(const std::string& key, const json& v, const std::string& unit, const std::string& from) {
