@@ -181,9 +181,13 @@ void TraceMetrics::kfree_skb(int c, int pid, uint64_t skbaddr, std::string_view 
   bool ours = live_skbs_.erase(skbaddr);
   if (!ours) ours = write_start_.is_open(pid);
   if (!ours) return;
-  auto it = drops_.find(reason);
-  if (it == drops_.end()) it = drops_.emplace(std::string(reason), 0).first;
-  it->second++;
+  if (!last_drop_.valid || last_drop_.it->first != reason) {
+    auto it = drops_.find(reason);
+    if (it == drops_.end()) it = drops_.emplace(std::string(reason), 0).first;
+    last_drop_.it = it;
+    last_drop_.valid = true;
+  }
+  last_drop_.it->second++;
   cpu(c).drops++;
 }
 

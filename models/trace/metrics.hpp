@@ -194,6 +194,21 @@ class TraceMetrics : public EventSink {
   double duration_override_ = -1;  // set by from_json
   double throughput_override_ = -1;
   std::map<std::string, uint64_t, std::less<>> drops_;
+  // The entry of drops_ the last kfree_skb counted: a model or trace frees
+  // most skbs for one reason, and comparing it once costs less than the
+  // map's descent.  A copy or a move of the metrics forgets it (the entry
+  // belongs to the other map).
+  struct LastDrop {
+    std::map<std::string, uint64_t, std::less<>>::iterator it;
+    bool valid = false;
+    LastDrop() = default;
+    LastDrop(const LastDrop&) {}
+    LastDrop& operator=(const LastDrop&) {
+      valid = false;
+      return *this;
+    }
+  };
+  LastDrop last_drop_;
   Dist write_ns_{Dist::Kind::Log};
   Dist softirq_ns_{Dist::Kind::Log};
   Dist napi_work_{Dist::Kind::Integer};

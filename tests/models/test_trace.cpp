@@ -115,3 +115,35 @@ TEST_CASE("TraceMetrics: a kfree_skb counts as a drop of the workload when its s
   m.add(f);
   CHECK(m.drops().at("UNHANDLED_PROTO") == 3);
 }
+
+TEST_CASE("TraceMetrics: drops by reason stay apart when reasons alternate, and in a copy") {
+  // kfree_skb remembers the reason it counted last (most frees share one);
+  // a different reason must still go to its own entry, and a copy of the
+  // metrics must count into its own map, not the original's.  Expected:
+  // the counts of the frees each object saw, by hand.
+  TraceMetrics m(MetricsOptions{"tap0", {}, {}, 1});
+  TraceEvent f;
+  f.type = EventType::KfreeSkb;
+  f.cpu = 0;
+  const char* reasons[] = {"UNHANDLED_PROTO", "UNHANDLED_PROTO", "SOCKET_RCVBUFF", "UNHANDLED_PROTO"};
+  uint64_t a = 1;
+  for (const char* r : reasons) {
+    m.add(rx(static_cast<int64_t>(a), 0, a));
+    f.skbaddr = a++;
+    f.reason = r;
+    m.add(f);
+  }
+  CHECK(m.drops().at("UNHANDLED_PROTO") == 3);
+  CHECK(m.drops().at("SOCKET_RCVBUFF") == 1);
+  TraceMetrics copy = m;
+  m.add(rx(static_cast<int64_t>(a), 0, a));
+  copy.add(rx(static_cast<int64_t>(a), 0, a));
+  f.skbaddr = a;
+  f.reason = "UNHANDLED_PROTO";
+  copy.add(f);
+  CHECK(copy.drops().at("UNHANDLED_PROTO") == 4);
+  CHECK(m.drops().at("UNHANDLED_PROTO") == 3);
+  m.add(f);
+  CHECK(m.drops().at("UNHANDLED_PROTO") == 4);
+  CHECK(copy.drops().at("UNHANDLED_PROTO") == 4);
+}
