@@ -43,6 +43,20 @@
 #     docs/validation.md and are not bounds.
 #   steady_mpps is the median of a log-binned histogram (about 2.2 % per
 #   bin): 5 % is two bins.
+#   threaded-same is the exception: 120000 frames (COUNT_THREADED_SAME) and
+#   throughput_mpps, the rate over the span, within 5 %.  Its kthread and
+#   writer share CPU 0 in two regimes, the writer's turn while the woken
+#   kthread waits, and a kthread that preempts the writer at every wake-up
+#   and polls one frame; the tick switches them (each turn of both ends on
+#   a 4 ms tick; turns of 2-14 ms).  3000 frames (about 12 ms) hold one or
+#   two turns, so their rate is the luck of where the capture fell: four
+#   trusted kernel captures of 2026-12-06 06:21 UTC ran at 0.26, 0.58,
+#   0.28 and 0.28 Mpps over the span, and their steady_mpps (the median
+#   inter-arrival, which falls in one regime or the other) at 0.56, 3.86,
+#   0.20 and 3.47.  At 120000 frames three captures agreed within 3.4 % on
+#   the rate over the span and within KS 0.002 on poll work, while their
+#   steady_mpps still differed by 53 % (docs/validation.md, "threaded-same
+#   needs a longer capture").
 #
 # Known gaps (issue 12 is open): every workload the fit never saw.  On the
 # first captures the host trusted (2026-12-02 ~04:40 UTC, load average 0.9)
@@ -73,6 +87,11 @@
 # (2026-12-04; it came 3286 ns late) the four 30,000-frame rounds of that
 # morning give threaded-other 1.40-1.73 frames a poll against the kernel's
 # 1.36-1.40 (KS 0.023-0.169) but a steady rate 16-21 % low: still a miss.
+# threaded-same over 120000 frames (2026-12-06 06:26-06:29, two runs, each
+# with its own calibration): poll-work KS 0.001 and 0.002, rate over the
+# span +10.3 % and +2.5 %; with the shipped defaults instead of the test's
+# calibration, three captures gave -1.0, +3.0 and +2.4 %: a pass and a
+# miss, so it stays a known gap.
 # Their comparison is still run and
 # printed, and a miss is reported as KNOWN GAP; the test then exits 77
 # (skipped, naming it), never 0, so it does not claim what the model cannot
@@ -162,6 +181,10 @@ PPS_KS=0.05
 # PREEMPT_MAX 0.02, SPEED_MIN 0.93, SPEED_MAX 1.07 and SPREAD_MEAN_MAX 1.02
 # (the host checks above) are scripts/machine/trust.py's.
 COUNT="${TUNSIM_E2E_COUNT:-3000}"
+# threaded-same: its regimes last 2-14 ms (the header), so 3000 frames (about
+# 12 ms) hold one or two of them; 120000 (about 0.5 s, 10 s to capture)
+# hold about 40.
+COUNT_THREADED_SAME="${TUNSIM_E2E_COUNT_THREADED_SAME:-120000}"
 # The calibration's captures: ten times as many frames, so that perf's
 # samples (one per 100 us) give each path of the split about 100 or more.
 FIT_COUNT="${TUNSIM_E2E_FIT_COUNT:-30000}"
@@ -294,8 +317,8 @@ for w in plain napi; do
 done
 
 # ---- the workloads the fit never saw --------------------------------------------
-workload() {  # NAME POLL_KS PPS(yes|no) CAPTURE-ARGS...
-  local w=$1 pks=$2 pps=$3; shift 3
+workload() {  # NAME POLL_KS PPS(yes|no) RATE(steady_mpps|throughput_mpps) CAPTURE-ARGS...
+  local w=$1 pks=$2 pps=$3 rate=$4; shift 4
   local why="not captured: the time budget ($BUDGET_S s) was spent" attempt rc
   for attempt in $(seq "$ATTEMPTS"); do
     [ "$SECONDS" -ge "$BUDGET_S" ] && break
@@ -309,7 +332,7 @@ workload() {  # NAME POLL_KS PPS(yes|no) CAPTURE-ARGS...
     [ -z "$why" ] && break
     echo "$w, capture $attempt: not trusted: $why"
   done
-  local tols=(--tol "steady_mpps=$STEADY_TOL" --tol "napi_poll_work.ks=$pks")
+  local tols=(--tol "$rate=$STEADY_TOL" --tol "napi_poll_work.ks=$pks")
   [ "$pps" = yes ] && tols+=(--tol "packets_per_softirq.ks=$PPS_KS")
   if [ -z "$why" ]; then
     "$bin" diff "$tmp/$w.trace.gz" "$tmp/$w.sim.trace" "${tols[@]}"; rc=$?
@@ -328,10 +351,10 @@ workload() {  # NAME POLL_KS PPS(yes|no) CAPTURE-ARGS...
   fi
 }
 
-workload napi-2w "$POLL_KS_2W" yes --mode napi --threads 2 --cpus 0,1
-workload napi-4w "$POLL_KS" yes --mode napi --threads 4 --cpus 0,1
-workload threaded-same "$POLL_KS" no --mode napi --threaded --napi-cpu 0
-workload threaded-other "$POLL_KS" no --mode napi --threaded --napi-cpu 1
+workload napi-2w "$POLL_KS_2W" yes steady_mpps --mode napi --threads 2 --cpus 0,1
+workload napi-4w "$POLL_KS" yes steady_mpps --mode napi --threads 4 --cpus 0,1
+workload threaded-same "$POLL_KS" no throughput_mpps --mode napi --threaded --napi-cpu 0 --count "$COUNT_THREADED_SAME"
+workload threaded-other "$POLL_KS" no steady_mpps --mode napi --threaded --napi-cpu 1
 
 echo
 echo "e2e: $SECONDS s"
