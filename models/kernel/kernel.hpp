@@ -171,7 +171,6 @@ struct Cpu {
   double softirq_spread = 0;  // the cost spread factor of the softirq run (Ctx::begin_softirq_interval)
   double speed = 1;  // cpus.speed: every cost on this CPU takes cost / speed
   double cycles_per_s = 0;  // cpus.hz * speed
-  // softirq state
   bool net_rx_pending = false;    // NET_RX bit of local_softirq_pending()
   int bh_disabled = 0;            // local_bh_disable() depth (process context)
   bool in_softirq = false;        // serving a softirq (in_serving_softirq())
@@ -203,6 +202,7 @@ struct Cpu {
   Thread* irq = nullptr;  // interrupt context on an otherwise idle CPU (RPS IPIs)
   Thread* current = nullptr;
   Thread* last_thread = nullptr;  // the thread that ran last (context switch cost)
+  Thread* descheduling = nullptr; bool desched_woken = false;  // in __schedule on its way to idle; woken since
   double next_tick = 0, min_vruntime = 0;
   double next_stall = 1e300, busy_since = 0;  // cpus.stall: the next window; a thread holds the CPU since
   uint64_t stalls = 0;                         // the windows passed (models/irq)

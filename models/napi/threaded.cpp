@@ -62,8 +62,9 @@ void napi_thread_run(Ctx& ctx, Napi& n) {
 void napi_threaded_poll(Ctx& ctx, Napi& n) {
   for (;;) {
     wait_for_cpu(ctx);
-    napi_thread_run(ctx, n);
-    schedule_out(ctx, Thread::State::Sleeping);  // napi_thread_wait: schedule()
+    do {
+      napi_thread_run(ctx, n);
+    } while (!schedule_out(ctx, Thread::State::Sleeping));  // napi_thread_wait: schedule(); woken meanwhile: look again
   }
 }
 

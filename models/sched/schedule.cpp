@@ -15,10 +15,36 @@ double first_tick_after(const Kernel& k, double t) {
 }
 }  // namespace
 
-void schedule_out(Ctx& ctx, Thread::State st, double wake_at) {
+namespace {
+// __schedule() of a thread going to sleep, up to the switch to the idle
+// task, when no other thread of the CPU is runnable: context_switch_ns of
+// its own time (ctxswitch.c measures a switch between two threads; the
+// kernel's NAPI kthread takes 1.2-2.4 us from its last napi_poll to its
+// sched_switch, docs/validation.md "The kthread's way to sleep").  The
+// thread has set its state (set_current_state), so a try_to_wake_up from
+// another CPU in that time finds it still queued and only sets it running
+// (ttwu_runnable, which traces sched_wakeup on the waker's CPU), and
+// __schedule then keeps it (prev->__state is TASK_RUNNING again).  Its
+// timer may also expire meanwhile.  Returns true when it still sleeps.
+bool deschedule_to_idle(Ctx& ctx, double wake_at) {
+  Cpu& cpu = *ctx.cpu;
+  for (const Thread* t : cpu.threads)
+    if (t != ctx.thread && t->state == Thread::State::Runnable) return true;  // a switch to it, paid by it
+  ctx.sync();  // a waker after this instant sees the window
+  cpu.descheduling = ctx.thread;
+  cpu.desched_woken = false;
+  ctx.spend_ns(ctx.k->p.costs.context_switch_ns);
+  ctx.sync();  // every waker before this instant has acted
+  cpu.descheduling = nullptr;
+  return !cpu.desched_woken && !(wake_at >= 0 && wake_at <= ctx.now);
+}
+}  // namespace
+
+bool schedule_out(Ctx& ctx, Thread::State st, double wake_at) {
   Cpu& cpu = *ctx.cpu;
   Kernel& k = *ctx.k;
   if (advance_time_events(ctx)) do_softirq(ctx);
+  if (st == Thread::State::Sleeping && ctx.exec && !deschedule_to_idle(ctx, wake_at)) return false;
   Thread* self = ctx.thread;
   if (st == Thread::State::Runnable) {
     sched_update_curr(k, cpu, ctx.now);
@@ -40,6 +66,7 @@ void schedule_out(Ctx& ctx, Thread::State st, double wake_at) {
   } else {
     sched_switch_to(k, cpu, nullptr, ctx.now);
   }
+  return true;
 }
 
 void wait_for_cpu(Ctx& ctx) {
@@ -67,8 +94,7 @@ void wait_for_cpu(Ctx& ctx) {
 }
 
 void schedule(Ctx& ctx, Thread::State st, double wake_at) {
-  schedule_out(ctx, st, wake_at);
-  if (st != Thread::State::Dead) wait_for_cpu(ctx);
+  if (schedule_out(ctx, st, wake_at) && st != Thread::State::Dead) wait_for_cpu(ctx);
 }
 
 bool cond_resched(Ctx& ctx) {
@@ -100,6 +126,11 @@ void wake_up_process(Ctx& ctx, Thread* t) {
   // Another CPU's runqueue: every thread acting before us there has acted.
   ctx.sync();
   Cpu& rc = k.cpu(t->cpu);
+  if (rc.descheduling == t) {  // ttwu_runnable: on its way to idle, it stays (schedule_out)
+    rc.desched_woken = true;
+    k.rec.sched_wakeup(ctx.now, ctx.cpu->id, ctx.thread, *t);
+    return;
+  }
   if (t->state != Thread::State::Sleeping) return;
   // 6.18 try_to_wake_up -> ttwu_queue_wakelist: the wake-up is queued on
   // the remote CPU's wake list and it is interrupted (an IPI; the waker

@@ -10,8 +10,13 @@ namespace tunsim {
 // thread leaves the CPU in state `st` (Sleeping with a timer at wake_at >= 0,
 // Runnable, or Dead); the fair class picks the next thread (possibly this
 // one again, when it stays Runnable) and it is handed the CPU (or an RPS
-// IPI's interrupt context takes an idle CPU, or it idles).
-void schedule_out(Ctx& ctx, Thread::State st, double wake_at = -1);
+// IPI's interrupt context takes an idle CPU, or it idles).  A thread that
+// goes to sleep on a CPU with nothing else to run spends a context switch
+// getting there, and a wake-up meanwhile cancels the sleep (6.18
+// try_to_wake_up -> ttwu_runnable: still queued, it is only set running
+// again): then it returns false, the thread still holds its CPU, and the
+// caller checks its work again.  Else true.
+bool schedule_out(Ctx& ctx, Thread::State st, double wake_at = -1);
 // Waits until this thread holds its CPU again: granted by the thread that
 // gave it up, or its timer fires on an idle CPU and it takes the CPU itself.
 // Pays the context switch when another thread ran last.

@@ -36,11 +36,12 @@ void vhost_worker(Ctx& ctx, VhostTx& v) {
         // Zerocopy buffers in flight: the completion that releases them
         // queues the work (vhost_zerocopy_callback).  The timer only ends
         // the run.
-        schedule_out(ctx, Thread::State::Sleeping, k.end());
+        if (!schedule_out(ctx, Thread::State::Sleeping, k.end())) continue;  // woken on its way to idle
         break;
       }
       // Asleep until the guest's kick; a run that ends first wakes it to stop.
-      schedule_out(ctx, Thread::State::Sleeping, std::isfinite(wake) ? std::min(wake, k.end()) : k.end());
+      if (!schedule_out(ctx, Thread::State::Sleeping, std::isfinite(wake) ? std::min(wake, k.end()) : k.end()))
+        continue;  // woken (or its timer due) on its way to idle: the work again
       break;
     }
   }

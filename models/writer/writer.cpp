@@ -61,7 +61,7 @@ void writer_thread(Ctx& ctx, Writer& w) {
         break;
       }
       if (w.sp->writer_rate_mpps > 0 && w.next_time > ctx.now) {
-        schedule_out(ctx, Thread::State::Sleeping, w.next_time);
+        if (!schedule_out(ctx, Thread::State::Sleeping, w.next_time)) continue;  // its timer came on its way to idle
         break;
       }
       ctx.checkpoint();

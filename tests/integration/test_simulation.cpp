@@ -391,15 +391,19 @@ TEST_CASE("--trace: sched_wakeup and sched_switch of a threaded NAPI kthread on 
   // idle for the IPI and traces sched_wakeup there as the idle task
   // (<idle>-0), then its schedule() switches swapper/1 ==> the kthread, the
   // switch's cost later (models/sched/schedule.cpp wake_up_process: 1000 ns
-  // here at speed 1).  The kthread sleeps again with prev_state S.
+  // here at speed 1).  The kthread sleeps again with prev_state S, a
+  // context switch (1000 ns) after its last poll: __schedule's way to the
+  // idle task (schedule_out).  A write in that time finds it still queued
+  // (ttwu_runnable): sched_wakeup on the writer's CPU 0, and no switch.
   std::string trace = tmpdir() + "/sched.trace";
   REQUIRE(run_cli("run configs/writer-napi.json -q --set kernel.version=6.18 --set tun.threaded=true "
                   "--set tun.napi_thread_cpu=1 --set costs.context_switch_ns=1000 --set duration_ms=1 "
                   "--set warmup_ms=0 --trace " + trace).status == 0);
   std::ifstream in(trace);
   std::string line;
-  size_t wakeups = 0, ins = 0, outs = 0, other = 0;
-  int64_t woken_at = -1;
+  size_t wakeups = 0, ins = 0, outs = 0, other = 0, kept = 0;
+  int64_t woken_at = -1, last_poll = -1;
+  bool on_cpu = false;
   std::string kthread;  // comm:pid as the events name it
   auto ns_of = [](const std::string& l) {
     auto colon = l.find(": ", l.find('['));
@@ -410,9 +414,17 @@ TEST_CASE("--trace: sched_wakeup and sched_switch of a threaded NAPI kthread on 
   while (std::getline(in, line)) {
     if (line.empty() || line[0] == '#') continue;
     if (line.find("sched_wakeup: napi/tap0-8193:") != std::string::npos) {
+      CHECK(line.find(" [120] CPU:001") != std::string::npos);
+      if (on_cpu) {  // on its way to idle: the writer's try_to_wake_up keeps it
+        CHECK(line.find("[000]") != std::string::npos);
+        CHECK(line.find("writer-") != std::string::npos);
+        REQUIRE(last_poll >= 0);
+        CHECK(ns_of(line) - last_poll <= 1000);
+        ++kept;
+        continue;
+      }
       CHECK(line.find("<idle>-0") != std::string::npos);
       CHECK(line.find("[001]") != std::string::npos);
-      CHECK(line.find(" [120] CPU:001") != std::string::npos);
       kthread = line.substr(line.find("sched_wakeup: ") + 14);
       kthread = kthread.substr(0, kthread.find(' '));
       woken_at = ns_of(line);
@@ -422,11 +434,17 @@ TEST_CASE("--trace: sched_wakeup and sched_switch of a threaded NAPI kthread on 
       REQUIRE(woken_at >= 0);
       CHECK(ns_of(line) - woken_at == 1000);
       woken_at = -1;
+      on_cpu = true;
       ++ins;
     } else if (line.find("sched_switch: napi/tap0-8193:") != std::string::npos) {
       CHECK(line.find(" [120] S ==> swapper/1:0 [120]") != std::string::npos);
       CHECK(line.find("[001]") != std::string::npos);
+      REQUIRE(last_poll >= 0);
+      CHECK(ns_of(line) - last_poll >= 1000);  // the way to idle, after its last poll
+      on_cpu = false;
       ++outs;
+    } else if (line.find("napi_poll: ") != std::string::npos) {
+      last_poll = ns_of(line);
     } else if (line.find("sched_") != std::string::npos) {
       ++other;
     }
@@ -440,6 +458,8 @@ TEST_CASE("--trace: sched_wakeup and sched_switch of a threaded NAPI kthread on 
   // Besides the kthread's, only the writer's start at 0: its sched_wakeup
   // and swapper/0 ==> writer.  It never sleeps after that.
   CHECK(other == 2);
+  CHECK(kept > 0);  // writes land in the way to idle (52 kept, 54 woken from idle, in this millisecond)
+  MESSAGE("wake-ups from idle " << wakeups << ", kept on the way to idle " << kept);
 }
 
 TEST_CASE("--trace: records are in timestamp order across CPUs, like ftrace's merged trace file") {
