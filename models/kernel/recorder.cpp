@@ -96,11 +96,13 @@ void Recorder::write(double t, int cpu, const Thread* task, TraceEvent& ev) {
 }
 
 bool Recorder::dev_match(const char* dev) {
-  if (dev != match_dev_) {
-    match_dev_ = dev;
-    match_ = metrics.on_dev(view(dev));
-  }
-  return match_;
+  if (dev == match_dev_[0]) return match_[0];
+  if (dev == match_dev_[1]) return match_[1];
+  int i = match_next_;
+  match_next_ ^= 1;
+  match_dev_[i] = dev;
+  match_[i] = metrics.on_dev(view(dev));
+  return match_[i];
 }
 
 void Recorder::softirq_raise(double t, int cpu, const Thread* task, const char* flags) {

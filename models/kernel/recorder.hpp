@@ -79,10 +79,13 @@ struct Recorder {
   void trace_sched_switch(double t, int cpu, const Thread* prev, const Thread* next);
   // The event, stamped with its time, CPU and task, to the --trace sink.
   void write(double t, int cpu, const Thread* task, TraceEvent& ev);
-  // metrics.on_dev(dev), for the last device pointer asked about.
+  // metrics.on_dev(dev), remembered for the last two device pointers asked
+  // about: a poll's events alternate between the NAPI's device (the backlog's
+  // "(no_device)") and the packet's.
   bool dev_match(const char* dev);
-  const char* match_dev_ = nullptr;
-  bool match_ = false;
+  const char* match_dev_[2] = {nullptr, nullptr};
+  bool match_[2] = {false, false};
+  int match_next_ = 0;  // the entry a miss replaces
 };
 
 }  // namespace tunsim
