@@ -182,11 +182,6 @@ double CacheModel::run_path_fresh(size_t k, CacheMisses& out) {
   return memo.ns;
 }
 
-CacheModel::Mark CacheModel::touch_data(double bytes) {
-  stream_ += static_cast<uint64_t>(bytes);
-  return Mark{stream_, seq_, istream_};
-}
-
 void CacheModel::pollute(double code_bytes, double data_bytes, double branch_sites) {
   istream_ += static_cast<uint64_t>(code_bytes);
   if (sites_) bstream_ += static_cast<uint64_t>(branch_sites < 0 ? std::ceil(code_bytes / line_) : branch_sites);

@@ -199,8 +199,12 @@ class CacheModel {
   struct Mark {
     uint64_t d = 0, u = 0, i = 0;
   };
-  // An skb's bytes were written now: remember the position.
-  Mark touch_data(double bytes);
+  // An skb's bytes were written now: remember the position (inline: every
+  // skb built calls it).
+  Mark touch_data(double bytes) {
+    stream_ += static_cast<uint64_t>(bytes);
+    return Mark{stream_, seq_, istream_};
+  }
   // The stack reads `bytes` of an skb last touched at `mark` on this CPU.
   // Returns the penalty in ns.
   double reread_data(Mark mark, double bytes, CacheMisses& out);
