@@ -163,7 +163,7 @@ TEST_CASE("cpus.speed: a CPU at half speed takes twice as long for everything it
   // changes nothing (it runs nothing).  Rates are over the same window, so
   // they agree to a packet's worth at its edge.
   // No stolen time (cpus.stall): its windows are time, not work, and would
-  // move the hand computation below by their 3.5 %.
+  // move the hand computation below by their 2.6 %.
   std::string d = tmpdir();
   auto mpps = [&](const std::string& set, const std::string& name) {
     std::string out = d + "/" + name + ".json";
