@@ -79,6 +79,11 @@ uint64_t rng_seed(unsigned long long seed, int kind, int id) {
 Kernel::Kernel(Params params) : p(std::move(params)) {
   rec.warmup = p.warmup_s;
   rec.end = p.duration_s;
+  // __do_softirq's MAX_SOFTIRQ_TIME and net_rx_action's netdev_budget_usecs
+  // in jiffies (4.12+: usecs_to_jiffies; 4.9/4.11, no such sysctl: 2).
+  const KernelParams& kp = p.kernel;
+  softirq_jiffies = std::ceil(kp.max_softirq_time_ms * kp.hz / 1000.0 - 1e-9);
+  if (kp.netdev_budget_usecs > 0) budget_jiffies = std::ceil(kp.netdev_budget_usecs * 1e-6 * kp.hz - 1e-9);
   for (int i = 0; i < p.cpus; ++i) {
     auto c = std::make_unique<Cpu>();
     c->id = i;

@@ -13,9 +13,7 @@ namespace {
 double first_tick_after(const Kernel& k, double t) {
   return (std::floor(t * k.p.kernel.hz + 1e-9) + 1) / k.p.kernel.hz;
 }
-}  // namespace
 
-namespace {
 // __schedule() of a thread going to sleep, up to the switch to the idle
 // task, when no other thread of the CPU is runnable: context_switch_ns of
 // its own time (ctxswitch.c measures a switch between two threads; the

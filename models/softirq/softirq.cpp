@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 
 #include "models/backlog/backlog.hpp"
 #include "models/irq/irq.hpp"
@@ -11,24 +10,6 @@
 #include "models/sched/schedule.hpp"
 
 namespace tunsim {
-
-namespace {
-// ceil(x - 1e-9) for the last x asked about.  The softirq's and the budget's
-// limits in jiffies come from parameters that do not change during a run,
-// and ceil, without SSE4.1's roundsd, is a dozen instructions a call; a
-// compare is two.  One per thread: simulations may run side by side.
-struct CeilMemo {
-  double x = std::numeric_limits<double>::quiet_NaN(), r = 0;
-  double operator()(double v) {
-    if (!(v == x)) {
-      x = v;
-      r = std::ceil(v - 1e-9);
-    }
-    return r;
-  }
-};
-thread_local CeilMemo softirq_jiffies, budget_jiffies;
-}  // namespace
 
 const char* ctx_flags(const Ctx& ctx) {
   if (ctx.cpu->in_softirq) return "..s1.";
@@ -75,7 +56,7 @@ void __do_softirq(Ctx& ctx) {
   Cpu& cpu = *ctx.cpu;
   Kernel& k = *ctx.k;
   const auto& kp = k.p.kernel;
-  double end = k.jiffies_of(ctx.now) + softirq_jiffies(kp.max_softirq_time_ms * kp.hz / 1000.0);
+  double end = k.jiffies_of(ctx.now) + k.softirq_jiffies;
   int max_restart = kp.max_softirq_restart;
   cpu.in_softirq = true;
   // handle_softirqs() before its first handler and after its last (the
@@ -107,8 +88,7 @@ void net_rx_action(Ctx& ctx) {
   const auto& kp = k.p.kernel;
   ++cpu.net_rx_actions;
   // 4.12+: usecs_to_jiffies(netdev_budget_usecs); 4.9/4.11 (no such sysctl): 2 jiffies.
-  double limit_j = kp.netdev_budget_usecs > 0 ? budget_jiffies(kp.netdev_budget_usecs * 1e-6 * kp.hz) : 2;
-  double time_limit = k.jiffies_of(ctx.now) + limit_j;
+  double time_limit = k.jiffies_of(ctx.now) + k.budget_jiffies;
   int budget = kp.netdev_budget;
   std::vector<Napi*>& list = cpu.scratch_list;
   std::vector<Napi*>& repoll = cpu.scratch_repoll;
