@@ -75,12 +75,24 @@ def designs(tunsim):
 # PLT looks the symbol up and writes the GOT page (a copy-on-write fault in every child).
 # Measured 2026-12-05 on the 2-core VM: 100 points of bench/sweep-1000.json, -j 2, three pairs
 # alternated: 1.47-1.52 s wall against 1.58-1.62, 345-349 page faults a point against 386-388.
-BATCH_ENV = {"LD_BIND_NOW": "1"}
+# And glibc's malloc asked for transparent huge pages (glibc.malloc.hugetlb=1: madvise on the
+# memory it takes from the kernel; it matters where /sys/kernel/mm/transparent_hugepage/enabled
+# is "madvise" or "always") with the heap grown 4 MiB at a time (top_pad), so that a forked
+# point's new heap is one huge page fault, not one fault per 4 KiB page it touches.  Measured
+# 2026-12-06 09:45 on the 2-core VM (Zen 5, THP "madvise"): 200 points of
+# bench/sweep-1000.json, -j 1, two pairs alternated: 3.66-3.74 s wall against 4.16-4.20,
+# 208-210 page faults a point against 348; docs/sweeps.md has the whole sweep.
+BATCH_ENV = {"LD_BIND_NOW": "1", "GLIBC_TUNABLES": "glibc.malloc.hugetlb=1:glibc.malloc.top_pad=4194304"}
 
 
 def batch_env():
-    """os.environ with BATCH_ENV, for a `tunsim batch` child."""
-    return dict(os.environ, **BATCH_ENV)
+    """os.environ with BATCH_ENV, for a `tunsim batch` child; a GLIBC_TUNABLES of the user's
+    comes after ours, so that its settings win."""
+    env = dict(os.environ, **BATCH_ENV)
+    mine = os.environ.get("GLIBC_TUNABLES")
+    if mine:
+        env["GLIBC_TUNABLES"] = BATCH_ENV["GLIBC_TUNABLES"] + ":" + mine
+    return env
 
 
 def batch_env_prefix():

@@ -133,7 +133,8 @@ def batch(args):
     text = sys.stdin.read() if name == "-" else open(name, encoding="utf-8").read()
     points = []
     lines = [(n + 1, l) for n, l in enumerate(text.splitlines()) if l.strip()]
-    log({"argv": ["batch"] + sys.argv[2:], "points": [l for _, l in lines], "ld_bind_now": os.environ.get("LD_BIND_NOW")})
+    log({"argv": ["batch"] + sys.argv[2:], "points": [l for _, l in lines], "ld_bind_now": os.environ.get("LD_BIND_NOW"),
+         "glibc_tunables": os.environ.get("GLIBC_TUNABLES")})
     delay = float(os.environ.get("FAKE_VALIDATE_DELAY", "0"))
     for k, (n, l) in enumerate(lines):
         try:

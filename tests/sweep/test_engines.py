@@ -20,6 +20,11 @@ def seven(**over):
     return dict(TINY, name="seven", axes=[{"path": "tun.rx_frames", "values": list(range(7))}], **over)
 
 
+# What scripts/tunsim_sweep/tunsim.py's BATCH_ENV asks of glibc's malloc (written out here, so
+# that a change of it is a change of this test too).
+OUR_TUNABLES = "glibc.malloc.hugetlb=1:glibc.malloc.top_pad=4194304"
+
+
 class Base(TempCase):
     def setUp(self):
         super().setUp()
@@ -39,9 +44,19 @@ class Base(TempCase):
         return [(a, p) for a, p in self.calls() if a[:1] == ["batch"]]
 
     def bind_now(self):
-        """LD_BIND_NOW of each batch that ran points (scripts/tunsim_sweep/tunsim.py, BATCH_ENV)."""
+        """LD_BIND_NOW of each batch that ran points (scripts/tunsim_sweep/tunsim.py, BATCH_ENV);
+        each must also have asked malloc for huge pages and a 4 MiB heap growth."""
         with open(self.log) as f:
-            return [e.get("ld_bind_now") for e in map(json.loads, f)
+            runs = [e for e in map(json.loads, f)
+                    if e["argv"][:1] == ["batch"] and e["argv"][1:2] != ["--validate-only"]]
+        for e in runs:
+            self.assertTrue((e.get("glibc_tunables") or "").startswith(OUR_TUNABLES), e.get("glibc_tunables"))
+        return [e.get("ld_bind_now") for e in runs]
+
+    def tunables(self):
+        """GLIBC_TUNABLES of each batch that ran points."""
+        with open(self.log) as f:
+            return [e.get("glibc_tunables") for e in map(json.loads, f)
                     if e["argv"][:1] == ["batch"] and e["argv"][1:2] != ["--validate-only"]]
 
     def csv_rows(self, name="tiny", results=None):
@@ -57,6 +72,13 @@ class Base(TempCase):
 
 
 class Local(Base):
+    def test_a_users_glibc_tunables_come_after_ours(self):
+        # glibc applies GLIBC_TUNABLES left to right, so the user's own setting of a tunable wins.
+        f = self.write("tiny.json", TINY)
+        r = self.sweep("run", f, "-j", "1", env=self.env(GLIBC_TUNABLES="glibc.malloc.top_pad=0"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(self.tunables(), [OUR_TUNABLES + ":glibc.malloc.top_pad=0"])
+
     def test_run_validates_once_then_runs_one_batch(self):
         f = self.write("tiny.json", TINY)
         r = self.sweep("run", f, "-j", "2", env=self.env())
