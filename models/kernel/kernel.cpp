@@ -83,7 +83,7 @@ Kernel::Kernel(Params params) : p(std::move(params)) {
   // in jiffies (4.12+: usecs_to_jiffies; 4.9/4.11, no such sysctl: 2).
   const KernelParams& kp = p.kernel;
   softirq_jiffies = std::ceil(kp.max_softirq_time_ms * kp.hz / 1000.0 - 1e-9);
-  if (kp.netdev_budget_usecs > 0) budget_jiffies = std::ceil(kp.netdev_budget_usecs * 1e-6 * kp.hz - 1e-9);
+  budget_jiffies = kp.netdev_budget_usecs > 0 ? std::ceil(kp.netdev_budget_usecs * 1e-6 * kp.hz - 1e-9) : 2;
   for (int i = 0; i < p.cpus; ++i) {
     auto c = std::make_unique<Cpu>();
     c->id = i;

@@ -370,7 +370,7 @@ struct Kernel {
   // Threads a context without a Ctx at hand (a zerocopy completion in SkbPool::free) asked to
   // wake: woken by the running code right after (wake_up_deferred, models/sched/schedule.hpp).
   std::vector<Thread*> deferred_wakeups;
-  double softirq_jiffies = 0, budget_jiffies = 2;  // the NET_RX time limits, from p (models/softirq)
+  double softirq_jiffies = 0, budget_jiffies = 0;  // the NET_RX time limits, from p (Kernel's constructor)
 
   explicit Kernel(Params params);
   Cpu& cpu(int i) { return *cpus[static_cast<size_t>(i)]; }
