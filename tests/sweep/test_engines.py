@@ -43,21 +43,23 @@ class Base(TempCase):
     def batches(self):
         return [(a, p) for a, p in self.calls() if a[:1] == ["batch"]]
 
+    def point_batches(self):
+        """The fake's log entries of the batches that ran points (not --validate-only)."""
+        with open(self.log) as f:
+            return [e for e in map(json.loads, f)
+                    if e["argv"][:1] == ["batch"] and e["argv"][1:2] != ["--validate-only"]]
+
     def bind_now(self):
         """LD_BIND_NOW of each batch that ran points (scripts/tunsim_sweep/tunsim.py, BATCH_ENV);
         each must also have asked malloc for huge pages and a 4 MiB heap growth."""
-        with open(self.log) as f:
-            runs = [e for e in map(json.loads, f)
-                    if e["argv"][:1] == ["batch"] and e["argv"][1:2] != ["--validate-only"]]
+        runs = self.point_batches()
         for e in runs:
             self.assertTrue((e.get("glibc_tunables") or "").startswith(OUR_TUNABLES), e.get("glibc_tunables"))
         return [e.get("ld_bind_now") for e in runs]
 
     def tunables(self):
         """GLIBC_TUNABLES of each batch that ran points."""
-        with open(self.log) as f:
-            return [e.get("glibc_tunables") for e in map(json.loads, f)
-                    if e["argv"][:1] == ["batch"] and e["argv"][1:2] != ["--validate-only"]]
+        return [e.get("glibc_tunables") for e in self.point_batches()]
 
     def csv_rows(self, name="tiny", results=None):
         with open(os.path.join(results or self.results, name, "points.csv")) as f:
