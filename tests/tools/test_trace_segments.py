@@ -465,6 +465,44 @@ class TraceSegments(unittest.TestCase):
                                  "free of an other's skb, its CPU allocated since": (4840, 541),
                                  "free of an other's skb, its CPU did not": (1130, 191)})
 
+    def test_user_gaps(self):
+        # One writer on CPU 0.  Write 0-2000 runs a NET_RX softirq (1000-1500),
+        # gap 2000 -> 3300 (1300); write 3300-4000 does neither, gap -> 5200
+        # (1200); write 5200-6000 wakes a thread (5500), gap -> 7400 (1400);
+        # write 7400-8000, then a sched_switch at 8500 in the gap: left out;
+        # write 10000-10600, then a read() (NR 0) at 11000 in the gap: left
+        # out; write 12000-12500, gap -> 13700 (1200).  So "neither" has the
+        # gaps 1200 and 1200 after write()s of 700 and 500 (p50 of two sorted
+        # values: the upper, 700); the other kinds one gap each.
+        wake = ("sched_wakeup", "napi/tap0-8193:1003 [120] CPU:000")
+        trace = "".join([line(0, 0, *ENTER), line(0, 1000, *SIRQ_IN), line(0, 1500, *SIRQ_OUT), line(0, 2000, *EXIT),
+                         line(0, 3300, *ENTER), line(0, 4000, *EXIT),
+                         line(0, 5200, *ENTER), line(0, 5500, *wake), line(0, 6000, *EXIT),
+                         line(0, 7400, *ENTER), line(0, 8000, *EXIT),
+                         line(0, 8500, "sched_switch", "writer:1000 [120] R ==> other:7 [120]"),
+                         line(0, 10000, *ENTER), line(0, 10600, *EXIT),
+                         line(0, 11000, "sys_enter", "NR 0 (3, 0, 3c, 0, 0, 0)"), line(0, 11100, "sys_exit", "NR 0 = 0"),
+                         line(0, 12000, *ENTER), line(0, 12500, *EXIT), line(0, 13700, *ENTER)])
+        path = self.write_trace("gaps.trace", trace)
+        r = run(path, path, "--user-gaps", "--min-count", "1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = {}
+        for ln in r.stdout.splitlines()[1:]:
+            cells = [c.strip() for c in ln.split("|")]
+            self.assertEqual(cells[1], cells[2])  # the same trace twice: the same cell
+            rows[cells[0]] = [int(x) for x in cells[1].split() if x.isdigit()]
+        # n, gap p25, p50, p75, write() p50
+        self.assertEqual(rows, {"cpu0 ran a NET_RX softirq": [1, 1300, 1300, 1300, 2000],
+                                "cpu0 woke a thread": [1, 1400, 1400, 1400, 800],
+                                "cpu0 neither": [2, 1200, 1200, 1200, 700]})
+        # The default --min-count (20) leaves only the counts.
+        r = run(path, "--user-gaps")
+        self.assertIn("cpu0 neither", r.stdout)
+        self.assertNotIn("gap p25", r.stdout)
+        r = run(path, "--user-gaps", "--writers", "0,1")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--user-gaps: expected no", r.stderr)
+
     def test_bad_input_is_one_line_and_exit_2(self):
         us = os.path.join(self.dir.name, "us.trace")
         with open(us, "w") as f:
