@@ -13,9 +13,12 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "sim/io/files.hpp"
 
@@ -85,10 +88,8 @@ inline std::string tmpdir() {
   return sub;
 }
 
-// TUNSIM_BIN ARGS, with stderr captured.
-inline Run run_cli(const std::string& args) {
-  std::string err = tmpdir() + "/stderr";
-  std::string cmd = std::string(TUNSIM_BIN) + " " + args + " 2>" + err;
+// `cmd` run by the shell with stderr to `err`: its status, stdout and stderr.
+inline Run popen_run(const std::string& cmd, const std::string& err) {
   FILE* p = ::popen(cmd.c_str(), "r");
   REQUIRE(p != nullptr);
   Run r;
@@ -101,21 +102,40 @@ inline Run run_cli(const std::string& args) {
   return r;
 }
 
+// TUNSIM_BIN ARGS, with stderr captured.
+inline Run run_cli(const std::string& args) {
+  std::string err = tmpdir() + "/stderr";
+  return popen_run(std::string(TUNSIM_BIN) + " " + args + " 2>" + err, err);
+}
+
 // A shell script run with $TUNSIM set to the binary, stderr captured (the
 // script's redirections apply: "$TUNSIM run ... > /dev/full").
 inline Run run_sh(const std::string& script) {
   std::string err = tmpdir() + "/stderr";
-  std::string cmd = "TUNSIM='" + std::string(TUNSIM_BIN) + "'; { " + script + "\n} 2>" + err;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  Run r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int st = ::pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  r.err = without_sanitizer_notes(tunsim::read_file(err));
-  return r;
+  return popen_run("TUNSIM='" + std::string(TUNSIM_BIN) + "'; { " + script + "\n} 2>" + err, err);
+}
+
+// `text` written to NAME in this test case's directory; its path.
+inline std::string write_tmp(const std::string& name, const std::string& text) {
+  std::string path = tmpdir() + "/" + name;
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
+// The JSON document in `path` (the file must open).
+inline nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  REQUIRE(in);
+  return nlohmann::json::parse(in);
+}
+
+// The bytes of `path` ("" when it cannot be read: a test may look for a
+// file that must not exist).
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 // The lines of stderr.

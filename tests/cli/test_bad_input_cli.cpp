@@ -22,6 +22,7 @@ using testutil::Run;
 using testutil::run_cli;
 using testutil::run_measured;
 using testutil::tmpdir;
+using testutil::write_tmp;
 
 namespace {
 
@@ -39,12 +40,6 @@ constexpr double kSlowdown = 10;
 constexpr long kRssBoundKb = 80 * 1024;
 constexpr double kSlowdown = 1;
 #endif
-
-std::string write_tmp(const std::string& name, const std::string& text) {
-  std::string p = tmpdir() + "/" + name;
-  std::ofstream(p, std::ios::binary) << text;
-  return p;
-}
 
 std::string nested(size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
 

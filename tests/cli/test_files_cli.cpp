@@ -26,12 +26,11 @@ using testutil::Run;
 using testutil::run_cli;
 using testutil::run_sh;
 using testutil::tmpdir;
+using testutil::slurp;
 
 namespace {
 
 const std::string kShort = "configs/default.json -q --set duration_ms=3";
-
-std::string slurp(const std::string& p) { return tunsim::read_file(p); }
 
 // A JSON summary of the default scenario.
 bool is_summary(const std::string& text) {

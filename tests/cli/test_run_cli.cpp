@@ -26,26 +26,10 @@ namespace {
 
 using testutil::Run;
 using testutil::tmpdir;
+using testutil::write_tmp;
+using testutil::read_json;
+using testutil::slurp;
 using testutil::run_cli;
-
-std::string write_tmp(const std::string& name, const std::string& text) {
-  std::string path = tmpdir() + "/" + name;
-  std::ofstream(path) << text;
-  return path;
-}
-
-json read_json(const std::string& path) {
-  std::ifstream in(path);
-  REQUIRE(in);
-  return json::parse(in);
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 bool exists(const std::string& path) {
   struct stat st;
