@@ -7,7 +7,15 @@
 namespace tunsim {
 
 Virtqueue::Virtqueue(const GuestParams& g, const Costs& c, uint64_t seed)
-    : g_(g), c_(c), rng_(seed) {}
+    : g_(g), c_(c), rng_(seed),
+      capacity_(static_cast<size_t>(std::max(1, g_.ring_size / std::max(1, g_.descs_per_packet)))) {}
+
+void DescFifo::grow() {
+  std::vector<Desc> b(std::max<size_t>(16, 2 * buf_.size()));
+  for (size_t i = 0; i < n_; ++i) b[i] = buf_[(head_ + i) & (buf_.size() - 1)];
+  buf_.swap(b);
+  head_ = 0;
+}
 
 double Virtqueue::next_arrival() {
   if (pending_arrival_ >= 0) return pending_arrival_;
@@ -49,10 +57,6 @@ void Virtqueue::add(double t) {
     account_guest(t, c_.guest_kick_ns);
     guest_free_ += c_.guest_kick_ns * 1e-9;
   }
-}
-
-size_t Virtqueue::capacity() const {
-  return static_cast<size_t>(std::max(1, g_.ring_size / std::max(1, g_.descs_per_packet)));
 }
 
 double Virtqueue::next_avail() {

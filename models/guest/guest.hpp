@@ -19,8 +19,10 @@
 // is announced by a kick (guest_kick_ns of guest time); vhost wakes
 // vhost_wakeup_ns later.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <vector>
 
 #include "models/kernel/params.hpp"
 
@@ -44,6 +46,37 @@ struct Desc {
   uint64_t seq = 0;
 };
 
+// The descriptors available and not yet taken, oldest first: a ring buffer
+// (a power of two slots, doubled when full; the ring holds at most
+// capacity() packets).  Its size is a member, not std::deque's walk over its
+// nodes: the guest's every arrival asks it.
+class DescFifo {
+ public:
+  bool empty() const { return n_ == 0; }
+  size_t size() const { return n_; }
+  const Desc& front() const { return buf_[head_]; }
+  void push_back(const Desc& d) {
+    if (n_ == buf_.size()) grow();
+    buf_[(head_ + n_) & (buf_.size() - 1)] = d;
+    ++n_;
+  }
+  void push_front(const Desc& d) {
+    if (n_ == buf_.size()) grow();
+    head_ = (head_ + buf_.size() - 1) & (buf_.size() - 1);
+    buf_[head_] = d;
+    ++n_;
+  }
+  void pop_front() {
+    head_ = (head_ + 1) & (buf_.size() - 1);
+    --n_;
+  }
+
+ private:
+  void grow();
+  std::vector<Desc> buf_;
+  size_t head_ = 0, n_ = 0;
+};
+
 class Virtqueue {
  public:
   Virtqueue(const GuestParams& g, const Costs& c, uint64_t seed);
@@ -64,7 +97,7 @@ class Virtqueue {
   // vhost returns n used entries at time t (vhost_add_used_and_signal_n).
   void add_used(double t, size_t n = 1);
   size_t outstanding() const { return static_cast<size_t>(consumed_ - used_count_); }
-  size_t capacity() const;  // packets the ring holds
+  size_t capacity() const { return capacity_; }  // packets the ring holds
   // When the next descriptor becomes available (infinity if it cannot before
   // vhost consumes more: closed loop with the ring full).
   double next_avail();
@@ -90,7 +123,8 @@ class Virtqueue {
   GuestParams g_;
   Costs c_;
   Rng rng_;
-  std::deque<Desc> ring_;
+  size_t capacity_;  // ring_size / descs_per_packet, at least 1
+  DescFifo ring_;
   std::deque<double> used_;  // closed loop: times of the last capacity() used entries
   uint64_t consumed_ = 0, produced_ = 0, used_count_ = 0;
   double guest_free_ = 0;  // closed loop: the guest vCPU is free to send the next one
