@@ -78,9 +78,8 @@ int process_backlog(Ctx& ctx, Napi& n, int quota) {
   return work;
 }
 
-void net_rps_send_ipis(Ctx& ctx) {
+void net_rps_send_ipis_queued(Ctx& ctx) {
   Cpu& cpu = *ctx.cpu;
-  if (cpu.rps_ipi_list.empty()) return;
   std::vector<int> targets;
   targets.swap(cpu.rps_ipi_list);
   for (int t : targets) {

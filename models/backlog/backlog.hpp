@@ -17,8 +17,11 @@ bool enqueue_to_backlog(Ctx& ctx, Skb* skb, int cpu);
 // process_backlog(): the backlog NAPI's poll, quota = its weight.
 int process_backlog(Ctx& ctx, Napi& n, int quota);
 // net_rps_send_ipi() for every CPU queued by rps_ipi_queued() (at the end of
-// net_rx_action and at the start of process_backlog).
-void net_rps_send_ipis(Ctx& ctx);
+// net_rx_action and at the start of process_backlog); inline when none is.
+void net_rps_send_ipis_queued(Ctx& ctx);
+inline void net_rps_send_ipis(Ctx& ctx) {
+  if (!ctx.cpu->rps_ipi_list.empty()) net_rps_send_ipis_queued(ctx);
+}
 // rps_trigger_softirq(): the IPI handler on the target CPU.
 void rps_ipi_handler(Ctx& ctx);
 

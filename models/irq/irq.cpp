@@ -25,7 +25,7 @@ double stall_draw(const Params& p, int cpu, uint64_t n) {
 }
 }  // namespace
 
-bool advance_time_events(Ctx& ctx) {
+bool advance_time_events_due(Ctx& ctx) {
   Cpu& cpu = *ctx.cpu;
   Kernel& k = *ctx.k;
   bool irq_exit_softirq = false;

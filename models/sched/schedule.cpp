@@ -159,7 +159,7 @@ void wake_up_process(Ctx& ctx, Thread* t) {
   sched_wakeup(k, rc, t, ctx.now);
 }
 
-void wake_up_deferred(Ctx& ctx) {
+void wake_up_deferred_queued(Ctx& ctx) {
   auto& list = ctx.k->deferred_wakeups;
   while (!list.empty()) {
     Thread* t = list.back();

@@ -39,7 +39,10 @@ bool preempt_point(Ctx& ctx);
 // another one of the same sharing group; an idle CPU is handed to it.
 void wake_up_process(Ctx& ctx, Thread* t);
 // Wakes the threads queued in Kernel::deferred_wakeups (by code that had no
-// context at hand) from this context.
-void wake_up_deferred(Ctx& ctx);
+// context at hand) from this context; inline when none is queued.
+void wake_up_deferred_queued(Ctx& ctx);
+inline void wake_up_deferred(Ctx& ctx) {
+  if (!ctx.k->deferred_wakeups.empty()) wake_up_deferred_queued(ctx);
+}
 
 }  // namespace tunsim
