@@ -105,10 +105,10 @@ bool Recorder::dev_match(const char* dev) {
   return match_[i];
 }
 
-void Recorder::softirq_raise(double t, int cpu, const Thread* task, const char* flags) {
+void Recorder::trace_softirq_raise(double t, int cpu, const Thread* task, const char* flags) {
   // The trace metrics count nothing of softirq_raise (metrics.cpp): only a
   // --trace needs it built.
-  if (!sink || !in_window(t)) return;
+  if (!in_window(t)) return;
   TraceEvent ev;
   ev.type = EventType::SoftirqRaise;
   ev.name = "softirq_raise";

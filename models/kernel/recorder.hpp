@@ -45,7 +45,10 @@ struct Recorder {
 
   // Tracepoints, in the kernel's names.  `task` nullptr: interrupt context
   // of an idle CPU.  `flags`: ftrace's context column.
-  void softirq_raise(double t, int cpu, const Thread* task, const char* flags);
+  // softirq_raise: for --trace only (the trace metrics count none), inline.
+  void softirq_raise(double t, int cpu, const Thread* task, const char* flags) {
+    if (sink) trace_softirq_raise(t, cpu, task, flags);
+  }
   void softirq_entry(double t, int cpu, const Thread* task);
   void softirq_exit(double t, int cpu, const Thread* task);
   void napi_poll(double t, int cpu, const Thread* task, uint64_t napi, const char* dev, int work, int budget);
@@ -75,6 +78,7 @@ struct Recorder {
   }
 
  private:
+  void trace_softirq_raise(double t, int cpu, const Thread* task, const char* flags);
   void trace_sched_wakeup(double t, int cpu, const Thread* by, const Thread& woken);
   void trace_sched_switch(double t, int cpu, const Thread* prev, const Thread* next);
   // The event, stamped with its time, CPU and task, to the --trace sink.
