@@ -81,15 +81,30 @@ void vhost_worker(Ctx& ctx, VhostTx& v);
 
 // Zerocopy (zerocopy.cpp).  Whether this packet (len with the header) goes
 // zerocopy now, and the MSG_MORE limit on pending ones (vhost_exceeds_maxpend).
+// The tests handle_tx makes at every packet are inline.
 bool vhost_zcopy_enabled(const Kernel& k);
 bool vhost_zcopy_slot_free(const Kernel& k, const VhostTx& v);
-bool vhost_exceeds_maxpend(const Kernel& k, const VhostTx& v);
 // 4.9/4.11's stall at the loop top: (upend_idx + num - VHOST_MAX_PEND) %
-// UIO_MAXIOV == done_idx.
-bool vhost_zcopy_stall(const Kernel& k, const VhostTx& v);
+// UIO_MAXIOV == done_idx.  Checked whether or not zerocopy is on (4.9.0
+// handle_tx, 4.11.0 vhost_exceeds_maxpend); never true for a 256-entry ring.
+inline bool vhost_zcopy_stall(const Kernel& k, const VhostTx& v) {
+  if (k.p.vhost.zcopy_pending_limit != ZcopyLimit::UbufRing) return false;
+  const uint32_t num = static_cast<uint32_t>(v.sp->guest.ring_size);
+  return (v.upend_idx + num - kVhostMaxPend) % kUioMaxIov == v.done_idx;
+}
+inline bool vhost_exceeds_maxpend(const Kernel& k, const VhostTx& v) {
+  if (k.p.vhost.zcopy_pending_limit == ZcopyLimit::MaxPend) {
+    const uint32_t num = static_cast<uint32_t>(v.sp->guest.ring_size);
+    return v.pending() > (kVhostMaxPend < (num >> 2) ? kVhostMaxPend : num >> 2);  // 4.15+
+  }
+  return vhost_zcopy_stall(k, v);  // 4.11 names the stall condition so
+}
 // Takes the next ubuf slot for a zerocopy send.
 ZcSlot* vhost_zcopy_take(VhostTx& v);
 // vhost_zerocopy_signal_used(): return the done prefix to the guest.
-void vhost_zerocopy_signal_used(Ctx& ctx, VhostTx& v);
+void vhost_zerocopy_signal_done(Ctx& ctx, VhostTx& v);
+inline void vhost_zerocopy_signal_used(Ctx& ctx, VhostTx& v) {
+  if (v.done_idx != v.upend_idx && v.heads[v.done_idx].done) vhost_zerocopy_signal_done(ctx, v);
+}
 
 }  // namespace tunsim

@@ -22,8 +22,6 @@ void vhost_zerocopy_callback(Ubuf* u) {
     if (v.k && v.worker) v.k->deferred_wakeups.push_back(v.worker);
   }
 }
-
-uint32_t ring_num(const VhostTx& v) { return static_cast<uint32_t>(v.sp->guest.ring_size); }
 }  // namespace
 
 VhostTx::VhostTx(const SenderParams& s, const Costs& c, uint64_t seed) : vq(s.guest, c, seed), sp(&s) {
@@ -34,19 +32,6 @@ VhostTx::VhostTx(const SenderParams& s, const Costs& c, uint64_t seed) : vq(s.gu
 }
 
 bool vhost_zcopy_enabled(const Kernel& k) { return k.p.vhost.experimental_zcopytx; }
-
-bool vhost_exceeds_maxpend(const Kernel& k, const VhostTx& v) {
-  if (k.p.vhost.zcopy_pending_limit == ZcopyLimit::MaxPend)
-    return v.pending() > std::min(kVhostMaxPend, ring_num(v) >> 2);  // 4.15+
-  return vhost_zcopy_stall(k, v);  // 4.11 names the stall condition so
-}
-
-bool vhost_zcopy_stall(const Kernel& k, const VhostTx& v) {
-  // Checked whether or not zerocopy is on (4.9.0 handle_tx, 4.11.0
-  // vhost_exceeds_maxpend); never true for a 256-entry ring.
-  if (k.p.vhost.zcopy_pending_limit != ZcopyLimit::UbufRing) return false;
-  return (v.upend_idx + ring_num(v) - kVhostMaxPend) % kUioMaxIov == v.done_idx;
-}
 
 bool vhost_zcopy_slot_free(const Kernel& k, const VhostTx& v) {
   if (k.p.vhost.zcopy_pending_limit == ZcopyLimit::MaxPend) return !vhost_exceeds_maxpend(k, v);
@@ -61,7 +46,7 @@ ZcSlot* vhost_zcopy_take(VhostTx& v) {
   return s;
 }
 
-void vhost_zerocopy_signal_used(Ctx& ctx, VhostTx& v) {
+void vhost_zerocopy_signal_done(Ctx& ctx, VhostTx& v) {
   size_t n = 0;
   while (v.done_idx != v.upend_idx && v.heads[v.done_idx].done) {
     v.done_idx = (v.done_idx + 1) % kUioMaxIov;
