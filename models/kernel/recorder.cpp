@@ -37,8 +37,6 @@ double round_half_away(double x) {
   }
   return std::round(x);
 }
-// To the ns, as ftrace prints it (t >= 0: round half up).
-int64_t trace_ns(double t) { return static_cast<int64_t>(t * 1e9 + 0.5); }
 // The task an event names; nullptr is the interrupt context of an idle CPU,
 // which ftrace prints as <idle>-0.
 std::string_view comm_of(const Thread* task) { return task ? std::string_view(task->comm) : "<idle>"; }
@@ -95,9 +93,7 @@ void Recorder::write(double t, int cpu, const Thread* task, TraceEvent& ev) {
   sink->event(ev);
 }
 
-bool Recorder::dev_match(const char* dev) {
-  if (dev == match_dev_[0]) return match_[0];
-  if (dev == match_dev_[1]) return match_[1];
+bool Recorder::dev_match_new(const char* dev) {
   int i = match_next_;
   match_next_ ^= 1;
   match_dev_[i] = dev;
@@ -117,10 +113,7 @@ void Recorder::trace_softirq_raise(double t, int cpu, const Thread* task, const 
   write(t, cpu, task, ev);
 }
 
-void Recorder::softirq_entry(double t, int cpu, const Thread* task) {
-  if (!in_window(t)) return;
-  metrics.softirq_entry(cpu, trace_ns(t));
-  if (!sink) return;
+void Recorder::trace_softirq_entry(double t, int cpu, const Thread* task) {
   TraceEvent ev;
   ev.type = EventType::SoftirqEntry;
   ev.name = "softirq_entry";
@@ -129,10 +122,7 @@ void Recorder::softirq_entry(double t, int cpu, const Thread* task) {
   write(t, cpu, task, ev);
 }
 
-void Recorder::softirq_exit(double t, int cpu, const Thread* task) {
-  if (!in_window(t)) return;
-  metrics.softirq_exit(cpu, trace_ns(t));
-  if (!sink) return;
+void Recorder::trace_softirq_exit(double t, int cpu, const Thread* task) {
   TraceEvent ev;
   ev.type = EventType::SoftirqExit;
   ev.name = "softirq_exit";
@@ -141,14 +131,8 @@ void Recorder::softirq_exit(double t, int cpu, const Thread* task) {
   write(t, cpu, task, ev);
 }
 
-void Recorder::napi_poll(double t, int cpu, const Thread* task, uint64_t napi, const char* dev, int work,
-                         int budget) {
-  if (!in_window(t)) return;
-  batch.add(work);
-  ++napi_polls;
-  if (work >= budget) ++budget_exhausted;
-  metrics.napi_poll(cpu, dev_match(dev), work);
-  if (!sink) return;
+void Recorder::trace_napi_poll(double t, int cpu, const Thread* task, uint64_t napi, const char* dev, int work,
+                               int budget) {
   TraceEvent ev;
   ev.type = EventType::NapiPoll;
   ev.name = "napi_poll";

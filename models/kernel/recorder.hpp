@@ -49,9 +49,26 @@ struct Recorder {
   void softirq_raise(double t, int cpu, const Thread* task, const char* flags) {
     if (sink) trace_softirq_raise(t, cpu, task, flags);
   }
-  void softirq_entry(double t, int cpu, const Thread* task);
-  void softirq_exit(double t, int cpu, const Thread* task);
-  void napi_poll(double t, int cpu, const Thread* task, uint64_t napi, const char* dev, int work, int budget);
+  // The events of every softirq and poll inline: in the window, their trace
+  // metrics, and the event built for a --trace.
+  void softirq_entry(double t, int cpu, const Thread* task) {
+    if (!in_window(t)) return;
+    metrics.softirq_entry(cpu, trace_ns(t));
+    if (sink) trace_softirq_entry(t, cpu, task);
+  }
+  void softirq_exit(double t, int cpu, const Thread* task) {
+    if (!in_window(t)) return;
+    metrics.softirq_exit(cpu, trace_ns(t));
+    if (sink) trace_softirq_exit(t, cpu, task);
+  }
+  void napi_poll(double t, int cpu, const Thread* task, uint64_t napi, const char* dev, int work, int budget) {
+    if (!in_window(t)) return;
+    batch.add(work);
+    ++napi_polls;
+    if (work >= budget) ++budget_exhausted;
+    metrics.napi_poll(cpu, dev_match(dev), work);
+    if (sink) trace_napi_poll(t, cpu, task, napi, dev, work, budget);
+  }
   void netif_receive_skb(double t, int cpu, const Thread* task, const char* flags, const Skb& skb,
                          const char* dev);
   void kfree_skb(double t, int cpu, const Thread* task, const char* flags, const Skb& skb, const char* reason);
@@ -78,6 +95,11 @@ struct Recorder {
   }
 
  private:
+  // To the ns, as ftrace prints it (t >= 0: round half up).
+  static int64_t trace_ns(double t) { return static_cast<int64_t>(t * 1e9 + 0.5); }
+  void trace_softirq_entry(double t, int cpu, const Thread* task);
+  void trace_softirq_exit(double t, int cpu, const Thread* task);
+  void trace_napi_poll(double t, int cpu, const Thread* task, uint64_t napi, const char* dev, int work, int budget);
   void trace_softirq_raise(double t, int cpu, const Thread* task, const char* flags);
   void trace_sched_wakeup(double t, int cpu, const Thread* by, const Thread& woken);
   void trace_sched_switch(double t, int cpu, const Thread* prev, const Thread* next);
@@ -86,7 +108,12 @@ struct Recorder {
   // metrics.on_dev(dev), remembered for the last two device pointers asked
   // about: a poll's events alternate between the NAPI's device (the backlog's
   // "(no_device)") and the packet's.
-  bool dev_match(const char* dev);
+  bool dev_match(const char* dev) {
+    if (dev == match_dev_[0]) return match_[0];
+    if (dev == match_dev_[1]) return match_[1];
+    return dev_match_new(dev);
+  }
+  bool dev_match_new(const char* dev);  // a pointer not among the two
   const char* match_dev_[2] = {nullptr, nullptr};
   bool match_[2] = {false, false};
   int match_next_ = 0;  // the entry a miss replaces
