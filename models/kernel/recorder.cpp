@@ -26,17 +26,6 @@ std::string_view view(const char* s) {
 }  // namespace
 
 namespace {
-// std::round (half away from zero), inline: libm's is a call of about 20
-// instructions, once a delivered packet.  For 1 <= x < 2^52 the truncation
-// converts exactly through int64 and x - r is exact (r <= x < 2r), so
-// comparing it with 0.5 rounds as std::round does; other x go to std::round.
-double round_half_away(double x) {
-  if (x >= 1 && x < 4503599627370496.0) {
-    double r = static_cast<double>(static_cast<int64_t>(x));
-    return x - r >= 0.5 ? r + 1 : r;
-  }
-  return std::round(x);
-}
 // The task an event names; nullptr is the interrupt context of an idle CPU,
 // which ftrace prints as <idle>-0.
 std::string_view comm_of(const Thread* task) { return task ? std::string_view(task->comm) : "<idle>"; }
@@ -144,11 +133,8 @@ void Recorder::trace_napi_poll(double t, int cpu, const Thread* task, uint64_t n
   write(t, cpu, task, ev);
 }
 
-void Recorder::netif_receive_skb(double t, int cpu, const Thread* task, const char* flags, const Skb& skb,
-                                 const char* dev) {
-  if (!in_window(t)) return;
-  metrics.netif_receive_skb(cpu, dev_match(dev), trace_ns(t), skb.addr);
-  if (!sink) return;
+void Recorder::trace_netif_receive_skb(double t, int cpu, const Thread* task, const char* flags, const Skb& skb,
+                                       const char* dev) {
   TraceEvent ev;
   ev.type = EventType::NetifReceiveSkb;
   ev.name = "netif_receive_skb";
@@ -198,18 +184,6 @@ void Recorder::sys_exit(double t, int cpu, const Thread* task, uint32_t len) {
   ev.nr = 1;
   ev.ret = len;
   write(t, cpu, task, ev);
-}
-
-void Recorder::delivered_end(double t, const Skb& skb) {
-  ++delivered;
-  if (t > end) ++after_end;
-  if (in_window(t)) {
-    ++delivered_window;
-    bytes_window += skb.len;
-  }
-  // Whole ns, as a trace would give them: their sum is exact, so the summary
-  // does not depend on the order in which CPUs' packets are counted.
-  if (skb.measured && t <= end) latency_ns.add(round_half_away((t - skb.t_origin) * 1e9));
 }
 
 }  // namespace tunsim
