@@ -159,59 +159,12 @@ void TraceMetrics::kfree_skb(int c, int pid, uint64_t skbaddr, std::string_view 
   cpu(c).drops++;
 }
 
-// A pid's home slot is its low bits: pids are handed out in sequence, so the
-// few writers of a trace rarely share one, and no hash is computed.
-TraceMetrics::OpenWrites::Slot& TraceMetrics::OpenWrites::find(int pid) {
-  size_t mask = t_.size() - 1;
-  size_t i = static_cast<size_t>(static_cast<uint32_t>(pid)) & mask;
-  while (t_[i].used && t_[i].pid != pid) i = (i + 1) & mask;
-  return t_[i];
-}
-
-void TraceMetrics::OpenWrites::open(int pid, int64_t ts) {
-  if ((n_ + 1) * 2 > t_.size()) {
-    std::vector<Slot> old;
-    old.swap(t_);
-    t_.assign(std::max<size_t>(16, old.size() * 2), Slot{});
-    for (const Slot& o : old)
-      if (o.used) find(o.pid) = o;
-  }
-  Slot& s = find(pid);
-  if (!s.used) {
-    s.used = true;
-    s.pid = pid;
-    ++n_;
-  }
-  s.open = true;
-  s.ts = ts;
-}
-
-bool TraceMetrics::OpenWrites::is_open(int pid) {
-  return !t_.empty() && find(pid).open;
-}
-
-bool TraceMetrics::OpenWrites::close(int pid, int64_t* ts) {
-  if (t_.empty()) return false;
-  Slot& s = find(pid);
-  if (!s.open) return false;
-  s.open = false;
-  *ts = s.ts;
-  return true;
-}
-
-void TraceMetrics::sys_enter(int pid, std::string_view comm, int64_t nr, int64_t ts) {
-  if (nr != opt_.write_nr || !is_writer(pid, comm)) return;
-  write_start_.open(pid, ts);
-}
-
-void TraceMetrics::sys_exit(int c, int pid, int64_t nr, int64_t ts) {
-  if (nr != opt_.write_nr) return;
-  int64_t start;
-  if (!write_start_.close(pid, &start)) return;
-  if (ts >= start) {
-    write_ns_.add(static_cast<double>(ts - start));
-    cpu(c).writes++;
-  }
+void TraceMetrics::OpenWrites::grow() {
+  std::vector<Slot> old;
+  old.swap(t_);
+  t_.assign(std::max<size_t>(16, old.size() * 2), Slot{});
+  for (const Slot& o : old)
+    if (o.used) find(o.pid) = o;
 }
 
 void TraceMetrics::finish() {

@@ -161,6 +161,7 @@ class TraceMetrics : public EventSink {
       int64_t ts = 0;
     };
     Slot& find(int pid);  // pid's slot, or the empty one where it goes (t_ not empty)
+    void grow();          // twice the slots (at least 16)
     std::vector<Slot> t_;  // a power of two slots, at most half used
     size_t n_ = 0;         // used slots
   };
@@ -257,6 +258,54 @@ inline void TraceMetrics::napi_poll(int c, bool dev_match, int work) {
   napi_work_.add(work);
   cpu(c).napi_polls++;
   if (SoftirqState& s = softirq(c); s.active) s.touched = true;
+}
+
+// A pid's home slot is its low bits: pids are handed out in sequence, so the
+// few writers of a trace rarely share one, and no hash is computed.
+inline TraceMetrics::OpenWrites::Slot& TraceMetrics::OpenWrites::find(int pid) {
+  size_t mask = t_.size() - 1;
+  size_t i = static_cast<size_t>(static_cast<uint32_t>(pid)) & mask;
+  while (t_[i].used && t_[i].pid != pid) i = (i + 1) & mask;
+  return t_[i];
+}
+
+inline void TraceMetrics::OpenWrites::open(int pid, int64_t ts) {
+  if ((n_ + 1) * 2 > t_.size()) grow();
+  Slot& s = find(pid);
+  if (!s.used) {
+    s.used = true;
+    s.pid = pid;
+    ++n_;
+  }
+  s.open = true;
+  s.ts = ts;
+}
+
+inline bool TraceMetrics::OpenWrites::is_open(int pid) { return !t_.empty() && find(pid).open; }
+
+inline bool TraceMetrics::OpenWrites::close(int pid, int64_t* ts) {
+  if (t_.empty()) return false;
+  Slot& s = find(pid);
+  if (!s.open) return false;
+  s.open = false;
+  *ts = s.ts;
+  return true;
+}
+
+// Every task is a writer unless the options name pids or a comm.
+inline void TraceMetrics::sys_enter(int pid, std::string_view comm, int64_t nr, int64_t ts) {
+  if (nr != opt_.write_nr || !((opt_.pids.empty() && opt_.comm.empty()) || is_writer(pid, comm))) return;
+  write_start_.open(pid, ts);
+}
+
+inline void TraceMetrics::sys_exit(int c, int pid, int64_t nr, int64_t ts) {
+  if (nr != opt_.write_nr) return;
+  int64_t start;
+  if (!write_start_.close(pid, &start)) return;
+  if (ts >= start) {
+    write_ns_.add(static_cast<double>(ts - start));
+    cpu(c).writes++;
+  }
 }
 
 inline void TraceMetrics::netif_receive_skb(int c, bool dev_match, int64_t ts, uint64_t skbaddr) {
