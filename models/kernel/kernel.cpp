@@ -40,14 +40,15 @@ void SkbPool::free(Skb* s) {
   --live_;
 }
 
-void Ctx::lock(const SkbQueue& q) {
-  touch(q);
-  if (q.shared && q.lock_free_at > now) {
+void Ctx::lock_shared(const SkbQueue& q) {
+  sync();
+  claim(q);
+  if (q.lock_free_at > now) {
     ++k->rec.lock_spins;
     spend_cycles((q.lock_free_at - now) * cpu->cycles_per_s);
   }
   spend_ns(k->p.costs.lock_ns);
-  if (q.shared) q.lock_free_at = now;
+  q.lock_free_at = now;
 }
 
 // Both lines are taken at one synchronisation point: the two accesses are a

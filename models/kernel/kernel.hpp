@@ -238,8 +238,10 @@ struct Ctx {
   // costs.lock_ns of work under the lock.  A queue other CPUs use is
   // synchronised first, its line moves here if another CPU had it, and if
   // another CPU still holds the lock this one spins (busy) until it is
-  // released (queued_spin_lock_slowpath).
+  // released (queued_spin_lock_slowpath).  A queue no other CPU uses is
+  // only the work, inline (nearly every lock of a single-CPU scenario).
   void lock(const SkbQueue& q);
+  void lock_shared(const SkbQueue& q);
   // skb_set_owner_w(skb, tfile->socket.sk) in tun_get_user: reads
   // tfile->socket.sk, adds the skb's truesize to sk_wmem_alloc.
   void skb_set_owner_w(Skb& skb, const TunQueue& tq) {
@@ -317,6 +319,13 @@ inline void Ctx::spend_cycles(double cycles) {
 }
 
 inline void Ctx::spend_ns(double ns) { spend_cycles(k->p.cycles(ns)); }
+
+inline void Ctx::lock(const SkbQueue& q) {
+  if (q.shared)
+    lock_shared(q);
+  else
+    spend_ns(k->p.costs.lock_ns);
+}
 
 // A draw from a spread table: the high 32 bits of the context's splitmix64
 // stream pick one of its equally likely quantiles.
