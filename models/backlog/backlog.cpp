@@ -19,14 +19,6 @@ void backlog_init(Kernel& k, Cpu& cpu) {
   n.dev = "(no_device)";  // the backlog NAPI has no net_device
 }
 
-int get_rps_cpu(const Kernel& k, const Skb& skb) {
-  const auto& map = k.p.rps_cpus;
-  if (map.empty()) return -1;
-  // map->cpus[reciprocal_scale(hash, map->len)]
-  uint64_t idx = (static_cast<uint64_t>(skb.hash) * map.size()) >> 32;
-  return map[static_cast<size_t>(idx)];
-}
-
 bool enqueue_to_backlog(Ctx& ctx, Skb* skb, int target) {
   Kernel& k = *ctx.k;
   Cpu& sd = k.cpu(target);

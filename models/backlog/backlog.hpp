@@ -8,7 +8,14 @@ namespace tunsim {
 // Sets up a CPU's backlog NAPI (weight dev_rx_weight, poll process_backlog).
 void backlog_init(Kernel& k, Cpu& cpu);
 // get_rps_cpu(): the RPS target of this skb, or -1 with RPS off.
-int get_rps_cpu(const Kernel& k, const Skb& skb);
+// Inline: once a packet.
+inline int get_rps_cpu(const Kernel& k, const Skb& skb) {
+  const auto& map = k.p.rps_cpus;
+  if (map.empty()) return -1;
+  // map->cpus[reciprocal_scale(hash, map->len)]
+  uint64_t idx = (static_cast<uint64_t>(skb.hash) * map.size()) >> 32;
+  return map[static_cast<size_t>(idx)];
+}
 // enqueue_to_backlog(skb, cpu): accepts while input_pkt_queue length <=
 // netdev_max_backlog, schedules the backlog NAPI when the queue was empty
 // (locally, or through an RPS IPI for a remote CPU); drops (and frees the

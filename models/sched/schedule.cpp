@@ -106,12 +106,6 @@ bool might_resched(Ctx& ctx) {
   return cond_resched(ctx);
 }
 
-bool preempt_point(Ctx& ctx) {
-  if (ctx.k->p.kernel.preempt != Preempt::Full) return false;
-  if (ctx.cpu->in_softirq || ctx.cpu->bh_disabled) return false;
-  return cond_resched(ctx);
-}
-
 void wake_up_process(Ctx& ctx, Thread* t) {
   Kernel& k = *ctx.k;
   if (t->cpu == ctx.cpu->id) {

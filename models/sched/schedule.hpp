@@ -33,8 +33,12 @@ bool cond_resched(Ctx& ctx);
 bool might_resched(Ctx& ctx);
 // A preemption point of a fully preemptible kernel (kernel.preempt full)
 // outside bh-disabled and softirq sections; nothing under none or
-// voluntary.
-bool preempt_point(Ctx& ctx);
+// voluntary.  Inline: once a packet, and rarely under full preemption.
+inline bool preempt_point(Ctx& ctx) {
+  if (ctx.k->p.kernel.preempt != Preempt::Full) return false;
+  if (ctx.cpu->in_softirq || ctx.cpu->bh_disabled) return false;
+  return cond_resched(ctx);
+}
 // wake_up_process(t) from this context at ctx.now: t on this CPU or on
 // another one of the same sharing group; an idle CPU is handed to it.
 void wake_up_process(Ctx& ctx, Thread* t);

@@ -11,12 +11,6 @@
 
 namespace tunsim {
 
-const char* ctx_flags(const Ctx& ctx) {
-  if (ctx.cpu->in_softirq) return "..s1.";
-  if (ctx.cpu->bh_disabled) return "...1.";
-  return ".....";
-}
-
 void raise_net_rx(Ctx& ctx) {
   if (!ctx.cpu->net_rx_pending) ctx.k->rec.softirq_raise(ctx.now, ctx.cpu->id, ctx.thread, ctx_flags(ctx));
   ctx.cpu->net_rx_pending = true;
@@ -42,10 +36,8 @@ void wakeup_softirqd(Ctx& ctx) {
   }
 }
 
-void do_softirq(Ctx& ctx) {
+void do_softirq_pending(Ctx& ctx) {
   Cpu& cpu = *ctx.cpu;
-  if (cpu.in_softirq) return;
-  if (!cpu.net_rx_pending) return;
   if (ctx.k->p.kernel.ksoftirqd_defers_inline && ksoftirqd_running(cpu) &&
       !(ctx.thread && ctx.thread->is_ksoftirqd))
     return;
@@ -149,12 +141,5 @@ void net_rx_action(Ctx& ctx) {
   net_rps_send_ipis(ctx);
 }
 
-void local_bh_disable(Ctx& ctx) { ++ctx.cpu->bh_disabled; }
-
-void local_bh_enable(Ctx& ctx) {
-  Cpu& cpu = *ctx.cpu;
-  --cpu.bh_disabled;
-  if (cpu.bh_disabled == 0 && !cpu.in_softirq && cpu.net_rx_pending) do_softirq(ctx);
-}
 
 }  // namespace tunsim

@@ -15,8 +15,14 @@ bool ksoftirqd_running(const Cpu& cpu);
 void wakeup_softirqd(Ctx& ctx);
 // do_softirq(): nothing in interrupt/softirq context; with
 // kernel.ksoftirqd_defers_inline, nothing while ksoftirqd is running;
-// otherwise __do_softirq().
-void do_softirq(Ctx& ctx);
+// otherwise __do_softirq().  Inline up to the ksoftirqd test: most calls
+// find a softirq running or nothing pending.
+void do_softirq_pending(Ctx& ctx);
+inline void do_softirq(Ctx& ctx) {
+  const Cpu& cpu = *ctx.cpu;
+  if (cpu.in_softirq || !cpu.net_rx_pending) return;
+  do_softirq_pending(ctx);
+}
 // __do_softirq(): NET_RX rounds until nothing is pending, restarting at most
 // MAX_SOFTIRQ_RESTART times, before MAX_SOFTIRQ_TIME and while !need_resched;
 // then wakes ksoftirqd if work remains.
@@ -27,14 +33,22 @@ void net_rx_action(Ctx& ctx);
 // local_bh_disable()/local_bh_enable(): the latter runs pending softirqs
 // inline (through do_softirq) when leaving the last bh-disabled section in
 // process context.
-void local_bh_disable(Ctx& ctx);
-void local_bh_enable(Ctx& ctx);
+inline void local_bh_disable(Ctx& ctx) { ++ctx.cpu->bh_disabled; }
+inline void local_bh_enable(Ctx& ctx) {
+  Cpu& cpu = *ctx.cpu;
+  --cpu.bh_disabled;
+  if (cpu.bh_disabled == 0 && !cpu.in_softirq && cpu.net_rx_pending) do_softirq_pending(ctx);
+}
 // ksoftirqd/N (smpboot_thread_fn -> run_ksoftirqd): __do_softirq while
 // NET_RX is pending, cond_resched() between rounds; sleeps when nothing is
 // pending.  Stops at the end of the simulated duration.
 void run_ksoftirqd(Ctx& ctx);
 
 // Trace flags column for the current context.
-const char* ctx_flags(const Ctx& ctx);
+inline const char* ctx_flags(const Ctx& ctx) {
+  if (ctx.cpu->in_softirq) return "..s1.";
+  if (ctx.cpu->bh_disabled) return "...1.";
+  return ".....";
+}
 
 }  // namespace tunsim
