@@ -8,36 +8,17 @@
 
 namespace tunsim {
 
-Skb* SkbPool::alloc() {
-  if (!free_) {
-    constexpr size_t kChunk = 1024;
-    chunks_.emplace_back(new Skb[kChunk]);
-    Skb* c = chunks_.back().get();
-    for (size_t i = kChunk; i-- > 0;) {
-      // Slab-like addresses: each slot keeps its address for life.
-      c[i].addr = 0xffff888100000000ULL + (slots_ + i) * 0x100;
-      c[i].next = free_;
-      free_ = &c[i];
-    }
-    slots_ += kChunk;
+void SkbPool::add_chunk() {
+  constexpr size_t kChunk = 1024;
+  chunks_.emplace_back(new Skb[kChunk]);
+  Skb* c = chunks_.back().get();
+  for (size_t i = kChunk; i-- > 0;) {
+    // Slab-like addresses: each slot keeps its address for life.
+    c[i].addr = 0xffff888100000000ULL + (slots_ + i) * 0x100;
+    c[i].next = free_;
+    free_ = &c[i];
   }
-  Skb* s = free_;
-  free_ = s->next;
-  uint64_t addr = s->addr;
-  *s = Skb{};
-  s->addr = addr;
-  ++live_;
-  return s;
-}
-
-void SkbPool::free(Skb* s) {
-  if (Ubuf* u = s->ubuf) {
-    s->ubuf = nullptr;
-    u->callback(u);  // skb_release_data: the zerocopy frags are released
-  }
-  s->next = free_;
-  free_ = s;
-  --live_;
+  slots_ += kChunk;
 }
 
 void Ctx::lock_shared(const SkbQueue& q) {

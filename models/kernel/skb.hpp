@@ -40,13 +40,32 @@ struct Skb {
 
 // Where skbs come from and go back to: a free list over chunks that are never
 // released, so that steady state allocates nothing (kmem_cache for skbuff_head).
+// alloc and free are inline (each once a packet); a new chunk is not.
 class SkbPool {
  public:
-  Skb* alloc();
-  void free(Skb* skb);
+  Skb* alloc() {
+    if (!free_) add_chunk();
+    Skb* s = free_;
+    free_ = s->next;
+    uint64_t addr = s->addr;
+    *s = Skb{};
+    s->addr = addr;
+    ++live_;
+    return s;
+  }
+  void free(Skb* s) {
+    if (Ubuf* u = s->ubuf) {
+      s->ubuf = nullptr;
+      u->callback(u);  // skb_release_data: the zerocopy frags are released
+    }
+    s->next = free_;
+    free_ = s;
+    --live_;
+  }
   size_t live() const { return live_; }
 
  private:
+  void add_chunk();
   std::vector<std::unique_ptr<Skb[]>> chunks_;
   Skb* free_ = nullptr;
   size_t live_ = 0, slots_ = 0;
