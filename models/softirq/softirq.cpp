@@ -11,11 +11,6 @@
 
 namespace tunsim {
 
-void raise_net_rx(Ctx& ctx) {
-  if (!ctx.cpu->net_rx_pending) ctx.k->rec.softirq_raise(ctx.now, ctx.cpu->id, ctx.thread, ctx_flags(ctx));
-  ctx.cpu->net_rx_pending = true;
-}
-
 void raise_softirq_irqoff(Ctx& ctx) {
   raise_net_rx(ctx);
   // in_interrupt(): hardirq, serving a softirq, or bh disabled.

@@ -5,7 +5,12 @@
 namespace tunsim {
 
 // __raise_softirq_irqoff(NET_RX_SOFTIRQ): set pending, never wakes ksoftirqd.
-void raise_net_rx(Ctx& ctx);
+// Inline: once a packet or poll.
+inline const char* ctx_flags(const Ctx& ctx);
+inline void raise_net_rx(Ctx& ctx) {
+  if (!ctx.cpu->net_rx_pending) ctx.k->rec.softirq_raise(ctx.now, ctx.cpu->id, ctx.thread, ctx_flags(ctx));
+  ctx.cpu->net_rx_pending = true;
+}
 // raise_softirq_irqoff(NET_RX_SOFTIRQ): set pending, and outside interrupt
 // context (no hardirq, softirq or bh-disabled section) wake ksoftirqd.
 void raise_softirq_irqoff(Ctx& ctx);
