@@ -175,7 +175,9 @@ class CacheModel {
     size_t k = static_cast<size_t>(path);
     double ns;
     const Memo& memo = memo_[k];
-    if (seen_[k] && memo.mask == since_[k] && memo.stream == stream_ - stream_at_[k] &&
+    // A path's first run finds its memo unset: mask ~0u, which no set of
+    // paths since (kPaths bits) equals, so it goes to run_path_fresh.
+    if (memo.mask == since_[k] && memo.stream == stream_ - stream_at_[k] &&
         memo.istream == istream_ - istream_at_[k] && (!sites_ || memo.bstream == bstream_ - bstream_at_[k])) {
       out += memo.m;
       ns = memo.ns;
