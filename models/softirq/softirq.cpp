@@ -136,5 +136,4 @@ void net_rx_action(Ctx& ctx) {
   net_rps_send_ipis(ctx);
 }
 
-
 }  // namespace tunsim

@@ -4,9 +4,15 @@
 
 namespace tunsim {
 
+// Trace flags column for the current context.
+inline const char* ctx_flags(const Ctx& ctx) {
+  if (ctx.cpu->in_softirq) return "..s1.";
+  if (ctx.cpu->bh_disabled) return "...1.";
+  return ".....";
+}
+
 // __raise_softirq_irqoff(NET_RX_SOFTIRQ): set pending, never wakes ksoftirqd.
 // Inline: once a packet or poll.
-inline const char* ctx_flags(const Ctx& ctx);
 inline void raise_net_rx(Ctx& ctx) {
   if (!ctx.cpu->net_rx_pending) ctx.k->rec.softirq_raise(ctx.now, ctx.cpu->id, ctx.thread, ctx_flags(ctx));
   ctx.cpu->net_rx_pending = true;
@@ -41,19 +47,11 @@ void net_rx_action(Ctx& ctx);
 inline void local_bh_disable(Ctx& ctx) { ++ctx.cpu->bh_disabled; }
 inline void local_bh_enable(Ctx& ctx) {
   Cpu& cpu = *ctx.cpu;
-  --cpu.bh_disabled;
-  if (cpu.bh_disabled == 0 && !cpu.in_softirq && cpu.net_rx_pending) do_softirq_pending(ctx);
+  if (--cpu.bh_disabled == 0) do_softirq(ctx);
 }
 // ksoftirqd/N (smpboot_thread_fn -> run_ksoftirqd): __do_softirq while
 // NET_RX is pending, cond_resched() between rounds; sleeps when nothing is
 // pending.  Stops at the end of the simulated duration.
 void run_ksoftirqd(Ctx& ctx);
-
-// Trace flags column for the current context.
-inline const char* ctx_flags(const Ctx& ctx) {
-  if (ctx.cpu->in_softirq) return "..s1.";
-  if (ctx.cpu->bh_disabled) return "...1.";
-  return ".....";
-}
 
 }  // namespace tunsim

@@ -3,6 +3,7 @@
 // (XDP buffers sent to tun in batches when the tap's sndbuf is INT_MAX), and
 // the worker thread that runs them.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -87,16 +88,15 @@ bool vhost_zcopy_slot_free(const Kernel& k, const VhostTx& v);
 // 4.9/4.11's stall at the loop top: (upend_idx + num - VHOST_MAX_PEND) %
 // UIO_MAXIOV == done_idx.  Checked whether or not zerocopy is on (4.9.0
 // handle_tx, 4.11.0 vhost_exceeds_maxpend); never true for a 256-entry ring.
+// The TX ring's entries (vq->num).
+inline uint32_t vhost_ring_num(const VhostTx& v) { return static_cast<uint32_t>(v.sp->guest.ring_size); }
 inline bool vhost_zcopy_stall(const Kernel& k, const VhostTx& v) {
   if (k.p.vhost.zcopy_pending_limit != ZcopyLimit::UbufRing) return false;
-  const uint32_t num = static_cast<uint32_t>(v.sp->guest.ring_size);
-  return (v.upend_idx + num - kVhostMaxPend) % kUioMaxIov == v.done_idx;
+  return (v.upend_idx + vhost_ring_num(v) - kVhostMaxPend) % kUioMaxIov == v.done_idx;
 }
 inline bool vhost_exceeds_maxpend(const Kernel& k, const VhostTx& v) {
-  if (k.p.vhost.zcopy_pending_limit == ZcopyLimit::MaxPend) {
-    const uint32_t num = static_cast<uint32_t>(v.sp->guest.ring_size);
-    return v.pending() > (kVhostMaxPend < (num >> 2) ? kVhostMaxPend : num >> 2);  // 4.15+
-  }
+  if (k.p.vhost.zcopy_pending_limit == ZcopyLimit::MaxPend)
+    return v.pending() > std::min(kVhostMaxPend, vhost_ring_num(v) >> 2);  // 4.15+
   return vhost_zcopy_stall(k, v);  // 4.11 names the stall condition so
 }
 // Takes the next ubuf slot for a zerocopy send.
