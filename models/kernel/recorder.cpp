@@ -148,7 +148,7 @@ void Recorder::trace_netif_receive_skb(double t, int cpu, const Thread* task, co
 void Recorder::kfree_skb(double t, int cpu, const Thread* task, const char* flags, const Skb& skb,
                          const char* reason) {
   if (!in_window(t)) return;
-  metrics.kfree_skb(cpu, pid_of(task), skb.addr, view(reason));
+  metrics.kfree_skb(cpu, pid_of(task), skb.metrics_live, view(reason));
   if (!sink) return;
   TraceEvent ev;
   ev.type = EventType::KfreeSkb;

@@ -73,7 +73,7 @@ struct Recorder {
   void netif_receive_skb(double t, int cpu, const Thread* task, const char* flags, const Skb& skb,
                          const char* dev) {
     if (!in_window(t)) return;
-    metrics.netif_receive_skb(cpu, dev_match(dev), trace_ns(t), skb.addr);
+    metrics.netif_receive_skb(cpu, dev_match(dev), trace_ns(t), skb.metrics_live);
     if (sink) trace_netif_receive_skb(t, cpu, task, flags, skb, dev);
   }
   void kfree_skb(double t, int cpu, const Thread* task, const char* flags, const Skb& skb, const char* reason);

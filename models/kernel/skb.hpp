@@ -29,6 +29,10 @@ struct Skb {
   int16_t queue = 0;
   int16_t mark_cpu = -1;  // CPU whose cache last touched the skb
   bool measured = false;  // originated after warmup
+  // The trace metrics' set of skbs received on the device and not freed
+  // since, for this address (TraceMetrics::netif_receive_skb's `live`): it
+  // belongs to the address, so it outlives the skb as addr does.
+  mutable bool metrics_live = false;
   // models/slub: the head's cache (None: a page fragment), the CPU that allocated
   // its objects, the slabs of its sk_buff and head (SlubNode::slabs); -1 none.
   SkbSlab slab_head = SkbSlab::None;
@@ -48,8 +52,10 @@ class SkbPool {
     Skb* s = free_;
     free_ = s->next;
     uint64_t addr = s->addr;
+    bool live = s->metrics_live;
     *s = Skb{};
     s->addr = addr;
+    s->metrics_live = live;
     ++live_;
     return s;
   }

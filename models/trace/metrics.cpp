@@ -144,10 +144,13 @@ void TraceMetrics::add(const TraceEvent& ev) {
 }
 
 void TraceMetrics::kfree_skb(int c, int pid, uint64_t skbaddr, std::string_view reason) {
+  count_free(c, pid, live_skbs_.erase(skbaddr), reason);
+}
+
+void TraceMetrics::count_free(int c, int pid, bool received, std::string_view reason) {
   // Attributed to the workload when the skb was received on the device
   // (and not freed since), or when it is freed inside a writer's write().
-  bool ours = live_skbs_.erase(skbaddr);
-  if (!ours) ours = write_start_.is_open(pid);
+  bool ours = received || write_start_.is_open(pid);
   if (!ours) return;
   if (!last_drop_.valid || last_drop_.it->first != reason) {
     auto it = drops_.find(reason);

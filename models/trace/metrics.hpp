@@ -68,6 +68,18 @@ class TraceMetrics : public EventSink {
   }
   void netif_receive_skb(int cpu, bool dev_match, int64_t ts, uint64_t skbaddr);
   void kfree_skb(int cpu, int pid, uint64_t skbaddr, std::string_view reason);
+  // The same two for a caller that keeps, with each skb address, whether it
+  // is in the set of skbs received on the device and not freed since (the
+  // simulator: a flag in its pool slot, whose address never changes): the
+  // flag instead of the set's insert and erase, with the same counts.
+  void netif_receive_skb(int cpu, bool dev_match, int64_t ts, bool& live) {
+    if (count_rx(cpu, dev_match, ts)) live = true;
+  }
+  void kfree_skb(int cpu, int pid, bool& live, std::string_view reason) {
+    bool was = live;
+    live = false;
+    count_free(cpu, pid, was, reason);
+  }
   void sys_enter(int pid, std::string_view comm, int64_t nr, int64_t ts);
   void sys_exit(int cpu, int pid, int64_t nr, int64_t ts);
   // Flushes the inter-arrival reorder window; call once after the last event.
@@ -178,6 +190,11 @@ class TraceMetrics : public EventSink {
     return softirq_[i];
   }
   void grow_cpus(size_t n);
+  // netif_receive_skb's counts: false (nothing counted) off the device.
+  bool count_rx(int c, bool dev_match, int64_t ts);
+  // kfree_skb's counts; `received`: the skb was received on the device and
+  // not freed since.
+  void count_free(int c, int pid, bool received, std::string_view reason);
   void rx_time(int64_t t);
   // The window's oldest time to the inter-arrivals.
   void release_rx() {
@@ -308,18 +325,22 @@ inline void TraceMetrics::sys_exit(int c, int pid, int64_t nr, int64_t ts) {
   }
 }
 
-inline void TraceMetrics::netif_receive_skb(int c, bool dev_match, int64_t ts, uint64_t skbaddr) {
-  if (!dev_match) return;
+inline bool TraceMetrics::count_rx(int c, bool dev_match, int64_t ts) {
+  if (!dev_match) return false;
   if (packets_ == 0 || ts < first_rx_) first_rx_ = ts;
   if (packets_ == 0 || ts > last_rx_) last_rx_ = ts;
   packets_++;
   rx_time(ts);
-  live_skbs_.insert(skbaddr);
   cpu(c).packets++;
   if (SoftirqState& s = softirq(c); s.active) {
     s.touched = true;
     s.packets++;
   }
+  return true;
+}
+
+inline void TraceMetrics::netif_receive_skb(int c, bool dev_match, int64_t ts, uint64_t skbaddr) {
+  if (count_rx(c, dev_match, ts)) live_skbs_.insert(skbaddr);
 }
 
 }  // namespace tunsim
