@@ -14,6 +14,10 @@ reports:
   - the ratio of that to the hand-written limit (bench/limit/limit.cpp: the
     default scenario as a minimal discrete-event loop without SimGrid, whose
     results equal the simulator's with the cache model off);
+  - one more row, `limit-model/rx_batched`: the default scenario run with
+    the limit's own model (cache model off, constant costs, no stolen time:
+    tests/integration/test_limit.cpp's sets), so that its ratio is the
+    engine's and the model's structure alone, the same arithmetic in both;
   - simulated packets per CPU-second of the engine's loop and of the whole
     process, medians of --runs runs (CPU time, user + system);
   - peak resident memory at the short and the long simulated duration (it
@@ -37,6 +41,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from outfile import write_output  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+LIMIT_MODEL_ARGS = ["configs/default.json", "--set", "cache.enabled=false", "--set", "senders.0.guest.burst_phase=0",
+                    "--set", "costs.spread.process=[]", "--set", "costs.spread.softirq=[]", "--set", "cpus.stall.ns=[]"]
 
 
 def designs(tunsim):
@@ -134,6 +142,12 @@ def main():
     limit_ipp = limit_instructions_per_packet(a.limit, a.short_ms, a.long_ms)
     print("limit (bench/limit/limit.cpp, default scenario): %.0f instructions per packet" % limit_ipp, flush=True)
     cases = [("default/" + d, ["configs/default.json", "--set", "design=" + d]) for d in designs(a.tunsim)]
+    # The default scenario with the limit's model (cache model off, constant
+    # costs, no stolen time: the sets of tests/integration/test_limit.cpp,
+    # whose results equal the limit's): what the engine and the model's
+    # structure cost against the same arithmetic in a plain loop, apart from
+    # the cache model, the cost spread and the stolen time.
+    cases.append(("limit-model/rx_batched", LIMIT_MODEL_ARGS))
     for c in sorted(glob.glob("configs/*.json")):
         name = os.path.splitext(os.path.basename(c))[0]
         if name != "default":
