@@ -147,3 +147,58 @@ TEST_CASE("TraceMetrics: drops by reason stay apart when reasons alternate, and 
   CHECK(m.drops().at("UNHANDLED_PROTO") == 4);
   CHECK(copy.drops().at("UNHANDLED_PROTO") == 4);
 }
+
+TEST_CASE("TraceMetrics: the simulator's received flag per skb slot counts drops as the address set does") {
+  // models/trace/metrics.hpp, netif_receive_skb/kfree_skb with `bool& live`:
+  // the simulator keeps, in each pool slot (one address for life), whether
+  // that address is in the set of skbs received on the device and not freed
+  // since.  The same events through the address set (add()) and through the
+  // flags must count the same.  By hand: skb 7 received and freed (ours, 1);
+  // 9 never received, freed outside a write() (not ours); 7 received again
+  // and consumed without kfree_skb (stays in the set), then freed (ours
+  // again, 2); 11 received on another device and freed (not ours); 12 freed
+  // inside pid 5's write() (ours, 3).
+  TraceMetrics by_addr(MetricsOptions{"tap0", {}, {}, 1});
+  TraceMetrics by_flag(MetricsOptions{"tap0", {}, {}, 1});
+  bool live[16] = {};  // the slots of addresses 0..15
+  auto receive = [&](int64_t ts, uint64_t skb, const char* dev) {
+    TraceEvent e = rx(ts, 0, skb);
+    e.dev = dev;
+    by_addr.add(e);
+    by_flag.netif_receive_skb(0, by_flag.on_dev(dev), ts, live[skb]);
+  };
+  auto free_skb = [&](uint64_t skb, int pid) {
+    TraceEvent f;
+    f.type = EventType::KfreeSkb;
+    f.cpu = 0;
+    f.pid = pid;
+    f.skbaddr = skb;
+    f.reason = "UNHANDLED_PROTO";
+    by_addr.add(f);
+    by_flag.kfree_skb(0, pid, live[skb], "UNHANDLED_PROTO");
+  };
+  receive(10, 7, "tap0");
+  free_skb(7, 1);
+  free_skb(9, 1);
+  receive(20, 7, "tap0");
+  receive(30, 7, "tap0");  // the same address again, after a consume
+  free_skb(7, 1);
+  receive(40, 11, "tap1");
+  free_skb(11, 1);
+  TraceEvent enter;
+  enter.type = EventType::SysEnter;
+  enter.cpu = 0;
+  enter.pid = 5;
+  enter.comm = "writer";
+  enter.nr = 1;
+  enter.ts_ns = 50;
+  by_addr.add(enter);
+  by_flag.sys_enter(5, "writer", 1, 50);
+  free_skb(12, 5);
+  CHECK(by_addr.drops().at("UNHANDLED_PROTO") == 3);
+  CHECK(by_flag.drops().at("UNHANDLED_PROTO") == 3);
+  CHECK(by_flag.packets() == by_addr.packets());
+  CHECK(by_flag.per_cpu().at(0).drops == 3);
+  CHECK(live[7] == false);
+  CHECK(live[11] == false);
+}
