@@ -518,6 +518,42 @@ class TraceSegments(unittest.TestCase):
             self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
             self.assertIn(want, r.stderr)
 
+    def test_a_long_line_is_refused_at_once(self):
+        # The event regex was searched from every byte of a run of non-blanks:
+        # a 20 000-byte line took 2.3 s, 200 000 bytes minutes (quadratic).
+        # A line within tunsim's bound (64 KiB) without an event is skipped
+        # quickly; a longer one is refused, naming its line (the third: the
+        # comment line and an event come first).
+        import time
+        ok = self.write_trace("within.trace", "x" * 65000 + "\n" + TRACE)
+        t0 = time.monotonic()
+        r = run(ok, "--min-count", "1")
+        took = time.monotonic() - t0
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # Without the fix about 25 s (65 000^2 / 2 steps); with it well under 1 s
+        # (a few seconds leave room for a loaded machine).
+        self.assertLess(took, 5)
+        # The rows are those of TRACE alone (test_consecutive_intervals): the
+        # long line is no event.
+        self.assertEqual(self.rows(r.stdout), self.rows(run(self.path, "--min-count", "1").stdout))
+        self.assertEqual(self.rows(r.stdout)["cpu1 napi_poll -> napi_gro_receive_entry"], [1, 600, 600, 600])
+        head = "# tracer: nop\n" + line(1, 0, "softirq_entry", "vec=3 [action=NET_RX]")
+        long_path = self.write_trace("long.trace", head + "x" * 70000 + "\n" + TRACE)
+        r = run(long_path)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stderr, "trace-segments: %s: line 3: expected a line of at most 65536 characters, found a "
+                                   "longer one (not a text trace?)\n" % long_path)
+
+    def test_a_bad_timestamp_names_its_line_in_the_file(self):
+        # The line number was the count of event lines before it, plus one:
+        # here 2 (one event before), though the comment line makes it the 3rd.
+        path = self.write_trace("us.trace", "# tracer: nop\n" + line(1, 0, "softirq_entry", "vec=3 [action=NET_RX]") +
+                                "  w-1 [001] ..s1.  12.345678: softirq_exit: vec=3 [action=NET_RX]\n")
+        r = run(path)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stderr, "trace-segments: %s: line 3: expected a timestamp with 9 digits after the point "
+                                   "(ns), found 6\n" % path)
+
 
 if __name__ == "__main__":
     unittest.main()
