@@ -69,7 +69,10 @@ def cmd_run(args):
     jobs = args.jobs or os.cpu_count() or 1
     lay = Layout(sw["name"], results_root(args))
     lay.check_owner(sw["file"], sw["name"])
-    os.makedirs(lay.points, exist_ok=True)
+    try:
+        os.makedirs(lay.points, exist_ok=True)
+    except OSError as e:  # a parent that is a file, no permission: the user's path
+        raise SweepError("%s: cannot create the results folder: %s" % (lay.points, e.strerror))
     engine_parallel.adopt(lay)  # summaries an interrupted GNU parallel run left behind
     base = base_file(sw, lay)
     ver = version(tunsim)
@@ -240,6 +243,10 @@ def main(argv):
     scripts/sweep, which reports it in one line with status 130."""
     args = parser().parse_args(argv)
     try:
+        # A file there was an internal error (NotADirectoryError) in run, and
+        # plan and merge read it as a folder without points.
+        if args.results_dir and os.path.exists(args.results_dir) and not os.path.isdir(args.results_dir):
+            raise SweepError("--results-dir %s: expected a folder, found a file" % args.results_dir)
         return args.fn(args)
     except SweepError as e:
         end_line()

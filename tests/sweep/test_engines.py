@@ -74,6 +74,22 @@ class Base(TempCase):
 
 
 class Local(Base):
+    def test_a_results_dir_that_is_a_file_or_cannot_be_made_is_one_line(self):
+        # A file as --results-dir was "internal error: NotADirectoryError ...;
+        # please report it", exit 3, in run (plan and merge read it as a folder
+        # without points); a folder that cannot be made likewise.
+        f = self.write("tiny.json", TINY)
+        not_dir = self.write("a-file", "x")
+        for cmd in ("run", "plan", "merge"):
+            r = self.sweep("--results-dir", not_dir, cmd, f, results=False)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertEqual(r.stderr, "sweep: --results-dir %s: expected a folder, found a file\n" % not_dir)
+        below = os.path.join(not_dir, "results")
+        r = self.sweep("--results-dir", below, "run", f, results=False)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(r.stderr, "sweep: %s/tiny/points: cannot create the results folder: Not a directory\n" % below)
+        self.assertEqual(self.batches(), [])  # nothing ran
+
     def test_a_users_glibc_tunables_come_after_ours(self):
         # glibc applies GLIBC_TUNABLES left to right, so the user's own setting of a tunable wins.
         f = self.write("tiny.json", TINY)
