@@ -10,7 +10,9 @@
 #   - every other row passes every check: "yes".
 # Then a round whose napi-2w sidecar says 5 events were lost: that row is
 # "no" for it, and the rest still "yes" (a lost event is no fitted
-# capture's).  Then a round whose calibration is refused: one line, exit 2.
+# capture's).  Then a round whose calibration is refused: one line, exit 2;
+# a sidecar the host checks cannot read and a --tunsim that is no program:
+# one line each, exit 2.
 # Exit 0 pass, 1 fail.
 # usage: tests/tools/validation-table-test.sh TUNSIM_BIN   (from the repository root)
 set -u
@@ -63,4 +65,30 @@ st=$?
 [ "$(wc -l <"$tmp/err3")" -eq 1 ] || fail "a refused calibration: expected one line, found: $(cat "$tmp/err3")"
 grep -q "^validation-table: $tmp/round3: tunsim: " "$tmp/err3" || fail "a refused calibration's line: $(cat "$tmp/err3")"
 [ -z "$(ls -A "$tmp/tmpd")" ] || fail "working files left: $(ls "$tmp/tmpd")"
+# A sidecar tunsim takes but the host checks cannot read (CPU 0's preemption
+# a string), and a --tunsim that is no program: each was a Python traceback
+# (exit 1); now one line naming the file or the option, exit 2, no working
+# files left.
+mkdir "$tmp/round4"
+cp "$ref"/* "$tmp/round4/"
+/usr/bin/python3 - "$tmp/round4/napi-2w.json" <<'PY' || fail "editing the sidecar"
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["preempted_ns"] = {"0": "x"}
+json.dump(d, open(sys.argv[1], "w"))
+PY
+TMPDIR="$tmp/tmpd" scripts/validation-table "$tmp/round4" --tunsim "$bin" >"$tmp/out4.md" 2>"$tmp/err4"
+st=$?
+[ "$st" -eq 2 ] || fail "a sidecar the checks cannot read: expected exit 2, found $st ($(cat "$tmp/err4"))"
+[ "$(wc -l <"$tmp/err4")" -eq 1 ] || fail "a sidecar the checks cannot read: expected one line, found: $(cat "$tmp/err4")"
+grep -q "^validation-table: $tmp/round4: $tmp/round4/napi-2w.json: expected a capture-trace sidecar" "$tmp/err4" ||
+  fail "a sidecar the checks cannot read: $(cat "$tmp/err4")"
+[ -z "$(ls -A "$tmp/tmpd")" ] || fail "working files left: $(ls "$tmp/tmpd")"
+for t in "$tmp/no-such-tunsim" "$tmp"; do
+  scripts/validation-table "$ref" --tunsim "$t" >/dev/null 2>"$tmp/err5"
+  st=$?
+  [ "$st" -eq 2 ] || fail "--tunsim $t: expected exit 2, found $st ($(cat "$tmp/err5"))"
+  [ "$(wc -l <"$tmp/err5")" -eq 1 ] || fail "--tunsim $t: expected one line, found: $(cat "$tmp/err5")"
+  grep -q "^validation-table: --tunsim $t: expected the tunsim program" "$tmp/err5" || fail "--tunsim $t: $(cat "$tmp/err5")"
+done
 echo "PASS"
