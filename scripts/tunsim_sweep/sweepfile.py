@@ -159,7 +159,7 @@ def shape(sw):
 
 def load_sweep(path, max_points=DEFAULT_MAX_POINTS):
     """Parse and check a sweep file; returns a dict with the resolved fields (no points yet)."""
-    doc = read_json(path, MAX_SWEEP_BYTES, "a sweep file")
+    doc = read_json(path, MAX_SWEEP_BYTES, "a sweep file", unique_keys=True)
     if not isinstance(doc, dict):
         raise SweepError("%s: expected a JSON object at the top level" % path)
     for k in doc:

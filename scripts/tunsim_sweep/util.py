@@ -192,8 +192,53 @@ def read_text(path, limit, what, error=SweepError):
         raise error("%s:%d:%d: expected UTF-8 text, found byte 0x%02x" % (path, line, col, data[e.start]))
 
 
-def read_json(path, limit, what, error=SweepError):
-    return parse_json(read_text(path, limit, what, error), path, error)
+# A JSON text's tokens for repeated_key: strings, brackets, commas, colons.
+_KEY_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},:]')
+
+
+def repeated_key(text, where):
+    """"WHERE:LINE:COL: ..." for the first key an object of (valid JSON) text has twice, or None.
+
+    json.loads keeps the last of the two silently ({"seeds": [1], "seeds": [2]} sweeps seed 2)."""
+    stack = []  # per open bracket: {key: offset} for an object, None for an array
+    expect_key = False
+    for m in _KEY_TOKEN.finditer(text):
+        c = m.group()
+        if c == "{":
+            stack.append({})
+            expect_key = True
+        elif c == "[":
+            stack.append(None)
+            expect_key = False
+        elif c in "]}":
+            stack.pop()
+            expect_key = False
+        elif c == ",":
+            expect_key = stack[-1] is not None
+        elif c == ":":
+            expect_key = False
+        elif expect_key:
+            key = json.loads(c)
+            if key in stack[-1]:
+                line, col = _line_col(text, m.start())
+                first = _line_col(text, stack[-1][key])
+                return "%s:%d:%d: expected each key once in an object, found %s again (first at %d:%d)" % (
+                    where, line, col, shorten(json.dumps(key)), first[0], first[1])
+            stack[-1][key] = m.start()
+            expect_key = False
+    return None
+
+
+def read_json(path, limit, what, error=SweepError, unique_keys=False):
+    """The JSON document in path; with unique_keys, a key twice in one object is an error
+    (for files people write: a sweep file; a summary of a thousand merged is tunsim's)."""
+    text = read_text(path, limit, what, error)
+    doc = parse_json(text, path, error)
+    if unique_keys:
+        msg = repeated_key(text, path)
+        if msg:
+            raise error(msg)
+    return doc
 
 
 def status_text(rc):

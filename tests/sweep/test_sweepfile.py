@@ -115,6 +115,18 @@ class Files(TempCase):
             with self.subTest(text=text[:40]):
                 self.assertRefused(text, msg)
 
+    def test_a_key_twice_in_one_object_is_refused_naming_both(self):
+        # json.loads kept the last silently: this file swept seed 2 alone.
+        self.assertRefused('{"name": "d", "seeds": [1],\n "seeds": [2]}',
+                           r"s.json:2:2: expected each key once in an object, found \"seeds\" again \(first at 1:15\)$")
+        # Nested, and spelt with an escape ("\u0070" is "p").
+        self.assertRefused('{"name": "d", "axes": [{"path": "a", "values": [1], "\\u0070ath": "b"}]}',
+                           r"s.json:1:53: expected each key once in an object, found \"path\" again \(first at 1:25\)$")
+        # One key in two objects, and a key-like string value, are no repeat.
+        sw = self.load('{"name": "d", "set": {"name": "name"}, "axes": [{"path": "a", "values": [1]}, '
+                       '{"path": "b", "values": ["path"]}]}')
+        self.assertEqual([a["path"] for a in sw["axes"]], ["a", "b"])
+
     def test_messages_name_the_place(self):
         cases = [
             ('{"name": "j",\n "axes": [}\n', r"s.json:2:11: invalid JSON: Expecting value"),
