@@ -438,3 +438,39 @@ TEST_CASE("bad input 13.5: values and drop reasons of a trace_metrics operand ar
     CHECK(what_of(bad) == "m.drops.R\\x7f: expected a non-negative integer, found -1");
   }
 }
+
+TEST_CASE("bad input: a gzip-compressed trace cut short is refused, never read as the whole trace") {
+  // zlib hands over what it could decompress and only gzerror says the file
+  // ended inside its stream; the reader took that end for the trace's end.
+  // A file missing its 8-byte trailer (CRC and length) was read as complete
+  // (exit 0: the stats of a file no one can vouch for), one cut in the
+  // middle was blamed on its last, half line.
+  const std::string text = reference_head(400);
+  std::string whole = tmpdir() + "/whole.trace.gz";
+  gzFile gz = gzopen(whole.c_str(), "wb9");
+  REQUIRE(gz != nullptr);
+  REQUIRE(gzwrite(gz, text.data(), static_cast<unsigned>(text.size())) == static_cast<int>(text.size()));
+  gzclose(gz);
+  const std::string bytes = testutil::slurp(whole);
+  REQUIRE(bytes.size() > 100);
+  // The whole file is fine: the 400 lines, 99 writes (as in 13.5).
+  Run ok = run_cli("trace stats --json " + whole);
+  INFO("stderr: ", ok.err);
+  REQUIRE(ok.status == 0);
+  CHECK(json::parse(ok.out)["write_ns"]["count"] == 99);
+  const std::string what = ": expected a complete gzip file, found one that ends inside its stream";
+  // Without the trailer: all of the text was decompressed (its size is the place).
+  std::string no_trailer = write_tmp("no-trailer.trace.gz", bytes.substr(0, bytes.size() - 8));
+  check_error(run_cli("trace stats " + no_trailer),
+              no_trailer + what + " (after " + std::to_string(text.size()) + " bytes of text): truncated?");
+  // Cut in the middle: the same error, not one about a line.
+  std::string half = write_tmp("half.trace.gz", bytes.substr(0, bytes.size() / 2));
+  Run h = run_cli("trace stats " + half);
+  check_error(h, half + what);
+  CHECK(h.err.find("expected 'TASK-PID") == std::string::npos);
+  // As a diff operand and from standard input (copied, then read alike).
+  check_error(run_cli("diff " + whole + " " + half), half + what);
+  check_error(run_cli("trace stats - < " + no_trailer), "standard input" + what);
+  // --lenient skips malformed lines, not a truncated file.
+  check_error(run_cli("trace stats --lenient " + no_trailer), no_trailer + what);
+}

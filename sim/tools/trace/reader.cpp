@@ -122,6 +122,17 @@ int read_chunk(gzFile gz, Chunk& buf, const std::string& name) {
     throw InputError(name + ": expected a readable (gzip or plain) trace, found a corrupt or truncated one (" +
                      std::string(m ? m : "read error") + ")");
   }
+  if (n == 0) {
+    // The end of the file.  zlib returns what it could decompress and says
+    // Z_BUF_ERROR when the file ended inside a gzip stream: a truncated
+    // download or a capture cut short, whose text (up to a line's end or
+    // not) must not pass for the whole trace.
+    int err = Z_OK;
+    ::gzerror(gz, &err);
+    if (err == Z_BUF_ERROR)
+      throw InputError(name + ": expected a complete gzip file, found one that ends inside its stream (after " +
+                       std::to_string(::gztell(gz)) + " bytes of text): truncated?");
+  }
   return n;
 }
 
