@@ -38,7 +38,7 @@ struct DiffArgs {
   std::vector<std::string> tols;
   Writers both, a_only, b_only;
   int64_t write_nr = 1;
-  double ks_max = -1;
+  std::string ks_max;  // as given: checked with the tolerances
   bool lenient = false, json = false;
 };
 
@@ -127,7 +127,7 @@ void register_diff_commands(CLI::App& app, int& exit_code) {
         tol.add_spec(t);
     }
     if (!da->tol_file.empty()) tol.add_file(da->tol_file);
-    if (da->ks_max >= 0) tol.ks_max = da->ks_max;
+    if (!da->ks_max.empty()) tol.set_ks_max(da->ks_max);
     struct Side {
       TraceMetrics m;
       std::string label;

@@ -474,3 +474,23 @@ TEST_CASE("bad input: a gzip-compressed trace cut short is refused, never read a
   // --lenient skips malformed lines, not a truncated file.
   check_error(run_cli("trace stats --lenient " + no_trailer), no_trailer + what);
 }
+
+TEST_CASE("bad input: diff --ks-max NaN or negative is refused, not taken for no bound") {
+  // --ks-max was a double with -1 for "not given": -1, any negative and NaN
+  // (which fails `>= 0`) left every distribution without a KS bound, exit 0.
+  std::string trace = write_tmp("ks.trace", reference_head(400));
+  for (std::string v : {"nan", "-1", "-0.5", "inf", "x"}) {
+    Run r = run_cli("diff " + trace + " " + trace + " --ks-max " + v);
+    check_error(r, "tunsim: --ks-max " + v + ": expected a");
+  }
+  check_error(run_cli("diff " + trace + " " + trace + " --ks-max nan"),
+              "--ks-max nan: expected a non-negative tolerance, found nan");
+  // A bound in range still applies: a trace against itself has KS 0 (exit 0,
+  // and the bound shows as each distribution's tolerance).
+  Run ok = run_cli("diff --json " + trace + " " + trace + " --ks-max 0.25");
+  INFO("stderr: ", ok.err);
+  REQUIRE(ok.status == 0);
+  json j = json::parse(ok.out);
+  REQUIRE(!j["distributions"].empty());
+  for (auto& d : j["distributions"]) CHECK(d["tol"]["ks"] == 0.25);
+}

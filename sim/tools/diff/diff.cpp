@@ -48,6 +48,17 @@ void check_bound(double v, const std::string& where) {
     throw InputError(where + ": expected a non-negative tolerance, found " + std::to_string(v));
 }
 
+// The number in `val` (all of it), a bound check_bound accepts.
+double parse_bound(const std::string& val, const std::string& arg, const std::string& after) {
+  char* end = nullptr;
+  double v = std::strtod(val.c_str(), &end);
+  if (end == val.c_str() || *end)
+    throw InputError(arg + ": expected a number" + (after.empty() ? "" : " " + after) + ", found '" +
+                     printable(val, 40) + "'");
+  check_bound(v, arg);
+  return v;
+}
+
 std::string fmt(double v) {
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
   char buf[64];
@@ -115,16 +126,17 @@ void Tolerances::add_file(const std::string& path) {
   }
 }
 
+void Tolerances::set_ks_max(const std::string& value) {
+  ks_max = parse_bound(value, "--ks-max " + printable(value, 80), "");
+}
+
 void Tolerances::add_spec(const std::string& spec) {
   const std::string arg = "--tol " + printable(spec, 80);
   size_t eq = spec.find('=');
   if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
     throw InputError(arg + ": expected METRIC=VALUE or DISTRIBUTION.KEY=VALUE");
-  std::string name = spec.substr(0, eq), val = spec.substr(eq + 1);
-  char* end = nullptr;
-  double v = std::strtod(val.c_str(), &end);
-  if (end == val.c_str() || *end) throw InputError(arg + ": expected a number after '=', found '" + printable(val, 40) + "'");
-  check_bound(v, arg);
+  std::string name = spec.substr(0, eq);
+  double v = parse_bound(spec.substr(eq + 1), arg, "after '='");
   size_t dot = name.rfind('.');
   if (dot != std::string::npos && is_dist(name.substr(0, dot))) {
     std::string key = name.substr(dot + 1);

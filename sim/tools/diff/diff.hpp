@@ -31,6 +31,9 @@ struct Tolerances {
 
   void add_file(const std::string& path);
   void add_spec(const std::string& spec);  // one --tol argument
+  // --ks-max VALUE: a bound as --tol's (NaN or a negative one is an error,
+  // not "no bound").
+  void set_ks_max(const std::string& value);
 };
 
 struct ScalarRow {
