@@ -3,6 +3,9 @@
 #include "sim/io/errors.hpp"
 #include "sim/io/files.hpp"
 
+#include <unordered_map>
+#include <vector>
+
 namespace tunsim {
 
 namespace {
@@ -17,14 +20,62 @@ std::string where(const std::string& text, size_t pos) {
   }
   return std::to_string(line) + ":" + std::to_string(col);
 }
+
+// The keys of the objects open at a point of a JSON text, innermost last
+// (arrays hold none), for parse_json's scan; the text may be invalid JSON,
+// which the parser then refuses.
+class Objects {
+ public:
+  void open(bool object) { frames_.push_back({object, true, {}}); }
+  void close() {
+    if (!frames_.empty()) frames_.pop_back();
+  }
+  void comma() {
+    if (!frames_.empty()) frames_.back().expects_key = true;
+  }
+  bool expects_key() const { return !frames_.empty() && frames_.back().object && frames_.back().expects_key; }
+  // The key in text[open, close] (its quotes) read: "" or, when the object
+  // had it already, the error naming both places.
+  std::string key(const std::string& text, size_t open, size_t close, const std::string& name) {
+    Frame& f = frames_.back();
+    f.expects_key = false;
+    std::string raw = text.substr(open, close - open + 1), key = raw.substr(1, raw.size() - 2);
+    if (key.find('\\') != std::string::npos) {
+      // Escapes: the key they spell ("\u0061" is "a"); one the parser will
+      // refuse anyway is taken as written.
+      try {
+        key = nlohmann::json::parse(raw).get<std::string>();
+      } catch (const nlohmann::json::exception&) {
+      }
+    }
+    auto [first, fresh] = f.keys.emplace(key, open);
+    if (fresh) return "";
+    return name + ":" + where(text, open) + ": expected each key once in an object, found \"" + printable(key, 60) +
+           "\" again (first at " + where(text, first->second) + ")";
+  }
+
+ private:
+  struct Frame {
+    bool object, expects_key;
+    std::unordered_map<std::string, size_t> keys;  // key -> offset of its first opening quote
+  };
+  std::vector<Frame> frames_;
+};
 }  // namespace
 
 nlohmann::json parse_json(const std::string& text, const std::string& name, size_t max_depth) {
   // The parser recurses once per level: refuse deep nesting before it does.
   // And every value costs memory: refuse more of them than a file of this
   // project holds (a value is at most one comma or opening bracket).
+  // The parser also keeps the last of two members with the same key
+  // ({"duration_ms": 20, "duration_ms": 30} was 30, silently): the keys of
+  // each open object are noted here, and a repeated one is the error once
+  // the text has parsed (a syntax error comes first: it may be why).
   size_t depth = 0, values = 0;
   bool in_string = false, escape = false;
+  Objects objects;
+  size_t key_start = std::string::npos;  // the opening quote of the key being read
+  std::string repeated;                  // the first repeated key's error
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (in_string) {
@@ -32,28 +83,37 @@ nlohmann::json parse_json(const std::string& text, const std::string& name, size
         escape = false;
       else if (c == '\\')
         escape = true;
-      else if (c == '"')
+      else if (c == '"') {
         in_string = false;
+        if (key_start != std::string::npos && repeated.empty()) repeated = objects.key(text, key_start, i, name);
+        key_start = std::string::npos;
+      }
       continue;
     }
     if (c == '"') {
       in_string = true;
+      if (objects.expects_key()) key_start = i;
     } else if (c == '[' || c == '{') {
       if (++depth > max_depth)
         throw InputError(name + ":" + where(text, i) + ": expected JSON nested at most " + std::to_string(max_depth) +
                          " levels deep, found deeper");
       ++values;
+      objects.open(c == '{');
     } else if (c == ']' || c == '}') {
       if (depth) --depth;
+      objects.close();
     } else if (c == ',') {
       ++values;
+      objects.comma();
     }
     if (values > kMaxJsonValues)
       throw InputError(name + ":" + where(text, i) + ": expected at most " + std::to_string(kMaxJsonValues) +
                        " JSON values, found more");
   }
   try {
-    return nlohmann::json::parse(text);
+    nlohmann::json j = nlohmann::json::parse(text);
+    if (!repeated.empty()) throw InputError(repeated);
+    return j;
   } catch (const nlohmann::json::parse_error& e) {
     std::string msg = e.what();
     auto pos = msg.find("syntax error");

@@ -494,3 +494,32 @@ TEST_CASE("bad input: diff --ks-max NaN or negative is refused, not taken for no
   REQUIRE(!j["distributions"].empty());
   for (auto& d : j["distributions"]) CHECK(d["tol"]["ks"] == 0.25);
 }
+
+TEST_CASE("bad input: a key twice in one JSON object is one line naming both places") {
+  // The parser kept the last of the two silently: {"duration_ms": 20,
+  // "duration_ms": 30} ran 30 ms, whichever the user meant.
+  const std::string what = "expected each key once in an object, found ";
+  std::string top = write_tmp("dup-top.json", "{\"duration_ms\": 20, \"duration_ms\": 30}");
+  check_error(run_cli("validate " + top), top + ":1:21: " + what + "\"duration_ms\" again (first at 1:2)");
+  // Nested, on another line, and spelt with an escape ("\u0072" is "r").
+  std::string nested_key = write_tmp("dup-nested.json", "{\"tun\": {\"rx_frames\": 8,\n  \"\\u0072x_frames\": 16}}");
+  check_error(run_cli("validate " + nested_key), nested_key + ":2:3: " + what + "\"rx_frames\" again (first at 1:10)");
+  // The same key in two different objects is no repeat (exit 0).
+  std::string two = write_tmp("two-objects.json",
+                              "{\"senders\": [{\"type\": \"vhost\", \"cpu\": 1, \"queue\": 0}, "
+                              "{\"type\": \"vhost\", \"cpu\": 0, \"queue\": 1}]}");
+  Run ok = run_cli("validate " + two);
+  INFO("stderr: ", ok.err);
+  CHECK(ok.status == 0);
+  // A syntax error is reported first (it may be what makes a key look repeated).
+  std::string bad = write_tmp("dup-syntax.json", "{\"a\": 1, \"a\": }");
+  check_error(run_cli("validate " + bad), bad + ":1:15: invalid JSON");
+  // A --set value, a batch point, a tolerance file.
+  check_error(run_cli("validate configs/default.json --set 'tun={\"rx_frames\": 1, \"rx_frames\": 2}'"),
+              "tunsim: --set tun={\"rx_frames\": 1, \"rx_frames\": 2}");
+  std::string pts = write_tmp("dup.jsonl", "{\"id\": \"a\", \"id\": \"b\"}\n");
+  check_error(run_cli("batch " + pts), pts + ":1:1:13: " + what + "\"id\" again (first at 1:2)");
+  std::string tol = write_tmp("dup-tol.json", "{\"write_ns.p50\": 0.1, \"write_ns.p50\": 0.2}");
+  std::string trace = write_tmp("dup.trace", reference_head(400));
+  check_error(run_cli("diff " + trace + " " + trace + " --tol-file " + tol), tol + ":1:23: " + what);
+}
