@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <iostream>
 #include <memory>
@@ -59,6 +60,8 @@ std::vector<Point> read_points(const std::string& path) {
   size_t lineno = 0;
   auto last_report = std::chrono::steady_clock::now();
   std::vector<std::pair<size_t, json>> rows;
+  std::map<std::string, size_t> line_of_id;
+  std::map<std::string, std::string> point_of_out;  // the output file (made absolute) -> "line N, point ID"
   while (std::getline(in, line)) {
     ++lineno;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
@@ -70,6 +73,11 @@ std::vector<Point> read_points(const std::string& path) {
         throw InputError(where + ": unknown key \"" + printable(k, 40) + "\"; expected id, config, sets, seed, out");
     if (!j.contains("id") || !j["id"].is_string() || j["id"].get<std::string>().empty())
       throw InputError(where + ": id: expected a non-empty string");
+    // The result lines name their point by id alone.
+    auto [first, fresh] = line_of_id.emplace(j["id"].get<std::string>(), lineno);
+    if (!fresh)
+      throw InputError(where + ": id: expected an id no other point has, found \"" + printable(first->first, 60) +
+                       "\" (line " + std::to_string(first->second) + ")");
     rows.emplace_back(lineno, std::move(j));
   }
   size_t done = 0;
@@ -98,6 +106,17 @@ std::vector<Point> read_points(const std::string& path) {
       if (!j["out"].is_string() || j["out"].get<std::string>().empty())
         throw InputError(where + ": out: expected a path");
       out = j["out"].get<std::string>();
+      // Standard output carries the result lines; two points writing one
+      // file would leave one of the two summaries, whichever ran last.
+      if (out == "-") throw InputError(where + ": out: expected a file (standard output carries the result lines)");
+      std::error_code ec;
+      std::filesystem::path abs = std::filesystem::absolute(out, ec);
+      std::string key = (ec ? std::filesystem::path(out) : abs).lexically_normal().string();
+      auto [other, fresh] = point_of_out.emplace(key, "line " + std::to_string(ln) + ", point " +
+                                                          printable(j["id"].get<std::string>(), 60));
+      if (!fresh)
+        throw InputError(where + ": out: expected a file no other point writes, found " + printable(out, 200) +
+                         " (" + other->second + ")");
     }
     Point p;
     p.id = j["id"].get<std::string>();
@@ -271,9 +290,11 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
       "batch", "Run many points (one JSON object per line: id, config, sets, seed, out), each in a child forked "
                "from this process");
   bat->add_option("POINTS", ba->config, "points file (.jsonl; - = standard input)")->required();
-  bat->add_option("-j,--jobs", *jobs, "points at a time (default: the number of CPUs)");
+  bat->add_option("-j,--jobs", *jobs, "points at a time (default or 0: the number of CPUs)");
   bat->add_flag("--validate-only", *validate_only, "validate every point and run nothing");
   bat->callback([ba, jobs, validate_only, &exit_code, &sg] {
+    // A negative count was taken for 0 (as scripts/sweep's -j, the number of CPUs).
+    if (*jobs < 0) throw InputError("-j " + std::to_string(*jobs) + ": expected a number of points at a time, >= 0");
     std::vector<Point> points = read_points(ba->config);
     if (*validate_only) return;
     size_t ok = 0, failed = 0, total = points.size();

@@ -243,6 +243,50 @@ TEST_CASE("batch: a bad point is one line naming the points file, its line and t
   CHECK(k.err.find(":1: unknown key \"seeds\"") != std::string::npos);
 }
 
+TEST_CASE("batch: a repeated id, two points writing one file, out - and a negative -j are refused before any run") {
+  // Each was accepted: the result lines (which name a point by its id) said
+  // "a" twice, the second point's summary replaced the first's, a point's
+  // summary went into the result lines on standard output, and -j -3 meant
+  // what -j 0 means, "the number of CPUs".
+  std::string d = tmpdir();
+  auto point = [&](const std::string& id, const std::string& out) {
+    return "{\"id\": \"" + id + "\", \"sets\": [\"duration_ms=3\"], \"out\": \"" + out + "\"}\n";
+  };
+  auto refused = [&](const std::string& text, const std::string& what) {
+    std::string pts = write_tmp("points.jsonl", text);
+    Run r = run_cli("batch " + pts);
+    INFO("stderr: ", r.err);
+    CHECK(r.status == 2);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK(r.err.find("tunsim: " + pts + what) != std::string::npos);
+    CHECK(r.out.empty());  // nothing ran
+    CHECK_FALSE(exists(d + "/a.json"));
+    CHECK_FALSE(exists(d + "/b.json"));
+  };
+  refused(point("a", d + "/a.json") + point("b", d + "/b.json") + point("a", d + "/c.json"),
+          ":3: id: expected an id no other point has, found \"a\" (line 1)");
+  // The same file spelt two ways.
+  refused(point("a", d + "/a.json") + "\n" + point("b", d + "/./x/../a.json"),
+          ":3: point b: out: expected a file no other point writes, found " + d + "/./x/../a.json (line 1, point a)");
+  refused(point("a", d + "/a.json") + point("b", "-"),
+          ":2: point b: out: expected a file (standard output carries the result lines)");
+  std::string pts = write_tmp("ok.jsonl", point("a", d + "/a.json") + point("b", d + "/b.json"));
+  for (std::string j : {"-1", "-3"}) {
+    Run r = run_cli("batch " + pts + " -j " + j);
+    INFO("stderr: ", r.err);
+    CHECK(r.status == 2);
+    CHECK(r.err == "tunsim: -j " + j + ": expected a number of points at a time, >= 0\n");
+    CHECK_FALSE(exists(d + "/a.json"));
+  }
+  // Distinct ids and files run (exit 0, both summaries written; -j 0: the
+  // number of CPUs).
+  Run ok = run_cli("batch " + pts + " -j 0");
+  INFO("stderr: ", ok.err);
+  CHECK(ok.status == 0);
+  CHECK(exists(d + "/a.json"));
+  CHECK(exists(d + "/b.json"));
+}
+
 TEST_CASE("batch: a point that fails to run is reported on its line, the others still run, exit 1") {
   // The second point's output folder does not exist: its child fails to
   // write the summary (exit 2), the first point is fine.
