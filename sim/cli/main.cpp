@@ -38,6 +38,28 @@ int main(int argc, char** argv) {
                "tunsim"};
   app.set_version_flag("--version", std::string("tunsim ") + TUNSIM_VERSION);
   app.require_subcommand(1);
+  // A command-line error is one line like any other bad input (CLI11's is
+  // two, the second "Run with --help for more information."); set before the
+  // subcommands are added, which copy it.
+  app.failure_message([&args](const CLI::App* a, const CLI::Error& e) {
+    std::string what = e.what(), help = "tunsim";
+    for (const CLI::App* sub = a; !sub->get_subcommands().empty();) {
+      sub = sub->get_subcommands().front();
+      help += " " + sub->get_name();
+    }
+    // CLI11 says only "A subcommand is required" of `tunsim bogus`.
+    if (help == "tunsim" && e.get_name() == "RequiredError") {
+      for (const std::string& x : args)
+        if (!x.empty() && x[0] != '-') {
+          std::string names;
+          for (const CLI::App* sub : a->get_subcommands(std::function<bool(const CLI::App*)>()))
+            names += (names.empty() ? "" : ", ") + sub->get_name();
+          what = printable(x, 60) + ": expected a subcommand (" + names + ")";
+          break;
+        }
+    }
+    return "tunsim: " + printable(what, 1000) + " (" + help + " --help lists the options)\n";
+  });
   int exit_code = 0;
   register_run_commands(app, exit_code, sg);
   register_trace_commands(app);
@@ -47,8 +69,9 @@ int main(int argc, char** argv) {
     std::vector<std::string> rev(args.rbegin(), args.rend());
     app.parse(rev);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    // --help and --version print on standard output: checked below like any
+    // output (`tunsim --help > /dev/full` was exit 0).
+    if (app.exit(e) != 0) return 2;
   } catch (const InputError& e) {
     std::cerr << "tunsim: " << printable(e.what(), 1000) << "\n";
     return 2;

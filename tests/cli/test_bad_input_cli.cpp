@@ -523,3 +523,41 @@ TEST_CASE("bad input: a key twice in one JSON object is one line naming both pla
   std::string trace = write_tmp("dup.trace", reference_head(400));
   check_error(run_cli("diff " + trace + " " + trace + " --tol-file " + tol), tol + ":1:23: " + what);
 }
+
+TEST_CASE("bad input: a command-line error is one line naming the argument and the help to read") {
+  // CLI11 printed two lines ("...\nRun with --help for more information.")
+  // without the program's name, and `tunsim bogus` said only "A subcommand
+  // is required".
+  struct Case {
+    std::string args, what;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"run --bogus", "--bogus (tunsim run --help lists the options)"},
+           {"batch x.jsonl -j x", "Could not convert: --jobs = x (tunsim batch --help lists the options)"},
+           {"diff a", "B is required (tunsim diff --help lists the options)"},
+           {"trace stats", "FILE is required (tunsim trace stats --help lists the options)"},
+           {"bogus", "bogus: expected a subcommand (run, compare, validate, config-reference, designs, batch, "
+                     "trace, calibrate, diff) (tunsim --help lists the options)"},
+           {"", "A subcommand is required (tunsim --help lists the options)"}}) {
+    Run r = run_cli(c.args);
+    INFO(c.args, ": ", r.err);
+    check_error(r, c.what);
+    CHECK(r.out.empty());
+  }
+}
+
+TEST_CASE("bad input: --help and --version into a full disk are exit 2, like any output") {
+  // They went through CLI11, outside the check of standard output: exit 0
+  // with the help lost.  (The error is seen when stdio reports it, after the
+  // write that failed: its errno is gone by then.)
+  for (std::string args : {"--help", "run --help", "trace stats --help", "--version"}) {
+    Run r = testutil::run_sh("\"$TUNSIM\" " + args + " > /dev/full");
+    INFO(args, ": ", r.err);
+    CHECK(r.status == 2);
+    CHECK(lines_of(r.err) == 1);
+    CHECK(r.err.rfind("tunsim: standard output: write failed", 0) == 0);
+  }
+  Run ok = run_cli("run --help");
+  CHECK(ok.status == 0);
+  CHECK(ok.out.find("Usage: tunsim run") != std::string::npos);
+}
