@@ -3,9 +3,36 @@
 // result that is not an error (diff out of tolerance, a failed batch point:
 // 1).
 #pragma once
+#include <cerrno>
+#include <cstdlib>
+#include <string>
+
 #include <CLI/CLI.hpp>
 
+#include "sim/io/files.hpp"
+
 namespace tunsim {
+
+// The check of an integer option (each value of a list): in [lo, hi], said
+// as tunsim says it elsewhere; CLI11 names the option ("--hz: expected an
+// integer in [1, 100000], found 0").  Without it a count or id outside its
+// range was taken as given, or as "not given" where 0 means the default.
+inline CLI::Validator int_in(long long lo, long long hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& s) -> std::string {
+        errno = 0;
+        char* end = nullptr;
+        long long v = std::strtoll(s.c_str(), &end, 0);  // base 0, as CLI11 converts
+        if (!s.empty() && *end == '\0' && errno == 0 && v >= lo && v <= hi) return "";
+        return "expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], found " +
+               printable(s, 40);
+      },
+      "");
+}
+// Task ids (a sidecar's tids: Linux's largest pid_max) and syscall numbers
+// (write()'s is 1 on x86_64; MIPS ABIs start theirs at 4000-6000).
+inline const CLI::Validator kPid = int_in(0, 4194304);
+inline const CLI::Validator kSyscall = int_in(0, 65535);
 
 struct SimgridArgs;
 namespace calib {

@@ -45,7 +45,8 @@ struct DiffArgs {
 void add_writer_options(CLI::App* cmd, Writers& w, const std::string& prefix, const std::string& which) {
   cmd->add_option(prefix + "pid", w.pids, "writer task ids whose write() calls are timed in " + which +
                                               ", comma separated or repeated (default: every task)")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->check(kPid);
   cmd->add_option(prefix + "comm", w.comm, "writer task name whose write() calls are timed in " + which +
                                                " (default: any)");
 }
@@ -111,7 +112,7 @@ void register_diff_commands(CLI::App& app, int& exit_code) {
   add_writer_options(diff, da->both, "--", "both traces");
   add_writer_options(diff, da->a_only, "--a-", "A (instead of --pid/--comm)");
   add_writer_options(diff, da->b_only, "--b-", "B (instead of --pid/--comm)");
-  diff->add_option("--write-nr", da->write_nr, "syscall number of write() (default 1, x86_64)");
+  diff->add_option("--write-nr", da->write_nr, "syscall number of write() (default 1, x86_64)")->check(kSyscall);
   diff->add_option("--plot", da->plot, "write overlaid CDFs to this .png or .svg");
   diff->add_flag("--lenient", da->lenient, "skip and count malformed trace lines");
   diff->add_flag("--json", da->json, "print the comparison as JSON");

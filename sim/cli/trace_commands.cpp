@@ -132,19 +132,27 @@ void add_capture_options(CLI::App* cmd, calib::CaptureOptions& o) {
   cmd->add_option("--writers", o.writers, "writer thread ids, comma separated (default: the tasks whose write() "
                                           "delivered on the device)")
       ->delimiter(',')
+      ->check(kPid)
       ->group(g);
   cmd->add_option("--cpus", o.cpus, "the writers' CPUs, one per writer (default: the CPU each wrote from most)")
       ->delimiter(',')
+      ->check(int_in(0, 4095))
       ->group(g);
+  // The ranges of the sidecar's fields (sim/tools/calibrate/sidecar.cpp): 0
+  // given for --frame-bytes, --hz or --nr-cpus was taken for "not given".
   cmd->add_option("--frame-bytes", o.frame_bytes, "bytes per write() (default: the writers' most common count)")
+      ->check(int_in(14, 65535))
       ->group(g);
   cmd->add_option("--kernel", o.kernel, "uname -r of the traced kernel (default: unknown, the newest modelled)")
       ->group(g);
   cmd->add_option("--dev", o.dev, "the tap (default: the device with the most netif_receive_skb events)")->group(g);
-  cmd->add_option("--hz", o.hz, "CONFIG_HZ of the traced kernel")->group(g);
+  cmd->add_option("--hz", o.hz, "CONFIG_HZ of the traced kernel")->check(int_in(1, 100000))->group(g);
   cmd->add_option("--nr-cpus", o.nr_cpus, "CPUs of the traced machine (default: the highest in the trace + 1)")
+      ->check(int_in(1, 4096))
       ->group(g);
-  cmd->add_option("--write-nr", o.write_nr, "syscall number of write() (default 1, x86_64)")->group(g);
+  cmd->add_option("--write-nr", o.write_nr, "syscall number of write() (default 1, x86_64)")
+      ->check(kSyscall)
+      ->group(g);
 }
 
 void register_trace_commands(CLI::App& app) {
@@ -158,9 +166,10 @@ void register_trace_commands(CLI::App& app) {
       ->required();
   stats->add_option("--dev", sa->dev, "device (default: the one with most netif_receive_skb events)");
   stats->add_option("--pid", sa->pids, "writer task ids whose write() calls are timed, comma separated or repeated (default: all)")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->check(kPid);
   stats->add_option("--comm", sa->comm, "writer task name whose write() calls are timed (default: any)");
-  stats->add_option("--write-nr", sa->write_nr, "syscall number of write() (default 1, x86_64)");
+  stats->add_option("--write-nr", sa->write_nr, "syscall number of write() (default 1, x86_64)")->check(kSyscall);
   stats->add_flag("--lenient", sa->lenient, "skip and count malformed lines instead of failing");
   stats->add_flag("--json", sa->json, "print the trace_metrics JSON object");
   stats->add_option("-o,--output", sa->out, "write the output to this file instead of stdout");

@@ -561,3 +561,36 @@ TEST_CASE("bad input: --help and --version into a full disk are exit 2, like any
   CHECK(ok.status == 0);
   CHECK(ok.out.find("Usage: tunsim run") != std::string::npos);
 }
+
+TEST_CASE("bad input: a capture option, task id or syscall number out of its range is refused") {
+  // 0 for --frame-bytes, --hz or --nr-cpus was taken for "not given" (a
+  // negative one too), and --nr-cpus 100000 went into a scenario that
+  // `tunsim run` then refused; a negative --pid or --write-nr matched nothing.
+  std::string trace = write_tmp("range.trace", reference_head(400));
+  struct Case {
+    std::string cmd, option, range, value;
+  };
+  for (const Case& c : std::vector<Case>{{"trace config", "--frame-bytes", "[14, 65535]", "0"},
+                                         {"trace config", "--frame-bytes", "[14, 65535]", "-60"},
+                                         {"trace config", "--hz", "[1, 100000]", "0"},
+                                         {"trace config", "--nr-cpus", "[1, 4096]", "100000"},
+                                         {"trace config", "--nr-cpus", "[1, 4096]", "-3"},
+                                         {"trace config", "--writers", "[0, 4194304]", "-1"},
+                                         {"trace config", "--write-nr", "[0, 65535]", "-1"},
+                                         {"calibrate", "--cpus", "[0, 4095]", "4096"},
+                                         {"trace stats", "--pid", "[0, 4194304]", "-5"},
+                                         {"trace stats", "--write-nr", "[0, 65535]", "99999999999999999999"},
+                                         {"diff " + trace, "--pid", "[0, 4194304]", "2371,-5"},
+                                         {"diff " + trace, "--b-pid", "[0, 4194304]", "x"}}) {
+    Run r = run_cli(c.cmd + " " + trace + " " + c.option + " " + c.value);
+    std::string last = c.value.substr(c.value.rfind(',') == std::string::npos ? 0 : c.value.rfind(',') + 1);
+    INFO(c.cmd, " ", c.option, " ", c.value, ": ", r.err);
+    check_error(r, c.option + ": expected an integer in " + c.range + ", found " + last);
+    CHECK(r.out.empty());
+  }
+  // In range, a value is taken: --nr-cpus 4 is the scenario's CPU count.
+  Run ok = run_cli("trace config " + trace + " --nr-cpus 4");
+  INFO("stderr: ", ok.err);
+  REQUIRE(ok.status == 0);
+  CHECK(json::parse(ok.out)["cpus"]["count"] == 4);
+}
