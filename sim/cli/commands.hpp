@@ -33,6 +33,11 @@ inline CLI::Validator int_in(long long lo, long long hi) {
 // (write()'s is 1 on x86_64; MIPS ABIs start theirs at 4000-6000).
 inline const CLI::Validator kPid = int_in(0, 4194304);
 inline const CLI::Validator kSyscall = int_in(0, 65535);
+// A file option or operand: an empty one (`-o "$UNSET"`) was taken for "not
+// given" (`run ""` ran the built-in default, `-o ""` wrote nothing, exit 0).
+inline const CLI::Validator kPath = CLI::Validator(
+    [](std::string& s) { return s.empty() ? std::string("expected a file name, found an empty one") : std::string(); },
+    "");
 
 struct SimgridArgs;
 namespace calib {

@@ -61,21 +61,27 @@ void register_diff_commands(CLI::App& app, int& exit_code) {
       "write a tunsim-calibration/1 file (docs/calibration.md, docs/traces.md)");
   calc->add_option("TRACE", cal->traces,
                    "kernel traces (text, .gz, trace.dat or perf.data), each with its sidecar PREFIX.json or "
-                   "described by the capture options below");
-  calc->add_option("-o,--output", cal->out, "calibration file to write (atomically; - = standard output)");
+                   "described by the capture options below")
+      ->check(kPath);
+  calc->add_option("-o,--output", cal->out, "calibration file to write (atomically; - = standard output)")
+      ->check(kPath);
   calc->add_option("--name", cal->name, "calibration name (default: the output file's stem)");
-  calc->add_option("--kmod", cal->kmod, "fit the kernel module's measurements in FILE (- = standard input)");
+  calc->add_option("--kmod", cal->kmod, "fit the kernel module's measurements in FILE (- = standard input)")
+      ->check(kPath);
   calc->add_option("--cache-calibration", cal->cache_calibration,
                    "with --kmod: the cache geometry and latencies (and the footprints not fitted) from this "
-                   "calibration file instead of the defaults");
+                   "calibration file instead of the defaults")
+      ->check(kPath);
   calc->add_flag("--allow-coarse-timestamps", cal->allow_coarse,
                  "fit traces with microsecond timestamps too (their medians are rounded)");
   calc->add_option("--machine", cal->machine,
                    "the cache model from a machine measurement (scripts/calibrate-machine), fitted to its kernel "
-                   "cold-path curves; with TRACE..., the traces' cache penalties use it");
+                   "cold-path curves; with TRACE..., the traces' cache penalties use it")
+      ->check(kPath);
   calc->add_option("--split-from", cal->split_from,
                    "capture sidecars with perf samples (capture-trace --perf-paths) of the same workloads: a "
-                   "TRACE without samples of its own splits its sums by those of the sidecar with its label");
+                   "TRACE without samples of its own splits its sums by those of the sidecar with its label")
+      ->check(kPath);
   add_capture_options(calc, cal->capture);
   calc->callback([cal] {
     // The report goes where the calibration does not.
@@ -101,22 +107,24 @@ void register_diff_commands(CLI::App& app, int& exit_code) {
   auto* diff = app.add_subcommand(
       "diff", "Compare the trace metrics of two traces or summary JSONs; exit 1 when out of tolerance");
   diff->add_option("A", da->a, "reference: kernel trace, simulated trace or summary JSON (- = standard input)")
-      ->required();
+      ->required()
+      ->check(kPath);
   diff->add_option("B", da->b, "compared: kernel trace, simulated trace or summary JSON (- = standard input)")
-      ->required();
+      ->required()
+      ->check(kPath);
   diff->add_option("--tol", da->tols,
                    "tolerance METRIC=REL (scalars) or DIST.KEY=X (KEY: ks, wasserstein, mean, p50, p99)");
-  diff->add_option("--tol-file", da->tol_file, "JSON tolerance file (docs/traces.md)");
+  diff->add_option("--tol-file", da->tol_file, "JSON tolerance file (docs/traces.md)")->check(kPath);
   diff->add_option("--ks-max", da->ks_max, "KS bound for every distribution without its own");
   diff->add_option("--dev", da->dev, "device in both traces (default: each trace's busiest)");
   add_writer_options(diff, da->both, "--", "both traces");
   add_writer_options(diff, da->a_only, "--a-", "A (instead of --pid/--comm)");
   add_writer_options(diff, da->b_only, "--b-", "B (instead of --pid/--comm)");
   diff->add_option("--write-nr", da->write_nr, "syscall number of write() (default 1, x86_64)")->check(kSyscall);
-  diff->add_option("--plot", da->plot, "write overlaid CDFs to this .png or .svg");
+  diff->add_option("--plot", da->plot, "write overlaid CDFs to this .png or .svg")->check(kPath);
   diff->add_flag("--lenient", da->lenient, "skip and count malformed trace lines");
   diff->add_flag("--json", da->json, "print the comparison as JSON");
-  diff->add_option("-o,--output", da->out, "write the output to this file instead of stdout");
+  diff->add_option("-o,--output", da->out, "write the output to this file instead of stdout")->check(kPath);
   diff->callback([da, &exit_code] {
     if (da->a == "-" && da->b == "-") throw InputError("diff - -: only one operand can be standard input");
     trace::Tolerances tol;

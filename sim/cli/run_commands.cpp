@@ -143,12 +143,15 @@ std::vector<Point> read_points(const std::string& path) {
 void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
   auto ra = std::make_shared<RunArgs>();
   auto* run = app.add_subcommand("run", "Run one scenario and print its summary");
-  run->add_option("config", ra->config, "Scenario JSON (default: the built-in default = configs/default.json; - = standard input)");
+  run->add_option("config", ra->config, "Scenario JSON (default: the built-in default = configs/default.json; - = standard input)")
+      ->check(kPath);
   run->add_option("--set", ra->sets, "Override a parameter: path.to.key=VALUE (repeatable)");
   run->add_option("--seed", ra->seed, "Seed (overrides the scenario's), an integer in [0, 4294967295]");
-  run->add_option("-o,--output", ra->out, "Write the summary JSON here (atomically; - = standard output)");
-  run->add_option("--trace", ra->trace, "Write the tracepoints of the statistics window (ftrace text format) here");
-  run->add_option("--engine-stats", ra->engine_stats, "Write the engine's wall time and work (JSON) here");
+  run->add_option("-o,--output", ra->out, "Write the summary JSON here (atomically; - = standard output)")->check(kPath);
+  run->add_option("--trace", ra->trace, "Write the tracepoints of the statistics window (ftrace text format) here")
+      ->check(kPath);
+  run->add_option("--engine-stats", ra->engine_stats, "Write the engine's wall time and work (JSON) here")
+      ->check(kPath);
   run->add_flag("-q,--quiet", ra->quiet, "No table on stdout, no speed line on stderr");
   run->callback([ra, &sg] {
     add_seed(ra->seed, ra->sets);
@@ -170,11 +173,12 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
 
   auto ca = std::make_shared<RunArgs>();
   auto* cmp = app.add_subcommand("compare", "Run the scenario under every design (or --designs) and compare");
-  cmp->add_option("config", ca->config, "Scenario JSON (default: the built-in default)");
+  cmp->add_option("config", ca->config, "Scenario JSON (default: the built-in default)")->check(kPath);
   cmp->add_option("--designs", ca->designs, "Comma-separated designs (default: all)");
   cmp->add_option("--set", ca->sets, "Override a parameter: path.to.key=VALUE (repeatable)");
   cmp->add_option("--seed", ca->seed, "Seed (overrides the scenario's)");
-  cmp->add_option("-o,--output", ca->out, "Write {\"designs\": [summary, ...]} here (atomically; - = standard output)");
+  cmp->add_option("-o,--output", ca->out, "Write {\"designs\": [summary, ...]} here (atomically; - = standard output)")
+      ->check(kPath);
   cmp->add_flag("-q,--quiet", ca->quiet, "No table on stdout");
   auto* csv = cmp->add_flag("--csv", ca->csv, "The table as CSV (full precision) instead of text");
   cmp->add_flag("--json", ca->json, "The table as JSON ({\"columns\": {name: meaning}, \"rows\": [...]}) instead of text")
@@ -237,7 +241,7 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
 
   auto va = std::make_shared<RunArgs>();
   auto* val = app.add_subcommand("validate", "Check a scenario and print it with every default filled in");
-  val->add_option("config", va->config, "Scenario JSON (- = standard input)")->required();
+  val->add_option("config", va->config, "Scenario JSON (- = standard input)")->required()->check(kPath);
   val->add_option("--set", va->sets, "Override a parameter: path.to.key=VALUE (repeatable)");
   val->add_flag("--print", va->print, "Print the resolved scenario (JSON on stdout, the version's behaviours on stderr)");
   val->callback([va] {
@@ -259,7 +263,7 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
 
   auto out = std::make_shared<std::string>();
   auto* ref = app.add_subcommand("config-reference", "Print the reference of every scenario parameter (Markdown)");
-  ref->add_option("-o,--output", *out, "Write it to this file");
+  ref->add_option("-o,--output", *out, "Write it to this file")->check(kPath);
   ref->callback([out] { write_file_atomic(out->empty() ? "-" : *out, config_reference_markdown()); });
 
   auto json_flag = std::make_shared<bool>(false);
@@ -289,7 +293,7 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
   auto* bat = app.add_subcommand(
       "batch", "Run many points (one JSON object per line: id, config, sets, seed, out), each in a child forked "
                "from this process");
-  bat->add_option("POINTS", ba->config, "points file (.jsonl; - = standard input)")->required();
+  bat->add_option("POINTS", ba->config, "points file (.jsonl; - = standard input)")->required()->check(kPath);
   bat->add_option("-j,--jobs", *jobs, "points at a time (default or 0: the number of CPUs)");
   bat->add_flag("--validate-only", *validate_only, "validate every point and run nothing");
   bat->callback([ba, jobs, validate_only, &exit_code, &sg] {

@@ -163,7 +163,8 @@ void register_trace_commands(CLI::App& app) {
       "stats", "Metrics of a kernel or simulated trace (ftrace, trace-cmd report or trace.dat, perf script or "
                "perf.data; .gz ok)");
   stats->add_option("FILE", sa->file, "trace file: text (.gz ok), trace.dat or perf.data; - = standard input")
-      ->required();
+      ->required()
+      ->check(kPath);
   stats->add_option("--dev", sa->dev, "device (default: the one with most netif_receive_skb events)");
   stats->add_option("--pid", sa->pids, "writer task ids whose write() calls are timed, comma separated or repeated (default: all)")
       ->delimiter(',')
@@ -172,7 +173,7 @@ void register_trace_commands(CLI::App& app) {
   stats->add_option("--write-nr", sa->write_nr, "syscall number of write() (default 1, x86_64)")->check(kSyscall);
   stats->add_flag("--lenient", sa->lenient, "skip and count malformed lines instead of failing");
   stats->add_flag("--json", sa->json, "print the trace_metrics JSON object");
-  stats->add_option("-o,--output", sa->out, "write the output to this file instead of stdout");
+  stats->add_option("-o,--output", sa->out, "write the output to this file instead of stdout")->check(kPath);
   stats->callback([sa] {
     MetricsOptions opt;
     opt.dev = sa->dev;
@@ -197,11 +198,13 @@ void register_trace_commands(CLI::App& app) {
                 "described by the options below and inferred from the trace)");
   tconf->add_option("SIDECAR", ca->sidecar,
                     "capture sidecar PREFIX.json, or a trace (its sidecar beside it, if any); - = standard input")
-      ->required();
-  tconf->add_option("-o,--output", ca->out, "write the scenario to this file instead of stdout");
+      ->required()
+      ->check(kPath);
+  tconf->add_option("-o,--output", ca->out, "write the scenario to this file instead of stdout")->check(kPath);
   tconf->add_option("--calibration", ca->calibration,
                     "calibration NAME (configs/calibration/NAME.json) or path to put in the scenario; when it "
-                    "has costs.writer_user_ns, cpus.speed is set from the capture's writer user time per CPU");
+                    "has costs.writer_user_ns, cpus.speed is set from the capture's writer user time per CPU")
+      ->check(kPath);
   tconf->add_flag("--uniform-speed", ca->uniform_speed,
                   "leave cpus.speed out: every CPU as fast as the calibration's");
   tconf->add_flag("--allow-coarse-timestamps", ca->allow_coarse,

@@ -594,3 +594,34 @@ TEST_CASE("bad input: a capture option, task id or syscall number out of its ran
   REQUIRE(ok.status == 0);
   CHECK(json::parse(ok.out)["cpus"]["count"] == 4);
 }
+
+TEST_CASE("bad input: an empty file name is refused, never taken for \"not given\"") {
+  // `run ""` ran the built-in default scenario, `validate ""` called it
+  // ": valid", `-o ""` wrote nothing and `diff -o ""` wrote to standard
+  // output, each exit 0 (a script's unset variable).
+  std::string trace = write_tmp("empty-name.trace", reference_head(400));
+  struct Case {
+    std::string args, name;
+  };
+  for (const Case& c : std::vector<Case>{{"run ''", "config"},
+                                         {"validate ''", "config"},
+                                         {"compare '' -q", "config"},
+                                         {"run configs/default.json -q -o ''", "--output"},
+                                         {"run configs/default.json -q --trace ''", "--trace"},
+                                         {"run configs/default.json -q --engine-stats ''", "--engine-stats"},
+                                         {"config-reference -o ''", "--output"},
+                                         {"batch ''", "POINTS"},
+                                         {"trace stats ''", "FILE"},
+                                         {"trace stats " + trace + " -o ''", "--output"},
+                                         {"trace config " + trace + " --calibration ''", "--calibration"},
+                                         {"diff " + trace + " ''", "B"},
+                                         {"diff " + trace + " " + trace + " -o ''", "--output"},
+                                         {"diff " + trace + " " + trace + " --tol-file ''", "--tol-file"},
+                                         {"calibrate " + trace + " -o ''", "--output"},
+                                         {"calibrate --kmod '' -o x.json", "--kmod"}}) {
+    Run r = run_cli(c.args);
+    INFO(c.args, ": ", r.err);
+    check_error(r, c.name + ": expected a file name, found an empty one");
+    CHECK(r.out.empty());
+  }
+}
