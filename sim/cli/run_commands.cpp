@@ -2,6 +2,7 @@
 // `batch`.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -174,7 +175,7 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
   auto ca = std::make_shared<RunArgs>();
   auto* cmp = app.add_subcommand("compare", "Run the scenario under every design (or --designs) and compare");
   cmp->add_option("config", ca->config, "Scenario JSON (default: the built-in default)")->check(kPath);
-  cmp->add_option("--designs", ca->designs, "Comma-separated designs (default: all)");
+  auto* designs_opt = cmp->add_option("--designs", ca->designs, "Comma-separated designs (default: all)");
   cmp->add_option("--set", ca->sets, "Override a parameter: path.to.key=VALUE (repeatable)");
   cmp->add_option("--seed", ca->seed, "Seed (overrides the scenario's)");
   cmp->add_option("-o,--output", ca->out, "Write {\"designs\": [summary, ...]} here (atomically; - = standard output)")
@@ -183,22 +184,28 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
   auto* csv = cmp->add_flag("--csv", ca->csv, "The table as CSV (full precision) instead of text");
   cmp->add_flag("--json", ca->json, "The table as JSON ({\"columns\": {name: meaning}, \"rows\": [...]}) instead of text")
       ->excludes(csv);
-  cmp->callback([ca, &sg] {
+  cmp->callback([ca, designs_opt, &sg] {
     add_seed(ca->seed, ca->sets);
     if (!ca->quiet && ca->out == "-")
       throw InputError("-o -: standard output carries the output: add -q (no table)");
     std::vector<const DesignInfo*> chosen;
-    if (ca->designs.empty()) {
+    if (designs_opt->count() == 0) {
       chosen = designs();
     } else {
-      std::stringstream ss(ca->designs);
-      std::string d;
-      while (std::getline(ss, d, ',')) {
+      // Every name, empty ones included: --designs "" (or "a,,b", "a,") was
+      // all designs (or skipped), and a name twice ran that design twice.
+      for (size_t start = 0;;) {
+        size_t comma = ca->designs.find(',', start);
+        std::string d = ca->designs.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
         const DesignInfo* x = find_design(d);
         if (!x)
           throw InputError("--designs: expected a comma-separated list of " + design_names() + "; found \"" +
                            printable(d, 40) + "\"");
+        if (std::find(chosen.begin(), chosen.end(), x) != chosen.end())
+          throw InputError("--designs: expected each design once, found " + std::string(x->name) + " twice");
         chosen.push_back(x);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
       }
     }
     LoadedConfig base = load_config(ca->config, ca->sets);  // validates once, before any run

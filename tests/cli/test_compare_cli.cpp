@@ -118,6 +118,32 @@ TEST_CASE("compare: --csv has a header and one row per design with the JSON's va
   CHECK(both.status == 2);
 }
 
+TEST_CASE("compare: --designs empty, with an empty name or a name twice is refused before any run") {
+  // "" ran every design, "rx_batched,," skipped the empty names, and
+  // "rx_batched,rx_batched" ran it twice (two identical rows).
+  const std::string list = "expected a comma-separated list of netif_rx_ni, v1_napi, deferred_signal, rx_batched, "
+                           "napi_gro, xdp_batch; found \"\"";
+  for (std::string d : {"''", "rx_batched,,v1_napi", "rx_batched,"}) {
+    Run r = run_cli(kCmp + " --designs " + d);
+    INFO(d, ": ", r.err);
+    CHECK(r.status == 2);
+    CHECK(r.err == "tunsim: --designs: " + list + "\n");
+    CHECK(r.out.empty());
+  }
+  Run twice = run_cli(kCmp + " --designs rx_batched,v1_napi,rx_batched");
+  CHECK(twice.status == 2);
+  CHECK(twice.err == "tunsim: --designs: expected each design once, found rx_batched twice\n");
+  CHECK(twice.out.empty());
+  // Distinct names run, one row each, in the order given.
+  Run ok = run_cli(kCmp + " --designs v1_napi,rx_batched --json");
+  INFO(ok.err);
+  REQUIRE(ok.status == 0);
+  json j = json::parse(ok.out);
+  REQUIRE(j["rows"].size() == 2);
+  CHECK(j["rows"][0]["design"] == "v1_napi");
+  CHECK(j["rows"][1]["design"] == "rx_batched");
+}
+
 // The window's counts worked out by hand.  A constant-rate guest sends packet
 // k at k / rate (models/guest/guest.cpp): at 2 Mpps, 0.5 us apart.  The window
 // is [warmup, duration] = [1.0002, 4.0002] ms: packets k = 2001 (1.0005 ms)
