@@ -67,7 +67,7 @@ std::vector<Point> read_points(const std::string& path) {
     ++lineno;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     std::string where = name + ":" + std::to_string(lineno);
-    json j = parse_json(line, where, 8);
+    json j = parse_json(line, name, 8, lineno);  // NAME:LINE:COLUMN, not NAME:LINE:1:COLUMN
     if (!j.is_object()) throw InputError(where + ": expected a JSON object {\"id\", \"config\", \"sets\", \"seed\", \"out\"}");
     for (auto& [k, v] : j.items())
       if (k != "id" && k != "config" && k != "sets" && k != "seed" && k != "out")

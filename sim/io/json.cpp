@@ -9,9 +9,10 @@
 namespace tunsim {
 
 namespace {
-// Line and column (1-based) of byte offset `pos`.
-std::string where(const std::string& text, size_t pos) {
-  size_t line = 1, col = 1;
+// Line and column (1-based) of byte offset `pos`; the text's first line is
+// line `first_line` (a line of a JSONL file).
+std::string where(const std::string& text, size_t pos, size_t first_line = 1) {
+  size_t line = first_line, col = 1;
   for (size_t i = 0; i < pos && i < text.size(); ++i) {
     if (text[i] == '\n')
       ++line, col = 1;
@@ -36,7 +37,7 @@ class Objects {
   bool expects_key() const { return !frames_.empty() && frames_.back().object && frames_.back().expects_key; }
   // The key in text[open, close] (its quotes) read: "" or, when the object
   // had it already, the error naming both places.
-  std::string key(const std::string& text, size_t open, size_t close, const std::string& name) {
+  std::string key(const std::string& text, size_t open, size_t close, const std::string& name, size_t first_line) {
     Frame& f = frames_.back();
     f.expects_key = false;
     std::string raw = text.substr(open, close - open + 1), key = raw.substr(1, raw.size() - 2);
@@ -50,8 +51,8 @@ class Objects {
     }
     auto [first, fresh] = f.keys.emplace(key, open);
     if (fresh) return "";
-    return name + ":" + where(text, open) + ": expected each key once in an object, found \"" + printable(key, 60) +
-           "\" again (first at " + where(text, first->second) + ")";
+    return name + ":" + where(text, open, first_line) + ": expected each key once in an object, found \"" +
+           printable(key, 60) + "\" again (first at " + where(text, first->second, first_line) + ")";
   }
 
  private:
@@ -63,7 +64,7 @@ class Objects {
 };
 }  // namespace
 
-nlohmann::json parse_json(const std::string& text, const std::string& name, size_t max_depth) {
+nlohmann::json parse_json(const std::string& text, const std::string& name, size_t max_depth, size_t first_line) {
   // The parser recurses once per level: refuse deep nesting before it does.
   // And every value costs memory: refuse more of them than a file of this
   // project holds (a value is at most one comma or opening bracket).
@@ -85,7 +86,7 @@ nlohmann::json parse_json(const std::string& text, const std::string& name, size
         escape = true;
       else if (c == '"') {
         in_string = false;
-        if (key_start != std::string::npos && repeated.empty()) repeated = objects.key(text, key_start, i, name);
+        if (key_start != std::string::npos && repeated.empty()) repeated = objects.key(text, key_start, i, name, first_line);
         key_start = std::string::npos;
       }
       continue;
@@ -95,7 +96,7 @@ nlohmann::json parse_json(const std::string& text, const std::string& name, size
       if (objects.expects_key()) key_start = i;
     } else if (c == '[' || c == '{') {
       if (++depth > max_depth)
-        throw InputError(name + ":" + where(text, i) + ": expected JSON nested at most " + std::to_string(max_depth) +
+        throw InputError(name + ":" + where(text, i, first_line) + ": expected JSON nested at most " + std::to_string(max_depth) +
                          " levels deep, found deeper");
       ++values;
       objects.open(c == '{');
@@ -107,7 +108,7 @@ nlohmann::json parse_json(const std::string& text, const std::string& name, size
       objects.comma();
     }
     if (values > kMaxJsonValues)
-      throw InputError(name + ":" + where(text, i) + ": expected at most " + std::to_string(kMaxJsonValues) +
+      throw InputError(name + ":" + where(text, i, first_line) + ": expected at most " + std::to_string(kMaxJsonValues) +
                        " JSON values, found more");
   }
   try {
@@ -118,7 +119,7 @@ nlohmann::json parse_json(const std::string& text, const std::string& name, size
     std::string msg = e.what();
     auto pos = msg.find("syntax error");
     size_t byte = e.byte > 0 ? e.byte - 1 : 0;
-    throw InputError(name + ":" + where(text, byte) + ": invalid JSON: " +
+    throw InputError(name + ":" + where(text, byte, first_line) + ": invalid JSON: " +
                      printable(pos == std::string::npos ? msg : msg.substr(pos), 160));
   } catch (const nlohmann::json::exception& e) {
     // out_of_range.406: a number beyond a double (1e400), "number overflow
@@ -142,7 +143,7 @@ nlohmann::json parse_json(const std::string& text, const std::string& name, size
         } else if (c == '"') {
           in_str = true;
         } else if (text.compare(i, tok.size(), tok) == 0) {
-          place = ":" + where(text, i);
+          place = ":" + where(text, i, first_line);
         }
       }
     }

@@ -18,8 +18,10 @@ constexpr size_t kMaxJsonValues = size_t(1) << 20;
 
 // Parses `text` read from `name` (a file, "--set a.b", ...).  Deeper than
 // max_depth, more than kMaxJsonValues values and numbers beyond a double
-// are InputErrors naming the place.
-nlohmann::json parse_json(const std::string& text, const std::string& name, size_t max_depth = kMaxJsonDepth);
+// are InputErrors naming the place, NAME:LINE:COLUMN, where the text's first
+// line is first_line (a line of a JSONL file: its number in the file).
+nlohmann::json parse_json(const std::string& text, const std::string& name, size_t max_depth = kMaxJsonDepth,
+                          size_t first_line = 1);
 // Reads and parses a JSON file ("-" = standard input), at most max_bytes; a
 // file whose first byte cannot start JSON is refused without reading on.
 nlohmann::json read_json_file(const std::string& path, size_t max_bytes = kMaxJsonBytes);

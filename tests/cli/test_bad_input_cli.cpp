@@ -518,7 +518,7 @@ TEST_CASE("bad input: a key twice in one JSON object is one line naming both pla
   check_error(run_cli("validate configs/default.json --set 'tun={\"rx_frames\": 1, \"rx_frames\": 2}'"),
               "tunsim: --set tun={\"rx_frames\": 1, \"rx_frames\": 2}");
   std::string pts = write_tmp("dup.jsonl", "{\"id\": \"a\", \"id\": \"b\"}\n");
-  check_error(run_cli("batch " + pts), pts + ":1:1:13: " + what + "\"id\" again (first at 1:2)");
+  check_error(run_cli("batch " + pts), pts + ":1:13: " + what + "\"id\" again (first at 1:2)");
   std::string tol = write_tmp("dup-tol.json", "{\"write_ns.p50\": 0.1, \"write_ns.p50\": 0.2}");
   std::string trace = write_tmp("dup.trace", reference_head(400));
   check_error(run_cli("diff " + trace + " " + trace + " --tol-file " + tol), tol + ":1:23: " + what);

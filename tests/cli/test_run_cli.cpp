@@ -287,6 +287,19 @@ TEST_CASE("batch: a repeated id, two points writing one file, out - and a negati
   CHECK(exists(d + "/b.json"));
 }
 
+TEST_CASE("batch: invalid JSON on a line of the points file is placed at FILE:LINE:COLUMN") {
+  // The place was FILE:LINE:1:COLUMN (the line's number, then the parser's
+  // own line 1 of that line's text): line 3 here, column 22 (the "}").
+  std::string pts = write_tmp("syntax.jsonl",
+                              "{\"id\": \"a\"}\n\n{\"id\": \"b\", \"sets\": [}\n{\"id\": \"c\"}\n");
+  Run r = run_cli("batch " + pts);
+  INFO("stderr: ", r.err);
+  CHECK(r.status == 2);
+  CHECK(r.err.rfind("tunsim: " + pts + ":3:22: invalid JSON: syntax error", 0) == 0);
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(r.out.empty());
+}
+
 TEST_CASE("batch: a point that fails to run is reported on its line, the others still run, exit 1") {
   // The second point's output folder does not exist: its child fails to
   // write the summary (exit 2), the first point is fine.
