@@ -127,6 +127,7 @@ void register_diff_commands(CLI::App& app, int& exit_code) {
   diff->add_option("-o,--output", da->out, "write the output to this file instead of stdout")->check(kPath);
   diff->callback([da, &exit_code] {
     if (da->a == "-" && da->b == "-") throw InputError("diff - -: only one operand can be standard input");
+    check_distinct_outputs({{"-o", da->out}, {"--plot", da->plot}});
     trace::Tolerances tol;
     // --tol FILE is accepted too when the argument names an existing .json file.
     for (const auto& t : da->tols) {

@@ -160,6 +160,7 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
       throw InputError(std::string(ra->trace == "-" ? "--trace" : "-o") +
                        " -: standard output carries the output: add -q (no table)");
     if (ra->trace == "-" && ra->out == "-") throw InputError("--trace - and -o -: only one can be standard output");
+    check_distinct_outputs({{"-o", ra->out}, {"--trace", ra->trace}, {"--engine-stats", ra->engine_stats}});
     LoadedConfig cfg = load_config(ra->config, ra->sets);
     print_notes(cfg);
     RunOutputs o{ra->trace, ra->engine_stats, ra->quiet};

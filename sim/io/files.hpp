@@ -12,6 +12,8 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "models/stats/error.hpp"
 
@@ -40,6 +42,13 @@ class OutputFile {
 
 // The whole content at once.
 void write_file_atomic(const std::string& path, const std::string& content);
+
+// The output files of one command, {option, path} ("" = not given, "-" =
+// standard output, checked by the command): two naming one file (also
+// through a link or another spelling) is an InputError, since the one
+// written last would replace the other, whole and silently.  A device or a
+// FIFO (written in place, /dev/null) may be named twice.
+void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs);
 
 // Reads a whole file ("-" = standard input), at most max_bytes (larger is an
 // InputError naming the file and the bound).

@@ -263,3 +263,38 @@ TEST_CASE("files: - is standard input for every command that reads a file") {
     CHECK(traces.err.find("--cache-calibration applies to --kmod") != std::string::npos);
   }
 }
+
+TEST_CASE("files: two outputs of one command naming one file are refused before anything is written") {
+  // run -o X --trace X wrote the trace over the summary (the one written
+  // last replaced the other, whole, exit 0); likewise through a link, and
+  // diff -o X.svg --plot X.svg.
+  std::string d = tmpdir();
+  std::string out = d + "/both.json";
+  Run r = run_cli("run " + kShort + " -o " + out + " --trace " + out);
+  INFO("stderr: ", r.err);
+  CHECK(r.status == 2);
+  CHECK(r.err == "tunsim: --trace " + out + ": expected a file of its own, found the one -o writes\n");
+  CHECK_FALSE(std::filesystem::exists(out));
+  // Another spelling, and a link to the file (which does not exist yet: written
+  // through the link, the first output would create it).
+  std::filesystem::create_symlink(out, d + "/link.json");
+  Run l = run_cli("run " + kShort + " -o " + d + "/./both.json --engine-stats " + d + "/link.json");
+  INFO("stderr: ", l.err);
+  CHECK(l.status == 2);
+  CHECK(l.err == "tunsim: --engine-stats " + d + "/link.json: expected a file of its own, found the one -o writes\n");
+  CHECK_FALSE(std::filesystem::exists(out));
+  std::string trace = "results/reference/napi-60-1w.trace.gz";
+  Run p = run_cli("diff " + trace + " " + trace + " -o " + d + "/cdf.svg --plot " + d + "/cdf.svg");
+  CHECK(p.status == 2);
+  CHECK(p.err == "tunsim: --plot " + d + "/cdf.svg: expected a file of its own, found the one -o writes\n");
+  CHECK_FALSE(std::filesystem::exists(d + "/cdf.svg"));
+  // A device may take two outputs (each written in place): exit 0, and
+  // distinct files get what they did before.
+  Run dev = run_cli("run " + kShort + " -o /dev/null --trace /dev/null --engine-stats " + d + "/stats.json");
+  INFO("stderr: ", dev.err);
+  CHECK(dev.status == 0);
+  CHECK(json::parse(slurp(d + "/stats.json")).is_object());
+  Run ok = run_cli("run " + kShort + " -o " + out + " --trace " + d + "/t.trace");
+  CHECK(ok.status == 0);
+  CHECK(is_summary(slurp(out)));
+}
