@@ -118,7 +118,8 @@ def cmd_capacity(args, find_tunsim):
     if not os.path.isfile(base):
         raise SweepError("%s: no such scenario file" % args.base)
     fixed = dict(parse_set(a) for a in args.set)
-    if args.designs:
+    # --designs "" (given, empty) was every design.
+    if args.designs is not None:
         designs = [d for d in args.designs.split(",") if d]
     else:
         designs = [d["name"] for d in tunsim_designs(tunsim)]
@@ -132,6 +133,9 @@ def cmd_capacity(args, find_tunsim):
         raise SweepError("--percent: expected positive numbers, found %s" % args.percent)
     if args.seed < 0:
         raise SweepError("--seed: expected an integer >= 0, found %d" % args.seed)
+    # As run's: a negative count went on to tunsim batch -j, whose message then named no sweep option.
+    if args.jobs < 0:
+        raise SweepError("--jobs: expected a positive number, found %d" % args.jobs)
     sets = ["%s=%s" % (k, set_value(v)) for k, v in fixed.items()]
     cap = measure(tunsim, base, sets, designs, args.seed, args.jobs or os.cpu_count() or 1)
     for d in designs:

@@ -400,6 +400,16 @@ class Capacity(Base):
         self.assertEqual(r.returncode, 2)
         self.assertRegex(r.stderr, r"^sweep: capacity of nope: tunsim: .*design: expected one of alpha, beta, gamma")
 
+    def test_empty_designs_and_negative_jobs_are_refused_before_tunsim_runs(self):
+        # --designs "" measured every design; -j -1 went on to `tunsim batch -j -1`
+        # (which took it for "the number of CPUs", and now refuses it in its own words).
+        for args, msg in ((["--designs", ""], "sweep: --designs: expected comma-separated design names, found ''\n"),
+                          (["-j", "-1"], "sweep: --jobs: expected a positive number, found -1\n")):
+            r = self.sweep("capacity", *args, env=self.env(), results=False)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertEqual(r.stderr, msg)
+            self.assertEqual([a for a, _ in self.calls() if a[:1] == ["batch"]], [])
+
 
 if __name__ == "__main__":
     unittest.main()
