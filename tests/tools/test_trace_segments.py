@@ -544,6 +544,15 @@ class TraceSegments(unittest.TestCase):
         self.assertEqual(r.stderr, "trace-segments: %s: line 3: expected a line of at most 65536 characters, found a "
                                    "longer one (not a text trace?)\n" % long_path)
 
+    def test_a_command_line_error_is_one_line(self):
+        # argparse printed two lines, the usage and then the error.
+        for args, msg in (([], "the following arguments are required: TRACE"),
+                          ([self.path, "--cpu", "abc"], "argument --cpu: invalid int value: 'abc'"),
+                          ([self.path, "--bogus"], "unrecognized arguments: --bogus")):
+            r = run(*args)
+            self.assertEqual(r.returncode, 2, args)
+            self.assertEqual(r.stderr, "trace-segments: %s (see scripts/trace-segments --help)\n" % msg)
+
     def test_a_bad_timestamp_names_its_line_in_the_file(self):
         # The line number was the count of event lines before it, plus one:
         # here 2 (one event before), though the comment line makes it the 3rd.

@@ -12,7 +12,7 @@
 # "no" for it, and the rest still "yes" (a lost event is no fitted
 # capture's).  Then a round whose calibration is refused: one line, exit 2;
 # a sidecar the host checks cannot read and a --tunsim that is no program:
-# one line each, exit 2.
+# one line each, exit 2; and an extra argument: one line, exit 2.
 # Exit 0 pass, 1 fail.
 # usage: tests/tools/validation-table-test.sh TUNSIM_BIN   (from the repository root)
 set -u
@@ -91,4 +91,10 @@ for t in "$tmp/no-such-tunsim" "$tmp"; do
   [ "$(wc -l <"$tmp/err5")" -eq 1 ] || fail "--tunsim $t: expected one line, found: $(cat "$tmp/err5")"
   grep -q "^validation-table: --tunsim $t: expected the tunsim program" "$tmp/err5" || fail "--tunsim $t: $(cat "$tmp/err5")"
 done
+# A command-line error is one line too (argparse's was two: usage, error).
+scripts/validation-table "$ref" extra --tunsim "$bin" >/dev/null 2>"$tmp/err6"
+st=$?
+[ "$st" -eq 2 ] || fail "an extra argument: expected exit 2, found $st"
+[ "$(cat "$tmp/err6")" = "validation-table: unrecognized arguments: extra (see scripts/validation-table --help)" ] ||
+  fail "an extra argument: $(cat "$tmp/err6")"
 echo "PASS"
