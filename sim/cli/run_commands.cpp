@@ -9,6 +9,7 @@
 #include <map>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "models/tun/design.hpp"
@@ -163,13 +164,21 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
     check_distinct_outputs({{"-o", ra->out}, {"--trace", ra->trace}, {"--engine-stats", ra->engine_stats}});
     LoadedConfig cfg = load_config(ra->config, ra->sets);
     print_notes(cfg);
+    // Opened before the run, as --trace and --engine-stats are: -o naming a
+    // folder that does not exist failed after the run had written those two
+    // (exit 2, with a trace and engine stats of a run that "failed").
+    std::optional<OutputFile> summary_file;
+    if (!ra->out.empty()) summary_file.emplace(ra->out);
     RunOutputs o{ra->trace, ra->engine_stats, ra->quiet};
     json s = run_simulation(cfg, o, sg);
     // The run's own notes (the cold start past the warm-up), after the loader's.
     if (s.contains("notes"))
       for (size_t i = cfg.notes.size(); i < s["notes"].size(); ++i)
         std::cerr << "tunsim: note: " << s["notes"][i].get<std::string>() << "\n";
-    if (!ra->out.empty()) write_file_atomic(ra->out, dump_json(s) + "\n");
+    if (summary_file) {
+      summary_file->write(dump_json(s) + "\n");
+      summary_file->commit();
+    }
     if (!ra->quiet) write_file_atomic("-", format_table({s}));
   });
 

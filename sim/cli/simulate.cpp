@@ -11,6 +11,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "models/kernel/boot.hpp"
@@ -39,6 +40,10 @@ nlohmann::json run_simulation(const LoadedConfig& cfg, const RunOutputs& out, Si
     trace = std::make_unique<FtraceWriter>(out.trace);
     trace->set_clock(engine_clock);
   }
+  // Opened before the run like the trace (and run's -o): a file that cannot
+  // be written fails before the others are written.
+  std::optional<OutputFile> stats_file;
+  if (!out.engine_stats.empty()) stats_file.emplace(out.engine_stats);
   Machine m = boot(cfg.params);
   m.k->rec.sink = trace.get();
   m.k->rec.metrics.set_watermark(engine_clock);
@@ -48,15 +53,16 @@ nlohmann::json run_simulation(const LoadedConfig& cfg, const RunOutputs& out, Si
   nlohmann::json s = make_summary(m, cfg.full, notes);
   if (trace) trace->commit();
   uint64_t n = s["packets"]["delivered"];
-  if (!out.engine_stats.empty())
-    write_file_atomic(out.engine_stats,
-                      dump_json({{"design", cfg.params.design->name},
+  if (stats_file) {
+    stats_file->write(dump_json({{"design", cfg.params.design->name},
                                  {"packets_delivered", n},
                                  {"wall_s", st.wall_s},
                                  {"simgrid_activities", st.simgrid_activities},
                                  {"fiber_switches", st.fiber_switches},
                                  {"groups", st.groups}}) +
-                          "\n");
+                      "\n");
+    stats_file->commit();
+  }
   if (!out.quiet)
     std::cerr << "tunsim: " << cfg.params.design->name << ": " << n << " packets in " << st.wall_s << " s wall ("
               << (st.wall_s > 0 ? static_cast<double>(n) / st.wall_s / 1e6 : 0) << " M simulated packets per "

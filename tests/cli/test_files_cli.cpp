@@ -15,6 +15,7 @@
 #include <fstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -297,4 +298,34 @@ TEST_CASE("files: two outputs of one command naming one file are refused before 
   Run ok = run_cli("run " + kShort + " -o " + out + " --trace " + d + "/t.trace");
   CHECK(ok.status == 0);
   CHECK(is_summary(slurp(out)));
+}
+
+TEST_CASE("files: an output that cannot be written fails the run before any other output is written") {
+  // -o in a folder that does not exist failed after the run had written
+  // --trace and --engine-stats: exit 2 with the files of a run that failed.
+  // Every output is now opened before the run.  (A folder of their own: the
+  // case's folder holds the captured stderr.)
+  std::string d = tmpdir() + "/outputs";
+  std::filesystem::create_directories(d);
+  const std::string bad = "/nonexistent-dir/x";
+  struct Case {
+    std::string o, trace, stats;
+  };
+  for (const Case& c : std::vector<Case>{{bad, d + "/t.trace", d + "/s.json"},
+                                         {d + "/o.json", d + "/t.trace", bad},
+                                         {d + "/o.json", bad, d + "/s.json"}}) {
+    Run r = run_cli("run " + kShort + " -o " + c.o + " --trace " + c.trace + " --engine-stats " + c.stats);
+    INFO("stderr: ", r.err);
+    CHECK(r.status == 2);
+    CHECK(r.err == "tunsim: " + bad + ": cannot write output file: cannot create a temporary file in "
+                   "/nonexistent-dir: No such file or directory\n");
+    // Nothing in the folder: no output, no temporary left behind.
+    CHECK(std::filesystem::is_empty(d));
+  }
+  // All three writable: all three written.
+  Run ok = run_cli("run " + kShort + " -o " + d + "/o.json --trace " + d + "/t.trace --engine-stats " + d + "/s.json");
+  CHECK(ok.status == 0);
+  CHECK(is_summary(slurp(d + "/o.json")));
+  CHECK(slurp(d + "/t.trace").find("netif_receive_skb") != std::string::npos);
+  CHECK(json::parse(slurp(d + "/s.json"))["design"] == "rx_batched");
 }
