@@ -210,7 +210,15 @@ void check_distinct_outputs(const std::vector<std::pair<std::string, std::string
   namespace fs = std::filesystem;
   std::map<std::string, std::string> seen;  // the file -> the option naming it first
   for (const auto& [option, path] : outputs) {
-    if (path.empty() || path == "-") continue;
+    if (path.empty()) continue;
+    if (path == "-") {
+      // Two documents on standard output, one after the other, are neither.
+      auto [first, fresh] = seen.emplace("-", option);
+      if (!fresh)
+        throw InputError(option + " -: expected a file of its own, found standard output, which " + first->second +
+                         " writes");
+      continue;
+    }
     std::error_code ec;
     fs::file_status st = fs::status(path, ec);
     if (!ec && fs::exists(st) && !fs::is_regular_file(st)) continue;

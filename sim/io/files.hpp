@@ -46,8 +46,9 @@ void write_file_atomic(const std::string& path, const std::string& content);
 // The output files of one command, {option, path} ("" = not given, "-" =
 // standard output, checked by the command): two naming one file (also
 // through a link or another spelling) is an InputError, since the one
-// written last would replace the other, whole and silently.  A device or a
-// FIFO (written in place, /dev/null) may be named twice.
+// written last would replace the other, whole and silently; so is "-" named
+// twice (two documents on standard output, one after the other).  A device
+// or a FIFO (written in place, /dev/null) may be named twice.
 void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs);
 
 // Reads a whole file ("-" = standard input), at most max_bytes (larger is an

@@ -289,6 +289,13 @@ TEST_CASE("files: two outputs of one command naming one file are refused before 
   CHECK(p.status == 2);
   CHECK(p.err == "tunsim: --plot " + d + "/cdf.svg: expected a file of its own, found the one -o writes\n");
   CHECK_FALSE(std::filesystem::exists(d + "/cdf.svg"));
+  // Standard output twice: the summary and the engine stats were two JSON
+  // documents one after the other on stdout, which no JSON reader takes.
+  Run two = run_cli("run " + kShort + " -q -o - --engine-stats -");
+  INFO("stderr: ", two.err);
+  CHECK(two.status == 2);
+  CHECK(two.err == "tunsim: --engine-stats -: expected a file of its own, found standard output, which -o writes\n");
+  CHECK(two.out.empty());
   // A device may take two outputs (each written in place): exit 0, and
   // distinct files get what they did before.
   Run dev = run_cli("run " + kShort + " -o /dev/null --trace /dev/null --engine-stats " + d + "/stats.json");
