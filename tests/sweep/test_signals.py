@@ -44,6 +44,12 @@ class Interrupt(TempCase):
         return subprocess.Popen([SWEEP, "--results-dir", self.results, "run", sweep_file, "-j", "2"] + list(extra),
                                 env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
+    @staticmethod
+    def kill_if_running(p):
+        if p.poll() is None:
+            p.kill()
+            p.communicate()
+
     def gone(self, text, within=10.0):
         t = time.monotonic() + within
         while time.monotonic() < t:
@@ -62,19 +68,34 @@ class Interrupt(TempCase):
             for offset in (0.0, 0.001, 0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.4, 0.6):
                 with self.subTest(signal=sig.name, offset=offset):
                     p = self.start(f)
-                    t = time.monotonic() + 10
-                    while not blocking(p.pid) and time.monotonic() < t and p.poll() is None:
-                        time.sleep(0.0002)
-                    self.assertTrue(blocking(p.pid), "SIGINT and SIGTERM not blocked while Python starts")
-                    time.sleep(offset)
-                    p.send_signal(sig)
-                    out, err = p.communicate(timeout=60)
-                    self.assertEqual(p.returncode, 130, "stderr: %r" % err)
-                    self.assertEqual(err.splitlines()[-1:], [INTERRUPTED], err)
-                    self.assertNotIn("Traceback", err)
-                    # One line, apart from the progress line a run prints before its points start.
-                    self.assertEqual([l for l in err.splitlines() if "points (" not in l], [INTERRUPTED])
-                    self.assertEqual(self.gone(self.tmp), [], "processes left running")
+                    try:
+                        self.interrupt(p, sig, offset)
+                    finally:
+                        # Killed (its tunsim processes with it: PR_SET_PDEATHSIG) when a
+                        # check failed before the signal, so that the next offsets start clean.
+                        self.kill_if_running(p)
+
+    def interrupt(self, p, sig, offset):
+        # Seen blocking once: a second read could find Python already past its start-up
+        # (it unblocks after ~20-30 ms; on a loaded machine this test may lose the CPU
+        # for that long between two reads).
+        seen = False
+        t = time.monotonic() + 10
+        while time.monotonic() < t and p.poll() is None:
+            if blocking(p.pid):
+                seen = True
+                break
+            time.sleep(0.0002)
+        self.assertTrue(seen, "SIGINT and SIGTERM not blocked while Python starts")
+        time.sleep(offset)
+        p.send_signal(sig)
+        out, err = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 130, "stderr: %r" % err)
+        self.assertEqual(err.splitlines()[-1:], [INTERRUPTED], err)
+        self.assertNotIn("Traceback", err)
+        # One line, apart from the progress line a run prints before its points start.
+        self.assertEqual([l for l in err.splitlines() if "points (" not in l], [INTERRUPTED])
+        self.assertEqual(self.gone(self.tmp), [], "processes left running")
 
     def test_interrupt_keeps_finished_points_and_resumes(self):
         # Two quick points and two slow ones; after the quick ones finished, SIGINT: exit 130,
