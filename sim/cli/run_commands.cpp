@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <filesystem>
 #include <map>
 #include <iostream>
 #include <memory>
@@ -63,7 +62,7 @@ std::vector<Point> read_points(const std::string& path) {
   auto last_report = std::chrono::steady_clock::now();
   std::vector<std::pair<size_t, json>> rows;
   std::map<std::string, size_t> line_of_id;
-  std::map<std::string, std::string> point_of_out;  // the output file (made absolute) -> "line N, point ID"
+  std::map<std::string, std::string> point_of_out;  // output_file_key -> "line N, point ID"
   while (std::getline(in, line)) {
     ++lineno;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
@@ -111,11 +110,8 @@ std::vector<Point> read_points(const std::string& path) {
       // Standard output carries the result lines; two points writing one
       // file would leave one of the two summaries, whichever ran last.
       if (out == "-") throw InputError(where + ": out: expected a file (standard output carries the result lines)");
-      std::error_code ec;
-      std::filesystem::path abs = std::filesystem::absolute(out, ec);
-      std::string key = (ec ? std::filesystem::path(out) : abs).lexically_normal().string();
-      auto [other, fresh] = point_of_out.emplace(key, "line " + std::to_string(ln) + ", point " +
-                                                          printable(j["id"].get<std::string>(), 60));
+      auto [other, fresh] = point_of_out.emplace(output_file_key(out), "line " + std::to_string(ln) + ", point " +
+                                                                         printable(j["id"].get<std::string>(), 60));
       if (!fresh)
         throw InputError(where + ": out: expected a file no other point writes, found " + printable(out, 200) +
                          " (" + other->second + ")");
@@ -160,7 +156,6 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
     if (!ra->quiet && (ra->trace == "-" || ra->out == "-"))
       throw InputError(std::string(ra->trace == "-" ? "--trace" : "-o") +
                        " -: standard output carries the output: add -q (no table)");
-    if (ra->trace == "-" && ra->out == "-") throw InputError("--trace - and -o -: only one can be standard output");
     check_distinct_outputs({{"-o", ra->out}, {"--trace", ra->trace}, {"--engine-stats", ra->engine_stats}});
     LoadedConfig cfg = load_config(ra->config, ra->sets);
     print_notes(cfg);

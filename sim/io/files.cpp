@@ -206,6 +206,22 @@ std::string utc_now() {
   return buf;
 }
 
+std::string output_file_key(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path abs = fs::absolute(path, ec);
+  if (ec) return fs::path(path).lexically_normal().string();
+  // A link is followed even where its target does not exist yet (which
+  // weakly_canonical leaves as it is): written through, it creates it.
+  for (int hops = 0; hops < 40 && fs::is_symlink(fs::symlink_status(abs, ec)); ++hops) {
+    fs::path target = fs::read_symlink(abs, ec);
+    if (ec) break;
+    abs = target.is_absolute() ? target : abs.parent_path() / target;
+  }
+  fs::path file = fs::weakly_canonical(abs, ec);
+  return (ec ? abs.lexically_normal() : file).string();
+}
+
 void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs) {
   namespace fs = std::filesystem;
   std::map<std::string, std::string> seen;  // the file -> the option naming it first
@@ -222,17 +238,7 @@ void check_distinct_outputs(const std::vector<std::pair<std::string, std::string
     std::error_code ec;
     fs::file_status st = fs::status(path, ec);
     if (!ec && fs::exists(st) && !fs::is_regular_file(st)) continue;
-    fs::path abs = fs::absolute(path, ec);
-    if (ec) continue;
-    // A link is followed even where its target does not exist yet (which
-    // weakly_canonical leaves as it is): written through, it creates it.
-    for (int hops = 0; hops < 40 && fs::is_symlink(fs::symlink_status(abs, ec)); ++hops) {
-      fs::path target = fs::read_symlink(abs, ec);
-      if (ec) break;
-      abs = target.is_absolute() ? target : abs.parent_path() / target;
-    }
-    fs::path file = fs::weakly_canonical(abs, ec);
-    auto [first, fresh] = seen.emplace((ec ? abs.lexically_normal() : file).string(), option);
+    auto [first, fresh] = seen.emplace(output_file_key(path), option);
     if (!fresh)
       throw InputError(option + " " + printable(path, 200) + ": expected a file of its own, found the one " +
                        first->second + " writes");

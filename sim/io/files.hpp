@@ -50,6 +50,10 @@ void write_file_atomic(const std::string& path, const std::string& content);
 // twice (two documents on standard output, one after the other).  A device
 // or a FIFO (written in place, /dev/null) may be named twice.
 void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs);
+// The file an output path writes, as one string for comparing outputs: made
+// absolute, its links followed (also to a target not there yet), canonical
+// as far as it exists.
+std::string output_file_key(const std::string& path);
 
 // Reads a whole file ("-" = standard input), at most max_bytes (larger is an
 // InputError naming the file and the bound).

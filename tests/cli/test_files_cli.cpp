@@ -296,6 +296,10 @@ TEST_CASE("files: two outputs of one command naming one file are refused before 
   CHECK(two.status == 2);
   CHECK(two.err == "tunsim: --engine-stats -: expected a file of its own, found standard output, which -o writes\n");
   CHECK(two.out.empty());
+  Run trace_too = run_cli("run " + kShort + " -q -o - --trace -");
+  CHECK(trace_too.status == 2);
+  CHECK(trace_too.err == "tunsim: --trace -: expected a file of its own, found standard output, which -o writes\n");
+  CHECK(trace_too.out.empty());
   // A device may take two outputs (each written in place): exit 0, and
   // distinct files get what they did before.
   Run dev = run_cli("run " + kShort + " -o /dev/null --trace /dev/null --engine-stats " + d + "/stats.json");

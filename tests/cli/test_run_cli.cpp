@@ -268,6 +268,12 @@ TEST_CASE("batch: a repeated id, two points writing one file, out - and a negati
   // The same file spelt two ways.
   refused(point("a", d + "/a.json") + "\n" + point("b", d + "/./x/../a.json"),
           ":3: point b: out: expected a file no other point writes, found " + d + "/./x/../a.json (line 1, point a)");
+  // Through a link to it (the file does not exist yet: written through the
+  // link, the first point would create it): the key run's outputs use
+  // (output_file_key).
+  std::filesystem::create_symlink(d + "/a.json", d + "/link.json");
+  refused(point("a", d + "/a.json") + point("b", d + "/link.json"),
+          ":2: point b: out: expected a file no other point writes, found " + d + "/link.json (line 1, point a)");
   refused(point("a", d + "/a.json") + point("b", "-"),
           ":2: point b: out: expected a file (standard output carries the result lines)");
   std::string pts = write_tmp("ok.jsonl", point("a", d + "/a.json") + point("b", d + "/b.json"));
