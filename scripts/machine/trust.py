@@ -36,9 +36,14 @@ of which passes) and by scripts/validation-table (its "host" column):
       ran on (the check above alone), else why not.
   trust.py spread CALIBRATION.json
       prints nothing when the calibration's write() spread
-      (costs.spread.process) has a mean at most SPREAD_MEAN_MAX x its
-      median, else why not: such a host ran the writer at two speeds in
-      stretches of time, which independent draws per write do not make.
+      (costs.spread.process) has a mean within [SPREAD_MEAN_MIN,
+      SPREAD_MEAN_MAX] x its median, else why not: such a host ran the
+      writer at two speeds in stretches of time, which independent draws
+      per write do not make.  Above: a slow mode (2026-12-03, half the
+      writes at 1.10-1.74 x the median); below: a fast one (CI of
+      2026-12-06, 3 of 16 quantiles at 0.55-0.57 x the median, mean 0.949;
+      a plain write is one path, and this host's quiet captures have no
+      quantile below 0.96).
 
 Exit status 0 (whatever the verdict), 2 with a one-line message when a file
 cannot be read or lacks what is needed.
@@ -52,7 +57,7 @@ import sys
 DEFAULTS_MACHINE = "results/reference/machine/epyc-2vcpu.json"
 PREEMPT_MAX = 0.02
 SPEED_MIN, SPEED_MAX = 0.93, 1.07
-SPREAD_MEAN_MAX = 1.02
+SPREAD_MEAN_MIN, SPREAD_MEAN_MAX = 0.98, 1.02
 
 
 class InputError(Exception):
@@ -150,11 +155,14 @@ def spread_reason(cal):
         m = sum(t) / len(t)
     except (KeyError, TypeError, AttributeError, ZeroDivisionError) as e:
         raise InputError("expected a tunsim calibration with parameters.costs.spread.process: missing or bad %s" % e)
-    if m <= SPREAD_MEAN_MAX:
+    if SPREAD_MEAN_MIN <= m <= SPREAD_MEAN_MAX:
         return ""
-    return ("the single-writer writes spread to a mean of %.3f x their median (at most %s; "
-            "%d of %d quantiles above 1.05): the host ran the writer at two speeds" %
-            (m, SPREAD_MEAN_MAX, sum(1 for x in t if x > 1.05), len(t)))
+    if m > SPREAD_MEAN_MAX:
+        bound, side, n = "at most %s" % SPREAD_MEAN_MAX, "above 1.05", sum(1 for x in t if x > 1.05)
+    else:
+        bound, side, n = "at least %s" % SPREAD_MEAN_MIN, "below 0.95", sum(1 for x in t if x < 0.95)
+    return ("the single-writer writes spread to a mean of %.3f x their median (%s; "
+            "%d of %d quantiles %s): the host ran the writer at two speeds" % (m, bound, n, len(t), side))
 
 
 def main(argv):

@@ -1000,6 +1000,14 @@ EOF
   echo '{"parameters": {"costs.spread.process": {"value": [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1.2,1.2]}}}' >"$TMP/cal.json"
   [ "$($PY $M/trust.py spread "$TMP/cal.json")" = "the single-writer writes spread to a mean of 1.025 x their median (at most 1.02; 2 of 16 quantiles above 1.05): the host ran the writer at two speeds" ] ||
     fail "spread: $($PY $M/trust.py spread "$TMP/cal.json")"
+  # A fast mode: 13 at 1.0 and 3 at 0.55 (the CI capture of 2026-12-06 had
+  # 0.548 0.558 0.569): mean 0.916 < 0.98.
+  echo '{"parameters": {"costs.spread.process": {"value": [0.55,0.55,0.55,1,1,1,1,1,1,1,1,1,1,1,1,1]}}}' >"$TMP/cal.json"
+  [ "$($PY $M/trust.py spread "$TMP/cal.json")" = "the single-writer writes spread to a mean of 0.916 x their median (at least 0.98; 3 of 16 quantiles below 0.95): the host ran the writer at two speeds" ] ||
+    fail "spread, fast mode: $($PY $M/trust.py spread "$TMP/cal.json")"
+  # Within both bounds (a quiet capture of this host, 2026-12-06 19:13 UTC): nothing.
+  echo '{"parameters": {"costs.spread.process": {"value": [0.971,0.980,0.980,0.990,0.990,0.991,1.000,1.000,1.000,1.009,1.010,1.011,1.020,1.020,1.030,1.138]}}}' >"$TMP/cal.json"
+  [ -z "$($PY $M/trust.py spread "$TMP/cal.json")" ] || fail "spread, quiet: $($PY $M/trust.py spread "$TMP/cal.json")"
   # Bad input: one line naming the file, exit 2.
   echo '{"threads": [{"tid": 1}]}' >"$TMP/bad.json"
   $PY $M/trust.py capture "$TMP/bad.json" >/dev/null 2>"$TMP/err"; st=$?
