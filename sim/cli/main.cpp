@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
     return "tunsim: " + printable(what, 1000) + " (" + help + " --help lists the options)\n";
   });
   int exit_code = 0;
+  int out_errno = 0;  // why printing --help / --version failed, if it did
   register_run_commands(app, exit_code, sg);
   register_trace_commands(app);
   register_diff_commands(app, exit_code);
@@ -71,7 +72,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // --help and --version print on standard output: checked below like any
     // output (`tunsim --help > /dev/full` was exit 0).
+    errno = 0;
     if (app.exit(e) != 0) return 2;
+    // The text is longer than stdio's buffer: a write already failed
+    // inside app.exit, and the flush below may find nothing left to write.
+    if (std::ferror(stdout) || !std::cout) out_errno = errno;
   } catch (const InputError& e) {
     std::cerr << "tunsim: " << printable(e.what(), 1000) << "\n";
     return 2;
@@ -86,10 +91,11 @@ int main(int argc, char** argv) {
     return 3;
   }
   // What went to standard output through stdio (reports, tables) reached it.
+  errno = 0;  // std::cout.flush() is stdio's fflush: its failure's errno counts
   std::cout.flush();
-  errno = 0;
   if (std::fflush(stdout) != 0 || std::ferror(stdout) || !std::cout) {
-    std::cerr << "tunsim: standard output: write failed" << (errno ? std::string(": ") + std::strerror(errno) : "")
+    int err = errno ? errno : out_errno;
+    std::cerr << "tunsim: standard output: write failed" << (err ? std::string(": ") + std::strerror(err) : "")
               << "\n";
     return 2;
   }
