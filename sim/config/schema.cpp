@@ -43,7 +43,10 @@ std::string generic_of(const std::string& concrete) {
   return out;
 }
 
+// A bound as a user writes it: integers in full (the seed's 4294967295 was
+// "4.29497e+09", flows' 1048576 "1.04858e+06"), others as iostreams do.
 std::string num(double v) {
+  if (std::floor(v) == v && std::fabs(v) < 9007199254740992.0) return std::to_string(static_cast<long long>(v));
   std::ostringstream r;
   r << v;
   return r.str();
