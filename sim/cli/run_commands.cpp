@@ -164,16 +164,12 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
     // (exit 2, with a trace and engine stats of a run that "failed").
     std::optional<OutputFile> summary_file;
     if (!ra->out.empty()) summary_file.emplace(ra->out);
-    RunOutputs o{ra->trace, ra->engine_stats, ra->quiet};
+    RunOutputs o{summary_file ? &*summary_file : nullptr, ra->trace, ra->engine_stats, ra->quiet};
     json s = run_simulation(cfg, o, sg);
     // The run's own notes (the cold start past the warm-up), after the loader's.
     if (s.contains("notes"))
       for (size_t i = cfg.notes.size(); i < s["notes"].size(); ++i)
         std::cerr << "tunsim: note: " << s["notes"][i].get<std::string>() << "\n";
-    if (summary_file) {
-      summary_file->write(dump_json(s) + "\n");
-      summary_file->commit();
-    }
     if (!ra->quiet) write_file_atomic("-", format_table({s}));
   });
 

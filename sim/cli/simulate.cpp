@@ -51,9 +51,8 @@ nlohmann::json run_simulation(const LoadedConfig& cfg, const RunOutputs& out, Si
   std::vector<std::string> notes = cfg.notes;
   for (auto& n : warmup_notes(m)) notes.push_back(n);
   nlohmann::json s = make_summary(m, cfg.full, notes);
-  if (trace) trace->commit();
   uint64_t n = s["packets"]["delivered"];
-  if (stats_file) {
+  if (stats_file)
     stats_file->write(dump_json({{"design", cfg.params.design->name},
                                  {"packets_delivered", n},
                                  {"wall_s", st.wall_s},
@@ -61,8 +60,15 @@ nlohmann::json run_simulation(const LoadedConfig& cfg, const RunOutputs& out, Si
                                  {"fiber_switches", st.fiber_switches},
                                  {"groups", st.groups}}) +
                       "\n");
-    stats_file->commit();
-  }
+  if (out.summary) out.summary->write(dump_json(s) + "\n");
+  // All written out before any appears: a full disk under the last one
+  // replaces none of them (the trace stood alone when -o failed after it).
+  if (trace) trace->finish();
+  if (stats_file) stats_file->finish();
+  if (out.summary) out.summary->finish();
+  if (trace) trace->commit();
+  if (stats_file) stats_file->commit();
+  if (out.summary) out.summary->commit();
   if (!out.quiet)
     std::cerr << "tunsim: " << cfg.params.design->name << ": " << n << " packets in " << st.wall_s << " s wall ("
               << (st.wall_s > 0 ? static_cast<double>(n) / st.wall_s / 1e6 : 0) << " M simulated packets per "

@@ -34,7 +34,10 @@ int simgrid_help(const SimgridArgs& sg, const char* prog);
 // them, aborts included.
 void check_simgrid_args(const SimgridArgs& sg, const char* prog);
 
+class OutputFile;
+
 struct RunOutputs {
+  OutputFile* summary = nullptr;  // -o, opened by the command: the summary JSON is written there
   std::string trace;         // --trace FILE ("" = none)
   std::string engine_stats;  // --engine-stats FILE: wall time, SimGrid activities, fiber switches
   bool quiet = false;        // no speed line on stderr

@@ -89,12 +89,8 @@ OutputFile::OutputFile(const std::string& path) : path_(path) {
 
 OutputFile::~OutputFile() {
   if (committed_) return;
-  if (atomic_) {
-    ::close(fd_);
-    ::unlink(tmp_.c_str());
-  } else if (fd_ > 2) {
-    ::close(fd_);
-  }
+  if (fd_ > 2) ::close(fd_);
+  if (atomic_) ::unlink(tmp_.c_str());
 }
 
 void OutputFile::flush_buffer() {
@@ -113,20 +109,27 @@ void OutputFile::write(const char* data, size_t n) {
   if (buf_.size() >= (1 << 16)) flush_buffer();
 }
 
-void OutputFile::commit() {
+void OutputFile::finish() {
+  if (finished_) return;
   flush_buffer();
-  if (atomic_) {
-    if (::fsync(fd_) != 0 && errno != EINVAL) fail(path_, "fsync failed", errno);
-    if (::close(fd_) != 0) fail(path_, "close failed", errno);
+  if (atomic_ && ::fsync(fd_) != 0 && errno != EINVAL) fail(path_, "fsync failed", errno);
+  if (fd_ > 2) {
+    int fd = fd_;
     fd_ = -1;
+    if (::close(fd) != 0) fail(path_, "close failed", errno);
+  }
+  finished_ = true;
+}
+
+void OutputFile::commit() {
+  finish();
+  if (atomic_) {
     if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
       int e = errno;
       ::unlink(tmp_.c_str());
       committed_ = true;
       fail(path_, "rename failed", e);
     }
-  } else if (fd_ > 2) {
-    if (::close(fd_) != 0) fail(path_, "close failed", errno);
   }
   committed_ = true;
 }

@@ -21,6 +21,9 @@ namespace tunsim {
 
 // A file being written; commit() makes it appear, the destructor of an
 // uncommitted one removes its temporary.  Throws InputError naming the path.
+// finish() writes out, syncs and closes without making it appear: a command
+// with several outputs finishes all before it commits any, so that a write
+// error (a full disk) in the last leaves none of them replaced.
 class OutputFile {
  public:
   explicit OutputFile(const std::string& path);
@@ -29,6 +32,7 @@ class OutputFile {
   OutputFile& operator=(const OutputFile&) = delete;
   void write(const char* data, size_t n);
   void write(const std::string& s) { write(s.data(), s.size()); }
+  void finish();
   void commit();
   const std::string& path() const { return path_; }
 
@@ -36,7 +40,7 @@ class OutputFile {
   void flush_buffer();
   std::string path_, tmp_;
   int fd_ = -1;
-  bool atomic_ = false, committed_ = false, is_stdout_ = false;
+  bool atomic_ = false, finished_ = false, committed_ = false, is_stdout_ = false;
   std::string buf_;
 };
 

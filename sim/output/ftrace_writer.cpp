@@ -92,8 +92,13 @@ void FtraceWriter::drain(double upto_s) {
   }
 }
 
-void FtraceWriter::commit() {
+void FtraceWriter::finish() {
   drain(std::numeric_limits<double>::infinity());
+  out_.finish();
+}
+
+void FtraceWriter::commit() {
+  finish();
   out_.commit();
 }
 

@@ -27,6 +27,8 @@ class FtraceWriter : public EventSink {
  public:
   explicit FtraceWriter(const std::string& path);
   void event(const TraceEvent& ev) override;
+  // Writes the events still held and finishes the file (OutputFile::finish).
+  void finish();
   void commit();
   // Lower bound of every future event's time, s (the engine's clock).
   void set_clock(std::function<double()> clock) { clock_ = std::move(clock); }

@@ -340,3 +340,28 @@ TEST_CASE("files: an output that cannot be written fails the run before any othe
   CHECK(slurp(d + "/t.trace").find("netif_receive_skb") != std::string::npos);
   CHECK(json::parse(slurp(d + "/s.json"))["design"] == "rx_batched");
 }
+
+TEST_CASE("files: a write error in one output of run (a full disk) leaves none of the others replaced") {
+  // With -o on a full disk (/dev/full), the trace had been renamed into
+  // place before the summary failed: exit 2, and a trace of a run that
+  // failed (the earlier one under its name gone).  Every output is now
+  // written out and synced before any is renamed (OutputFile::finish).
+  std::string d = tmpdir() + "/full";
+  std::filesystem::create_directories(d);
+  struct Case {
+    std::string o, trace, stats, failing;
+  };
+  for (const Case& c : std::vector<Case>{{"/dev/full", d + "/t.trace", d + "/s.json", "/dev/full"},
+                                         {d + "/o.json", d + "/t.trace", "/dev/full", "/dev/full"},
+                                         {d + "/o.json", "/dev/full", d + "/s.json", "/dev/full"}}) {
+    // What stood under the names before the run stays, byte for byte.
+    for (const std::string& f : {d + "/o.json", d + "/t.trace", d + "/s.json"}) std::ofstream(f) << "old\n";
+    Run r = run_cli("run " + kShort + " -o " + c.o + " --trace " + c.trace + " --engine-stats " + c.stats);
+    INFO("o ", c.o, " trace ", c.trace, " stats ", c.stats, "\nstderr: ", r.err);
+    CHECK(r.status == 2);
+    CHECK(r.err == "tunsim: " + c.failing + ": cannot write output file: write failed: No space left on device\n");
+    for (const std::string& f : {d + "/o.json", d + "/t.trace", d + "/s.json"}) CHECK(slurp(f) == "old\n");
+    // No temporary left behind.
+    CHECK(std::distance(std::filesystem::directory_iterator(d), std::filesystem::directory_iterator{}) == 3);
+  }
+}
