@@ -503,6 +503,42 @@ class TraceSegments(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("--user-gaps: expected no", r.stderr)
 
+    def test_wake_polls(self):
+        # The kthread napi/tap0-8193 (pid 1003) on CPU 1: a run already going
+        # when the trace starts (its poll of 5 is neither kind), a preemption
+        # (switched out in R: its next poll is a re-poll), a sleep of 4000 ns
+        # (S at 2000, in at 6000: the first poll after it holds 2), a re-poll
+        # of 1, a sleep of 3000 ns (S at 8000, in at 11000: first poll 3,
+        # then a re-poll of 0).  First polls: 2 and 3, half each; re-polls:
+        # 1, 1 and 0; sleeps 3000 and 4000 (p10 3000, p50 and p90 4000).
+        def switch(ns, prev, state, nxt):
+            return line(1, ns, "sched_switch", "%s [120] %s ==> %s [120]" % (prev, state, nxt))
+        k, idle, other = "napi/tap0-8193:1003", "swapper/1:0", "kworker/1:1:50"
+        trace = "".join([
+            kline(100, "napi_poll", poll(5)),
+            switch(200, k, "R", other), switch(300, other, "S", k),
+            kline(1000, "napi_poll", poll(1)),
+            switch(2000, k, "S", idle), switch(6000, idle, "R", k),
+            kline(6500, "napi_poll", poll(2)),
+            kline(7500, "napi_poll", poll(1)),
+            switch(8000, k, "S", idle), switch(11000, idle, "R", k),
+            kline(11500, "napi_poll", poll(3)),
+            kline(12000, "napi_poll", poll(0)),
+        ])
+        path = os.path.join(self.dir.name, "w.trace")
+        with open(path, "w") as f:
+            f.write(trace)
+        r = run(path, "--wake-polls")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = {l.split("|")[0].strip(): l.split("|")[1].strip() for l in r.stdout.splitlines()}
+        self.assertEqual(rows["first poll after a sleep, work"], "n      2  0 0.0%, 1 0.0%, 2 50.0%, 3 50.0%, 4+ 0.0%")
+        self.assertEqual(rows["poll after a poll, work"], "n      3  0 33.3%, 1 66.7%, 2 0.0%, 3 0.0%, 4+ 0.0%")
+        self.assertEqual(rows["sleep, ns"], "n      2  p10   3000  p50   4000  p90   4000")
+        r = run(path, "--wake-polls", "--repoll")
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stderr.count("\n"), 1, r.stderr)
+        self.assertIn("--wake-polls: expected no other report option", r.stderr)
+
     def test_bad_input_is_one_line_and_exit_2(self):
         us = os.path.join(self.dir.name, "us.trace")
         with open(us, "w") as f:
