@@ -8,7 +8,6 @@
 #include <map>
 #include <iostream>
 #include <memory>
-#include <optional>
 #include <sstream>
 
 #include "models/tun/design.hpp"
@@ -159,12 +158,7 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
     check_distinct_outputs({{"-o", ra->out}, {"--trace", ra->trace}, {"--engine-stats", ra->engine_stats}});
     LoadedConfig cfg = load_config(ra->config, ra->sets);
     print_notes(cfg);
-    // Opened before the run, as --trace and --engine-stats are: -o naming a
-    // folder that does not exist failed after the run had written those two
-    // (exit 2, with a trace and engine stats of a run that "failed").
-    std::optional<OutputFile> summary_file;
-    if (!ra->out.empty()) summary_file.emplace(ra->out);
-    RunOutputs o{summary_file ? &*summary_file : nullptr, ra->trace, ra->engine_stats, ra->quiet};
+    RunOutputs o{ra->out, ra->trace, ra->engine_stats, ra->quiet};
     json s = run_simulation(cfg, o, sg);
     // The run's own notes (the cold start past the warm-up), after the loader's.
     if (s.contains("notes"))

@@ -35,13 +35,16 @@ void SimgridArgs::finish(const char* prog) {
 }
 
 nlohmann::json run_simulation(const LoadedConfig& cfg, const RunOutputs& out, SimgridArgs& sg) {
+  // Every output opened before the run: a file that cannot be written fails
+  // before the others are written (-o naming a folder that does not exist
+  // failed after the run had written the trace and the engine stats).
+  std::optional<OutputFile> summary_file;
+  if (!out.summary.empty()) summary_file.emplace(out.summary);
   std::unique_ptr<FtraceWriter> trace;
   if (!out.trace.empty()) {
     trace = std::make_unique<FtraceWriter>(out.trace);
     trace->set_clock(engine_clock);
   }
-  // Opened before the run like the trace (and run's -o): a file that cannot
-  // be written fails before the others are written.
   std::optional<OutputFile> stats_file;
   if (!out.engine_stats.empty()) stats_file.emplace(out.engine_stats);
   Machine m = boot(cfg.params);
@@ -60,15 +63,15 @@ nlohmann::json run_simulation(const LoadedConfig& cfg, const RunOutputs& out, Si
                                  {"fiber_switches", st.fiber_switches},
                                  {"groups", st.groups}}) +
                       "\n");
-  if (out.summary) out.summary->write(dump_json(s) + "\n");
+  if (summary_file) summary_file->write(dump_json(s) + "\n");
   // All written out before any appears: a full disk under the last one
   // replaces none of them (the trace stood alone when -o failed after it).
   if (trace) trace->finish();
   if (stats_file) stats_file->finish();
-  if (out.summary) out.summary->finish();
+  if (summary_file) summary_file->finish();
   if (trace) trace->commit();
   if (stats_file) stats_file->commit();
-  if (out.summary) out.summary->commit();
+  if (summary_file) summary_file->commit();
   if (!out.quiet)
     std::cerr << "tunsim: " << cfg.params.design->name << ": " << n << " packets in " << st.wall_s << " s wall ("
               << (st.wall_s > 0 ? static_cast<double>(n) / st.wall_s / 1e6 : 0) << " M simulated packets per "
@@ -88,12 +91,10 @@ int run_child_body(const Point& p, SimgridArgs& sg, int fd) {
   int code = 0;
   try {
     RunOutputs o;
+    o.summary = p.out;
     o.quiet = true;
     nlohmann::json s = run_simulation(p.cfg, o, sg);
-    if (!p.out.empty())
-      write_file_atomic(p.out, dump_json(s) + "\n");
-    else
-      msg = s.dump();
+    if (p.out.empty()) msg = s.dump();
   } catch (const InputError& e) {
     msg = e.what();
     code = 2;

@@ -34,10 +34,8 @@ int simgrid_help(const SimgridArgs& sg, const char* prog);
 // them, aborts included.
 void check_simgrid_args(const SimgridArgs& sg, const char* prog);
 
-class OutputFile;
-
 struct RunOutputs {
-  OutputFile* summary = nullptr;  // -o, opened by the command: the summary JSON is written there
+  std::string summary;       // -o FILE: the summary JSON ("" = none)
   std::string trace;         // --trace FILE ("" = none)
   std::string engine_stats;  // --engine-stats FILE: wall time, SimGrid activities, fiber switches
   bool quiet = false;        // no speed line on stderr

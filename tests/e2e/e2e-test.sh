@@ -219,7 +219,8 @@ details() {
   local f
   echo
   echo "---- e2e: the steps in full ----"
-  while read -r f; do echo "---- $f"; cat "$f"; done <"$tmp/steps"
+  # A recaptured workload's files are listed once per attempt: shown once.
+  awk '!seen[$0]++' "$tmp/steps" | while read -r f; do echo "---- $f"; cat "$f"; done
 }
 trap 'st=$?; [ $st -eq 1 ] && details; rm -rf "$tmp"' EXIT
 echo "e2e: working in $tmp; tunsim $bin; $COUNT frames per writer; load average $(cut -d' ' -f1-3 /proc/loadavg)"
