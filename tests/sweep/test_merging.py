@@ -38,7 +38,7 @@ class Csv(TempCase):
     def test_columns_and_rows(self):
         rows = [(PLAN["points"][0], summary("a", 0.5, {"ring_full": 3})),
                 (PLAN["points"][2], summary("b", 0.25, {}))]
-        text, ncols = csv_text(PLAN, rows)
+        text, ncols, nrows = csv_text(PLAN, iter(rows))  # an iterator, as merge passes
         table = list(csv.reader(io.StringIO(text)))
         # id, the axes in plan order, seed; then the headline groups in merging.ORDER
         # (throughput, packets.*, cpu.*, stack.*), then the rest in the summary's order
@@ -48,7 +48,7 @@ class Csv(TempCase):
         self.assertEqual(table[0], ["id", "design", "load_pct", "seed", "throughput_mpps", "packets.sent",
                                     "packets.dropped.ring_full", "cpu.0.cpu", "cpu.0.idle_frac", "stack.x",
                                     "tunsim_version", "latency_ns.p50"])
-        self.assertEqual(ncols, 12)
+        self.assertEqual((ncols, nrows), (12, 2))
         self.assertEqual(table[1], ["000000000001", "a", "50", "1", "0.5", "10", "3", "0", "0.5", "1", "t", "1000.0"])
         # The second row never saw ring_full drops: 0, not empty.
         self.assertEqual(table[2][:7], ["000000000003", "b", "50", "2", "0.25", "10", "0"])
@@ -74,9 +74,6 @@ class Csv(TempCase):
             merge(PLAN, root)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
 
 class FastDepthCheck(unittest.TestCase):
     """parse_json's C-speed depth check (util._shallow) says True only where check_depth's token
@@ -99,3 +96,44 @@ class FastDepthCheck(unittest.TestCase):
                     util.check_depth(text, "t")  # never raises where the fast check passed
         with self.assertRaisesRegex(SweepError, r"t:1:65: nested deeper than 64 levels"):
             util.parse_json("[" * 65 + "]" * 65, "t")
+
+
+class FastNumberCheck(unittest.TestCase):
+    """parse_json skips its Python number hooks (_float, _int) only where util._plain_numbers
+    proves no number can be refused; the values are the same either way, and every number the
+    hooks refuse is still refused with their message."""
+
+    def test_plain_numbers(self):
+        from tunsim_sweep import util
+        cases = [('{"a": 1, "b": -2.5e-07, "c": 12345678901234567890}', True),   # 20 digits: allowed
+                 ('{"c": 123456789012345678901}', False),                      # 21 digits
+                 ('{"f": 0.123456789012345678901}', False),                    # a fraction of 21 digits
+                 ('{"f": 1.5e300}', False),                                    # an exponent of 3 digits
+                 ('{"f": 1.5E+300}', False),
+                 ('{"f": 1.5e-300}', False),
+                 ('{"s": "e000 in a string"}', False),                         # strings count too (slow path only)
+                 ('{"f": 1.5e99, "g": -9.99e-99}', True)]
+        for text, plain in cases:
+            with self.subTest(text=text):
+                self.assertEqual(util._plain_numbers(text.encode()), plain)
+
+    def test_same_values_and_refusals(self):
+        from tunsim_sweep import util
+        import math
+        text = '{"a": [0, -1, 12345678901234567890, 0.1, 2.5e-07, 1e99, -3.0E+12], "s": "x"}'
+        hooked = json.loads(text, parse_float=util._float, parse_int=util._int)
+        fast = util.parse_json(text, "t")
+        self.assertEqual(fast, hooked)
+        self.assertEqual([type(v) for v in fast["a"]], [int, int, int, float, float, float, float])
+        self.assertTrue(all(math.isfinite(v) for v in fast["a"]))
+        for text, msg in (("[1e400]", r"t: number 1e400: expected a finite number"),
+                          ("[-1e309]", r"t: number -1e309: expected a finite number"),
+                          ("[%s]" % ("9" * 21), r"t: integer 9{21}: expected at most 20 digits"),
+                          ("[NaN]", r"t: NaN: expected a finite number")):
+            with self.subTest(text=text):
+                with self.assertRaisesRegex(SweepError, msg):
+                    util.parse_json(text, "t")
+
+
+if __name__ == "__main__":
+    unittest.main()
