@@ -205,7 +205,12 @@ void walk(const json& j, json& out, const std::string& path, const std::string& 
   }
   if (spec) {
     check_value(*spec, j, path);
-    out = j;
+    // An integer written as an integral number ("seed": 1e3, --set seed=1e3)
+    // is that integer in the resolved config, as --seed 1000 gives it.
+    if (spec->type == PType::Int && j.is_number_float() && std::fabs(j.get<double>()) < 9.0e15)
+      out = static_cast<int64_t>(j.get<double>());
+    else
+      out = j;
     return;
   }
   if (has_children(gpath) || gpath.empty()) {

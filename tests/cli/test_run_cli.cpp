@@ -383,3 +383,25 @@ TEST_CASE("simgrid options 13.10: --help-cfg into a pipe closed early ends like 
   CHECK(r.out == "status 141\n");
   CHECK(r.err.find("internal error") == std::string::npos);
 }
+
+// An integer parameter written as an integral JSON number (a config's
+// "seed": 1e3, or --set seed=1e3) is accepted by the schema (check_value:
+// an integral float is an integer) and is that integer in the resolved
+// config: the summary is byte for byte the one of --seed 1000, where it
+// used to say "seed": 1000.0 in config_resolved.
+TEST_CASE("an integer written as 1e3 resolves to the integer 1000") {
+  const std::string d = tmpdir();
+  const std::string a = d + "/int-1e3.json", b = d + "/int-1000.json";
+  Run ra = run_cli("run --set seed=1e3 --set duration_ms=5 -q -o " + a);
+  REQUIRE_MESSAGE(ra.status == 0, ra.err);
+  Run rb = run_cli("run --seed 1000 --set duration_ms=5 -q -o " + b);
+  REQUIRE_MESSAGE(rb.status == 0, rb.err);
+  json s = read_json(a);
+  CHECK(s["config_resolved"]["seed"].is_number_integer());
+  CHECK(s["config_resolved"]["seed"].get<int64_t>() == 1000);
+  CHECK(slurp(a) == slurp(b));
+  // 1000.5 is no integer: refused, as before.
+  Run rc = run_cli("run --set seed=1000.5 --set duration_ms=5 -q -o " + d + "/int-bad.json");
+  CHECK(rc.status == 2);
+  CHECK(rc.err.find("expected an integer in [0, 4294967295], found 1000.5") != std::string::npos);
+}
