@@ -43,10 +43,13 @@ std::string generic_of(const std::string& concrete) {
   return out;
 }
 
+// Below 2^53 a double holds every integer exactly.
+constexpr double kExactIntegers = 9007199254740992.0;
+
 // A bound as a user writes it: integers in full (the seed's 4294967295 was
 // "4.29497e+09", flows' 1048576 "1.04858e+06"), others as iostreams do.
 std::string num(double v) {
-  if (std::floor(v) == v && std::fabs(v) < 9007199254740992.0) return std::to_string(static_cast<long long>(v));
+  if (std::floor(v) == v && std::fabs(v) < kExactIntegers) return std::to_string(static_cast<long long>(v));
   std::ostringstream r;
   r << v;
   return r.str();
@@ -207,7 +210,7 @@ void walk(const json& j, json& out, const std::string& path, const std::string& 
     check_value(*spec, j, path);
     // An integer written as an integral number ("seed": 1e3, --set seed=1e3)
     // is that integer in the resolved config, as --seed 1000 gives it.
-    if (spec->type == PType::Int && j.is_number_float() && std::fabs(j.get<double>()) < 9.0e15)
+    if (spec->type == PType::Int && j.is_number_float() && std::fabs(j.get<double>()) < kExactIntegers)
       out = static_cast<int64_t>(j.get<double>());
     else
       out = j;
