@@ -98,7 +98,9 @@ def cmd_run(args):
         failures = engine_local.run_local(tunsim, base, lay, todo, jobs, progress)
     wall = time.monotonic() - t0
     plan, root = load_plan(lay.root, results_root(args), args.max_points)
-    n, total, ncols = merge(plan, root)
+    # The figures need the whole summaries: read once for the CSV and them.
+    rows = read_points(plan, root) if args.plot and not failures else None
+    n, total, ncols = merge(plan, root, rows)
     end_line()
     say("%s: %s: ran %d point(s) in %s; %s has %d of %d rows, %d columns" % (
         PROG, sw["name"], len(todo) - len(failures), fmt_duration(wall), rel(lay.csv), n, total, ncols))
@@ -106,7 +108,7 @@ def cmd_run(args):
         say("%s: %d point(s) failed; rerun to retry them" % (PROG, len(failures)))
         return 1
     if args.plot:
-        return plot_root(plan, root)
+        return plot_root(plan, root, rows)
     return 0
 
 
@@ -146,14 +148,17 @@ def cmd_plot(args):
     return plot_root(plan, root)
 
 
-def plot_root(plan, root):
+def plot_root(plan, root, rows=None):
+    """The figures and report of root's finished points; rows: those points as read_points
+    gives them, points.csv already merged from them (run --plot), else read and merged here."""
     try:
         from . import report  # needs matplotlib
     except ImportError as e:
         raise ToolError("plot needs matplotlib for %s (apt-get install -y python3-matplotlib): %s"
                         % (sys.executable, e))
-    merge(plan, root)
-    rows = read_points(plan, root)
+    if rows is None:
+        rows = read_points(plan, root)
+        merge(plan, root, rows)
     if not rows:
         raise SweepError("%s: no finished points to plot" % rel(root))
     files = report.plot_sweep(plan, root, rows)

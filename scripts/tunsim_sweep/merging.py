@@ -94,8 +94,9 @@ def csv_text(plan, rows):
     return buf.getvalue(), len(header), len(flat_rows)
 
 
-def merge(plan, root):
-    """Rewrite root/points.csv; returns (rows, points in the plan, columns)."""
-    text, ncols, nrows = csv_text(plan, iter_points(plan, root))
+def merge(plan, root, rows=None):
+    """Rewrite root/points.csv from rows (read_points' list, when the caller has it) or from
+    the finished points read one at a time; returns (rows, points in the plan, columns)."""
+    text, ncols, nrows = csv_text(plan, iter_points(plan, root) if rows is None else rows)
     write_atomic(os.path.join(root, "points.csv"), text)
     return nrows, len(plan["points"]), ncols
