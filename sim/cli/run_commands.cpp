@@ -293,8 +293,8 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
   auto jobs = std::make_shared<int>(0);
   auto validate_only = std::make_shared<bool>(false);
   auto* bat = app.add_subcommand(
-      "batch", "Run many points (one JSON object per line: id, config, sets, seed, out), each in a child forked "
-               "from this process");
+      "batch", "Run many points (one JSON object per line: id, config, sets, seed, out) in workers forked from "
+               "this process, -j at a time, each running point after point");
   bat->add_option("POINTS", ba->config, "points file (.jsonl; - = standard input)")->required()->check(kPath);
   bat->add_option("-j,--jobs", *jobs, "points at a time (default or 0: the number of CPUs)");
   bat->add_flag("--validate-only", *validate_only, "validate every point and run nothing");

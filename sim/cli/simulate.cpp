@@ -2,16 +2,20 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <csignal>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include "models/kernel/boot.hpp"
@@ -85,51 +89,92 @@ namespace {
 std::atomic<int> g_signal{0};
 void on_signal(int sig) { g_signal = sig; }
 
-// The child's side: run the point, write its summary, report on `fd`.
-int run_child_body(const Point& p, SimgridArgs& sg, int fd) {
-  std::string msg;
-  int code = 0;
+// Runs a point in this process: 0 and the summary (when the point has no
+// file of its own) in `msg`, or the exit status of a failed run (2 bad input,
+// 3 failed) and its error.
+int run_point(const Point& p, SimgridArgs& sg, std::string& msg) {
   try {
     RunOutputs o;
     o.summary = p.out;
     o.quiet = true;
     nlohmann::json s = run_simulation(p.cfg, o, sg);
-    if (p.out.empty()) msg = s.dump();
+    msg = p.out.empty() ? s.dump() : std::string();
+    return 0;
   } catch (const InputError& e) {
     msg = e.what();
-    code = 2;
+    return 2;
   } catch (const std::exception& e) {
     msg = e.what();
-    code = 3;
+    return 3;
   }
-  size_t off = 0;
-  while (off < msg.size()) {
-    ssize_t w = ::write(fd, msg.data() + off, msg.size() - off);
-    if (w <= 0) break;
-    off += static_cast<size_t>(w);
-  }
-  return code;
 }
 
-// The child runs the point in a thread of its own: glibc gives a new thread
-// a new malloc arena (fresh pages), so the simulation's allocations do not
+bool write_all(int fd, const std::string& b) {
+  size_t off = 0;
+  while (off < b.size()) {
+    ssize_t w = ::write(fd, b.data() + off, b.size() - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    off += static_cast<size_t>(w);
+  }
+  return true;
+}
+
+// A worker: a child forked once that runs points one after another, each
+// the next one no worker has taken (`next`, shared by the workers and the
+// parent), until none is left or one fails.  It reports on `fd`, for each
+// point, "S i\n" as it starts it and "R i status length\n" and the message
+// (run_point's) as it ends.  A point run after others in the same process
+// gives the summary it gives alone, byte for byte: the model keeps no state
+// across runs, and SimGrid's clock, which does, is offset (run_machine).
+// Forking a child a point cost each point about 9 ms of wall on 2 cores
+// (page faults, fork, exit: docs/model.md), half of a 1000-point sweep.
+// After a failed point the worker stops (a run that threw may leave SimGrid
+// in any state) and the parent forks another for the rest.
+//
+// The points run in a thread of the worker's own: glibc gives a new thread
+// a new malloc arena (fresh pages), so the simulations' allocations do not
 // split and relink the free chunks of the parent's heap, each write to one
-// of those pages a copy-on-write fault (with a TLB flush, a hypercall on a
-// PVM guest).  Measured with 50 points of 3 ms in `tunsim batch -j 1`
-// (docs/model.md, "Speed"): 27,500 -> 24,400 page faults, 16 -> 12 ms of
-// system CPU per point.
-int run_child(const Point& p, SimgridArgs& sg, int fd) {
-  int code = 3;
+// of those pages a copy-on-write fault (docs/model.md, "Speed").
+int run_worker(const std::vector<Point>& points, std::atomic<uint64_t>* next, SimgridArgs& sg, int fd) {
   std::thread t([&] {
-    try {
-      code = run_child_body(p, sg, fd);
-    } catch (...) {
-      code = 3;
+    for (;;) {
+      uint64_t i = next->fetch_add(1);
+      if (i >= points.size()) return;
+      if (!write_all(fd, "S " + std::to_string(i) + "\n")) return;
+      std::string msg;
+      int code = 3;
+      try {
+        code = run_point(points[i], sg, msg);
+      } catch (...) {
+        msg = "failed";
+      }
+      if (!write_all(fd, "R " + std::to_string(i) + " " + std::to_string(code) + " " + std::to_string(msg.size()) +
+                             "\n" + msg) ||
+          code != 0)
+        return;
     }
   });
   t.join();
-  return code;
+  return 0;
 }
+
+// The counter of points taken, in memory the workers share with the parent.
+class SharedCounter {
+ public:
+  SharedCounter() {
+    void* m = ::mmap(nullptr, sizeof(std::atomic<uint64_t>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) throw SimulationError(std::string("mmap: ") + std::strerror(errno));
+    c_ = new (m) std::atomic<uint64_t>(0);
+  }
+  ~SharedCounter() { ::munmap(c_, sizeof(std::atomic<uint64_t>)); }
+  SharedCounter(const SharedCounter&) = delete;
+  SharedCounter& operator=(const SharedCounter&) = delete;
+  std::atomic<uint64_t>* get() { return c_; }
+
+ private:
+  std::atomic<uint64_t>* c_;
+};
 
 }  // namespace
 
@@ -155,50 +200,95 @@ void run_points(const std::vector<Point>& points, int jobs, SimgridArgs& sg,
     }
   } restore{old_int, old_term};
 
-  struct Running {
-    const Point* p;
+  SharedCounter next;
+  struct Worker {
     std::unique_ptr<ForkedChild> child;
+    long point = -1;  // the point it started and has not ended
     std::chrono::steady_clock::time_point t0;
   };
-  std::vector<Running> running;
-  size_t next = 0;
-  while (next < points.size() || !running.empty()) {
+  std::vector<Worker> workers;
+  std::vector<bool> reported(points.size(), false);
+  size_t finished = 0;
+  auto since = [](std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  auto result = [&](long i, int exit, std::string msg, double wall) {
+    if (i < 0 || static_cast<size_t>(i) >= points.size() || reported[static_cast<size_t>(i)]) return;
+    reported[static_cast<size_t>(i)] = true;
+    ++finished;
+    const Point& p = points[static_cast<size_t>(i)];
+    PointResult res;
+    res.id = p.id;
+    res.exit = exit;
+    res.wall_s = wall;
+    if (exit == 0 && p.out.empty())
+      res.summary = nlohmann::json::parse(msg);
+    else if (exit != 0)
+      res.error = msg.empty() ? exit < 0 ? "killed by signal " + std::to_string(-exit)
+                                         : "exit status " + std::to_string(exit)
+                              : std::move(msg);
+    done(res);
+  };
+  // A worker's complete records, taken from its output.
+  auto records = [&](Worker& w) {
+    for (;;) {
+      const std::string& out = w.child->output();
+      size_t nl = out.find('\n');
+      if (nl == std::string::npos) return;
+      std::istringstream head(out.substr(0, nl));
+      char kind = 0;
+      long i = -1;
+      int code = 3;
+      size_t len = 0;
+      head >> kind >> i;
+      if (kind == 'R') {
+        head >> code >> len;
+        if (out.size() - (nl + 1) < len) return;  // its message is not all here yet
+        std::string msg = out.substr(nl + 1, len);
+        w.child->consume(nl + 1 + len);
+        w.point = -1;
+        result(i, code, std::move(msg), since(w.t0));
+      } else {
+        w.child->consume(nl + 1);
+        w.point = i;
+        w.t0 = std::chrono::steady_clock::now();
+      }
+    }
+  };
+  while (finished < points.size()) {
     if (g_signal) {
-      for (auto& r : running) r.child->kill(SIGTERM);
-      running.clear();
+      for (auto& w : workers) w.child->kill(SIGTERM);
+      workers.clear();
       throw Interrupted();
     }
-    while (next < points.size() && static_cast<int>(running.size()) < jobs) {
-      const Point* p = &points[next++];
-      Running r{p, std::make_unique<ForkedChild>([p, &sg](int fd) { return run_child(*p, sg, fd); }),
-                std::chrono::steady_clock::now()};
-      running.push_back(std::move(r));
+    while (next.get()->load() < points.size() && static_cast<int>(workers.size()) < jobs) {
+      workers.push_back(Worker{std::make_unique<ForkedChild>(
+                                   [&points, &next, &sg](int fd) { return run_worker(points, next.get(), sg, fd); }),
+                               -1, std::chrono::steady_clock::now()});
     }
-    // Wait for output or the end of any child (its pipe closes).
+    if (workers.empty()) {
+      // Every point was taken, but a worker ended between taking one and
+      // starting it (killed): those are reported as failed.
+      for (size_t i = 0; i < points.size(); ++i) result(static_cast<long>(i), 3, "its worker ended before it ran", 0);
+      break;
+    }
+    // Wait for records or the end of any worker (its pipe closes).
     std::vector<pollfd> fds;
-    for (auto& r : running) fds.push_back({r.child->fd(), POLLIN, 0});
+    for (auto& w : workers) fds.push_back({w.child->fd(), POLLIN, 0});
     int n = ::poll(fds.data(), fds.size(), 200);
     if (n <= 0) continue;
-    for (size_t i = running.size(); i-- > 0;) {
-      if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      Running& r = running[i];
-      int fl = ::fcntl(r.child->fd(), F_GETFL);
-      ::fcntl(r.child->fd(), F_SETFL, fl | O_NONBLOCK);
-      if (!r.child->read_some()) continue;  // more to come
-      PointResult res;
-      res.id = r.p->id;
-      res.exit = r.child->finish();
-      res.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - r.t0).count();
-      if (res.exit == 0 && r.p->out.empty()) {
-        res.summary = nlohmann::json::parse(r.child->output());
-      } else if (res.exit != 0) {
-        res.error = r.child->output();
-        if (res.error.empty())
-          res.error = res.exit < 0 ? "killed by signal " + std::to_string(-res.exit)
-                                   : "exit status " + std::to_string(res.exit);
-      }
-      running.erase(running.begin() + static_cast<long>(i));
-      done(res);
+    for (size_t k = workers.size(); k-- > 0;) {
+      if (!(fds[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      Worker& w = workers[k];
+      int fl = ::fcntl(w.child->fd(), F_GETFL);
+      ::fcntl(w.child->fd(), F_SETFL, fl | O_NONBLOCK);
+      bool end = w.child->read_some();
+      records(w);
+      if (!end) continue;
+      int exit = w.child->finish();
+      // It ended inside a point: killed (or out of memory) there.
+      if (w.point >= 0) result(w.point, exit != 0 ? exit : 3, "", since(w.t0));
+      workers.erase(workers.begin() + static_cast<long>(k));
     }
   }
 }

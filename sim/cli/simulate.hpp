@@ -1,7 +1,7 @@
 // Running simulations from the command line: one in this process (run), or
-// many, each in a child forked from this warm process (compare, batch):
-// SimGrid's engine is a per-process singleton, and a fork costs far less
-// than starting tunsim again.
+// many in workers forked from this warm process (compare, batch), each
+// running point after point: a fork costs far less than starting tunsim
+// again, and a worker's next point less than a fork.
 #pragma once
 #include <functional>
 #include <string>
@@ -58,9 +58,11 @@ struct PointResult {
   nlohmann::json summary;  // when the point has no `out`
 };
 
-// Runs every point in a child forked from this process, at most `jobs` at a
-// time, and calls `done` as each finishes (in completion order).  A SIGINT
-// or SIGTERM stops the children and throws Interrupted.
+// Runs every point in workers forked from this process, at most `jobs` at a
+// time, each taking the next point no worker has taken, and calls `done` as
+// each point finishes (in completion order).  A worker that dies inside a
+// point (a signal) fails that point and another worker goes on with the
+// rest.  A SIGINT or SIGTERM stops the workers and throws Interrupted.
 struct Interrupted : std::runtime_error {
   Interrupted() : std::runtime_error("interrupted") {}
 };

@@ -56,6 +56,12 @@ struct Shared {
   std::vector<sg4::Host*> hosts;
   std::vector<Group*> groups;
   std::exception_ptr error;
+  // SimGrid's clock when this run began: 0 in a fresh process, the end of
+  // the last run when a batch worker runs another point (SimGrid 3.32 keeps
+  // its clock across engines).  The model's time is the fibers' own, from 0;
+  // SimGrid's is t0 + that, so the groups meet at the same quanta as in a
+  // fresh process (in one, t0 + t is t exactly).
+  double t0 = 0;
 };
 
 Shared* g_shared = nullptr;
@@ -259,8 +265,9 @@ struct Group : Exec {
     for (auto& e : execs) e->wait();
     sh.stats->simgrid_activities += execs.size();
     // Below SimGrid's timing precision (1e-9 s) the clocks already agree.
-    if (t - sg4::Engine::get_clock() > 1e-9) {
-      sg4::this_actor::sleep_until(t);
+    const double at = sh.t0 + t;
+    if (at - sg4::Engine::get_clock() > 1e-9) {
+      sg4::this_actor::sleep_until(at);
       ++sh.stats->simgrid_activities;
     }
   }
@@ -298,7 +305,7 @@ struct Group : Exec {
                               f->entry->thread->comm + " waits for a CPU nobody will give (please report this "
                               "scenario)");
     done_before = std::numeric_limits<double>::infinity();
-    advance_simgrid(sg4::Engine::get_clock());
+    advance_simgrid(sg4::Engine::get_clock() - sh.t0);
   }
 };
 
@@ -339,6 +346,7 @@ EngineStats run_machine(Machine& m, int* argc, char** argv, const EngineOptions&
   Shared sh;
   sh.opt = &opt;
   sh.stats = &stats;
+  sh.t0 = sg4::Engine::get_clock();
   auto* zone = sg4::create_full_zone("machine");
   for (int c = 0; c < k.p.cpus; ++c)
     sh.hosts.push_back(zone->create_host("cpu" + std::to_string(c), k.cpu(c).cycles_per_s));
@@ -380,7 +388,7 @@ EngineStats run_machine(Machine& m, int* argc, char** argv, const EngineOptions&
   }
   engine->run();
   for (auto& g : groups) stats.fiber_switches += g->switches;
-  stats.sim_end_s = sg4::Engine::get_clock();
+  stats.sim_end_s = sg4::Engine::get_clock() - sh.t0;
   g_shared = nullptr;
   groups.clear();  // unwinds the stacks of the threads still waiting (daemons)
   if (sh.error) std::rethrow_exception(sh.error);

@@ -34,7 +34,7 @@ struct EngineOptions {
 
 struct EngineStats {
   double wall_s = 0;
-  double sim_end_s = 0;             // SimGrid's clock at the end
+  double sim_end_s = 0;             // SimGrid's clock at the end, less its value at the start
   uint64_t simgrid_activities = 0;  // execute + sleep_until
   uint64_t fiber_switches = 0;      // resumptions of a thread by a group's scheduler
   size_t groups = 0;

@@ -25,6 +25,8 @@ class ForkedChild {
   // Reads to the end, waits; returns the exit status, or -SIGNAL.
   int finish();
   const std::string& output() const { return out_; }
+  // Drops the first n bytes of what output() holds (read and handled).
+  void consume(size_t n) { out_.erase(0, n); }
   // Sends a signal to the child.
   void kill(int sig);
 

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <vector>
 #include <set>
+#include <map>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -318,6 +319,95 @@ TEST_CASE("batch: a point that fails to run is reported on its line, the others 
   CHECK(exists(d + "/g.json"));
   CHECK(r.out.find("\"id\":\"bad\"") != std::string::npos);
   CHECK(r.out.find("cannot write output file") != std::string::npos);
+}
+
+// Since 2026-12-07 a batch forks a worker per job, not a child per point:
+// each worker runs point after point (sim/cli/simulate.cpp, run_worker).  A
+// point must give the summary it gives alone, whatever ran before it in the
+// same process: with -j 1 every point below runs in one worker, after
+// points of other scenarios, designs, seeds and calibrations.
+TEST_CASE("batch: one worker runs point after point, each summary byte for byte what run writes alone") {
+  std::string d = tmpdir();
+  struct P {
+    const char* id;
+    const char* config;
+    std::vector<std::string> sets;
+  };
+  const std::vector<P> ps = {
+      {"w8", "configs/writers-8-napi.json", {"duration_ms=6"}},
+      {"def", "configs/default.json", {"duration_ms=6"}},
+      {"rps", "configs/rps-64flows.json", {"duration_ms=6"}},
+      {"thr", "configs/writer-napi.json", {"duration_ms=6", "tun.threaded=true", "kernel.version=6.18"}},
+      {"poi", "configs/default.json",
+       {"duration_ms=6", "design=napi_gro", "senders.0.guest.mode=open", "senders.0.guest.arrival=poisson", "seed=3"}},
+      {"cal", "configs/multiqueue.json", {"duration_ms=6", "calibration=epyc-2vcpu"}},
+      {"def2", "configs/default.json", {"duration_ms=6"}},
+  };
+  std::string text;
+  for (const P& p : ps) {
+    json j = {{"id", p.id}, {"config", p.config}, {"sets", p.sets}, {"out", d + "/" + p.id + ".json"}};
+    text += j.dump() + "\n";
+  }
+  Run r = run_cli("batch " + write_tmp("seq.jsonl", text) + " -j 1");
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  for (const P& p : ps) {
+    CAPTURE(p.id);
+    std::string cmd = std::string("run ") + p.config + " -q -o " + d + "/" + p.id + "-alone.json";
+    for (const std::string& s : p.sets) cmd += " --set " + s;
+    REQUIRE(run_cli(cmd).status == 0);
+    CHECK(slurp(d + "/" + p.id + ".json") == slurp(d + "/" + p.id + "-alone.json"));
+  }
+  // The same scenario before and after the others: the same bytes.
+  CHECK(slurp(d + "/def.json") == slurp(d + "/def2.json"));
+}
+
+TEST_CASE("batch: after a failed point, a new worker runs the rest") {
+  // The worker that ran the failed point stops (a run that threw may leave
+  // its engine in any state); the parent forks another for the points left.
+  std::string d = tmpdir();
+  std::string pts = write_tmp("fail-first.jsonl",
+                              "{\"id\": \"bad\", \"sets\": [\"duration_ms=3\"], \"out\": \"/nonexistent-dir/x.json\"}\n"
+                              "{\"id\": \"g1\", \"sets\": [\"duration_ms=3\"], \"out\": \"" + d + "/g1.json\"}\n"
+                              "{\"id\": \"g2\", \"sets\": [\"duration_ms=3\", \"seed=2\"], \"out\": \"" + d + "/g2.json\"}\n");
+  Run r = run_cli("batch " + pts + " -j 1");
+  CHECK(r.status == 1);
+  CHECK(exists(d + "/g1.json"));
+  CHECK(exists(d + "/g2.json"));
+  CHECK(r.out.find("\"id\":\"bad\",\"status\":\"failed\"") != std::string::npos);
+  CHECK(r.out.find("\"id\":\"g2\",\"status\":\"ok\"") != std::string::npos);
+  CHECK(r.out.find("cannot write output file") != std::string::npos);
+}
+
+TEST_CASE("batch: a worker killed inside a point fails that point, naming the signal, and the rest run") {
+  // A long point first; once the worker runs it, SIGKILL the worker (the
+  // batch's only child with -j 1).  The point is reported killed by signal
+  // 9, and a new worker runs the two short points after it.
+  std::string d = tmpdir();
+  std::string pts = write_tmp("kill.jsonl",
+                              "{\"id\": \"long\", \"config\": \"configs/writers-8-napi.json\", \"sets\": "
+                              "[\"duration_ms=100000\"], \"out\": \"" + d + "/long.json\"}\n"
+                              "{\"id\": \"s1\", \"sets\": [\"duration_ms=3\"], \"out\": \"" + d + "/s1.json\"}\n"
+                              "{\"id\": \"s2\", \"sets\": [\"duration_ms=3\", \"seed=2\"], \"out\": \"" + d + "/s2.json\"}\n");
+  Run r = testutil::run_sh("\"$TUNSIM\" batch " + pts + " -j 1 > " + d + "/lines.txt & b=$!\n"
+                           "w=; for i in $(seq 200); do w=$(pgrep -P $b); [ -n \"$w\" ] && break; sleep 0.05; done\n"
+                           "sleep 0.3; kill -KILL $w; wait $b; echo \"status $?\"; cat " + d + "/lines.txt");
+  INFO("stdout: ", r.out, "stderr: ", r.err);
+  CHECK(r.out.rfind("status 1\n", 0) == 0);
+  std::map<std::string, json> lines;
+  std::istringstream in(r.out.substr(r.out.find('\n') + 1));
+  for (std::string line; std::getline(in, line);) {
+    json j = json::parse(line);
+    lines[j["id"]] = j;
+  }
+  REQUIRE(lines.size() == 3);
+  CHECK(lines["long"]["status"] == "failed");
+  CHECK(lines["long"]["exit"] == -9);
+  CHECK(lines["long"]["error"] == "killed by signal 9");
+  CHECK_FALSE(exists(d + "/long.json"));
+  CHECK(lines["s1"]["status"] == "ok");
+  CHECK(lines["s2"]["status"] == "ok");
+  CHECK(exists(d + "/s1.json"));
+  CHECK(exists(d + "/s2.json"));
 }
 
 // Issue 13 item 20: the bursts guest drew nothing from the seed, so repeats of
