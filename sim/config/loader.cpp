@@ -102,7 +102,10 @@ LoadedConfig build(const json& scenario_in, const std::string& file, const std::
     // which are costs of their own since.  Zero there, so that its sums mean
     // what they meant.
     const json* src = cal.raw.contains("provenance") ? &cal.raw["provenance"] : nullptr;
-    if (src && src->is_object() && src->value("source", "") == "trace-fit" && cal.values.count("costs.syscall_ns") &&
+    // (provenance is free-form: a source that is not the string
+    // "trace-fit", whatever its type, is not one.)
+    const json* source = src && src->is_object() && src->contains("source") ? &(*src)["source"] : nullptr;
+    if (source && *source == "trace-fit" && cal.values.count("costs.syscall_ns") &&
         !cal.values.count("costs.skb_free_ns")) {
       for (const char* key : {"costs.skb_free_ns", "costs.softirq_enter_ns", "costs.softirq_leave_ns"}) {
         if (at_path(scenario, key)) continue;

@@ -210,6 +210,37 @@ TEST_CASE("bad input 13.7: wrong JSON types in a calibration, a sidecar, a kmod 
   std::string kp = write_tmp("kmod-name.json", km.dump());
   check_error(run_cli("calibrate --kmod " + kp + " -o " + tmpdir() + "/never.json"),
               kp + ": name: expected a string (the calibration's name), found number 5");
+  // A machine file whose format is not a string (it was an internal error,
+  // exit 3: nlohmann's value() with a string default).
+  json mf = load("results/reference/machine/epyc-2vcpu.json");
+  for (json f : {json(nullptr), json(5), json::array()}) {
+    mf["format"] = f;
+    std::string mp = write_tmp("machine-format.json", mf.dump());
+    check_error(run_cli("calibrate --machine " + mp + " -o " + tmpdir() + "/never.json"),
+                mp + ": format: expected \"tunsim-machine/1\"");
+  }
+}
+
+TEST_CASE("bad input: a calibration's provenance is free-form, whatever its source's type") {
+  // A source that is not a string (null, 5, [], {}) was an internal error
+  // (exit 3) in every command that reads the calibration; it names no fit,
+  // so the calibration's values apply as they are.
+  json c = load("configs/calibration/reference.json");
+  std::string ref = tmpdir() + "/prov-ref.json";
+  REQUIRE(run_cli("run configs/default.json --set duration_ms=3 --set calibration=" +
+                  write_tmp("cal-as-is.json", c.dump()) + " -q -o " + ref).status == 0);
+  for (json src : {json(nullptr), json(5), json::array(), json::object()}) {
+    CAPTURE(src.dump());
+    c["provenance"]["source"] = src;
+    std::string p = write_tmp("cal-source.json", c.dump());
+    std::string out = tmpdir() + "/prov.json";
+    Run r = run_cli("run configs/default.json --set duration_ms=3 --set calibration=" + p + " -q -o " + out);
+    INFO("stderr: ", r.err);
+    REQUIRE(r.status == 0);
+    json a = json::parse(testutil::slurp(out)), b = json::parse(testutil::slurp(ref));
+    CHECK(a["throughput_mpps"] == b["throughput_mpps"]);
+    CHECK(a["latency_ns"] == b["latency_ns"]);
+  }
 }
 
 TEST_CASE("bad input 13.9: counts beyond an integer in a diff operand are one line, not UB") {

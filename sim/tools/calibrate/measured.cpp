@@ -46,7 +46,7 @@ const char* const kSlabFrom =
 }  // namespace
 
 const json* summary_of(const json& m, const std::string& path) {
-  if (!m.is_object() || m.value("format", "") != "tunsim-machine/1")
+  if (!m.is_object() || !m.contains("format") || m["format"] != "tunsim-machine/1")
     throw InputError(path + ": format: expected \"tunsim-machine/1\" (scripts/calibrate-machine's output)");
   const json* s = json_at(m, {"summary"});
   if (!s || !s->is_object()) throw InputError(path + ": summary: expected an object");
