@@ -69,10 +69,39 @@ TEST_CASE("cli: trace stats --pid and --comm select the writer tasks") {
   CHECK(writes("--pid " + t0 + "," + t1) == 2 * per);
   CHECK(writes("--pid " + t0 + " --pid " + t1) == 2 * per);
   CHECK(writes("--comm tapwriter") == 2 * per);
-  CHECK(writes("--comm nosuchtask") == 0);
+  // A task that made no write() is refused (below), not counted 0.
+  Run none = run_cli("trace stats --json --comm nosuchtask " + kRef + "napi-60-2w.trace.gz");
+  CHECK(none.status == 2);
   // Packet metrics do not depend on the writer filter.
   Run r = run_cli("trace stats --json --pid " + t0 + " " + kRef + "napi-60-2w.trace.gz");
   CHECK(nlohmann::json::parse(r.out)["packets"] == 2 * per);
+}
+
+TEST_CASE("cli: a --dev, --pid or --comm that selects nothing is refused, by trace stats and by diff") {
+  // Each gave every metric 0 on its side, and diff then reported PASS on
+  // tolerances it had checked on nothing (a typo in --dev passed).
+  const std::string t = kRef + "plain-60-1w.trace.gz";  // 3000 frames on tstap2356, written by tapwriter
+  auto refused = [&](const std::string& args, const std::string& what) {
+    Run r = run_cli(args);
+    INFO(args, "\nstderr: ", r.err);
+    CHECK(r.status == 2);
+    CHECK(count_lines(r.err) == 1);
+    CHECK(r.err == "tunsim: " + t + ": " + what + "\n");
+    CHECK(r.out.empty());
+  };
+  const std::string nodev = "--dev tstap9: expected netif_receive_skb events on that device, found none (the "
+                            "trace's devices: tstap2356 (3000))";
+  refused("diff " + t + " " + t + " --dev tstap9 --tol throughput_mpps=0.01", nodev);
+  refused("trace stats " + t + " --dev tstap9", nodev);
+  refused("diff " + t + " " + t + " --pid 1 --tol write_ns.p50=0.01",
+          "expected write() calls (syscall 1) of pid 1, found none");
+  refused("trace stats " + t + " --comm nosuch", "expected write() calls (syscall 1) of comm nosuch, found none");
+  refused("trace stats " + t + " --pid 1,2 --comm nosuch",
+          "expected write() calls (syscall 1) of pid 1, 2, comm nosuch, found none");
+  // The device and the task the capture has: compared, and within the tolerance.
+  Run ok = run_cli("diff " + t + " " + t + " --dev tstap2356 --comm tapwriter --tol throughput_mpps=0.01");
+  INFO("stderr: ", ok.err);
+  CHECK(ok.status == 0);
 }
 
 TEST_CASE("cli: malformed line -> exit 2 with one line naming file and line, --lenient reports it") {
