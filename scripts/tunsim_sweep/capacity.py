@@ -112,6 +112,23 @@ def load_sweep_doc(name, base, fixed, cap, pcts, how, version_, source):
     }
 
 
+def check_load_sweep_path(path):
+    """--load-sweep names a file in a folder that exists, checked before the capacity runs (an
+    empty name wrote nothing, a folder or a device ended in an internal error after them, and a
+    missing folder was made)."""
+    if not path:
+        raise SweepError("--load-sweep: expected a file name, found nothing")
+    if os.path.isdir(path):
+        raise SweepError("--load-sweep %s: expected a file, found a folder" % path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise SweepError("--load-sweep %s: expected a file in a folder that exists, found no folder %s"
+                         % (path, folder))
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise SweepError("--load-sweep %s: expected a regular file (a sweep file to run later), found a "
+                         "device or a pipe" % path)
+
+
 def cmd_capacity(args, find_tunsim):
     tunsim = find_tunsim(args.tunsim)
     base = args.base if os.path.isabs(args.base) else os.path.join(REPO, args.base)
@@ -136,6 +153,8 @@ def cmd_capacity(args, find_tunsim):
     # As run's: a negative count went on to tunsim batch -j, whose message then named no sweep option.
     if args.jobs < 0:
         raise SweepError("--jobs: expected a positive number, found %d" % args.jobs)
+    if args.load_sweep is not None:
+        check_load_sweep_path(args.load_sweep)
     sets = ["%s=%s" % (k, set_value(v)) for k, v in fixed.items()]
     cap = measure(tunsim, base, sets, designs, args.seed, args.jobs or os.cpu_count() or 1)
     for d in designs:
@@ -146,6 +165,10 @@ def cmd_capacity(args, find_tunsim):
         rel(base), "".join(" --set %s" % shlex.quote(x) for x in args.set), ",".join(designs), args.seed)
     doc = load_sweep_doc(os.path.splitext(os.path.basename(args.load_sweep))[0], base, fixed, cap, pcts, how,
                          version(tunsim), args.source_note or git_state())
-    write_atomic(args.load_sweep, json.dumps(doc, indent=2) + "\n")
+    try:
+        write_atomic(args.load_sweep, json.dumps(doc, indent=2) + "\n")
+    except OSError as e:
+        where = " (%s)" % e.filename if e.filename and e.filename != args.load_sweep else ""
+        raise SweepError("--load-sweep %s: cannot write: %s%s" % (args.load_sweep, e.strerror or e, where))
     print("wrote %s (%d points)" % (rel(args.load_sweep), len(doc["axes"][0]["values"])))
     return 0

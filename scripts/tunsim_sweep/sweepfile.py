@@ -30,6 +30,48 @@ def _num(x):
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
+PLOT_XSCALES = ("linear", "log", "log2", "symlog")
+
+
+def check_plot(plot, path):
+    """The figure settings (docs/sweeps.md, `plot` keys), checked before any point runs: each was
+    used only by `plot`, after every point had run, where a wrong type or scale ended in an
+    internal error."""
+    if not isinstance(plot, dict):
+        raise SweepError("%s: plot: expected an object" % path)
+
+    def bad(key, what):
+        raise SweepError("%s: plot.%s: expected %s, found %s" % (path, key, what, shorten(json.dumps(plot[key]))))
+
+    def is_col(v):
+        return isinstance(v, str) and v != ""
+
+    for key in plot:
+        if key in ("x", "latency_x", "at_column"):
+            if not is_col(plot[key]):
+                bad(key, "a column name")
+        elif key in ("series", "capacity_on"):
+            if not isinstance(plot[key], list) or not all(is_col(v) for v in plot[key]):
+                bad(key, "a list of column names")
+        elif key == "xscale":
+            if plot[key] not in PLOT_XSCALES:
+                bad(key, "one of " + ", ".join('"%s"' % x for x in PLOT_XSCALES))
+        elif key == "linthresh":
+            if not _num(plot[key]) or not math.isfinite(plot[key]) or plot[key] <= 0:
+                bad(key, "a number > 0 (symlog's linear range around 0)")
+        elif key == "cpus":
+            if (not isinstance(plot[key], list)
+                    or not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in plot[key])):
+                bad(key, "a list of CPU numbers >= 0")
+        elif key == "at":
+            if not isinstance(plot[key], list) or not all(_num(v) or isinstance(v, str) for v in plot[key]):
+                bad(key, "a list of values (numbers or strings)")
+        else:
+            raise SweepError("%s: plot: unknown key \"%s\" (expected one of x, series, xscale, linthresh, latency_x, "
+                             "cpus, at, at_column, capacity_on)" % (path, key))
+    return plot
+
+
 def range_count(lo, hi, step):
     """How many values [lo, hi, step] has (inclusive), without making them.  Exact for integers;
     for floats an estimate within one of what expand_range makes (it counts exactly)."""
@@ -213,9 +255,7 @@ def load_sweep(path, max_points=DEFAULT_MAX_POINTS):
     if "seed" in names or "id" in names:
         raise SweepError("%s: axes: \"seed\" and \"id\" are reserved column names" % path)
 
-    plot = doc.get("plot", {})
-    if not isinstance(plot, dict):
-        raise SweepError("%s: plot: expected an object" % path)
+    plot = check_plot(doc.get("plot", {}), path)
     cap = doc.get("capacity_mpps")
     if cap is not None and (not isinstance(cap, dict) or not all(_num(v) and v > 0 for v in cap.values())):
         raise SweepError("%s: capacity_mpps: expected an object {design: Mpps > 0}, found %s"

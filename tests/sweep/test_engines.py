@@ -395,6 +395,24 @@ class Capacity(Base):
         r = self.sweep("plan", out, env=self.env())
         self.assertIn("sweep load: 6 points", r.stdout)
 
+    def test_load_sweep_output_checked_before_the_runs(self):
+        # An empty name wrote nothing (exit 0), a folder or a device ended in an internal error
+        # (exit 3) after every capacity run, and a missing folder was made.
+        cases = [("", "--load-sweep: expected a file name, found nothing"),
+                 (self.tmp, "--load-sweep %s: expected a file, found a folder" % self.tmp),
+                 ("/dev/full", "--load-sweep /dev/full: expected a regular file (a sweep file to run later), "
+                               "found a device or a pipe"),
+                 (os.path.join(self.tmp, "nodir", "x.json"),
+                  "expected a file in a folder that exists, found no folder %s" % os.path.join(self.tmp, "nodir"))]
+        for path, msg in cases:
+            with self.subTest(path=path):
+                r = self.sweep("capacity", "--load-sweep", path, env=self.env(), results=False)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn(msg, r.stderr)
+                self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+                self.assertEqual([a for a, _ in self.calls() if a and a[0] == "batch"], [])  # no capacity run
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "nodir")))
+
     def test_bad_design(self):
         r = self.sweep("capacity", "--designs", "nope", env=self.env(), results=False)
         self.assertEqual(r.returncode, 2)

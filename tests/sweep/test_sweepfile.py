@@ -145,6 +145,19 @@ class Files(TempCase):
              r"axes: column a appears twice"),
             ({"name": "v", "base": "configs/nope.json"}, r"base: expected a scenario file"),
             ({"name": "v", "capacity_mpps": {"a": -1}}, r"capacity_mpps: expected an object \{design: Mpps > 0\}"),
+            # The figure settings: each was read only by `plot`, after every
+            # point had run, and a wrong one ended there in an internal error.
+            ({"name": "v", "plot": []}, r"s.json: plot: expected an object$"),
+            ({"name": "v", "plot": {"xscale": "foo"}},
+             r"plot.xscale: expected one of \"linear\", \"log\", \"log2\", \"symlog\", found \"foo\"$"),
+            ({"name": "v", "plot": {"xscale": 5}}, r"plot.xscale: expected one of .*, found 5$"),
+            ({"name": "v", "plot": {"cpus": "x"}}, r"plot.cpus: expected a list of CPU numbers >= 0, found \"x\"$"),
+            ({"name": "v", "plot": {"cpus": [1, -1]}}, r"plot.cpus: expected a list of CPU numbers >= 0"),
+            ({"name": "v", "plot": {"linthresh": -1, "xscale": "symlog"}}, r"plot.linthresh: expected a number > 0"),
+            ({"name": "v", "plot": {"x": 3}}, r"plot.x: expected a column name, found 3$"),
+            ({"name": "v", "plot": {"series": ["design", 2]}}, r"plot.series: expected a list of column names"),
+            ({"name": "v", "plot": {"at": [{}]}}, r"plot.at: expected a list of values"),
+            ({"name": "v", "plot": {"bogus": 1}}, r"plot: unknown key \"bogus\" \(expected one of x, series,"),
         ]
         for doc, msg in cases:
             with self.subTest(msg=msg):
