@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "sim/cli/commands.hpp"
+#include "sim/config/calibration_file.hpp"
 #include "sim/io/errors.hpp"
 #include "sim/io/files.hpp"
 #include "sim/io/json.hpp"
@@ -105,20 +106,25 @@ struct ConfigArgs {
 
 // --calibration NAME for a generated scenario: a path (contains '/' or ends
 // in .json) is made absolute so that the scenario works wherever it is
-// written; a bare NAME whose configs/calibration/NAME.json exists under the
-// current directory becomes that file's absolute path; anything else is kept.
+// written; a bare NAME becomes the absolute path of configs/calibration/
+// NAME.json under the current directory.  Either is read and checked here,
+// before anything else: a NAME that named no file was written into the
+// scenario as it was (which then failed when run), and a file that is no
+// calibration was refused after the capture's inference report, in a
+// message that did not name --calibration.
 std::string resolve_calibration(const std::string& name) {
   namespace fs = std::filesystem;
   if (name.empty()) return name;
   bool is_path = name.find('/') != std::string::npos ||
                  (name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0);
-  if (is_path) {
-    if (!fs::exists(name)) throw InputError("--calibration: " + name + ": no such file");
-    return fs::absolute(name).lexically_normal().string();
-  }
-  fs::path p = fs::path("configs") / "calibration" / (name + ".json");
-  if (fs::exists(p)) return fs::absolute(p).lexically_normal().string();
-  return name;
+  fs::path p = is_path ? fs::path(name) : fs::path("configs") / "calibration" / (name + ".json");
+  if (!fs::is_regular_file(p))
+    throw InputError("--calibration " + printable(name, 200) + ": expected " +
+                     (is_path ? std::string("a calibration file") : "a calibration NAME (" + p.string() + ")") +
+                     (fs::exists(p) ? ", found a folder or a special file" : ", found no such file"));
+  std::string abs = fs::absolute(p).lexically_normal().string();
+  read_calibration(abs, "--calibration");
+  return abs;
 }
 
 }  // namespace
@@ -211,6 +217,7 @@ void register_trace_commands(CLI::App& app) {
                   "measure cpus.speed from a trace with microsecond timestamps too");
   add_capture_options(tconf, ca->capture);
   tconf->callback([ca] {
+    const std::string cal = resolve_calibration(ca->calibration);
     std::string side = ca->sidecar;
     auto is_json = [](const std::string& p) { return p.size() >= 5 && p.compare(p.size() - 5, 5, ".json") == 0; };
     calib::Workload w;
@@ -235,7 +242,6 @@ void register_trace_commands(CLI::App& app) {
     } else {
       w = calib::workload_of_trace(side, ca->capture, std::cerr);
     }
-    std::string cal = resolve_calibration(ca->calibration);
     nlohmann::json s = calib::scenario_for(w, cal);
     // -1 without a calibration file (calibration_value checks).
     double user_ns = ca->uniform_speed ? -1 : calib::calibration_value(cal, "costs.writer_user_ns");

@@ -108,6 +108,30 @@ TEST_CASE("resolution 13.14: microsecond timestamps are reported and refused for
   CHECK(run_cli("trace config " + us).status == 0);
 }
 
+TEST_CASE("trace config --calibration: a NAME of no file, a folder or a file that is no calibration, refused first") {
+  // A NAME that named no file was written into the scenario as it was (exit
+  // 0; the scenario then failed when run), and a file that is no calibration
+  // was refused after six lines of the capture's inference report.
+  const std::string t = "results/reference/plain-60-1w.trace.gz";
+  auto refused = [&](const std::string& cal, const std::string& what) {
+    Run r = run_cli("trace config " + t + " --calibration " + cal);
+    INFO("stderr: ", r.err);
+    CHECK(r.status == 2);
+    CHECK(lines_of(r.err) == 1);
+    CHECK(r.err.rfind("tunsim: --calibration" , 0) == 0);
+    CHECK(r.err.find(what) != std::string::npos);
+    CHECK(r.out.empty());
+  };
+  refused("nosuch", "--calibration nosuch: expected a calibration NAME (configs/calibration/nosuch.json), found no "
+                    "such file");
+  refused("/nonexistent/c.json", "--calibration /nonexistent/c.json: expected a calibration file, found no such file");
+  refused("/tmp", "--calibration /tmp: expected a calibration file, found a folder or a special file");
+  refused("/etc/hostname", "/etc/hostname:1:1: expected JSON");
+  // A NAME of a shipped calibration is its absolute path in the scenario.
+  json cfg = json::parse(run_cli("trace config " + t + " --calibration reference").out);
+  CHECK(cfg["calibration"] == std::filesystem::absolute("configs/calibration/reference.json").string());
+}
+
 TEST_CASE("capture 13.15: a trace without a sidecar, described on the command line and inferred") {
   // napi-60-1w: one writer (tid 2420) on CPU 0 writing 3000 60-byte frames
   // to an IFF_NAPI tap tstap2405 (its sidecar says so).
