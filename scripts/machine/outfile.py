@@ -31,7 +31,10 @@ def write_output(path, data):
             f.write(data)
         return
     d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=d)
+    # At most 200 bytes of the output's name: the 14 the temporary adds made a valid name of
+    # 242-255 bytes refused as too long.
+    fd, tmp = tempfile.mkstemp(prefix="." + os.fsdecode(os.fsencode(os.path.basename(path))[:200]) + ".",
+                               suffix=".tmp", dir=d)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

@@ -43,7 +43,9 @@ OutputFile::OutputFile(const std::string& path) : path_(path) {
   if (exists && S_ISDIR(st.st_mode)) fail(path, "is a directory", 0);
   if (!exists || S_ISREG(st.st_mode)) {
     // A temporary beside it, created exclusively (mkstemp: O_CREAT|O_EXCL).
-    std::string t = dir_of(path) + "/." + base_of(path) + ".tmp.XXXXXX";
+    // Its name holds at most 200 bytes of the output's: the 12 it adds made
+    // a valid name of 244-255 bytes refused as too long.
+    std::string t = dir_of(path) + "/." + base_of(path).substr(0, 200) + ".tmp.XXXXXX";
     std::vector<char> buf(t.begin(), t.end());
     buf.push_back('\0');
     fd_ = ::mkstemp(buf.data());

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <iterator>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -44,6 +45,20 @@ bool is_summary(const std::string& text) {
 }
 
 }  // namespace
+
+TEST_CASE("files: an output name of 255 bytes (NAME_MAX) is written, with nothing left beside it") {
+  // The temporary beside it took the whole name plus 12 bytes: a valid name
+  // of 244-255 bytes was refused ("cannot create a temporary file ...: File
+  // name too long").
+  std::string d = tmpdir() + "/long";
+  std::filesystem::create_directories(d);
+  std::string out = d + "/" + std::string(250, 'x') + ".json";
+  Run r = run_cli("run configs/default.json -q --set duration_ms=3 -o " + out);
+  INFO("stderr: ", r.err);
+  CHECK(r.status == 0);
+  CHECK(std::filesystem::is_regular_file(out));
+  CHECK(std::distance(std::filesystem::directory_iterator(d), std::filesystem::directory_iterator()) == 1);
+}
 
 TEST_CASE("files: -o /dev/null writes through the device, which stays a device") {
   // The atomic writer renamed its temporary over /dev/null (as root), which

@@ -1049,6 +1049,13 @@ try:
 except IsADirectoryError:
     pass
 assert sorted(os.listdir(t)) == ["dir", "link.json", "reg.json", "target.json"], os.listdir(t)
+# A name of 255 bytes (NAME_MAX), ASCII and UTF-8: the temporary beside it
+# had 14 bytes more and was refused as too long.
+for long in ("x" * 250 + ".json", "\u00e9" * 125 + ".json"):
+    p = os.path.join(t, long)
+    write_output(p, "long\n")
+    assert open(p).read() == "long\n", "the long name was not written"
+    os.unlink(p)
 EOF
   # capture-trace writes PREFIX.trace and PREFIX.json beside their names and
   # renames them over: a link there is refused before anything runs (exit 2,
