@@ -104,6 +104,29 @@ TEST_CASE("cli: a --dev, --pid or --comm that selects nothing is refused, by tra
   CHECK(ok.status == 0);
 }
 
+TEST_CASE("cli: a CPU's events out of time order are a damaged trace: refused, or skipped with --lenient") {
+  // A CPU's ring buffer is in time order.  A step back was taken as it came:
+  // the write() it closed was dropped (write_ns count 0) and the span was
+  // measured from the sorted times.  Another CPU's earlier time is no step
+  // back (ftrace merges the CPUs by time, and a reader may not).
+  std::string d = tmpdir();
+  std::string t = d + "/back.trace";
+  write(t,
+        "  w-1 [000] 10.000000000: netif_receive_skb: dev=tap0 skbaddr=0x1 len=46\n"
+        "  w-1 [001] 9.500000000: netif_receive_skb: dev=tap0 skbaddr=0x2 len=46\n"
+        "  w-1 [000] 10.000001000: sys_enter: NR 1 (3)\n"
+        "  w-1 [000] 9.000000000: sys_exit: NR 1 = 60\n");
+  Run r = run_cli("trace stats " + t);
+  CHECK(r.status == 2);
+  CHECK(r.err == "tunsim: " + t + ":4: expected CPU 0's events in time order, found 9.000000000 after "
+                 "10.000001000\n");
+  Run l = run_cli("trace stats --json --lenient " + t);
+  REQUIRE(l.status == 0);
+  auto j = nlohmann::json::parse(l.out);
+  CHECK(j["skipped_lines"] == 1);
+  CHECK(j["packets"] == 2);  // both CPUs' frames: CPU 1's earlier time is no step back
+}
+
 TEST_CASE("cli: malformed line -> exit 2 with one line naming file and line, --lenient reports it") {
   std::string text = tunsim::trace::read_trace_text(kRef + "plain-60-1w-text.trace.gz");
   // Replace line 20 (a data line, after the 12 header lines) with garbage.

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "models/trace/event.hpp"
 
@@ -59,6 +60,9 @@ struct ParseReport {
   // and whether every event's time in ns was a multiple of 1000.
   int max_decimals = 0;
   bool all_us_multiples = true;
+  // Each CPU's last event time so far (the text reader's order check: a
+  // CPU's ring buffer is in time order, so a step back is a damaged trace).
+  std::vector<int64_t> last_ts_ns;
   // The resolution of the timestamps in ns: 10^(9 - max_decimals) (1000 for
   // the microseconds of the tracefs `trace` file, plain `trace-cmd report`
   // and plain `perf script`), and at least 1000 when there are 10 events or

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -51,6 +53,27 @@ void take_line(std::string_view line, const std::string& name, bool lenient, con
   }
   if (kind == LineKind::Lost) rep.lost_events += lost;
   if (kind != LineKind::Event) return;
+  // A CPU's events are in time order (its ring buffer's; ftrace's merged
+  // text keeps each CPU's order).  A step back was taken as it came: the
+  // interval it closed was dropped and the span measured from sorted times.
+  if (ev.cpu >= 0) {
+    auto c = static_cast<size_t>(ev.cpu);
+    if (c >= rep.last_ts_ns.size()) rep.last_ts_ns.resize(c + 1, std::numeric_limits<int64_t>::min());
+    if (ev.ts_ns < rep.last_ts_ns[c]) {
+      auto secs = [](int64_t ns) {
+        char b[40];
+        std::snprintf(b, sizeof b, "%lld.%09lld", static_cast<long long>(ns / 1000000000),
+                      static_cast<long long>(ns % 1000000000));
+        return std::string(b);
+      };
+      std::string msg = name + ":" + std::to_string(rep.lines) + ": expected CPU " + std::to_string(ev.cpu) +
+                        "'s events in time order, found " + secs(ev.ts_ns) + " after " + secs(rep.last_ts_ns[c]);
+      if (!lenient) throw InputError(msg);
+      if (rep.skipped++ == 0) rep.first_skipped = msg;
+      return;
+    }
+    rep.last_ts_ns[c] = ev.ts_ns;
+  }
   ++rep.events;
   rep.saw_timestamp(ev.ts_ns, decimals);
   sink(ev);
