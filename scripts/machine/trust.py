@@ -76,9 +76,13 @@ def capture_reasons(side, scen=None):
     """The reasons a capture (its sidecar dict, and the scenario dict trace
     config made of it, if any) is not one the host ran as calibrated."""
     why = []
+    lost = side.get("lost_events", 0) if isinstance(side, dict) else 0
+    if isinstance(lost, bool) or not isinstance(lost, int) or lost < 0:
+        # "%d" of a string named neither the key nor the value.
+        raise InputError("lost_events: expected a count of trace events >= 0, found %s" % json.dumps(lost)[:60])
     try:
-        if side.get("lost_events", 0):
-            why.append("%d trace events lost" % side["lost_events"])
+        if lost:
+            why.append("%d trace events lost" % lost)
         writers = {t["cpu"] for t in side["threads"]}
         threaded = bool(side.get("threaded"))
         cpus = sorted(writers | ({side["napi_thread"]["cpu"]} if threaded else set()))

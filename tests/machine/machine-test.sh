@@ -1013,6 +1013,14 @@ EOF
   $PY $M/trust.py capture "$TMP/bad.json" >/dev/null 2>"$TMP/err"; st=$?
   [ $st -eq 2 ] && [ "$(wc -l <"$TMP/err")" -eq 1 ] && grep -q "^trust.py: $TMP/bad.json: expected a capture-trace sidecar" "$TMP/err" ||
     fail "bad sidecar: status $st, $(cat "$TMP/err")"
+  # lost_events of another type: "%d" of a string named neither the key nor the value.
+  for v in '"x"' -5 '{}' true; do
+    sed "s/\"lost_events\": 0/\"lost_events\": $v/" "$TMP/side.json" >"$TMP/lost.json"
+    $PY $M/trust.py capture "$TMP/lost.json" >/dev/null 2>"$TMP/err"; st=$?
+    [ $st -eq 2 ] && [ "$(wc -l <"$TMP/err")" -eq 1 ] &&
+      grep -qF "trust.py: $TMP/lost.json: lost_events: expected a count of trace events >= 0, found $v" "$TMP/err" ||
+      fail "lost_events $v: status $st, $(cat "$TMP/err")"
+  done
   $PY $M/trust.py spread "$TMP/none.json" >/dev/null 2>"$TMP/err"; st=$?
   [ $st -eq 2 ] && grep -q "^trust.py: $TMP/none.json: " "$TMP/err" || fail "missing calibration: status $st, $(cat "$TMP/err")"
   echo "PASS"
