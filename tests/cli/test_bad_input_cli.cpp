@@ -210,6 +210,25 @@ TEST_CASE("bad input 13.7: wrong JSON types in a calibration, a sidecar, a kmod 
   std::string kp = write_tmp("kmod-name.json", km.dump());
   check_error(run_cli("calibrate --kmod " + kp + " -o " + tmpdir() + "/never.json"),
               kp + ": name: expected a string (the calibration's name), found number 5");
+  // The module's measurements out of the range it writes them in: each was
+  // accepted (a 4.5-byte line truncated, 1e308 printed as 300 digits, a
+  // clock of -1 kHz taken for none, a hypervisor flag "x" for false).
+  for (const Case& k : std::vector<Case>{
+           {"line_bytes", 4.5, "measurements.line_bytes: expected a cache line size, an integer in 8..4096 bytes"},
+           {"line_bytes", 1e308, "measurements.line_bytes: expected a cache line size"},
+           {"cpu_khz", -1, "measurements.cpu_khz: expected the CPU clock in kHz, 0 (unknown) to 1e8"},
+           {"hypervisor", "x", "measurements.hypervisor: expected true or false"},
+           {"errors", "x", "measurements.errors: expected an object (the module's error counts)"}}) {
+    json bad = load("results/reference/kmod-qemu.json");
+    bad["measurements"][k.key] = k.value;
+    std::string p = write_tmp("kmod-range.json", bad.dump());
+    check_error(run_cli("calibrate --kmod " + p + " -o " + tmpdir() + "/never.json"), p + ": " + k.what);
+  }
+  json lat = load("results/reference/kmod-qemu.json");
+  lat["measurements"]["miss_latency"]["small"]["median_ns"] = -1e308;
+  std::string lp = write_tmp("kmod-lat.json", lat.dump());
+  check_error(run_cli("calibrate --kmod " + lp + " -o " + tmpdir() + "/never.json"),
+              lp + ": measurements.miss_latency.small.median_ns: expected a latency in ns, above 0 and at most 1e6");
   // A machine file whose format is not a string (it was an internal error,
   // exit 3: nlohmann's value() with a string default).
   json mf = load("results/reference/machine/epyc-2vcpu.json");

@@ -122,13 +122,28 @@ void calibrate_from_kmod(const std::string& in_path, const std::string& out_path
   if (unident_in && !unident_in->is_array()) r.fail("unidentified", "an array of parameter keys", unident_in);
   const json& meas = r.object("measurements");
 
+  // The module's own values, bounded as it writes them: a line of 4.5 bytes
+  // was truncated, 1e308 bytes or ns printed as 300 digits, a clock of -1
+  // kHz taken for none, and a hypervisor flag of "x" for false.
   const double line_bytes = r.number("measurements.line_bytes");
-  if (line_bytes <= 0) r.fail("measurements.line_bytes", "a positive number", r.find("measurements.line_bytes"));
+  if (!(line_bytes >= 8 && line_bytes <= 4096) || line_bytes != std::floor(line_bytes))
+    r.fail("measurements.line_bytes", "a cache line size, an integer in 8..4096 bytes",
+           r.find("measurements.line_bytes"));
   const double cpu_khz = r.number("measurements.cpu_khz");
+  if (!(cpu_khz >= 0 && cpu_khz <= 1e8))
+    r.fail("measurements.cpu_khz", "the CPU clock in kHz, 0 (unknown) to 1e8", r.find("measurements.cpu_khz"));
   const json* hyper = r.find("measurements.hypervisor");
+  if (hyper && !hyper->is_boolean()) r.fail("measurements.hypervisor", "true or false", hyper);
+  const json* errs = r.find("measurements.errors");
+  if (errs && !errs->is_object()) r.fail("measurements.errors", "an object (the module's error counts)", errs);
   r.object("measurements.miss_latency");
-  const double lat_small = r.number("measurements.miss_latency.small.median_ns");
-  const double lat_large = r.number("measurements.miss_latency.large.median_ns");
+  auto latency = [&](const std::string& path) {
+    double v = r.number(path);
+    if (!(v > 0 && v <= 1e6)) r.fail(path, "a latency in ns, above 0 and at most 1e6", r.find(path));
+    return v;
+  };
+  const double lat_small = latency("measurements.miss_latency.small.median_ns");
+  const double lat_large = latency("measurements.miss_latency.large.median_ns");
   Experiment e;
   e.pollute_bytes = r.number("measurements.pollute_bytes");
   if (e.pollute_bytes < 65536 || e.pollute_bytes > 67108864)
