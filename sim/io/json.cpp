@@ -72,6 +72,11 @@ nlohmann::json parse_json(const std::string& text, const std::string& name, size
   // ({"duration_ms": 20, "duration_ms": 30} was 30, silently): the keys of
   // each open object are noted here, and a repeated one is the error once
   // the text has parsed (a syntax error comes first: it may be why).
+  // A NUL byte is no JSON text anywhere (a string's control bytes are
+  // escaped), and nlohmann's lexer takes it for the end of the input: a
+  // document followed by NUL and garbage parsed as the document.
+  if (size_t nul = text.find('\0'); nul != std::string::npos)
+    throw InputError(name + ":" + where(text, nul, first_line) + ": expected JSON text, found a NUL byte");
   size_t depth = 0, values = 0;
   bool in_string = false, escape = false;
   Objects objects;

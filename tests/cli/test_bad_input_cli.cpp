@@ -545,6 +545,18 @@ TEST_CASE("bad input: diff --ks-max NaN or negative is refused, not taken for no
   for (auto& d : j["distributions"]) CHECK(d["tol"]["ks"] == 0.25);
 }
 
+TEST_CASE("bad input: a NUL byte in a JSON input is refused where it is, not taken for the end") {
+  // nlohmann's lexer ends the input at a NUL: a scenario followed by NUL and
+  // garbage ran as the scenario (exit 0).
+  std::string p = tmpdir() + "/nul.json";
+  {
+    std::ofstream f(p, std::ios::binary);
+    f << "{\"duration_ms\": 5}" << '\0' << "garbage";
+  }
+  check_error(run_cli("validate " + p), p + ":1:19: expected JSON text, found a NUL byte");
+  check_error(run_cli("run " + p + " -q -o " + tmpdir() + "/never.json"), p + ":1:19: expected JSON text");
+}
+
 TEST_CASE("bad input: a key twice in one JSON object is one line naming both places") {
   // The parser kept the last of the two silently: {"duration_ms": 20,
   // "duration_ms": 30} ran 30 ms, whichever the user meant.
