@@ -33,8 +33,10 @@ struct RunArgs {
 };
 
 // --seed: an integer in [0, 4294967295], as the scenario's "seed".
-void add_seed(const std::string& seed, std::vector<std::string>& sets) {
-  if (seed.empty()) return;
+void add_seed(const CLI::Option* opt, const std::string& seed, std::vector<std::string>& sets) {
+  if (opt->count() == 0) return;
+  // (--seed '' was taken for no --seed.)
+  if (seed.empty()) throw InputError("--seed: expected an integer in [0, 4294967295], found nothing");
   if (seed.size() > 10 || seed.find_first_not_of("0123456789") != std::string::npos ||
       std::stoull(seed) > 4294967295ULL)
     throw InputError("--seed " + printable(seed, 40) + ": expected an integer in [0, 4294967295]");
@@ -143,15 +145,16 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
   run->add_option("config", ra->config, "Scenario JSON (default: the built-in default = configs/default.json; - = standard input)")
       ->check(kPath);
   run->add_option("--set", ra->sets, "Override a parameter: path.to.key=VALUE (repeatable)");
-  run->add_option("--seed", ra->seed, "Seed (overrides the scenario's), an integer in [0, 4294967295]");
+  auto* run_seed =
+      run->add_option("--seed", ra->seed, "Seed (overrides the scenario's), an integer in [0, 4294967295]");
   run->add_option("-o,--output", ra->out, "Write the summary JSON here (atomically; - = standard output)")->check(kPath);
   run->add_option("--trace", ra->trace, "Write the tracepoints of the statistics window (ftrace text format) here")
       ->check(kPath);
   run->add_option("--engine-stats", ra->engine_stats, "Write the engine's wall time and work (JSON) here")
       ->check(kPath);
   run->add_flag("-q,--quiet", ra->quiet, "No table on stdout, no speed line on stderr");
-  run->callback([ra, &sg] {
-    add_seed(ra->seed, ra->sets);
+  run->callback([ra, run_seed, &sg] {
+    add_seed(run_seed, ra->seed, ra->sets);
     if (!ra->quiet && (ra->trace == "-" || ra->out == "-"))
       throw InputError(std::string(ra->trace == "-" ? "--trace" : "-o") +
                        " -: standard output carries the output: add -q (no table)");
@@ -172,15 +175,15 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
   cmp->add_option("config", ca->config, "Scenario JSON (default: the built-in default)")->check(kPath);
   auto* designs_opt = cmp->add_option("--designs", ca->designs, "Comma-separated designs (default: all)");
   cmp->add_option("--set", ca->sets, "Override a parameter: path.to.key=VALUE (repeatable)");
-  cmp->add_option("--seed", ca->seed, "Seed (overrides the scenario's)");
+  auto* cmp_seed = cmp->add_option("--seed", ca->seed, "Seed (overrides the scenario's)");
   cmp->add_option("-o,--output", ca->out, "Write {\"designs\": [summary, ...]} here (atomically; - = standard output)")
       ->check(kPath);
   cmp->add_flag("-q,--quiet", ca->quiet, "No table on stdout");
   auto* csv = cmp->add_flag("--csv", ca->csv, "The table as CSV (full precision) instead of text");
   cmp->add_flag("--json", ca->json, "The table as JSON ({\"columns\": {name: meaning}, \"rows\": [...]}) instead of text")
       ->excludes(csv);
-  cmp->callback([ca, designs_opt, &sg] {
-    add_seed(ca->seed, ca->sets);
+  cmp->callback([ca, designs_opt, cmp_seed, &sg] {
+    add_seed(cmp_seed, ca->seed, ca->sets);
     if (!ca->quiet && ca->out == "-")
       throw InputError("-o -: standard output carries the output: add -q (no table)");
     std::vector<const DesignInfo*> chosen;

@@ -688,4 +688,11 @@ TEST_CASE("bad input: an empty file name is refused, never taken for \"not given
     check_error(r, c.name + ": expected a file name, found an empty one");
     CHECK(r.out.empty());
   }
+  // An empty seed likewise: it ran with the scenario's seed.
+  for (std::string cmd : {"run configs/default.json -q --set duration_ms=3 -o /dev/null --seed ''",
+                          "compare configs/default.json -q --set duration_ms=3 --seed ''"}) {
+    Run r = run_cli(cmd);
+    INFO(cmd, ": ", r.err);
+    check_error(r, "--seed: expected an integer in [0, 4294967295], found nothing");
+  }
 }
