@@ -83,6 +83,15 @@ OutputFile::OutputFile(const std::string& path) : path_(path) {
   // A device, a pipe, a socket or a link: written in place, never replaced
   // (a link to a regular file is truncated first, as a shell's > does).
   fd_ = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd_ < 0 && errno == ENOENT && S_ISLNK(st.st_mode)) {
+    // A link to nothing: the file is not made through it (the message was
+    // "cannot open: No such file or directory" for a name that is there).
+    std::vector<char> to(4096);
+    ssize_t n = ::readlink(path.c_str(), to.data(), to.size() - 1);
+    std::string target = n > 0 ? std::string(to.data(), static_cast<size_t>(n)) : "?";
+    fail(path, "a link to " + printable(target, 200) + ", which does not exist (expected a file, or a link to one)",
+         0);
+  }
   if (fd_ < 0) fail(path, "cannot open", errno);
   struct stat target;
   if (::fstat(fd_, &target) == 0 && S_ISREG(target.st_mode) && ::ftruncate(fd_, 0) != 0)

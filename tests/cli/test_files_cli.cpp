@@ -60,6 +60,20 @@ TEST_CASE("files: an output name of 255 bytes (NAME_MAX) is written, with nothin
   CHECK(std::distance(std::filesystem::directory_iterator(d), std::filesystem::directory_iterator()) == 1);
 }
 
+TEST_CASE("files: a link to nothing as -o is refused naming the link and its target; nothing is made") {
+  // The message was "cannot open: No such file or directory" for a name
+  // that is there (the link).
+  std::string d = tmpdir() + "/dangling";
+  std::filesystem::create_directories(d);
+  std::filesystem::create_symlink(d + "/target.json", d + "/out.json");
+  Run r = run_cli("run configs/default.json -q --set duration_ms=3 -o " + d + "/out.json");
+  CHECK(r.status == 2);
+  CHECK(r.err == "tunsim: " + d + "/out.json: cannot write output file: a link to " + d +
+                     "/target.json, which does not exist (expected a file, or a link to one)\n");
+  CHECK(std::filesystem::is_symlink(d + "/out.json"));
+  CHECK_FALSE(std::filesystem::exists(d + "/target.json"));
+}
+
 TEST_CASE("files: -o /dev/null writes through the device, which stays a device") {
   // The atomic writer renamed its temporary over /dev/null (as root), which
   // became a regular file.
