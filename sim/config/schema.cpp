@@ -301,6 +301,14 @@ std::string apply_set(json& j, const std::string& assignment) {
       cur = &(*cur)[idx];
     } else {
       if (cur->is_null()) *cur = json::object();
+      if (cur->is_array()) {
+        // ("-1 is not inside an object" named neither the array nor what an
+        // index is.)
+        std::string at;
+        for (size_t q = 0; q < i; ++q) at += (q ? "." : "") + parts[q];
+        throw InputError(shown + ": " + printable(at, 80) + " is an array: expected an index 0.." +
+                         std::to_string(cur->size()) + ", found " + printable(k, 40));
+      }
       if (!cur->is_object()) throw InputError(shown + ": " + printable(k, 40) + " is not inside an object");
       cur = &(*cur)[k];
     }

@@ -545,6 +545,23 @@ TEST_CASE("bad input: diff --ks-max NaN or negative is refused, not taken for no
   for (auto& d : j["distributions"]) CHECK(d["tol"]["ks"] == 0.25);
 }
 
+TEST_CASE("bad input: a --set path that cannot be made names the part of it that is wrong") {
+  // The default scenario has one sender: index 1 appends one, 2 would skip.
+  struct Case {
+    std::string set, what;
+  };
+  for (const Case& c : std::vector<Case>{
+           // ("-1 is not inside an object" named neither the array nor an index.)
+           {"senders.-1.x=1", "--set senders.-1.x=1: senders is an array: expected an index 0..1, found -1"},
+           {"senders.x=1", "--set senders.x=1: senders is an array: expected an index 0..1, found x"},
+           {"senders.2.cpu=0", "--set senders.2.cpu=0: index 2 skips elements (array has 1)"},
+           {"senders..cpu=0", "--set senders..cpu=0: empty component in path"},
+           {"a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q=1", "expected a path of at most 16 components"}}) {
+    CAPTURE(c.set);
+    check_error(run_cli("validate configs/default.json --set '" + c.set + "'"), c.what);
+  }
+}
+
 TEST_CASE("bad input: a NUL byte in a JSON input is refused where it is, not taken for the end") {
   // nlohmann's lexer ends the input at a NUL: a scenario followed by NUL and
   // garbage ran as the scenario (exit 0).
