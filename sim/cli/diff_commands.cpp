@@ -131,10 +131,12 @@ void register_diff_commands(CLI::App& app, int& exit_code) {
     trace::Tolerances tol;
     // --tol FILE is accepted too when the argument names an existing .json file.
     for (const auto& t : da->tols) {
-      if (t.find('=') == std::string::npos)
-        tol.add_file(t);
-      else
+      if (t.find('=') != std::string::npos)
         tol.add_spec(t);
+      else if (t == "-" || std::filesystem::exists(t))
+        tol.add_file(t);
+      else  // ("throughput_mpps: cannot open" for a bound without its value)
+        throw InputError("--tol " + printable(t, 100) + ": expected METRIC=BOUND or a tolerance file, found neither");
     }
     if (!da->tol_file.empty()) tol.add_file(da->tol_file);
     if (!da->ks_max.empty()) tol.set_ks_max(da->ks_max);

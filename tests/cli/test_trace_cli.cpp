@@ -98,6 +98,11 @@ TEST_CASE("cli: a --dev, --pid or --comm that selects nothing is refused, by tra
   refused("trace stats " + t + " --comm nosuch", "expected write() calls (syscall 1) of comm nosuch, found none");
   refused("trace stats " + t + " --pid 1,2 --comm nosuch",
           "expected write() calls (syscall 1) of pid 1, 2, comm nosuch, found none");
+  // A --tol without its bound was read as a file name ("throughput_mpps:
+  // cannot open").
+  Run tol = run_cli("diff " + t + " " + t + " --tol throughput_mpps");
+  CHECK(tol.status == 2);
+  CHECK(tol.err == "tunsim: --tol throughput_mpps: expected METRIC=BOUND or a tolerance file, found neither\n");
   // The device and the task the capture has: compared, and within the tolerance.
   Run ok = run_cli("diff " + t + " " + t + " --dev tstap2356 --comm tapwriter --tol throughput_mpps=0.01");
   INFO("stderr: ", ok.err);
