@@ -156,6 +156,11 @@ def _axis(path, i, a, limit):
     col = a.get("name", p)
     if not isinstance(col, str) or not col:
         raise SweepError("%s: expected \"path\" (a config key) or \"name\" (a label-only column)" % where)
+    # A column name is a CSV header and a word of the progress lines: a control character (a
+    # newline split the progress lines) or a comma has no place in it.
+    if any(ord(c) < 32 or ord(c) == 127 for c in col) or "," in col:
+        raise SweepError("%s.name: expected a column name without control characters or commas, found %s"
+                         % (where, shorten(json.dumps(col))))
     if ("values" in a) == ("range" in a):
         raise SweepError("%s: expected exactly one of \"values\" and \"range\"" % where)
     if "values" in a:

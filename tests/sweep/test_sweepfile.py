@@ -147,6 +147,9 @@ class Files(TempCase):
             ({"name": "v", "capacity_mpps": {"a": -1}}, r"capacity_mpps: expected an object \{design: Mpps > 0\}"),
             # The figure settings: each was read only by `plot`, after every
             # point had run, and a wrong one ended there in an internal error.
+            ({"name": "v", "axes": [{"name": "a\nb", "values": [1]}]},
+             r"axes.0.name: expected a column name without control characters or commas, found \"a\\nb\"$"),
+            ({"name": "v", "axes": [{"name": "a,b", "values": [1]}]}, r"axes.0.name: expected a column name"),
             ({"name": "v", "plot": []}, r"s.json: plot: expected an object$"),
             ({"name": "v", "plot": {"xscale": "foo"}},
              r"plot.xscale: expected one of \"linear\", \"log\", \"log2\", \"symlog\", found \"foo\"$"),
