@@ -91,6 +91,16 @@ for t in "$tmp/no-such-tunsim" "$tmp"; do
   [ "$(wc -l <"$tmp/err5")" -eq 1 ] || fail "--tunsim $t: expected one line, found: $(cat "$tmp/err5")"
   grep -q "^validation-table: --tunsim $t: expected the tunsim program" "$tmp/err5" || fail "--tunsim $t: $(cat "$tmp/err5")"
 done
+# A round that is no folder: one line saying so (it was "missing
+# plain-60.trace.gz"); the default --tunsim is the repository's build from
+# any directory (it was build/tunsim under the current one).
+for r in "$tmp/no-such-round" "$tmp/err5"; do
+  (cd / && "$OLDPWD/scripts/validation-table" "$r") >/dev/null 2>"$tmp/err7"
+  st=$?
+  [ "$st" -eq 2 ] && [ "$(wc -l <"$tmp/err7")" -eq 1 ] &&
+    grep -q "^validation-table: $r: expected a folder of captures, found" "$tmp/err7" ||
+    fail "round $r: status $st, $(cat "$tmp/err7")"
+done
 # A command-line error is one line too (argparse's was two: usage, error).
 scripts/validation-table "$ref" extra --tunsim "$bin" >/dev/null 2>"$tmp/err6"
 st=$?
