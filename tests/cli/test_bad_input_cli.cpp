@@ -674,6 +674,12 @@ TEST_CASE("bad input: a capture option, task id or syscall number out of its ran
   INFO("stderr: ", ok.err);
   REQUIRE(ok.status == 0);
   CHECK(json::parse(ok.out)["cpus"]["count"] == 4);
+  // --cpus without --writers (it said "one CPU per --writers thread (0)"),
+  // and with a count that differs.
+  check_error(run_cli("trace config " + trace + " --cpus 1"),
+              "--cpus: expected --writers with it (one CPU per writer thread), found --cpus alone");
+  check_error(run_cli("trace config " + trace + " --writers 5,6 --cpus 1"),
+              "--cpus: expected one CPU per --writers thread (2), found 1");
 }
 
 TEST_CASE("bad input: an empty file name is refused, never taken for \"not given\"") {

@@ -147,6 +147,9 @@ Workload workload_of_trace(const std::string& trace, const CaptureOptions& o, st
   }
   if (!o.mode.empty() && o.mode != "plain" && o.mode != "napi")
     throw InputError("--mode: expected plain or napi, found '" + printable(o.mode, 40) + "'");
+  // (Without --writers this said "one CPU per --writers thread (0)".)
+  if (!o.cpus.empty() && o.writers.empty())
+    throw InputError("--cpus: expected --writers with it (one CPU per writer thread), found --cpus alone");
   if (!o.cpus.empty() && o.cpus.size() != o.writers.size())
     throw InputError("--cpus: expected one CPU per --writers thread (" + std::to_string(o.writers.size()) +
                      "), found " + std::to_string(o.cpus.size()));
