@@ -86,11 +86,10 @@ OutputFile::OutputFile(const std::string& path) : path_(path) {
   if (fd_ < 0 && errno == ENOENT && S_ISLNK(st.st_mode)) {
     // A link to nothing: the file is not made through it (the message was
     // "cannot open: No such file or directory" for a name that is there).
-    std::vector<char> to(4096);
-    ssize_t n = ::readlink(path.c_str(), to.data(), to.size() - 1);
-    std::string target = n > 0 ? std::string(to.data(), static_cast<size_t>(n)) : "?";
-    fail(path, "a link to " + printable(target, 200) + ", which does not exist (expected a file, or a link to one)",
-         0);
+    std::error_code ec;
+    std::string target = std::filesystem::read_symlink(path, ec).string();
+    fail(path, "a link to " + printable(ec ? "?" : target, 200) +
+                   ", which does not exist (expected a file, or a link to one)", 0);
   }
   if (fd_ < 0) fail(path, "cannot open", errno);
   struct stat target;

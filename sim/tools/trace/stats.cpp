@@ -106,7 +106,7 @@ TraceMetrics metrics_from_trace_file(const std::string& path, MetricsOptions opt
       file, lenient,
       [&](const TraceEvent& ev) {
         m.add(ev);
-        seen.add(ev);
+        if (dev_given) seen.add(ev);  // only for check_selected's message
       },
       shown);
   check_selected(m, opt, dev_given, seen, shown);
@@ -121,7 +121,7 @@ TraceMetrics metrics_from_trace_text(const std::string& text, const std::string&
   DevicesSeen seen;
   ParseReport rep = parse_trace_text(text, name, lenient, [&](const TraceEvent& ev) {
     m.add(ev);
-    seen.add(ev);
+    if (dev_given) seen.add(ev);
   });
   check_selected(m, opt, dev_given, seen, name);
   return finish(std::move(m), rep, report);
