@@ -91,7 +91,12 @@ int main(int argc, char** argv) {
     last = t;
     if (t - t0 >= total) break;
   }
-  const double span = last - t0;
+  // The windows cover the seconds asked for.  The loop ends at the first
+  // read past them, which a gap across the end (another task holding the
+  // CPU) can put tens of ms later: counted to that read, a busy host's
+  // record had a window more than its seconds hold (1001 of 1.000064 ms in
+  // 1 s, 2026-12-07), which machine_stall_measures refused as inconsistent.
+  const double span = total;
   // The period: the most common spacing (10 us bins) of consecutive gaps
   // above 5 us, refined to the median of the spacings in that bin.
   static double spacing[MAX_GAPS], sorted[MAX_GAPS];
