@@ -146,6 +146,80 @@ class TraceSegments(unittest.TestCase):
         self.assertEqual(rows["kfree_skb -> napi_poll  [cpu0 in write(), entered 500-1000 ns before]"],
                          [1, 900, 900, 900])
 
+    def test_phase_detail_of_the_writer_cpu(self):
+        # --phase-detail labels a segment by CPU 0's last write() entry (E),
+        # sk_buff allocation (A: skbuff_head_cache), other allocation (C: the
+        # head), write() exit (U) or task switch (S), and whether it was less
+        # than 300 ns before.  The kthread (CPU 1) polls at 1000 and 3000
+        # (work 1 both: one cycle); CPU 0 enters write() at 900, allocates the
+        # sk_buff at 1450 and the head at 1700, leaves at 2050.  Segments:
+        # poll 1000 -> gro entry 1500: E, 100 ns after the entry (0-300);
+        # gro entry 1500 -> netif_receive_skb 2000: A, 50 ns after (0-300);
+        # netif_receive_skb 2000 -> kfree_skb 2100: C, 300 ns after (300+);
+        # kfree_skb 2100 -> poll 3000: U, 50 ns after; the cycle from 1000: E.
+        slab = "call_site=__alloc_skb+0x179 ptr=0xffff88810242f300 name=%s bytes_req=224 bytes_alloc=256"
+        trace = "".join([
+            "# tracer: nop\n",
+            line(0, 900, *ENTER),
+            kline(1000, "napi_poll", poll(1)),
+            line(0, 1450, "kmem_cache_alloc", slab % "skbuff_head_cache"),
+            kline(1500, "napi_gro_receive_entry", "dev=tap0 skbaddr=ffff888100000000"),
+            line(0, 1700, "kmem_cache_alloc", slab % "skbuff_small_head"),
+            kline(2000, "netif_receive_skb", "dev=tap0 skbaddr=ffff888100000000 len=46"),
+            line(0, 2050, *EXIT),
+            kline(2100, "kfree_skb", "skbaddr=ffff888100000000"),
+            kline(3000, "napi_poll", poll(1)),
+        ])
+        path = self.write_trace("detail.trace", trace)
+        r = run(path, "--threaded", "--repoll", "--phase-of", "0", "--phase-detail", "--min-count", "1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = self.rows(r.stdout)
+        self.assertEqual(rows["napi_poll -> napi_gro_receive_entry  [cpu0 E: 0-300 ns after write() entered]"],
+                         [1, 500, 500, 500])
+        self.assertEqual(rows["napi_gro_receive_entry -> netif_receive_skb  [cpu0 A: 0-300 ns after its "
+                              "sk_buff's allocation]"], [1, 500, 500, 500])
+        self.assertEqual(rows["netif_receive_skb -> kfree_skb  [cpu0 C: 300+ ns after its head's allocation]"],
+                         [1, 100, 100, 100])
+        self.assertEqual(rows["kfree_skb -> napi_poll  [cpu0 U: 0-300 ns after write() returned]"],
+                         [1, 900, 900, 900])
+        self.assertEqual(rows["whole cycle (napi_poll -> napi_poll)  [cpu0 E: 0-300 ns after write() entered]"],
+                         [1, 2000, 2000, 2000])
+        self.assertEqual(len(rows), 6)
+        # --phase-of's own rows are unchanged by the allocations: 1500 is
+        # 600 ns into the write() (500-1000), 2100 50 ns after it (0-500).
+        rows = self.rows(run(path, "--threaded", "--repoll", "--phase-of", "0", "--min-count", "1").stdout)
+        self.assertEqual(rows["napi_gro_receive_entry -> netif_receive_skb  [cpu0 in write(), entered 500-1000 ns "
+                              "before]"], [1, 500, 500, 500])
+        self.assertEqual(rows["kfree_skb -> napi_poll  [cpu0 out of write(), left 0-500 ns before]"],
+                         [1, 900, 900, 900])
+        # It refines --phase-of and nothing else.
+        for args in (["--phase-detail"], ["--phase-detail", "--phase-of", "0", "--poll-cost"]):
+            r = run(path, *args)
+            self.assertEqual(r.returncode, 2, args)
+            self.assertEqual(r.stderr, "trace-segments: --phase-detail: expected --phase-of M and no other report "
+                                       "option (it refines --phase-of's rows)\n")
+
+    def test_phase_detail_on_the_committed_threaded_capture(self):
+        # results/reference/threaded-phase-2026-12-06/threaded-other-slab-2
+        # (docs/validation.md, "threaded-other: the kthread's frames cost what
+        # the writer is doing"): its kfree_skb -> kmem_cache_free row, the
+        # counts and p50s the docs' table quotes (E < 300: 161 ns over 365,
+        # E >= 300: 1002 over 167, A: 931 over 45, C: 762 over 110 and 611
+        # over 63, U: 471 over 18 and 281 over 226), as writer-phase.py there
+        # printed them (threaded-other-slab-2.phases.txt).
+        path = os.path.join(ROOT, "results", "reference", "threaded-phase-2026-12-06", "threaded-other-slab-2.trace.gz")
+        r = run(path, "--threaded", "--repoll", "--cpu", "1", "--phase-of", "0", "--phase-detail", "--min-count", "15")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = {k.split("[cpu0 ")[1].rstrip("]"): (v[0], v[2]) for k, v in self.rows(r.stdout).items()
+               if k.startswith("kfree_skb -> kmem_cache_free")}
+        self.assertEqual(got, {"E: 0-300 ns after write() entered": (365, 161),
+                               "E: 300+ ns after write() entered": (167, 1002),
+                               "A: 0-300 ns after its sk_buff's allocation": (45, 931),
+                               "C: 0-300 ns after its head's allocation": (110, 762),
+                               "C: 300+ ns after its head's allocation": (63, 611),
+                               "U: 0-300 ns after write() returned": (18, 471),
+                               "U: 300+ ns after write() returned": (226, 281)})
+
     def test_min_count_hides_rare_rows(self):
         r = run(self.path)  # default 20: every row here has one interval
         self.assertEqual(r.returncode, 0, r.stderr)
