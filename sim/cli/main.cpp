@@ -14,9 +14,11 @@
 #include "sim/cli/simulate.hpp"
 #include "sim/io/errors.hpp"
 #include "sim/io/files.hpp"
+#include "sim/io/interrupt.hpp"
 
 int main(int argc, char** argv) {
   using namespace tunsim;
+  install_cleanup_handlers();
   SimgridArgs sg;
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) {

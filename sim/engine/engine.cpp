@@ -14,6 +14,7 @@
 
 #include "sim/engine/event_queue.hpp"
 #include "sim/io/errors.hpp"
+#include "sim/io/interrupt.hpp"
 
 // Its decisions are logged at verbose level (SimGrid compiles debug level out
 // of release builds): --log=tunsim_engine.thres:verbose (or :debug).
@@ -342,6 +343,9 @@ EngineStats run_machine(Machine& m, int* argc, char** argv, const EngineOptions&
     std::string msg = ex.what();
     throw InputError("SimGrid option: " + msg.substr(0, msg.find('\n')));
   }
+  // SimGrid's engine replaced the SIGINT handler (its own prints every
+  // actor's state and exits with status 1, leaving the outputs' temporaries).
+  reinstall_cleanup_handlers();
   EngineStats stats;
   Shared sh;
   sh.opt = &opt;

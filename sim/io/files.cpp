@@ -13,6 +13,7 @@
 #include <map>
 
 #include "sim/io/errors.hpp"
+#include "sim/io/interrupt.hpp"
 
 namespace tunsim {
 
@@ -51,6 +52,7 @@ OutputFile::OutputFile(const std::string& path) : path_(path) {
     fd_ = ::mkstemp(buf.data());
     if (fd_ < 0) fail(path, "cannot create a temporary file in " + dir_of(path), errno);
     tmp_ = buf.data();
+    register_temporary(tmp_);
     mode_t mode;
     if (exists) {
       mode = st.st_mode & 07777;
@@ -100,7 +102,10 @@ OutputFile::OutputFile(const std::string& path) : path_(path) {
 OutputFile::~OutputFile() {
   if (committed_) return;
   if (fd_ > 2) ::close(fd_);
-  if (atomic_) ::unlink(tmp_.c_str());
+  if (atomic_) {
+    ::unlink(tmp_.c_str());
+    unregister_temporary(tmp_);
+  }
 }
 
 void OutputFile::flush_buffer() {
@@ -137,9 +142,12 @@ void OutputFile::commit() {
     if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
       int e = errno;
       ::unlink(tmp_.c_str());
+      unregister_temporary(tmp_);
       committed_ = true;
       fail(path_, "rename failed", e);
     }
+    // After the rename: a signal in between finds no temporary to remove.
+    unregister_temporary(tmp_);
   }
   committed_ = true;
 }

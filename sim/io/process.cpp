@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "sim/io/errors.hpp"
+#include "sim/io/interrupt.hpp"
 
 namespace tunsim {
 
@@ -35,9 +36,11 @@ ForkedChild::ForkedChild(const std::function<int(int fd)>& fn) {
   }
   if (pid_ == 0) {
     ::close(fds[0]);
-    // The parent's handlers (a batch's SIGINT/SIGTERM flag) are not the child's.
-    ::signal(SIGINT, SIG_DFL);
-    ::signal(SIGTERM, SIG_DFL);
+    // The parent's handlers (a batch's SIGINT/SIGTERM flag) are not the
+    // child's: a signal removes the child's own temporaries (never the
+    // parent's) and ends it.
+    forget_parent_temporaries();
+    install_cleanup_handlers(false);
     die_with_parent(parent);
     int code = 3;
     try {

@@ -394,3 +394,77 @@ TEST_CASE("files: a write error in one output of run (a full disk) leaves none o
     CHECK(std::distance(std::filesystem::directory_iterator(d), std::filesystem::directory_iterator{}) == 3);
   }
 }
+
+// A run's outputs are temporaries beside their targets until it ends
+// (OutputFile); a process ended by a signal used to leave them there (and
+// SimGrid's own SIGINT handler printed every actor's state and exited with
+// status 1).  Now the handler removes them and the process ends by the
+// signal: status 128 + signal as a shell reports it (130 for Ctrl-C, as
+// tunsim's own "interrupted"), one line "tunsim: interrupted", and the
+// folder as it was before the run: empty.
+TEST_CASE("files: a run ended by SIGINT, SIGTERM or SIGHUP leaves no temporary and says it was interrupted") {
+  for (const char* sig : {"INT", "TERM", "HUP"}) {
+    INFO("signal ", sig);
+    std::string d = tmpdir() + "/" + sig;
+    std::filesystem::create_directories(d);
+    // A run of 100 simulated seconds: still simulating when the signal comes,
+    // once both temporaries exist.
+    Run r = run_sh("\"$TUNSIM\" run configs/default.json -q --set duration_ms=100000 -o " + d + "/s.json --trace " +
+                   d + "/t.trace & p=$!\n"
+                   "for i in $(seq 400); do [ \"$(ls -A " + d + " | grep -c '\\.tmp\\.')\" = 2 ] && break; sleep 0.05; "
+                   "done\nls -A " + d + " | grep -c '\\.tmp\\.'\nkill -" + sig + " $p; wait $p; echo \"status $?\"");
+    CHECK(r.out == std::string("2\nstatus ") + std::to_string(128 + (std::string(sig) == "INT" ? 2 : std::string(sig) == "TERM" ? 15 : 1)) + "\n");
+    // tunsim's one line; the shell may add its own note of the job's end
+    // ("Terminated", "Hangup").
+    CHECK(r.err.rfind("tunsim: interrupted\n", 0) == 0);
+    CHECK(r.err.find("tunsim:", 1) == std::string::npos);
+    CHECK(std::filesystem::is_empty(d));
+  }
+}
+
+// A reader that leaves early (`--trace - | head`) ends the run by SIGPIPE,
+// as any pipe writer: status 141, nothing said (the reader chose to stop),
+// and the summary's temporary removed, not left beside where -o would be.
+TEST_CASE("files: a run whose trace reader leaves early ends by SIGPIPE and leaves no temporary") {
+  std::string d = tmpdir() + "/pipe";
+  std::filesystem::create_directories(d);
+  // The status goes around the pipe (descriptor 3): sh has no PIPESTATUS.
+  Run r = run_sh("exec 3>&1; { \"$TUNSIM\" run configs/default.json -q --set duration_ms=2000 -o " + d +
+                 "/s.json --trace -; echo \"status $?\" >&3; } | head -c 100 > /dev/null");
+  CHECK(r.out == "status 141\n");
+  CHECK(r.err == "");
+  CHECK(std::filesystem::is_empty(d));
+}
+
+// tunsim batch: a worker's temporaries are its own.  SIGTERM to the worker
+// inside a long point removes that point's temporary and fails the point
+// (killed by signal 15), the points after it run in a new worker and are
+// written; SIGINT to the batch (the parent) stops it: status 130, "tunsim:
+// interrupted" once (the workers it ends say nothing), no temporary left.
+TEST_CASE("files: batch workers ended by a signal leave no temporary; an interrupted batch says so once") {
+  std::string d = tmpdir() + "/batch";
+  std::filesystem::create_directories(d);
+  std::string pts = d + "/p.jsonl";
+  std::ofstream(pts) << "{\"id\": \"long\", \"sets\": [\"duration_ms=100000\"], \"out\": \"" + d + "/out/long.json\"}\n"
+                        "{\"id\": \"s1\", \"sets\": [\"duration_ms=3\"], \"out\": \"" + d + "/out/s1.json\"}\n";
+  std::filesystem::create_directories(d + "/out");
+  Run r = run_sh("\"$TUNSIM\" batch " + pts + " -j 1 > " + d + "/lines.txt & b=$!\n"
+                 "for i in $(seq 400); do ls -A " + d + "/out | grep -q '\\.tmp\\.' && break; sleep 0.05; done\n"
+                 "kill -TERM $(pgrep -P $b); wait $b; echo \"status $?\"; ls -A " + d + "/out; cat " + d + "/lines.txt");
+  INFO("stdout: ", r.out, "stderr: ", r.err);
+  CHECK(r.out.rfind("status 1\ns1.json\n", 0) == 0);
+  CHECK(r.out.find("\"error\":\"killed by signal 15\",\"exit\":-15,\"id\":\"long\"") != std::string::npos);
+  CHECK(r.err.find("tunsim: interrupted") == std::string::npos);
+
+  std::filesystem::remove_all(d + "/out");
+  std::filesystem::create_directories(d + "/out");
+  r = run_sh("\"$TUNSIM\" batch " + pts + " -j 1 > /dev/null & b=$!\n"
+             "for i in $(seq 400); do ls -A " + d + "/out | grep -q '\\.tmp\\.' && break; sleep 0.05; done\n"
+             "kill -INT $b; wait $b; echo \"status $?\"; ls -A " + d + "/out");
+  CHECK(r.out == "status 130\n");
+  // After its progress lines ("batch: validated 2/2"), one line of tunsim's.
+  CHECK(r.err.find("tunsim:") == r.err.find("tunsim: interrupted\n"));
+  CHECK(r.err.find("tunsim:") != std::string::npos);
+  CHECK(r.err.find("tunsim:", r.err.find("tunsim:") + 1) == std::string::npos);
+  CHECK(std::filesystem::is_empty(d + "/out"));
+}
