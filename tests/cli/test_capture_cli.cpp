@@ -165,7 +165,7 @@ TEST_CASE("capture 13.15: a trace without a sidecar, described on the command li
         run_json("trace config " + kRef + "plain-60-1w.json")["design"]);
 }
 
-TEST_CASE("diff 13.16: --pid/--comm select writers like trace stats; no tolerance says nothing was checked") {
+TEST_CASE("diff 13.16: --pid/--comm select writers like trace stats, no tolerance says nothing was checked") {
   // napi-60-2w: writers 2469 and 2470, 3000 writes each.
   const std::string t = kRef + "napi-60-2w.trace.gz";
   auto write_count = [](const json& d, const char* side) {
@@ -182,7 +182,11 @@ TEST_CASE("diff 13.16: --pid/--comm select writers like trace stats; no toleranc
   json side = run_json("diff --json --a-pid 2470 " + t + " " + t);
   CHECK(write_count(side, "a") == 3000);
   CHECK(write_count(side, "b") == 6000);
-  CHECK(write_count(run_json("diff --json --comm nosuch " + t + " " + t), "a") == 0);
+  // A --comm no writer has is refused (7b40715: it compared zero writes and
+  // passed), naming the trace and what was looked for.
+  Run none = run_cli("diff --json --comm nosuch " + t + " " + t);
+  CHECK(none.status == 2);
+  CHECK(none.err == "tunsim: " + t + ": expected write() calls (syscall 1) of comm nosuch, found none\n");
   // Without any tolerance: exit 0 and a line saying nothing was checked,
   // not "PASS: 0 metric(s)".
   Run n = run_cli("diff " + t + " " + t);

@@ -99,7 +99,7 @@ TEST_CASE("compare: the table fits 100 columns and its counts are the summaries'
   for (auto& [k, v] : t["rows"][0].items()) CHECK(t["columns"].contains(k));
 }
 
-TEST_CASE("compare: --csv has a header and one row per design with the JSON's values; --csv --json is refused") {
+TEST_CASE("compare: --csv has a header and one row per design with the JSON's values, --csv --json is refused") {
   Run c = run_cli(kCmp + " --designs netif_rx_ni,rx_batched --csv");
   INFO(c.err);
   REQUIRE(c.status == 0);

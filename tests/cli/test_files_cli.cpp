@@ -60,7 +60,7 @@ TEST_CASE("files: an output name of 255 bytes (NAME_MAX) is written, with nothin
   CHECK(std::distance(std::filesystem::directory_iterator(d), std::filesystem::directory_iterator()) == 1);
 }
 
-TEST_CASE("files: a link to nothing as -o is refused naming the link and its target; nothing is made") {
+TEST_CASE("files: a link to nothing as -o is refused naming the link and its target, nothing is made") {
   // The message was "cannot open: No such file or directory" for a name
   // that is there (the link).
   std::string d = tmpdir() + "/dangling";
@@ -87,7 +87,7 @@ TEST_CASE("files: -o /dev/null writes through the device, which stays a device")
   CHECK(after.st_ino == before.st_ino);
 }
 
-TEST_CASE("files: --trace /dev/stdout is written through the shell's descriptor; the link stays") {
+TEST_CASE("files: --trace /dev/stdout is written through the shell's descriptor, the link stays") {
   // --trace /dev/stdout replaced the link with a 2 MB file.  Written where
   // the shell's descriptor stands: after what the shell wrote first.
   std::string out = tmpdir() + "/through-stdout.txt";
@@ -441,7 +441,7 @@ TEST_CASE("files: a run whose trace reader leaves early ends by SIGPIPE and leav
 // (killed by signal 15), the points after it run in a new worker and are
 // written; SIGINT to the batch (the parent) stops it: status 130, "tunsim:
 // interrupted" once (the workers it ends say nothing), no temporary left.
-TEST_CASE("files: batch workers ended by a signal leave no temporary; an interrupted batch says so once") {
+TEST_CASE("files: batch workers ended by a signal leave no temporary, an interrupted batch says so once") {
   std::string d = tmpdir() + "/batch";
   std::filesystem::create_directories(d);
   std::string pts = d + "/p.jsonl";

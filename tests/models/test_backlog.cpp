@@ -67,7 +67,7 @@ TEST_CASE("process_backlog's quota: dev_weight on 4.9, dev_weight x dev_weight_r
   }
 }
 
-TEST_CASE("RPS: the IPI leaves when its sender starts paying for it (6.18 net_rps_send_ipis; ipi_latency_ns from the send)") {
+TEST_CASE("RPS: the IPI leaves when its sender starts paying for it (6.18 net_rps_send_ipis, ipi_latency_ns from the send)") {
   // net_rps_send_ipis sends CPU 1 its IPI (smp_call_function_single_async):
   // the sender pays costs.ipi_ns (300 here), and CPU 1 acts on the IPI
   // costs.ipi_latency_ns (1000) after the send began, as wakeup.c times its

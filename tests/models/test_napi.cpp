@@ -44,7 +44,7 @@ TEST_CASE("napi_schedule on a scheduled NAPI is a no-op (4.9) or sets MISSED (4.
   }
 }
 
-TEST_CASE("threaded NAPI (6.1): napi_schedule wakes napi/tap0-8193 instead of raising NET_RX; the kthread polls") {
+TEST_CASE("threaded NAPI (6.1): napi_schedule wakes napi/tap0-8193 instead of raising NET_RX, the kthread polls") {
   // net/core/dev.c ____napi_schedule with NAPI_STATE_THREADED (5.12.9 ...
   // 6.18.8): SCHED_THREADED and wake_up_process, no poll list, no NET_RX.
   // One CPU (CFS latency 6 ms): the kthread, asleep since boot, is placed 3 ms

@@ -199,7 +199,7 @@ TEST_CASE("EEVDF 6.6: positive lag is preserved and preempts, negative lag waits
   CHECK(sched_pick_next(*n.k, n.cpu()) == n.ks);
 }
 
-TEST_CASE("EEVDF 6.18: the protected slice keeps W on a lag-0 wake-up; the tick hands over") {
+TEST_CASE("EEVDF 6.18: the protected slice keeps W on a lag-0 wake-up, the tick hands over") {
   // Base slice 0.70 ms * 2 = 1.4 ms.  W picked at v 0: deadline = vprot =
   // 1.4.  K wakes at 0.4: v 0.4, deadline 1.8; W eligible and protected (1.4
   // > 0.4): no preemption.  Tick at 4 ms: W.v 4.0 >= 1.4 -> resched; avg
@@ -266,7 +266,7 @@ TEST_CASE("EEVDF 6.18: a thread that sleeps ineligible stays queued (DELAY_DEQUE
   CHECK(d.ks->vlag == 0);
 }
 
-TEST_CASE("EEVDF: two always-runnable threads take turns of one tick; CFS of two ticks") {
+TEST_CASE("EEVDF: two always-runnable threads take turns of one tick, CFS of two ticks") {
   // Sender vs ksoftirqd at HZ=250: under EEVDF each runs until the first
   // tick after its deadline (slice 1.4-1.5 ms < 4 ms tick); under CFS until
   // its 6 ms ideal runtime is noticed, at the 8 ms tick.

@@ -147,7 +147,7 @@ TEST_CASE("threaded NAPI, kthread on an idle CPU: it runs ipi_latency_ns + conte
 }
 
 TEST_CASE("threaded NAPI, kthread on an idle CPU: the IPI leaves when the waker starts paying for it "
-          "(6.18 ttwu_queue_wakelist; ipi_latency_ns counts from the send, as scripts/machine/wakeup.c times it)") {
+          "(6.18 ttwu_queue_wakelist, ipi_latency_ns counts from the send, as scripts/machine/wakeup.c times it)") {
   // wakeup.c's latency runs from before the waker's FUTEX_WAKE (t0) to the
   // sleeper running: the waker's own cost of the IPI (ipi_ns, a VM exit
   // here) is inside it, not before it.  So the kthread's sched_wakeup on

@@ -36,7 +36,7 @@ TEST_CASE("TraceMetrics: inter-arrivals of events that arrive out of order are t
   CHECK(m.out_of_order() == 0);
 }
 
-TEST_CASE("TraceMetrics: the reorder window releases its oldest time once full; a time older than a released one counts as out of order") {
+TEST_CASE("TraceMetrics: the reorder window releases its oldest time once full, a time older than a released one counts as out of order") {
   // W = kReorderWindow receives at 1000, 2000, ..., (W + 1) * 1000 ns: the
   // (W + 1)-th fills the window past W and releases 1000.  A late 1500 still
   // sorts before everything held (2000 on) and is released at once (gap

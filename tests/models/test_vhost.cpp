@@ -51,7 +51,7 @@ TEST_CASE("handle_tx: msg_more false (4.10) gives one poll per packet") {
   CHECK(r.k->rec.metrics.napi_poll_work().bins() == std::map<int64_t, uint64_t>{{1, 5}});
 }
 
-TEST_CASE("handle_tx 4.11: MSG_MORE counts the 12-byte vnet header; the 7282nd 60-byte frame ends the call") {
+TEST_CASE("handle_tx 4.11: MSG_MORE counts the 12-byte vnet header, the 7282nd 60-byte frame ends the call") {
   // drivers/vhost/net.c handle_tx (4.11.0): len = frame + 12 = 72; MSG_MORE
   // while total_len < VHOST_NET_WEIGHT (524288) after adding this packet:
   // 72 x 7281 = 524232 < 524288, 72 x 7282 = 524304 -> the 7282nd goes
@@ -164,7 +164,7 @@ TEST_CASE("zerocopy 4.15: more than 64 pending clears MSG_MORE, batches of 65") 
   CHECK(r.k->queue(0).process_queue.peak == 65);
 }
 
-TEST_CASE("handle_tx 4.11 under voluntary preemption reschedules inside tun_alloc_skb; 4.15's build_skb does not") {
+TEST_CASE("handle_tx 4.11 under voluntary preemption reschedules inside tun_alloc_skb, 4.15's build_skb does not") {
   // tun_alloc_skb -> sock_alloc_send_pskb -> GFP_KERNEL -> might_sleep ->
   // _cond_resched (4.9.0/4.11.0 CONFIG_PREEMPT_VOLUNTARY).  Each packet costs
   // 1 us (vhost_desc 500 + tun_get_user 500 ns, rest 0); rx_batched with

@@ -55,7 +55,7 @@ TEST_CASE("writer: one cost spread factor per write(), drawn at sys_enter, scale
   CHECK(std::abs(n.begin()->second - 1000) < 67);
 }
 
-TEST_CASE("writer: threads on two CPUs writing one fd move its struct file's line (fdget, fput; Linux 6.18)") {
+TEST_CASE("writer: threads on two CPUs writing one fd move its struct file's line (fdget, fput, Linux 6.18)") {
   // 6.18 fs/file.c: the writers are threads of one process, so
   // files->count > 1 and ksys_write's fdget_pos takes __fget_files ->
   // file_ref_get, and fdput_pos -> fput -> file_ref_put: two locked

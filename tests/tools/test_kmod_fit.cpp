@@ -146,7 +146,7 @@ std::string error_of(const json& j) {
 
 }  // namespace
 
-TEST_CASE("kmod replay: with the cache model off every packet costs its bases; with it, the pollution costs") {
+TEST_CASE("kmod replay: with the cache model off every packet costs its bases, with it, the pollution costs") {
   // cache.enabled false: Ctx::spend charges exactly the base, and the skb
   // reread nothing, so the receive series is netif_receive_skb_ns +
   // stack_drop_ns and the drop series stack_drop_ns, warm and polluted, at

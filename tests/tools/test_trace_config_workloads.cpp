@@ -257,7 +257,7 @@ TEST_CASE("trace config and calibrate: the capture's measured remote walk become
   CHECK(cal["measurements"]["napi-60-1w"]["skb_remote_walk_ns"].is_number());
 }
 
-TEST_CASE("trace config: an RPS capture maps to rps.cpus; calibrate refuses it; bad rps_cpus are one-line errors") {
+TEST_CASE("trace config: an RPS capture maps to rps.cpus, calibrate refuses it, bad rps_cpus are one-line errors") {
   // capture-trace --mode plain --rps-cpus 1: the writer on CPU 0 builds the
   // skbs, get_rps_cpu steers each to CPU 1's backlog, where it is received
   // and freed.  The scenario steers the same way (rps.cpus = [1]); lines move
@@ -429,7 +429,7 @@ TEST_CASE("trace config: each writer starts when the capture released it (its fi
   CHECK(tunsim::calib::writer_starts_for(one, tunsim::calib::capture_intervals(one), why).empty());
 }
 
-TEST_CASE("trace config: the stolen time measured with the capture becomes cpus.stall; bad records are one-line errors") {
+TEST_CASE("trace config: the stolen time measured with the capture becomes cpus.stall, bad records are one-line errors") {
   // capture-trace runs scripts/machine/stall.c on the writer CPUs and
   // writes stall_period_us and stall_ns (16 quantiles of the time lost a
   // window): `trace config` copies them into cpus.stall as they are; a
