@@ -286,9 +286,12 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
       return;
     }
     std::ostringstream o;
-    for (const DesignInfo* d : designs())
-      o << d->name << std::string(18 - std::min<size_t>(17, std::string(d->name).size()), ' ') << version_name(d->version)
-        << "  " << d->description << "\n";
+    // Name, version and description in columns: "4.9" pads to the width of "4.11".
+    for (const DesignInfo* d : designs()) {
+      std::string v = version_name(d->version);
+      o << d->name << std::string(18 - std::min<size_t>(17, std::string(d->name).size()), ' ') << v
+        << std::string(6 - std::min<size_t>(5, v.size()), ' ') << d->description << "\n";
+    }
     write_file_atomic("-", o.str());
   });
 

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <vector>
 #include <set>
 #include <map>
@@ -178,6 +179,25 @@ TEST_CASE("SimGrid's own --cfg and --log options reach its engine") {
   CHECK(bad.status == 2);
   CHECK(bad.err.find("tunsim: SimGrid option --cfg=no/such-option:1: Bad config key: no/such-option") !=
         std::string::npos);
+}
+
+TEST_CASE("designs prints name, version and description in columns") {
+  // The description starts in the same column on every line, whatever the version's length (4.9, 4.11).
+  Run r = run_cli("designs");
+  REQUIRE(r.status == 0);
+  std::istringstream in(r.out);
+  std::string line;
+  int lines = 0;
+  while (std::getline(in, line)) {
+    ++lines;
+    CAPTURE(line);
+    REQUIRE(line.size() > 24);
+    CHECK(line[17] == ' ');
+    CHECK(line[18] != ' ');
+    CHECK(line.substr(22, 2) == "  ");
+    CHECK(line[24] != ' ');
+  }
+  CHECK(lines == 6);
 }
 
 TEST_CASE("designs --json lists the registry, and the scenario schema takes exactly those names") {
