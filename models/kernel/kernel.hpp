@@ -63,7 +63,19 @@ struct TunQueue {
   // (offsets 840 and 856, line 13).
   SharedLine wmem_line, socket_line;
   SharedLine file_line;  // f_ref of the writers' shared fd (models/writer)
+  // sk_wmem_alloc: the truesize of the skbs charged to the socket and not
+  // freed yet (skb_truesize), and when it first reached tun.sndbuf, where
+  // 6.18's sock_alloc_send_pskb makes a writer wait or fail, which the model
+  // does not replay (docs/model.md, Limits; a note in the summary).
+  mutable long long wmem_alloc = 0;
+  double sndbuf_reached_at = -1;
+  long long sndbuf = 0;  // tun.sndbuf
 };
+
+// SKB_TRUESIZE of an skb of `len` linear bytes: roundup64(len + 64 headroom)
+// + 576 (sizeof(struct sk_buff) and of skb_shared_info, x86-64), as
+// stack.udp.truesize_bytes computes it.
+inline long long skb_truesize(uint32_t len) { return (static_cast<long long>(len) + 64 + 63) / 64 * 64 + 576; }
 
 struct Thread;
 
@@ -244,9 +256,19 @@ struct Ctx {
   void lock_shared(const SkbQueue& q);
   // skb_set_owner_w(skb, tfile->socket.sk) in tun_get_user: reads
   // tfile->socket.sk, adds the skb's truesize to sk_wmem_alloc.
-  void skb_set_owner_w(Skb& skb, const TunQueue& tq) {
-    skb.owner = &tq;
+  // `sndbuf_test`: the skb came from sock_alloc_send_pskb, which first
+  // tests sk_wmem_alloc < sk_sndbuf (and waits, or fails with EAGAIN,
+  // otherwise: not replayed, noted in TunQueue::sndbuf_reached_at);
+  // __tun_build_skb charges without that test.
+  void skb_set_owner_w(Skb& skb, TunQueue& tq, bool sndbuf_test) {
+    charge_socket(skb, tq, sndbuf_test);
     if (tq.wmem_line.shared) take_socket_lines(tq);
+  }
+  // The accounting of skb_set_owner_w alone (no shared line to take).
+  void charge_socket(Skb& skb, TunQueue& tq, bool sndbuf_test) {
+    if (sndbuf_test && tq.wmem_alloc >= tq.sndbuf && tq.sndbuf_reached_at < 0) tq.sndbuf_reached_at = now;
+    skb.owner = &tq;
+    tq.wmem_alloc += skb_truesize(skb.len);
   }
   // sock_wfree (net/core/sock.c, 6.18) of an owned skb, where it is freed or
   // orphaned: refcount_sub_and_test on sk_wmem_alloc, and tun's
@@ -257,6 +279,7 @@ struct Ctx {
     const TunQueue* tq = skb.owner;
     if (!tq) return;
     skb.owner = nullptr;
+    tq->wmem_alloc -= skb_truesize(skb.len);
     if (tq->wmem_line.shared) take_socket_lines(*tq);
   }
   // Both socket lines, at one synchronisation point.

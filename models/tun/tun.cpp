@@ -61,22 +61,23 @@ Skb* tun_get_user_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double o
     // 2026-12-04).
     ctx.spend(Path::TunGetUser, c.tun_get_user_ns + rest);
     skb = k.skbs.alloc();
+    skb->len = len;
     slab_alloc_skb(ctx, *skb, copied, build_skb || !how.owned);
-    if (how.owned) skb->owner = &k.queue(queue);
+    if (how.owned) ctx.charge_socket(*skb, k.queue(queue), !build_skb);
   } else {
     ctx.spend(Path::TunGetUser, c.tun_get_user_ns);
     // tun_alloc_skb -> sock_alloc_send_pskb -> GFP_KERNEL slab allocation ->
     // might_sleep(): the header checks are done, the thread reschedules here.
     if (resched) might_resched(ctx);
     skb = k.skbs.alloc();
+    skb->len = len;
     slab_alloc_skb(ctx, *skb, copied, build_skb || !how.owned);
-    if (how.owned) ctx.skb_set_owner_w(*skb, k.queue(queue));
+    if (how.owned) ctx.skb_set_owner_w(*skb, k.queue(queue), !build_skb);
     // The rest of the path: a run of its own after whatever ran meanwhile
     // (a reschedule), else the same run.
     ctx.spend(Path::TunGetUser, rest, resched);
   }
   skb->t_origin = origin;
-  skb->len = len;
   skb->hash = hash;
   skb->queue = static_cast<int16_t>(queue);
   skb->measured = origin >= k.p.warmup_s;

@@ -57,6 +57,7 @@ nlohmann::json run_simulation(const LoadedConfig& cfg, const RunOutputs& out, Si
   EngineStats st = run_machine(m, &sg.argc, sg.argv.data(), engine_options_from_env());
   std::vector<std::string> notes = cfg.notes;
   for (auto& n : warmup_notes(m)) notes.push_back(n);
+  for (auto& n : sndbuf_notes(m)) notes.push_back(n);
   nlohmann::json s = make_summary(m, cfg.full, notes);
   uint64_t n = s["packets"]["delivered"];
   if (stats_file)

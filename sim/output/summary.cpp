@@ -37,6 +37,20 @@ std::vector<std::string> warmup_notes(const Machine& m) {
   return out;
 }
 
+std::vector<std::string> sndbuf_notes(const Machine& m) {
+  std::vector<std::string> out;
+  for (auto& q : m.k->queues) {
+    if (q->sndbuf_reached_at < 0) continue;
+    char b[64];
+    std::snprintf(b, sizeof b, "%.3f ms", q->sndbuf_reached_at * 1e3);
+    out.push_back("queue " + std::to_string(q->index) + ": the skbs charged to its socket (sk_wmem_alloc) reached " +
+                  "tun.sndbuf (" + std::to_string(q->sndbuf) + " bytes) at " + b +
+                  ": from there the kernel's writers would wait in sock_alloc_send_pskb, which the model does not " +
+                  "replay; results after it are not the kernel's (docs/model.md, Limits)");
+  }
+  return out;
+}
+
 json make_summary(Machine& m, const json& resolved, const std::vector<std::string>& notes) {
   Kernel& k = *m.k;
   const Params& p = k.p;

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include "tests/models/rig.hpp"
+#include "tests/cli/cli_util.hpp"
 #include "models/irq/irq.hpp"
 #include "models/softirq/softirq.hpp"
 #include "models/tun/design.hpp"
@@ -213,6 +214,58 @@ TEST_CASE("tun: each skb is charged to the queue's socket, and its free moves tw
   r.ctx.now = on1.now;
   CHECK(timed(r.ctx, [&] { tun_build_skb(r.ctx, 0, 60, 1, r.ctx.now); }) == doctest::Approx(234.8 + 300));
   CHECK(r.k->rec.line_transfers == 4);
+}
+
+TEST_CASE("tun: sk_wmem_alloc counts the truesize of the skbs charged and not freed, and notes reaching sndbuf (6.18)") {
+  // skb_set_owner_w adds skb->truesize to sk_wmem_alloc, sock_wfree takes
+  // it back.  A 60-byte frame's SKB_TRUESIZE: roundup64(60 + 64 headroom) =
+  // 128, plus 576 (sk_buff and skb_shared_info) = 704.  sock_alloc_send_pskb
+  // (a blocking write()'s tun_alloc_skb) first tests sk_wmem_alloc <
+  // sk_sndbuf (net/core/sock.c, 6.18); with sndbuf 1500 the first three
+  // writes find 0, 704 and 1408 below it, the fourth finds 2112: there the
+  // kernel's writer would wait, which the model notes (not replays).
+  CHECK(skb_truesize(60) == 704);
+  CHECK(skb_truesize(1500) == 1600 + 576);  // roundup64(1564) = 1600
+  Rig r("napi_gro", {{"tun", {{"sndbuf", 1500}}}});
+  std::vector<Skb*> skbs;
+  for (int i = 0; i < 3; ++i) skbs.push_back(tun_build_skb(r.ctx, 0, 60, 1, r.ctx.now));
+  CHECK(r.q().wmem_alloc == 3 * 704);
+  CHECK(r.q().sndbuf_reached_at == -1);
+  double t4 = r.ctx.now;
+  skbs.push_back(tun_build_skb(r.ctx, 0, 60, 1, r.ctx.now));
+  // Noted where the model charges the socket: after the write's path,
+  // tun_get_user_ns 150 + skb_alloc_ns 80 + 60 x 0.08 = 234.8 ns in.
+  CHECK(r.q().sndbuf_reached_at == doctest::Approx(t4 + 234.8e-9));
+  CHECK(r.q().wmem_alloc == 4 * 704);
+  for (Skb* s : skbs) r.ctx.sock_wfree(*s);
+  CHECK(r.q().wmem_alloc == 0);
+  // tun_xdp_one's skbs are not charged; __tun_build_skb's are, without the
+  // test (tun_build_skb needs sndbuf INT_MAX: a non-blocking sender).
+  Rig x("napi_gro");
+  Skb* xdp = tun_get_user_skb(x.ctx, 0, 60, 1, x.ctx.now, TunSend{true, nullptr, false});
+  CHECK(x.q().wmem_alloc == 0);
+  x.ctx.sock_wfree(*xdp);
+  CHECK(x.q().wmem_alloc == 0);
+}
+
+TEST_CASE("tun: a run whose queue reaches sndbuf says so in the summary's notes, one that does not stays silent") {
+  // Two writers of 60-byte frames on one IFF_NAPI queue with sndbuf 1000
+  // bytes: the second skb in flight (1408 bytes charged) already passes it,
+  // and the next write finds it there.  With the default INT_MAX the same
+  // 20 ms leave it far away (a few hundred skbs in flight, 704 bytes each).
+  auto notes = [](const std::string& sets) {
+    testutil::Run r = testutil::run_cli("run configs/writer-napi-2cpu.json -q --set duration_ms=20 " + sets + " -o -");
+    REQUIRE(r.status == 0);
+    json s = json::parse(r.out);
+    std::vector<std::string> out;
+    for (auto& n : s.value("notes", json::array()))
+      if (n.get<std::string>().find("tun.sndbuf") != std::string::npos) out.push_back(n);
+    return out;
+  };
+  auto small = notes("--set tun.sndbuf=1000");
+  REQUIRE(small.size() == 1);
+  CHECK(small[0].rfind("queue 0: the skbs charged to its socket (sk_wmem_alloc) reached tun.sndbuf (1000 bytes) at ", 0) == 0);
+  CHECK(notes("").empty());
 }
 
 TEST_CASE("tun: a queue one CPU writes and frees, and tun_xdp_one's skbs, touch no shared socket line") {
