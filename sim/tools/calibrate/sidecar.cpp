@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "models/kernel/version.hpp"
 #include "sim/io/errors.hpp"
 #include "sim/io/files.hpp"
 #include "sim/io/json.hpp"
@@ -222,6 +223,14 @@ Workload read_sidecar_text(const std::string& text, const std::string& path) {
   w.nr_cpus = static_cast<int>(int_field(j, file, "nr_cpus", 1, 4096));
   w.hz = static_cast<int>(opt_number(j, file, "hz", 1, 100000, 0, true));
   w.kernel = opt_str_field(j, file, "kernel");
+  // The capture's kernel picks the modelled version it is simulated with
+  // (the newest not after it).  One older than every modelled version, or
+  // no release at all, was simulated as 6.18 with only the description
+  // saying so; missing or empty is an unknown kernel (the newest, said).
+  KernelVersion captured;
+  if (!w.kernel.empty() && !version_of_release(w.kernel, captured))
+    throw InputError(file + ": kernel: expected a Linux release of " + version_name(modelled_versions().front()) +
+                     " or later (the oldest tunsim models), such as \"6.18.44-amd64\", found " + shown(json(w.kernel)));
   w.cpu_model = opt_str_field(j, file, "cpu_model");
   w.cpu_signature = opt_str_field(j, file, "cpu_signature");
   w.dev = opt_str_field(j, file, "dev");
