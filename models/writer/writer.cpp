@@ -1,5 +1,7 @@
 #include "models/writer/writer.hpp"
 
+#include <algorithm>
+
 #include "models/irq/irq.hpp"
 #include "models/sched/schedule.hpp"
 #include "models/softirq/softirq.hpp"
@@ -61,7 +63,13 @@ void writer_thread(Ctx& ctx, Writer& w) {
         break;
       }
       if (w.sp->writer_rate_mpps > 0 && w.next_time > ctx.now) {
-        if (!schedule_out(ctx, Thread::State::Sleeping, w.next_time)) continue;  // its timer came on its way to idle
+        // A next write() at or after the run's end never comes: it sleeps
+        // until the end, not until then.  (At 1e-14 writes per us it slept
+        // until t = 1e8 s, and on waking caught up the 10^11 cpus.stall
+        // windows of the sleep one by one: the run did not end.)
+        const double wake = std::min(w.next_time, ctx.k->end());
+        if (wake <= ctx.now) continue;  // the run has ended: writer_done
+        if (!schedule_out(ctx, Thread::State::Sleeping, wake)) continue;  // its timer came on its way to idle
         break;
       }
       ctx.checkpoint();

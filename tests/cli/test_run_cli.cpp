@@ -515,3 +515,27 @@ TEST_CASE("an integer written as 1e3 resolves to the integer 1000") {
   CHECK(rc.status == 2);
   CHECK(rc.err.find("expected an integer in [0, 4294967295], found 1000.5") != std::string::npos);
 }
+
+TEST_CASE("a rate-limited writer whose next write() falls past the run's end sleeps until the end, not until then") {
+  // writer.rate_mpps may be any number in [0, 10000]: at 1e-14 writes per
+  // us the next write() after the first is 1e8 s away.  The writer slept
+  // until then and, waking, caught up the cpus.stall windows of those 1e8 s
+  // one by one (10^11 of them, 1 ms apart): the 20 ms run never ended
+  // (1e-12 took 5 s).  A run that ends first wakes it to stop, as it wakes
+  // the vhost worker (models/vhost/worker.cpp): at t = duration_ms, where
+  // the trace's last line is its exit (X).
+  for (const char* rate : {"1e-14", "1e-300"}) {
+    CAPTURE(rate);
+    std::string trace = tmpdir() + "/w.trace";
+    auto m = testutil::run_measured({"run", "-q", "configs/default.json", "--set", "senders.0.type=writer", "--set",
+                                     std::string("senders.0.writer.rate_mpps=") + rate, "--trace", trace});
+    INFO("stderr: ", m.err);
+    CHECK(m.status == 0);
+    CHECK(m.wall_s < 10);  // about 0.1 s
+    std::string t = slurp(trace);
+    REQUIRE(t.size() > 1);
+    std::string last = t.substr(t.rfind('\n', t.size() - 2) + 1);
+    CHECK(last.find(" 0.020000000: sched_switch: writer-") != std::string::npos);
+    CHECK(last.find(" X ==> ") != std::string::npos);
+  }
+}
