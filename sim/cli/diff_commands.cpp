@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -128,6 +129,15 @@ void register_diff_commands(CLI::App& app, int& exit_code) {
   diff->callback([da, &exit_code] {
     if (da->a == "-" && da->b == "-") throw InputError("diff - -: only one operand can be standard input");
     check_distinct_outputs({{"-o", da->out}, {"--plot", da->plot}});
+    // Both outputs opened before the traces are read, both written out
+    // before either appears (as run's, sim/cli/simulate.cpp): the plot was
+    // written, whole, before -o naming a folder that does not exist failed.
+    std::optional<OutputFile> plot_file;
+    if (!da->plot.empty()) {
+      trace::check_plot_path(da->plot);
+      plot_file.emplace(da->plot);
+    }
+    OutputFile out_file(da->out.empty() ? "-" : da->out);
     trace::Tolerances tol;
     // --tol FILE is accepted too when the argument names an existing .json file.
     for (const auto& t : da->tols) {
@@ -171,9 +181,12 @@ void register_diff_commands(CLI::App& app, int& exit_code) {
     Side a = load(da->a, da->a_only, "A");
     Side b = load(da->b, da->b_only, "B");
     trace::DiffResult r = trace::diff_metrics(a.m, b.m, tol, a.label, b.label);
-    if (!da->plot.empty()) trace::plot_cdfs(r, da->plot);
-    std::string text = da->json ? dump_json(r.to_json()) + "\n" : r.table();
-    write_file_atomic(da->out.empty() ? "-" : da->out, text);
+    if (plot_file) plot_file->write(trace::plot_cdfs(r, da->plot));
+    out_file.write(da->json ? dump_json(r.to_json()) + "\n" : r.table());
+    if (plot_file) plot_file->finish();
+    out_file.finish();
+    if (plot_file) plot_file->commit();
+    out_file.commit();
     exit_code = r.pass ? 0 : 1;
   });
 }

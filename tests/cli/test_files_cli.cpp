@@ -467,4 +467,41 @@ TEST_CASE("files: batch workers ended by a signal leave no temporary, an interru
   CHECK(r.err.find("tunsim:") != std::string::npos);
   CHECK(r.err.find("tunsim:", r.err.find("tunsim:") + 1) == std::string::npos);
   CHECK(std::filesystem::is_empty(d + "/out"));
+
+TEST_CASE("files: diff --plot is an output like -o: a link to nothing refused, both written or neither") {
+  // plot-cdf.py's savefig wrote --plot itself: through a link to nothing it
+  // created the link's target (exit 0), a regular file was written in place,
+  // not atomically, and a plot was left, whole, when -o then failed (exit 2).
+  // It now draws into a temporary of tunsim's, which writes the plot as it
+  // writes -o (sim/io/files.hpp), both opened before the traces are read.
+  if (std::system("/usr/bin/python3 -c 'import matplotlib' >/dev/null 2>&1") != 0) {
+    MESSAGE("matplotlib is not installed for /usr/bin/python3: diff --plot not tried");
+    return;
+  }
+  std::string d = tmpdir() + "/plot";
+  std::filesystem::create_directories(d);
+  const std::string ab = "results/reference/napi-60-1w.trace.gz results/reference/napi-60-2w.trace.gz";
+  std::filesystem::create_symlink(d + "/target.png", d + "/cdf.png");
+  Run dangling = run_cli("diff " + ab + " --plot " + d + "/cdf.png");
+  CHECK(dangling.status == 2);
+  CHECK(dangling.err == "tunsim: " + d + "/cdf.png: cannot write output file: a link to " + d +
+                            "/target.png, which does not exist (expected a file, or a link to one)\n");
+  CHECK_FALSE(std::filesystem::exists(d + "/target.png"));
+  std::filesystem::remove(d + "/cdf.png");
+  // -o cannot be written: no plot either (and none when the plot cannot be).
+  Run no_o = run_cli("diff " + ab + " --plot " + d + "/cdf.svg -o /nonexistent-dir/x");
+  CHECK(no_o.status == 2);
+  CHECK(no_o.err == "tunsim: /nonexistent-dir/x: cannot write output file: cannot create a temporary file in "
+                    "/nonexistent-dir: No such file or directory\n");
+  Run no_plot = run_cli("diff " + ab + " --plot /nonexistent-dir/cdf.svg -o " + d + "/diff.txt");
+  CHECK(no_plot.status == 2);
+  CHECK(std::filesystem::is_empty(d));
+  // Both writable: both written (exit 1: the two captures differ beyond the
+  // default tolerances), nothing else left in the folder.
+  Run ok = run_cli("diff " + ab + " --plot " + d + "/cdf.svg -o " + d + "/diff.txt");
+  INFO("stderr: ", ok.err);
+  CHECK((ok.status == 0 || ok.status == 1));
+  CHECK(slurp(d + "/cdf.svg").find("<svg") != std::string::npos);
+  CHECK(slurp(d + "/diff.txt").find("metric") != std::string::npos);
+  CHECK(std::distance(std::filesystem::directory_iterator(d), std::filesystem::directory_iterator{}) == 2);
 }

@@ -352,10 +352,14 @@ TraceMetrics load_metrics(const std::string& path, const MetricsOptions& opt, bo
   return metrics_from_trace_file(in ? copy->path() : path, opt, lenient, report, name);
 }
 
-void plot_cdfs(const DiffResult& r, const std::string& out_path) {
+void check_plot_path(const std::string& out_path) {
   std::string ext = out_path.size() > 4 ? out_path.substr(out_path.size() - 4) : "";
   if (ext != ".png" && ext != ".svg")
     throw InputError("--plot " + out_path + ": expected a file name ending in .png or .svg");
+}
+
+std::string plot_cdfs(const DiffResult& r, const std::string& out_path) {
+  check_plot_path(out_path);
   nlohmann::json in;
   in["a_label"] = r.a_label;
   in["b_label"] = r.b_label;
@@ -373,17 +377,23 @@ void plot_cdfs(const DiffResult& r, const std::string& out_path) {
   ::close(fd);
   std::string json_path = tmpl;
   std::string err_path = json_path + ".err";
+  // The script draws into a file of ours (savefig to out_path followed a
+  // link to nothing, and wrote a regular file in place, not atomically).
+  std::string image_path = json_path + out_path.substr(out_path.size() - 4);
   write_file_atomic(json_path, dump_json(in, -1));
   const char* env = std::getenv("TUNSIM_PLOT_CDF");
   std::string script = env && *env ? env : TUNSIM_SOURCE_DIR "/scripts/plot-cdf.py";
-  int rc = run_program({"/usr/bin/python3", script, json_path, out_path}, "", err_path);
-  std::string err;
+  int rc = run_program({"/usr/bin/python3", script, json_path, image_path}, "", err_path);
+  std::string err, image;
   try {
     err = read_file(err_path, 1 << 20);
+    if (rc == 0) image = read_file(image_path);
   } catch (const InputError&) {
+    if (rc == 0) rc = 3;
   }
   std::remove(json_path.c_str());
   std::remove(err_path.c_str());
+  std::remove(image_path.c_str());
   if (rc != 0) {
     std::string first;
     std::istringstream is(err);
@@ -393,6 +403,7 @@ void plot_cdfs(const DiffResult& r, const std::string& out_path) {
     throw InputError("--plot " + out_path + ": " + script + " failed: " +
                      (first.empty() ? "exit status " + std::to_string(rc) : printable(first, 200)));
   }
+  return image;
 }
 
 }  // namespace tunsim::trace

@@ -80,9 +80,13 @@ constexpr size_t kMaxSummaryBytes = size_t(16) << 20;
 TraceMetrics load_metrics(const std::string& path, const MetricsOptions& opt, bool lenient,
                           std::string* kind = nullptr, trace::ParseReport* report = nullptr);
 
-// Writes a PNG or SVG (by extension) of the overlaid CDFs of every
-// distribution with samples on both sides, through /usr/bin/python3 and
-// scripts/plot-cdf.py (matplotlib).  Throws InputError on failure.
-void plot_cdfs(const DiffResult& r, const std::string& out_path);
+// A PNG or SVG (by out_path's extension) of the overlaid CDFs of every
+// distribution with samples on both sides, made by /usr/bin/python3 and
+// scripts/plot-cdf.py (matplotlib) in a temporary file: its bytes, for the
+// caller to write to out_path as any other output (sim/io/files.hpp).
+// Throws InputError on failure.
+std::string plot_cdfs(const DiffResult& r, const std::string& out_path);
+// out_path's extension is one plot_cdfs makes (InputError if not).
+void check_plot_path(const std::string& out_path);
 
 }  // namespace tunsim::trace
