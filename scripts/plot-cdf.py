@@ -167,9 +167,12 @@ def main():
         import matplotlib.pyplot as plt
     except ImportError:
         fail("matplotlib is not installed for /usr/bin/python3 (apt-get install python3-matplotlib)", 3)
+    # The same input gives the same bytes (as scripts/sweep's figures): an
+    # SVG carried the time it was drawn and ids from a random salt.
+    plt.rcParams["svg.hashsalt"] = "tunsim-diff"
     fig = draw(data, plt)
     try:
-        fig.savefig(out)
+        fig.savefig(out, metadata={"Date": None} if out.endswith(".svg") else None)
     except OSError as e:
         fail("%s: cannot write: %s" % (out, e))
 
