@@ -6,7 +6,7 @@
 # measurement).  All together 15 s on 2 idle cores, up to a minute on a busy one.
 #   ctest -L machine             all of them
 #   ctest -L machine-measures    only those that measure this machine
-set(TUNSIM_MACHINE_CASES robust_rule robust_bad_input linexfer_refuses cachegeom_decode derive_levels
+set(TUNSIM_MACHINE_CASES robust_rule robust_bad_input linexfer_refuses cachegeom_decode derive_levels derive_bad_input
     footprint_attrib perf_paths btf_sizes calibrate_usage trust_rules outfile_rule btb_summary)
 set(TUNSIM_MACHINE_MEASURING linexfer_measures chase_curve capture_sidecar capture_perf_paths capture_rps capture_slab_events capture_drain atomics_measures wakeup_measures
     remotermw_measures ctxswitch_measures skbwalk_measures stall_measures btb_sites calibrate_refused calibrate_btb calibrate_slub)

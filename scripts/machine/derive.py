@@ -79,6 +79,7 @@ def derive(curve, key, first_bytes, l2_bytes, names=("l1", "l2", "llc", "memory"
                     "max": round(max(mem), 4), "window_bytes": [pts[-2][0], pts[-1][0]]}
     above = [(b, v) for b, v in pts if b >= 2 * l2_bytes]
     llc_edge = None
+    slopes = []
     if len(above) >= 3:
         # Only segments that end at least halfway (in log) from the value at
         # 2 x L2 to memory: the rise out of the LLC, not the end of the rise
@@ -86,6 +87,7 @@ def derive(curve, key, first_bytes, l2_bytes, names=("l1", "l2", "llc", "memory"
         half = math.sqrt(above[0][1] * lv[names[3]]["value"])
         slopes = [((math.log(v1) - math.log(v0)) / (math.log(b1) - math.log(b0)), math.sqrt(b0 * b1))
                   for (b0, v0), (b1, v1) in zip(above, above[1:]) if v1 >= half]
+    if slopes:
         rise = max(slopes)[1]
         out["llc_rise_bytes"] = round(rise)
         lv[names[2]] = level(pts, 2 * l2_bytes, rise / math.sqrt(2), names[2])
@@ -96,6 +98,10 @@ def derive(curve, key, first_bytes, l2_bytes, names=("l1", "l2", "llc", "memory"
                 f"({lv[names[3]]['value']:.4g}): no LLC share distinct from memory at the time of this run")}
         if lv[names[2]].get("value"):
             llc_edge = crossing(pts, math.sqrt(lv[names[2]]["value"] * lv[names[3]]["value"]), 2 * l2_bytes)
+    elif len(above) >= 3:
+        # A curve falling towards memory (max() of no slope was a traceback).
+        lv[names[2]] = {"value": None, "refused": f"{names[2]}: no segment above 2 x L2 rises halfway from the "
+                                                  f"value at 2 x L2 ({above[0][1]:.4g}) to memory"}
     else:
         lv[names[2]] = {"value": None, "refused": f"{names[2]}: only {len(above)} trusted points above 2 x L2, "
                                                   "at least 3 needed"}
@@ -115,6 +121,32 @@ def derive(curve, key, first_bytes, l2_bytes, names=("l1", "l2", "llc", "memory"
     return out
 
 
+def check_curve(curve, key):
+    """A ValueError naming the first point derive() cannot take: each an object
+    with "bytes" (a positive number, each trusted point's its own) and KEY an
+    object whose "value", where "trusted", is a positive number (derive
+    takes logarithms of both, and divides by the log of a size ratio)."""
+    def number(x):
+        return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0
+    if not isinstance(curve, list):
+        raise ValueError("points: expected a list of points, found %s" % type(curve).__name__)
+    seen = {}
+    for i, p in enumerate(curve):
+        if not isinstance(p, dict) or not number(p.get("bytes")):
+            raise ValueError("points[%d]: expected an object with \"bytes\" a positive number" % i)
+        m = p.get(key)
+        if not isinstance(m, dict):
+            raise ValueError("points[%d].%s: expected an object {\"trusted\", \"value\"}" % (i, key))
+        if m.get("trusted") and m.get("value") and not number(m["value"]):
+            raise ValueError("points[%d].%s.value: expected a positive number, found %s"
+                             % (i, key, json.dumps(m["value"])[:40]))
+        if m.get("trusted") and m.get("value"):
+            if p["bytes"] in seen:
+                raise ValueError("points[%d].bytes: expected each trusted point's own size, found %s again "
+                                 "(points[%d])" % (i, json.dumps(p["bytes"]), seen[p["bytes"]]))
+            seen[p["bytes"]] = i
+
+
 def main(argv):
     if len(argv) != 4:
         print(__doc__.strip().split("\n\n")[-1], file=sys.stderr)
@@ -122,7 +154,10 @@ def main(argv):
     try:
         curve = json.load(open(argv[0]))
         pts = curve["points"] if isinstance(curve, dict) else curve
+        check_curve(pts, argv[1])
         first, l2 = int(argv[2]), int(argv[3])
+        if first <= 0 or l2 <= 0:
+            raise ValueError("the byte sizes: expected positive numbers, found %d and %d" % (first, l2))
     except (OSError, ValueError, KeyError, TypeError) as e:
         print(f"derive.py: {argv[0]}: expected a curve JSON with \"points\" and two byte sizes: {e}", file=sys.stderr)
         return 2

@@ -11,6 +11,7 @@
 #   linexfer_refuses   linexfer with 50 samples refuses whatever the machine
 #   cachegeom_decode   cpuid decoding (AMD legacy, AMD 0x8000001D, Intel 4) and sysfs
 #   derive_levels      plateaus and edges of a synthetic latency curve
+#   derive_bad_input   derive.py: a curve it cannot take is one line and exit 2; a falling one refuses the LLC
 #   footprint_attrib   path attribution, sizes and lines on a synthetic perf script
 #   perf_paths         scripts/perf-paths: cost paths of a synthetic perf script, and its bad input
 #   btf_sizes          the BTF reader against the kernel's slab object sizes and pahole
@@ -708,6 +709,47 @@ assert d3["levels"]["llc"]["value"] is None and d3["levels"]["llc"]["candidate"]
 assert "within 4x of memory" in d3["levels"]["llc"]["refused"]
 assert d3["edges"]["llc"]["bytes"] is None
 assert derive.derive(curve3, "ns_per_load", 32768, 1048576)["levels"]["llc"]["value"] == 92.5
+EOF
+  echo "PASS"
+  ;;
+derive_bad_input)
+  # derive() takes logarithms of the sizes and values and divides by the log
+  # of a size ratio: a point that is no object, a value that is not a
+  # positive number and two trusted points of one size were tracebacks
+  # (TypeError, ValueError, ZeroDivisionError), exit 1.  Each is now one
+  # line naming the point, exit 2.
+  check() {  # JSON EXPECTED what
+    printf '%s' "$1" >"$TMP/curve.json"
+    $PY $M/derive.py "$TMP/curve.json" ns_per_load 32768 1048576 >"$TMP/out" 2>"$TMP/err"
+    local st=$?
+    [ "$st" -eq 2 ] || fail "$3: exit $st, expected 2 ($(cat "$TMP/err"))"
+    [ "$(wc -l <"$TMP/err")" -eq 1 ] || fail "$3: expected one line on stderr, found: $(cat "$TMP/err")"
+    grep -qF "$2" "$TMP/err" || fail "$3: expected '$2' in: $(cat "$TMP/err")"
+  }
+  check '{"points": [[4096, 1]]}' 'points[0]: expected an object with "bytes" a positive number' "a point that is a list"
+  check '{"points": "x"}' 'points: expected a list of points, found str' "points a string"
+  check 'NaN' 'points: expected a list of points, found float' "a bare NaN"
+  check '[{"bytes": 4096, "ns_per_load": {"trusted": true, "value": -1}}]' \
+    'points[0].ns_per_load.value: expected a positive number, found -1' "a negative value"
+  check '[{"bytes": 4096, "ns_per_load": 1}]' 'points[0].ns_per_load: expected an object' "a bare value"
+  check '[{"bytes": 4096, "ns_per_load": {"trusted": true, "value": 1}},
+          {"bytes": 4096, "ns_per_load": {"trusted": true, "value": 2}}]' \
+    "points[1].bytes: expected each trusted point's own size, found 4096 again (points[0])" "one size twice"
+  # A curve that falls towards memory above 2 x L2 (1000 ns at 2 MiB, then
+  # 10): no segment ends halfway from 1000 to memory (sqrt(1000 * 10) = 100),
+  # so no rise out of the LLC: the LLC is refused, saying so (max() of no
+  # slope was a ValueError traceback).
+  $PY - <<'EOF' || fail "derive.py on a falling curve"
+import sys
+sys.path.insert(0, "scripts/machine")
+import derive
+pts = [(4096, 1), (8192, 1), (16384, 1), (65536, 4), (131072, 4), (262144, 4), (2097152, 1000), (4194304, 10),
+       (8388608, 10)]
+d = derive.derive([{"bytes": b, "ns_per_load": {"trusted": True, "value": v}} for b, v in pts], "ns_per_load",
+                  32768, 1048576)
+assert d["levels"]["llc"]["value"] is None, d["levels"]["llc"]
+assert "no segment above 2 x L2 rises halfway" in d["levels"]["llc"]["refused"], d["levels"]["llc"]
+assert d["edges"]["llc"]["bytes"] is None
 EOF
   echo "PASS"
   ;;
