@@ -137,6 +137,9 @@ def defaults_calibration():
 def cpu_reasons(side, cal):
     """Why a calibration (dict) does not describe the CPU a capture (its
     sidecar dict) ran on: [] when it does or either side does not say."""
+    if not isinstance(side, dict):
+        # (side.get was an AttributeError traceback.)
+        raise InputError("expected a capture-trace sidecar (a JSON object), found %s" % json.dumps(side)[:60])
     cpu = side.get("cpu_signature")
     prov = cal.get("provenance") if isinstance(cal, dict) else None
     if not isinstance(cpu, str) or not isinstance(prov, dict):

@@ -1063,6 +1063,14 @@ EOF
       grep -qF "trust.py: $TMP/lost.json: lost_events: expected a count of trace events >= 0, found $v" "$TMP/err" ||
       fail "lost_events $v: status $st, $(cat "$TMP/err")"
   done
+  # A sidecar that is no JSON object: cpu read it with side.get, an
+  # AttributeError traceback (exit 1); capture named it already.
+  echo '[1, 2]' >"$TMP/list.json"
+  for mode in cpu capture; do
+    $PY $M/trust.py $mode "$TMP/list.json" >/dev/null 2>"$TMP/err"; st=$?
+    [ $st -eq 2 ] && [ "$(wc -l <"$TMP/err")" -eq 1 ] && grep -q "^trust.py: $TMP/list.json: expected a capture-trace sidecar" "$TMP/err" ||
+      fail "$mode, a sidecar that is a list: status $st, $(cat "$TMP/err")"
+  done
   $PY $M/trust.py spread "$TMP/none.json" >/dev/null 2>"$TMP/err"; st=$?
   [ $st -eq 2 ] && grep -q "^trust.py: $TMP/none.json: " "$TMP/err" || fail "missing calibration: status $st, $(cat "$TMP/err")"
   echo "PASS"
