@@ -5,6 +5,7 @@
 // when nothing was checked.
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -198,4 +199,37 @@ TEST_CASE("diff 13.16: --pid/--comm select writers like trace stats, no toleranc
   CHECK(w.status == 0);
   CHECK(w.out.find("PASS: ") != std::string::npos);
   CHECK(run_json("diff --json --ks-max 0.01 " + t + " " + t)["checked"].get<int>() > 0);
+}
+
+TEST_CASE("capture: a machine of more CPUs than the model simulates, or a CONFIG_HZ it does not take, is refused") {
+  // A capture may describe 1-4096 CPUs (the sidecar's nr_cpus, --nr-cpus),
+  // the model simulates at most 256 (cpus.count) and CONFIG_HZ 100-1000
+  // (kernel.hz).  trace config wrote a scenario of 257 CPUs that run then
+  // refused, calibrate failed as an internal error (its penalty run refused
+  // that scenario: exit 3), and a CONFIG_HZ of 1200 was left out of the
+  // scenario, which ran at 250.  Each is now one line naming the capture.
+  std::string d = tmpdir();
+  REQUIRE(run_sh("cp " + kRef + "plain-60-1w.trace.gz " + d + "/big.trace.gz && cp " + kRef + "plain-60-1w.trace.gz " +
+                 d + "/fast.trace.gz").status == 0);
+  json side = json::parse(tunsim::read_file(kRef + "plain-60-1w.json"));
+  side["nr_cpus"] = 300;
+  side["trace_file"] = "big.trace.gz";
+  std::ofstream(d + "/big.json") << side.dump();
+  side["nr_cpus"] = 2;
+  side["hz"] = 1200;
+  side["trace_file"] = "fast.trace.gz";
+  std::ofstream(d + "/fast.json") << side.dump();
+  const std::string cpus = "nr_cpus: expected a machine of at most 256 CPUs, the most the model simulates "
+                           "(cpus.count), found ";
+  check_error(run_cli("trace config " + d + "/big.json"), d + "/big.json: " + cpus + "300");
+  check_error(run_cli("calibrate " + d + "/big.trace.gz -o " + d + "/cal.json"), d + "/big.json: " + cpus + "300");
+  check_error(run_cli("calibrate " + without_sidecar("plain-60-1w") + " --nr-cpus 257 -o " + d + "/cal.json"),
+              "(described on the command line): " + cpus + "257");
+  check_error(run_cli("trace config " + d + "/fast.json"),
+              d + "/fast.json: hz: expected a CONFIG_HZ the model takes (kernel.hz, 100..1000), found 1200");
+  CHECK_FALSE(std::filesystem::exists(d + "/cal.json"));
+  // The bounds themselves are taken: 256 CPUs, HZ 1000.
+  json ok = run_json("trace config " + without_sidecar("plain-60-1w") + " --nr-cpus 256 --hz 1000");
+  CHECK(ok["cpus"]["count"] == 256);
+  CHECK(ok["kernel"]["hz"] == 1000);
 }

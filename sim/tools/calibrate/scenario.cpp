@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "models/kernel/version.hpp"
+#include "sim/config/schema.hpp"
 #include "sim/io/errors.hpp"
 #include "sim/io/files.hpp"
 #include "sim/io/json.hpp"
@@ -63,16 +64,27 @@ json scenario_for(const Workload& w, const std::string& calibration) {
   s["description"] = d.str();
   s["design"] = w.mode == "napi" ? "napi_gro" : "rx_batched";
   s["kernel"] = {{"version", version}};
-  if (w.hz >= 100 && w.hz <= 1000) s["kernel"]["hz"] = w.hz;
+  // A capture the model cannot simulate is refused here, where trace config
+  // and calibrate both make their scenario: a machine of 257-4096 CPUs
+  // gave trace config a scenario run refuses, and calibrate an internal
+  // error (its penalty run refused it, exit 3); a CONFIG_HZ out of the
+  // model's range was left out of the scenario, which then ran at 250.
+  const ParamDecl& hz = *find_param("kernel.hz");
+  if (w.hz > 0 && (w.hz < hz.min || w.hz > hz.max))
+    throw InputError(w.origin() + ": hz: expected a CONFIG_HZ the model takes (kernel.hz, " + fmt("%g", hz.min) +
+                     ".." + fmt("%g", hz.max) + "), found " + std::to_string(w.hz));
+  if (w.hz > 0) s["kernel"]["hz"] = w.hz;
   int max_cpu = *std::max_element(w.cpus.begin(), w.cpus.end());
-  s["cpus"] = {{"count", std::max(w.nr_cpus, max_cpu + 1)}};
+  if (!w.rps_cpus.empty()) max_cpu = std::max(max_cpu, *std::max_element(w.rps_cpus.begin(), w.rps_cpus.end()));
+  const int cpus = std::max(w.nr_cpus, max_cpu + 1);
+  const ParamDecl& cpus_decl = *find_param("cpus.count");
+  if (cpus > cpus_decl.max)
+    throw InputError(w.origin() + ": nr_cpus: expected a machine of at most " + fmt("%g", cpus_decl.max) +
+                     " CPUs, the most the model simulates (cpus.count), found " + std::to_string(cpus));
+  s["cpus"] = {{"count", cpus}};
   if (w.mode == "plain") s["tun"] = {{"rx_frames", 0}};
   if (w.threaded) s["tun"] = {{"threaded", true}, {"napi_thread_cpu", w.napi_thread_cpu}};
-  if (!w.rps_cpus.empty()) {
-    s["rps"] = {{"cpus", w.rps_cpus}};
-    max_cpu = std::max(max_cpu, *std::max_element(w.rps_cpus.begin(), w.rps_cpus.end()));
-    s["cpus"] = {{"count", std::max(w.nr_cpus, max_cpu + 1)}};
-  }
+  if (!w.rps_cpus.empty()) s["rps"] = {{"cpus", w.rps_cpus}};
   // The cost of moving a cache line between the CPUs, measured with this
   // capture (scripts/machine/remotermw.c, or half of scripts/linexfer.c's
   // handoff when the capture predates remotermw; only values the tools
