@@ -233,3 +233,21 @@ TEST_CASE("capture: a machine of more CPUs than the model simulates, or a CONFIG
   CHECK(ok["cpus"]["count"] == 256);
   CHECK(ok["kernel"]["hz"] == 1000);
 }
+
+TEST_CASE("capture: one writer thread named twice is refused, not simulated as two writers") {
+  // --writers 2371,2371 on a single-writer capture, or a sidecar listing one
+  // tid twice, gave trace config a scenario of two writers (exit 0): the one
+  // thread's writes counted for each.
+  std::string t = without_sidecar("plain-60-1w");
+  check_error(run_cli("trace config " + t + " --writers 2371,2371"),
+              "--writers: expected each thread id once, found 2371 twice");
+  check_error(run_cli("calibrate " + t + " --writers 2371,2371 -o " + tmpdir() + "/cal.json"),
+              "--writers: expected each thread id once, found 2371 twice");
+  json side = json::parse(tunsim::read_file(kRef + "napi-60-2w.json"));  // tids 2469 and 2470
+  side["threads"][1]["tid"] = 2469;
+  side["trace_file"] = "../../" + kRef + "napi-60-2w.trace.gz";  // not read: refused first
+  std::string path = tmpdir() + "/dup.json";
+  std::ofstream(path) << side.dump();
+  check_error(run_cli("trace config " + path),
+              path + ": threads[1].tid: expected each writer thread once, found 2469 again (threads[0])");
+}
