@@ -38,6 +38,12 @@ inline const CLI::Validator kSyscall = int_in(0, 65535);
 inline const CLI::Validator kPath = CLI::Validator(
     [](std::string& s) { return s.empty() ? std::string("expected a file name, found an empty one") : std::string(); },
     "");
+// A name or a value (a device, a task name, a kernel release, a bound): an
+// empty one (`--dev "$UNSET"`) was taken for "not given" too (trace stats
+// --dev '' read the busiest device, diff --ks-max '' checked nothing).
+inline const CLI::Validator kNonEmpty = CLI::Validator(
+    [](std::string& s) { return s.empty() ? std::string("expected a value, found an empty one") : std::string(); },
+    "");
 
 struct SimgridArgs;
 namespace calib {

@@ -49,7 +49,8 @@ void add_writer_options(CLI::App* cmd, Writers& w, const std::string& prefix, co
       ->delimiter(',')
       ->check(kPid);
   cmd->add_option(prefix + "comm", w.comm, "writer task name whose write() calls are timed in " + which +
-                                               " (default: any)");
+                                               " (default: any)")
+      ->check(kNonEmpty);
 }
 
 }  // namespace
@@ -66,7 +67,7 @@ void register_diff_commands(CLI::App& app, int& exit_code) {
       ->check(kPath);
   calc->add_option("-o,--output", cal->out, "calibration file to write (atomically; - = standard output)")
       ->check(kPath);
-  calc->add_option("--name", cal->name, "calibration name (default: the output file's stem)");
+  calc->add_option("--name", cal->name, "calibration name (default: the output file's stem)")->check(kNonEmpty);
   calc->add_option("--kmod", cal->kmod, "fit the kernel module's measurements in FILE (- = standard input)")
       ->check(kPath);
   calc->add_option("--cache-calibration", cal->cache_calibration,
@@ -116,8 +117,8 @@ void register_diff_commands(CLI::App& app, int& exit_code) {
   diff->add_option("--tol", da->tols,
                    "tolerance METRIC=REL (scalars) or DIST.KEY=X (KEY: ks, wasserstein, mean, p50, p99)");
   diff->add_option("--tol-file", da->tol_file, "JSON tolerance file (docs/traces.md)")->check(kPath);
-  diff->add_option("--ks-max", da->ks_max, "KS bound for every distribution without its own");
-  diff->add_option("--dev", da->dev, "device in both traces (default: each trace's busiest)");
+  diff->add_option("--ks-max", da->ks_max, "KS bound for every distribution without its own")->check(kNonEmpty);
+  diff->add_option("--dev", da->dev, "device in both traces (default: each trace's busiest)")->check(kNonEmpty);
   add_writer_options(diff, da->both, "--", "both traces");
   add_writer_options(diff, da->a_only, "--a-", "A (instead of --pid/--comm)");
   add_writer_options(diff, da->b_only, "--b-", "B (instead of --pid/--comm)");

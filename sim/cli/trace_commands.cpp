@@ -132,6 +132,7 @@ std::string resolve_calibration(const std::string& name) {
 void add_capture_options(CLI::App* cmd, calib::CaptureOptions& o) {
   const std::string g = "Capture (instead of a sidecar; the rest is inferred from the trace)";
   cmd->add_option("--mode", o.mode, "plain or napi (IFF_NAPI) tap (default: napi when napi_poll runs on the device)")
+      ->check(kNonEmpty)
       ->group(g);
   cmd->add_flag("--bridge", o.bridge, "the tap is bridged to a peer (default: its frames are dropped as unhandled)")
       ->group(g);
@@ -150,8 +151,11 @@ void add_capture_options(CLI::App* cmd, calib::CaptureOptions& o) {
       ->check(int_in(14, 65535))
       ->group(g);
   cmd->add_option("--kernel", o.kernel, "uname -r of the traced kernel (default: unknown, the newest modelled)")
+      ->check(kNonEmpty)
       ->group(g);
-  cmd->add_option("--dev", o.dev, "the tap (default: the device with the most netif_receive_skb events)")->group(g);
+  cmd->add_option("--dev", o.dev, "the tap (default: the device with the most netif_receive_skb events)")
+      ->check(kNonEmpty)
+      ->group(g);
   cmd->add_option("--hz", o.hz, "CONFIG_HZ of the traced kernel")->check(int_in(1, 100000))->group(g);
   cmd->add_option("--nr-cpus", o.nr_cpus, "CPUs of the traced machine (default: the highest in the trace + 1)")
       ->check(int_in(1, 4096))
@@ -171,11 +175,11 @@ void register_trace_commands(CLI::App& app) {
   stats->add_option("FILE", sa->file, "trace file: text (.gz ok), trace.dat or perf.data; - = standard input")
       ->required()
       ->check(kPath);
-  stats->add_option("--dev", sa->dev, "device (default: the one with most netif_receive_skb events)");
+  stats->add_option("--dev", sa->dev, "device (default: the one with most netif_receive_skb events)")->check(kNonEmpty);
   stats->add_option("--pid", sa->pids, "writer task ids whose write() calls are timed, comma separated or repeated (default: all)")
       ->delimiter(',')
       ->check(kPid);
-  stats->add_option("--comm", sa->comm, "writer task name whose write() calls are timed (default: any)");
+  stats->add_option("--comm", sa->comm, "writer task name whose write() calls are timed (default: any)")->check(kNonEmpty);
   stats->add_option("--write-nr", sa->write_nr, "syscall number of write() (default 1, x86_64)")->check(kSyscall);
   stats->add_flag("--lenient", sa->lenient, "skip and count malformed lines instead of failing");
   stats->add_flag("--json", sa->json, "print the trace_metrics JSON object");

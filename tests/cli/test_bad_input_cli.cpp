@@ -725,3 +725,31 @@ TEST_CASE("bad input: an empty file name is refused, never taken for \"not given
     check_error(r, "--seed: expected an integer in [0, 4294967295], found nothing");
   }
 }
+
+TEST_CASE("bad input: an empty device, task name, kernel, mode, name or KS bound is refused, not taken for none") {
+  // As an empty file name or seed (above): `--dev "$UNSET"` read the
+  // busiest device, `--comm ''` timed every task, `diff --ks-max ''` checked
+  // nothing (exit 0), `--kernel ''` simulated the newest kernel and
+  // `calibrate --name ''` named the calibration after its file, each exit 0.
+  std::string trace = write_tmp("empty-value.trace", reference_head(400));
+  const std::string two = trace + " " + trace;
+  struct Case {
+    std::string args, option;
+  };
+  for (const Case& c : std::vector<Case>{{"trace stats " + trace + " --dev ''", "--dev"},
+                                         {"trace stats " + trace + " --comm ''", "--comm"},
+                                         {"diff " + two + " --dev ''", "--dev"},
+                                         {"diff " + two + " --comm ''", "--comm"},
+                                         {"diff " + two + " --a-comm ''", "--a-comm"},
+                                         {"diff " + two + " --b-comm ''", "--b-comm"},
+                                         {"diff " + two + " --ks-max ''", "--ks-max"},
+                                         {"trace config " + trace + " --dev ''", "--dev"},
+                                         {"trace config " + trace + " --kernel ''", "--kernel"},
+                                         {"trace config " + trace + " --mode ''", "--mode"},
+                                         {"calibrate " + trace + " --name '' -o " + tmpdir() + "/c.json", "--name"}}) {
+    Run r = run_cli(c.args);
+    INFO(c.args, ": ", r.err);
+    check_error(r, c.option + ": expected a value, found an empty one");
+    CHECK(r.out.empty());
+  }
+}
