@@ -753,3 +753,25 @@ TEST_CASE("bad input: an empty device, task name, kernel, mode, name or KS bound
     CHECK(r.out.empty());
   }
 }
+
+TEST_CASE("messages 14.7: a kernel release with control bytes is shown escaped in calibrate's and trace config's reports") {
+  // The release (the sidecar's "kernel", or --kernel) went raw into the
+  // report lines: a newline split them, an escape sequence reached the
+  // terminal (here: clear the screen).
+  const std::string bad = std::string("6.18\n\x1b[2J");
+  std::string d = tmpdir();
+  json side = load("results/reference/plain-60-1w.json");
+  side["kernel"] = bad;
+  side["trace_file"] = "k.trace.gz";
+  std::ofstream(d + "/k.json") << side.dump();
+  REQUIRE(testutil::run_sh("cp results/reference/plain-60-1w.trace.gz " + d + "/k.trace.gz").status == 0);
+  Run cal = run_cli("calibrate " + d + "/k.trace.gz -o " + d + "/cal.json");
+  INFO("stderr: ", cal.err);
+  REQUIRE(cal.status == 0);
+  CHECK(cal.out.find("kernel 6.18\\x0a\\x1b[2J)") != std::string::npos);
+  CHECK(cal.out.find('\x1b') == std::string::npos);
+  Run conf = testutil::run_sh("$TUNSIM trace config " + d + "/k.trace.gz --kernel \"$(printf '6.18\\n\\033[2J')\" >/dev/null");
+  REQUIRE(conf.status == 0);
+  CHECK(conf.err.find("kernel 6.18\\x0a\\x1b[2J,") != std::string::npos);
+  CHECK(conf.err.find('\x1b') == std::string::npos);
+}

@@ -266,7 +266,7 @@ Workload workload_of_trace(const std::string& trace, const CaptureOptions& o, st
     report << ", and inferred from the trace:\n" << said.str();
   }
   report << "  " << w.label() << ", " << w.frames_written << " frames written, kernel "
-         << (w.kernel.empty() ? "unknown (give --kernel RELEASE)" : w.kernel)
+         << (w.kernel.empty() ? "unknown (give --kernel RELEASE)" : printable(w.kernel, 80))
          << (w.bridge ? ", bridged" : ", frames dropped as unhandled (give --bridge if the tap is bridged)") << "\n";
   return w;
 }

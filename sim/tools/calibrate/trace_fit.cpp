@@ -175,7 +175,7 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
       throw InputError(t + ": RPS steers its frames to another CPU's backlog: the fit uses captures whose frames are "
                        "received where they are written (one of them is checked against the model, never fitted)");
     report << "trace " << t << " (" << w.label() << ", " << w.frames_written << " writes, kernel "
-           << w.kernel << ")\n";
+           << printable(w.kernel, 80) << ")\n";
     Intervals iv = extract_intervals(t, w, true);
     w.timestamp_resolution_ns = std::max(w.timestamp_resolution_ns, static_cast<double>(iv.resolution_ns));
     check_resolution(t, w.timestamp_resolution_ns, allow_coarse, "calibrate");
