@@ -979,6 +979,18 @@ calibrate_usage)
   $PY $cm --only geometry --calibration "$TMP/c.json" -o "$TMP/x.json" 2>"$TMP/err"; st=$?
   [ $st -eq 2 ] && grep -q "^calibrate-machine: --calibration: the cache model is fitted to the kernel's cold-path curves: expected kcold among --only's parts$" "$TMP/err" ||
     fail "--calibration without kcold: exit $st, $(cat "$TMP/err")"
+  # What the fit at the end reads and writes, before any measurement (found
+  # by tunsim calibrate after the measurements: --only kcold measures for
+  # minutes; these exit at once).
+  $PY $cm --only kcold --calibration "$TMP/c.json" --traces "$TMP/none.trace.gz" -o "$TMP/x.json" 2>"$TMP/err"; st=$?
+  [ $st -eq 2 ] && grep -q "^calibrate-machine: --traces: expected a readable trace file, found nothing readable at '$TMP/none.trace.gz'$" "$TMP/err" ||
+    fail "--traces of no file: exit $st, $(cat "$TMP/err")"
+  $PY $cm --only kcold --calibration "$TMP/c.json" --traces "$TMP" -o "$TMP/x.json" 2>"$TMP/err"; st=$?
+  [ $st -eq 2 ] && grep -q "^calibrate-machine: --traces: expected a readable trace file, found a folder at '$TMP'$" "$TMP/err" ||
+    fail "--traces of a folder: exit $st, $(cat "$TMP/err")"
+  $PY $cm --only kcold --calibration /nonexistent-dir/c.json -o "$TMP/x.json" 2>"$TMP/err"; st=$?
+  [ $st -eq 2 ] && grep -q "^calibrate-machine: --calibration: directory '/nonexistent-dir' does not exist$" "$TMP/err" ||
+    fail "--calibration into a missing folder: exit $st, $(cat "$TMP/err")"
   [ -e "$TMP/x.json" ] && fail "a usage error wrote the output"
   # --only geometry: no measurement to refuse, so exit 0, and the file holds
   # what cachegeom reports, under the format's keys.
