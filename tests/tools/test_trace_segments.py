@@ -628,6 +628,21 @@ class TraceSegments(unittest.TestCase):
             self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
             self.assertIn(want, r.stderr)
 
+    def test_a_cpu_the_trace_never_names_is_refused(self):
+        # --cpu 5 of a trace of CPUs 0 and 1 printed an empty table (every
+        # report), exit 0: a typo checked nothing, as trace stats --dev of no
+        # device did.  --writers 0,00 named CPU 0 twice (compared as text).
+        for args in ([], ["--poll-cost"], ["--user-gaps"], ["--wake-polls"], ["--slab-period", "16"],
+                     ["--bursts", "16"]):
+            r = run(self.path, "--cpu", "5", *args)
+            self.assertEqual(r.returncode, 2, args)
+            self.assertEqual(r.stderr, "trace-segments: %s: --cpu 5: expected events on that CPU, found none (the "
+                                       "trace's CPUs: 0, 1)\n" % self.path)
+        self.assertEqual(run(self.path, "--cpu", "1").returncode, 0)
+        r = run(self.path, "--writers", "0,00")
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stderr, "trace-segments: --writers: expected two different CPU numbers A,B, found '0,00'\n")
+
     def test_a_long_line_is_refused_at_once(self):
         # The event regex was searched from every byte of a run of non-blanks:
         # a 20 000-byte line took 2.3 s, 200 000 bytes minutes (quadratic).
