@@ -98,6 +98,9 @@ void register_diff_commands(CLI::App& app, int& exit_code) {
     }
     if (!cal->cache_calibration.empty())
       throw InputError("calibrate: --cache-calibration applies to --kmod (traces take --machine FILE)");
+    // (A trace given twice was fitted as two captures of its workload.)
+    check_distinct_inputs("TRACE", cal->traces);
+    check_distinct_inputs("--split-from", cal->split_from);
     std::string name = cal->name;
     if (name.empty())
       name = cal->out.empty() || cal->out == "-" ? "unnamed" : std::filesystem::path(cal->out).stem().string();

@@ -266,4 +266,15 @@ void check_distinct_outputs(const std::vector<std::pair<std::string, std::string
   }
 }
 
+void check_distinct_inputs(const std::string& what, const std::vector<std::string>& paths) {
+  std::map<std::string, std::string> seen;  // the file -> the path naming it first
+  for (const auto& path : paths) {
+    auto [first, fresh] = seen.emplace(path == "-" ? "-" : output_file_key(path), path);
+    if (!fresh)
+      throw InputError(what + " " + printable(path, 200) + ": expected each file once, found " +
+                       (first->second == path ? std::string("it twice") : "the file " + printable(first->second, 200) +
+                                                                             " names"));
+  }
+}
+
 }  // namespace tunsim

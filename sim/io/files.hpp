@@ -54,6 +54,10 @@ void write_file_atomic(const std::string& path, const std::string& content);
 // twice (two documents on standard output, one after the other).  A device
 // or a FIFO (written in place, /dev/null) may be named twice.
 void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs);
+// Input files of one list (calibrate's TRACE..., --split-from): one file
+// named twice (also through a link or another spelling, or "-" twice) is an
+// InputError naming both, since it would count as two captures.
+void check_distinct_inputs(const std::string& what, const std::vector<std::string>& paths);
 // The file an output path writes, as one string for comparing outputs: made
 // absolute, its links followed (also to a target not there yet), canonical
 // as far as it exists.

@@ -251,3 +251,19 @@ TEST_CASE("capture: one writer thread named twice is refused, not simulated as t
   check_error(run_cli("trace config " + path),
               path + ": threads[1].tid: expected each writer thread once, found 2469 again (threads[0])");
 }
+
+TEST_CASE("calibrate: one trace given twice is refused, not fitted as two captures") {
+  // calibrate T T fitted T's writes twice (exit 0), its workload weighing
+  // double beside the others; likewise through another spelling or a link.
+  std::string d = tmpdir();
+  REQUIRE(run_sh("cp " + kRef + "plain-60-1w.trace.gz " + d + "/t.trace.gz && ln -s t.trace.gz " + d +
+                 "/link.trace.gz").status == 0);
+  check_error(run_cli("calibrate " + d + "/t.trace.gz " + d + "/t.trace.gz -o " + d + "/cal.json"),
+              "TRACE " + d + "/t.trace.gz: expected each file once, found it twice");
+  check_error(run_cli("calibrate " + d + "/t.trace.gz " + d + "/./link.trace.gz -o " + d + "/cal.json"),
+              "TRACE " + d + "/./link.trace.gz: expected each file once, found the file " + d + "/t.trace.gz names");
+  check_error(run_cli("calibrate " + d + "/t.trace.gz --split-from " + kRef + "napi-60-1w-perf.json --split-from " +
+                      kRef + "napi-60-1w-perf.json -o " + d + "/cal.json"),
+              "--split-from " + kRef + "napi-60-1w-perf.json: expected each file once, found it twice");
+  CHECK_FALSE(std::filesystem::exists(d + "/cal.json"));
+}
