@@ -55,7 +55,9 @@ int cpu_count() {
 // Reads a batch's points: one JSON object per line.
 std::vector<Point> read_points(const std::string& path) {
   std::string name = path == "-" ? "standard input" : printable(path, 200);
-  std::string text = read_file(path, size_t(256) << 20);
+  // (/dev/zero was read to the bound, 256 MB, before its first line was
+  // refused.)
+  std::string text = read_file(path, size_t(256) << 20, [&](std::string_view head) { check_json_head(name, head); });
   std::vector<Point> points;
   std::istringstream in(text);
   std::string line;

@@ -158,18 +158,19 @@ nlohmann::json parse_json(const std::string& text, const std::string& name, size
   }
 }
 
+void check_json_head(const std::string& name, std::string_view head) {
+  size_t p = head.find_first_not_of(" \t\r\n");
+  if (p == std::string_view::npos) return;
+  if (std::string_view("{[\"-0123456789tfn").find(head[p]) == std::string_view::npos)
+    throw InputError(name + ":" + where(std::string(head), p) + ": expected JSON, found '" +
+                     printable(std::string(head.substr(p, 16)), 16) + "'");
+}
+
 nlohmann::json read_json_file(const std::string& path, size_t max_bytes) {
   const std::string name = path == "-" ? "standard input" : printable(path, 200);
   // What cannot start a JSON document stops the reading at once (/dev/zero,
   // a binary file).
-  auto check_head = [&](std::string_view head) {
-    size_t p = head.find_first_not_of(" \t\r\n");
-    if (p == std::string_view::npos) return;
-    if (std::string_view("{[\"-0123456789tfn").find(head[p]) == std::string_view::npos)
-      throw InputError(name + ":" + where(std::string(head), p) + ": expected JSON, found '" +
-                       printable(std::string(head.substr(p, 16)), 16) + "'");
-  };
-  return parse_json(read_file(path, max_bytes, check_head), name);
+  return parse_json(read_file(path, max_bytes, [&](std::string_view head) { check_json_head(name, head); }), name);
 }
 
 std::string dump_json(const nlohmann::json& j, int indent) {

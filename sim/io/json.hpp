@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <initializer_list>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -25,6 +26,10 @@ nlohmann::json parse_json(const std::string& text, const std::string& name, size
 // Reads and parses a JSON file ("-" = standard input), at most max_bytes; a
 // file whose first byte cannot start JSON is refused without reading on.
 nlohmann::json read_json_file(const std::string& path, size_t max_bytes = kMaxJsonBytes);
+// The first bytes read of a JSON (or JSON-lines) file `name`: what cannot
+// start a JSON text is an InputError at once, naming line and column
+// (/dev/zero, a binary file), before the rest is read.
+void check_json_head(const std::string& name, std::string_view head);
 // Serialises for output; bytes that are not UTF-8 (a device name from a
 // trace) are replaced, never an error.
 std::string dump_json(const nlohmann::json& j, int indent = 2);
