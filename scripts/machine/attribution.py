@@ -4,6 +4,7 @@ and the per-path footprints of a set of samples, for footprint.py (the
 method: docs/calibration.md, "Kernel footprints").
 """
 import re
+import sys
 
 from symbols import InputError
 
@@ -167,6 +168,29 @@ def attribute_cost(names):
         if n in SYSCALL_ROOTS:
             return "costs.syscall_ns"
     return "other"
+
+
+# A line of `perf script` text is a sample's header or one frame of its
+# call chain: far below this bound (tunsim's bound on a trace line).
+MAX_LINE = 65536
+
+
+def read_perf_text(path):
+    """The text of a `perf script` output file ("-": standard input), read
+    line by line with each line bounded: /dev/zero or a binary file was read
+    whole into memory (and never ended).  InputError naming the line."""
+    lines = []
+    f = sys.stdin if path == "-" else open(path, encoding="utf-8", errors="replace")
+    try:
+        for n, line in enumerate(iter(lambda: f.readline(MAX_LINE + 1), ""), 1):
+            if len(line) > MAX_LINE:
+                raise InputError(f"{path}:{n}: expected a line of at most {MAX_LINE} characters, found a longer one "
+                                 "(not perf script text?)")
+            lines.append(line)
+    finally:
+        if f is not sys.stdin:
+            f.close()
+    return "".join(lines)
 
 
 def parse_perf_script(text, origin="perf script"):

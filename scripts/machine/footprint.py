@@ -50,7 +50,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 # The library footprint.py's users import from it.
-from attribution import PATHS, analyze, attribute, call_sites, parse_perf_script, resolve_chain  # noqa: E402,F401
+from attribution import PATHS, analyze, attribute, call_sites, parse_perf_script, read_perf_text, resolve_chain  # noqa: E402,F401
 from estimates import data_footprints, estimates  # noqa: E402,F401
 from outfile import write_output  # noqa: E402
 from symbols import InputError, Kallsyms, elf_function_sizes  # noqa: E402,F401
@@ -378,7 +378,7 @@ def main(argv):
             return 0
         if args.cmd == "analyze":
             ks = Kallsyms(args.kallsyms)
-            text = sys.stdin.read() if args.text == "-" else open(args.text).read()
+            text = read_perf_text(args.text)
             rec = analyze(parse_perf_script(text, args.text), ks, args.frames, args.period_ns)
             json.dump(rec, sys.stdout, indent=1)
             print()

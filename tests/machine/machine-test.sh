@@ -812,6 +812,15 @@ EOF
   scripts/perf-paths "$TMP/script.txt" --tids 77 --frames 0 >/dev/null 2>"$TMP/err"; st=$?
   [ $st -eq 2 ] && grep -q "^perf-paths: --frames: expected a positive integer, found '0'$" "$TMP/err" ||
     fail "--frames 0: status $st, $(cat "$TMP/err")"
+  # /dev/zero (one line without end) was read whole into memory and the
+  # script never ended; footprint.py analyze read its input the same way.
+  # Lines are now read bounded (attribution.read_perf_text), as tunsim's.
+  timeout 20 scripts/perf-paths /dev/zero --tids 77 --frames 2 >/dev/null 2>"$TMP/err"; st=$?
+  [ $st -eq 2 ] && grep -q "^perf-paths: /dev/zero:1: expected a line of at most 65536 characters, found a longer one (not perf script text?)$" "$TMP/err" ||
+    fail "/dev/zero: status $st, $(cat "$TMP/err")"
+  timeout 20 $PY $M/footprint.py analyze /dev/zero --frames 1 --period-ns 1 >/dev/null 2>"$TMP/err"; st=$?
+  [ $st -eq 2 ] && grep -q "^footprint.py: /dev/zero:1: expected a line of at most 65536 characters" "$TMP/err" ||
+    fail "footprint.py analyze /dev/zero: status $st, $(cat "$TMP/err")"
   echo "PASS"
   ;;
 footprint_attrib)
