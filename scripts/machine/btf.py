@@ -17,6 +17,8 @@ NAME is a struct or union name ("sk_buff", "struct sk_buff" or
 missing (null in json); exit 1 if any is missing.  A file that is not BTF:
 one line naming it, where and what was expected, exit 2.
 """
+import os
+import stat
 import struct
 import sys
 
@@ -36,6 +38,9 @@ class BTF:
     def __init__(self, path="/sys/kernel/btf/vmlinux"):
         self.path = path
         with open(path, "rb") as f:
+            # (A device or a pipe, /dev/zero, was read until memory ran out.)
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise BTFError(f"{path}: expected a regular file (a raw BTF blob), found a device, a pipe or a socket")
             data = f.read()
         if len(data) < 24:
             raise BTFError(f"{path}: offset 0: expected a BTF header (24 bytes), found {len(data)} bytes")

@@ -9,6 +9,8 @@ elf_function_sizes reads the exact st_size of the FUNC symbols of an ELF
 file (a kernel module of another version).
 """
 import bisect
+import os
+import stat
 import struct
 
 
@@ -71,12 +73,28 @@ class Kallsyms:
         return addr, name, size
 
 
+def read_regular(path):
+    """The bytes of a regular file: a device or a pipe (/dev/zero) was read
+    until memory ran out."""
+    with open(path, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise InputError(f"{path}: expected a regular file, found a device, a pipe or a socket")
+        return f.read()
+
+
 def elf_function_sizes(path):
     """{name: size} of the FUNC symbols of an ELF file (exact st_size)."""
-    with open(path, "rb") as f:
-        d = f.read()
-    if d[:4] != b"\x7fELF" or d[4] != 2 or d[5] != 1:
+    d = read_regular(path)
+    if d[:4] != b"\x7fELF" or len(d) < 6 or d[4] != 2 or d[5] != 1:
         raise InputError(f"{path}: offset 0: expected a 64-bit little-endian ELF file")
+    try:
+        return _elf_function_sizes(d)
+    except (struct.error, IndexError, ValueError) as e:
+        # (An offset or a name beyond the file was a traceback.)
+        raise InputError(f"{path}: expected a 64-bit little-endian ELF file, found a damaged one ({e})") from None
+
+
+def _elf_function_sizes(d):
     shoff, = struct.unpack_from("<Q", d, 0x28)
     shentsize, shnum = struct.unpack_from("<HH", d, 0x3A)
     secs = [struct.unpack_from("<IIQQQQIIQQ", d, shoff + i * shentsize) for i in range(shnum)]

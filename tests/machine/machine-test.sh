@@ -910,6 +910,20 @@ EOF
   [ $? -eq 2 ] || fail "a bad perf script must exit 2"
   grep -q "footprint.py: $TMP/bad.txt:2: expected 'TID EVENT:' or a call-chain address, found 'nothex'" "$TMP/err" ||
     fail "bad perf script message: $(cat "$TMP/err")"
+  # A damaged ELF (its section table beyond the file) was a struct.error
+  # traceback, a device (/dev/zero) as the ELF file or as the BTF blob was
+  # read until memory ran out: each is one line, exit 2.
+  printf '\177ELF\002\001' >"$TMP/cut.elf"
+  $PY $M/footprint.py elf-sizes "$TMP/cut.elf" >/dev/null 2>"$TMP/err"; st=$?
+  [ $st -eq 2 ] && [ "$(wc -l <"$TMP/err")" -eq 1 ] &&
+    grep -q "^footprint.py: $TMP/cut.elf: expected a 64-bit little-endian ELF file, found a damaged one" "$TMP/err" ||
+    fail "a damaged ELF: status $st, $(cat "$TMP/err")"
+  timeout 20 $PY $M/footprint.py elf-sizes /dev/zero >/dev/null 2>"$TMP/err"; st=$?
+  [ $st -eq 2 ] && grep -q "^footprint.py: /dev/zero: expected a regular file, found a device, a pipe or a socket$" "$TMP/err" ||
+    fail "elf-sizes /dev/zero: status $st, $(cat "$TMP/err")"
+  timeout 20 $PY $M/btf.py --file /dev/zero sizeof sk_buff >/dev/null 2>"$TMP/err"; st=$?
+  [ $st -eq 2 ] && grep -q "^btf.py: /dev/zero: expected a regular file (a raw BTF blob), found a device, a pipe or a socket$" "$TMP/err" ||
+    fail "btf.py --file /dev/zero: status $st, $(cat "$TMP/err")"
   echo "PASS"
   ;;
 btf_sizes)
