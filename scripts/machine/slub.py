@@ -61,6 +61,13 @@ class Refused(Exception):
     pass
 
 
+class BadInput(Refused):
+    """A capture trace-segments refuses as bad input (exit 2): slub.py derive
+    exits 2 for it, as for any bad input (it was exit 4, a refused
+    measurement); calibrate-machine, which captured the traces, still
+    records it as its part's refusal."""
+
+
 def caches(sysfs="/sys/kernel/slab"):
     """{"head": {...}, "small": {...}}: each cache's sysfs values, its pages
     a slab and its cpu_partial_slabs."""
@@ -122,7 +129,9 @@ def residues(traces, cpu, cs):
         "--cpu", str(cpu), "--bursts", ",".join(str(p) for p in periods(cs)), "--json"]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode:
-        raise Refused("trace-segments: " + ((r.stderr.strip().splitlines() or ["exit %d" % r.returncode])[-1]))
+        # (Its line starts "trace-segments: " already: it was said twice.)
+        last = (r.stderr.strip().splitlines() or ["trace-segments: exit %d" % r.returncode])[-1]
+        raise (BadInput if r.returncode == 2 else Refused)(last)
     return json.loads(r.stdout)
 
 
@@ -231,6 +240,9 @@ def main(argv):
 if __name__ == "__main__":
     try:
         sys.exit(main(sys.argv[1:]))
+    except BadInput as e:
+        sys.stderr.write("slub.py: %s\n" % e)
+        sys.exit(2)
     except Refused as e:
         sys.stderr.write("slub.py: %s\n" % e)
         sys.exit(4)

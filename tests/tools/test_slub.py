@@ -117,5 +117,30 @@ class Derive(unittest.TestCase):
         self.assertIn("no per-page part", d["refused"][0]["why"])
 
 
+    def test_a_capture_that_is_no_trace_is_bad_input(self):
+        # A capture trace-segments refuses as bad input (exit 2) was a
+        # Refused measurement: `slub.py derive` exited 4, and said
+        # "trace-segments: trace-segments: ...".  It is BadInput (a Refused,
+        # so calibrate-machine records it as before), and slub.py exits 2.
+        import subprocess
+        with tempfile.TemporaryDirectory() as d:
+            bad = os.path.join(d, "empty.trace")
+            open(bad, "w").close()
+            with self.assertRaises(slub.BadInput) as cm:
+                slub.residues([bad], 0, CACHES_618)
+            self.assertIsInstance(cm.exception, slub.Refused)
+            want = ("trace-segments: %s: expected tracepoint event lines (CPU in brackets, then "
+                    "SECONDS.NANOSECONDS:), found none" % bad)
+            self.assertEqual(str(cm.exception), want)
+            try:
+                slub.caches()
+            except (OSError, slub.Refused) as e:
+                self.skipTest("this kernel's skb caches, which slub.py derive reads first: %s" % e)
+            r = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "scripts", "machine", "slub.py"), "derive", bad],
+                               capture_output=True, text=True)
+            self.assertEqual(r.returncode, 2)
+            self.assertEqual(r.stderr, "slub.py: %s\n" % want)
+
+
 if __name__ == "__main__":
     unittest.main()
