@@ -3,6 +3,7 @@ ring full), and optionally the offered-load sweep at given percentages of it (lo
 
 import datetime
 import json
+import math
 import os
 import shlex
 import subprocess
@@ -10,6 +11,7 @@ import tempfile
 
 from . import procs
 from .errors import SweepError, ToolError
+from .sweepfile import check_name
 from .tunsim import batch_env, designs as tunsim_designs, parse_result, point_error, point_line, version, write_points
 from .util import REPO, rel, set_value, status_text, write_atomic
 
@@ -148,6 +150,15 @@ def cmd_capacity(args, find_tunsim):
         raise SweepError("--percent: expected comma-separated numbers, found %s" % args.percent)
     if not pcts or any(p <= 0 for p in pcts):
         raise SweepError("--percent: expected positive numbers, found %s" % args.percent)
+    # What the sweep file of --load-sweep would hold, checked as scripts/sweep checks it, before the
+    # capacity runs: 1.5e400 wrote Infinity (no JSON), 50,50 two points of the same settings, and
+    # a file name with a space or a leading '.' a sweep name; each was written (exit 0), then refused.
+    if any(not math.isfinite(p) for p in pcts):
+        raise SweepError("--percent: expected finite numbers, found %s" % args.percent)
+    if len(set(pcts)) != len(pcts):
+        raise SweepError("--percent: expected each percentage once, found %s" % args.percent)
+    if len(set(designs)) != len(designs):
+        raise SweepError("--designs: expected each design once, found %s" % args.designs)
     if args.seed < 0:
         raise SweepError("--seed: expected an integer >= 0, found %d" % args.seed)
     # As run's: a negative count went on to tunsim batch -j, whose message then named no sweep option.
@@ -155,6 +166,7 @@ def cmd_capacity(args, find_tunsim):
         raise SweepError("--jobs: expected a positive number, found %d" % args.jobs)
     if args.load_sweep is not None:
         check_load_sweep_path(args.load_sweep)
+        check_name("--load-sweep %s" % args.load_sweep, os.path.splitext(os.path.basename(args.load_sweep))[0])
     sets = ["%s=%s" % (k, set_value(v)) for k, v in fixed.items()]
     cap = measure(tunsim, base, sets, designs, args.seed, args.jobs or os.cpu_count() or 1)
     for d in designs:

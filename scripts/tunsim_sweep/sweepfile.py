@@ -111,7 +111,7 @@ def expand_range(lo, hi, step, where, limit):
     return out
 
 
-def _check_name(path, name):
+def check_name(path, name):
     if (not isinstance(name, str) or not name or "/" in name or name.startswith(".") or len(name) > 100
             or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in name)):
         raise SweepError("%s: name: expected a folder name of 1 to 100 characters without '/', spaces or "
@@ -213,7 +213,7 @@ def load_sweep(path, max_points=DEFAULT_MAX_POINTS):
         if k not in KNOWN_KEYS:
             raise SweepError("%s: %s: unknown key (expected one of %s)" % (path, shorten(k), ", ".join(sorted(KNOWN_KEYS))))
     name = doc.get("name")
-    _check_name(path, name)
+    check_name(path, name)
     base = doc.get("base", "configs/default.json")
     bpath, base_inline, base_sha = _base(path, base)
 

@@ -413,6 +413,27 @@ class Capacity(Base):
                 self.assertEqual([a for a, _ in self.calls() if a and a[0] == "batch"], [])  # no capacity run
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "nodir")))
 
+    def test_load_sweep_the_sweep_would_refuse_is_refused_before_the_runs(self):
+        # capacity wrote, exit 0, sweep files that `sweep plan` then refused: --percent 1.5e400 put
+        # Infinity in it (no JSON), 50,50 (or 50,50.0) and --designs a,a two points of the same
+        # settings, and a file name with a space or a leading '.' a name that is no sweep name.
+        out = os.path.join(self.tmp, "load.json")
+        cases = [(["--percent", "1.5e400"], out, "--percent: expected finite numbers, found 1.5e400"),
+                 (["--percent", "50,50.0"], out, "--percent: expected each percentage once, found 50,50.0"),
+                 (["--designs", "alpha,alpha"], out, "--designs: expected each design once, found alpha,alpha"),
+                 ([], os.path.join(self.tmp, "my load.json"),
+                  "--load-sweep %s: name: expected a folder name of 1 to 100 characters without '/', spaces or "
+                  "control characters, not starting with '.', found \"my load\"" % os.path.join(self.tmp, "my load.json")),
+                 ([], os.path.join(self.tmp, ".load.json"), "name: expected a folder name")]
+        for args, path, msg in cases:
+            with self.subTest(args=args, path=path):
+                r = self.sweep("capacity", *args, "--load-sweep", path, env=self.env(), results=False)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+                self.assertIn(msg, r.stderr)
+                self.assertFalse(os.path.exists(path))
+                self.assertEqual([a for a, _ in self.calls() if a and a[0] == "batch"], [])  # no capacity run
+
     def test_bad_design(self):
         r = self.sweep("capacity", "--designs", "nope", env=self.env(), results=False)
         self.assertEqual(r.returncode, 2)
