@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -210,6 +211,11 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
     }
     LoadedConfig base = load_config(ca->config, ca->sets);  // validates once, before any run
     print_notes(base);
+    // -o opened before the runs, as run's outputs (sim/cli/simulate.cpp): in
+    // a folder that does not exist it failed after every design had run and
+    // the table had been printed.
+    std::optional<OutputFile> out_file;
+    if (!ca->out.empty()) out_file.emplace(ca->out);
     std::vector<Point> points;
     for (const DesignInfo* d : chosen) {
       auto s2 = ca->sets;
@@ -232,6 +238,13 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
     std::ostringstream head;
     head << "scenario: " << base.params.name << " (" << base.params.source << "), "
          << base.params.duration_s * 1e3 << " ms simulated, seed " << base.params.seed << "\n";
+    if (out_file) {
+      // Written out before the table, made to appear after it: a full disk
+      // under either leaves the file that was there.
+      json all = {{"tunsim_version", TUNSIM_VERSION}, {"scenario", base.params.name}, {"designs", rows}};
+      out_file->write(dump_json(all) + "\n");
+      out_file->finish();
+    }
     if (!ca->quiet) {
       if (ca->csv)
         write_file_atomic("-", format_table_csv(rows));
@@ -240,10 +253,7 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
       else
         write_file_atomic("-", head.str() + format_table(rows));
     }
-    if (!ca->out.empty()) {
-      json all = {{"tunsim_version", TUNSIM_VERSION}, {"scenario", base.params.name}, {"designs", rows}};
-      write_file_atomic(ca->out, dump_json(all) + "\n");
-    }
+    if (out_file) out_file->commit();
   });
 
   auto va = std::make_shared<RunArgs>();

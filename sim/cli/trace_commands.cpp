@@ -185,6 +185,9 @@ void register_trace_commands(CLI::App& app) {
   stats->add_flag("--json", sa->json, "print the trace_metrics JSON object");
   stats->add_option("-o,--output", sa->out, "write the output to this file instead of stdout")->check(kPath);
   stats->callback([sa] {
+    // Opened before the trace is read, as run opens its outputs before the
+    // run: -o in a folder that does not exist failed after the whole trace.
+    OutputFile out(sa->out.empty() ? "-" : sa->out);
     MetricsOptions opt;
     opt.dev = sa->dev;
     opt.pids.insert(sa->pids.begin(), sa->pids.end());
@@ -198,8 +201,8 @@ void register_trace_commands(CLI::App& app) {
     if (rep.resolution_ns() != 1) j["timestamp_resolution_ns"] = rep.resolution_ns();
     if (rep.format != "text") j["trace_format"] = rep.format;
     std::string shown = sa->file == "-" ? "standard input" : printable(sa->file, 200);
-    std::string text = sa->json ? dump_json(j) + "\n" : stats_table(shown, m, rep);
-    write_file_atomic(sa->out.empty() ? "-" : sa->out, text);
+    out.write(sa->json ? dump_json(j) + "\n" : stats_table(shown, m, rep));
+    out.commit();
   });
 
   auto ca = std::make_shared<ConfigArgs>();
@@ -222,6 +225,8 @@ void register_trace_commands(CLI::App& app) {
   add_capture_options(tconf, ca->capture);
   tconf->callback([ca] {
     const std::string cal = resolve_calibration(ca->calibration);
+    // Opened before the capture is read (as trace stats' -o).
+    OutputFile out(ca->out.empty() ? "-" : ca->out);
     std::string side = ca->sidecar;
     auto is_json = [](const std::string& p) { return p.size() >= 5 && p.compare(p.size() - 5, 5, ".json") == 0; };
     calib::Workload w;
@@ -283,7 +288,8 @@ void register_trace_commands(CLI::App& app) {
     }
     if (std::string why = calib::calibration_cpu_mismatch(w.cpu_signature, cal); !why.empty())
       std::cerr << "tunsim: note: " << why << "\n";
-    write_file_atomic(ca->out.empty() ? "-" : ca->out, dump_json(s) + "\n");
+    out.write(dump_json(s) + "\n");
+    out.commit();
   });
 }
 

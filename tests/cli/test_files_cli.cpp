@@ -505,3 +505,29 @@ TEST_CASE("files: diff --plot is an output like -o: a link to nothing refused, b
   CHECK(slurp(d + "/diff.txt").find("metric") != std::string::npos);
   CHECK(std::distance(std::filesystem::directory_iterator(d), std::filesystem::directory_iterator{}) == 2);
 }
+
+TEST_CASE("files: compare, trace stats and trace config open -o before their work") {
+  // As run's outputs (above): compare -o in a folder that does not exist
+  // failed after every design had run and its table had been printed;
+  // trace stats and trace config read the whole trace first.  The input
+  // here is one they would refuse: the output's error comes first.
+  const std::string bad = "/nonexistent-dir/x";
+  const std::string err = "tunsim: " + bad + ": cannot write output file: cannot create a temporary file in "
+                          "/nonexistent-dir: No such file or directory\n";
+  Run c = run_cli("compare configs/default.json --set duration_ms=3 -o " + bad);  // without -q: a table
+  INFO("stderr: ", c.err);
+  CHECK(c.status == 2);
+  CHECK(c.err == err);
+  CHECK(c.out.empty());
+  for (std::string cmd : {"trace stats /dev/zero -o " + bad, "trace config /dev/zero -o " + bad}) {
+    Run r = run_cli(cmd);
+    INFO(cmd, ": ", r.err);
+    CHECK(r.status == 2);
+    CHECK(r.err == err);
+  }
+  // A write error of -o (a full disk) leaves stdout without the table too.
+  Run full = run_cli("compare configs/default.json --set duration_ms=3 --designs rx_batched -o /dev/full");
+  CHECK(full.status == 2);
+  CHECK(full.out.empty());
+  CHECK(full.err == "tunsim: /dev/full: cannot write output file: write failed: No space left on device\n");
+}
