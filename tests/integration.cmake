@@ -24,6 +24,10 @@ set_tests_properties(kmod_qemu PROPERTIES
 # scripts/trace-segments on hand-made traces (standard library only).
 add_test(NAME trace_segments_script COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/tools/test_trace_segments.py -v)
 set_tests_properties(trace_segments_script PROPERTIES WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} TIMEOUT 60)
+# The Python scripts' standard output on a full disk and into a closed pipe
+# (scripts/machine/stdout.py; standard library only).
+add_test(NAME script_stdout COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/tools/test_script_stdout.py -v)
+set_tests_properties(script_stdout PROPERTIES WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} TIMEOUT 60)
 # scripts/machine/slub.py's rules, by hand and on the committed slab-burst
 # captures (standard library only).
 add_test(NAME slub_script COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/tools/test_slub.py -v)

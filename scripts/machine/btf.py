@@ -189,4 +189,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    import stdout
+    stdout.run("btf.py", main, sys.argv[1:])

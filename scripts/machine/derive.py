@@ -167,4 +167,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    import stdout
+    stdout.run("derive.py", main, sys.argv[1:])

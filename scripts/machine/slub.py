@@ -237,12 +237,17 @@ def main(argv):
     return 2
 
 
-if __name__ == "__main__":
+def _main(argv):
     try:
-        sys.exit(main(sys.argv[1:]))
+        return main(argv)
     except BadInput as e:
         sys.stderr.write("slub.py: %s\n" % e)
-        sys.exit(2)
+        return 2
     except Refused as e:
         sys.stderr.write("slub.py: %s\n" % e)
-        sys.exit(4)
+        return 4
+
+
+if __name__ == "__main__":
+    import stdout
+    stdout.run("slub.py", _main, sys.argv[1:])
