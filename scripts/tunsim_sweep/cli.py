@@ -243,16 +243,54 @@ def parser():
     return ap
 
 
+class _StdoutError(Exception):
+    pass
+
+
+class _GuardedStdout:
+    """sys.stdout whose write errors (a full disk) are _StdoutError, told from the OSErrors of
+    the files a command reads and writes; a closed pipe stays BrokenPipeError."""
+
+    def __init__(self, stream):
+        self._s = stream
+
+    def _guard(self, fn, *a):
+        try:
+            return fn(*a)
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise _StdoutError(e.strerror or str(e)) from None
+
+    def write(self, data):
+        return self._guard(self._s.write, data)
+
+    def flush(self):
+        return self._guard(self._s.flush)
+
+    def __getattr__(self, name):
+        return getattr(self._s, name)
+
+
 def main(argv):
     """Run a command; returns the exit status.  KeyboardInterrupt (SIGINT, SIGTERM) is left to
     scripts/sweep, which reports it in one line with status 130."""
     args = parser().parse_args(argv)
+    sys.stdout = _GuardedStdout(sys.stdout)
     try:
         # A file there was an internal error (NotADirectoryError) in run, and
         # plan and merge read it as a folder without points.
         if args.results_dir and os.path.exists(args.results_dir) and not os.path.isdir(args.results_dir):
             raise SweepError("--results-dir %s: expected a folder, found a file" % args.results_dir)
-        return args.fn(args)
+        status = args.fn(args)
+        sys.stdout.flush()
+        return status
+    except _StdoutError as e:
+        # (A full disk under standard output was an internal error, exit 3.)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())
+        end_line()
+        sys.stderr.write("%s: standard output: write failed: %s\n" % (PROG, e))
+        return 2
     except SweepError as e:
         end_line()
         sys.stderr.write("%s: %s\n" % (PROG, e))

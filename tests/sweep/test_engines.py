@@ -373,6 +373,19 @@ class Slurm(Base):
                       r.stderr)
 
 
+class StandardOutput(Base):
+    def test_a_full_disk_under_standard_output_is_bad_output_not_an_internal_error(self):
+        # plan > /dev/full was "sweep: internal error: OSError: [Errno 28] ...", exit 3; standard
+        # output is an output like any other (tunsim's rule): one line, exit 2.
+        tiny = self.write("tiny.json", TINY)
+        with open("/dev/full", "w") as full:
+            r = subprocess.run([os.path.join(REPO, "scripts", "sweep"), "--results-dir", self.results, "plan", tiny],
+                               env=self.env(), stdout=full,
+                               stderr=subprocess.PIPE, text=True, timeout=120, cwd=REPO)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(r.stderr, "sweep: standard output: write failed: No space left on device\n")
+
+
 class Capacity(Base):
     def test_designs_come_from_tunsim(self):
         out = os.path.join(self.tmp, "load.json")
