@@ -467,6 +467,7 @@ TEST_CASE("files: batch workers ended by a signal leave no temporary, an interru
   CHECK(r.err.find("tunsim:") != std::string::npos);
   CHECK(r.err.find("tunsim:", r.err.find("tunsim:") + 1) == std::string::npos);
   CHECK(std::filesystem::is_empty(d + "/out"));
+}
 
 TEST_CASE("files: diff --plot is an output like -o: a link to nothing refused, both written or neither") {
   // plot-cdf.py's savefig wrote --plot itself: through a link to nothing it

@@ -229,11 +229,13 @@ Workload read_sidecar_text(const std::string& text, const std::string& path) {
   w.hz = static_cast<int>(opt_number(j, file, "hz", 1, 100000, 0, true));
   w.kernel = opt_str_field(j, file, "kernel");
   // The capture's kernel picks the modelled version it is simulated with
-  // (the newest not after it).  One older than every modelled version, or
-  // no release at all, was simulated as 6.18 with only the description
-  // saying so; missing or empty is an unknown kernel (the newest, said).
+  // (the newest not after it).  A release older than every modelled
+  // version was simulated as 6.18 with only the description saying so;
+  // missing, empty or no release at all ("synthetic") is an unknown kernel
+  // (the newest, and the description says so).
   KernelVersion captured;
-  if (!w.kernel.empty() && !version_of_release(w.kernel, captured))
+  int major = 0, minor = 0;
+  if (std::sscanf(w.kernel.c_str(), "%3d.%3d", &major, &minor) == 2 && !version_of_release(w.kernel, captured))
     throw InputError(file + ": kernel: expected a Linux release of " + version_name(modelled_versions().front()) +
                      " or later (the oldest tunsim models), such as \"6.18.44-amd64\", found " + shown(json(w.kernel)));
   w.cpu_model = opt_str_field(j, file, "cpu_model");
