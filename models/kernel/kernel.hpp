@@ -73,8 +73,9 @@ struct TunQueue {
 };
 
 // SKB_TRUESIZE of an skb of `len` linear bytes: roundup64(len + 64 headroom)
-// + 576 (sizeof(struct sk_buff) and of skb_shared_info, x86-64), as
-// stack.udp.truesize_bytes computes it.
+// + 576 (sizeof(struct sk_buff) and of skb_shared_info, x86-64): what
+// sk_wmem_alloc is charged, and the UDP receive buffer unless
+// stack.udp.truesize_bytes is set.
 inline long long skb_truesize(uint32_t len) { return (static_cast<long long>(len) + 64 + 63) / 64 * 64 + 576; }
 
 struct Thread;
