@@ -43,11 +43,23 @@ bool parse_version(std::string_view s, KernelVersion& out) {
   return false;
 }
 
-bool version_of_release(std::string_view release, KernelVersion& out) {
-  int major = 0, minor = 0;
+namespace {
+// MAJOR.MINOR at the start of a release string.
+bool parse_release(std::string_view release, int& major, int& minor) {
   std::string r(release.substr(0, 64));
   // At most three digits each: "12345.1" is not a release (and cannot overflow).
-  if (std::sscanf(r.c_str(), "%3d.%3d", &major, &minor) != 2) return false;
+  return std::sscanf(r.c_str(), "%3d.%3d", &major, &minor) == 2;
+}
+}  // namespace
+
+bool is_release(std::string_view release) {
+  int major = 0, minor = 0;
+  return parse_release(release, major, minor);
+}
+
+bool version_of_release(std::string_view release, KernelVersion& out) {
+  int major = 0, minor = 0;
+  if (!parse_release(release, major, minor)) return false;
   bool found = false;
   for (auto& n : kVersions)
     if (n.major < major || (n.major == major && n.minor <= minor)) {

@@ -22,6 +22,8 @@ bool parse_version(std::string_view s, KernelVersion& out);
 // modelled version not after it.  False when it is not a version or older
 // than every modelled one.
 bool version_of_release(std::string_view release, KernelVersion& out);
+// Whether `release` starts as one (MAJOR.MINOR), modelled or not.
+bool is_release(std::string_view release);
 
 // One version-dependent default: from `since` on (until a later entry) the
 // parameter's default is `value`.

@@ -234,8 +234,7 @@ Workload read_sidecar_text(const std::string& text, const std::string& path) {
   // missing, empty or no release at all ("synthetic") is an unknown kernel
   // (the newest, and the description says so).
   KernelVersion captured;
-  int major = 0, minor = 0;
-  if (std::sscanf(w.kernel.c_str(), "%3d.%3d", &major, &minor) == 2 && !version_of_release(w.kernel, captured))
+  if (is_release(w.kernel) && !version_of_release(w.kernel, captured))
     throw InputError(file + ": kernel: expected a Linux release of " + version_name(modelled_versions().front()) +
                      " or later (the oldest tunsim models), such as \"6.18.44-amd64\", found " + shown(json(w.kernel)));
   w.cpu_model = opt_str_field(j, file, "cpu_model");
