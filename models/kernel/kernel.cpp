@@ -84,7 +84,6 @@ Kernel::Kernel(Params params) : p(std::move(params)) {
   for (int q = 0; q < p.queues(); ++q) {
     auto tq = std::make_unique<TunQueue>();
     tq->index = q;
-    tq->sndbuf = p.tun.sndbuf;
     queues.push_back(std::move(tq));
     tun_queue_init(*this, *queues.back());
   }

@@ -69,7 +69,6 @@ struct TunQueue {
   // does not replay (docs/model.md, Limits; a note in the summary).
   mutable long long wmem_alloc = 0;
   double sndbuf_reached_at = -1;
-  long long sndbuf = 0;  // tun.sndbuf
 };
 
 // SKB_TRUESIZE of an skb of `len` linear bytes: roundup64(len + 64 headroom)
@@ -266,11 +265,7 @@ struct Ctx {
     if (tq.wmem_line.shared) take_socket_lines(tq);
   }
   // The accounting of skb_set_owner_w alone (no shared line to take).
-  void charge_socket(Skb& skb, TunQueue& tq, bool sndbuf_test) {
-    if (sndbuf_test && tq.wmem_alloc >= tq.sndbuf && tq.sndbuf_reached_at < 0) tq.sndbuf_reached_at = now;
-    skb.owner = &tq;
-    tq.wmem_alloc += skb_truesize(skb.len);
-  }
+  void charge_socket(Skb& skb, TunQueue& tq, bool sndbuf_test);
   // sock_wfree (net/core/sock.c, 6.18) of an owned skb, where it is freed or
   // orphaned: refcount_sub_and_test on sk_wmem_alloc, and tun's
   // sk_write_space, tun_sock_write_space, tests sock_writeable (that line
@@ -343,6 +338,12 @@ inline void Ctx::spend_cycles(double cycles) {
 }
 
 inline void Ctx::spend_ns(double ns) { spend_cycles(k->p.cycles(ns)); }
+
+inline void Ctx::charge_socket(Skb& skb, TunQueue& tq, bool sndbuf_test) {
+  if (sndbuf_test && tq.wmem_alloc >= k->p.tun.sndbuf && tq.sndbuf_reached_at < 0) tq.sndbuf_reached_at = now;
+  skb.owner = &tq;
+  tq.wmem_alloc += skb_truesize(skb.len);
+}
 
 inline void Ctx::lock(const SkbQueue& q) {
   if (q.shared)

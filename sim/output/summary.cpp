@@ -44,7 +44,7 @@ std::vector<std::string> sndbuf_notes(const Machine& m) {
     char b[64];
     std::snprintf(b, sizeof b, "%.3f ms", q->sndbuf_reached_at * 1e3);
     out.push_back("queue " + std::to_string(q->index) + ": the skbs charged to its socket (sk_wmem_alloc) reached " +
-                  "tun.sndbuf (" + std::to_string(q->sndbuf) + " bytes) at " + b +
+                  "tun.sndbuf (" + std::to_string(m.k->p.tun.sndbuf) + " bytes) at " + b +
                   ": from there the kernel's writers would wait in sock_alloc_send_pskb, which the model does not " +
                   "replay; results after it are not the kernel's (docs/model.md, Limits)");
   }
