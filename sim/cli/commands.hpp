@@ -33,17 +33,18 @@ inline CLI::Validator int_in(long long lo, long long hi) {
 // (write()'s is 1 on x86_64; MIPS ABIs start theirs at 4000-6000).
 inline const CLI::Validator kPid = int_in(0, 4194304);
 inline const CLI::Validator kSyscall = int_in(0, 65535);
+// An option or operand that may not be empty: "expected WHAT, found an empty one".
+inline CLI::Validator non_empty(const std::string& what) {
+  return CLI::Validator(
+      [what](std::string& s) { return s.empty() ? "expected " + what + ", found an empty one" : std::string(); }, "");
+}
 // A file option or operand: an empty one (`-o "$UNSET"`) was taken for "not
 // given" (`run ""` ran the built-in default, `-o ""` wrote nothing, exit 0).
-inline const CLI::Validator kPath = CLI::Validator(
-    [](std::string& s) { return s.empty() ? std::string("expected a file name, found an empty one") : std::string(); },
-    "");
+inline const CLI::Validator kPath = non_empty("a file name");
 // A name or a value (a device, a task name, a kernel release, a bound): an
 // empty one (`--dev "$UNSET"`) was taken for "not given" too (trace stats
 // --dev '' read the busiest device, diff --ks-max '' checked nothing).
-inline const CLI::Validator kNonEmpty = CLI::Validator(
-    [](std::string& s) { return s.empty() ? std::string("expected a value, found an empty one") : std::string(); },
-    "");
+inline const CLI::Validator kNonEmpty = non_empty("a value");
 
 struct SimgridArgs;
 namespace calib {
