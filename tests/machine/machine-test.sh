@@ -36,6 +36,7 @@
 #   remotermw_measures remotermw.c (an atomic on a line the other CPU left, keeps writing, or read; then work) is trusted and sane, or skips
 #   ctxswitch_measures ctxswitch.c (a wake-up on the waker's CPU, a context switch) is trusted and consistent, or skips
 #   skbwalk_measures   skbwalk.c (a batch of skbs out of L2 against hot) is trusted and ordered, or skips
+#   sndbuf_wait_measures sndbufwait.c: a tap writer asleep at sndbuf is not woken by freed space (6.18), or skips
 #   stall_measures     stall.c (time a CPU loses to what no trace shows): usage errors; trusted and consistent, or skips
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -1347,6 +1348,48 @@ capture_drain)
   # burst is shorter and left out, so 3 or 4 bursts.)
   [ "$(grep -cE '; [34], 112$' "$TMP/b.txt")" -eq 2 ] || fail "trace-segments --bursts: $(cat "$TMP/b.txt")"
   echo "PASS"
+  ;;
+sndbuf_wait_measures)
+  # scripts/machine/sndbufwait.c: two threads write() one IFF_NAPI tap (its
+  # own namespace, IPv6 off, sndbuf 16384) for 3 s.  The model's writer
+  # (models/writer, 6.18 sock_alloc_send_pskb / sock_wait_for_wmem /
+  # tun_sock_write_space) sleeps for the rest of the run once the charge is
+  # at sndbuf, because freed space wakes only a writer that polled.  The
+  # kernel agrees when a thread is still in the write() it entered at least
+  # a second before the end while the other thread wrote 1000 frames or more
+  # in that time (each of those found the charge below sndbuf, their skbs
+  # freed all along: 2026-12-07, 6.18.44, 3 runs of 3, asleep 1.9-3.0 s
+  # beside 0.8-1.5 M writes).  It disagrees when a write() that lasted a
+  # second beside 1000 writes of the other ended before the end: something
+  # woke it.  Neither (no thread found the charge at sndbuf): skip.
+  [ "$(id -u)" -eq 0 ] || skip "needs root (a network namespace and a tap)"
+  [ -c /dev/net/tun ] || skip "no /dev/net/tun"
+  build sndbufwait $M/sndbufwait.c
+  "$TMP/sndbufwait" --sndbuf 16384 --seconds 3 >"$TMP/out.json" 2>"$TMP/err"
+  st=$?
+  case $st in 0) ;; 3|5|6) skip "sndbufwait cannot run here ($st): $(cat "$TMP/err")" ;;
+    *) fail "sndbufwait exited $st: $(cat "$TMP/err")" ;; esac
+  $PY - "$TMP/out.json" <<'EOF2'
+import json, sys
+d = json.load(open(sys.argv[1]))
+asleep = [t for t in d["threads"] if t["in_write_at_end"] and t["in_write_at_end"]["for_s"] >= 1.0
+          and t["in_write_at_end"]["other_wrote_since"] >= 1000]
+woken = [t for t in d["threads"] if t["longest_write_s"] >= 1.0 and t["other_wrote_during_longest"] >= 1000
+         and not (t["in_write_at_end"] and t["in_write_at_end"]["for_s"] >= t["longest_write_s"] - 0.01)]
+if woken:
+    print("FAIL: a write() asleep for %.3f s beside %d writes of the other thread was woken before the end: %s"
+          % (woken[0]["longest_write_s"], woken[0]["other_wrote_during_longest"], json.dumps(d)))
+    sys.exit(1)
+if not asleep:
+    print("SKIP: no thread found the charge at sndbuf and slept a second (longest writes %s s)"
+          % ", ".join("%.3f" % t["longest_write_s"] for t in d["threads"]))
+    sys.exit(77)
+t = asleep[0]
+print("PASS: CPU %d asleep in write() for %.3f s while CPU %d wrote %d frames"
+      % (t["cpu"], t["in_write_at_end"]["for_s"], [u for u in d["threads"] if u is not t][0]["cpu"],
+         t["in_write_at_end"]["other_wrote_since"]))
+EOF2
+  exit $?
   ;;
 *)
   fail "unknown case '$CASE'"
