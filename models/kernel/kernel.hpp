@@ -64,11 +64,14 @@ struct TunQueue {
   SharedLine wmem_line, socket_line;
   SharedLine file_line;  // f_ref of the writers' shared fd (models/writer)
   // sk_wmem_alloc: the truesize of the skbs charged to the socket and not
-  // freed yet (skb_truesize), and when it first reached tun.sndbuf, where
-  // 6.18's sock_alloc_send_pskb makes a writer wait or fail, which the model
-  // does not replay (docs/model.md, Limits; a note in the summary).
+  // freed yet (skb_truesize).  sock_alloc_send_pskb refuses an skb while it
+  // is at or above tun.sndbuf (sk_sndbuf): a blocking writer sleeps in
+  // sock_wait_for_wmem (models/writer), a non-blocking sender (vhost) would
+  // get -EAGAIN (not replayed: it is charged anyway); when that first
+  // happened and how often (notes in the summary).
   mutable long long wmem_alloc = 0;
   double sndbuf_reached_at = -1;
+  uint64_t sndbuf_eagain = 0;
 };
 
 // SKB_TRUESIZE of an skb of `len` linear bytes: roundup64(len + 64 headroom)
@@ -256,16 +259,20 @@ struct Ctx {
   void lock_shared(const SkbQueue& q);
   // skb_set_owner_w(skb, tfile->socket.sk) in tun_get_user: reads
   // tfile->socket.sk, adds the skb's truesize to sk_wmem_alloc.
-  // `sndbuf_test`: the skb came from sock_alloc_send_pskb, which first
-  // tests sk_wmem_alloc < sk_sndbuf (and waits, or fails with EAGAIN,
-  // otherwise: not replayed, noted in TunQueue::sndbuf_reached_at);
-  // __tun_build_skb charges without that test.
-  void skb_set_owner_w(Skb& skb, TunQueue& tq, bool sndbuf_test) {
-    charge_socket(skb, tq, sndbuf_test);
+  void skb_set_owner_w(Skb& skb, TunQueue& tq) {
+    charge_socket(skb, tq);
     if (tq.wmem_line.shared) take_socket_lines(tq);
   }
   // The accounting of skb_set_owner_w alone (no shared line to take).
-  void charge_socket(Skb& skb, TunQueue& tq, bool sndbuf_test);
+  void charge_socket(Skb& skb, TunQueue& tq) {
+    skb.owner = &tq;
+    tq.wmem_alloc += skb_truesize(skb.len);
+  }
+  // sock_alloc_send_pskb's test (net/core/sock.c, 6.18): true when
+  // sk_wmem_alloc_get(sk) >= sk_sndbuf, the skb refused (the first time
+  // noted; a non-blocking sender's -EAGAIN counted).  __tun_build_skb and
+  // tun_xdp_one do not test.
+  bool sndbuf_full(TunQueue& tq, bool noblock);
   // sock_wfree (net/core/sock.c, 6.18) of an owned skb, where it is freed or
   // orphaned: refcount_sub_and_test on sk_wmem_alloc, and tun's
   // sk_write_space, tun_sock_write_space, tests sock_writeable (that line
@@ -339,10 +346,11 @@ inline void Ctx::spend_cycles(double cycles) {
 
 inline void Ctx::spend_ns(double ns) { spend_cycles(k->p.cycles(ns)); }
 
-inline void Ctx::charge_socket(Skb& skb, TunQueue& tq, bool sndbuf_test) {
-  if (sndbuf_test && tq.wmem_alloc >= k->p.tun.sndbuf && tq.sndbuf_reached_at < 0) tq.sndbuf_reached_at = now;
-  skb.owner = &tq;
-  tq.wmem_alloc += skb_truesize(skb.len);
+inline bool Ctx::sndbuf_full(TunQueue& tq, bool noblock) {
+  if (tq.wmem_alloc < k->p.tun.sndbuf) return false;
+  if (noblock) ++tq.sndbuf_eagain;
+  if (tq.sndbuf_reached_at < 0) tq.sndbuf_reached_at = now;
+  return true;
 }
 
 inline void Ctx::lock(const SkbQueue& q) {

@@ -52,7 +52,19 @@ Skb* tun_get_user_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double o
   Skb* skb;
   const bool resched = !build_skb && ctx.cpu->need_resched && k.p.kernel.preempt != Preempt::None && ctx.exec;
   const bool slab_shared = ctx.cpu->slub.shared;
-  if (!resched && !slab_shared && !(how.owned && k.queue(queue).wmem_line.shared)) {
+  // sock_alloc_send_pskb's sndbuf test comes after tun_get_user's checks
+  // (tun_alloc_skb), before anything is allocated.  Where no other CPU
+  // touches the socket nothing can free its skbs during those checks, so
+  // the test can come before they are spent; elsewhere it follows them.  A
+  // blocking writer the test refuses gets no skb (it sleeps); a
+  // non-blocking sender's -EAGAIN is not replayed (counted, and charged).
+  TunQueue& tq = k.queue(queue);
+  const bool sndbuf_test = how.owned && !build_skb;
+  if (!resched && !slab_shared && !(how.owned && tq.wmem_line.shared)) {
+    if (sndbuf_test && ctx.sndbuf_full(tq, how.noblock) && !how.noblock) {
+      ctx.spend(Path::TunGetUser, c.tun_get_user_ns);
+      return nullptr;
+    }
     // Nothing shared (every single-CPU scenario): the path in one piece,
     // then slab_alloc_skb (whose slabs no other CPU touches: no
     // synchronisation) and skb_set_owner_w without its shared-line test,
@@ -63,16 +75,20 @@ Skb* tun_get_user_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double o
     skb = k.skbs.alloc();
     skb->len = len;
     slab_alloc_skb(ctx, *skb, copied, build_skb || !how.owned);
-    if (how.owned) ctx.charge_socket(*skb, k.queue(queue), !build_skb);
+    if (how.owned) ctx.charge_socket(*skb, tq);
   } else {
     ctx.spend(Path::TunGetUser, c.tun_get_user_ns);
+    if (sndbuf_test) {
+      ctx.sync();  // sk_wmem_alloc, which other CPUs' frees change, read in order
+      if (ctx.sndbuf_full(tq, how.noblock) && !how.noblock) return nullptr;
+    }
     // tun_alloc_skb -> sock_alloc_send_pskb -> GFP_KERNEL slab allocation ->
     // might_sleep(): the header checks are done, the thread reschedules here.
     if (resched) might_resched(ctx);
     skb = k.skbs.alloc();
     skb->len = len;
     slab_alloc_skb(ctx, *skb, copied, build_skb || !how.owned);
-    if (how.owned) ctx.skb_set_owner_w(*skb, k.queue(queue), !build_skb);
+    if (how.owned) ctx.skb_set_owner_w(*skb, tq);
     // The rest of the path: a run of its own after whatever ran meanwhile
     // (a reschedule), else the same run.
     ctx.spend(Path::TunGetUser, rest, resched);

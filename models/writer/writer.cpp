@@ -9,7 +9,7 @@
 
 namespace tunsim {
 
-void writer_write(Ctx& ctx, Writer& w) {
+bool writer_write(Ctx& ctx, Writer& w) {
   Kernel& k = *ctx.k;
   const SenderParams& sp = *w.sp;
   uint32_t len = static_cast<uint32_t>(sp.frame_bytes);
@@ -32,12 +32,24 @@ void writer_write(Ctx& ctx, Writer& w) {
   ctx.spend(Path::Syscall, k.p.costs.syscall_ns);
   uint64_t z = ((w.flow++ % static_cast<uint64_t>(sp.flows)) + 1) * 0x9e3779b97f4a7c15ULL;
   Skb* skb = tun_build_skb(ctx, sp.queue, len, static_cast<uint32_t>(z >> 32), t_enter);
+  if (!skb) {
+    // sock_wait_for_wmem: on the socket's wait queue, the charge tested
+    // again (nothing ran meanwhile), schedule() with no timeout.  What wakes
+    // it in the kernel is not modelled: tun_sock_write_space wakes only
+    // when a poll() set SOCKWQ_ASYNC_NOSPACE (a writer blocked in write()
+    // does not poll), tun_net_xmit when a frame goes out through the tap,
+    // or a signal (6.18 drivers/net/tun.c, net/core/sock.c; measured,
+    // docs/model.md, Limits).
+    w.blocked_at = ctx.now;
+    return false;
+  }
   tun_deliver(ctx, tq, skb, false);
   ctx.touch(tq.file_line);  // fdput_pos -> fput: file_ref_put
   ++w.written;
   if (k.rec.in_window(t_enter)) ++w.written_window;
   k.rec.sys_exit(ctx.now, ctx.cpu->id, ctx.thread, len);
   if (sp.writer_rate_mpps > 0) w.next_time = t_enter + 1e-6 / sp.writer_rate_mpps;
+  return true;
 }
 
 bool writer_done(const Ctx& ctx, const Writer& w) {
@@ -54,7 +66,11 @@ void writer_thread(Ctx& ctx, Writer& w) {
         schedule_out(ctx, Thread::State::Dead);
         return;
       }
-      writer_write(ctx, w);
+      if (w.blocked_at >= 0 || !writer_write(ctx, w)) {
+        // Asleep in that write() until the run ends (its end wakes it to stop).
+        if (!schedule_out(ctx, Thread::State::Sleeping, ctx.k->end())) continue;  // woken on its way to idle
+        break;
+      }
       // Back to user space: a tick's irq_exit may run softirqs; a pending
       // reschedule is honoured.
       if (advance_time_events(ctx)) do_softirq(ctx);

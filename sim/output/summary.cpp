@@ -39,14 +39,28 @@ std::vector<std::string> warmup_notes(const Machine& m) {
 
 std::vector<std::string> sndbuf_notes(const Machine& m) {
   std::vector<std::string> out;
+  auto ms = [](double t) {
+    char b[64];
+    std::snprintf(b, sizeof b, "%.3f ms", t * 1e3);
+    return std::string(b);
+  };
   for (auto& q : m.k->queues) {
     if (q->sndbuf_reached_at < 0) continue;
-    char b[64];
-    std::snprintf(b, sizeof b, "%.3f ms", q->sndbuf_reached_at * 1e3);
-    out.push_back("queue " + std::to_string(q->index) + ": the skbs charged to its socket (sk_wmem_alloc) reached " +
-                  "tun.sndbuf (" + std::to_string(m.k->p.tun.sndbuf) + " bytes) at " + b +
-                  ": from there the kernel's writers would wait in sock_alloc_send_pskb, which the model does not " +
-                  "replay; results after it are not the kernel's (docs/model.md, Limits)");
+    std::string n = "queue " + std::to_string(q->index) + ": the skbs charged to its socket (sk_wmem_alloc) reached " +
+                    "tun.sndbuf (" + std::to_string(m.k->p.tun.sndbuf) + " bytes) at " + ms(q->sndbuf_reached_at);
+    std::string asleep;
+    int blocked = 0;
+    for (auto& w : m.writers)
+      if (w->sp->queue == q->index && w->blocked_at >= 0)
+        asleep += std::string(blocked++ ? ", " : "") + std::to_string(w->sp->cpu) + " (" + ms(w->blocked_at) + ")";
+    if (blocked)
+      n += std::string("; the ") + (blocked == 1 ? "writer on CPU " : "writers on CPUs ") + asleep +
+           " then slept in sock_wait_for_wmem until the end of the run (nothing wakes a writer that does not poll: " +
+           "docs/model.md, Limits)";
+    if (q->sndbuf_eagain)
+      n += "; vhost's sendmsg would have failed with -EAGAIN " + std::to_string(q->sndbuf_eagain) +
+           " times, which the model does not replay: results after it are not the kernel's (docs/model.md, Limits)";
+    out.push_back(n);
   }
   return out;
 }

@@ -17,9 +17,10 @@ nlohmann::json make_summary(Machine& m, const nlohmann::json& resolved, const st
 // thread first woken before warmup_ms that first got its CPU after it (or
 // never), saying when, so that warmup_ms can be raised past it.
 std::vector<std::string> warmup_notes(const Machine& m);
-// A tun queue whose socket's charge (sk_wmem_alloc) reached tun.sndbuf:
-// from then on the kernel's writers wait (or fail with EAGAIN) in
-// sock_alloc_send_pskb and the model's do not (docs/model.md, Limits).
+// A tun queue whose socket's charge (sk_wmem_alloc) reached tun.sndbuf, and
+// what followed: each writer asleep in sock_wait_for_wmem from then to the
+// end, and vhost's -EAGAIN, which the model does not replay
+// (docs/model.md, Limits).
 std::vector<std::string> sndbuf_notes(const Machine& m);
 
 }  // namespace tunsim

@@ -5,6 +5,8 @@
 // 6.1 (gro_normal_batch); netif_rx_ni tun_get_user -> netif_rx_ni of 4.9.
 #include <doctest/doctest.h>
 
+#include <fstream>
+
 #include "tests/models/rig.hpp"
 #include "tests/cli/cli_util.hpp"
 #include "models/irq/irq.hpp"
@@ -216,14 +218,15 @@ TEST_CASE("tun: each skb is charged to the queue's socket, and its free moves tw
   CHECK(r.k->rec.line_transfers == 4);
 }
 
-TEST_CASE("tun: sk_wmem_alloc counts the truesize of the skbs charged and not freed, and notes reaching sndbuf (6.18)") {
+TEST_CASE("tun: sk_wmem_alloc counts the truesize of the skbs charged and not freed, and sock_alloc_send_pskb refuses a blocking writer at sndbuf (6.18)") {
   // skb_set_owner_w adds skb->truesize to sk_wmem_alloc, sock_wfree takes
   // it back.  A 60-byte frame's SKB_TRUESIZE: roundup64(60 + 64 headroom) =
   // 128, plus 576 (sk_buff and skb_shared_info) = 704.  sock_alloc_send_pskb
-  // (a blocking write()'s tun_alloc_skb) first tests sk_wmem_alloc <
+  // (a blocking write()'s tun_alloc_skb) first tests sk_wmem_alloc_get <
   // sk_sndbuf (net/core/sock.c, 6.18); with sndbuf 1500 the first three
-  // writes find 0, 704 and 1408 below it, the fourth finds 2112: there the
-  // kernel's writer would wait, which the model notes (not replays).
+  // writes find 0, 704 and 1408 below it, the fourth finds 2112: no skb, the
+  // writer goes to sleep (sock_wait_for_wmem).  It has spent tun_get_user's
+  // checks (150 ns) and nothing else; nothing more is charged.
   CHECK(skb_truesize(60) == 704);
   CHECK(skb_truesize(1500) == 1600 + 576);  // roundup64(1564) = 1600
   Rig r("napi_gro", {{"tun", {{"sndbuf", 1500}}}});
@@ -232,11 +235,24 @@ TEST_CASE("tun: sk_wmem_alloc counts the truesize of the skbs charged and not fr
   CHECK(r.q().wmem_alloc == 3 * 704);
   CHECK(r.q().sndbuf_reached_at == -1);
   double t4 = r.ctx.now;
+  CHECK(tun_build_skb(r.ctx, 0, 60, 1, r.ctx.now) == nullptr);
+  CHECK(r.ctx.now == doctest::Approx(t4 + 150e-9));
+  CHECK(r.q().sndbuf_reached_at == doctest::Approx(t4));
+  CHECK(r.q().wmem_alloc == 3 * 704);
+  CHECK(r.q().sndbuf_eagain == 0);
+  // One skb freed: 1408 < 1500, the next write gets its skb.
+  r.ctx.sock_wfree(*skbs.back());
+  skbs.pop_back();
   skbs.push_back(tun_build_skb(r.ctx, 0, 60, 1, r.ctx.now));
-  // Noted where the model charges the socket: after the write's path,
-  // tun_get_user_ns 150 + skb_alloc_ns 80 + 60 x 0.08 = 234.8 ns in.
-  CHECK(r.q().sndbuf_reached_at == doctest::Approx(t4 + 234.8e-9));
+  REQUIRE(skbs.back() != nullptr);
+  CHECK(r.q().wmem_alloc == 3 * 704);
+  // A non-blocking sender (vhost's sendmsg, MSG_DONTWAIT) at the bound
+  // would get -EAGAIN: not replayed, counted, the skb built and charged.
+  Skb* nb = tun_get_user_skb(r.ctx, 0, 60, 1, r.ctx.now, TunSend{true, nullptr});
+  REQUIRE(nb != nullptr);
+  CHECK(r.q().sndbuf_eagain == 1);
   CHECK(r.q().wmem_alloc == 4 * 704);
+  skbs.push_back(nb);
   for (Skb* s : skbs) r.ctx.sock_wfree(*s);
   CHECK(r.q().wmem_alloc == 0);
   // tun_xdp_one's skbs are not charged; __tun_build_skb's are, without the
@@ -248,13 +264,19 @@ TEST_CASE("tun: sk_wmem_alloc counts the truesize of the skbs charged and not fr
   CHECK(x.q().wmem_alloc == 0);
 }
 
-TEST_CASE("tun: a run whose queue reaches sndbuf says so in the summary's notes, one that does not stays silent") {
+TEST_CASE("tun: a writer that finds its queue at sndbuf sleeps to the end of the run, and the summary says so (6.18)") {
   // Two writers of 60-byte frames on one IFF_NAPI queue with sndbuf 1000
-  // bytes: the second skb in flight (1408 bytes charged) already passes it,
-  // and the next write finds it there.  With the default INT_MAX the same
-  // 20 ms leave it far away (a few hundred skbs in flight, 704 bytes each).
-  auto notes = [](const std::string& sets) {
-    testutil::Run r = testutil::run_cli("run configs/writer-napi-2cpu.json -q --set duration_ms=20 " + sets + " -o -");
+  // bytes: two skbs in flight (1408 bytes charged) already pass it, and the
+  // next write() finds it there and sleeps in sock_wait_for_wmem.  Nothing
+  // wakes it: 6.18's tun_sock_write_space wakes the wait queue only when a
+  // poll() set SOCKWQ_ASYNC_NOSPACE (scripts/machine/sndbufwait.c measured
+  // a writer asleep 1.9-3.0 s while the other wrote a million frames).  The
+  // other writer goes on alone.  With the default INT_MAX the same 20 ms
+  // leave the queue far away (a few skbs in flight, 704 bytes each).
+  auto run = [](const std::string& sets, const std::string& trace) {
+    testutil::Run r =
+        testutil::run_cli("run configs/writer-napi-2cpu.json -q --set duration_ms=20 " + sets + " -o - --trace " + trace);
+    INFO(r.err);
     REQUIRE(r.status == 0);
     json s = json::parse(r.out);
     std::vector<std::string> out;
@@ -262,10 +284,26 @@ TEST_CASE("tun: a run whose queue reaches sndbuf says so in the summary's notes,
       if (n.get<std::string>().find("tun.sndbuf") != std::string::npos) out.push_back(n);
     return out;
   };
-  auto small = notes("--set tun.sndbuf=1000");
+  const std::string dir = testutil::tmpdir();
+  auto small = run("--set tun.sndbuf=1000", dir + "/small.trace");
   REQUIRE(small.size() == 1);
   CHECK(small[0].rfind("queue 0: the skbs charged to its socket (sk_wmem_alloc) reached tun.sndbuf (1000 bytes) at ", 0) == 0);
-  CHECK(notes("").empty());
+  CHECK(small[0].find("; the writer on CPU ") != std::string::npos);
+  CHECK(small[0].find(" then slept in sock_wait_for_wmem until the end of the run") != std::string::npos);
+  // In the trace (from warmup_ms, 2 ms: after the block) the sleeping
+  // writer's CPU shows no system call; the other's write() calls go on.
+  int cpu = small[0][small[0].find("; the writer on CPU ") + 20] - '0';
+  REQUIRE((cpu == 0 || cpu == 1));
+  std::ifstream in(dir + "/small.trace");
+  std::string line, mine = cpu == 0 ? "[000]" : "[001]", other = cpu == 0 ? "[001]" : "[000]";
+  int mine_sys = 0, other_exits = 0;
+  while (std::getline(in, line)) {
+    if (line.find(mine) != std::string::npos && line.find(" sys_e") != std::string::npos) ++mine_sys;
+    if (line.find(other) != std::string::npos && line.find(" sys_exit:") != std::string::npos) ++other_exits;
+  }
+  CHECK(mine_sys == 0);
+  CHECK(other_exits > 1000);
+  CHECK(run("", dir + "/default.trace").empty());
 }
 
 TEST_CASE("tun: a queue one CPU writes and frees, and tun_xdp_one's skbs, touch no shared socket line") {

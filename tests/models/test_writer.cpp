@@ -104,9 +104,12 @@ TEST_CASE("writer: tun_get_user touches the socket's lines before it allocates a
   // cacheline_transfer_ns 150), CPU 0 writes first; an Exec records when
   // CPU 1's write synchronises (every access to shared state does):
   //  - at its start, for fdget's f_ref line, which moves (150);
-  //  - after the syscall's 120 and tun_get_user's own 150: the socket's two
-  //    lines, 150 + 120 + 150 = 420 ns in; before 2026-12-04 21:40 the model
-  //    touched them after skb_alloc 80 and the copy 0.08 x 60, at 504.8;
+  //  - after the syscall's 120 and tun_get_user's own 150, 150 + 120 + 150
+  //    = 420 ns in: sock_alloc_send_pskb's test of sk_wmem_alloc against
+  //    sk_sndbuf (ordered, since 2026-12-07: other CPUs' frees change it),
+  //    and at the same instant the socket's two lines; before 2026-12-04
+  //    21:40 the model touched them after skb_alloc 80 and the copy 0.08 x
+  //    60, at 504.8;
   //  - then the queue (skb_queue_empty) after the allocation, the copy and
   //    the two socket moves: 420 + 2 x 150 + 80 + 4.8 = 804.8 ns.
   struct SyncTimes : testrig::SwitchRecorder {
@@ -123,10 +126,11 @@ TEST_CASE("writer: tun_get_user touches the socket's lines before it allocates a
   on1.exec = &rec;
   const double t0 = on1.now;
   writer_write(on1, w1);
-  REQUIRE(rec.at.size() >= 3);
+  REQUIRE(rec.at.size() >= 4);
   CHECK((rec.at[0] - t0) * 1e9 == doctest::Approx(0));
   CHECK((rec.at[1] - t0) * 1e9 == doctest::Approx(420));
-  CHECK((rec.at[2] - t0) * 1e9 == doctest::Approx(804.8));
+  CHECK((rec.at[2] - t0) * 1e9 == doctest::Approx(420));
+  CHECK((rec.at[3] - t0) * 1e9 == doctest::Approx(804.8));
   // The write as a whole costs what it did: the order moves no cost.
   CHECK((on1.now - t0) * 1e9 == doctest::Approx(494.8 + 4 * 150));
 }
