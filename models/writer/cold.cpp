@@ -11,6 +11,7 @@ std::vector<double> cold_write_ns(const Params& params, const std::vector<ColdPo
   // cold - warm differences the fit uses do not depend on the base cost.
   p.costs.spread_process.clear();
   p.costs.spread_softirq.clear();
+  p.tun.sndbuf = TunParams::kIntMax;  // kcold's tap keeps tun_chr_open's: no write() is ever refused
   p.warmup_s = 0;
   p.duration_s = 1e9;  // never the end: the replay decides how many writes
   SenderParams& sp = p.senders.at(0);
