@@ -2,10 +2,11 @@
 
 import csv
 import io
+import json
 import os
 
 from .errors import SweepError
-from .util import cell, read_json, write_atomic
+from .util import cell, read_json, shorten, write_atomic
 
 SKIP_KEYS = {"config_resolved", "bins", "notes", "schema", "calibration"}
 # A summary is about 100 kB (histogram bins included); this bound is never reached by tunsim's.
@@ -29,6 +30,30 @@ def flatten(obj, prefix, out):
         out[prefix[:-1]] = obj
 
 
+def _number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+# What makes a point file a tunsim summary (docs/summary.md): its schema, its producer, and the
+# headline values every row and figure has.  {"x": 1} was merged as a row of empty cells (with a
+# column x) and plotted as a point without values.
+SUMMARY_KEYS = (("schema", "1", lambda v: _number(v) and v == 1),
+                ("tunsim_version", "a string", lambda v: isinstance(v, str)),
+                ("design", "a string", lambda v: isinstance(v, str)),
+                ("throughput_mpps", "a number", _number))
+
+
+def check_summary(s, f):
+    """SweepError naming the file, the key and what a tunsim summary has there."""
+    if not isinstance(s, dict):
+        raise SweepError("%s: expected a tunsim summary (a JSON object)" % f)
+    for key, what, ok in SUMMARY_KEYS:
+        if key not in s or not ok(s[key]):
+            found = shorten(json.dumps(s[key]), 60) if key in s else "no such key"
+            raise SweepError("%s: %s: expected %s (a tunsim summary, docs/summary.md), found %s"
+                             % (f, key, what, found))
+
+
 def iter_points(plan, root):
     """(point, summary) for every finished point of the plan, in plan order, one file read at
     a time: a merge keeps only each summary's scalars (csv_text), not the summaries, whose
@@ -39,8 +64,7 @@ def iter_points(plan, root):
         if not os.path.exists(f):
             continue
         s = read_json(f, MAX_SUMMARY_BYTES, "a tunsim summary")
-        if not isinstance(s, dict):
-            raise SweepError("%s: expected a tunsim summary (a JSON object)" % f)
+        check_summary(s, f)
         yield pt, s
 
 

@@ -82,6 +82,7 @@ def summary(point, sets, seed):
     bins = [[i - 0.5, i + 0.5, 1 + (h >> (8 * i)) % 50] for i in range(1, 5)]
     return {
         "tunsim_version": VERSION,
+        "schema": 1,
         "design": sets.get("design", "alpha"),
         "seed": seed,
         "throughput_mpps": mpps,

@@ -237,7 +237,8 @@ class Parallel(Base):
         d = os.path.join(self.results, "tiny", "parallel", "out", "chunk-0009")
         os.makedirs(d)
         with open(os.path.join(d, pid + ".json"), "w") as fh:
-            fh.write('{"tunsim_version": "kept"}\n')
+            # (A summary as the sweep reads it: merging.check_summary.)
+            fh.write('{"tunsim_version": "kept", "schema": 1, "design": "beta", "throughput_mpps": 0.5}\n')
         return f, pid, d
 
     def test_adopts_what_an_interrupted_run_left(self):

@@ -8,7 +8,7 @@ import json
 import os
 import unittest
 
-from support import TempCase
+from support import TINY, TempCase, have_matplotlib
 from tunsim_sweep.errors import SweepError
 from tunsim_sweep.merging import csv_text, flatten, merge
 
@@ -21,7 +21,7 @@ PLAN = {"format": "tunsim-sweep-plan/1", "name": "m",
 
 
 def summary(design, mpps, dropped):
-    return {"tunsim_version": "t", "seed": 9, "stack": {"x": 1}, "design": design,
+    return {"tunsim_version": "t", "schema": 1, "seed": 9, "stack": {"x": 1}, "design": design,
             "packets": {"sent": 10, "dropped": dropped}, "throughput_mpps": mpps,
             "cpu": [{"cpu": 0, "idle_frac": 0.5}], "latency_ns": {"p50": 1000.0, "bins": [[1, 2, 3]]},
             "config_resolved": {"design": design}, "notes": ["n"]}
@@ -72,6 +72,52 @@ class Csv(TempCase):
             f.write('{"throughput_mpps": 0.')
         with self.assertRaisesRegex(SweepError, r"points/000000000002.json:1:22: invalid JSON"):
             merge(PLAN, root)
+
+    def test_json_that_is_no_summary_is_refused_naming_file_and_key(self):
+        # {"x": 1} was merged as a row of empty cells with a column "x" (and plotted as a point
+        # without values), exit 0: a point file must be a tunsim summary, docs/summary.md, whose
+        # "schema" is 1 and which names its producer, its design and its throughput.
+        root = os.path.join(self.tmp, "m")
+        os.makedirs(os.path.join(root, "points"))
+        f = os.path.join(root, "points", "000000000002.json")
+        ok = summary("b", 0.3, {})
+        for doc, msg in [({"x": 1}, "schema: expected 1 (a tunsim summary, docs/summary.md), found no such key"),
+                         ([ok], "expected a tunsim summary (a JSON object)"),
+                         (dict(ok, schema=2), "schema: expected 1 (a tunsim summary, docs/summary.md), found 2"),
+                         (dict(ok, schema=True), "schema: expected 1 (a tunsim summary, docs/summary.md), found true"),
+                         (dict(ok, tunsim_version=None), "tunsim_version: expected a string (a tunsim summary, "
+                                                         "docs/summary.md), found null"),
+                         ({k: v for k, v in ok.items() if k != "design"},
+                          "design: expected a string (a tunsim summary, docs/summary.md), found no such key"),
+                         (dict(ok, throughput_mpps="0.3"), 'throughput_mpps: expected a number (a tunsim summary, '
+                                                           'docs/summary.md), found "0.3"')]:
+            with self.subTest(doc=doc):
+                with open(f, "w") as fh:
+                    json.dump(doc, fh)
+                with self.assertRaises(SweepError) as e:
+                    merge(PLAN, root)
+                self.assertEqual(str(e.exception), "%s: %s" % (f, msg))
+        with open(f, "w") as fh:
+            json.dump(ok, fh)
+        self.assertEqual(merge(PLAN, root)[0], 1)
+
+    def test_merge_and_plot_commands_refuse_a_point_that_is_no_summary(self):
+        # The commands a user runs: exit 2 and one line naming the point's file, the key and
+        # what was expected (both were exit 0).
+        f = self.write("tiny.json", TINY)
+        r = self.sweep("run", f)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        points = os.path.join(self.results, "tiny", "points")
+        bad = os.path.join(points, sorted(os.listdir(points))[0])
+        with open(bad, "w") as fh:
+            fh.write('{"x":1}')
+        for cmd in ["merge", "plot"] if have_matplotlib() else ["merge"]:
+            with self.subTest(cmd=cmd):
+                r = self.sweep(cmd, f)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertEqual(r.stderr, "sweep: %s: schema: expected 1 (a tunsim summary, docs/summary.md), "
+                                           "found no such key\n" % bad)
+                self.assertEqual(r.stdout, "")
 
 
 
