@@ -28,6 +28,10 @@ set_tests_properties(trace_segments_script PROPERTIES WORKING_DIRECTORY ${CMAKE_
 # (scripts/machine/stdout.py; standard library only).
 add_test(NAME script_stdout COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/tools/test_script_stdout.py -v)
 set_tests_properties(script_stdout PROPERTIES WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} TIMEOUT 60)
+# The scripts' error messages show their input escaped (scripts/machine/printable.py;
+# standard library only).
+add_test(NAME script_messages COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/tools/test_script_messages.py -v)
+set_tests_properties(script_messages PROPERTIES WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} TIMEOUT 60)
 # scripts/machine/slub.py's rules, by hand and on the committed slab-burst
 # captures (standard library only).
 add_test(NAME slub_script COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/tools/test_slub.py -v)

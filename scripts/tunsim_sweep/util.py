@@ -11,6 +11,7 @@ from .errors import SweepError
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "machine"))
 from outfile import write_output  # noqa: E402  (scripts/machine/outfile.py)
+from printable import printable  # noqa: E402  (scripts/machine/printable.py)
 
 # The repository root (scripts/tunsim_sweep/util.py -> ../..).
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -84,9 +85,9 @@ def file_sha(path):
 
 
 def shorten(s, n=80):
-    """s for a message: at most n characters, control characters escaped."""
-    s = s.encode("unicode_escape").decode("ascii") if any(ord(c) < 32 or ord(c) == 127 for c in s) else s
-    return s if len(s) <= n else s[:n - 3] + "..."
+    """s for a message: at most n characters (then "..."), control characters and bytes that
+    were no UTF-8 escaped as \\xNN (scripts/machine/printable.py, as tunsim shows input)."""
+    return printable(s, n)
 
 
 # --------------------------------------------------------------------------
