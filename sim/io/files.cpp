@@ -43,13 +43,15 @@ OutputFile::OutputFile(const std::string& path) : path_(path) {
   bool exists = ::lstat(path.c_str(), &st) == 0;
   if (exists && S_ISDIR(st.st_mode)) fail(path, "is a directory", 0);
   if (!exists || S_ISREG(st.st_mode)) {
-    // A temporary beside it, created exclusively (mkstemp: O_CREAT|O_EXCL).
+    // A temporary beside it, created exclusively (mkstemp: O_CREAT|O_EXCL),
+    // closed on exec: a command that opens its output before its work
+    // (calibrate) runs other programs meanwhile.
     // Its name holds at most 200 bytes of the output's: the 12 it adds made
     // a valid name of 244-255 bytes refused as too long.
     std::string t = dir_of(path) + "/." + base_of(path).substr(0, 200) + ".tmp.XXXXXX";
     std::vector<char> buf(t.begin(), t.end());
     buf.push_back('\0');
-    fd_ = ::mkstemp(buf.data());
+    fd_ = ::mkostemp(buf.data(), O_CLOEXEC);
     if (fd_ < 0) fail(path, "cannot create a temporary file in " + dir_of(path), errno);
     tmp_ = buf.data();
     register_temporary(tmp_);

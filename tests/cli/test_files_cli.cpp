@@ -532,3 +532,54 @@ TEST_CASE("files: compare, trace stats and trace config open -o before their wor
   CHECK(full.out.empty());
   CHECK(full.err == "tunsim: /dev/full: cannot write output file: write failed: No space left on device\n");
 }
+
+TEST_CASE("files: an output's temporary is not inherited by the programs a command runs") {
+  // calibrate holds its -o open while it runs tunsim to measure cache
+  // penalties: the temporary (mkstemp, not closed on exec) stayed open in
+  // each of them.  A shell run meanwhile lists its own descriptors: none is
+  // the temporary.
+  const std::string path = tmpdir() + "/held.json";
+  tunsim::OutputFile held(path);
+  Run r = run_sh("ls -l /proc/$$/fd/");
+  INFO("descriptors: ", r.out);
+  CHECK(r.status == 0);
+  CHECK(r.out.find(" 1 -> pipe:") != std::string::npos);  // (it listed them: its stdout is the pipe)
+  CHECK(r.out.find(".held.json.tmp.") == std::string::npos);
+}
+
+TEST_CASE("files: calibrate opens -o before it reads or fits anything (traces, --kmod, --machine)") {
+  // -o in a folder that does not exist failed only when the calibration
+  // was written: after the whole fit of the traces and its report on
+  // standard output, after the kernel module's fit and its replay.  The
+  // inputs here are valid (each fits, exit 0, into a folder that exists):
+  // the output's error comes first, alone, and nothing is printed.
+  const std::string bad = "/nonexistent-dir/x.json";
+  const std::string err = "tunsim: " + bad + ": cannot write output file: cannot create a temporary file in "
+                          "/nonexistent-dir: No such file or directory\n";
+  const std::string d = tmpdir() + "/cal";
+  std::filesystem::create_directories(d);
+  for (std::string in : {"results/reference/plain-60-1w.trace.gz", "--kmod results/reference/kmod-qemu.json",
+                         "--machine results/reference/machine/epyc-2vcpu.json"}) {
+    Run r = run_cli("calibrate " + in + " -o " + bad);
+    INFO(in, ": ", r.err);
+    CHECK(r.status == 2);
+    CHECK(r.err == err);
+    CHECK(r.out.empty());
+    // The same input into a folder that exists: written, "wrote FILE" last.
+    Run ok = run_cli("calibrate " + in + " -o " + d + "/c.json");
+    INFO("stderr: ", ok.err);
+    CHECK(ok.status == 0);
+    CHECK(json::parse(slurp(d + "/c.json"))["format"] == "tunsim-calibration/1");
+    CHECK(ok.out.size() > std::string("wrote " + d + "/c.json\n").size());
+    CHECK(ok.out.substr(ok.out.rfind('\n', ok.out.size() - 2) + 1) == "wrote " + d + "/c.json\n");
+  }
+  // Inputs each would refuse (the module's file was read and fitted before
+  // -o was opened, so its error came first): -o's error comes first now.
+  for (std::string in : {"/dev/zero", "--kmod /dev/zero", "--machine /dev/zero"}) {
+    Run r = run_cli("calibrate " + in + " -o " + bad);
+    INFO(in, ": ", r.err);
+    CHECK(r.status == 2);
+    CHECK(r.err == err);
+    CHECK(r.out.empty());
+  }
+}

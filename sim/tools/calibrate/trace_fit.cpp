@@ -5,9 +5,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <set>
-#include <sstream>
 #include <tuple>
 
 #include "sim/config/calibration_file.hpp"
@@ -31,8 +31,7 @@ namespace {
 std::string unit_of(int p) { return p == kCopy ? "ns/byte" : "ns"; }
 
 // A calibration of the cache model alone, from a machine measurement.
-json machine_only(const std::string& machine, const json& cache, const std::string& out_path, const std::string& name,
-                  std::ostream& report) {
+json machine_only(const std::string& machine, const json& cache, const std::string& name, std::ostream& report) {
   json m = read_json_file(machine);
   json host = m.value("host", json::object());
   auto str = [&](const char* k) { return host.contains(k) && host[k].is_string() ? host[k] : json(nullptr); };
@@ -52,11 +51,6 @@ json machine_only(const std::string& machine, const json& cache, const std::stri
   cal["unidentified"] = json::array();
   cal["fit"] = {{"cache", cache["fit"]}};
   cal["measurements"] = json::object();
-  if (!out_path.empty()) {
-    check_calibration(cal, out_path);
-    write_file_atomic(out_path, dump_json(cal) + "\n");
-    report << "wrote " << out_path << "\n";
-  }
   return cal;
 }
 
@@ -122,12 +116,22 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
                            const std::string& name, const std::string& bin, std::ostream& report,
                            const CaptureOptions& capture, bool allow_coarse, const std::string& machine,
                            const std::vector<std::string>& split_from) {
+  std::optional<OutputFile> out;  // opened before anything is read or fitted: in a folder that does
+  if (!out_path.empty()) out.emplace(out_path);  // not exist it failed after the fit and its report
+  auto written = [&](const json& cal) {
+    if (!out) return cal;
+    check_calibration(cal, out_path);
+    out->write(dump_json(cal) + "\n");
+    out->commit();
+    report << "wrote " << out_path << "\n";
+    return cal;
+  };
   json cache;
   std::vector<std::string> cache_sets;
   if (!machine.empty()) {
     cache = cache_from_machine(machine, report);
     for (auto& [k, v] : cache["parameters"].items()) cache_sets.push_back(k + "=" + dump_json(v["value"], -1));
-    if (traces.empty()) return machine_only(machine, cache, out_path, name, report);
+    if (traces.empty()) return written(machine_only(machine, cache, name, report));
   }
   if (traces.empty()) throw InputError("calibrate: expected at least one TRACE (or --machine FILE, --kmod FILE)");
   std::vector<Observation> obs;
@@ -439,12 +443,7 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
       {"residuals", resid}};
   if (!machine.empty()) cal["fit"]["cache"] = cache["fit"];
   cal["measurements"] = measurements;
-  if (!out_path.empty()) {
-    check_calibration(cal, out_path);
-    write_file_atomic(out_path, dump_json(cal) + "\n");
-    report << "wrote " << out_path << "\n";
-  }
-  return cal;
+  return written(cal);
 }
 
 }  // namespace tunsim::calib

@@ -14,7 +14,8 @@ namespace tunsim::calib {
 
 // The whole command: reads the traces and their sidecars (or the capture
 // described by `capture`, capture.hpp), fits, prints the report, writes the
-// tunsim-calibration/1 file to out_path ("" = do not write).  Traces whose
+// tunsim-calibration/1 file to out_path ("" = do not write), which is opened
+// first: one that cannot be written fails before the work.  Traces whose
 // timestamps are coarser than kFinestRequiredNs are refused unless
 // `allow_coarse`.  Returns the calibration JSON.  `machine`: a
 // tunsim-machine/1 file ("" = none): the cache model's parameters come from

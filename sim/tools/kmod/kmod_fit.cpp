@@ -98,6 +98,9 @@ Params params_with(const std::map<std::string, json>& values, const std::string&
 
 void calibrate_from_kmod(const std::string& in_path, const std::string& out_path, std::ostream& report,
                          const std::string& cache_calibration) {
+  // Opened before the module's file is read and fitted (as run's outputs):
+  // in a folder that does not exist it failed after the whole fit.
+  OutputFile out_file(out_path);
   json root = read_json_file(in_path, size_t(16) << 20);
   const std::string in_name = in_path == "-" ? "standard input" : printable(in_path, 200);
   if (!root.is_object()) throw InputError(in_name + ": expected a JSON object, found " + describe(&root));
@@ -344,7 +347,8 @@ void calibrate_from_kmod(const std::string& in_path, const std::string& out_path
   // What is written must load as a calibration: every parameter a scenario
   // parameter that may be calibrated, in its unit and range.
   check_calibration(out, in_name + " (the calibration it gives)");
-  write_file_atomic(out_path, dump_json(out) + "\n");
+  out_file.write(dump_json(out) + "\n");
+  out_file.commit();
 
   // ---- the report ----
   report << "kmod fit of " << in_name;

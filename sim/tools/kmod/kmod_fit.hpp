@@ -16,7 +16,8 @@ namespace tunsim {
 // drop).  The cache's geometry and latencies, and every footprint not
 // fitted, are those of `cache_calibration` (a tunsim-calibration/1 file; its
 // cache.* values are copied into the output) or the defaults ("").  Writes a
-// calibration file to out_path with the fitted parameters, the module's
+// calibration file to out_path (opened first: one that cannot be written
+// fails before anything is read) with the fitted parameters, the module's
 // direct estimates for the rest, provenance.source "kmod" and a `fit` record
 // that includes the replay of the experiment with the calibration as
 // written (per-series RMS against the measured curves).  Prints the fit
