@@ -3,6 +3,7 @@
 // result that is not an error (diff out of tolerance, a failed batch point:
 // 1).
 #pragma once
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <string>
@@ -13,19 +14,24 @@
 
 namespace tunsim {
 
-// The check of an integer option (each value of a list): in [lo, hi], said
-// as tunsim says it elsewhere; CLI11 names the option ("--hz: expected an
-// integer in [1, 100000], found 0").  Without it a count or id outside its
-// range was taken as given, or as "not given" where 0 means the default.
+// The check of every integer option (each value of a list): in [lo, hi],
+// said as tunsim says it elsewhere; CLI11 names the option ("--hz: expected
+// an integer in [1, 100000], found 0").  Without it a count or id outside its
+// range was taken as given, or as "not given" where 0 means the default, and
+// one beyond the option's type was CLI11's "Could not convert" (-j
+// 2147483648).  White space before the value is refused as after it
+// (strtoll skipped it: " 5" was taken, "5 " refused).
 inline CLI::Validator int_in(long long lo, long long hi) {
   return CLI::Validator(
       [lo, hi](std::string& s) -> std::string {
         errno = 0;
         char* end = nullptr;
         long long v = std::strtoll(s.c_str(), &end, 0);  // base 0, as CLI11 converts
-        if (!s.empty() && *end == '\0' && errno == 0 && v >= lo && v <= hi) return "";
+        const bool edge_space = !s.empty() && (std::isspace(static_cast<unsigned char>(s.front())) ||
+                                               std::isspace(static_cast<unsigned char>(s.back())));
+        if (!s.empty() && !edge_space && *end == '\0' && errno == 0 && v >= lo && v <= hi) return "";
         return "expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], found " +
-               printable(s, 40);
+               (s.empty() ? "nothing" : edge_space ? "\"" + printable(s, 40) + "\"" : printable(s, 40));
       },
       "");
 }

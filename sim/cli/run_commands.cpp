@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <sstream>
 
@@ -28,20 +29,26 @@ using nlohmann::json;
 namespace {
 
 struct RunArgs {
-  std::string config, out, trace, engine_stats, designs, seed;
+  std::string config, out, trace, engine_stats, designs;
+  long long seed = 0;
   std::vector<std::string> sets;
   bool quiet = false, print = false, csv = false, json = false;
 };
 
-// --seed: an integer in [0, 4294967295], as the scenario's "seed".
-void add_seed(const CLI::Option* opt, const std::string& seed, std::vector<std::string>& sets) {
-  if (opt->count() == 0) return;
-  // (--seed '' was taken for no --seed.)
-  if (seed.empty()) throw InputError("--seed: expected an integer in [0, 4294967295], found nothing");
-  if (seed.size() > 10 || seed.find_first_not_of("0123456789") != std::string::npos ||
-      std::stoull(seed) > 4294967295ULL)
-    throw InputError("--seed " + printable(seed, 40) + ": expected an integer in [0, 4294967295]");
-  sets.push_back("seed=" + seed);
+// --seed: the scenario's "seed", an integer in the range it is declared
+// with (models/kernel/params.cpp), checked as every integer option is (it
+// had a check of its own; --seed '' was taken for no --seed).
+CLI::Option* add_seed_option(CLI::App* cmd, long long& seed) {
+  const ParamDecl* d = find_param("seed");
+  const auto lo = static_cast<long long>(d->min), hi = static_cast<long long>(d->max);
+  return cmd
+      ->add_option("--seed", seed,
+                   "Seed (overrides the scenario's), an integer in [" + std::to_string(lo) + ", " +
+                       std::to_string(hi) + "]")
+      ->check(int_in(lo, hi));
+}
+void add_seed(const CLI::Option* opt, long long seed, std::vector<std::string>& sets) {
+  if (opt->count() != 0) sets.push_back("seed=" + std::to_string(seed));
 }
 
 void print_notes(const LoadedConfig& cfg) {
@@ -148,8 +155,7 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
   run->add_option("config", ra->config, "Scenario JSON (default: the built-in default = configs/default.json; - = standard input)")
       ->check(kPath);
   run->add_option("--set", ra->sets, "Override a parameter: path.to.key=VALUE (repeatable)");
-  auto* run_seed =
-      run->add_option("--seed", ra->seed, "Seed (overrides the scenario's), an integer in [0, 4294967295]");
+  auto* run_seed = add_seed_option(run, ra->seed);
   run->add_option("-o,--output", ra->out, "Write the summary JSON here (atomically; - = standard output)")->check(kPath);
   run->add_option("--trace", ra->trace, "Write the tracepoints of the statistics window (ftrace text format) here")
       ->check(kPath);
@@ -178,7 +184,7 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
   cmp->add_option("config", ca->config, "Scenario JSON (default: the built-in default)")->check(kPath);
   auto* designs_opt = cmp->add_option("--designs", ca->designs, "Comma-separated designs (default: all)");
   cmp->add_option("--set", ca->sets, "Override a parameter: path.to.key=VALUE (repeatable)");
-  auto* cmp_seed = cmp->add_option("--seed", ca->seed, "Seed (overrides the scenario's)");
+  auto* cmp_seed = add_seed_option(cmp, ca->seed);
   cmp->add_option("-o,--output", ca->out, "Write {\"designs\": [summary, ...]} here (atomically; - = standard output)")
       ->check(kPath);
   cmp->add_flag("-q,--quiet", ca->quiet, "No table on stdout");
@@ -314,11 +320,10 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
       "batch", "Run many points (one JSON object per line: id, config, sets, seed, out) in workers forked from "
                "this process, -j at a time, each running point after point");
   bat->add_option("POINTS", ba->config, "points file (.jsonl; - = standard input)")->required()->check(kPath);
-  bat->add_option("-j,--jobs", *jobs, "points at a time (default or 0: the number of CPUs)");
+  bat->add_option("-j,--jobs", *jobs, "points at a time (default or 0: the number of CPUs)")
+      ->check(int_in(0, std::numeric_limits<int>::max()));
   bat->add_flag("--validate-only", *validate_only, "validate every point and run nothing");
   bat->callback([ba, jobs, validate_only, &exit_code, &sg] {
-    // A negative count was taken for 0 (as scripts/sweep's -j, the number of CPUs).
-    if (*jobs < 0) throw InputError("-j " + std::to_string(*jobs) + ": expected a number of points at a time, >= 0");
     std::vector<Point> points = read_points(ba->config);
     if (*validate_only) return;
     size_t ok = 0, failed = 0, total = points.size();

@@ -616,7 +616,8 @@ TEST_CASE("bad input: a command-line error is one line naming the argument and t
   };
   for (const Case& c : std::vector<Case>{
            {"run --bogus", "--bogus (tunsim run --help lists the options)"},
-           {"batch x.jsonl -j x", "Could not convert: --jobs = x (tunsim batch --help lists the options)"},
+           {"batch x.jsonl -j x", "--jobs: expected an integer in [0, 2147483647], found x (tunsim batch --help "
+                                  "lists the options)"},
            {"diff a", "B is required (tunsim diff --help lists the options)"},
            {"trace stats", "FILE is required (tunsim trace stats --help lists the options)"},
            {"bogus", "bogus: expected a subcommand (run, compare, validate, config-reference, designs, batch, "
@@ -684,6 +685,46 @@ TEST_CASE("bad input: a capture option, task id or syscall number out of its ran
               "--cpus: expected --writers with it (one CPU per writer thread), found --cpus alone");
   check_error(run_cli("trace config " + trace + " --writers 5,6 --cpus 1"),
               "--cpus: expected one CPU per --writers thread (2), found 1");
+}
+
+TEST_CASE("bad input: an integer option beyond its type or with white space at an end is one line with its range") {
+  // batch -j 2147483648 (beyond an int) was CLI11's own "Could not convert:
+  // --jobs = 2147483648"; --seed had a check of its own (a second copy of
+  // the seed's range), and every integer option took " 5" (strtoll skips
+  // white space before a number) but refused "5 ".  Each is now the one
+  // check of every integer option: its name, its range, what was found.
+  std::string trace = write_tmp("int.trace", reference_head(400));
+  std::string pts = write_tmp("points.jsonl", "");
+  struct Case {
+    std::string args, option, range, found;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"batch " + pts + " -j 2147483648", "--jobs", "[0, 2147483647]", "2147483648"},
+           {"batch " + pts + " -j 99999999999999999999", "--jobs", "[0, 2147483647]", "99999999999999999999"},
+           {"batch " + pts + " -j ' 2'", "--jobs", "[0, 2147483647]", "\" 2\""},
+           {"batch " + pts + " -j '2 '", "--jobs", "[0, 2147483647]", "\"2 \""},
+           {"run -q --seed 4294967296", "--seed", "[0, 4294967295]", "4294967296"},
+           {"run -q --seed 99999999999999999999", "--seed", "[0, 4294967295]", "99999999999999999999"},
+           {"run -q --seed ' 1'", "--seed", "[0, 4294967295]", "\" 1\""},
+           {"compare -q --seed 4294967296", "--seed", "[0, 4294967295]", "4294967296"},
+           {"trace config " + trace + " --hz ' 100'", "--hz", "[1, 100000]", "\" 100\""},
+           {"trace config " + trace + " --hz '100 '", "--hz", "[1, 100000]", "\"100 \""},
+           {"trace config " + trace + " --frame-bytes 4294967356", "--frame-bytes", "[14, 65535]", "4294967356"},
+           {"trace stats " + trace + " --pid 4294967297", "--pid", "[0, 4194304]", "4294967297"}}) {
+    Run r = run_cli(c.args);
+    INFO(c.args, ": ", r.err);
+    check_error(r, c.option + ": expected an integer in " + c.range + ", found " + c.found + " (tunsim ");
+    CHECK(r.out.empty());
+  }
+  // The largest values are taken: -j 2147483647 runs the (empty) batch, --seed
+  // 4294967295 is the scenario's seed.
+  Run j = run_cli("batch " + pts + " -j 2147483647");
+  INFO("stderr: ", j.err);
+  CHECK(j.status == 0);
+  Run v = run_cli("run -q --set duration_ms=3 --seed 4294967295 -o -");
+  INFO("stderr: ", v.err);
+  REQUIRE(v.status == 0);
+  CHECK(json::parse(v.out)["seed"] == 4294967295ULL);
 }
 
 TEST_CASE("bad input: an empty file name is refused, never taken for \"not given\"") {

@@ -75,7 +75,7 @@ TEST_CASE("bad input: one line naming the file, the path, what was expected, exi
       {"{}", "--set senders.99999999999999999999.cpu=1", "tunsim: --set senders.99999999999999999999.cpu=1: index"},
       // 6.2 is a release (taken as 6.1); 3.10 is older than every modelled version.
       {"{}", "--set kernel.version=3.10", "tunsim: --set kernel.version=3.10: expected one of"},
-      {"{}", "--seed -5", "tunsim: --seed -5: expected an integer in [0, 4294967295]"},
+      {"{}", "--seed -5", "tunsim: --seed: expected an integer in [0, 4294967295], found -5"},
       {"{\"cpus\": {\"speed\": [1]}}", "", "cpus.speed: expected one number per CPU (cpus.count = 2), found 1"},
       {"{\"cpus\": {\"speed\": [1, 0]}}", "", "cpus.speed.1: expected a number in [0.05, 20], found 0"},
       {"", "", "cannot open"},
@@ -302,7 +302,8 @@ TEST_CASE("batch: a repeated id, two points writing one file, out - and a negati
     Run r = run_cli("batch " + pts + " -j " + j);
     INFO("stderr: ", r.err);
     CHECK(r.status == 2);
-    CHECK(r.err == "tunsim: -j " + j + ": expected a number of points at a time, >= 0\n");
+    CHECK(r.err == "tunsim: --jobs: expected an integer in [0, 2147483647], found " + j +
+                   " (tunsim batch --help lists the options)\n");
     CHECK_FALSE(exists(d + "/a.json"));
   }
   // Distinct ids and files run (exit 0, both summaries written; -j 0: the
