@@ -566,6 +566,48 @@ TEST_CASE("bad input: a --set path that cannot be made names the part of it that
   }
 }
 
+TEST_CASE("bad input: a --set value with white space at either end is refused, whatever the parameter's type") {
+  // --set tun.rx_frames='5 ' was taken as 5 (JSON allows white space after
+  // a number) while ' 5' was refused as the string " 5"; the same for a
+  // float, an array and a JSON-quoted enum, and a string parameter took
+  // "4.11 " as a kernel release.  Stray white space is most likely a quoting
+  // mistake: each is refused, on one line naming the --set and the value.
+  const std::string what = "expected a value without white space at either end (a string's own: as JSON, "
+                           "\"...\"), found ";
+  struct Case {
+    std::string set, found;
+  };
+  for (const Case& c : std::vector<Case>{{"tun.rx_frames=5 ", "\"5 \""},
+                                         {"tun.rx_frames= 5", "\" 5\""},
+                                         {"tun.rx_frames=5\t", "\"5\\x09\""},
+                                         {"tun.rx_frames=5\n", "\"5\\x0a\""},
+                                         {"senders.0.guest.rate_mpps=0.5 ", "\"0.5 \""},
+                                         {"senders.0.guest.rate_mpps= 0.5", "\" 0.5\""},
+                                         {"tun.threaded=true ", "\"true \""},
+                                         {"tun.threaded= true", "\" true\""},
+                                         {"senders.0.guest.mode=open ", "\"open \""},
+                                         {"senders.0.guest.mode= open", "\" open\""},
+                                         {"senders.0.guest.mode=\"open\" ", "\"\"open\" \""},
+                                         {"kernel.version=4.11 ", "\"4.11 \""},
+                                         {"name= x", "\" x\""},
+                                         {"cpus.speed=[1,1] ", "\"[1,1] \""}}) {
+    // Read from a file by the shell, every byte kept (a trailing newline too).
+    std::string arg = write_tmp("set.arg", c.set);
+    Run r = testutil::run_sh("v=$(cat " + arg + "; printf x); \"$TUNSIM\" validate configs/default.json --set \"${v%x}\"");
+    INFO(c.set, ": ", r.err);
+    CHECK(r.status == 2);
+    CHECK(lines_of(r.err) == 1);
+    CHECK(r.err.find(what + c.found + "\n") != std::string::npos);
+    CHECK(r.err.rfind("tunsim: --set " + c.set.substr(0, c.set.find('=') + 1), 0) == 0);
+  }
+  // White space inside a value, and a string's own given as JSON, are taken.
+  Run ok = run_cli("validate configs/default.json --print --set 'cpus.speed=[1, 1]' --set 'name=\" x \"'");
+  INFO("stderr: ", ok.err);
+  REQUIRE(ok.status == 0);
+  CHECK(json::parse(ok.out)["name"] == " x ");
+  CHECK(json::parse(ok.out)["cpus"]["speed"] == json::array({1, 1}));
+}
+
 TEST_CASE("bad input: a NUL byte in a JSON input is refused where it is, not taken for the end") {
   // nlohmann's lexer ends the input at a NUL: a scenario followed by NUL and
   // garbage ran as the scenario (exit 0).
