@@ -242,7 +242,7 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
     std::vector<json> rows;
     for (const DesignInfo* d : chosen) rows.push_back(by_design[d->name]);
     std::ostringstream head;
-    head << "scenario: " << base.params.name << " (" << base.params.source << "), "
+    head << "scenario: " << shown_name(base.params.name) << " (" << base.params.source << "), "
          << base.params.duration_s * 1e3 << " ms simulated, seed " << base.params.seed << "\n";
     if (out_file) {
       // Written out before the table, made to appear after it: a full disk

@@ -99,7 +99,7 @@ int run_point(const Point& p, SimgridArgs& sg, std::string& msg) {
     o.summary = p.out;
     o.quiet = true;
     nlohmann::json s = run_simulation(p.cfg, o, sg);
-    msg = p.out.empty() ? s.dump() : std::string();
+    msg = p.out.empty() ? dump_json(s, -1) : std::string();  // (dump() threw on a --set name that is no UTF-8)
     return 0;
   } catch (const InputError& e) {
     msg = e.what();

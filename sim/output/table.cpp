@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "sim/io/files.hpp"
+#include "sim/io/json.hpp"
 
 namespace tunsim {
 using nlohmann::json;
@@ -94,6 +95,23 @@ TableRow table_row(const json& s) {
     r.idle_pct = 100 * num(*busiest, "idle_frac");
   }
   return r;
+}
+
+std::string shown_name(const std::string& name) {
+  const std::string j = dump_json(json(name), -1);
+  std::string out;
+  for (size_t i = 0; i < j.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(j[i]);
+    const bool c1 = c == 0xc2 && i + 1 < j.size() && static_cast<unsigned char>(j[i + 1]) < 0xa0;
+    if (c != 0x7f && !c1) {
+      out += j[i];
+      continue;
+    }
+    char b[8];
+    std::snprintf(b, sizeof b, "\\u%04x", c1 ? static_cast<unsigned char>(j[++i]) : c);
+    out += b;
+  }
+  return out == "\"" + name + "\"" && !name.empty() ? name : out;
 }
 
 std::string format_table(const std::vector<json>& summaries) {

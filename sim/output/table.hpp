@@ -30,6 +30,13 @@ struct TableRow {
 
 TableRow table_row(const nlohmann::json& summary);
 
+// A name from a scenario (its "name") as a table or its header shows it: as
+// it is when JSON would write it unchanged, else as the JSON string
+// ("a\nb" -> "\"a\\nb\"", DEL and C1 controls escaped too, bytes that
+// are no UTF-8 replaced as in the summary), so that a newline or an escape
+// sequence in a name neither breaks the header nor reaches the terminal.
+std::string shown_name(const std::string& name);
+
 // The text table: every line at most 100 columns, a legend under it.
 std::string format_table(const std::vector<nlohmann::json>& summaries);
 // The same rows as CSV (a header line, full precision) and as JSON

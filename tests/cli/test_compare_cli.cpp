@@ -182,3 +182,42 @@ TEST_CASE("compare: counts over the window, worked out by hand for a constant-ra
   REQUIRE(upto.status == 0);
   CHECK(json::parse(upto.out)["rows"][0]["in_flight"] == row["in_flight_start"]);
 }
+
+TEST_CASE("compare: a scenario name with control bytes is shown as a JSON string in the header") {
+  // The header printed the scenario's "name" raw: a newline split it, an
+  // escape sequence (here: red) reached the terminal.  A name that JSON
+  // writes unchanged is shown as it is; any other as its JSON string, with
+  // DEL and C1 controls (0x9b is a terminal's CSI) escaped too.  A name that
+  // is no UTF-8 failed the run ("invalid UTF-8 byte", exit 3) when the
+  // worker handed its summary back; it is replaced, as in the summary.
+  struct Case {
+    std::string name, shown;
+  };
+  for (const Case& c : std::vector<Case>{{"a\nb\x1b[31mX", "\"a\\nb\\u001b[31mX\""},
+                                         {"tab\there", "\"tab\\there\""},
+                                         {"del\x7f", "\"del\\u007f\""},
+                                         {"c1\xc2\x9bx", "\"c1\\u009bx\""},
+                                         {"q\"uote", "\"q\\\"uote\""},
+                                         {"bad\xff", "\"bad\xef\xbf\xbd\""},
+                                         {"", "\"\""},
+                                         {"plain name", "plain name"},
+                                         {"\xc3\xa9t\xc3\xa9", "\xc3\xa9t\xc3\xa9"}}) {
+    // --set takes a string parameter's text as it is: every byte, read by the shell from a file.
+    std::string arg = testutil::write_tmp("name.arg", c.name);
+    Run r = testutil::run_sh("v=$(cat " + arg + "; printf x); \"$TUNSIM\" " + kCmp + " --designs rx_batched " +
+                             "--set \"name=${v%x}\"");
+    INFO(c.shown, ": ", r.err);
+    REQUIRE(r.status == 0);
+    CHECK(lines(r.out)[0] == "scenario: " + c.shown + " (configs/default.json), 5 ms simulated, seed 1");
+    CHECK(lines(r.out)[1].rfind("design ", 0) == 0);
+  }
+  // run's table has no scenario line: its header is the columns' (and its
+  // rows name designs, which are the registry's names).
+  std::string arg = testutil::write_tmp("name.arg", "a\nb\x1b[31mX");
+  Run r = testutil::run_sh("\"$TUNSIM\" run configs/default.json --set duration_ms=3 --set \"name=$(cat " + arg +
+                           ")\"");
+  INFO("stderr: ", r.err);
+  REQUIRE(r.status == 0);
+  CHECK(lines(r.out)[0].rfind("design ", 0) == 0);
+  CHECK(r.out.find('\x1b') == std::string::npos);
+}
