@@ -12,7 +12,8 @@ import tempfile
 from . import procs
 from .errors import SweepError, ToolError
 from .sweepfile import check_name
-from .tunsim import batch_env, designs as tunsim_designs, parse_result, point_error, point_line, version, write_points
+from .tunsim import (batch_env, designs as tunsim_designs, param_range, parse_result, point_error, point_line, version,
+                     write_points)
 from .util import REPO, rel, set_value, status_text, write_atomic
 
 
@@ -74,6 +75,25 @@ def fmt_num(x):
     return "%g" % x
 
 
+def load_rate(c, p):
+    """The offered rate of the load sweep's point at p % of capacity c, in Mpps."""
+    return round(c * p / 100.0, 6)
+
+
+def check_load_rates(cap, pcts, rate_range, percent):
+    """Each rate the load sweep would hold within senders.*.guest.rate_mpps's range, or a
+    SweepError naming --percent and the percentages each design allows: --percent 1000000000
+    wrote rates of millions of Mpps, refused only when `sweep run` validated the sweep."""
+    lo, hi = rate_range
+    for d, c in cap.items():
+        for p in pcts:
+            if not lo <= load_rate(c, p) <= hi:
+                raise SweepError("--percent %s: expected percentages of %s's capacity (%.4f Mpps) in [%s, %s], "
+                                 "which give an offered rate in senders.0.guest.rate_mpps's range [%s, %s] Mpps, "
+                                 "found %s" % (percent, d, c, fmt_num(lo * 100.0 / c), fmt_num(hi * 100.0 / c),
+                                               fmt_num(lo), fmt_num(hi), "%.12g" % p))
+
+
 def load_sweep_doc(name, base, fixed, cap, pcts, how, version_, source):
     """The offered-load sweep: design x percent zipped, the rate = capacity x percent / 100."""
     designs = list(cap)
@@ -82,7 +102,7 @@ def load_sweep_doc(name, base, fixed, cap, pcts, how, version_, source):
         for p in pcts:
             dv.append(d)
             lv.append(p)
-            rv.append(round(cap[d] * p / 100.0, 6))
+            rv.append(load_rate(cap[d], p))
     load_set = dict(fixed)
     load_set["senders.0.guest.mode"] = "open"
     load_set.setdefault("senders.0.guest.arrival", "poisson")
@@ -145,7 +165,8 @@ def cmd_capacity(args, find_tunsim):
     if not designs:
         raise SweepError("--designs: expected comma-separated design names, found %r" % args.designs)
     try:
-        pcts = [float(x) if "." in x else int(x) for x in args.percent.split(",") if x]
+        # (1e9 was "expected comma-separated numbers": only a number with a '.' was a float.)
+        pcts = [int(x) if x.strip().isdigit() else float(x) for x in args.percent.split(",") if x]
     except ValueError:
         raise SweepError("--percent: expected comma-separated numbers, found %s" % args.percent)
     if not pcts or any(p <= 0 for p in pcts):
@@ -167,8 +188,13 @@ def cmd_capacity(args, find_tunsim):
     if args.load_sweep is not None:
         check_load_sweep_path(args.load_sweep)
         check_name("--load-sweep %s" % args.load_sweep, os.path.splitext(os.path.basename(args.load_sweep))[0])
+    # The range the offered rates must fall in, from tunsim's own declaration (asked before
+    # the capacity runs), checked when the capacities are known, before anything is printed.
+    rate_range = param_range(tunsim, "senders.*.guest.rate_mpps") if args.load_sweep else None
     sets = ["%s=%s" % (k, set_value(v)) for k, v in fixed.items()]
     cap = measure(tunsim, base, sets, designs, args.seed, args.jobs or os.cpu_count() or 1)
+    if rate_range:
+        check_load_rates(cap, pcts, rate_range, args.percent)
     for d in designs:
         print("%-16s %.4f Mpps" % (d, cap[d]))
     if not args.load_sweep:

@@ -48,26 +48,48 @@ def version(tunsim):
     return out.split()[-1] if rc == 0 and out else "unknown"
 
 
-def designs(tunsim):
-    """The designs tunsim knows, in its registry's order: [{"name", "kernel_version", "napi",
-    "description"}, ...] from `tunsim designs --json`."""
-    rc, out, err = _run(tunsim, ["designs", "--json"], 60)
-    what = "%s designs --json" % tunsim
+def _json_of(tunsim, args, expected, take):
+    """take(document) of the JSON that `tunsim ARGS` prints; ToolError when it fails or prints
+    something else (take raises ValueError, KeyError, TypeError or AttributeError)."""
+    rc, out, err = _run(tunsim, args, 60)
+    what = " ".join([tunsim] + args)
     if rc != 0:
         raise ToolError("%s exited with status %d: %s" % (what, rc, shorten(err.strip().splitlines()[-1]
                                                                          if err.strip() else "", 200)))
     try:
-        doc = json.loads(out)
+        return take(json.loads(out))
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise ToolError("%s: expected %s: %s" % (what, expected, shorten(str(e), 200)))
+
+
+def designs(tunsim):
+    """The designs tunsim knows, in its registry's order: [{"name", "kernel_version", "napi",
+    "description"}, ...] from `tunsim designs --json`."""
+    def take(doc):
         ds = doc["designs"]
         if not isinstance(ds, list) or not ds:
             raise ValueError("an empty list")
         for d in ds:
             if not isinstance(d.get("name"), str) or not isinstance(d.get("napi"), bool):
                 raise ValueError("an entry without a name or napi flag: %s" % shorten(json.dumps(d)))
-    except (ValueError, KeyError, TypeError, AttributeError) as e:
-        raise ToolError("%s: expected {\"designs\": [{\"name\", \"kernel_version\", \"napi\", \"description\"}, "
-                        "...]}: %s" % (what, shorten(str(e), 200)))
-    return ds
+        return ds
+    return _json_of(tunsim, ["designs", "--json"],
+                    '{"designs": [{"name", "kernel_version", "napi", "description"}, ...]}', take)
+
+
+def param_range(tunsim, path):
+    """(min, max) of the scenario parameter `path` ("senders.*.guest.rate_mpps"), as tunsim
+    declares it (`tunsim config-reference --json`): the driver keeps no copy of a range."""
+    def take(doc):
+        for p in doc["parameters"]:
+            if p["path"] == path:
+                lo, hi = p["min"], p["max"]
+                if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (lo, hi)):
+                    raise ValueError("%s: a range that is no pair of numbers" % path)
+                return lo, hi
+        raise ValueError("no parameter %s" % path)
+    return _json_of(tunsim, ["config-reference", "--json"],
+                    '{"parameters": [{"path", "min", "max", ...}, ...]}', take)
 
 
 # The environment `tunsim batch` runs in: every library's symbols bound when the batch starts

@@ -285,9 +285,15 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
   });
 
   auto out = std::make_shared<std::string>();
+  auto ref_json = std::make_shared<bool>(false);
   auto* ref = app.add_subcommand("config-reference", "Print the reference of every scenario parameter (Markdown)");
   ref->add_option("-o,--output", *out, "Write it to this file")->check(kPath);
-  ref->callback([out] { write_file_atomic(out->empty() ? "-" : *out, config_reference_markdown()); });
+  ref->add_flag("--json", *ref_json,
+                "As JSON ({\"parameters\": [{\"path\", \"type\", \"min\", \"max\", ...}]}), for scripts");
+  ref->callback([out, ref_json] {
+    write_file_atomic(out->empty() ? "-" : *out,
+                      *ref_json ? dump_json(config_reference_json()) + "\n" : config_reference_markdown());
+  });
 
   auto json_flag = std::make_shared<bool>(false);
   auto* des = app.add_subcommand("designs", "List the batching designs (the registry, models/tun/registry.cpp)");

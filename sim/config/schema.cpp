@@ -346,4 +346,20 @@ std::string config_reference_markdown() {
   return o.str();
 }
 
+json config_reference_json() {
+  static const char* const kType[] = {"integer", "number", "boolean", "string", "enum", "array", "integer list",
+                                      "number list"};  // in PType's order
+  static_assert(static_cast<int>(PType::NumList) == 7, "a type name for each PType");
+  json params = json::array();
+  for (auto& p : param_table().decls()) {
+    json e = {{"path", p.path}, {"type", kType[static_cast<int>(p.type)]}};
+    if (p.min < p.max) e.update({{"min", p.min}, {"max", p.max}});
+    if (p.type == PType::Enum) e["choices"] = p.choices;
+    e.update({{"default", p.def}, {"nullable", p.nullable}, {"unit", p.unit}, {"kernel", p.kernel},
+              {"meaning", p.doc}, {"from", p.source}});
+    params.push_back(std::move(e));
+  }
+  return {{"parameters", params}};
+}
+
 }  // namespace tunsim

@@ -35,6 +35,12 @@ std::string apply_set(nlohmann::json& j, const std::string& assignment);
 
 // Markdown reference of every parameter (docs/config.md is generated from it).
 std::string config_reference_markdown();
+// The same as JSON, for scripts (scripts/sweep reads a parameter's range):
+// {"parameters": [{"path", "type", "min", "max" (when it has a range),
+// "choices" (an enum), "default", "nullable", "unit", "kernel", "meaning",
+// "from"}, ...]} in the reference's order; "type" is one of integer, number,
+// boolean, string, enum, array, integer list, number list.
+nlohmann::json config_reference_json();
 
 // Levenshtein distance, used for "did you mean".
 size_t edit_distance(const std::string& a, const std::string& b);

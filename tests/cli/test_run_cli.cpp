@@ -168,6 +168,41 @@ TEST_CASE("docs/config.md is what tunsim config-reference prints") {
   CHECK(r.out.find("`kernel.netdev_budget`") != std::string::npos);
 }
 
+TEST_CASE("config-reference --json: every parameter of the Markdown reference, with its type and range") {
+  // For scripts (scripts/sweep capacity reads the offered rate's range from
+  // it instead of keeping a copy): one entry per row of the reference, in its
+  // order, with the declaration's type, range and choices.
+  Run r = run_cli("config-reference --json");
+  INFO("stderr: ", r.err);
+  REQUIRE(r.status == 0);
+  json params = json::parse(r.out)["parameters"];
+  std::string md = slurp("docs/config.md");
+  size_t rows = 0;
+  for (size_t p = md.find("\n| `"); p != std::string::npos; p = md.find("\n| `", p + 1)) ++rows;
+  CHECK(params.size() == rows);
+  CHECK(md.find("\n| `" + params[0]["path"].get<std::string>() + "` |") != std::string::npos);
+  auto find = [&](const std::string& path) {
+    for (auto& p : params)
+      if (p["path"] == path) return p;
+    FAIL("no parameter ", path);
+    return json();
+  };
+  // As models/guest/params.cpp and models/kernel/params.cpp declare them.
+  json rate = find("senders.*.guest.rate_mpps");
+  CHECK(rate["type"] == "number");
+  CHECK(rate["min"] == 1e-6);
+  CHECK(rate["max"] == 1e4);
+  CHECK(rate["default"] == 1.0);
+  json seed = find("seed");
+  CHECK(seed["type"] == "integer");
+  CHECK(seed["max"] == 4294967295.0);
+  json design = find("design");
+  CHECK(design["type"] == "enum");
+  CHECK(design["choices"].size() == json::parse(run_cli("designs --json").out)["designs"].size());
+  CHECK_FALSE(design.contains("min"));
+  CHECK(find("tun.threaded")["type"] == "boolean");
+}
+
 
 TEST_CASE("SimGrid's own --cfg and --log options reach its engine") {
   // A valid option is accepted (exit 0) and changes SimGrid's logging: at

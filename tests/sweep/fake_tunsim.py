@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """A stand-in for the tunsim binary in the sweep driver's unit tests: the commands the driver
-uses (--version, designs --json, batch [--validate-only]) with the interface of the real ones
-(docs/sweeps.md, scripts/tunsim_sweep/tunsim.py), and summaries that are a deterministic
-function of the point (a hash of its config, --set list and seed), so that two engines that
+uses (--version, designs --json, config-reference --json, batch [--validate-only]) with the
+interface of the real ones (docs/sweeps.md, scripts/tunsim_sweep/tunsim.py), and summaries that
+are a deterministic function of the point (a hash of its config, --set list and seed), so that two engines that
 run the same points must produce byte-identical summaries.
 
 What the fake checks in a point (its "schema"): the config file exists and is a JSON object;
@@ -27,6 +27,9 @@ DESIGNS = [
     {"name": "gamma", "kernel_version": "4.15", "napi": True, "description": "fake design with a NAPI poll"},
 ]
 PREFIXES = ("duration_ms", "warmup_ms", "design", "tun.", "kernel.", "senders.", "fake.")
+# `config-reference --json`: the declarations the driver reads (the real range of the offered rate).
+PARAMETERS = [{"path": "tun.rx_frames", "type": "integer", "min": 0, "max": 1000000000, "default": 0},
+              {"path": "senders.*.guest.rate_mpps", "type": "number", "min": 1e-06, "max": 10000, "default": 1.0}]
 
 
 class Bad(Exception):
@@ -212,6 +215,9 @@ def main(argv):
             sys.stderr.write("tunsim: designs: expected --json\n")
             return 2
         print(json.dumps({"designs": DESIGNS}))
+        return 0
+    if argv == ["config-reference", "--json"]:
+        print(json.dumps({"parameters": PARAMETERS}))
         return 0
     if argv[:1] == ["batch"]:
         return batch(argv[1:])

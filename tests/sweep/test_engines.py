@@ -13,6 +13,8 @@ import subprocess
 import unittest
 
 from support import REPO, TINY, TempCase
+from tunsim_sweep.capacity import check_load_rates
+from tunsim_sweep.errors import SweepError
 
 
 def seven(**over):
@@ -447,6 +449,45 @@ class Capacity(Base):
                 self.assertIn(msg, r.stderr)
                 self.assertFalse(os.path.exists(path))
                 self.assertEqual([a for a, _ in self.calls() if a and a[0] == "batch"], [])  # no capacity run
+
+    def test_percentages_whose_rates_are_out_of_range_are_refused_at_capacity_time(self):
+        # --percent 1000000000 wrote offered rates of millions of Mpps (exit 0), refused only when
+        # `sweep run` validated the load sweep; 1e9 was "expected comma-separated numbers".  The
+        # rates are checked against senders.*.guest.rate_mpps's range as tunsim declares it
+        # (config-reference --json; the fake's is the real [1e-06, 10000]), once the capacities
+        # are known: one line naming --percent and the percentages that design allows.
+        out = os.path.join(self.tmp, "load.json")
+        for pct, found in (("50,1000000000", "1000000000"), ("50,1e9", "1000000000"), ("1e-9,50", "1e-09")):
+            with self.subTest(percent=pct):
+                r = self.sweep("capacity", "--designs", "alpha", "--percent", pct, "--load-sweep", out,
+                               env=self.env(), results=False)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertEqual(len(r.stderr.splitlines()), 1, r.stderr)
+                self.assertRegex(r.stderr, r"^sweep: --percent %s: expected percentages of alpha's capacity "
+                                           r"\(0\.\d{4} Mpps\) in \[[0-9.e+-]+, [0-9.e+-]+\], which give an offered "
+                                           r"rate in senders\.0\.guest\.rate_mpps's range \[1e-06, 10000\] Mpps, "
+                                           r"found %s\n$" % (pct, re.escape(found)))
+                self.assertEqual(r.stdout, "")
+                self.assertFalse(os.path.exists(out))
+        self.assertIn(["config-reference", "--json"], [a for a, _ in self.calls()])
+        # In range (a percentage in exponent form too): written.
+        r = self.sweep("capacity", "--designs", "alpha", "--percent", "5e1,100", "--load-sweep", out,
+                       env=self.env(), results=False)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(out) as fh:
+            self.assertEqual(json.load(fh)["axes"][1]["values"], [50.0, 100])
+
+    def test_load_rate_bounds_are_the_parameters(self):
+        # A capacity of 0.5 Mpps and the range [1e-06, 10000] Mpps allow 0.0002 % to 2e6 %: the
+        # bounds themselves give rates 1e-06 and 10000, just beyond is refused.
+        check_load_rates({"a": 0.5}, [0.0002, 2e6], (1e-06, 10000), "x")
+        for p in (2.000001e6, 0.0001):
+            with self.assertRaises(SweepError) as e:
+                check_load_rates({"a": 0.5}, [50, p], (1e-06, 10000), "50,%r" % p)
+            self.assertEqual(str(e.exception),
+                             "--percent 50,%r: expected percentages of a's capacity (0.5000 Mpps) in [0.0002, 2e+06], "
+                             "which give an offered rate in senders.0.guest.rate_mpps's range [1e-06, 10000] Mpps, "
+                             "found %.12g" % (p, p))
 
     def test_bad_design(self):
         r = self.sweep("capacity", "--designs", "nope", env=self.env(), results=False)
