@@ -23,6 +23,7 @@
 #   btb_summary        calibrate-machine's summary of the btb part: medians of trusted runs, none when all refused
 #   trust_rules        trust.py: a capture the host ran as calibrated, or why not, on synthetic sidecars
 #   outfile_rule       outfile.py replaces only a regular file; capture-trace refuses to rename over a link
+#   own_events_rules   own_events.py keeps a capture's own skbs' events of a synthetic trace with other traffic
 # Cases that measure this machine (skip 77 when it refuses to trust them):
 #   linexfer_measures  a trusted value is p10, between 5 ns and 5 us (also with --lines 6)
 #   chase_curve        L1d hits are faster than L2 hits
@@ -1109,6 +1110,90 @@ EOF
   done
   $PY $M/trust.py spread "$TMP/none.json" >/dev/null 2>"$TMP/err"; st=$?
   [ $st -eq 2 ] && grep -q "^trust.py: $TMP/none.json: " "$TMP/err" || fail "missing calibration: status $st, $(cat "$TMP/err")"
+  echo "PASS"
+  ;;
+own_events_rules)
+  # scripts/machine/own_events.py on a synthetic trace-cmd text: the
+  # capture's tap tstap1, its writer pid 100 on CPU 0; another tap tsfg9,
+  # whose events the instance's name filters let through here too.  Each
+  # line says whether it is kept (K) or dropped (D), and why.
+  $PY - "$TMP" <<'EOF' || fail "own_events.py on the synthetic trace"
+import json, subprocess, sys
+t = sys.argv[1]
+ev = [
+    ("K", 100, 0, "kmem_cache_alloc: call_site=__alloc_skb+0x179 ptr=0xa0 name=skbuff_head_cache bytes_req=224"),
+    # An interrupt nested in __alloc_skb allocates another sk_buff and its head.
+    ("D", 100, 0, "kmem_cache_alloc: call_site=__alloc_skb+0x179 ptr=0xb0 name=skbuff_head_cache bytes_req=224"),
+    ("D", 100, 0, "kmem_cache_alloc: call_site=kmalloc_reserve+0x9e ptr=0xbb name=skbuff_small_head bytes_req=576"),
+    # The head of 0xa0: the sk_buff last allocated on CPU 0 still awaiting one.
+    ("K", 100, 0, "kmem_cache_alloc: call_site=kmalloc_reserve+0x9e ptr=0xaa name=skbuff_small_head bytes_req=576"),
+    ("K", 100, 0, "softirq_raise: vec=3 [action=NET_RX]"),
+    ("K", 100, 0, "napi_gro_receive_entry: dev=tstap1 napi_id=0 queue_mapping=1 skbaddr=0xa0 protocol=0x88b5 len=46"),
+    ("K", 100, 0, "napi_gro_receive_exit: ret=3"),
+    # The other tap's GRO exit (its entry filtered by name): no entry of tstap1 open.
+    ("D", 100, 0, "napi_gro_receive_exit: ret=3"),
+    ("D", 100, 0, "napi_gro_receive_entry: dev=tsfg9 napi_id=0 queue_mapping=1 skbaddr=0xb0 protocol=0x88b5 len=46"),
+    ("D", 100, 0, "napi_gro_receive_exit: ret=3"),
+    ("K", 100, 0, "netif_receive_skb: dev=tstap1 skbaddr=0xa0 len=46"),
+    ("D", 100, 0, "netif_receive_skb: dev=tsfg9 skbaddr=0xb0 len=46"),
+    ("K", 100, 0, "kfree_skb: skbaddr=0xa0 rx_sk=(nil) protocol=34997 location=__netif_receive_skb_core+0x388 reason: UNHANDLED_PROTO"),
+    ("K", 100, 0, "kmem_cache_free: call_site=__netif_receive_skb_core+0x388 ptr=0xa0 name=skbuff_head_cache"),
+    ("K", 100, 0, "napi_poll: napi poll on napi struct 0xffff1 for device tstap1 work 1 budget 64"),
+    ("D", 100, 0, "napi_poll: napi poll on napi struct 0xffff2 for device tsfg9 work 1 budget 64"),
+    ("K", 100, 0, "softirq_exit: vec=3 [action=NET_RX]"),
+    # The other skb freed on CPU 1 by whatever runs there.
+    ("D", 0, 1, "kfree_skb: skbaddr=0xb0 rx_sk=(nil) protocol=34997 location=__netif_receive_skb_core+0x388 reason: UNHANDLED_PROTO"),
+    ("D", 0, 1, "kmem_cache_free: call_site=__netif_receive_skb_core+0x388 ptr=0xb0 name=skbuff_head_cache"),
+    # 0xa0 again, now another device's frame: its life has no event of tstap1.
+    ("D", 0, 1, "kfree_skb: skbaddr=0xa0 rx_sk=(nil) protocol=34997 location=__netif_receive_skb_core+0x388 reason: UNHANDLED_PROTO"),
+    # RPS's backlog full: the writer's own frame dropped in its write(),
+    # before any receive; the same drop in another task is not the capture's.
+    ("K", 100, 0, "kfree_skb: skbaddr=0xc0 rx_sk=(nil) protocol=34997 location=enqueue_to_backlog+0x1c2 reason: CPU_BACKLOG"),
+    ("D", 555, 0, "kfree_skb: skbaddr=0xd0 rx_sk=(nil) protocol=34997 location=enqueue_to_backlog+0x1c2 reason: CPU_BACKLOG"),
+    # TCP's sk_buffs are never a capture's frame.
+    ("D", 555, 0, "kmem_cache_alloc: call_site=__alloc_skb+0x179 ptr=0xe0 name=skbuff_fclone_cache bytes_req=480"),
+    # Receives of the capture's tap name the skb: a kfree_skb after one is its.
+    ("K", 0, 1, "netif_receive_skb: dev=tstap1 skbaddr=0xf0 len=46"),
+    ("K", 0, 1, "kfree_skb: skbaddr=0xf0 rx_sk=(nil) protocol=34997 location=__netif_receive_skb_core+0x388 reason: UNHANDLED_PROTO"),
+    ("K", 100, 0, "sys_exit: NR 1 = 60"),
+]
+with open(t + "/in.trace", "w") as f:
+    f.write("cpus=2\n")
+    for n, (_, pid, cpu, text) in enumerate(ev):
+        f.write("tunsim-1:   %s-%d [%03d] 100.%09d: %s\n" % ("tapwriter" if pid == 100 else "other", pid, cpu, 1000 * n, text))
+r = subprocess.run(["/usr/bin/python3", "scripts/machine/own_events.py", "--dev", "tstap1", "--writers", "100,101",
+                    t + "/in.trace", t + "/out.trace"], capture_output=True, text=True)
+assert r.returncode == 0, r.stderr
+kept = open(t + "/out.trace").read().splitlines()
+want = ["cpus=2"] + [l for l, e in zip(open(t + "/in.trace").read().splitlines()[1:], ev) if e[0] == "K"]
+assert kept == want, "\n".join("%s %s" % ("+" if l in kept else "-", l) for l in want + [k for k in kept if k not in want])
+drops = {}
+for k, _, _, text in ev:
+    if k == "D":
+        drops[text.split(":")[0]] = drops.get(text.split(":")[0], 0) + 1
+assert json.loads(r.stdout) == drops, (r.stdout, drops)
+# The same trace as perf script prints it (system:event, "comm PID").
+with open(t + "/perf.trace", "w") as f:
+    sysof = {"kmem_cache_alloc": "kmem", "kmem_cache_free": "kmem", "kfree_skb": "skb", "napi_poll": "napi",
+             "softirq_raise": "irq", "softirq_exit": "irq", "sys_exit": "raw_syscalls"}
+    for n, (_, pid, cpu, text) in enumerate(ev):
+        name = text.split(":")[0]
+        f.write("  task %d [%03d] 100.%09d: %s:%s\n" % (pid, cpu, 1000 * n, sysof.get(name, "net"), text))
+r = subprocess.run(["/usr/bin/python3", "scripts/machine/own_events.py", "--dev", "tstap1", "--writers", "100",
+                    t + "/perf.trace", t + "/perf.out"], capture_output=True, text=True)
+assert r.returncode == 0 and json.loads(r.stdout) == drops, (r.stdout, r.stderr)
+assert len(open(t + "/perf.out").read().splitlines()) == len(want) - 1
+EOF
+  # Bad input: one line, exit 2.
+  $PY $M/own_events.py "$TMP/in.trace" "$TMP/o" >/dev/null 2>"$TMP/err"; st=$?
+  [ $st -eq 2 ] && [ "$(cat "$TMP/err")" = "own_events.py: --dev: expected the capture's tap, found none" ] ||
+    fail "no --dev: status $st, $(cat "$TMP/err")"
+  $PY $M/own_events.py --dev t "$TMP/none.trace" "$TMP/o" >/dev/null 2>"$TMP/err"; st=$?
+  [ $st -eq 2 ] && [ "$(wc -l <"$TMP/err")" -eq 1 ] && grep -q "^own_events.py: $TMP/none.trace: No such file" "$TMP/err" ||
+    fail "missing trace: status $st, $(cat "$TMP/err")"
+  $PY $M/own_events.py --dev t --writers 1,x "$TMP/in.trace" "$TMP/o" >/dev/null 2>"$TMP/err"; st=$?
+  [ $st -eq 2 ] && grep -q "^own_events.py: --writers: expected a comma separated list of tids, found '1,x'" "$TMP/err" ||
+    fail "bad --writers: status $st, $(cat "$TMP/err")"
   echo "PASS"
   ;;
 outfile_rule)
