@@ -32,6 +32,7 @@
 #   capture_rps        capture-trace --rps-cpus steers every frame to the other CPU
 #   capture_slab_events capture-trace --slab-events: one allocation and one free of each sk_buff, split by builder
 #   capture_drain      capture-trace --drain-every: the writer reads its frames back in bursts; trace-segments --bursts
+#   capture_foreign    capture-trace beside another tap's traffic: the trace holds exactly the capture's own events
 #   wakeup_measures    wakeup.c (the IPI costs) is trusted and consistent, or skips
 #   atomics_measures   trusted lock pair and atomic RMW are p10, 1..100 ns
 #   remotermw_measures remotermw.c (an atomic on a line the other CPU left, keeps writing, or read; then work) is trusted and sane, or skips
@@ -63,6 +64,20 @@ capture() {
   scripts/capture-trace "$@" >"$TMP/log" 2>&1
   local st=$?
   case $st in 0) ;; 3|4|5|6|7|9|10) skip "capture-trace cannot run here ($st): $(tail -n1 "$TMP/log")" ;;
+    *) fail "capture-trace exited $st: $(tail -n3 "$TMP/log")" ;; esac
+}
+
+# capture_rps_200: capture-trace --rps-cpus 1 of 200 plain frames written on
+# CPU 0 into $TMP/rps; skips as capture does, also when the machine was too
+# busy for CPU 1 to receive them in time or the kernel has no RPS.
+capture_rps_200() {
+  scripts/capture-trace --mode plain --rps-cpus 1 --count 200 -o "$TMP/rps" >"$TMP/log" 2>&1
+  local st=$?
+  case $st in 0) ;; 3|4|5|6|7|9) skip "capture-trace cannot run here ($st): $(tail -n1 "$TMP/log")" ;;
+    11) grep -q "the machine is too busy" "$TMP/log" && skip "$(tail -n1 "$TMP/log")"
+        fail "capture-trace exited 11: $(tail -n3 "$TMP/log")" ;;
+    10) grep -q "rps_cpus" "$TMP/log" && skip "this kernel has no RPS: $(tail -n1 "$TMP/log")"
+        fail "capture-trace exited 10: $(tail -n3 "$TMP/log")" ;;
     *) fail "capture-trace exited $st: $(tail -n3 "$TMP/log")" ;; esac
 }
 
@@ -1357,14 +1372,7 @@ capture_rps)
   [ "$(id -u)" -eq 0 ] || skip "not root: capture-trace needs root"
   [ -c /dev/net/tun ] || skip "no /dev/net/tun"
   [ "$(nproc)" -ge 2 ] || skip "one CPU: nothing to steer to"
-  scripts/capture-trace --mode plain --rps-cpus 1 --count 200 -o "$TMP/rps" >"$TMP/log" 2>&1
-  st=$?
-  case $st in 0) ;; 3|4|5|6|7|9) skip "capture-trace cannot run here ($st): $(tail -n1 "$TMP/log")" ;;
-    11) grep -q "the machine is too busy" "$TMP/log" && skip "$(tail -n1 "$TMP/log")"
-        fail "capture-trace exited 11: $(tail -n3 "$TMP/log")" ;;
-    10) grep -q "rps_cpus" "$TMP/log" && skip "this kernel has no RPS: $(tail -n1 "$TMP/log")"
-        fail "capture-trace exited 10: $(tail -n3 "$TMP/log")" ;;
-    *) fail "capture-trace exited $st: $(tail -n3 "$TMP/log")" ;; esac
+  capture_rps_200
   [ "$(json "$TMP/rps.json" "d['rps_cpus'], [t['cpu'] for t in d['threads']]")" = "[1] [0]" ] ||
     fail "sidecar: $(grep -E 'rps_cpus|threads' "$TMP/rps.json")"
   # The IPI to CPU 1 is a wake-up of the other CPU: wakeup.c ran, and its
@@ -1432,6 +1440,115 @@ capture_drain)
   # (A call the scheduler switched out in its middle is not counted: its
   # burst is shorter and left out, so 3 or 4 bursts.)
   [ "$(grep -cE '; [34], 112$' "$TMP/b.txt")" -eq 2 ] || fail "trace-segments --bursts: $(cat "$TMP/b.txt")"
+  echo "PASS"
+  ;;
+capture_foreign)
+  # Another process writes 0x88B5 frames to a tap of its own, in a namespace
+  # of its own, all through two captures (2026-12-07: capture_rps counted
+  # 15885 netif_receive_skb and kfree_skb events on CPU 1 instead of its
+  # 400, another tap's frames freed on that CPU).  The tracepoints fire for
+  # every packet of the machine; each capture's trace must still hold
+  # exactly its own frames' events, and the readers must take it.
+  [ "$(id -u)" -eq 0 ] || skip "not root: capture-trace needs root"
+  [ -c /dev/net/tun ] || skip "no /dev/net/tun"
+  [ "$(nproc)" -ge 2 ] || skip "one CPU: no RPS target"
+  command -v ip >/dev/null || skip "no ip (iproute2)"
+  fns="tunsim-fg-$$" fdev="tsfg$$" fpid=""
+  cleanup_foreign() {
+    if [ -n "$fpid" ]; then kill "$fpid" 2>/dev/null; wait "$fpid" 2>/dev/null; fi
+    ip netns del "$fns" 2>/dev/null
+    rm -rf "$TMP"
+  }
+  trap cleanup_foreign EXIT
+  ip netns add "$fns" || skip "cannot create a network namespace"
+  ip netns exec "$fns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+  # The other writer: a tap (IFF_NAPI with "napi") on CPU C, 8 frames of
+  # 60 bytes, EtherType 0x88B5, every 0.2 ms (about 30 000 a second, 10-20%
+  # of a CPU), for at most 100 s; write() errors (the tap not up yet) retried.
+  cat >"$TMP/foreign.py" <<'EOF'
+import fcntl, os, struct, sys, time
+name, cpu, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+os.sched_setaffinity(0, {cpu})
+fd = os.open("/dev/net/tun", os.O_RDWR)
+# TUNSETIFF; IFF_TAP | IFF_NO_PI, | IFF_NAPI
+fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH", name.encode(), 0x1002 | (0x10 if mode == "napi" else 0)))
+frame = bytes.fromhex("020000000040" "020000000041" "88b5") + bytes(46)
+end = time.monotonic() + 100
+while time.monotonic() < end:
+    for _ in range(8):
+        try:
+            os.write(fd, frame)
+        except OSError:
+            pass
+    time.sleep(0.0002)
+EOF
+  # foreign CPU MODE: (re)starts the other writer on CPU in MODE.
+  foreign() {
+    if [ -n "$fpid" ]; then kill "$fpid" 2>/dev/null; wait "$fpid" 2>/dev/null; fpid=""; fi
+    ip netns exec "$fns" $PY "$TMP/foreign.py" "$fdev" "$1" "$2" 2>"$TMP/foreign.err" &
+    fpid=$!
+    for _ in $(seq 100); do ip -n "$fns" link show "$fdev" >/dev/null 2>&1 && break; sleep 0.05; done
+    ip -n "$fns" link set dev "$fdev" address 02:00:00:00:00:40 up 2>"$TMP/ip.err" ||
+      fail "the other writer's tap: $(cat "$TMP/foreign.err" "$TMP/ip.err" | head -n1)"
+    sleep 0.2
+    kill -0 "$fpid" 2>/dev/null || fail "the other writer died: $(head -n1 "$TMP/foreign.err")"
+  }
+  # count FILE EXPR: lines of the trace matching the extended regex EXPR.
+  count() { grep -cE "$2" "$1"; }
+  # dropped FILE EVENT: how many EVENTs of other traffic the capture dropped.
+  dropped() { json "$1" "d['foreign_events_dropped'].get('$2', 0)"; }
+  # 1. RPS, as on 2026-12-07: the writer on CPU 0 steers its 200 frames to
+  # CPU 1, where the other tap's plain writer runs.  CPU 1 receives and
+  # frees the capture's 200 frames, no other: 400 netif_receive_skb and
+  # kfree_skb events there, every netif_receive_skb of the capture's tap.
+  foreign 1 plain
+  capture_rps_200
+  dev=$(json "$TMP/rps.json" "d['dev']")
+  on=$(grep -E " netif_receive_skb:| kfree_skb:" "$TMP/rps.trace" | sed -n 's/.*\[\(00[0-9]\)\].*/\1/p' | sort | uniq -c | tr -s ' ')
+  [ "$on" = " 400 001" ] || fail "RPS: netif_receive_skb and kfree_skb per CPU: '$on' (expected 400 on CPU 1)"
+  n=$(count "$TMP/rps.trace" " netif_receive_skb: +dev=$dev ")
+  [ "$n" -eq 200 ] || fail "RPS: $n netif_receive_skb of $dev, expected 200"
+  # The other writer's frames were freed on CPU 1 while the capture traced
+  # (else this proved nothing), their receives counted in the sidecar.
+  [ "$(dropped "$TMP/rps.json" kfree_skb)" -gt 0 ] ||
+    skip "RPS: no frame of the other writer fell in the capture (its writer: $(head -n1 "$TMP/foreign.err"))"
+  [ "$(json "$TMP/rps.json" "d['foreign_rx_packets']")" -gt 0 ] ||
+    fail "RPS: no foreign_rx_packets in the sidecar: $(grep foreign "$TMP/rps.json")"
+  grep -q "warning: CPUs 0,1 received [0-9]* packets of other devices while tracing" "$TMP/log" ||
+    fail "RPS: no warning of the other devices' packets: $(cat "$TMP/log")"
+  # 2. IFF_NAPI with --slab-events, the other tap IFF_NAPI too and on the
+  # capture's CPU 0: every one of the 300 frames has one GRO entry and exit,
+  # one receive, one kfree_skb, one allocation of its sk_buff and of its
+  # head and one free of its sk_buff (the head's free is no
+  # kmem_cache_free on 6.18), and nothing else has.
+  foreign 0 napi
+  TUNSIM_LINEXFER_ARGS="--samples 50" TUNSIM_REMOTERMW_ARGS="--samples 50" TUNSIM_SKBWALK_ARGS="--samples 50" \
+    capture --mode napi --count 300 --slab-events -o "$TMP/n"
+  dev=$(json "$TMP/n.json" "d['dev']")
+  for e in "napi_gro_receive_entry: +dev=$dev " "napi_gro_receive_exit:" "netif_receive_skb: +dev=$dev " " kfree_skb:" \
+           "kmem_cache_alloc:.* name=skbuff_head_cache " "kmem_cache_alloc:.* name=skbuff_small_head " \
+           "kmem_cache_free:.* name=skbuff_head_cache"; do
+    n=$(count "$TMP/n.trace" "$e")
+    [ "$n" -eq 300 ] || fail "napi: $n events matching '$e', expected 300"
+  done
+  n=$(count "$TMP/n.trace" "kmem_cache_|kfree_skb:|napi_gro_receive_|netif_receive_skb:")
+  [ "$n" -eq $((7 * 300)) ] || fail "napi: $n skb events, expected 7 x 300"
+  n=$(count "$TMP/n.trace" "napi_poll:")
+  [ "$(count "$TMP/n.trace" "napi_poll: .* for device $dev work")" -eq "$n" ] && [ "$n" -gt 0 ] ||
+    fail "napi: napi_poll events of other devices: $(grep napi_poll: "$TMP/n.trace" | grep -v "device $dev " | head -n1)"
+  for e in napi_gro_receive_exit kfree_skb kmem_cache_alloc; do
+    [ "$(dropped "$TMP/n.json" $e)" -gt 0 ] ||
+      skip "napi: no $e of the other writer fell in the capture: $(grep foreign_events "$TMP/n.json")"
+  done
+  # The readers take the trace: tunsim's parser (trace stats) and trace-segments.
+  $PY scripts/trace-segments "$TMP/n.trace" --cpu 0 >"$TMP/seg.txt" 2>"$TMP/seg.err" ||
+    fail "trace-segments: $(cat "$TMP/seg.err")"
+  grep -q "napi_gro_receive_exit -> netif_receive_skb" "$TMP/seg.txt" || fail "trace-segments: $(head -n5 "$TMP/seg.txt")"
+  [ -x build/tunsim ] || skip "build/tunsim is not built (the rest passed)"
+  build/tunsim trace stats "$TMP/n.trace" --dev "$dev" --json -o "$TMP/stats.json" 2>"$TMP/stats.err" ||
+    fail "tunsim trace stats: $(cat "$TMP/stats.err")"
+  [ "$(json "$TMP/stats.json" "d['per_cpu']['0']['packets']")" = 300 ] ||
+    fail "tunsim trace stats: $(cut -c1-300 "$TMP/stats.json")"
   echo "PASS"
   ;;
 sndbuf_wait_measures)
