@@ -44,3 +44,9 @@ set_tests_properties(slub_script PROPERTIES WORKING_DIRECTORY ${CMAKE_SOURCE_DIR
 add_test(NAME validation_table_script
          COMMAND bash ${CMAKE_SOURCE_DIR}/tests/tools/validation-table-test.sh $<TARGET_FILE:tunsim>)
 set_tests_properties(validation_table_script PROPERTIES WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} TIMEOUT 400)
+# scripts/pipeline in a copy of its scripts, with a fake capture-trace and
+# another tunsim on PATH: which tunsim runs, the host verdict of
+# scripts/machine/trust.py, one --count a capture.  About 8 s; no root.
+add_test(NAME pipeline_script
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/tools/pipeline-test.sh $<TARGET_FILE:tunsim>)
+set_tests_properties(pipeline_script PROPERTIES WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} TIMEOUT 120)

@@ -1,0 +1,65 @@
+#!/bin/bash
+# scripts/pipeline without root or captures: a copy of the scripts it runs in
+# a checkout of its own ($tmp/repo: scripts/pipeline, scripts/machine/trust.py
+# and stdout.py, a build/tunsim that runs TUNSIM_BIN and says so, and a
+# scripts/capture-trace that only records its arguments), with another
+# "tunsim" first on PATH that fails.
+#   1. Which tunsim runs: this checkout's build/tunsim, not the one on PATH
+#      (it took PATH's, and said nothing), and the output names it; $TUNSIM
+#      and --tunsim before it; without a build, one line and exit 2 that
+#      names PATH's as the one to pass.
+# Exit 0 pass, 1 fail.
+# usage: tests/tools/pipeline-test.sh TUNSIM_BIN   (from the repository root)
+set -u
+real=$(realpath "${1:?usage: pipeline-test.sh TUNSIM_BIN}")
+ref=$PWD/results/reference/validation-2026-12-04-separate
+tmp=$(mktemp -d /tmp/pipeline-test.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+repo=$tmp/repo
+mkdir -p "$repo/scripts/machine" "$repo/build" "$tmp/path"
+cp scripts/pipeline "$repo/scripts/"
+cp scripts/machine/trust.py scripts/machine/stdout.py "$repo/scripts/machine/"
+# tool NAME PATH: a tunsim that runs the real one after noting NAME in $tmp/ran.
+tool() { printf '#!/bin/bash\necho %s >>%s/ran\nexec %s "$@"\n' "$1" "$tmp" "$real" >"$2"; chmod +x "$2"; }
+tool build "$repo/build/tunsim"
+tool env "$tmp/env-tunsim"
+printf '#!/bin/bash\necho path >>%s/ran\nexit 1\n' "$tmp" >"$tmp/path/tunsim"
+chmod +x "$tmp/path/tunsim"
+printf '#!/bin/bash\necho "$*" >>%s/captures\n' "$tmp" >"$repo/scripts/capture-trace"
+chmod +x "$repo/scripts/capture-trace"
+export PATH="$tmp/path:$PATH"
+unset TUNSIM
+
+"$real" calibrate "$ref/plain-60.trace.gz" "$ref/plain-1500.trace.gz" "$ref/napi-60.trace.gz" "$ref/bridge-60.trace.gz" \
+  -o "$tmp/cal.json" >/dev/null 2>"$tmp/err" || fail "calibrate: $(tail -n1 "$tmp/err")"
+# pipe N [ARGS...]: scripts/pipeline napi-2w on the committed capture N (a
+# prefix), output in $tmp/out, status in st.
+pipe() {
+  local n=$1; shift
+  rm -f "$tmp/ran"
+  "$repo/scripts/pipeline" napi-2w --trace "$n" --calibration "$tmp/cal.json" --out "$tmp/o" "$@" >"$tmp/out" 2>&1
+  st=$?
+}
+
+# 1. Which tunsim.
+pipe "$ref/napi-2w"
+[ $st -eq 0 ] || fail "pipeline exited $st: $(tail -n3 "$tmp/out")"
+grep -qx "pipeline: tunsim $repo/build/tunsim (this checkout's build)" "$tmp/out" ||
+  fail "no line naming this checkout's build: $(grep '^pipeline: tunsim' "$tmp/out")"
+[ "$(sort -u "$tmp/ran")" = build ] || fail "tunsims that ran: $(sort -u "$tmp/ran" | paste -sd' ')"
+TUNSIM=$tmp/env-tunsim pipe "$ref/napi-2w"
+[ $st -eq 0 ] && [ "$(sort -u "$tmp/ran")" = env ] && grep -qx "pipeline: tunsim $tmp/env-tunsim (\$TUNSIM)" "$tmp/out" ||
+  fail "\$TUNSIM: status $st, ran $(sort -u "$tmp/ran" | paste -sd' '), $(grep '^pipeline: tunsim' "$tmp/out")"
+TUNSIM=$tmp/path/tunsim pipe "$ref/napi-2w" --tunsim "$tmp/env-tunsim"
+[ $st -eq 0 ] && [ "$(sort -u "$tmp/ran")" = env ] && grep -qx "pipeline: tunsim $tmp/env-tunsim (--tunsim)" "$tmp/out" ||
+  fail "--tunsim: status $st, ran $(sort -u "$tmp/ran" 2>/dev/null | paste -sd' '), $(grep '^pipeline: tunsim' "$tmp/out")"
+mv "$repo/build/tunsim" "$tmp/built"
+pipe "$ref/napi-2w"
+[ $st -eq 2 ] && [ "$(wc -l <"$tmp/out")" -eq 1 ] && [ ! -e "$tmp/ran" ] &&
+  grep -qx "pipeline: no tunsim binary at $repo/build/tunsim (this checkout's build): build it, or pass --tunsim BIN / set TUNSIM; the tunsim on PATH, $tmp/path/tunsim, runs only when named: --tunsim $tmp/path/tunsim" "$tmp/out" ||
+  fail "no build: status $st, $(cat "$tmp/out")"
+mv "$tmp/built" "$repo/build/tunsim"
+
+echo "PASS: scripts/pipeline"
