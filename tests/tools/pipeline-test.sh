@@ -8,6 +8,11 @@
 #      (it took PATH's, and said nothing), and the output names it; $TUNSIM
 #      and --tunsim before it; without a build, one line and exit 2 that
 #      names PATH's as the one to pass.
+#   2. The host verdict of scripts/machine/trust.py: on the committed round
+#      of tests/tools/validation-table-test.sh, calibrated on the same four
+#      captures as scripts/validation-table, napi-2w passes every check
+#      ("yes", as that test's table says); with 5 events lost in its sidecar
+#      it is "no: 5 trace events lost" (trust.py's first check).
 # Exit 0 pass, 1 fail.
 # usage: tests/tools/pipeline-test.sh TUNSIM_BIN   (from the repository root)
 set -u
@@ -61,5 +66,23 @@ pipe "$ref/napi-2w"
   grep -qx "pipeline: no tunsim binary at $repo/build/tunsim (this checkout's build): build it, or pass --tunsim BIN / set TUNSIM; the tunsim on PATH, $tmp/path/tunsim, runs only when named: --tunsim $tmp/path/tunsim" "$tmp/out" ||
   fail "no build: status $st, $(cat "$tmp/out")"
 mv "$tmp/built" "$repo/build/tunsim"
+
+# 2. The host verdict.
+pipe "$ref/napi-2w"
+grep -qx "pipeline: host as calibrated: yes" "$tmp/out" || fail "napi-2w: $(grep 'host as' "$tmp/out")"
+grep -q "^pipeline: results in $tmp/o (diff status 0; host as calibrated: yes)$" "$tmp/out" ||
+  fail "napi-2w's last line: $(tail -n1 "$tmp/out")"
+mkdir "$tmp/lost"
+cp "$ref/napi-2w.trace.gz" "$tmp/lost/"
+/usr/bin/python3 - "$ref/napi-2w.json" "$tmp/lost/napi-2w.json" <<'PY' || fail "editing the sidecar"
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["lost_events"] = 5
+json.dump(d, open(sys.argv[2], "w"))
+PY
+pipe "$tmp/lost/napi-2w"
+grep -qx "pipeline: host as calibrated: no: 5 trace events lost" "$tmp/out" ||
+  fail "5 events lost: $(grep 'host as' "$tmp/out")"
+tail -n1 "$tmp/out" | grep -q "; host as calibrated: no)$" || fail "5 events lost, last line: $(tail -n1 "$tmp/out")"
 
 echo "PASS: scripts/pipeline"
