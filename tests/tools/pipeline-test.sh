@@ -13,6 +13,9 @@
 #      captures as scripts/validation-table, napi-2w passes every check
 #      ("yes", as that test's table says); with 5 events lost in its sidecar
 #      it is "no: 5 trace events lost" (trust.py's first check).
+#   3. Each capture-trace command has one --count: the IFF_NAPI calibration
+#      capture ten times the frames (--perf-paths, when perf is installed),
+#      which came after a --count of the default 3000 too.
 # Exit 0 pass, 1 fail.
 # usage: tests/tools/pipeline-test.sh TUNSIM_BIN   (from the repository root)
 set -u
@@ -85,4 +88,17 @@ grep -qx "pipeline: host as calibrated: no: 5 trace events lost" "$tmp/out" ||
   fail "5 events lost: $(grep 'host as' "$tmp/out")"
 tail -n1 "$tmp/out" | grep -q "; host as calibrated: no)$" || fail "5 events lost, last line: $(tail -n1 "$tmp/out")"
 
+# 3. One --count a capture (the fake capture-trace writes no trace, so the
+# calibration step then fails: only the commands matter here).
+rm -f "$tmp/captures"
+"$repo/scripts/pipeline" napi-2w --trace "$ref/napi-2w" --out "$tmp/o3" >"$tmp/out" 2>&1
+[ "$(wc -l <"$tmp/captures")" -eq 2 ] || fail "capture-trace ran $(wc -l <"$tmp/captures") times: $(cat "$tmp/captures")"
+napi=30000
+command -v perf >/dev/null || napi=3000
+for c in "plain --count 3000" "napi --count $napi"; do
+  line=$(grep -- "--mode ${c%% *}" "$tmp/captures")
+  [ "$(grep -o -- "--count [0-9]*" <<<"$line")" = "--count ${c##* }" ] || fail "the ${c%% *} capture: $line"
+  printed=$(grep "^+ .*capture-trace.* --mode ${c%% *}" "$tmp/out")
+  [ "$(grep -o -- "--count [0-9]*" <<<"$printed")" = "--count ${c##* }" ] || fail "printed: $printed"
+done
 echo "PASS: scripts/pipeline"
