@@ -9,6 +9,13 @@
 # directory ($T/remote-disk bound over it): the remote side sees the repository and tunsim
 # at the same paths, as docs/sweeps.md assumes, but not this side's results.
 #
+# The sessions start with an empty home of their own ($T/remote-home, sshd's SetEnv HOME):
+# bash runs ~/.bashrc for a command sshd starts, and root's here runs `pyenv init` (about 20
+# processes; `pyenv rehash` waits up to 60 s for a lock every shell of the machine takes), which
+# made each of the test's logins take 2 s on an idle machine and 4-5 s on a loaded one (about
+# 50 of its 70 s).  The waits for sshd and its first answer are bounded by time (WAIT_S), not by a
+# number of tries, and never wait on a live sshd.
+#
 # Several copies may run at once (two checkouts, ctest -j): each has its own folder, keys
 # and port (a port another process took meanwhile makes sshd fail to bind: another port is
 # tried).  sshd needs its privilege separation directory /run/sshd (compiled in, shared by
@@ -35,7 +42,10 @@ done
 T=$(mktemp -d /tmp/sweep-ssh.XXXXXX)
 chmod 755 "$T"
 R=$T/results
-mkdir -p "$R" "$T/remote-disk"
+mkdir -p "$R" "$T/remote-disk" "$T/remote-home"
+# How long sshd may take to listen, and to answer a first login (each well under a second on an
+# idle machine, seconds on a loaded one).
+WAIT_S=60
 SSHD=
 LOCK=/run/tunsim-ssh-test.lock
 MADE=/run/tunsim-ssh-test.made-run-sshd  # exists while /run/sshd is one a copy of this test made
@@ -72,6 +82,7 @@ KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
 ForceCommand $T/remote-shell
+SetEnv HOME=$T/remote-home
 EOF2
 # A free port, then sshd on it; it writes its PidFile once it listens.  If another process
 # took the port in between, sshd exits ("Cannot bind any address"): try another one.
@@ -79,20 +90,33 @@ for attempt in 1 2 3 4 5; do
   PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   { echo "Port $PORT"; cat "$T/sshd_config.common"; } > "$T/sshd_config"
   rm -f "$T/sshd.pid"
+  : > "$T/sshd.log"
   /usr/sbin/sshd -D -f "$T/sshd_config" -E "$T/sshd.log" &
   SSHD=$!
-  for _ in $(seq 100); do [ -s "$T/sshd.pid" ] && break; kill -0 "$SSHD" 2> /dev/null || break; sleep 0.05; done
+  end=$((SECONDS + WAIT_S))
+  while [ ! -s "$T/sshd.pid" ] && kill -0 "$SSHD" 2> /dev/null && [ $SECONDS -lt $end ]; do sleep 0.05; done
   [ -s "$T/sshd.pid" ] && kill -0 "$SSHD" 2> /dev/null && break
+  # Not listening after WAIT_S (still running: stopped here, never waited for), or exited.
+  kill -TERM "$SSHD" 2> /dev/null
   wait "$SSHD" 2> /dev/null; SSHD=
-  grep -q "Bind to port\|Cannot bind" "$T/sshd.log" || skip "sshd does not start: $(tail -1 "$T/sshd.log")"
+  grep -q "Bind to port\|Cannot bind" "$T/sshd.log" ||
+    skip "sshd does not listen within $WAIT_S s: $(tail -1 "$T/sshd.log")"
 done
 [ -n "$SSHD" ] || skip "sshd could not bind a free port in 5 attempts: $(tail -1 "$T/sshd.log")"
 SSH="ssh -p $PORT -i $T/id -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=$T/known_hosts"
-for _ in $(seq 50); do $SSH root@127.0.0.1 true 2> /dev/null && break; sleep 0.1; done
-$SSH root@127.0.0.1 true 2> "$T/ssh.err" || skip "sshd on 127.0.0.1:$PORT does not answer: $(tail -1 "$T/ssh.err")"
-# The remote side really does not see this side's results folder:
+end=$((SECONDS + WAIT_S))
+until $SSH root@127.0.0.1 true 2> "$T/ssh.err"; do
+  [ $SECONDS -lt $end ] || skip "sshd on 127.0.0.1:$PORT does not answer within $WAIT_S s: $(tail -1 "$T/ssh.err")"
+  sleep 0.1
+done
+# The remote side really does not see this side's results folder (ssh's own failure, 255, is
+# not that):
 touch "$R/only-here"
-$SSH root@127.0.0.1 "test ! -e $R/only-here" || fail "the remote side sees the local results folder"
+$SSH root@127.0.0.1 "test ! -e $R/only-here" 2> "$T/ssh.err"; rc=$?
+[ $rc -eq 255 ] && fail "ssh to 127.0.0.1:$PORT failed: $(tail -1 "$T/ssh.err")"
+[ $rc -eq 0 ] || fail "the remote side sees the local results folder"
+# Its sessions do not run the machine's login files: their home is the empty one.
+[ "$($SSH root@127.0.0.1 'echo $HOME')" = "$T/remote-home" ] || fail "the remote sessions' home is not $T/remote-home"
 
 # 5 points with an inline base (written to results/ssh/base.json, sent by --basefile), in
 # chunks of 2: 3 jobs, 2 at a time, all on the ssh host.
