@@ -628,3 +628,15 @@ TEST_CASE("trace config: the scenarios of the reference captures validate and ma
   CHECK(m.status == 2);
   CHECK(lines(m.err) == 1);
 }
+
+TEST_CASE("earlier_tid: the first earlier entry with the same thread id, else the list's size") {
+  // The one check behind the sidecar's threads[i].tid and --writers refusals
+  // (tests/cli/test_capture_cli.cpp has their messages): 5 at index 2 repeats
+  // index 0, 7 at index 3 index 1; 9 and the first entries repeat nothing.
+  std::vector<int> tids = {5, 7, 5, 7, 9};
+  CHECK(earlier_tid(tids, 0) == 5);
+  CHECK(earlier_tid(tids, 1) == 5);
+  CHECK(earlier_tid(tids, 2) == 0);
+  CHECK(earlier_tid(tids, 3) == 1);
+  CHECK(earlier_tid(tids, 4) == 5);
+}

@@ -150,11 +150,9 @@ Workload workload_of_trace(const std::string& trace, const CaptureOptions& o, st
   // (Without --writers this said "one CPU per --writers thread (0)".)
   if (!o.cpus.empty() && o.writers.empty())
     throw InputError("--cpus: expected --writers with it (one CPU per writer thread), found --cpus alone");
-  // (One thread given twice was simulated as two writers.)
   for (size_t i = 0; i < o.writers.size(); ++i)
-    for (size_t k = 0; k < i; ++k)
-      if (o.writers[k] == o.writers[i])
-        throw InputError("--writers: expected each thread id once, found " + std::to_string(o.writers[i]) + " twice");
+    if (earlier_tid(o.writers, i) < i)
+      throw InputError("--writers: expected each thread id once, found " + std::to_string(o.writers[i]) + " twice");
   if (!o.cpus.empty() && o.cpus.size() != o.writers.size())
     throw InputError("--cpus: expected one CPU per --writers thread (" + std::to_string(o.writers.size()) +
                      "), found " + std::to_string(o.cpus.size()));

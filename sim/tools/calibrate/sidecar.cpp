@@ -104,6 +104,12 @@ std::string Workload::origin() const {
          ")";
 }
 
+size_t earlier_tid(const std::vector<int>& tids, size_t i) {
+  for (size_t k = 0; k < i; ++k)
+    if (tids[k] == tids[i]) return k;
+  return tids.size();
+}
+
 std::string sidecar_for_trace(const std::string& trace_path) {
   std::string base = trace_path;
   for (const char* ext : {".trace.gz", ".trace", ".gz"}) {
@@ -215,11 +221,9 @@ Workload read_sidecar_text(const std::string& text, const std::string& path) {
       throw InputError(file + ": " + at + ": expected {\"cpu\": N, \"tid\": N}, found " + shown(t));
     w.cpus.push_back(static_cast<int>(int_field(t, file, (at + ".cpu").c_str(), "cpu", 0, 4095)));
     w.tids.push_back(static_cast<int>(int_field(t, file, (at + ".tid").c_str(), "tid", 0, 4194304)));
-    // (One thread listed twice was simulated as two writers.)
-    for (size_t k = 0; k < i; ++k)
-      if (w.tids[k] == w.tids[i])
-        throw InputError(file + ": " + at + ".tid: expected each writer thread once, found " +
-                         std::to_string(w.tids[i]) + " again (threads[" + std::to_string(k) + "])");
+    if (size_t k = earlier_tid(w.tids, i); k < i)
+      throw InputError(file + ": " + at + ".tid: expected each writer thread once, found " +
+                       std::to_string(w.tids[i]) + " again (threads[" + std::to_string(k) + "])");
   }
   w.frames_written = int_field(j, file, "frames_written", 0, 1LL << 50);
   w.count_per_thread = static_cast<long long>(opt_number(j, file, "count_per_thread", 0, 1e15, 0, true));

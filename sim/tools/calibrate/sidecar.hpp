@@ -79,6 +79,12 @@ struct Workload {
   std::string origin() const;
 };
 
+// A writer thread given again: the index of the first entry of tids before
+// i that equals tids[i], or tids.size() when none does.  One thread listed
+// twice was simulated as two writers, so the sidecar's threads and the
+// command line's --writers refuse it (each with its own message).
+size_t earlier_tid(const std::vector<int>& tids, size_t i);
+
 // The largest sidecar read (capture-trace writes about 1 KB).
 constexpr size_t kMaxSidecarBytes = size_t(1) << 20;
 
