@@ -822,7 +822,9 @@ assert d["unattributed_leaves"] == [{"function": "run_timer_softirq", "samples":
 EOF
   printf '   77   1000\n\tffffffff81000010 tun_get_user+0x10\n\n   77 x\n' >"$TMP/bad.txt"
   scripts/perf-paths "$TMP/bad.txt" --tids 77 --frames 2 >/dev/null 2>"$TMP/err"; st=$?
-  [ $st -eq 2 ] && grep -q "^perf-paths: line 4: expected 'TID PERIOD' (perf script -F tid,period,ip,sym), found '77 x'$" "$TMP/err" ||
+  # The file and the line (since 9c32a6f; it said only "line 4").
+  [ $st -eq 2 ] && grep -qF "perf-paths: $TMP/bad.txt:4: expected 'TID PERIOD' (perf script -F tid,period,ip,sym), found '77 x'" "$TMP/err" &&
+    [ "$(wc -l <"$TMP/err")" -eq 1 ] ||
     fail "bad header line: status $st, $(cat "$TMP/err")"
   scripts/perf-paths "$TMP/script.txt" --tids 5 --frames 2 >/dev/null 2>"$TMP/err"; st=$?
   [ $st -eq 2 ] && grep -q "no sample of tasks 5" "$TMP/err" || fail "no sample of the tasks: status $st, $(cat "$TMP/err")"
