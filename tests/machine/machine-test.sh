@@ -1562,8 +1562,9 @@ sndbuf_wait_measures)
   # kernel agrees when a thread is still in the write() it entered at least
   # a second before the end while the other thread wrote 1000 frames or more
   # in that time (each of those found the charge below sndbuf, their skbs
-  # freed all along: 2026-12-07, 6.18.44, on a machine busy with other
-  # work: 5 runs of 6, asleep 1.2-3.0 s beside 0.8-1.5 M writes).  It
+  # freed all along: 2026-12-07, 6.18.44: 5 runs of 6 on a machine busy
+  # with other work and 3 of 3 on the idle one, asleep 1.2-3.0 s beside
+  # 0.8-1.6 M writes).  It
   # disagrees when a write() that lasted a second beside 1000 writes of the
   # other ended before the end: something woke it.  Neither (no thread
   # found the charge at sndbuf, as in the sixth run): skip.
