@@ -268,11 +268,12 @@ struct Ctx {
     skb.owner = &tq;
     tq.wmem_alloc += skb_truesize(skb.len);
   }
-  // sock_alloc_send_pskb's test (net/core/sock.c, 6.18): true when
-  // sk_wmem_alloc_get(sk) >= sk_sndbuf, the skb refused (the first time
-  // noted; a non-blocking sender's -EAGAIN counted).  __tun_build_skb and
-  // tun_xdp_one do not test.
-  bool sndbuf_full(TunQueue& tq, bool noblock);
+  // sock_alloc_send_pskb's test (net/core/sock.c, 6.18) of
+  // sk_wmem_alloc_get(sk) against sk_sndbuf; at or above it (the first time
+  // noted) true for a blocking sender, which gets no skb and sleeps, while
+  // a non-blocking one's -EAGAIN is counted, not replayed (false: it gets
+  // its skb).  __tun_build_skb and tun_xdp_one do not test.
+  bool sndbuf_refuses(TunQueue& tq, bool noblock);
   // sock_wfree (net/core/sock.c, 6.18) of an owned skb, where it is freed or
   // orphaned: refcount_sub_and_test on sk_wmem_alloc, and tun's
   // sk_write_space, tun_sock_write_space, tests sock_writeable (that line
@@ -346,11 +347,11 @@ inline void Ctx::spend_cycles(double cycles) {
 
 inline void Ctx::spend_ns(double ns) { spend_cycles(k->p.cycles(ns)); }
 
-inline bool Ctx::sndbuf_full(TunQueue& tq, bool noblock) {
+inline bool Ctx::sndbuf_refuses(TunQueue& tq, bool noblock) {
   if (tq.wmem_alloc < k->p.tun.sndbuf) return false;
-  if (noblock) ++tq.sndbuf_eagain;
   if (tq.sndbuf_reached_at < 0) tq.sndbuf_reached_at = now;
-  return true;
+  if (noblock) ++tq.sndbuf_eagain;
+  return !noblock;
 }
 
 inline void Ctx::lock(const SkbQueue& q) {

@@ -3,6 +3,7 @@
 // the location (JSON path or line number), what was expected and what was
 // found; the CLI prints it and exits with status 2.
 #pragma once
+#include <cctype>
 #include <cstdio>
 #include <stdexcept>
 #include <string>
@@ -42,6 +43,14 @@ inline std::string printable(const std::string& s, size_t max_chars = 80) {
     ++shown;
   }
   return out;
+}
+
+// Whether a value from the command line has white space at either end: a
+// quoting mistake, refused by every option and --set alike (strtoll and the
+// JSON parser each skipped it at one end only).
+inline bool has_edge_space(const std::string& s) {
+  auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
+  return !s.empty() && (space(s.front()) || space(s.back()));
 }
 
 // A JSON value of the input, as an error shows it: its JSON text through

@@ -61,7 +61,7 @@ Skb* tun_get_user_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double o
   TunQueue& tq = k.queue(queue);
   const bool sndbuf_test = how.owned && !build_skb;
   if (!resched && !slab_shared && !(how.owned && tq.wmem_line.shared)) {
-    if (sndbuf_test && ctx.sndbuf_full(tq, how.noblock) && !how.noblock) {
+    if (sndbuf_test && ctx.sndbuf_refuses(tq, how.noblock)) {
       ctx.spend(Path::TunGetUser, c.tun_get_user_ns);
       return nullptr;
     }
@@ -80,7 +80,7 @@ Skb* tun_get_user_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double o
     ctx.spend(Path::TunGetUser, c.tun_get_user_ns);
     if (sndbuf_test) {
       ctx.sync();  // sk_wmem_alloc, which other CPUs' frees change, read in order
-      if (ctx.sndbuf_full(tq, how.noblock) && !how.noblock) return nullptr;
+      if (ctx.sndbuf_refuses(tq, how.noblock)) return nullptr;
     }
     // tun_alloc_skb -> sock_alloc_send_pskb -> GFP_KERNEL slab allocation ->
     // might_sleep(): the header checks are done, the thread reschedules here.

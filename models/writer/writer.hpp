@@ -14,7 +14,6 @@ struct Writer {
   // When a write() found the socket's charge at tun.sndbuf and went to
   // sleep in sock_wait_for_wmem, for the rest of the run (-1: never).
   double blocked_at = -1;
-  double t_enter = 0;  // the write()'s sys_enter
 };
 
 // One write(): writer_user_ns of user-space time since the previous one,

@@ -13,16 +13,17 @@ using nlohmann::json;
 namespace {
 double r6(double v) { return std::round(v * 1e6) / 1e6; }
 double r3(double v) { return std::round(v * 1e3) / 1e3; }
+// A simulated time in a note: "12.345 ms".
+std::string ms(double s) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.3f ms", s * 1e3);
+  return std::string(b);
+}
 }  // namespace
 
 std::vector<std::string> warmup_notes(const Machine& m) {
   const Kernel& k = *m.k;
   std::vector<std::string> out;
-  auto ms = [](double s) {
-    char b[32];
-    std::snprintf(b, sizeof b, "%.3f ms", s * 1e3);
-    return std::string(b);
-  };
   for (auto& c : k.cpus)
     for (const Thread* t : c->threads) {
       if (t->kind == Thread::Kind::Irq || t->first_woken < 0 || t->first_woken >= k.p.warmup_s) continue;
@@ -39,11 +40,6 @@ std::vector<std::string> warmup_notes(const Machine& m) {
 
 std::vector<std::string> sndbuf_notes(const Machine& m) {
   std::vector<std::string> out;
-  auto ms = [](double t) {
-    char b[64];
-    std::snprintf(b, sizeof b, "%.3f ms", t * 1e3);
-    return std::string(b);
-  };
   for (auto& q : m.k->queues) {
     if (q->sndbuf_reached_at < 0) continue;
     std::string n = "queue " + std::to_string(q->index) + ": the skbs charged to its socket (sk_wmem_alloc) reached " +
