@@ -3,7 +3,6 @@
 // result that is not an error (diff out of tolerance, a failed batch point:
 // 1).
 #pragma once
-#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <string>
@@ -27,8 +26,7 @@ inline CLI::Validator int_in(long long lo, long long hi) {
         errno = 0;
         char* end = nullptr;
         long long v = std::strtoll(s.c_str(), &end, 0);  // base 0, as CLI11 converts
-        const bool edge_space = !s.empty() && (std::isspace(static_cast<unsigned char>(s.front())) ||
-                                               std::isspace(static_cast<unsigned char>(s.back())));
+        const bool edge_space = has_edge_space(s);
         if (!s.empty() && !edge_space && *end == '\0' && errno == 0 && v >= lo && v <= hi) return "";
         return "expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], found " +
                (s.empty() ? "nothing" : edge_space ? "\"" + printable(s, 40) + "\"" : printable(s, 40));

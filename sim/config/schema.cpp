@@ -1,7 +1,6 @@
 #include "sim/config/schema.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -257,8 +256,7 @@ std::string apply_set(json& j, const std::string& assignment) {
   // every type: "5 " was taken as 5 (JSON allows it) while " 5" was refused
   // as the string " 5", and "4.11 " was taken as a kernel release.  A
   // string with spaces of its own is given as JSON: --set 'name=" x "'.
-  auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  if (!raw.empty() && (space(raw.front()) || space(raw.back())))
+  if (has_edge_space(raw))
     throw InputError(shown + ": expected a value without white space at either end (a string's own: as JSON, "
                      "\"...\"), found \"" + printable(raw, 60) + "\"");
   json value;
