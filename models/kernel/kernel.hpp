@@ -64,7 +64,7 @@ struct TunQueue {
   SharedLine wmem_line, socket_line;
   SharedLine file_line;  // f_ref of the writers' shared fd (models/writer)
   // sk_wmem_alloc: the truesize of the skbs charged to the socket and not
-  // freed yet (skb_truesize).  sock_alloc_send_pskb refuses an skb while it
+  // freed yet (Skb::truesize).  sock_alloc_send_pskb refuses an skb while it
   // is at or above tun.sndbuf (sk_sndbuf): a blocking writer sleeps in
   // sock_wait_for_wmem (models/writer), a non-blocking sender (vhost) would
   // get -EAGAIN (not replayed: it is charged anyway); when that first
@@ -73,12 +73,6 @@ struct TunQueue {
   double sndbuf_reached_at = -1;
   uint64_t sndbuf_eagain = 0;
 };
-
-// SKB_TRUESIZE of an skb of `len` linear bytes: roundup64(len + 64 headroom)
-// + 576 (sizeof(struct sk_buff) and of skb_shared_info, x86-64): what
-// sk_wmem_alloc is charged, and the UDP receive buffer unless
-// stack.udp.truesize_bytes is set.
-inline long long skb_truesize(uint32_t len) { return (static_cast<long long>(len) + 64 + 63) / 64 * 64 + 576; }
 
 struct Thread;
 
@@ -266,7 +260,7 @@ struct Ctx {
   // The accounting of skb_set_owner_w alone (no shared line to take).
   void charge_socket(Skb& skb, TunQueue& tq) {
     skb.owner = &tq;
-    tq.wmem_alloc += skb_truesize(skb.len);
+    tq.wmem_alloc += skb.truesize;
   }
   // sock_alloc_send_pskb's test (net/core/sock.c, 6.18) of
   // sk_wmem_alloc_get(sk) against sk_sndbuf; at or above it (the first time
@@ -283,7 +277,7 @@ struct Ctx {
     const TunQueue* tq = skb.owner;
     if (!tq) return;
     skb.owner = nullptr;
-    tq->wmem_alloc -= skb_truesize(skb.len);
+    tq->wmem_alloc -= skb.truesize;
     if (tq->wmem_line.shared) take_socket_lines(*tq);
   }
   // Both socket lines, at one synchronisation point.

@@ -125,7 +125,7 @@ struct StackParams {
   StackType type;
   long long rcvbuf_bytes;
   int receiver_cpu;
-  long long truesize_bytes;  // 0: SKB_TRUESIZE(frame)
+  long long truesize_bytes;  // 0: the skb's own (Skb::truesize)
 };
 
 struct Params {

@@ -39,8 +39,46 @@ struct Skb {
   int16_t slab_cpu = -1;
   int32_t slab_id = -1, slab_head_id = -1;
   const TunQueue* owner = nullptr;  // skb->sk: the tun queue whose socket it is charged to (skb_set_owner_w)
+  uint32_t truesize = 0;            // skb->truesize (skb_truesize_alloc, skb_truesize_frag)
   CacheModel::Mark mark;
 };
+
+// skb->truesize as __finalize_skb_around sets it (6.18 net/core/skbuff.c;
+// the same sum in every modelled version): SKB_TRUESIZE(size -
+// SKB_DATA_ALIGN(sizeof(struct skb_shared_info))) = size +
+// SKB_DATA_ALIGN(sizeof(struct sk_buff)), 224 bytes -> 256 (BTF of 6.18.44),
+// where size is the head's allocation; and alloc_skb_with_frags adds the
+// pages of a paged skb.  Measured on 6.18.44 (napi_gro_receive_entry's
+// truesize=, docs/kernel-mechanisms.md): 832 for 60- and 2304 for 1500-byte
+// frames.
+constexpr uint64_t kSkbStructBytes = 256;
+// tun_alloc_skb's skb of a `len`-byte frame with `linear` bytes in its head:
+// the head is what kmalloc_reserve returned (skb_head_slab: the small-head
+// cache's 576 bytes from 6.3 on, else the kmalloc bucket, ksize() up to 6.1
+// and kmalloc_size_roundup() after, the same bytes; beyond kmalloc-8k whole
+// pages); the rest is in pages, PAGE_ALIGN(len - linear) of them
+// (alloc_skb_with_frags, 6.18; 4.9 adds npages << PAGE_SHIFT, the same; a
+// zerocopy skb's mapped pages likewise, zerocopy_fill_skb_from_iter's
+// PAGE_ALIGN(copied + start) with the guest buffer's offset `start` taken
+// as 0).
+inline uint64_t skb_truesize_alloc(uint32_t len, uint32_t linear, bool small_head) {
+  const SkbSlab s = skb_head_slab(linear, small_head);
+  uint64_t head = 4096;
+  if (s != SkbSlab::None)
+    head = static_cast<uint64_t>(slab_object_bytes(s));
+  else
+    while (head < skb_head_request(linear)) head *= 2;
+  const uint64_t rest = len > linear ? len - linear : 0;
+  return head + kSkbStructBytes + (rest + 4095) / 4096 * 4096;
+}
+// build_skb on a page fragment of buflen SKB_DATA_ALIGN(len + pad) +
+// SKB_DATA_ALIGN(sizeof(struct skb_shared_info)): tun_build_skb's (pad
+// TUN_RX_PAD, 64, without an XDP program) and vhost_net_build_xdp's for
+// tun_xdp_one (len the frame and the vnet header, pad
+// SKB_DATA_ALIGN(VHOST_NET_RX_PAD + sock_hlen), 128).
+inline uint64_t skb_truesize_frag(uint32_t len, uint32_t pad) {
+  return (static_cast<uint64_t>(len) + pad + 63) / 64 * 64 + 320 + kSkbStructBytes;
+}
 
 // Where skbs come from and go back to: a free list over chunks that are never
 // released, so that steady state allocates nothing (kmem_cache for skbuff_head).

@@ -76,14 +76,20 @@ int slab_min_partial(SkbSlab s);
 // the development machine, 2026-12-04): where calculate_sizes puts its free
 // pointer.
 int slab_object_bytes(SkbSlab s);
-// The cache of the head that tun_alloc_skb's __alloc_skb takes for a linear
-// skb of `len` bytes: kmalloc_reserve rounds NET_SKB_PAD (64) + len, and
-// struct skb_shared_info (320), each up to 64 bytes; up to 576 bytes that
-// is skb_small_head_cache from 6.3 on (`small_head`), else the kmalloc
-// cache of the size; None beyond a kmalloc slab (the page allocator).
-inline SkbSlab skb_head_slab(uint32_t len, bool small_head) {
+// What kmalloc_reserve is asked for the head of an skb with `linear` bytes in
+// it (__alloc_skb, reached from tun_alloc_skb's sock_alloc_send_pskb):
+// SKB_HEAD_ALIGN(NET_SKB_PAD (64) + linear), each part rounded up to 64
+// bytes, struct skb_shared_info being 320 (6.18 net/core/skbuff.c, BTF of
+// 6.18.44).
+inline uint64_t skb_head_request(uint32_t linear) {
   auto align = [](uint64_t x) { return (x + 63) / 64 * 64; };  // SKB_DATA_ALIGN
-  uint64_t size = align(64 + static_cast<uint64_t>(len)) + align(320);
+  return align(64 + static_cast<uint64_t>(linear)) + align(320);
+}
+// The cache of that head: up to 576 bytes skb_small_head_cache from 6.3 on
+// (`small_head`), else the kmalloc cache of the size; None beyond a kmalloc
+// slab (the page allocator).
+inline SkbSlab skb_head_slab(uint32_t linear, bool small_head) {
+  const uint64_t size = skb_head_request(linear);
   if (small_head && size <= 576) return SkbSlab::SmallHead;
   if (size <= 512) return SkbSlab::Kmalloc512;
   if (size <= 1024) return SkbSlab::Kmalloc1k;

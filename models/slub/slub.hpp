@@ -38,13 +38,11 @@ inline int slab_alloc_object(Ctx& ctx, SkbSlab s, bool& remote) {
 // slab_alloc_skb past its fast path (slub.cpp).
 void slab_alloc_skb_slow(Ctx& ctx, Skb& skb, SkbSlab head);
 
-// slab_alloc_node for the objects of an skb with `linear` bytes in its head,
-// on ctx's CPU: records where they come from (skb.slab_cpu, skb.slab_id,
-// skb.slab_head, skb.slab_head_id).  `head_frag`: the head is a page
-// fragment (build_skb), only the sk_buff is a slab object.
-inline void slab_alloc_skb(Ctx& ctx, Skb& skb, uint32_t linear, bool head_frag) {
-  const SkbSlab head =
-      head_frag ? SkbSlab::None : skb_head_slab(linear, ctx.k->p.kernel.version >= KernelVersion::V6_4);
+// slab_alloc_node for the objects of an skb whose head comes from cache
+// `head` (skb_head_slab; None: a page fragment, build_skb, and only the
+// sk_buff is a slab object), on ctx's CPU: records where they come from
+// (skb.slab_cpu, skb.slab_id, skb.slab_head, skb.slab_head_id).
+inline void slab_alloc_skb(Ctx& ctx, Skb& skb, SkbSlab head) {
   SlubCpu& sc = ctx.cpu->slub;
   KmemCacheCpu& a = sc.cache[static_cast<int>(SkbSlab::Head)];
   skb.slab_cpu = static_cast<int16_t>(ctx.cpu->id);

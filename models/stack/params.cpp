@@ -30,9 +30,13 @@ void declare_stack_params(ParamTable& t) {
       .units("bytes")
       .computed()
       .kname("skb->truesize")
-      .means("Charged per packet against rcvbuf; null = SKB_TRUESIZE(frame) = roundup64(frame + 64 headroom) + "
-             "576.")
-      .from("sizeof(sk_buff)+sizeof(skb_shared_info) on x86-64")
+      .means("Charged per packet against rcvbuf; null = the skb's truesize as the kernel of kernel.version sets it on "
+             "the path that built it: tun_alloc_skb's kmalloc head (its slab object: 576 bytes from 6.3 on, else the "
+             "kmalloc bucket) + 256 for the sk_buff + its pages, or a page fragment's buflen + 256 (tun_build_skb, "
+             "tun_xdp_one); 832 for a 60-byte frame, 2304 for 1500 (6.18), 768 and 2304 (4.9-6.1).")
+      .from("__finalize_skb_around, kmalloc_reserve, alloc_skb_with_frags (6.18 net/core/skbuff.c; 4.9's __alloc_skb "
+            "ksize()); sizeof(struct sk_buff) 224 and skb_shared_info 320 in the BTF of 6.18.44; measured: "
+            "napi_gro_receive_entry's truesize on 6.18.44, 2026-12-07 (docs/kernel-mechanisms.md)")
       .bind(&Params::stack, &StackParams::truesize_bytes);
   declare_cost(t, "netif_receive_skb_ns", 39.68, &Costs::netif_receive_skb_ns, "__netif_receive_skb_core",
                "Per packet, ns.")

@@ -89,7 +89,7 @@ void netif_receive_skb_core(Ctx& ctx, Skb* skb, const char* dev) {
       UdpSocket& s = k.udp;
       ctx.touch(s);
       udp_receiver_advance(k, s, ctx.now);
-      long long truesize = k.p.stack.truesize_bytes > 0 ? k.p.stack.truesize_bytes : skb_truesize(skb->len);
+      long long truesize = k.p.stack.truesize_bytes > 0 ? k.p.stack.truesize_bytes : static_cast<long long>(skb->truesize);
       if (s.rmem_alloc >= k.p.stack.rcvbuf_bytes) {
         ++k.rec.udp_rcvbuf_dropped;
         k.rec.kfree_skb(ctx.now, cpu.id, ctx.thread, flags, *skb, "SOCKET_RCVBUFF");

@@ -38,6 +38,19 @@ Skb* tun_get_user_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double o
   double rest = c.skb_alloc_ns + c.copy_ns_per_byte * copied;
   bool build_skb = k.p.tun.build_skb && how.noblock && k.p.tun.sndbuf == TunParams::kIntMax && !how.zerocopy &&
                    tun_frame_fits_page(len);
+  // The head and skb->truesize: a page fragment for tun_build_skb and
+  // tun_xdp_one (not owned: vhost's XDP buffer, the 12-byte vnet header of
+  // QEMU's tap before the frame); else tun_alloc_skb's kmalloc_reserve head
+  // of `linear` bytes, which is the frame unless it does not fit a page
+  // with NET_SKB_PAD (then the head holds the vnet header's hdr_len, 0 for
+  // the model's frames, and the frame goes into pages) or is zerocopy.
+  const bool head_frag = build_skb || !how.owned;
+  const uint32_t linear = how.zerocopy ? copied : (64 + len < 4096 ? len : 0);
+  const bool small_head = k.p.kernel.version >= KernelVersion::V6_4;  // skb_small_head_cache, 6.3
+  const SkbSlab head = head_frag ? SkbSlab::None : skb_head_slab(linear, small_head);
+  const auto truesize = static_cast<uint32_t>(!how.owned  ? skb_truesize_frag(len + 12, 128)
+                                              : build_skb ? skb_truesize_frag(len, 64)
+                                                          : skb_truesize_alloc(len, linear, small_head));
   // The sk_buff, and the head of `copied` linear bytes unless it is a page
   // fragment (tun_build_skb, or tun_xdp_one's build_skb on vhost's XDP
   // buffer); the socket charged for it.  The lines other CPUs share are
@@ -74,7 +87,8 @@ Skb* tun_get_user_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double o
     ctx.spend(Path::TunGetUser, c.tun_get_user_ns + rest);
     skb = k.skbs.alloc();
     skb->len = len;
-    slab_alloc_skb(ctx, *skb, copied, build_skb || !how.owned);
+    skb->truesize = truesize;
+    slab_alloc_skb(ctx, *skb, head);
     if (how.owned) ctx.charge_socket(*skb, tq);
   } else {
     ctx.spend(Path::TunGetUser, c.tun_get_user_ns);
@@ -87,7 +101,8 @@ Skb* tun_get_user_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double o
     if (resched) might_resched(ctx);
     skb = k.skbs.alloc();
     skb->len = len;
-    slab_alloc_skb(ctx, *skb, copied, build_skb || !how.owned);
+    skb->truesize = truesize;
+    slab_alloc_skb(ctx, *skb, head);
     if (how.owned) ctx.skb_set_owner_w(*skb, tq);
     // The rest of the path: a run of its own after whatever ran meanwhile
     // (a reschedule), else the same run.

@@ -38,6 +38,7 @@
 #   remotermw_measures remotermw.c (an atomic on a line the other CPU left, keeps writing, or read; then work) is trusted and sane, or skips
 #   ctxswitch_measures ctxswitch.c (a wake-up on the waker's CPU, a context switch) is trusted and consistent, or skips
 #   skbwalk_measures   skbwalk.c (a batch of skbs out of L2 against hot) is trusted and ordered, or skips
+#   skb_truesize_measures the truesize of a tap write()'s skb (napi_gro_receive_entry) is the model's
 #   sndbuf_wait_measures sndbufwait.c: a tap writer asleep at sndbuf is not woken by freed space (6.18), or skips
 #   stall_measures     stall.c (time a CPU loses to what no trace shows): usage errors; trusted and consistent, or skips
 set -u
@@ -1552,6 +1553,30 @@ EOF
   [ "$(json "$TMP/stats.json" "d['per_cpu']['0']['packets']")" = 300 ] ||
     fail "tunsim trace stats: $(cut -c1-300 "$TMP/stats.json")"
   echo "PASS"
+  ;;
+skb_truesize_measures)
+  # The truesize this kernel gives tun_alloc_skb's skbs (a blocking write()
+  # to an IFF_NAPI tap), as napi_gro_receive_entry prints it, against what
+  # the model computes for that kernel (models/kernel/skb.hpp
+  # skb_truesize_alloc; unit test "slub: skb->truesize"): the head's
+  # allocation + 256 for the sk_buff.  60 bytes: SKB_HEAD_ALIGN(64 + 60) =
+  # 448, from the 576-byte skb_small_head_cache on 6.3 and later (832),
+  # kmalloc-512 before (768).  1500 bytes: 1920, kmalloc-2k: 2304.
+  [ "$(id -u)" -eq 0 ] || skip "not root: capture-trace needs root"
+  [ -c /dev/net/tun ] || skip "no /dev/net/tun"
+  rel=$(uname -r)
+  major=${rel%%.*}; minor=${rel#*.}; minor=${minor%%[!0-9]*}
+  small=768
+  { [ "$major" -gt 6 ] || { [ "$major" -eq 6 ] && [ "$minor" -ge 3 ]; }; } && small=832
+  for fb in 60 1500; do
+    capture --mode napi --frame-bytes "$fb" --count 50 -o "$TMP/t$fb"
+    want=$small; [ "$fb" = 1500 ] && want=2304
+    got=$(grep -o "napi_gro_receive_entry: .* truesize=[0-9]*" "$TMP/t$fb.trace" | grep -o "truesize=[0-9]*" | sort | uniq -c |
+          awk '{printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2}')
+    [ "$got" = "50 truesize=$want" ] ||
+      fail "$fb-byte frames on $rel: expected 50 skbs of truesize $want, the trace has: ${got:-none}"
+  done
+  echo "PASS (kernel $rel: 60 bytes $small, 1500 bytes 2304)"
   ;;
 sndbuf_wait_measures)
   # scripts/machine/sndbufwait.c: two threads write() one IFF_NAPI tap (its

@@ -62,6 +62,37 @@ TEST_CASE("slub: an skb's head cache follows kmalloc_reserve (6.18 __alloc_skb, 
   CHECK(slab_objects(SkbSlab::SmallHead) == 14);
 }
 
+TEST_CASE("slub: skb->truesize is the head's allocation plus the sk_buff's 256 bytes and the pages (6.18 __finalize_skb_around, kmalloc_reserve, alloc_skb_with_frags)") {
+  // Measured on this machine's 6.18.44 (scripts/capture-trace --mode napi
+  // --frame-bytes B, napi_gro_receive_entry's truesize=, 200 frames each,
+  // 2026-12-07): 60 -> 832, 200 -> 1280, 400 -> 1280, 1000 -> 2304, 1500 ->
+  // 2304.  By hand: SKB_HEAD_ALIGN(64 + B) = roundup64(64 + B) + 320 is 448
+  // (60: skb_small_head_cache, 576), 640 (200) and 832 (400: kmalloc-1k,
+  // 1024), 1408 (1000) and 1920 (1500: kmalloc-2k, 2048); + 256.
+  CHECK(skb_truesize_alloc(60, 60, true) == 832);
+  CHECK(skb_truesize_alloc(200, 200, true) == 1280);
+  CHECK(skb_truesize_alloc(400, 400, true) == 1280);
+  CHECK(skb_truesize_alloc(1000, 1000, true) == 2304);
+  CHECK(skb_truesize_alloc(1500, 1500, true) == 2304);
+  // Before 6.3 (no small-head cache): 448 bytes are a kmalloc-512 object
+  // (ksize() in 4.9's __alloc_skb): 512 + 256.
+  CHECK(skb_truesize_alloc(60, 60, false) == 768);
+  CHECK(skb_truesize_alloc(1500, 1500, false) == 2304);
+  // A frame that does not fit a page with NET_SKB_PAD goes into pages
+  // behind an empty head: 64 + 320 = 384 (576 or 512) + 256 +
+  // PAGE_ALIGN(9000) = 12288.
+  CHECK(skb_truesize_alloc(9000, 0, true) == 576 + 256 + 12288);
+  CHECK(skb_truesize_alloc(9000, 0, false) == 512 + 256 + 12288);
+  // Zerocopy: 128 bytes in the head (512: small head), the other 1372
+  // mapped, one page.
+  CHECK(skb_truesize_alloc(1500, 128, true) == 576 + 256 + 4096);
+  // build_skb on a page fragment: buflen + 256.  tun_build_skb, pad 64:
+  // roundup64(124) + 320 = 448, 704.  vhost_net_build_xdp (vnet header 12,
+  // pad 128): roundup64(60 + 12 + 128) = 256, + 320 = 576, 832.
+  CHECK(skb_truesize_frag(60, 64) == 704);
+  CHECK(skb_truesize_frag(60 + 12, 128) == 832);
+}
+
 TEST_CASE("slub: freeing another CPU's skb is __slab_free, freeing one's own costs nothing (6.18 do_slab_free)") {
   TwoCpus t;
   Rig& r = t.r;

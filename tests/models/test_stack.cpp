@@ -14,9 +14,11 @@ using testrig::Rig;
 using nlohmann::json;
 
 TEST_CASE("stack: a UDP socket drops once sk_rmem_alloc reaches sk_rcvbuf") {
-  // 60-byte frames: truesize = roundup64(60 + 64) + 576 = 128 + 576 = 704.
-  // rcvbuf 2000: the 1st, 2nd and 3rd fit (0, 704, 1408 < 2000 when they
-  // arrive); the 4th finds 2112 >= 2000 and is dropped.  The receiver (on CPU
+  // 60-byte frames from tun_alloc_skb on rx_batched's 4.11: the head,
+  // SKB_HEAD_ALIGN(64 + 60) = 448 bytes, is a kmalloc-512 object, so
+  // truesize = 512 + 256 (the sk_buff) = 768 (skb_truesize_alloc).
+  // rcvbuf 2000: the 1st, 2nd and 3rd fit (0, 768, 1536 < 2000 when they
+  // arrive); the 4th finds 2304 >= 2000 and is dropped.  The receiver (on CPU
   // 1) never runs: its wake-up takes wakeup_ns = 1 s.
   Rig r("rx_batched", {{"cpus", {{"count", 2}}},
                        {"costs", {{"wakeup_ns", 1e9}}},
@@ -24,7 +26,7 @@ TEST_CASE("stack: a UDP socket drops once sk_rmem_alloc reaches sk_rcvbuf") {
   for (int i = 0; i < 4; ++i) r.send(false);
   CHECK(r.k->rec.udp_queued == 3);
   CHECK(r.k->rec.udp_rcvbuf_dropped == 1);
-  CHECK(r.k->udp.rmem_alloc == 3 * 704);
+  CHECK(r.k->udp.rmem_alloc == 3 * 768);
   CHECK(r.k->rec.metrics.drops().at("SOCKET_RCVBUFF") == 1);
 }
 
@@ -38,7 +40,7 @@ TEST_CASE("stack: the receiver drains the socket as a FIFO server, woken by the 
   for (int i = 0; i < 4; ++i) r.send(false);
   CHECK(r.k->udp.received == 1);
   CHECK(r.k->rec.udp_queued == 4);
-  CHECK(r.k->udp.rmem_alloc == 3 * 704);
+  CHECK(r.k->udp.rmem_alloc == 3 * 768);
 }
 
 TEST_CASE("stack: an skb built on another CPU brings its written lines over in one burst (6.18)") {

@@ -220,38 +220,40 @@ TEST_CASE("tun: each skb is charged to the queue's socket, and its free moves tw
 
 TEST_CASE("tun: sk_wmem_alloc counts the truesize of the skbs charged and not freed, and sock_alloc_send_pskb refuses a blocking writer at sndbuf (6.18)") {
   // skb_set_owner_w adds skb->truesize to sk_wmem_alloc, sock_wfree takes
-  // it back.  A 60-byte frame's SKB_TRUESIZE: roundup64(60 + 64 headroom) =
-  // 128, plus 576 (sk_buff and skb_shared_info) = 704.  sock_alloc_send_pskb
-  // (a blocking write()'s tun_alloc_skb) first tests sk_wmem_alloc_get <
-  // sk_sndbuf (net/core/sock.c, 6.18); with sndbuf 1500 the first three
-  // writes find 0, 704 and 1408 below it, the fourth finds 2112: no skb, the
-  // writer goes to sleep (sock_wait_for_wmem).  It has spent tun_get_user's
-  // checks (150 ns) and nothing else; nothing more is charged.
-  CHECK(skb_truesize(60) == 704);
-  CHECK(skb_truesize(1500) == 1600 + 576);  // roundup64(1564) = 1600
-  Rig r("napi_gro", {{"tun", {{"sndbuf", 1500}}}});
+  // it back.  A 60-byte frame's skb from tun_alloc_skb on 6.18: the head,
+  // SKB_HEAD_ALIGN(64 + 60) = 128 + 320 = 448 bytes, comes from the 576-byte
+  // skb_small_head_cache, so truesize = 576 + 256 (the sk_buff) = 832, as
+  // this machine's 6.18.44 prints it (napi_gro_receive_entry).
+  // sock_alloc_send_pskb (a blocking write()'s tun_alloc_skb) first tests
+  // sk_wmem_alloc_get < sk_sndbuf (net/core/sock.c, 6.18); with sndbuf 2000
+  // the first three writes find 0, 832 and 1664 below it, the fourth finds
+  // 2496: no skb, the writer goes to sleep (sock_wait_for_wmem).  It has
+  // spent tun_get_user's checks (150 ns) and nothing else; nothing more is
+  // charged.
+  Rig r("napi_gro", {{"tun", {{"sndbuf", 2000}}}, {"kernel", {{"version", "6.18"}}}});
   std::vector<Skb*> skbs;
   for (int i = 0; i < 3; ++i) skbs.push_back(tun_build_skb(r.ctx, 0, 60, 1, r.ctx.now));
-  CHECK(r.q().wmem_alloc == 3 * 704);
+  CHECK(skbs[0]->truesize == 832);
+  CHECK(r.q().wmem_alloc == 3 * 832);
   CHECK(r.q().sndbuf_reached_at == -1);
   double t4 = r.ctx.now;
   CHECK(tun_build_skb(r.ctx, 0, 60, 1, r.ctx.now) == nullptr);
   CHECK(r.ctx.now == doctest::Approx(t4 + 150e-9));
   CHECK(r.q().sndbuf_reached_at == doctest::Approx(t4));
-  CHECK(r.q().wmem_alloc == 3 * 704);
+  CHECK(r.q().wmem_alloc == 3 * 832);
   CHECK(r.q().sndbuf_eagain == 0);
-  // One skb freed: 1408 < 1500, the next write gets its skb.
+  // One skb freed: 1664 < 2000, the next write gets its skb.
   r.ctx.sock_wfree(*skbs.back());
   skbs.pop_back();
   skbs.push_back(tun_build_skb(r.ctx, 0, 60, 1, r.ctx.now));
   REQUIRE(skbs.back() != nullptr);
-  CHECK(r.q().wmem_alloc == 3 * 704);
+  CHECK(r.q().wmem_alloc == 3 * 832);
   // A non-blocking sender (vhost's sendmsg, MSG_DONTWAIT) at the bound
   // would get -EAGAIN: not replayed, counted, the skb built and charged.
   Skb* nb = tun_get_user_skb(r.ctx, 0, 60, 1, r.ctx.now, TunSend{true, nullptr});
   REQUIRE(nb != nullptr);
   CHECK(r.q().sndbuf_eagain == 1);
-  CHECK(r.q().wmem_alloc == 4 * 704);
+  CHECK(r.q().wmem_alloc == 4 * 832);
   skbs.push_back(nb);
   for (Skb* s : skbs) r.ctx.sock_wfree(*s);
   CHECK(r.q().wmem_alloc == 0);
@@ -264,15 +266,47 @@ TEST_CASE("tun: sk_wmem_alloc counts the truesize of the skbs charged and not fr
   CHECK(x.q().wmem_alloc == 0);
 }
 
+TEST_CASE("tun: tun_get_user's skb carries the truesize of the path that built it (6.18 tun_alloc_skb, tun_build_skb, tun_xdp_one)") {
+  Rig r("napi_gro", {{"kernel", {{"version", "6.18"}}}});
+  auto built = [&](uint32_t len, TunSend how) {
+    Skb* s = tun_get_user_skb(r.ctx, 0, len, 1, r.ctx.now, how);
+    REQUIRE(s != nullptr);
+    return s;
+  };
+  // A blocking write(): tun_alloc_skb.  1500 bytes: a kmalloc-2k head,
+  // 2048 + 256 = 2304 (measured on 6.18.44: test "slub: skb->truesize").
+  Skb* a = built(1500, TunSend{});
+  CHECK(a->truesize == 2304);
+  CHECK(a->slab_head == SkbSlab::Kmalloc2k);
+  // 9000 bytes: 64 + 9000 >= PAGE_SIZE, so tun_alloc_skb asks
+  // sock_alloc_send_pskb for a head of NET_SKB_PAD only (384 bytes: the
+  // small-head cache) and 9000 bytes of pages: 576 + 256 + 12288.
+  Skb* b = built(9000, TunSend{});
+  CHECK(b->truesize == 13120);
+  CHECK(b->slab_head == SkbSlab::SmallHead);
+  // A non-blocking sender with sndbuf INT_MAX: tun_build_skb (4.15 on) on
+  // a page fragment, roundup64(60 + 64) + 320 + 256 = 704; not a slab head.
+  Skb* c = built(60, TunSend{true, nullptr});
+  CHECK(c->truesize == 704);
+  CHECK(c->slab_head == SkbSlab::None);
+  // tun_xdp_one on vhost's XDP buffer: roundup64(60 + 12 + 128) + 320 +
+  // 256 = 832, not charged to the socket.
+  Skb* d = built(60, TunSend{true, nullptr, false});
+  CHECK(d->truesize == 832);
+  CHECK(d->owner == nullptr);
+  CHECK(r.q().wmem_alloc == 2304 + 13120 + 704);
+}
+
 TEST_CASE("tun: a writer that finds its queue at sndbuf sleeps to the end of the run, and the summary says so (6.18)") {
   // Two writers of 60-byte frames on one IFF_NAPI queue with sndbuf 1000
-  // bytes: two skbs in flight (1408 bytes charged) already pass it, and the
+  // bytes: two skbs in flight (1536 bytes charged on 6.1, the scenario's
+  // version: 768 each) already pass it, and the
   // next write() finds it there and sleeps in sock_wait_for_wmem.  Nothing
   // wakes it: 6.18's tun_sock_write_space wakes the wait queue only when a
   // poll() set SOCKWQ_ASYNC_NOSPACE (scripts/machine/sndbufwait.c measured
   // a writer asleep 1.9-3.0 s while the other wrote a million frames).  The
   // other writer goes on alone.  With the default INT_MAX the same 20 ms
-  // leave the queue far away (a few skbs in flight, 704 bytes each).
+  // leave the queue far away (a few skbs in flight).
   auto run = [](const std::string& sets, const std::string& trace) {
     testutil::Run r =
         testutil::run_cli("run configs/writer-napi-2cpu.json -q --set duration_ms=20 " + sets + " -o - --trace " + trace);
