@@ -38,8 +38,8 @@ struct Skb {
   SkbSlab slab_head = SkbSlab::None;
   int16_t slab_cpu = -1;
   int32_t slab_id = -1, slab_head_id = -1;
-  const TunQueue* owner = nullptr;  // skb->sk: the tun queue whose socket it is charged to (skb_set_owner_w)
   uint32_t truesize = 0;            // skb->truesize (skb_truesize_alloc, skb_truesize_frag)
+  const TunQueue* owner = nullptr;  // skb->sk: the tun queue whose socket it is charged to (skb_set_owner_w)
   CacheModel::Mark mark;
 };
 
@@ -61,15 +61,15 @@ constexpr uint64_t kSkbStructBytes = 256;
 // zerocopy skb's mapped pages likewise, zerocopy_fill_skb_from_iter's
 // PAGE_ALIGN(copied + start) with the guest buffer's offset `start` taken
 // as 0).
-inline uint64_t skb_truesize_alloc(uint32_t len, uint32_t linear, bool small_head) {
-  const SkbSlab s = skb_head_slab(linear, small_head);
-  uint64_t head = 4096;
-  if (s != SkbSlab::None)
-    head = static_cast<uint64_t>(slab_object_bytes(s));
-  else
-    while (head < skb_head_request(linear)) head *= 2;
+inline uint64_t skb_truesize_alloc(uint32_t len, uint32_t linear, SkbSlab head) {
+  uint64_t bytes = static_cast<uint64_t>(slab_object_bytes(head));
+  if (head == SkbSlab::None)
+    for (bytes = 4096; bytes < skb_head_request(linear);) bytes *= 2;
   const uint64_t rest = len > linear ? len - linear : 0;
-  return head + kSkbStructBytes + (rest + 4095) / 4096 * 4096;
+  return bytes + kSkbStructBytes + (rest + 4095) / 4096 * 4096;
+}
+inline uint64_t skb_truesize_alloc(uint32_t len, uint32_t linear, bool small_head) {
+  return skb_truesize_alloc(len, linear, skb_head_slab(linear, small_head));
 }
 // build_skb on a page fragment of buflen SKB_DATA_ALIGN(len + pad) +
 // SKB_DATA_ALIGN(sizeof(struct skb_shared_info)): tun_build_skb's (pad

@@ -74,8 +74,11 @@ int slab_cpu_partial_slabs(SkbSlab s);
 int slab_min_partial(SkbSlab s);
 // The object_size of each cache (/sys/kernel/slab/*/object_size, 6.18.44 on
 // the development machine, 2026-12-04): where calculate_sizes puts its free
-// pointer.
-int slab_object_bytes(SkbSlab s);
+// pointer.  None (no slab object): 0.
+inline int slab_object_bytes(SkbSlab s) {
+  static constexpr int kBytes[] = {224, 576, 512, 1024, 2048, 4096, 8192, 0};  // sizeof(struct sk_buff) first
+  return kBytes[static_cast<int>(s)];
+}
 // What kmalloc_reserve is asked for the head of an skb with `linear` bytes in
 // it (__alloc_skb, reached from tun_alloc_skb's sock_alloc_send_pskb):
 // SKB_HEAD_ALIGN(NET_SKB_PAD (64) + linear), each part rounded up to 64

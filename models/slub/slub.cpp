@@ -19,20 +19,6 @@ int slab_objects(SkbSlab s) {
   return 0;
 }
 
-int slab_object_bytes(SkbSlab s) {
-  switch (s) {
-    case SkbSlab::Head: return 224;  // sizeof(struct sk_buff), object_size in /sys/kernel/slab
-    case SkbSlab::SmallHead: return 576;
-    case SkbSlab::Kmalloc512: return 512;
-    case SkbSlab::Kmalloc1k: return 1024;
-    case SkbSlab::Kmalloc2k: return 2048;
-    case SkbSlab::Kmalloc4k: return 4096;
-    case SkbSlab::Kmalloc8k: return 8192;
-    case SkbSlab::None: break;
-  }
-  return 0;
-}
-
 int slab_pages(SkbSlab s) {
   switch (s) {
     case SkbSlab::Head: return 1;

@@ -50,7 +50,7 @@ Skb* tun_get_user_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double o
   const SkbSlab head = head_frag ? SkbSlab::None : skb_head_slab(linear, small_head);
   const auto truesize = static_cast<uint32_t>(!how.owned  ? skb_truesize_frag(len + 12, 128)
                                               : build_skb ? skb_truesize_frag(len, 64)
-                                                          : skb_truesize_alloc(len, linear, small_head));
+                                                          : skb_truesize_alloc(len, linear, head));
   // The sk_buff, and the head of `copied` linear bytes unless it is a page
   // fragment (tun_build_skb, or tun_xdp_one's build_skb on vhost's XDP
   // buffer); the socket charged for it.  The lines other CPUs share are
