@@ -177,7 +177,10 @@ int main(int argc, char** argv) {
   long other_since[NTHR];
   for (int i = 0; i < NTHR; i++) {
     uint64_t e = entered[i];
-    at_end[i] = e ? (double)(end - e) / 1e9 : -1;
+    /* A write() that began after `end` was read (the thread read its clock
+     * later than this one) has been in progress for no time yet: 0, not
+     * the difference wrapped around. */
+    at_end[i] = e ? (e < end ? (double)(end - e) / 1e9 : 0) : -1;
     other_since[i] = e ? count[1 - i] - other_at_entry[i] : 0;
   }
   stop = 1;
