@@ -25,6 +25,17 @@ double stall_draw(const Params& p, int cpu, uint64_t n) {
 }
 }  // namespace
 
+double Ctx::stall_within(double t1) {
+  const bool held = thread && thread->kind != Thread::Kind::Irq;
+  double lost = 0;
+  while (cpu->next_stall <= t1 + lost) {
+    const double l = stall_draw(k->p, cpu->id, cpu->stalls++) * 1e-9;
+    if (held && cpu->next_stall >= cpu->busy_since) lost += l;
+    cpu->next_stall += k->p.stall_period_us * 1e-6;
+  }
+  return lost;
+}
+
 bool advance_time_events_due(Ctx& ctx) {
   Cpu& cpu = *ctx.cpu;
   Kernel& k = *ctx.k;
@@ -44,12 +55,7 @@ bool advance_time_events_due(Ctx& ctx) {
   // interruptions of a vCPU), window by window: a window that began while
   // a thread held the CPU delays it by its draw; one that began while the
   // CPU was idle costs nothing.
-  while (cpu.next_stall <= ctx.now) {
-    const bool busy = ctx.thread && ctx.thread->kind != Thread::Kind::Irq && cpu.next_stall >= cpu.busy_since;
-    const double lost = stall_draw(k.p, cpu.id, cpu.stalls++);
-    cpu.next_stall += k.p.stall_period_us * 1e-6;
-    if (busy) ctx.spend_cycles(lost * 1e-9 * cpu.cycles_per_s);
-  }
+  if (cpu.next_stall <= ctx.now) ctx.spend_cycles(ctx.stall_within(ctx.now) * cpu.cycles_per_s);
   // Timed wake-ups and ticks in time order up to now.
   for (;;) {
     // Neither due (the scan below would find nothing): after every write()

@@ -213,8 +213,15 @@ struct Ctx {
   void begin_softirq_interval();
   // Its draws' stream (splitmix64 state).
   uint64_t& spread_rng();
-  // Busy cycles (cache penalties).
+  // Busy cycles (cache penalties).  A cpus.stall window that begins within
+  // them delays them by its draw (the hypervisor takes the vCPU wherever
+  // it is), as one that began since the last check does at
+  // advance_time_events.
   void spend_cycles(double cycles);
+  // The stolen seconds of the windows beginning up to `t1`, the run pushed
+  // on by each (models/irq): the windows that began while the CPU was idle
+  // cost nothing.
+  double stall_within(double t1);
   // Before touching state other CPUs' threads touch.
   void sync() {
     if (exec) exec->sync(*this);
@@ -326,6 +333,10 @@ inline uint64_t splitmix64(uint64_t& s) {
 inline void Ctx::spend_cycles(double cycles) {
   if (cycles <= 0) return;
   double dt = cycles / cpu->cycles_per_s;
+  if (now + dt >= cpu->next_stall) {
+    cycles += stall_within(now + dt) * cpu->cycles_per_s;
+    dt = cycles / cpu->cycles_per_s;
+  }
   double t1 = now + dt;
   double lo = k->rec.warmup, hi = k->rec.end;  // busy: the part of [now, t1] inside the window
   double busy = now >= lo && t1 <= hi ? dt : std::max(0.0, std::min(t1, hi) - std::max(now, lo));

@@ -8,8 +8,13 @@ import statistics
 
 
 def table(records, digits):
-    """(period in us rounded to `digits` decimals, [16 ns values]) of trusted records."""
+    """(period in us rounded to `digits` decimals, [ns values, as many as the
+    records' quantiles]) of trusted records, which all have the same number."""
     period = round(statistics.median(r["period_ns"] for r in records) / 1e3, digits)
+    n = len(records[0]["per_period_ns"])
+    if any(len(r["per_period_ns"]) != n for r in records):
+        raise ValueError("stall records with different numbers of quantiles: %s" %
+                         sorted({len(r["per_period_ns"]) for r in records}))
     ns = [min(round(statistics.median(r["per_period_ns"][q] for r in records)), round(period * 1e3) - 1)
-          for q in range(16)]
+          for q in range(n)]
     return period, ns

@@ -338,6 +338,11 @@ std::string config_reference_markdown() {
     std::string def = p.def.is_null() ? "null" : p.def.dump();
     if (p.type == PType::Array) def = "see below";
     if (p.by_version) def = "by version";
+    // A long measured table (cpus.stall.ns, 1000 quantiles): its ends and
+    // its size; `tunsim config-reference --json` has every value.
+    if (p.def.is_array() && p.def.size() > 32)
+      def = p.def.front().dump() + ", " + p.def[1].dump() + ", ..., " + p.def[p.def.size() - 1].dump() + " (" +
+            std::to_string(p.def.size()) + " values)";
     o << "| `" << p.path << "` | " << type_name(p) << " | `" << def << "` | " << p.unit << " | "
       << (p.kernel.empty() ? "" : "`" + p.kernel + "`") << " | " << p.doc << " | " << p.source << " |\n";
   }

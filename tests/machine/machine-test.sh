@@ -261,23 +261,29 @@ stall_measures)
   "$TMP/stall" --cpu 0 --seconds 1 >"$TMP/s.json" 2>"$TMP/err"; st=$?
   [ $st -eq 4 ] && skip "stall.c refused: $(cat "$TMP/err")"
   [ $st -eq 0 ] || fail "exit $st: $(cat "$TMP/err")"
-  # Consistent: 16 ascending quantiles of the time lost a window, each at
-  # most the period (a gap's time is split between the windows it spans);
-  # the mean a window (stolen fraction x period) at least 31/32 of the
-  # lowest quantile; the windows and the dropped ones cover the second.
+  # Consistent: 1000 ascending quantiles (the default --quantiles) of the
+  # time lost a window, each at most the period (a gap's time is split
+  # between the windows it spans); the mean a window (stolen fraction x
+  # period) at least 999/1000 of the lowest quantile; the windows and the
+  # dropped ones cover the second.  --quantiles 16 gives 16, 0 is refused.
   $PY - "$TMP/s.json" <<'PYEOF' || fail "inconsistent record: $(cat "$TMP/s.json")"
 import json, sys
 d = json.load(open(sys.argv[1]))
 q, p = d["per_period_ns"], d["period_ns"]
-assert len(q) == 16 and q == sorted(q) and q[-1] <= p + 1, q
+assert len(q) == 1000 and q == sorted(q) and q[-1] <= p + 1, q
 assert 10e3 <= p <= 1e8, p
 assert 0 <= d["stolen_fraction"] < 0.5, d["stolen_fraction"]
-# At least 31/32 of the windows lose q[0] or more (the table's lowest
-# quantile is window floor(n / 32) of n, ascending): so does the mean,
-# 0.96875 of it.
-assert d["per_period_mean_ns"] >= 0.96875 * q[0] - 1, d
+# At least 999/1000 of the windows lose q[0] or more (the table's lowest
+# quantile is window floor(n / 2000) of n, ascending): so does the mean,
+# 0.999 of it.
+assert d["per_period_mean_ns"] >= 0.999 * q[0] - 1, d
 assert (d["windows"] + d["windows_dropped"]) * p <= 1.0e9 + p and (d["windows"] + d["windows_dropped"] + 2) * p >= 0.99e9, d
 PYEOF
+  "$TMP/stall" --cpu 0 --seconds 0.2 --quantiles 16 >"$TMP/s16.json" 2>"$TMP/err"; st=$?
+  [ $st -eq 4 ] && skip "stall.c refused: $(cat "$TMP/err")"
+  [ $st -eq 0 ] || fail "--quantiles 16: exit $st: $(cat "$TMP/err")"
+  [ "$(json "$TMP/s16.json" "len(d['per_period_ns'])")" = 16 ] || fail "--quantiles 16: $(cat "$TMP/s16.json")"
+  "$TMP/stall" --quantiles 0 >/dev/null 2>"$TMP/err"; [ $? -eq 2 ] || fail "--quantiles 0: expected exit 2"
   echo "PASS"
   ;;
 calibrate_slub)
