@@ -161,7 +161,7 @@ void declare_cpu_params(ParamTable& t) {
                          "(1000.02-1000.08 us)")
       .bind(&Params::stall_period_us);
   t.add("cpus.stall.ns", PType::NumList, nlohmann::json(kStallNsDefault))
-      .range(0, 1e6)
+      .range(0, 1e9)  // up to a whole window of the longest period (1e6 us), less 1 ns: checked below
       .units("ns")
       .means("The time each CPU loses in every period of cpus.stall.period_us to what no kernel trace shows (a "
              "hypervisor running its own work on the vCPU's core, the guest's timer interrupt): N values at the "
