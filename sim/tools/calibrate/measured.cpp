@@ -144,9 +144,10 @@ Setter measured_params(const json& m, const std::string& path) {
   // The time each CPU loses to what no trace shows (stall.c: part "stall").
   if (const json* v = num({"stall", "period_us"}, "stall.period_us")) {
     const json* t = json_at(*s, {"stall", "ns"});
-    if (!t || !t->is_array() || t->empty() || t->size() > 1000 ||
+    if (!t || !t->is_array() || t->empty() || t->size() > Workload::kStallQuantilesMax ||
         !std::all_of(t->begin(), t->end(), [](const json& x) { return x.is_number() && x.get<double>() >= 0; }))
-      throw InputError(path + ": summary.stall.ns: expected an array of 1 to 1000 non-negative numbers");
+      throw InputError(path + ": summary.stall.ns: expected an array of 1 to " +
+                       std::to_string(Workload::kStallQuantilesMax) + " non-negative numbers");
     out.set("cpus.stall.period_us", v->get<double>(), "us", "summary.stall.period_us (stall.c, median of the records)");
     out.set("cpus.stall.ns", *t, "ns", "summary.stall.ns (stall.c, per quantile the median of the records)");
   }

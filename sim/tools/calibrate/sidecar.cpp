@@ -282,8 +282,9 @@ Workload read_sidecar_text(const std::string& text, const std::string& path) {
     const json& t = j["stall_ns"];
     w.stall_period_us = opt_number(j, file, "stall_period_us", 10, 1e6, -1, false);
     if (w.stall_period_us <= 0) throw InputError(file + ": stall_period_us: expected a number with stall_ns");
-    if (!t.is_array() || t.empty() || t.size() > 1000)
-      throw InputError(file + ": stall_ns: expected an array of 1 to 1000 numbers (ns), found " + shown(t));
+    if (!t.is_array() || t.empty() || t.size() > Workload::kStallQuantilesMax)
+      throw InputError(file + ": stall_ns: expected an array of 1 to " + std::to_string(Workload::kStallQuantilesMax) +
+                       " numbers (ns), found " + shown(t));
     for (const json& v : t) {
       if (!v.is_number() || v.get<double>() < 0 || v.get<double>() >= w.stall_period_us * 1e3 ||
           (!w.stall_ns.empty() && v.get<double>() < w.stall_ns.back()))

@@ -45,6 +45,9 @@ struct Workload {
   // (empty = not measured).
   double stall_period_us = -1;
   std::vector<double> stall_ns;
+  // The most quantiles a stall table has: stall.c's --quantiles bound (its
+  // default, 1000), for the capture's sidecar and the machine file alike.
+  static constexpr size_t kStallQuantilesMax = 1000;
   bool wakeup_measured() const { return wakeup_waker_ns > 0 && wakeup_latency_ns > 0 && wakeup_no_waiter_ns > 0; }
   // Whether the workload wakes a thread on a CPU no writer uses (the
   // threaded NAPI's kthread, an RPS target): what the wake-up costs apply to.
