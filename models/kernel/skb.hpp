@@ -68,17 +68,10 @@ inline uint64_t skb_truesize_alloc(uint32_t len, uint32_t linear, SkbSlab head) 
   const uint64_t rest = len > linear ? len - linear : 0;
   return bytes + kSkbStructBytes + (rest + 4095) / 4096 * 4096;
 }
-inline uint64_t skb_truesize_alloc(uint32_t len, uint32_t linear, bool small_head) {
-  return skb_truesize_alloc(len, linear, skb_head_slab(linear, small_head));
-}
-// build_skb on a page fragment of buflen SKB_DATA_ALIGN(len + pad) +
-// SKB_DATA_ALIGN(sizeof(struct skb_shared_info)): tun_build_skb's (pad
-// TUN_RX_PAD, 64, without an XDP program) and vhost_net_build_xdp's for
-// tun_xdp_one (len the frame and the vnet header, pad
-// SKB_DATA_ALIGN(VHOST_NET_RX_PAD + sock_hlen), 128).
-inline uint64_t skb_truesize_frag(uint32_t len, uint32_t pad) {
-  return (static_cast<uint64_t>(len) + pad + 63) / 64 * 64 + 320 + kSkbStructBytes;
-}
+// build_skb on a page fragment of `buflen` bytes, skb_shared_info at its
+// end included: tun_build_skb's (tun_build_skb_buflen) and, for
+// tun_xdp_one, vhost's XDP buffer (vhost_xdp_frame_sz).
+inline uint64_t skb_truesize_frag(uint64_t buflen) { return buflen + kSkbStructBytes; }
 
 // Where skbs come from and go back to: a free list over chunks that are never
 // released, so that steady state allocates nothing (kmem_cache for skbuff_head).

@@ -25,10 +25,12 @@ void tun_queue_init(Kernel& k, TunQueue& tq) {
   n.dev = "tap0";
 }
 
-bool tun_frame_fits_page(uint32_t len) {
+uint32_t tun_build_skb_buflen(uint32_t len) {
   auto align = [](uint32_t x) { return (x + 63) / 64 * 64; };  // SKB_DATA_ALIGN, 64-byte lines
-  return align(len + 64) + align(320) <= 4096;
+  return align(len + 64) + align(320);
 }
+
+bool tun_frame_fits_page(uint32_t len) { return tun_build_skb_buflen(len) <= 4096; }
 
 Skb* tun_get_user_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double origin, const TunSend& how) {
   Kernel& k = *ctx.k;
@@ -39,18 +41,17 @@ Skb* tun_get_user_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double o
   bool build_skb = k.p.tun.build_skb && how.noblock && k.p.tun.sndbuf == TunParams::kIntMax && !how.zerocopy &&
                    tun_frame_fits_page(len);
   // The head and skb->truesize: a page fragment for tun_build_skb and
-  // tun_xdp_one (not owned: vhost's XDP buffer, the 12-byte vnet header of
-  // QEMU's tap before the frame); else tun_alloc_skb's kmalloc_reserve head
+  // tun_xdp_one (vhost's XDP buffer, its size given); else tun_alloc_skb's kmalloc_reserve head
   // of `linear` bytes, which is the frame unless it does not fit a page
   // with NET_SKB_PAD (then the head holds the vnet header's hdr_len, 0 for
   // the model's frames, and the frame goes into pages) or is zerocopy.
-  const bool head_frag = build_skb || !how.owned;
+  const bool head_frag = build_skb || !how.owned();
   const uint32_t linear = how.zerocopy ? copied : (64 + len < 4096 ? len : 0);
   const bool small_head = k.p.kernel.version >= KernelVersion::V6_4;  // skb_small_head_cache, 6.3
   const SkbSlab head = head_frag ? SkbSlab::None : skb_head_slab(linear, small_head);
-  const auto truesize = static_cast<uint32_t>(!how.owned  ? skb_truesize_frag(len + 12, 128)
-                                              : build_skb ? skb_truesize_frag(len, 64)
-                                                          : skb_truesize_alloc(len, linear, head));
+  const auto truesize = static_cast<uint32_t>(!how.owned() ? skb_truesize_frag(how.xdp_frame_sz)
+                                              : build_skb   ? skb_truesize_frag(tun_build_skb_buflen(len))
+                                                            : skb_truesize_alloc(len, linear, head));
   // The sk_buff, and the head of `copied` linear bytes unless it is a page
   // fragment (tun_build_skb, or tun_xdp_one's build_skb on vhost's XDP
   // buffer); the socket charged for it.  The lines other CPUs share are
@@ -72,8 +73,8 @@ Skb* tun_get_user_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double o
   // blocking writer the test refuses gets no skb (it sleeps); a
   // non-blocking sender's -EAGAIN is not replayed (counted, and charged).
   TunQueue& tq = k.queue(queue);
-  const bool sndbuf_test = how.owned && !build_skb;
-  if (!resched && !slab_shared && !(how.owned && tq.wmem_line.shared)) {
+  const bool sndbuf_test = how.owned() && !build_skb;
+  if (!resched && !slab_shared && !(how.owned() && tq.wmem_line.shared)) {
     if (sndbuf_test && ctx.sndbuf_refuses(tq, how.noblock)) {
       ctx.spend(Path::TunGetUser, c.tun_get_user_ns);
       return nullptr;
@@ -89,7 +90,7 @@ Skb* tun_get_user_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double o
     skb->len = len;
     skb->truesize = truesize;
     slab_alloc_skb(ctx, *skb, head);
-    if (how.owned) ctx.charge_socket(*skb, tq);
+    if (how.owned()) ctx.charge_socket(*skb, tq);
   } else {
     ctx.spend(Path::TunGetUser, c.tun_get_user_ns);
     if (sndbuf_test) {
@@ -103,7 +104,7 @@ Skb* tun_get_user_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double o
     skb->len = len;
     skb->truesize = truesize;
     slab_alloc_skb(ctx, *skb, head);
-    if (how.owned) ctx.skb_set_owner_w(*skb, tq);
+    if (how.owned()) ctx.skb_set_owner_w(*skb, tq);
     // The rest of the path: a run of its own after whatever ran meanwhile
     // (a reschedule), else the same run.
     ctx.spend(Path::TunGetUser, rest, resched);

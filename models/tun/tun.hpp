@@ -18,10 +18,13 @@ void tun_queue_init(Kernel& k, TunQueue& tq);
 struct TunSend {
   bool noblock = false;
   Ubuf* zerocopy = nullptr;
+  // tun_xdp_one: the skb is built on vhost's XDP buffer of this many bytes
+  // (xdp->frame_sz, vhost_xdp_frame_sz); 0 for tun_get_user's own skb.
+  uint32_t xdp_frame_sz = 0;
   // skb_set_owner_w on the queue's socket: tun_alloc_skb
   // (sock_alloc_send_pskb) and __tun_build_skb do it; tun_xdp_one's
   // build_skb does not (6.18 drivers/net/tun.c).
-  bool owned = true;
+  bool owned() const { return xdp_frame_sz == 0; }
 };
 // Builds the skb of one frame in tun_get_user, in the caller's context;
 // `origin` is when the packet entered the system.  tun_alloc_skb (a
@@ -37,8 +40,11 @@ Skb* tun_get_user_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double o
 inline Skb* tun_build_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double origin) {
   return tun_get_user_skb(ctx, queue, len, hash, origin, TunSend{});
 }
-// tun_can_build_skb()'s size test: the frame and TUN_RX_PAD (64) plus
-// skb_shared_info (320 bytes on x86-64), each cache-aligned, fit a page.
+// tun_build_skb's page fragment for a `len`-byte frame without an XDP
+// program: SKB_DATA_ALIGN(len + TUN_RX_PAD (64)) + SKB_DATA_ALIGN(sizeof(struct
+// skb_shared_info)) (320 bytes on x86-64).
+uint32_t tun_build_skb_buflen(uint32_t len);
+// tun_can_build_skb()'s size test: that fragment fits a page.
 bool tun_frame_fits_page(uint32_t len);
 // tun_sendmsg() with TUN_MSG_PTR (5.15+): the skbs vhost built from XDP
 // buffers, handed over in one call.

@@ -22,14 +22,12 @@ void vhost_tx_batch(Ctx& ctx, VhostTx& v) {
   v.batch_heads = 0;
 }
 
-// vhost_net_build_xdp()'s size test: len (with the vnet header) and a pad of
-// NET_SKB_PAD (64) + the header, cache-aligned, plus skb_shared_info (320
-// bytes on x86-64) fit a page; otherwise -ENOSPC and the packet goes alone.
-bool xdp_fits(long long len, int hdr) {
-  auto align = [](long long x) { return (x + 63) / 64 * 64; };
-  return align(len + align(64 + hdr)) + 320 <= 4096;
-}
 }  // namespace
+
+uint32_t vhost_xdp_frame_sz(uint32_t len, uint32_t hdr) {
+  auto align = [](uint32_t x) { return (x + 63) / 64 * 64; };  // SKB_DATA_ALIGN
+  return align(len + align(64 + hdr)) + 320;
+}
 
 TxResult handle_tx_copy(Ctx& ctx, VhostTx& v) {
   Kernel& k = *ctx.k;
@@ -74,11 +72,12 @@ TxResult handle_tx_copy(Ctx& ctx, VhostTx& v) {
     long long len = frame + sp.vnet_hdr_bytes;
     total_len += len;
     uint32_t hash = vhost_flow_hash(v.flow++ % static_cast<uint64_t>(sp.flows));
-    if (can_batch && xdp_fits(len, sp.vnet_hdr_bytes)) {
+    const uint32_t frame_sz = vhost_xdp_frame_sz(static_cast<uint32_t>(len), static_cast<uint32_t>(sp.vnet_hdr_bytes));
+    if (can_batch && frame_sz <= 4096) {
       // vhost_net_build_xdp copies the packet into a page fragment; the skb
       // tun_xdp_one builds on it is charged here too (build_skb: no
       // sleeping allocation, no socket owner), the batch is handed over later.
-      v.batch.push_back(tun_get_user_skb(ctx, sp.queue, frame, hash, d.avail, TunSend{true, nullptr, false}));
+      v.batch.push_back(tun_get_user_skb(ctx, sp.queue, frame, hash, d.avail, TunSend{true, nullptr, frame_sz}));
     } else {
       if (can_batch) vhost_tx_batch(ctx, v);  // -ENOSPC: flush, then this one alone
       v.vq.materialize(ctx.now);

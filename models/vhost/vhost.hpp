@@ -67,6 +67,11 @@ TxResult handle_tx(Ctx& ctx, VhostTx& v);
 // to tun VHOST_NET_BATCH at a time (tun_sendmsg with TUN_MSG_PTR); else one
 // sendmsg per packet with MSG_MORE.  Used entries return per batch.
 TxResult handle_tx_copy(Ctx& ctx, VhostTx& v);
+// vhost_net_build_xdp's page fragment (xdp->frame_sz) for `len` bytes read
+// from the guest, the vnet header of `hdr` bytes included: SKB_DATA_ALIGN(len
+// + SKB_DATA_ALIGN(VHOST_NET_RX_PAD (64) + hdr)) + skb_shared_info (320 on
+// x86-64).  Above a page, -ENOSPC: the packet goes alone.
+uint32_t vhost_xdp_frame_sz(uint32_t len, uint32_t hdr);
 // What handle_tx and handle_tx_copy share (vhost.cpp): the flow hash of the
 // n-th packet, busy polling on an empty ring (vhost_net_tx_get_vq_desc with
 // busyloop_timeout: until a descriptor arrives, the timeout or

@@ -6,6 +6,8 @@
 
 #include "models/slub/slub.hpp"
 #include "models/stack/stack.hpp"
+#include "models/tun/tun.hpp"
+#include "models/vhost/vhost.hpp"
 #include "tests/models/rig.hpp"
 
 using namespace tunsim;
@@ -69,28 +71,30 @@ TEST_CASE("slub: skb->truesize is the head's allocation plus the sk_buff's 256 b
   // 2304.  By hand: SKB_HEAD_ALIGN(64 + B) = roundup64(64 + B) + 320 is 448
   // (60: skb_small_head_cache, 576), 640 (200) and 832 (400: kmalloc-1k,
   // 1024), 1408 (1000) and 1920 (1500: kmalloc-2k, 2048); + 256.
-  CHECK(skb_truesize_alloc(60, 60, true) == 832);
-  CHECK(skb_truesize_alloc(200, 200, true) == 1280);
-  CHECK(skb_truesize_alloc(400, 400, true) == 1280);
-  CHECK(skb_truesize_alloc(1000, 1000, true) == 2304);
-  CHECK(skb_truesize_alloc(1500, 1500, true) == 2304);
+  CHECK(skb_truesize_alloc(60, 60, skb_head_slab(60, true)) == 832);
+  CHECK(skb_truesize_alloc(200, 200, skb_head_slab(200, true)) == 1280);
+  CHECK(skb_truesize_alloc(400, 400, skb_head_slab(400, true)) == 1280);
+  CHECK(skb_truesize_alloc(1000, 1000, skb_head_slab(1000, true)) == 2304);
+  CHECK(skb_truesize_alloc(1500, 1500, skb_head_slab(1500, true)) == 2304);
   // Before 6.3 (no small-head cache): 448 bytes are a kmalloc-512 object
   // (ksize() in 4.9's __alloc_skb): 512 + 256.
-  CHECK(skb_truesize_alloc(60, 60, false) == 768);
-  CHECK(skb_truesize_alloc(1500, 1500, false) == 2304);
+  CHECK(skb_truesize_alloc(60, 60, skb_head_slab(60, false)) == 768);
+  CHECK(skb_truesize_alloc(1500, 1500, skb_head_slab(1500, false)) == 2304);
   // A frame that does not fit a page with NET_SKB_PAD goes into pages
   // behind an empty head: 64 + 320 = 384 (576 or 512) + 256 +
   // PAGE_ALIGN(9000) = 12288.
-  CHECK(skb_truesize_alloc(9000, 0, true) == 576 + 256 + 12288);
-  CHECK(skb_truesize_alloc(9000, 0, false) == 512 + 256 + 12288);
+  CHECK(skb_truesize_alloc(9000, 0, skb_head_slab(0, true)) == 576 + 256 + 12288);
+  CHECK(skb_truesize_alloc(9000, 0, skb_head_slab(0, false)) == 512 + 256 + 12288);
   // Zerocopy: 128 bytes in the head (512: small head), the other 1372
   // mapped, one page.
-  CHECK(skb_truesize_alloc(1500, 128, true) == 576 + 256 + 4096);
+  CHECK(skb_truesize_alloc(1500, 128, skb_head_slab(128, true)) == 576 + 256 + 4096);
   // build_skb on a page fragment: buflen + 256.  tun_build_skb, pad 64:
   // roundup64(124) + 320 = 448, 704.  vhost_net_build_xdp (vnet header 12,
   // pad 128): roundup64(60 + 12 + 128) = 256, + 320 = 576, 832.
-  CHECK(skb_truesize_frag(60, 64) == 704);
-  CHECK(skb_truesize_frag(60 + 12, 128) == 832);
+  CHECK(tun_build_skb_buflen(60) == 448);
+  CHECK(skb_truesize_frag(tun_build_skb_buflen(60)) == 704);
+  CHECK(vhost_xdp_frame_sz(60 + 12, 12) == 576);
+  CHECK(skb_truesize_frag(vhost_xdp_frame_sz(60 + 12, 12)) == 832);
 }
 
 TEST_CASE("slub: freeing another CPU's skb is __slab_free, freeing one's own costs nothing (6.18 do_slab_free)") {
@@ -196,7 +200,7 @@ TEST_CASE("slub: one CPU's skbs and build_skb's page-fragment heads (6.18 tun_bu
   // the two-writer machine it costs its free pointer line and the slab's
   // line: 300 ns, 2 transfers.
   TwoCpus t;
-  Skb* x = tun_get_user_skb(t.r.ctx, 0, 60, 1, t.r.ctx.now, TunSend{true, nullptr, false});
+  Skb* x = tun_get_user_skb(t.r.ctx, 0, 60, 1, t.r.ctx.now, TunSend{true, nullptr, vhost_xdp_frame_sz(60 + 12, 12)});
   CHECK(x->slab_head == SkbSlab::None);
   t.on1.now = t.r.ctx.now;
   auto remote = t.timed(t.on1, [&] { slab_free_skb(t.on1, *x); });

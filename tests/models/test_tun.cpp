@@ -260,7 +260,7 @@ TEST_CASE("tun: sk_wmem_alloc counts the truesize of the skbs charged and not fr
   // tun_xdp_one's skbs are not charged; __tun_build_skb's are, without the
   // test (tun_build_skb needs sndbuf INT_MAX: a non-blocking sender).
   Rig x("napi_gro");
-  Skb* xdp = tun_get_user_skb(x.ctx, 0, 60, 1, x.ctx.now, TunSend{true, nullptr, false});
+  Skb* xdp = tun_get_user_skb(x.ctx, 0, 60, 1, x.ctx.now, TunSend{true, nullptr, 576});
   CHECK(x.q().wmem_alloc == 0);
   x.ctx.sock_wfree(*xdp);
   CHECK(x.q().wmem_alloc == 0);
@@ -289,9 +289,10 @@ TEST_CASE("tun: tun_get_user's skb carries the truesize of the path that built i
   Skb* c = built(60, TunSend{true, nullptr});
   CHECK(c->truesize == 704);
   CHECK(c->slab_head == SkbSlab::None);
-  // tun_xdp_one on vhost's XDP buffer: roundup64(60 + 12 + 128) + 320 +
-  // 256 = 832, not charged to the socket.
-  Skb* d = built(60, TunSend{true, nullptr, false});
+  // tun_xdp_one on vhost's XDP buffer (vhost_xdp_frame_sz: roundup64(60 +
+  // 12 + 128) + 320 = 576 bytes for 60 and a 12-byte vnet header) + 256 =
+  // 832, not charged to the socket.
+  Skb* d = built(60, TunSend{true, nullptr, 576});
   CHECK(d->truesize == 832);
   CHECK(d->owner == nullptr);
   CHECK(r.q().wmem_alloc == 2304 + 13120 + 704);
@@ -355,6 +356,6 @@ TEST_CASE("tun: a queue one CPU writes and frees, and tun_xdp_one's skbs, touch 
   on1.sock_wfree(*skb);
   CHECK(on1.now == t0);
   CHECK(r.k->rec.line_transfers == 0);
-  Skb* xdp = tun_get_user_skb(r.ctx, 0, 60, 1, r.ctx.now, TunSend{true, nullptr, false});
+  Skb* xdp = tun_get_user_skb(r.ctx, 0, 60, 1, r.ctx.now, TunSend{true, nullptr, 576});
   CHECK(xdp->owner == nullptr);
 }
