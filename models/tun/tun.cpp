@@ -30,7 +30,15 @@ uint32_t tun_build_skb_buflen(uint32_t len) {
   return align(len + 64) + align(320);
 }
 
-bool tun_frame_fits_page(uint32_t len) { return tun_build_skb_buflen(len) <= 4096; }
+bool tun_frame_fits_page(uint32_t len, KernelVersion v) {
+  // tun_can_build_skb: SKB_DATA_ALIGN(len + TUN_RX_PAD) + SKB_DATA_ALIGN(sizeof(struct
+  // skb_shared_info)) <= PAGE_SIZE, and from 6.5 on (commit 59eeb2329405, "prevent
+  // tun_build_skb() to exceed the packet size limit") with XDP_PACKET_HEADROOM (256) in the
+  // first term whether or not an XDP program is attached: read in 6.5.0, 6.6.9, 6.8.1,
+  // 6.18.8 and stable 6.1.192; absent in 4.15.0, 5.15.0, 6.1.20, 6.4.4.
+  const uint32_t xdp_headroom = v >= KernelVersion::V6_6 ? 256 : 0;
+  return tun_build_skb_buflen(len + xdp_headroom) <= 4096;
+}
 
 Skb* tun_get_user_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double origin, const TunSend& how) {
   Kernel& k = *ctx.k;
@@ -39,7 +47,7 @@ Skb* tun_get_user_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double o
   uint32_t copied = how.zerocopy ? std::min<uint32_t>(len, 128) : len;
   double rest = c.skb_alloc_ns + c.copy_ns_per_byte * copied;
   bool build_skb = k.p.tun.build_skb && how.noblock && k.p.tun.sndbuf == TunParams::kIntMax && !how.zerocopy &&
-                   tun_frame_fits_page(len);
+                   tun_frame_fits_page(len, k.p.kernel.version);
   // The head and skb->truesize: a page fragment for tun_build_skb and
   // tun_xdp_one (vhost's XDP buffer, its size given); else tun_alloc_skb's kmalloc_reserve head
   // of `linear` bytes, which is the frame unless it does not fit a page

@@ -44,8 +44,9 @@ inline Skb* tun_build_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, doub
 // program: SKB_DATA_ALIGN(len + TUN_RX_PAD (64)) + SKB_DATA_ALIGN(sizeof(struct
 // skb_shared_info)) (320 bytes on x86-64).
 uint32_t tun_build_skb_buflen(uint32_t len);
-// tun_can_build_skb()'s size test: that fragment fits a page.
-bool tun_frame_fits_page(uint32_t len);
+// tun_can_build_skb()'s size test for kernel `v`: that fragment fits a page
+// (from 6.5 on, with XDP_PACKET_HEADROOM too: tun.cpp).
+bool tun_frame_fits_page(uint32_t len, KernelVersion v);
 // tun_sendmsg() with TUN_MSG_PTR (5.15+): the skbs vhost built from XDP
 // buffers, handed over in one call.
 inline void tun_deliver_batch(Ctx& ctx, TunQueue& tq, SkbQueue& batch) {

@@ -298,6 +298,35 @@ TEST_CASE("tun: tun_get_user's skb carries the truesize of the path that built i
   CHECK(r.q().wmem_alloc == 2304 + 13120 + 704);
 }
 
+TEST_CASE("tun: tun_can_build_skb counts XDP_PACKET_HEADROOM in its page test from 6.5 on (6.4.4 and 6.18.8 tun_can_build_skb)") {
+  // The largest frame tun_build_skb takes from a non-blocking sender with
+  // sndbuf INT_MAX: SKB_DATA_ALIGN(len + 64 [+ 256]) + 320 <= 4096, so
+  // len + 64 <= 3776 (3712) up to 6.4, len + 320 <= 3776 (3456) from 6.5
+  // (59eeb2329405), whether or not an XDP program is attached.
+  CHECK(tun_frame_fits_page(3712, KernelVersion::V6_4));
+  CHECK_FALSE(tun_frame_fits_page(3713, KernelVersion::V6_4));
+  CHECK(tun_frame_fits_page(3456, KernelVersion::V6_6));
+  CHECK_FALSE(tun_frame_fits_page(3457, KernelVersion::V6_6));
+  CHECK_FALSE(tun_frame_fits_page(3457, KernelVersion::V6_18));
+  // The skb a 3500-byte frame gets.  6.4: tun_build_skb's fragment,
+  // roundup64(3564) + 320 = 3904, + 256 = 4160.  6.18: tun_alloc_skb, a
+  // head of SKB_HEAD_ALIGN(64 + 3500) = 3584 + 320 = 3904 bytes from
+  // kmalloc-4k, 4096 + 256 = 4352.
+  struct Case {
+    const char* version;
+    uint32_t truesize;
+    SkbSlab head;
+  };
+  for (const Case& c : {Case{"6.4", 4160, SkbSlab::None}, Case{"6.18", 4352, SkbSlab::Kmalloc4k}}) {
+    INFO(c.version);
+    Rig r("napi_gro", {{"kernel", {{"version", c.version}}}});
+    Skb* s = tun_get_user_skb(r.ctx, 0, 3500, 1, r.ctx.now, TunSend{true, nullptr});
+    REQUIRE(s != nullptr);
+    CHECK(s->truesize == c.truesize);
+    CHECK(s->slab_head == c.head);
+  }
+}
+
 TEST_CASE("tun: a writer that finds its queue at sndbuf sleeps to the end of the run, and the summary says so (6.18)") {
   // Two writers of 60-byte frames on one IFF_NAPI queue with sndbuf 1000
   // bytes: two skbs in flight (1536 bytes charged on 6.1, the scenario's
