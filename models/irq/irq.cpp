@@ -33,7 +33,18 @@ double Ctx::stall_within(double t1) {
     if (held && cpu->next_stall >= cpu->busy_since) lost += l;
     cpu->next_stall += k->p.stall_period_us * 1e-6;
   }
+  cpu->quiet_until = std::min(cpu->next_stall, k->rec.end);
   return lost;
+}
+
+double Ctx::spend_edge(double& cycles, double& dt) {
+  if (now + dt >= cpu->next_stall) {
+    cycles += stall_within(now + dt) * cpu->cycles_per_s;
+    dt = cycles / cpu->cycles_per_s;
+  }
+  double t1 = now + dt;
+  double lo = k->rec.warmup, hi = k->rec.end;  // busy: the part of [now, t1] inside the window
+  return now >= lo && t1 <= hi ? dt : std::max(0.0, std::min(t1, hi) - std::max(now, lo));
 }
 
 bool advance_time_events_due(Ctx& ctx) {

@@ -118,6 +118,10 @@ struct Cpu {
   Thread* descheduling = nullptr; bool desched_woken = false;  // in __schedule on its way to idle; woken since
   double next_tick = 0, min_vruntime = 0;
   double next_stall = 1e300, busy_since = 0;  // cpus.stall: the next window; a thread holds the CPU since
+  // Ctx::spend_cycles' quick case: a run from at least `quiet_from` (the statistics window's start)
+  // to before `quiet_until` (min(next_stall, the window's end)) needs neither a stall nor a clipped
+  // window.  Kept with next_stall (Kernel's constructor, Ctx::stall_within).
+  double quiet_from = 0, quiet_until = 0;
   uint64_t stalls = 0;                         // the windows passed (models/irq)
   // No thread of this CPU has a timed wake-up (wake_at >= 0) before this: advance_time_events scans the
   // threads only once it is due.  Lowered wherever a wake_at is set (schedule_out), exact after each scan.
@@ -222,6 +226,10 @@ struct Ctx {
   // on by each (models/irq): the windows that began while the CPU was idle
   // cost nothing.
   double stall_within(double t1);
+  // spend_cycles past quiet_until or before quiet_from: a stall window met
+  // (cycles grows by it) and the busy part of [now, now + dt] clipped to the
+  // statistics window; returns that part and sets dt.
+  double spend_edge(double& cycles, double& dt);
   // Before touching state other CPUs' threads touch.
   void sync() {
     if (exec) exec->sync(*this);
@@ -333,13 +341,8 @@ inline uint64_t splitmix64(uint64_t& s) {
 inline void Ctx::spend_cycles(double cycles) {
   if (cycles <= 0) return;
   double dt = cycles / cpu->cycles_per_s;
-  if (now + dt >= cpu->next_stall) {
-    cycles += stall_within(now + dt) * cpu->cycles_per_s;
-    dt = cycles / cpu->cycles_per_s;
-  }
-  double t1 = now + dt;
-  double lo = k->rec.warmup, hi = k->rec.end;  // busy: the part of [now, t1] inside the window
-  double busy = now >= lo && t1 <= hi ? dt : std::max(0.0, std::min(t1, hi) - std::max(now, lo));
+  // One test for both bounds (the stall test was ~19 instructions a packet).
+  double busy = now + dt < cpu->quiet_until && now >= cpu->quiet_from ? dt : spend_edge(cycles, dt);
   if (thread && thread->is_ksoftirqd)
     cpu->t_ksoftirqd += busy;
   else if (cpu->in_softirq)
