@@ -36,6 +36,10 @@ set_tests_properties(script_messages PROPERTIES WORKING_DIRECTORY ${CMAKE_SOURCE
 # captures (standard library only).
 add_test(NAME slub_script COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/tools/test_slub.py -v)
 set_tests_properties(slub_script PROPERTIES WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} TIMEOUT 120)
+# scripts/machine/stall_pairs.py by hand and on the committed pair record
+# (standard library only).
+add_test(NAME stall_pairs_script COMMAND /usr/bin/python3 ${CMAKE_SOURCE_DIR}/tests/tools/test_stall_pairs.py -v)
+set_tests_properties(stall_pairs_script PROPERTIES WORKING_DIRECTORY ${CMAKE_SOURCE_DIR} TIMEOUT 60)
 
 # scripts/validation-table on the README's committed round: rows, columns
 # and the "host as calibrated" verdicts (scripts/machine/trust.py).  About 15 s

@@ -16,14 +16,16 @@ double send_ipi(Ctx& ctx) {
   return std::max(ctx.now, sent + ctx.k->p.costs.ipi_latency_ns * 1e-9);
 }
 
-namespace {
-// cpus.stall: the time CPU `cpu` loses in window n, a draw from the table
-// by (seed, CPU, n) alone, whatever order the engine runs the CPUs in.
 double stall_draw(const Params& p, int cpu, uint64_t n) {
-  uint64_t s = (p.seed * 0x9e3779b97f4a7c15ULL) ^ (static_cast<uint64_t>(cpu) + 1) << 48 ^ n * 0xd1b54a32d192ed03ULL;
-  return spread_draw(p.stall_ns, s);
+  const bool paired = !p.stall_partner.empty() && cpu % 2 == 0 && cpu + 1 < p.cpus;
+  const int drawer = paired ? cpu + 1 : cpu;
+  uint64_t s = (p.seed * 0x9e3779b97f4a7c15ULL) ^ (static_cast<uint64_t>(drawer) + 1) << 48 ^ n * 0xd1b54a32d192ed03ULL;
+  if (!paired) return spread_draw(p.stall_ns, s);
+  const size_t nq = p.stall_ns.size(), kq = p.stall_partner.size();
+  const size_t j = static_cast<size_t>(((splitmix64(s) >> 32) * nq) >> 32);  // spread_draw's index
+  const double u = p.stall_partner[j * kq / nq];
+  return p.stall_ns[std::min(nq - 1, static_cast<size_t>(u * static_cast<double>(nq)))];
 }
-}  // namespace
 
 double Ctx::stall_within(double t1) {
   const bool held = thread && thread->kind != Thread::Kind::Irq;

@@ -25,6 +25,13 @@ inline bool advance_time_events(Ctx& ctx) {
   return advance_time_events_due(ctx);
 }
 
+// cpus.stall: the time (ns) CPU `cpu` loses in window n, a draw from the
+// table by (seed, CPU, n) alone, whatever order the engine runs the CPUs in.
+// CPU 2i of a pair (cpus.stall.partner) takes the draw of CPU 2i+1 (its
+// quantile index j of N) and loses quantile partner[j K / N] of the table in
+// the same window.
+double stall_draw(const Params& p, int cpu, uint64_t n);
+
 // The interrupt context of an RPS target CPU that runs no thread: granted the
 // idle CPU when an IPI is on its way, it waits for the IPI, runs its handler
 // and the softirq at irq exit (accounted as softirq time), and leaves the CPU

@@ -147,6 +147,7 @@ struct Params {
   std::vector<double> cpu_speed;  // relative speed of each CPU (empty = all 1)
   double stall_period_us;         // cpus.stall.period_us
   std::vector<double> stall_ns;   // cpus.stall.ns: quantile table of the time lost in a period
+  std::vector<double> stall_partner;  // cpus.stall.partner: CPU 2i's quantile given CPU 2i+1's (models/irq)
   std::vector<int> rps_cpus;
   CacheParams cache;
   Costs costs;

@@ -179,11 +179,14 @@ TEST_CASE("cpus.stall: a CPU losing S ns of every P us runs its writer at (P - S
   // the time, 0.95 x the throughput; with the table [0, 100000] half the
   // windows lose 100 us, the same mean.  The same config and seed give the
   // same summary byte for byte; another seed moves the windows (phase and
-  // draws) but not the mean.
+  // draws) but not the mean.  CPU 0 draws alone here (cpus.stall.partner
+  // []): the default pairs it with CPU 1, whose draw of a two-value table
+  // would map to two fixed slots of the partner table.
   std::string d = tmpdir();
   auto run = [&](const std::string& set, const std::string& name) {
     std::string out = d + "/" + name + ".json";
-    Run r = run_cli("run configs/writer-plain.json -q --set cpus.stall.period_us=1000 --set 'cpus.stall.ns=[]' " +
+    Run r = run_cli("run configs/writer-plain.json -q --set cpus.stall.period_us=1000 --set 'cpus.stall.ns=[]' "
+                    "--set 'cpus.stall.partner=[]' " +
                     set + " -o " + out);
     REQUIRE_MESSAGE(r.status == 0, r.err);
     return out;

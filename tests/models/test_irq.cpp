@@ -8,6 +8,7 @@
 
 using namespace tunsim;
 using testrig::Rig;
+using nlohmann::json;
 
 TEST_CASE("irq: a tick with NET_RX pending in process context asks for the softirq at irq exit") {
   // HZ 250: the first tick at 4 ms.  NET_RX pending, bh enabled, not in a
@@ -61,6 +62,42 @@ TEST_CASE("irq: cpus.stall delays the thread holding the CPU when a window begin
   sched_switch_to(*r.k, c, nullptr, 3e-3);
   sched_switch_to(*r.k, c, r.sender, 4e-3);
   CHECK(c.busy_since == 4e-3);
+}
+
+TEST_CASE("irq: cpus.stall.partner pairs CPUs 2i and 2i+1 in the same window, the leader and a CPU alone draw as before") {
+  // A table of four quantiles, 1..4 us.  partner maps the leader's quantile
+  // index j to CPU 0's rank partner[j * K / N]: reversed (0.9, 0.6, 0.4,
+  // 0.1 -> indices 3, 2, 1, 0), so in every window the two lose 5 us
+  // between them; CPU 2 of three has no partner and draws alone.
+  const json table = {1000, 2000, 3000, 4000};
+  auto rig = [&](const json& partner) {
+    return Rig("v1_napi", {{"cpus", {{"count", 3}, {"stall", {{"period_us", 100}, {"ns", table}, {"partner", partner}}}}}});
+  };
+  Rig rev = rig({0.9, 0.6, 0.4, 0.1});
+  Rig same = rig({0.1, 0.4, 0.6, 0.9});
+  Rig alone = rig(json::array());
+  int seen[4] = {0, 0, 0, 0};
+  for (uint64_t n = 0; n < 400; ++n) {
+    const double l1 = stall_draw(rev.k->p, 1, n);
+    CHECK(stall_draw(rev.k->p, 0, n) == 5000 - l1);
+    CHECK(stall_draw(same.k->p, 0, n) == l1);
+    // The leader (CPU 1) and the CPU without a partner (CPU 2) draw what
+    // they draw without cpus.stall.partner.
+    CHECK(stall_draw(alone.k->p, 1, n) == l1);
+    CHECK(stall_draw(alone.k->p, 2, n) == stall_draw(rev.k->p, 2, n));
+    ++seen[static_cast<int>(l1 / 1000) - 1];
+  }
+  // The leader's draws cover the table (400 draws of 4 equally likely values).
+  for (int q : seen) CHECK(q > 50);
+  // A partner table coarser than the loss table: K = 2 slots over N = 4
+  // quantiles, j = 0, 1 -> slot 0 and j = 2, 3 -> slot 1.
+  Rig coarse = rig({0.99, 0.0});
+  for (uint64_t n = 0; n < 100; ++n) {
+    const double l1 = stall_draw(coarse.k->p, 1, n);
+    CHECK(stall_draw(coarse.k->p, 0, n) == (l1 <= 2000 ? 4000 : 1000));
+  }
+  // Ranks outside [0, 1] are bad input.
+  CHECK_THROWS_WITH(rig({0.5, 1.5}), doctest::Contains("cpus.stall.partner"));
 }
 
 TEST_CASE("irq: a sleeping thread's timer wakes it when the running thread passes its time") {

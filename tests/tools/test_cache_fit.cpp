@@ -334,6 +334,11 @@ TEST_CASE("calibrate --machine: the stall part gives cpus.stall, as measured") {
   json sum = read_json_file("results/reference/machine/stall-2026-12-07/summary.json");
   CHECK(param_table().find("cpus.stall.ns")->def == sum["ns"]);
   CHECK(def("cpus.stall.period_us") == sum["period_us"].get<double>());
+  // cpus.stall.partner: scripts/machine/stall_pairs.py on the pair record
+  // of the same session (pairgaps-1153.txt.gz, windows of that period).
+  json pairs = read_json_file("results/reference/machine/stall-2026-12-07/partner.json");
+  CHECK(param_table().find("cpus.stall.partner")->def == pairs["partner"]);
+  CHECK(pairs["period_us"].get<double>() == sum["period_us"].get<double>());
   m["summary"]["stall"]["ns"] = {1, -2};
   CHECK_THROWS_WITH_AS(parameters_of(m, "machine-badstall.json"),
                        doctest::Contains("summary.stall.ns: expected an array of 1 to 1000 non-negative numbers"),
