@@ -22,8 +22,13 @@ double stall_draw(const Params& p, int cpu, uint64_t n) {
   uint64_t s = (p.seed * 0x9e3779b97f4a7c15ULL) ^ (static_cast<uint64_t>(drawer) + 1) << 48 ^ n * 0xd1b54a32d192ed03ULL;
   if (!paired) return spread_draw(p.stall_ns, s);
   const size_t nq = p.stall_ns.size(), kq = p.stall_partner.size();
-  const size_t j = static_cast<size_t>(((splitmix64(s) >> 32) * nq) >> 32);  // spread_draw's index
-  const double u = p.stall_partner[j * kq / nq];
+  const uint64_t z = splitmix64(s);
+  const size_t j = static_cast<size_t>(((z >> 32) * nq) >> 32);  // spread_draw's index: the leader's quantile
+  // The slots of quantile j, [j K / N, (j + 1) K / N) (at least one), one
+  // chosen by the draw's low bits: every slot of a table longer than the
+  // leader's is reachable.
+  const size_t lo = j * kq / nq, hi = std::max(lo + 1, (j + 1) * kq / nq);
+  const double u = p.stall_partner[lo + static_cast<size_t>(((z & 0xffffffffULL) * (hi - lo)) >> 32)];
   return p.stall_ns[std::min(nq - 1, static_cast<size_t>(u * static_cast<double>(nq)))];
 }
 

@@ -28,8 +28,8 @@ inline bool advance_time_events(Ctx& ctx) {
 // cpus.stall: the time (ns) CPU `cpu` loses in window n, a draw from the
 // table by (seed, CPU, n) alone, whatever order the engine runs the CPUs in.
 // CPU 2i of a pair (cpus.stall.partner) takes the draw of CPU 2i+1 (its
-// quantile index j of N) and loses quantile partner[j K / N] of the table in
-// the same window.
+// quantile index j of N) and loses, in the same window, quantile partner[k]
+// of the table, k one of the slots [j K / N, (j + 1) K / N) (at least one).
 double stall_draw(const Params& p, int cpu, uint64_t n);
 
 // The interrupt context of an RPS target CPU that runs no thread: granted the

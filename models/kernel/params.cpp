@@ -183,15 +183,16 @@ void declare_cpu_params(ParamTable& t) {
       .means("How the losses of two vCPUs in the same window go together (the host's tick takes both at the same "
              "instant for nearly the same time; now and then it keeps one of them far longer).  CPUs 2i and 2i+1 "
              "are a pair: CPU 2i+1 draws its loss from cpus.stall.ns as a CPU alone does, at quantile "
-             "(j + 0.5) / N; CPU 2i then loses, in the same window, quantile partner[k] of the same table, k = "
-             "floor(j K / N) of the K values here (ranks in [0, 1)).  A CPU without a partner (the last of an odd "
-             "count) draws alone.  [] = every CPU draws alone (independent windows: about 3 times as many windows "
-             "where the two lose more than 46 us apart as measured).")
+             "(j + 0.5) / N; CPU 2i then loses, in the same window, quantile partner[k] of the same table, k one "
+             "of the slots [j K / N, (j + 1) K / N) of the K values here (ranks in [0, 1], one a measured window "
+             "in the order of the other CPU's loss).  A CPU without a partner (the last of an odd count) draws "
+             "alone.  [] = every CPU draws alone (independent windows: about three times as many windows where "
+             "the two lose more than 46 us apart as measured).")
       .from("measured: pairgaps.c (stall.c's loop on both vCPUs at once, the gaps' times kept), 5 s, 2026-12-07 "
-            "11:53 UTC (load average 1.2 falling; AMD EPYC Zen 5 2-vCPU VM, Linux 6.18.44), 4832 windows of "
-            "1000.05 us without a switch: scripts/machine/stall_pairs.py, "
-            "results/reference/machine/stall-2026-12-07/partner.json (|lost0 - lost1| p50 3.3 us, p90 10.0, p99 "
-            "37.7 measured; drawn through this table 3.7, 10.2, 41.2; independent draws 9.3, 27.4, 81.6)")
+            "11:53 UTC (load average 1.2 falling; AMD EPYC Zen 5 2-vCPU VM, Linux 6.18.44), 4801 whole windows "
+            "of 1000.05 us without a switch: scripts/machine/stall_pairs.py, "
+            "results/reference/machine/stall-2026-12-07/partner.json (|lost0 - lost1| p50 3.3 us, p90 9.8, p99 "
+            "37.7 in the record; drawn through this table 3.4, 10.3, 33.4; drawn independently 9.3, 27.4, 81.6)")
       .bind(&Params::stall_partner);
   declare_cost(t, "cacheline_transfer_ns", 111.3, &Costs::cacheline_transfer_ns,
                "cache coherence (a line owned by another core)",

@@ -4,17 +4,20 @@
 cpus.stall.partner from a record of the gaps of two vCPUs measured at once:
 GAPS holds one line per gap, "CPU START_NS LENGTH_NS SWITCHED" (CPU 0 or 1,
 START_NS from a start both share, SWITCHED 1 when another task of this
-kernel ran: results/reference/machine/stall-2026-12-07/pairgaps.c, the loop
-of scripts/machine/stall.c on both CPUs; a .gz is read as such).
+kernel ran: scripts/machine/pairgaps.c, the loop of stall.c on two CPUs at
+once; a .gz is read as such).
 
-Each window of one period (P us, cpus.stall.period_us) gets the time each
-CPU lost in it; windows where either CPU was switched out are left out, as
-stall.c leaves them out.  Each CPU's loss is ranked among that CPU's
+Each whole window of one period (P us, cpus.stall.period_us) gets the
+time each CPU lost in it, as stall.c counts it (a gap split between the
+windows it spans); a window where either CPU was switched out is left out,
+as stall.c leaves it out.  Each CPU's loss is ranked among that CPU's
 windows, (position + 0.5) / n.  The windows are ordered by CPU 1's rank
 (the pair's "leader", which draws its loss from cpus.stall.ns as a CPU
 alone does), and slot k of K takes CPU 0's rank in the window at position
 floor((k + 0.5) n / K): when the leader loses its table's quantile
 (k + 0.5) / K, its partner loses quantile partner[k] in the same window.
+K is n by default (--slots 0: every window, the record's dependence as it
+is); fewer slots keep one window in n / K, a sample of the tail.
 Prints (or writes) JSON: {"partner": [K ranks], "windows": n, ...}.
 Exit 2 on bad input, naming the file and line."""
 import argparse
@@ -54,32 +57,46 @@ def ranks(values):
 
 
 def partner(gaps, period_ns, slots):
-    lost, switched = {}, set()
+    """(the K ranks, windows kept, windows left out).  As stall.c counts a
+    window: the part of every gap inside it (a gap longer than what is left
+    of its window goes on into the next), over the whole windows up to the
+    end of the last gap; a window touching a gap in which another task ran
+    is left out on both CPUs."""
+    end = max((start + length for _, start, length, _ in gaps), default=0)
+    nwin = int(end // period_ns)
+    lost = [[0.0, 0.0] for _ in range(nwin)]
+    switched = set()
     for cpu, start, length, sw in gaps:
         w = int(start // period_ns)
-        if sw:
-            switched.add(w)
-            continue
-        lost.setdefault(w, [0.0, 0.0])[cpu] += length
-    windows = [w for w in sorted(lost) if w not in switched]
+        while w < nwin and w * period_ns < start + length:
+            part = min(start + length, (w + 1) * period_ns) - max(start, w * period_ns)
+            if sw:
+                switched.add(w)
+            else:
+                lost[w][cpu] += part
+            w += 1
+    windows = [w for w in range(nwin) if w not in switched]
     n = len(windows)
-    if n < slots:
+    slots = slots or n
+    if n == 0 or n < slots:
         raise ValueError(f"{n} windows without a switch, fewer than the {slots} slots asked for")
     r0 = ranks([lost[w][0] for w in windows])
     r1 = ranks([lost[w][1] for w in windows])
     by_leader = sorted(range(n), key=lambda i: (r1[i], i))
-    return [round(r0[by_leader[int((k + 0.5) * n / slots)]], 4) for k in range(slots)], n, len(switched)
+    digits = max(4, len(str(n)))  # a rank a window stays distinct and above 0
+    return [round(r0[by_leader[int((k + 0.5) * n / slots)]], digits) for k in range(slots)], n, len(switched)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[1])
     ap.add_argument("gaps")
     ap.add_argument("--period-us", type=float, required=True)
-    ap.add_argument("--slots", type=int, default=1000)
+    ap.add_argument("--slots", type=int, default=0)
     ap.add_argument("-o", "--output", default="-")
     a = ap.parse_args()
-    if not (10 <= a.period_us <= 1e6) or not (1 <= a.slots <= 1000):
-        raise SystemExit("stall_pairs.py: expected --period-us in [10, 1e6] and --slots in [1, 1000]")
+    if not (10 <= a.period_us <= 1e6) or not (0 <= a.slots <= 100000):
+        raise SystemExit("stall_pairs.py: expected --period-us in [10, 1e6] and --slots in [0, 100000] "
+                         "(0: one a window)")
     try:
         table, n, dropped = partner(read_gaps(a.gaps), a.period_us * 1e3, a.slots)
     except (OSError, ValueError) as e:

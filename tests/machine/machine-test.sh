@@ -284,6 +284,28 @@ PYEOF
   [ $st -eq 0 ] || fail "--quantiles 16: exit $st: $(cat "$TMP/err")"
   [ "$(json "$TMP/s16.json" "len(d['per_period_ns'])")" = 16 ] || fail "--quantiles 16: $(cat "$TMP/s16.json")"
   "$TMP/stall" --quantiles 0 >/dev/null 2>"$TMP/err"; [ $? -eq 2 ] || fail "--quantiles 0: expected exit 2"
+  # pairgaps.c (the same loop on CPUs 0 and 1 at once) and stall_pairs.py:
+  # one slot a whole window without a switch, each a rank in (0, 1), and
+  # as many windows kept and left out as the second holds (a window left
+  # out on both CPUs at once).  The same CPU twice is a usage error.
+  build pairgaps $M/pairgaps.c
+  "$TMP/pairgaps" --cpu-a 0 --cpu-b 0 >/dev/null 2>"$TMP/err"; [ $? -eq 2 ] || fail "pairgaps --cpu-a 0 --cpu-b 0: expected exit 2"
+  [ "$(nproc)" -ge 2 ] || skip "one CPU: nothing to pair"
+  "$TMP/pairgaps" --cpu-a 0 --cpu-b 1 --seconds 1 >"$TMP/gaps.txt" 2>"$TMP/err" || fail "pairgaps: $(cat "$TMP/err")"
+  # Windows of 1 ms (any period pairs; stall.c's estimate of it is not
+  # what this checks).
+  period=1000
+  $PY $M/stall_pairs.py "$TMP/gaps.txt" --period-us "$period" -o "$TMP/pairs.json" 2>"$TMP/err" ||
+    skip "too few windows without a switch to pair (busy): $(cat "$TMP/err")"
+  $PY - "$TMP/pairs.json" "$period" <<'PYEOF' || fail "inconsistent pairs: $(head -c 300 "$TMP/pairs.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+p, n, out = d["partner"], d["windows"], d["windows_switched"]
+assert len(p) == n > 0 and all(0 < r < 1 for r in p), (len(p), n)
+assert sorted(p) == [round((i + 0.5) / n, max(4, len(str(n)))) for i in range(n)], "not one rank a window"
+# The windows counted cover the second, less the one the end cuts.
+assert abs((n + out) * float(sys.argv[2]) * 1e3 - 1e9) <= 2 * float(sys.argv[2]) * 1e3, (n, out)
+PYEOF
   echo "PASS"
   ;;
 calibrate_slub)

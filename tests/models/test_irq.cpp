@@ -96,6 +96,17 @@ TEST_CASE("irq: cpus.stall.partner pairs CPUs 2i and 2i+1 in the same window, th
     const double l1 = stall_draw(coarse.k->p, 1, n);
     CHECK(stall_draw(coarse.k->p, 0, n) == (l1 <= 2000 ? 4000 : 1000));
   }
+  // A partner table finer than the loss table: K = 4 slots over N = 2
+  // quantiles, j = 0 -> slots 0 and 1 (ranks 0.1, 0.9), j = 1 -> slots 2
+  // and 3 (0.2, 0.8): each slot is reached, so with each leader quantile
+  // CPU 0 loses either value of the table in some window.
+  const json two = {1000, 2000};
+  Rig fine("v1_napi", {{"cpus", {{"count", 2}, {"stall", {{"period_us", 100}, {"ns", two}, {"partner", {0.1, 0.9, 0.2, 0.8}}}}}}});
+  int pairs[2][2] = {{0, 0}, {0, 0}};
+  for (uint64_t n = 0; n < 400; ++n)
+    ++pairs[static_cast<int>(stall_draw(fine.k->p, 1, n) / 1000) - 1][static_cast<int>(stall_draw(fine.k->p, 0, n) / 1000) - 1];
+  for (auto& row : pairs)
+    for (int c : row) CHECK(c > 50);  // 400 draws over four equally likely pairs
   // Ranks outside [0, 1] are bad input.
   CHECK_THROWS_WITH(rig({0.5, 1.5}), doctest::Contains("cpus.stall.partner"));
 }

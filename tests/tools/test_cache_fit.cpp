@@ -339,6 +339,16 @@ TEST_CASE("calibrate --machine: the stall part gives cpus.stall, as measured") {
   json pairs = read_json_file("results/reference/machine/stall-2026-12-07/partner.json");
   CHECK(param_table().find("cpus.stall.partner")->def == pairs["partner"]);
   CHECK(pairs["period_us"].get<double>() == sum["period_us"].get<double>());
+  // Without a pair record the calibration leaves cpus.stall.partner to
+  // its default; with one (pairgaps.c, stall_pairs.py) it takes it.
+  CHECK_FALSE(p.contains("cpus.stall.partner"));
+  m["summary"]["stall"]["partner"] = {0.25, 0.75};
+  CHECK(parameters_of(m, "machine-pairs.json")["cpus.stall.partner"]["value"] == json({0.25, 0.75}));
+  m["summary"]["stall"]["partner"] = {0.25, 1.5};
+  CHECK_THROWS_WITH_AS(parameters_of(m, "machine-badpairs.json"),
+                       doctest::Contains("summary.stall.partner: expected an array of 1 to 100000 ranks in [0, 1]"),
+                       InputError);
+  m["summary"]["stall"].erase("partner");
   m["summary"]["stall"]["ns"] = {1, -2};
   CHECK_THROWS_WITH_AS(parameters_of(m, "machine-badstall.json"),
                        doctest::Contains("summary.stall.ns: expected an array of 1 to 1000 non-negative numbers"),

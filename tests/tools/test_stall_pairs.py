@@ -27,15 +27,26 @@ class Partner(unittest.TestCase):
         # windows are 0, 2, 3, 1, so K = 4 slots take CPU 0's ranks 3/8,
         # 7/8, 5/8, 1/8; K = 2 takes positions floor(0.5 * 4 / 2) = 1 and
         # floor(1.5 * 4 / 2) = 3: 7/8, 1/8.
+        # (A gap of CPU 1 at 5500 makes window 4 whole; 5 is not.)  --slots 0
+        # is one slot a window: the K = 4 table.
         gaps = [(1, 100, 10, 0), (1, 1100, 40, 0), (1, 2100, 20, 0), (1, 3100, 30, 0), (1, 4100, 99, 0),
                 (0, 100, 5, 0), (0, 500, 6, 0), (0, 1100, 1, 0), (0, 2100, 30, 0), (0, 3100, 20, 0),
-                (0, 4100, 50, 1)]
+                (0, 4100, 50, 1), (1, 5500, 10, 0)]
         table, n, dropped = stall_pairs.partner(gaps, 1000, 4)
         self.assertEqual((n, dropped), (4, 1))
         self.assertEqual(table, [0.375, 0.875, 0.625, 0.125])
+        self.assertEqual(stall_pairs.partner(gaps, 1000, 0)[0], table)
         self.assertEqual(stall_pairs.partner(gaps, 1000, 2)[0], [0.875, 0.125])
         with self.assertRaises(ValueError):
             stall_pairs.partner(gaps, 1000, 5)
+
+    def test_a_gap_split_between_windows(self):
+        # As stall.c counts it: CPU 0's gap of 300 ns from 900 puts 100 in
+        # window 0 and 200 in window 1 (not 300 in window 0), so CPU 0's
+        # ranks are 1/4 (window 0) and 3/4 (window 1); CPU 1 loses 50 and 10
+        # (ranks 3/4, 1/4).  Ordered by CPU 1: windows 1, 0 -> [3/4, 1/4].
+        gaps = [(0, 900, 300, 0), (1, 100, 50, 0), (1, 1100, 10, 0), (1, 2500, 5, 0)]
+        self.assertEqual(stall_pairs.partner(gaps, 1000, 0), ([0.75, 0.25], 2, 0))
 
     def test_committed_record(self):
         # The shipped cpus.stall.partner (partner.json, which the C++ test
@@ -44,7 +55,7 @@ class Partner(unittest.TestCase):
         with open(os.path.join(RECORD, "partner.json")) as f:
             want = json.load(f)
         gaps = stall_pairs.read_gaps(os.path.join(RECORD, "pairgaps-1153.txt.gz"))
-        table, n, dropped = stall_pairs.partner(gaps, want["period_us"] * 1e3, 1000)
+        table, n, dropped = stall_pairs.partner(gaps, want["period_us"] * 1e3, 0)
         self.assertEqual(table, want["partner"])
         self.assertEqual((n, dropped), (want["windows"], want["windows_switched"]))
 

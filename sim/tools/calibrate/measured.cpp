@@ -150,6 +150,16 @@ Setter measured_params(const json& m, const std::string& path) {
                        std::to_string(Workload::kStallQuantilesMax) + " non-negative numbers");
     out.set("cpus.stall.period_us", v->get<double>(), "us", "summary.stall.period_us (stall.c, median of the records)");
     out.set("cpus.stall.ns", *t, "ns", "summary.stall.ns (stall.c, per quantile the median of the records)");
+    // The two CPUs' windows together (pairgaps.c and stall_pairs.py, the same part).
+    if (const json* pr = json_at(*s, {"stall", "partner"})) {
+      if (!pr->is_array() || pr->empty() || pr->size() > Workload::kStallPartnerMax ||
+          !std::all_of(pr->begin(), pr->end(),
+                       [](const json& x) { return x.is_number() && x.get<double>() >= 0 && x.get<double>() <= 1; }))
+        throw InputError(path + ": summary.stall.partner: expected an array of 1 to " +
+                         std::to_string(Workload::kStallPartnerMax) + " ranks in [0, 1]");
+      out.set("cpus.stall.partner", *pr, "",
+              "summary.stall.partner (pairgaps.c on both CPUs at once, scripts/machine/stall_pairs.py)");
+    }
   }
   for (const FpMap& f : kFootprints) {
     std::string b = std::string("cache.footprints.") + f.path;

@@ -48,6 +48,8 @@ struct Workload {
   // The most quantiles a stall table has: stall.c's --quantiles bound (its
   // default, 1000), for the capture's sidecar and the machine file alike.
   static constexpr size_t kStallQuantilesMax = 1000;
+  // cpus.stall.partner from a pair record: one slot a window (100 s of 1 ms windows).
+  static constexpr size_t kStallPartnerMax = 100000;
   bool wakeup_measured() const { return wakeup_waker_ns > 0 && wakeup_latency_ns > 0 && wakeup_no_waiter_ns > 0; }
   // Whether the workload wakes a thread on a CPU no writer uses (the
   // threaded NAPI's kthread, an RPS target): what the wake-up costs apply to.
