@@ -277,6 +277,9 @@ assert 0 <= d["stolen_fraction"] < 0.5, d["stolen_fraction"]
 # quantile is window floor(n / 2000) of n, ascending): so does the mean,
 # 0.999 of it.
 assert d["per_period_mean_ns"] >= 0.999 * q[0] - 1, d
+# A trusted period's spacings cover a fifth of the run (or there is none:
+# windows of 1 ms).
+assert d["period_covers"] >= 0.2 or (d["period_ns"] == 1e6 and d["period_votes"] < 10), d
 assert (d["windows"] + d["windows_dropped"]) * p <= 1.0e9 + p and (d["windows"] + d["windows_dropped"] + 2) * p >= 0.99e9, d
 PYEOF
   "$TMP/stall" --cpu 0 --seconds 0.2 --quantiles 16 >"$TMP/s16.json" 2>"$TMP/err"; st=$?
