@@ -167,7 +167,7 @@ void declare_cpu_params(ParamTable& t) {
       .means("The time each CPU loses in every period of cpus.stall.period_us to what no kernel trace shows (a "
              "hypervisor running its own work on the vCPU's core, the guest's timer interrupt): N values at the "
              "quantiles (i + 0.5) / N, ascending; each CPU draws one per period (seeded by `seed`, the CPU and "
-             "the period), and a thread that holds the CPU when the period begins is delayed by it wherever it is "
+             "the period; CPUs 2i and 2i+1 together, cpus.stall.partner), and a thread that holds the CPU when the period begins is delayed by it wherever it is "
              "(an idle CPU loses nothing).  The table's tail matters: a window in a few hundred where the host "
              "keeps one vCPU for 0.1-0.6 ms lets the other CPU's writers run far ahead of a NAPI poll the stalled "
              "one owns.  The kernel's own costs are fitted to trace medians, which these windows do not "
