@@ -23,7 +23,7 @@ double stall_draw(const Params& p, int cpu, uint64_t n) {
   if (!paired) return spread_draw(p.stall_ns, s);
   const size_t nq = p.stall_ns.size(), kq = p.stall_partner.size();
   const uint64_t z = splitmix64(s);
-  const size_t j = static_cast<size_t>(((z >> 32) * nq) >> 32);  // spread_draw's index: the leader's quantile
+  const size_t j = spread_index(z, nq);  // the leader's quantile: spread_draw's from the same state
   // The slots of quantile j, [j K / N, (j + 1) K / N) (at least one), one
   // chosen by the draw's low bits: every slot of a table longer than the
   // leader's is reachable.

@@ -78,7 +78,6 @@ Kernel::Kernel(Params params) : p(std::move(params)) {
       uint64_t s = rng_seed(p.seed, 3, 0);
       c->next_stall = static_cast<double>(splitmix64(s) >> 11) * 0x1.0p-53 * p.stall_period_us * 1e-6;
     }
-    c->quiet_from = rec.warmup;
     c->quiet_until = std::min(c->next_stall, rec.end);
     cpus.push_back(std::move(c));
     backlog_init(*this, *cpus.back());

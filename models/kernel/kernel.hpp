@@ -118,10 +118,10 @@ struct Cpu {
   Thread* descheduling = nullptr; bool desched_woken = false;  // in __schedule on its way to idle; woken since
   double next_tick = 0, min_vruntime = 0;
   double next_stall = 1e300, busy_since = 0;  // cpus.stall: the next window; a thread holds the CPU since
-  // Ctx::spend_cycles' quick case: a run from at least `quiet_from` (the statistics window's start)
-  // to before `quiet_until` (min(next_stall, the window's end)) needs neither a stall nor a clipped
-  // window.  Kept with next_stall (Kernel's constructor, Ctx::stall_within).
-  double quiet_from = 0, quiet_until = 0;
+  // Ctx::spend_cycles' quick case: a run from the statistics window's start on to before
+  // `quiet_until` (min(next_stall, the window's end)) needs neither a stall nor a clipped window.
+  // Kept with next_stall (Kernel's constructor, Ctx::stall_within).
+  double quiet_until = 0;
   uint64_t stalls = 0;                         // the windows passed (models/irq)
   // No thread of this CPU has a timed wake-up (wake_at >= 0) before this: advance_time_events scans the
   // threads only once it is due.  Lowered wherever a wake_at is set (schedule_out), exact after each scan.
@@ -226,7 +226,7 @@ struct Ctx {
   // on by each (models/irq): the windows that began while the CPU was idle
   // cost nothing.
   double stall_within(double t1);
-  // spend_cycles past quiet_until or before quiet_from: a stall window met
+  // spend_cycles past quiet_until or before the window's start: a stall window met
   // (cycles grows by it) and the busy part of [now, now + dt] clipped to the
   // statistics window; returns that part and sets dt.
   double spend_edge(double& cycles, double& dt);
@@ -342,7 +342,7 @@ inline void Ctx::spend_cycles(double cycles) {
   if (cycles <= 0) return;
   double dt = cycles / cpu->cycles_per_s;
   // One test for both bounds (the stall test was ~19 instructions a packet).
-  double busy = now + dt < cpu->quiet_until && now >= cpu->quiet_from ? dt : spend_edge(cycles, dt);
+  double busy = now + dt < cpu->quiet_until && now >= k->rec.warmup ? dt : spend_edge(cycles, dt);
   if (thread && thread->is_ksoftirqd)
     cpu->t_ksoftirqd += busy;
   else if (cpu->in_softirq)
@@ -369,11 +369,11 @@ inline void Ctx::lock(const SkbQueue& q) {
     spend_ns(k->p.costs.lock_ns);
 }
 
-// A draw from a spread table: the high 32 bits of the context's splitmix64
-// stream pick one of its equally likely quantiles.
+// A draw from a spread table: the high 32 bits of a splitmix64 output `z`
+// pick one of its `n` equally likely quantiles.
+inline size_t spread_index(uint64_t z, size_t n) { return static_cast<size_t>(((z >> 32) * n) >> 32); }
 inline double spread_draw(const std::vector<double>& tab, uint64_t& rng) {
-  uint64_t z = splitmix64(rng);
-  return tab[static_cast<size_t>(((z >> 32) * tab.size()) >> 32)];
+  return tab[spread_index(splitmix64(rng), tab.size())];
 }
 
 // The cost spread's stream: the thread's, or the CPU's (an idle RPS target's interrupt).
