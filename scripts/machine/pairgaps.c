@@ -36,25 +36,19 @@ typedef struct {
 
 static double t0, duration, threshold;
 
-static long nivcsw(void) {
-  struct rusage u;
-  getrusage(RUSAGE_THREAD, &u);
-  return u.ru_nivcsw;
-}
-
 static void* spin(void* v) {
   gaps* g = v;
   if (rb_pin_cpu("pairgaps", g->cpu)) {
     g->err = 1;
     return NULL;
   }
-  long seen = nivcsw();
+  long seen = rb_nivcsw();
   double last = rb_now_ns();
   while (last < t0) last = rb_now_ns();
   for (;;) {
     double t = rb_now_ns();
     if (t - last > threshold && g->n < MAX_GAPS) {
-      long n = nivcsw();
+      long n = rb_nivcsw();
       g->at[g->n] = last - t0;
       g->len[g->n] = t - last;
       g->sw[g->n] = n != seen;

@@ -212,6 +212,16 @@ static inline double rb_clock_overhead_ns(void) {
   return ov;
 }
 
+#ifdef RUSAGE_THREAD /* <sys/resource.h> with _GNU_SOURCE */
+/* The calling thread's involuntary context switches so far: a change across
+ * a gap says another task of this kernel ran in it (stall.c, pairgaps.c). */
+static inline long rb_nivcsw(void) {
+  struct rusage u;
+  getrusage(RUSAGE_THREAD, &u);
+  return u.ru_nivcsw;
+}
+#endif
+
 #ifdef CPU_SET /* <sched.h> with _GNU_SOURCE */
 /* Pins the calling thread to CPU `cpu` (cpu < 0: leaves it where it is).
  * 0, or -1 after printing "PROG: cannot run on CPU N" (exit RB_EXIT_ENV). */

@@ -43,12 +43,6 @@ static int cmp_d(const void* a, const void* b) {
   return x < y ? -1 : x > y;
 }
 
-static long nivcsw(void) {
-  struct rusage u;
-  getrusage(RUSAGE_THREAD, &u);
-  return u.ru_nivcsw;
-}
-
 int main(int argc, char** argv) {
   long cpu = 0, seconds_x10 = 20, threshold = 1000, nq = 1000;
   const rb_long_opt opts[] = {{"--cpu", 0, 4095, &cpu},
@@ -76,7 +70,7 @@ int main(int argc, char** argv) {
   static char gap_switched[MAX_GAPS];
   const double total = seconds_x10 * 1e8;
   int ngaps = 0, switched = 0;
-  long seen = nivcsw();
+  long seen = rb_nivcsw();
   double lost_to_checks = 0;
   const double t0 = rb_now_ns();
   double last = t0;
@@ -85,7 +79,7 @@ int main(int argc, char** argv) {
     if (t - last > threshold && ngaps < MAX_GAPS) {
       // Was it another task of this kernel?  (getrusage after the gap; its
       // own time is left out of the measurement.)
-      long n = nivcsw();
+      long n = rb_nivcsw();
       gap_at[ngaps] = last - t0;
       gap_ns[ngaps] = t - last;
       gap_switched[ngaps] = n != seen;

@@ -41,8 +41,8 @@ def read_gaps(path):
                 if len(parts) != 4 or cpu not in (0, 1) or switched not in (0, 1) or start < 0 or length <= 0:
                     raise ValueError
             except (ValueError, IndexError):
-                raise SystemExit(f"stall_pairs.py: {path}:{no}: expected 'CPU START_NS LENGTH_NS SWITCHED' "
-                                 f"(CPU 0 or 1, SWITCHED 0 or 1), found {line.strip()[:60]!r}")
+                raise ValueError(f"{path}:{no}: expected 'CPU START_NS LENGTH_NS SWITCHED' "
+                                 f"(CPU 0 or 1, SWITCHED 0 or 1), found {line.strip()[:60]!r}") from None
             out.append((cpu, start, length, switched))
     return out
 
@@ -98,8 +98,14 @@ def main():
         raise SystemExit("stall_pairs.py: expected --period-us in [10, 1e6] and --slots in [0, 100000] "
                          "(0: one a window)")
     try:
-        table, n, dropped = partner(read_gaps(a.gaps), a.period_us * 1e3, a.slots)
-    except (OSError, ValueError) as e:
+        gaps = read_gaps(a.gaps)  # its errors name the file and line
+    except OSError as e:
+        raise SystemExit(f"stall_pairs.py: {a.gaps}: {e.strerror or e}")
+    except ValueError as e:
+        raise SystemExit(f"stall_pairs.py: {e}")
+    try:
+        table, n, dropped = partner(gaps, a.period_us * 1e3, a.slots)
+    except ValueError as e:
         raise SystemExit(f"stall_pairs.py: {a.gaps}: {e}")
     doc = {"partner": table, "windows": n, "windows_switched": dropped, "period_us": a.period_us,
            "from": a.gaps, "rule": "slot k: CPU 0's rank in the window at position floor((k + 0.5) n / K) "
