@@ -93,6 +93,7 @@ std::vector<Point> read_points(const std::string& path) {
     rows.emplace_back(lineno, std::move(j));
   }
   size_t done = 0;
+  std::map<std::string, std::shared_ptr<const ConfigSource>> sources;  // each config file read once
   for (auto& [ln, j] : rows) {
     std::string where = name + ":" + std::to_string(ln) + ": point " + printable(j["id"].get<std::string>(), 60);
     std::vector<std::string> sets;
@@ -130,8 +131,12 @@ std::vector<Point> read_points(const std::string& path) {
     Point p;
     p.id = j["id"].get<std::string>();
     p.out = out;
+    p.sets = std::move(sets);
     try {
-      p.cfg = load_config(config, sets);
+      auto& src = sources[config];
+      if (!src) src = std::make_shared<const ConfigSource>(read_config_source(config));
+      p.src = src;
+      p.cache = load_config(*p.src, p.sets).params.cache;
     } catch (const InputError& e) {
       throw InputError(where + ": " + e.what());
     }
@@ -215,7 +220,8 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
         start = comma + 1;
       }
     }
-    LoadedConfig base = load_config(ca->config, ca->sets);  // validates once, before any run
+    auto src = std::make_shared<const ConfigSource>(read_config_source(ca->config));  // read once (it may be stdin)
+    LoadedConfig base = load_config(*src, ca->sets);  // validates once, before any run
     print_notes(base);
     // -o opened before the runs, as run's outputs (sim/cli/simulate.cpp): in
     // a folder that does not exist it failed after every design had run and
@@ -226,7 +232,8 @@ void register_run_commands(CLI::App& app, int& exit_code, SimgridArgs& sg) {
     for (const DesignInfo* d : chosen) {
       auto s2 = ca->sets;
       s2.push_back(std::string("design=") + d->name);
-      points.push_back(Point{d->name, load_config(ca->config, s2), ""});
+      CacheParams cache = load_config(*src, s2).params.cache;
+      points.push_back(Point{d->name, src, std::move(s2), cache, ""});
     }
     std::map<std::string, json> by_design;
     std::string failed;

@@ -98,7 +98,7 @@ int run_point(const Point& p, SimgridArgs& sg, std::string& msg) {
     RunOutputs o;
     o.summary = p.out;
     o.quiet = true;
-    nlohmann::json s = run_simulation(p.cfg, o, sg);
+    nlohmann::json s = run_simulation(load_config(*p.src, p.sets), o, sg);
     msg = p.out.empty() ? dump_json(s, -1) : std::string();  // (dump() threw on a --set name that is no UTF-8)
     return 0;
   } catch (const InputError& e) {
@@ -185,7 +185,7 @@ void run_points(const std::vector<Point>& points, int jobs, SimgridArgs& sg,
   // Build the cache model's shared tables here, once, so that no child
   // builds (and writes the pages of) its own copy.
   for (const Point& p : points) {
-    CacheModel warm(&p.cfg.params.cache);
+    CacheModel warm(&p.cache);
   }
   g_signal = 0;
   struct sigaction sa{}, old_int{}, old_term{};

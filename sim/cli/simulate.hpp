@@ -4,6 +4,7 @@
 // again, and a worker's next point less than a fork.
 #pragma once
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -44,11 +45,15 @@ struct RunOutputs {
 // Runs one scenario in this process and returns its summary.
 nlohmann::json run_simulation(const LoadedConfig& cfg, const RunOutputs& out, SimgridArgs& sg);
 
-// One point of a batch.
+// One point of a batch: validated (load_config) where it is read, and built
+// again where it runs, from the same file as read, so that the parent holds
+// a few hundred bytes a point, not its config (132 KB of JSON and tables).
 struct Point {
   std::string id;
-  LoadedConfig cfg;
-  std::string out;  // the summary file ("" = none: the result goes back to the parent)
+  std::shared_ptr<const ConfigSource> src;  // shared by the points of one file
+  std::vector<std::string> sets;
+  CacheParams cache;  // its cache model's, whose shared tables the parent builds once
+  std::string out;    // the summary file ("" = none: the result goes back to the parent)
 };
 struct PointResult {
   std::string id;

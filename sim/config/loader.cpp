@@ -83,9 +83,8 @@ void set_path(json& j, const std::string& dotted, const json& v) {
   *cur = v;
 }
 
-LoadedConfig build(const json& scenario_in, const std::string& file, const std::string& base_dir, Origins origins) {
+LoadedConfig build(json scenario, const std::string& file, const std::string& base_dir, Origins origins) {
   LoadedConfig out;
-  json scenario = scenario_in;
   if (!scenario.is_object()) throw InputError(file + ": expected a JSON object at the top level");
   // Calibration first, so that the scenario's own values win.
   if (scenario.contains("calibration") && scenario["calibration"].is_string()) {
@@ -180,7 +179,7 @@ LoadedConfig build(const json& scenario_in, const std::string& file, const std::
       json v = d.get(p, 0);
       if (v.is_number() && v.get<double>() != 0 && v.get<double>() == v.get<double>()) set_path(j, d.path, v);
     }
-  out.full = j;
+  out.full = std::move(j);
   return out;
 }
 
@@ -190,20 +189,26 @@ LoadedConfig build_config(const json& scenario, const std::string& file, const s
   return build(scenario, file, base_dir, {});
 }
 
-LoadedConfig load_config(const std::string& path, const std::vector<std::string>& sets) {
-  json scenario;
-  std::string file = path.empty() ? "built-in default" : path == "-" ? "standard input" : printable(path, 200);
-  std::string base = path.empty() || path == "-" ? "configs" : dirname_of(path);
-  if (path.empty())
-    scenario = default_scenario();
-  else
-    scenario = read_json_file(path, size_t(16) << 20);
+ConfigSource read_config_source(const std::string& path) {
+  ConfigSource src;
+  src.file = path.empty() ? "built-in default" : path == "-" ? "standard input" : printable(path, 200);
+  src.base_dir = path.empty() || path == "-" ? "configs" : dirname_of(path);
+  src.scenario = path.empty() ? default_scenario() : read_json_file(path, size_t(16) << 20);
+  return src;
+}
+
+LoadedConfig load_config(const ConfigSource& src, const std::vector<std::string>& sets) {
+  json scenario = src.scenario;
   Origins origins;
   for (auto& s : sets) {
     std::string key = apply_set(scenario, s);
     origins[key] = "--set " + printable(s, 120);
   }
-  return build(scenario, file, base, origins);
+  return build(std::move(scenario), src.file, src.base_dir, std::move(origins));
+}
+
+LoadedConfig load_config(const std::string& path, const std::vector<std::string>& sets) {
+  return load_config(read_config_source(path), sets);
 }
 
 std::vector<std::string> version_behaviours(const LoadedConfig& cfg) {

@@ -25,6 +25,17 @@ struct LoadedConfig {
 // path "" = the built-in default, "-" = standard input.  `sets` are --set
 // assignments.
 LoadedConfig load_config(const std::string& path, const std::vector<std::string>& sets);
+// A scenario file as read, before any --set: what load_config(path, sets)
+// builds from.  Many points of one file (tunsim batch, compare) read it once
+// and build each point's config where it runs, instead of holding every
+// point's config (tens of KB each: the stolen-time tables) from the start.
+struct ConfigSource {
+  nlohmann::json scenario;
+  std::string file;      // as errors name it
+  std::string base_dir;  // where calibration names resolve
+};
+ConfigSource read_config_source(const std::string& path);
+LoadedConfig load_config(const ConfigSource& src, const std::vector<std::string>& sets);
 // From a JSON document: `file` names it in errors, calibration names resolve
 // against `base_dir`.
 LoadedConfig build_config(const nlohmann::json& scenario, const std::string& file, const std::string& base_dir);
