@@ -41,6 +41,14 @@ void Ctx::take_socket_lines(const TunQueue& tq) {
   claim(tq.wmem_line);
 }
 
+void Ctx::tun_sock_write_space(const TunQueue& tq) {
+  if (tq.wmem_alloc >= k->p.tun.sndbuf / 2) return;  // sock_writeable: sk_sndbuf >> 1
+  tq.async_nospace = false;
+  if (!tq.write_space_waiter) return;  // waitqueue_active
+  ++tq.write_space_wakeups;
+  tq.write_space_waiter->func(tq.write_space_waiter);
+}
+
 void Ctx::line_transfer() {
   ++k->rec.line_transfers;
   spend_ns(k->p.costs.cacheline_transfer_ns);

@@ -50,6 +50,12 @@ struct SharedLine {
   mutable int last_cpu = -1;
 };
 
+// An entry of a wait queue whose waker calls `func` (wait_queue_entry_t with
+// its func, e.g. vhost_poll_wakeup).
+struct WaitEntry {
+  void (*func)(WaitEntry* w) = nullptr;
+};
+
 struct TunQueue {
   int index = 0;
   SkbQueue write_queue;    // tfile->sk.sk_write_queue
@@ -66,12 +72,19 @@ struct TunQueue {
   // sk_wmem_alloc: the truesize of the skbs charged to the socket and not
   // freed yet (Skb::truesize).  sock_alloc_send_pskb refuses an skb while it
   // is at or above tun.sndbuf (sk_sndbuf): a blocking writer sleeps in
-  // sock_wait_for_wmem (models/writer), a non-blocking sender (vhost) would
-  // get -EAGAIN (not replayed: it is charged anyway); when that first
-  // happened and how often (notes in the summary).
+  // sock_wait_for_wmem (models/writer), a non-blocking sender (vhost) gets
+  // -EAGAIN; when that first happened and how often (notes in the summary).
   mutable long long wmem_alloc = 0;
   double sndbuf_reached_at = -1;
   uint64_t sndbuf_eagain = 0;
+  // SOCKWQ_ASYNC_NOSPACE in sk->sk_socket->flags: set by tun_chr_poll when
+  // the socket is not writeable, cleared by tun_sock_write_space as it wakes
+  // the socket's wait queue (sk_sleep(sk)), where vhost's TX poll waits
+  // while it is armed (vhost_poll_start .. vhost_poll_stop; null if not).
+  mutable bool async_nospace = false;
+  WaitEntry* write_space_waiter = nullptr;
+  mutable uint64_t write_space_wakeups = 0;
+  double write_space_wait_since = -1;  // vhost waiting for write space since (-1: not waiting)
 };
 
 struct Thread;
@@ -279,9 +292,9 @@ struct Ctx {
   }
   // sock_alloc_send_pskb's test (net/core/sock.c, 6.18) of
   // sk_wmem_alloc_get(sk) against sk_sndbuf; at or above it (the first time
-  // noted) true for a blocking sender, which gets no skb and sleeps, while
-  // a non-blocking one's -EAGAIN is counted, not replayed (false: it gets
-  // its skb).  __tun_build_skb and tun_xdp_one do not test.
+  // noted) the sender gets no skb: a blocking one sleeps, a non-blocking one
+  // (vhost's sendmsg, MSG_DONTWAIT) gets -EAGAIN (counted).
+  // __tun_build_skb and tun_xdp_one do not test.
   bool sndbuf_refuses(TunQueue& tq, bool noblock);
   // sock_wfree (net/core/sock.c, 6.18) of an owned skb, where it is freed or
   // orphaned: refcount_sub_and_test on sk_wmem_alloc, and tun's
@@ -294,7 +307,13 @@ struct Ctx {
     skb.owner = nullptr;
     tq->wmem_alloc -= skb.truesize;
     if (tq->wmem_line.shared) take_socket_lines(*tq);
+    if (tq->async_nospace) tun_sock_write_space(*tq);
   }
+  // tun_sock_write_space (drivers/net/tun.c, 4.9 ... 6.18.8) where
+  // SOCKWQ_ASYNC_NOSPACE is set: once sock_writeable (sk_wmem_alloc below
+  // half of sk_sndbuf, include/net/sock.h) it clears the bit and wakes the
+  // socket's wait queue with EPOLLOUT.
+  void tun_sock_write_space(const TunQueue& tq);
   // Both socket lines, at one synchronisation point.
   void take_socket_lines(const TunQueue& tq);
   bool in_softirq() const { return cpu->in_softirq; }
@@ -359,7 +378,7 @@ inline bool Ctx::sndbuf_refuses(TunQueue& tq, bool noblock) {
   if (tq.wmem_alloc < k->p.tun.sndbuf) return false;
   if (tq.sndbuf_reached_at < 0) tq.sndbuf_reached_at = now;
   if (noblock) ++tq.sndbuf_eagain;
-  return !noblock;
+  return true;
 }
 
 inline void Ctx::lock(const SkbQueue& q) {

@@ -67,6 +67,7 @@ struct VhostParams {  // vhost_net's module parameters and constants
   ZcopyLimit zcopy_pending_limit;
   int pkt_weight;  // VHOST_NET_PKT_WEIGHT; 0 = none (4.x)
   int batch;       // VHOST_NET_BATCH; 0 = no XDP batching (4.x)
+  bool tx_poll_rearm;  // 4.15+: vhost_net_disable_vq in handle_tx, vhost_net_enable_vq on a send error
 };
 
 struct Costs {  // ns unless named otherwise; each declared by the model that spends it

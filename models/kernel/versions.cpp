@@ -93,6 +93,13 @@ const std::vector<VersionedDefault>& versioned_defaults() {
        "`handle_tx_copy`, `vhost_net_build_xdp`, `vhost_tx_batch` with VHOST_NET_BATCH 64, `tun_sendmsg` "
        "TUN_MSG_PTR (4.20.0 ... 6.18.8; the default path once zerocopy is off, 5.7.14 on)",
        "vhost copies packets into XDP buffers and sends them to tun 64 per `sendmsg` when sndbuf is INT_MAX"},
+      {"vhost.tx_poll_rearm",
+       {{V::V4_9, false}, {V::V4_15, true}},
+       "`handle_tx`: `vhost_net_disable_vq` at its start, `vhost_discard_vq_desc` and `vhost_net_enable_vq` when "
+       "`sendmsg` fails (4.15.0, `handle_tx_copy` and `handle_tx_zerocopy` 5.15.0 ... 6.18.8); 4.9.0, 4.11.0: the "
+       "poll stays armed from `vhost_net_set_backend`, the failing send only discards and breaks",
+       "after vhost's `sendmsg` gets -EAGAIN (the tap's sndbuf full), `tun_chr_poll` sets SOCKWQ_ASYNC_NOSPACE, so "
+       "`tun_sock_write_space` wakes vhost once half the buffer is free"},
   };
   return t;
 }

@@ -48,7 +48,8 @@ void declare_tun_params(ParamTable& t) {
              "TUN_MSG_PTR and tun (4.15+) use build_skb for small frames; any other value, as QEMU's sndbuf= sets, "
              "makes vhost send one packet per sendmsg with MSG_MORE, through tun_alloc_skb. A blocking write() that "
              "finds the skbs charged to the socket (sk_wmem_alloc) at or above it sleeps to the end of the run "
-             "(nothing modelled wakes it); vhost's -EAGAIN there is not replayed (docs/model.md, Limits).")
+             "(nothing modelled wakes it); vhost's sendmsg gets -EAGAIN there and waits for write space "
+             "(vhost.tx_poll_rearm; docs/model.md, Limits).")
       .from("tun_chr_open sets INT_MAX; QEMU's tap_set_sndbuf sends INT_MAX unless sndbuf= is given (QEMU "
             "source as the search index found it, UNVERIFIED repository)")
       .bind(&Params::tun, &TunParams::sndbuf);

@@ -78,8 +78,8 @@ Skb* tun_get_user_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double o
   // (tun_alloc_skb), before anything is allocated.  Where no other CPU
   // touches the socket nothing can free its skbs during those checks, so
   // the test can come before they are spent; elsewhere it follows them.  A
-  // blocking writer the test refuses gets no skb (it sleeps); a
-  // non-blocking sender's -EAGAIN is not replayed (counted, and charged).
+  // sender the test refuses gets no skb: a blocking writer sleeps, vhost's
+  // non-blocking sendmsg gets -EAGAIN (models/vhost).
   TunQueue& tq = k.queue(queue);
   const bool sndbuf_test = how.owned() && !build_skb;
   if (!resched && !slab_shared && !(how.owned() && tq.wmem_line.shared)) {

@@ -32,9 +32,10 @@ struct TunSend {
 // preemption) unless 4.15+'s tun_build_skb applies (tun.build_skb,
 // non-blocking, sndbuf INT_MAX, not zerocopy, fits a page).  Zerocopy copies
 // GOODCOPY_LEN (128) bytes and maps the rest; the skb calls the ubuf back
-// when it is freed.  Null when sock_alloc_send_pskb refuses a blocking
-// sender (not how.noblock) its skb: the socket's charge is at or above
-// tun.sndbuf, and the writer sleeps (the caller's part).
+// when it is freed.  Null when sock_alloc_send_pskb refuses the sender its
+// skb: the socket's charge is at or above tun.sndbuf; a blocking writer
+// sleeps, vhost's sendmsg (how.noblock) fails with -EAGAIN (the caller's
+// part).
 Skb* tun_get_user_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double origin, const TunSend& how);
 // The same for a write() on a blocking tun fd.
 inline Skb* tun_build_skb(Ctx& ctx, int queue, uint32_t len, uint32_t hash, double origin) {

@@ -74,6 +74,18 @@ void declare_vhost_params(ParamTable& t) {
              "the version's.")
       .from("versions table (docs/model.md)")
       .bind(&Params::vhost, &VhostParams::batch);
+  t.add("vhost.tx_poll_rearm", PType::Bool, nullptr)
+      .versioned()
+      .kname("vhost_net_disable_vq / vhost_net_enable_vq in handle_tx")
+      .means("When vhost's sendmsg fails with -EAGAIN (the skbs charged to the tap's socket at or above its "
+             "sndbuf), handle_tx gives the descriptor back and stops; guest kicks stay off. true (4.15+): it "
+             "re-arms its poll of the tap (vhost_poll_start -> tun_chr_poll, which sets SOCKWQ_ASYNC_NOSPACE "
+             "unless the socket is writeable), so tun_sock_write_space queues the TX work once the charge is "
+             "below half of sndbuf. false (4.9, 4.11): the poll stays armed from the backend's setup and "
+             "nothing on that path sets the bit, so nothing modelled wakes vhost (a zerocopy completion does; "
+             "in the kernel vhost's RX path re-arming its own poll of the tap could). null = the version's.")
+      .from("versions table (docs/model.md)")
+      .bind(&Params::vhost, &VhostParams::tx_poll_rearm);
   t.finalize([](Params& p, std::vector<std::string>& notes) {
     bool vhost = false;
     for (auto& s : p.senders) vhost |= s.vhost();

@@ -40,6 +40,7 @@ TxResult handle_tx_copy(Ctx& ctx, VhostTx& v) {
   v.vq.materialize(ctx.now);
   ctx.spend(Path::Vhost, c.vhost_notify_ns);
   v.vq.set_notify(false);
+  vhost_tx_poll_at_start(ctx, v);  // handle_tx, before handle_tx_copy
   long long total_len = 0;
   int sent = 0;
   for (;;) {
@@ -83,7 +84,15 @@ TxResult handle_tx_copy(Ctx& ctx, VhostTx& v) {
       v.vq.materialize(ctx.now);
       // tx_can_batch(): MSG_MORE while below the byte weight and the ring is not empty.
       bool more = sp.msg_more && total_len < sp.weight_bytes && !v.vq.empty();
-      tun_deliver(ctx, tq, tun_get_user_skb(ctx, sp.queue, frame, hash, d.avail, TunSend{true, nullptr}), more);
+      Skb* skb = tun_get_user_skb(ctx, sp.queue, frame, hash, d.avail, TunSend{true, nullptr});
+      if (!skb) {
+        // sendmsg's -EAGAIN: the descriptor back, the poll re-armed, break;
+        // after the loop vhost_tx_batch returns the heads so far.
+        TxResult r = vhost_tx_send_failed(ctx, v, d);
+        vhost_tx_batch(ctx, v);
+        return r;
+      }
+      tun_deliver(ctx, tq, skb, more);
     }
     ++v.batch_heads;  // vq->heads[nvq->done_idx++]
     ++sent;

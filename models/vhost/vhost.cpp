@@ -43,6 +43,43 @@ bool vhost_ring_empty(Ctx& ctx, VhostTx& v) {
   return true;
 }
 
+void vhost_net_disable_vq(Ctx& ctx, VhostTx& v) {
+  TunQueue& tq = ctx.k->queue(v.sp->queue);
+  if (tq.write_space_waiter == &v.tx_poll) tq.write_space_waiter = nullptr;  // vhost_poll_stop
+}
+
+void vhost_net_enable_vq(Ctx& ctx, VhostTx& v) {
+  TunQueue& tq = ctx.k->queue(v.sp->queue);
+  if (tq.write_space_waiter == &v.tx_poll) return;  // vhost_poll_start: poll->wqh already set
+  tq.write_space_waiter = &v.tx_poll;
+  // tun_chr_poll: tun_sock_writeable, or test_and_set_bit(SOCKWQ_ASYNC_NOSPACE)
+  // and tun_sock_writeable again (the flag's line: the socket's).
+  if (tq.wmem_line.shared) ctx.take_socket_lines(tq);
+  const long long half = ctx.k->p.tun.sndbuf / 2;  // sock_writeable: sk_sndbuf >> 1
+  bool writeable = tq.wmem_alloc < half;
+  if (!writeable && !tq.async_nospace) {
+    tq.async_nospace = true;
+    writeable = tq.wmem_alloc < half;
+  }
+  if (writeable) vhost_poll_queue(v);  // vhost_poll_start: the mask at once
+}
+
+void vhost_tx_poll_at_start(Ctx& ctx, VhostTx& v) {
+  TunQueue& tq = ctx.k->queue(v.sp->queue);
+  if (ctx.now < ctx.k->end()) tq.write_space_wait_since = -1;  // (the run's end wakes it only to stop)
+  if (ctx.k->p.vhost.tx_poll_rearm)
+    vhost_net_disable_vq(ctx, v);
+  else if (!tq.write_space_waiter)
+    tq.write_space_waiter = &v.tx_poll;  // armed since vhost_net_set_backend, never stopped
+}
+
+TxResult vhost_tx_send_failed(Ctx& ctx, VhostTx& v, const Desc& d) {
+  v.vq.unpop(d);  // vhost_discard_vq_desc(vq, 1)
+  ctx.k->queue(v.sp->queue).write_space_wait_since = ctx.now;
+  if (ctx.k->p.vhost.tx_poll_rearm) vhost_net_enable_vq(ctx, v);
+  return TxResult::WriteSpace;
+}
+
 bool vhost_uses_tx_copy(const Kernel& k) { return k.p.vhost.batch > 0 && !vhost_zcopy_enabled(k); }
 
 TxResult handle_tx(Ctx& ctx, VhostTx& v) {
@@ -55,6 +92,7 @@ TxResult handle_tx(Ctx& ctx, VhostTx& v) {
   v.vq.materialize(ctx.now);  // what the guest added (and kicked for) while we slept
   ctx.spend(Path::Vhost, c.vhost_notify_ns);
   v.vq.set_notify(false);  // vhost_disable_notify
+  vhost_tx_poll_at_start(ctx, v);
   long long total_len = 0;
   int pkts = 0;
   for (;;) {
@@ -80,6 +118,12 @@ TxResult handle_tx(Ctx& ctx, VhostTx& v) {
     bool more = sp.msg_more && total_len < sp.weight_bytes && !v.vq.empty() && !vhost_exceeds_maxpend(k, v);
     uint32_t hash = vhost_flow_hash(v.flow++ % static_cast<uint64_t>(sp.flows));
     Skb* skb = tun_get_user_skb(ctx, sp.queue, frame, hash, d.avail, TunSend{true, slot});
+    if (!skb) {
+      // sendmsg failed (-EAGAIN): the ubuf slot back (upend_idx - 1, its
+      // reference put), then as every version does.
+      if (slot) vhost_zcopy_untake(v);
+      return vhost_tx_send_failed(ctx, v, d);
+    }
     tun_deliver(ctx, tq, skb, more);
     if (!zcopy_used)
       v.vq.add_used(ctx.now);  // vhost_add_used_and_signal

@@ -21,6 +21,13 @@ struct ZcSlot : Ubuf {
   bool done = true;
 };
 
+// vhost_net's TX poll of the tap's file (n->poll[VHOST_NET_VQ_TX], mask
+// EPOLLOUT): on the socket's wait queue while armed; its wake-up,
+// vhost_poll_wakeup, queues the TX work.
+struct TxPoll : WaitEntry {
+  VhostTx* v = nullptr;
+};
+
 inline constexpr uint32_t kUioMaxIov = 1024;      // UIO_MAXIOV: the ubuf ring
 inline constexpr uint32_t kVhostGoodcopyLen = 256;  // VHOST_GOODCOPY_LEN
 inline constexpr uint32_t kVhostMaxPend = 128;      // VHOST_MAX_PEND
@@ -32,6 +39,7 @@ struct VhostTx {
   Kernel* k = nullptr;        // for the zerocopy completion's wake-up
   Thread* worker = nullptr;   // the thread that runs handle_tx
   bool poll_queued = false;   // vhost_poll_queue: run handle_tx again before sleeping
+  TxPoll tx_poll;
   // zerocopy (nvq->upend_idx, done_idx, ubufs->refcount - 1)
   std::vector<ZcSlot> heads = std::vector<ZcSlot>(kUioMaxIov);
   uint32_t upend_idx = 0, done_idx = 0;
@@ -48,6 +56,8 @@ enum class TxResult {
   RingEmpty,  // notifications re-enabled, nothing available: sleep until a kick
   Requeued,   // VHOST_NET_WEIGHT (or the packet weight) reached: vhost_poll_queue
   Stalled,    // 4.9/4.11: too many zerocopy packets in flight; a completion requeues
+  WriteSpace, // sendmsg's -EAGAIN (the tap's send buffer full): the descriptor went
+              // back, the TX poll waits for tun_sock_write_space to queue the work
   Stop,       // past the end of the simulation
 };
 
@@ -80,6 +90,22 @@ uint32_t vhost_xdp_frame_sz(uint32_t len, uint32_t hdr);
 uint32_t vhost_flow_hash(uint64_t flow);
 void vhost_busy_poll(Ctx& ctx, VhostTx& v);
 bool vhost_ring_empty(Ctx& ctx, VhostTx& v);
+// The TX poll of the tap (vhost_net_disable_vq / vhost_net_enable_vq,
+// drivers/vhost/net.c): off the socket's wait queue; on it, where
+// vhost_poll_start calls tun_chr_poll, which gives EPOLLOUT at once (the
+// work queued) if the socket is writeable, else sets SOCKWQ_ASYNC_NOSPACE and
+// tests again.
+// vhost_poll_queue(): the TX work queued, the worker woken if it sleeps
+// (by the running code, wake_up_deferred).
+void vhost_poll_queue(VhostTx& v);
+void vhost_net_disable_vq(Ctx& ctx, VhostTx& v);
+void vhost_net_enable_vq(Ctx& ctx, VhostTx& v);
+// handle_tx's start: 4.15+ (vhost.tx_poll_rearm) vhost_net_disable_vq; 4.9/4.11
+// the poll armed since the backend's setup.  A sendmsg that failed with
+// -EAGAIN: the descriptor back to the ring (vhost_discard_vq_desc), 4.15+
+// vhost_net_enable_vq, and the loop left (WriteSpace).
+void vhost_tx_poll_at_start(Ctx& ctx, VhostTx& v);
+TxResult vhost_tx_send_failed(Ctx& ctx, VhostTx& v, const Desc& d);
 // When a sleeping worker runs again: the guest's next kick plus the wake-up.
 double vhost_wake_time(Ctx& ctx, VhostTx& v);
 // The worker thread's body (worker.cpp): starts asleep until the first kick.
@@ -104,8 +130,10 @@ inline bool vhost_exceeds_maxpend(const Kernel& k, const VhostTx& v) {
     return v.pending() > std::min(kVhostMaxPend, vhost_ring_num(v) >> 2);  // 4.15+
   return vhost_zcopy_stall(k, v);  // 4.11 names the stall condition so
 }
-// Takes the next ubuf slot for a zerocopy send.
+// Takes the next ubuf slot for a zerocopy send; gives it back when the send
+// failed before an skb held it.
 ZcSlot* vhost_zcopy_take(VhostTx& v);
+void vhost_zcopy_untake(VhostTx& v);
 // vhost_zerocopy_signal_used(): return the done prefix to the guest.
 void vhost_zerocopy_signal_done(Ctx& ctx, VhostTx& v);
 inline void vhost_zerocopy_signal_used(Ctx& ctx, VhostTx& v) {

@@ -32,10 +32,11 @@ void vhost_worker(Ctx& ctx, VhostTx& v) {
         continue;
       }
       double wake = vhost_wake_time(ctx, v);
-      if (r == TxResult::Stalled || (!std::isfinite(wake) && v.inflight > 0)) {
+      if (r == TxResult::Stalled || r == TxResult::WriteSpace || (!std::isfinite(wake) && v.inflight > 0)) {
         // Zerocopy buffers in flight: the completion that releases them
-        // queues the work (vhost_zerocopy_callback).  The timer only ends
-        // the run.
+        // queues the work (vhost_zerocopy_callback); the tap's send buffer
+        // full: tun_sock_write_space does (the TX poll's wake-up), the
+        // guest's kicks being off.  The timer only ends the run.
         if (!schedule_out(ctx, Thread::State::Sleeping, k.end())) continue;  // woken on its way to idle
         break;
       }

@@ -17,18 +17,25 @@ void vhost_zerocopy_callback(Ubuf* u) {
   slot->done = true;
   --v.inflight;
   uint32_t cnt = v.inflight + 1;  // ubufs->refcount after vhost_net_ubuf_put
-  if (cnt <= 1 || cnt % 16 == 0) {
-    v.poll_queued = true;  // vhost_poll_queue
-    if (v.k && v.worker) v.k->deferred_wakeups.push_back(v.worker);
-  }
+  if (cnt <= 1 || cnt % 16 == 0) vhost_poll_queue(v);
 }
+
+// vhost_poll_wakeup() of the TX poll: EPOLLOUT is in its mask.
+void vhost_tx_poll_wakeup(WaitEntry* w) { vhost_poll_queue(*static_cast<TxPoll*>(w)->v); }
 }  // namespace
+
+void vhost_poll_queue(VhostTx& v) {
+  v.poll_queued = true;
+  if (v.k && v.worker) v.k->deferred_wakeups.push_back(v.worker);
+}
 
 VhostTx::VhostTx(const SenderParams& s, const Costs& c, uint64_t seed) : vq(s.guest, c, seed), sp(&s) {
   for (auto& h : heads) {
     h.v = this;
     h.callback = vhost_zerocopy_callback;
   }
+  tx_poll.v = this;
+  tx_poll.func = vhost_tx_poll_wakeup;
 }
 
 bool vhost_zcopy_enabled(const Kernel& k) { return k.p.vhost.experimental_zcopytx; }
@@ -44,6 +51,12 @@ ZcSlot* vhost_zcopy_take(VhostTx& v) {
   v.upend_idx = (v.upend_idx + 1) % kUioMaxIov;
   ++v.inflight;
   return s;
+}
+
+void vhost_zcopy_untake(VhostTx& v) {
+  v.upend_idx = (v.upend_idx + kUioMaxIov - 1) % kUioMaxIov;
+  v.heads[v.upend_idx].done = true;
+  --v.inflight;
 }
 
 void vhost_zerocopy_signal_done(Ctx& ctx, VhostTx& v) {

@@ -53,9 +53,22 @@ std::vector<std::string> sndbuf_notes(const Machine& m) {
       n += std::string("; the ") + (blocked == 1 ? "writer on CPU " : "writers on CPUs ") + asleep +
            " then slept in sock_wait_for_wmem until the end of the run (nothing wakes a writer that does not poll: " +
            "docs/model.md, Limits)";
-    if (q->sndbuf_eagain)
-      n += "; vhost's sendmsg would have failed with -EAGAIN " + std::to_string(q->sndbuf_eagain) +
-           " times, which the model does not replay: results after it are not the kernel's (docs/model.md, Limits)";
+    if (q->sndbuf_eagain) {
+      n += "; vhost's sendmsg failed with -EAGAIN " + std::to_string(q->sndbuf_eagain) +
+           " times and vhost waited for write space, woken " + std::to_string(q->write_space_wakeups) +
+           " times by tun_sock_write_space";
+      const bool waiting = q->write_space_wait_since >= 0;
+      if (waiting && !m.k->p.vhost.tx_poll_rearm) {
+        n += "; from " + ms(q->write_space_wait_since) +
+             " to the end it waited: its poll of the tap was never re-armed (vhost.tx_poll_rearm false, 4.9/4.11), "
+             "so nothing set SOCKWQ_ASYNC_NOSPACE and tun_sock_write_space did not wake it (docs/model.md, Limits)";
+      } else if (waiting && q->wmem_alloc >= m.k->p.tun.sndbuf / 2 && !q->write_queue.empty()) {
+        n += "; from " + ms(q->write_space_wait_since) + " to the end it waited while tun held " +
+             std::to_string(q->write_queue.size()) +
+             " skbs queued for a sendmsg without MSG_MORE (tun_rx_batched), which nothing else frees: the queue "
+             "stalled for good (docs/model.md, Limits)";
+      }
+    }
     out.push_back(n);
   }
   return out;

@@ -19,8 +19,8 @@ nlohmann::json make_summary(Machine& m, const nlohmann::json& resolved, const st
 std::vector<std::string> warmup_notes(const Machine& m);
 // A tun queue whose socket's charge (sk_wmem_alloc) reached tun.sndbuf, and
 // what followed: each writer asleep in sock_wait_for_wmem from then to the
-// end, and vhost's -EAGAIN, which the model does not replay
-// (docs/model.md, Limits).
+// end, vhost's -EAGAIN sends and the wake-ups tun_sock_write_space gave it,
+// and whether it still waited at the end (docs/model.md, Limits).
 std::vector<std::string> sndbuf_notes(const Machine& m);
 
 }  // namespace tunsim

@@ -203,3 +203,106 @@ TEST_CASE("handle_tx 4.11 under voluntary preemption reschedules inside tun_allo
     }
   }
 }
+
+namespace {
+// Frees the first n skbs tun holds in its queue as their delivery would
+// (sock_wfree -> tun_sock_write_space).
+void free_queued(VRig& r, int n) {
+  for (int i = 0; i < n; ++i) {
+    Skb* skb = r.k->queue(0).write_queue.pop_front();
+    REQUIRE(skb);
+    r.ctx.sock_wfree(*skb);
+  }
+}
+}  // namespace
+
+TEST_CASE("handle_tx_copy 6.18: -EAGAIN at a full send buffer, the poll re-armed, woken when half is free") {
+  // drivers/vhost/net.c handle_tx (vhost_net_disable_vq), handle_tx_copy
+  // (sendmsg's -EAGAIN: vhost_discard_vq_desc, vhost_net_enable_vq, break),
+  // vhost_poll_start; drivers/net/tun.c tun_chr_poll, tun_sock_write_space;
+  // include/net/sock.h sock_writeable (6.18.8).  sndbuf 20000, 60-byte
+  // frames of truesize 832 (6.3+): after 24 skbs the charge is 19968, below
+  // the bound, so the 25th is built (20800); the 26th sendmsg finds 20800 >=
+  // 20000 and fails.  IFF_NAPI holds all 25 (MSG_MORE, at most 64 queued).
+  // tun_chr_poll: 20800 is not below 20000 >> 1 = 10000, so it sets
+  // SOCKWQ_ASYNC_NOSPACE and queues nothing.  Freed one by one, the charge
+  // is 25 - k skbs: below 10000 first at 12 skbs (9984), the 13th free.
+  VRig r(100, json::object(), "napi_gro",
+         {{"kernel", {{"version", "6.18"}}}, {"tun", {{"sndbuf", 20000}}},
+          {"sender", {{"guest", {{"ring_size", 512}}}}}});
+  CHECK(r.k->p.vhost.tx_poll_rearm);
+  CHECK(handle_tx(r.ctx, *r.v) == TxResult::WriteSpace);
+  TunQueue& tq = r.k->queue(0);
+  CHECK(tq.write_queue.size() == 25);
+  CHECK(tq.wmem_alloc == 25 * 832);
+  CHECK(tq.sndbuf_eagain == 1);
+  CHECK(r.v->vq.size() == 75);  // the 26th descriptor back at the ring's head
+  CHECK_FALSE(r.v->vq.notify());  // guest kicks stay off
+  CHECK(tq.write_space_waiter == &r.v->tx_poll);
+  CHECK(tq.async_nospace);
+  CHECK_FALSE(r.v->poll_queued);
+  free_queued(r, 12);
+  CHECK_FALSE(r.v->poll_queued);
+  CHECK(tq.async_nospace);
+  free_queued(r, 1);
+  CHECK(r.v->poll_queued);
+  CHECK_FALSE(tq.async_nospace);
+  CHECK(tq.write_space_wakeups == 1);
+  // The work runs again: the poll comes off the wait queue, the 26th packet
+  // goes first.
+  r.v->poll_queued = false;
+  handle_tx(r.ctx, *r.v);
+  CHECK(tq.sndbuf_eagain == 2);
+  CHECK(tq.write_queue.size() == 12 + 13);  // 13 more fit: 25 again
+}
+
+TEST_CASE("handle_tx_copy 6.18: re-armed while the socket is writeable, the poll queues the work at once") {
+  // vhost_poll_start: tun_chr_poll returns EPOLLOUT when sock_writeable, and
+  // vhost_poll_wakeup queues the work without touching the bit.  The same
+  // 25 skbs; 13 freed before the re-arm: 12 left (9984 < 10000).
+  VRig r(100, json::object(), "napi_gro",
+         {{"kernel", {{"version", "6.18"}}}, {"tun", {{"sndbuf", 20000}}},
+          {"sender", {{"guest", {{"ring_size", 512}}}}}});
+  CHECK(handle_tx(r.ctx, *r.v) == TxResult::WriteSpace);
+  TunQueue& tq = r.k->queue(0);
+  vhost_net_disable_vq(r.ctx, *r.v);
+  tq.async_nospace = false;
+  free_queued(r, 13);
+  CHECK_FALSE(r.v->poll_queued);  // nobody on the wait queue
+  vhost_net_enable_vq(r.ctx, *r.v);
+  CHECK(r.v->poll_queued);
+  CHECK_FALSE(tq.async_nospace);
+  CHECK(tq.write_space_wakeups == 0);
+}
+
+TEST_CASE("handle_tx 4.11: -EAGAIN discards and breaks, and its poll, armed since setup, is never re-polled") {
+  // drivers/vhost/net.c handle_tx (4.11.0): a failed sendmsg gives the
+  // descriptor back (vhost_discard_vq_desc) and breaks; there is no
+  // vhost_net_disable_vq/vhost_net_enable_vq in it, so tun_chr_poll never
+  // runs and SOCKWQ_ASYNC_NOSPACE stays clear: tun_sock_write_space wakes no
+  // one however much is freed.  rx_batched with rx_frames 32, sndbuf 16384,
+  // truesize 768 (before 6.3): 21 skbs charge 16128, the 22nd 16896, the
+  // 23rd fails; tun_rx_batched holds the 22 (fewer than 32).  4.15 re-arms:
+  // freed one by one, below 16384 >> 1 = 8192 at 10 skbs (7680), the 12th
+  // free.
+  for (const char* ver : {"4.11", "4.15"}) {
+    CAPTURE(ver);
+    VRig r(100, json::object(), "rx_batched",
+           {{"kernel", {{"version", ver}}}, {"tun", {{"sndbuf", 16384}, {"rx_frames", 32}}}});
+    const bool rearm = std::string(ver) == "4.15";
+    CHECK(r.k->p.vhost.tx_poll_rearm == rearm);
+    CHECK(handle_tx(r.ctx, *r.v) == TxResult::WriteSpace);
+    TunQueue& tq = r.k->queue(0);
+    CHECK(tq.write_queue.size() == 22);
+    CHECK(tq.wmem_alloc == 22 * 768);
+    CHECK(r.v->vq.size() == 78);
+    CHECK(r.k->rec.delivered == 0);
+    CHECK(tq.write_space_waiter == &r.v->tx_poll);
+    CHECK(tq.async_nospace == rearm);
+    free_queued(r, 11);
+    CHECK_FALSE(r.v->poll_queued);
+    free_queued(r, 1);
+    CHECK(r.v->poll_queued == rearm);
+    CHECK(tq.write_space_wakeups == (rearm ? 1u : 0u));
+  }
+}
