@@ -15,7 +15,8 @@ const Named kVersions[] = {
     {KernelVersion::V4_9, "4.9", 4, 9},    {KernelVersion::V4_11, "4.11", 4, 11},
     {KernelVersion::V4_15, "4.15", 4, 15}, {KernelVersion::V5_15, "5.15", 5, 15},
     {KernelVersion::V6_1, "6.1", 6, 1},    {KernelVersion::V6_4, "6.4", 6, 4},
-    {KernelVersion::V6_6, "6.6", 6, 6},    {KernelVersion::V6_18, "6.18", 6, 18},
+    {KernelVersion::V6_5, "6.5", 6, 5},    {KernelVersion::V6_6, "6.6", 6, 6},
+    {KernelVersion::V6_18, "6.18", 6, 18},
 };
 }  // namespace
 

@@ -11,8 +11,9 @@ namespace tunsim {
 
 // In release order; a version stands for itself and the releases after it up
 // to the next one modelled (docs/kernel-mechanisms.md says which trees were
-// read for each: 4.9.0, 4.11.0, 4.15.0, 5.15.0, 6.1.20, 6.4.4, 6.6.9, 6.18.8).
-enum class KernelVersion { V4_9, V4_11, V4_15, V5_15, V6_1, V6_4, V6_6, V6_18 };
+// read for each: 4.9.0, 4.11.0, 4.15.0, 5.15.0, 6.1.20, 6.4.4, 6.5.0, 6.6.9,
+// 6.18.8).
+enum class KernelVersion { V4_9, V4_11, V4_15, V5_15, V6_1, V6_4, V6_5, V6_6, V6_18 };
 
 const std::vector<KernelVersion>& modelled_versions();
 const char* version_name(KernelVersion v);  // "4.11"

@@ -14,7 +14,7 @@ const std::vector<VersionedDefault>& versioned_defaults() {
   using V = KernelVersion;
   static const std::vector<VersionedDefault> t = {
       {"kernel.ksoftirqd_defers_inline",
-       {{V::V4_9, true}, {V::V6_6, false}},
+       {{V::V4_9, true}, {V::V6_5, false}},
        "`do_softirq`, `invoke_softirq`: return while `ksoftirqd_running()` (read in 4.9.0 ... 6.4.4 and "
        "6.1.192; gone in 6.5.0, 6.6.9, 6.18.8)",
        "inline softirq (bh enable, irq exit) left to ksoftirqd while it is awake"},

@@ -36,7 +36,7 @@ bool tun_frame_fits_page(uint32_t len, KernelVersion v) {
   // tun_build_skb() to exceed the packet size limit") with XDP_PACKET_HEADROOM (256) in the
   // first term whether or not an XDP program is attached: read in 6.5.0, 6.6.9, 6.8.1,
   // 6.18.8 and stable 6.1.192; absent in 4.15.0, 5.15.0, 6.1.20, 6.4.4.
-  const uint32_t xdp_headroom = v >= KernelVersion::V6_6 ? 256 : 0;
+  const uint32_t xdp_headroom = v >= KernelVersion::V6_5 ? 256 : 0;
   return tun_build_skb_buflen(len + xdp_headroom) <= 4096;
 }
 

@@ -100,14 +100,15 @@ TEST_CASE("every parameter declares its doc, its source and a field it sets") {
 }
 
 TEST_CASE("kernel versions: a release maps to the newest modelled version not after it") {
-  // Modelled: 4.9, 4.11, 4.15, 5.15, 6.1, 6.4, 6.6, 6.18.
+  // Modelled: 4.9, 4.11, 4.15, 5.15, 6.1, 6.4, 6.5, 6.6, 6.18.
   KernelVersion v;
   auto of = [&](const char* r) {
     REQUIRE(version_of_release(r, v));
     return std::string(version_name(v));
   };
   CHECK(of("6.18.44-fc-v1045") == "6.18");  // this machine
-  CHECK(of("6.5.0") == "6.4");
+  CHECK(of("6.5.0") == "6.5");
+  CHECK(of("6.4.16") == "6.4");
   CHECK(of("6.12.117") == "6.6");  // 6.6 semantics, not 6.12's delayed dequeue (docs/model.md)
   CHECK(of("6.1.0-26-amd64") == "6.1");
   CHECK(of("5.10.0-30-amd64") == "4.15");
@@ -126,11 +127,11 @@ TEST_CASE("kernel versions: a release maps to the newest modelled version not af
   CHECK_FALSE(version_of_release("12345.1", v));  // not a release
   // kernel.version also takes a released kernel's string, mapped the same
   // way and said in a note: this machine's 6.18.44 is 6.18; 6.5.0, whose
-  // do_softirq no longer checks ksoftirqd_running(), is still 6.4 (the table
-  // gives it the deferral: the newest modelled version not after it).
+  // do_softirq no longer checks ksoftirqd_running(), is 6.5 (until
+  // 2026-12-07 it was 6.4, with the deferral).
   // (No structured binding: clang 14 cannot capture one in CAPTURE.)
   for (auto& c : std::vector<std::pair<std::string, KernelVersion>>{
-           {"6.18.44-amd64", KernelVersion::V6_18}, {"6.5.0", KernelVersion::V6_4}, {"4.19.0-8-amd64", KernelVersion::V4_15}}) {
+           {"6.18.44-amd64", KernelVersion::V6_18}, {"6.5.0", KernelVersion::V6_5}, {"4.19.0-8-amd64", KernelVersion::V4_15}}) {
     const std::string& release = c.first;
     KernelVersion want = c.second;
     CAPTURE(release);
@@ -141,7 +142,7 @@ TEST_CASE("kernel versions: a release maps to the newest modelled version not af
     CHECK(cfg.notes[0] == "kernel.version \"" + release + "\" is modelled as " + version_name(want) +
                               ", the newest modelled version not after it (docs/model.md, Kernel versions)");
   }
-  CHECK(build_config({{"kernel", {{"version", "6.5.0"}}}}, "t", ".").params.kernel.ksoftirqd_defers_inline);
+  CHECK_FALSE(build_config({{"kernel", {{"version", "6.5.0"}}}}, "t", ".").params.kernel.ksoftirqd_defers_inline);
   // A modelled name needs no note; a release older than 4.9 is bad input.
   CHECK(build_config({{"kernel", {{"version", "6.4"}}}}, "t", ".").notes.empty());
   CHECK_THROWS_WITH_AS(build_config({{"kernel", {{"version", "3.10.0-1160"}}}}, "t", "."),
@@ -160,6 +161,7 @@ TEST_CASE("the versions table: each version's defaults, as docs/kernel-mechanism
   // ksoftirqd_running() in do_softirq: present through 6.4, gone from 6.5.
   CHECK(at("kernel.ksoftirqd_defers_inline", "6.1") == true);
   CHECK(at("kernel.ksoftirqd_defers_inline", "6.4") == true);
+  CHECK(at("kernel.ksoftirqd_defers_inline", "6.5") == false);
   CHECK(at("kernel.ksoftirqd_defers_inline", "6.6") == false);
   // dev_weight_rx_bias from 4.11.
   CHECK(at("kernel.dev_weight_rx_bias", "4.9").is_null());
@@ -170,6 +172,7 @@ TEST_CASE("the versions table: each version's defaults, as docs/kernel-mechanism
   CHECK(at("vhost.experimental_zcopytx", "4.15") == true);
   CHECK(at("vhost.experimental_zcopytx", "5.15") == false);
   CHECK(at("kernel.sched.policy", "6.4") == "cfs");
+  CHECK(at("kernel.sched.policy", "6.5") == "cfs");  // EEVDF came with 6.6
   CHECK(at("kernel.sched.policy", "6.6") == "eevdf-6.6");
   // Threaded NAPI: NAPI_STATE_THREADED in 5.12.9, not in 5.7.14; modelled
   // from 5.15 (tun.threaded true is refused before, tests/models/test_napi.cpp).

@@ -304,6 +304,8 @@ TEST_CASE("tun: tun_can_build_skb counts XDP_PACKET_HEADROOM in its page test fr
   // (59eeb2329405), whether or not an XDP program is attached.
   CHECK(tun_frame_fits_page(3712, KernelVersion::V6_4));
   CHECK_FALSE(tun_frame_fits_page(3713, KernelVersion::V6_4));
+  CHECK(tun_frame_fits_page(3456, KernelVersion::V6_5));
+  CHECK_FALSE(tun_frame_fits_page(3457, KernelVersion::V6_5));
   CHECK(tun_frame_fits_page(3456, KernelVersion::V6_6));
   CHECK_FALSE(tun_frame_fits_page(3457, KernelVersion::V6_6));
   CHECK_FALSE(tun_frame_fits_page(3457, KernelVersion::V6_18));
