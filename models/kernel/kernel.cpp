@@ -42,7 +42,7 @@ void Ctx::take_socket_lines(const TunQueue& tq) {
 }
 
 void Ctx::tun_sock_write_space(const TunQueue& tq) {
-  if (tq.wmem_alloc >= k->p.tun.sndbuf / 2) return;  // sock_writeable: sk_sndbuf >> 1
+  if (!sock_writeable(*k, tq)) return;
   tq.async_nospace = false;
   if (!tq.write_space_waiter) return;  // waitqueue_active
   ++tq.write_space_wakeups;

@@ -348,6 +348,11 @@ struct Kernel {
   double end() const { return p.duration_s; }
 };
 
+// sock_writeable (include/net/sock.h, 4.9 ... 6.18): the skbs charged to
+// the socket (sk_wmem_alloc) below half of its send buffer (sk_sndbuf >> 1),
+// the test of tun_sock_write_space and tun_chr_poll.
+inline bool sock_writeable(const Kernel& k, const TunQueue& tq) { return tq.wmem_alloc < k.p.tun.sndbuf / 2; }
+
 // The cost spread's generator.
 inline uint64_t splitmix64(uint64_t& s) {
   uint64_t z = (s += 0x9e3779b97f4a7c15ULL);

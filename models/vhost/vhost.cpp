@@ -53,15 +53,14 @@ void vhost_net_enable_vq(Ctx& ctx, VhostTx& v) {
   if (tq.write_space_waiter == &v.tx_poll) return;  // vhost_poll_start: poll->wqh already set
   tq.write_space_waiter = &v.tx_poll;
   // tun_chr_poll: tun_sock_writeable, or test_and_set_bit(SOCKWQ_ASYNC_NOSPACE)
-  // and tun_sock_writeable again (the flag's line: the socket's).
+  // and tun_sock_writeable again (the flag's line: the socket's).  Nothing
+  // frees an skb between the two tests here, so the second gives the first's
+  // answer.
   if (tq.wmem_line.shared) ctx.take_socket_lines(tq);
-  const long long half = ctx.k->p.tun.sndbuf / 2;  // sock_writeable: sk_sndbuf >> 1
-  bool writeable = tq.wmem_alloc < half;
-  if (!writeable && !tq.async_nospace) {
+  if (sock_writeable(*ctx.k, tq))
+    vhost_poll_queue(v);  // vhost_poll_start: the mask at once
+  else
     tq.async_nospace = true;
-    writeable = tq.wmem_alloc < half;
-  }
-  if (writeable) vhost_poll_queue(v);  // vhost_poll_start: the mask at once
 }
 
 void vhost_tx_poll_at_start(Ctx& ctx, VhostTx& v) {

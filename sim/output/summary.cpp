@@ -62,7 +62,7 @@ std::vector<std::string> sndbuf_notes(const Machine& m) {
         n += "; from " + ms(q->write_space_wait_since) +
              " to the end it waited: its poll of the tap was never re-armed (vhost.tx_poll_rearm false, 4.9/4.11), "
              "so nothing set SOCKWQ_ASYNC_NOSPACE and tun_sock_write_space did not wake it (docs/model.md, Limits)";
-      } else if (waiting && q->wmem_alloc >= m.k->p.tun.sndbuf / 2 && !q->write_queue.empty()) {
+      } else if (waiting && !sock_writeable(*m.k, *q) && !q->write_queue.empty()) {
         n += "; from " + ms(q->write_space_wait_since) + " to the end it waited while tun held " +
              std::to_string(q->write_queue.size()) +
              " skbs queued for a sendmsg without MSG_MORE (tun_rx_batched), which nothing else frees: the queue "
