@@ -160,6 +160,7 @@ void declare_cpu_params(ParamTable& t) {
              "timer, which interrupts every vCPU at the same instants.")
       .from(stall_runs + "the median of the twelve records' period, the most common spacing of gaps above 5 us "
                          "(1000.02-1000.08 us)")
+      .calibrated()
       .bind(&Params::stall_period_us);
   t.add("cpus.stall.ns", PType::NumList, nlohmann::json(kStallNsDefault))
       .range(0, 1e9)  // up to a whole window of the longest period (1e6 us), less 1 ns: checked below
@@ -177,6 +178,7 @@ void declare_cpu_params(ParamTable& t) {
                          "(median 22.7 us a window, p99 78 us, p99.9 283 us, mean 28.3 us: 2.8 % of the time; the "
                          "records' stolen fractions 2.3-4.1 %); 16 quantiles until 2026-12-07 "
                          "(results/reference/machine/stall-2026-12-06b), which left out the tail above 56 us")
+      .calibrated()
       .bind(&Params::stall_ns);
   t.add("cpus.stall.partner", PType::NumList, nlohmann::json(kStallPartnerDefault))
       .range(0, 1)
@@ -193,6 +195,7 @@ void declare_cpu_params(ParamTable& t) {
             "of 1000.05 us without a switch: scripts/machine/stall_pairs.py, "
             "results/reference/machine/stall-2026-12-07/partner.json (|lost0 - lost1| p50 3.3 us, p90 9.8, p99 "
             "37.7 in the record; drawn through this table 3.4, 10.3, 33.4; drawn independently 9.3, 27.4, 81.6)")
+      .calibrated()
       .bind(&Params::stall_partner);
   declare_cost(t, "cacheline_transfer_ns", 111.3, &Costs::cacheline_transfer_ns,
                "cache coherence (a line owned by another core)",

@@ -30,7 +30,7 @@ Calibration parse(const json& cal, const std::string& file) {
     std::string where = file + ": parameters." + printable(key, 80);
     const ParamDecl* d = find_param(key);
     if (!d) throw InputError(where + ": not a scenario parameter (see docs/config.md)");
-    if (!d->calibratable) throw InputError(where + ": only costs.*, cache.* and cpus.hz may be calibrated");
+    if (!d->calibratable) throw InputError(where + ": only costs.*, cache.*, cpus.hz and cpus.stall.* may be calibrated");
     bool list = d->type == PType::NumList;
     if (!entry.is_object() || !entry.contains("value") || !(list ? entry["value"].is_array() : entry["value"].is_number()))
       throw InputError(where + (list ? ": expected {\"value\": [numbers]}" : ": expected {\"value\": number, \"unit\": string}"));

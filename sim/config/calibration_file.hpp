@@ -1,5 +1,6 @@
 // Calibration files (format tunsim-calibration/1, docs/calibration.md): the
-// measured values of calibratable parameters (costs.*, cache.*, cpus.hz),
+// measured values of calibratable parameters (costs.*, cache.*, cpus.hz,
+// cpus.stall.*),
 // with their provenance.  Read by the config loader; written by the
 // calibration tools.
 #pragma once

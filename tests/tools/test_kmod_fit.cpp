@@ -311,7 +311,7 @@ TEST_CASE("kmod fit: the module's output from the qemu integration run is fitted
   CHECK(out["measurements"] == src["measurements"]);
   for (auto it = out["parameters"].begin(); it != out["parameters"].end(); ++it) {
     INFO(it.key());
-    // docs/calibration.md: only costs.*, cache.* and cpus.hz may be calibrated
+    // the kernel module measures no stolen time: costs.*, cache.* and cpus.hz only
     CHECK((it.key().rfind("costs.", 0) == 0 || it.key().rfind("cache.", 0) == 0 || it.key() == "cpus.hz"));
     CHECK(it.value()["value"].get<double>() >= 0);
     CHECK(it.value()["unit"].is_string());
