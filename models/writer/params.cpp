@@ -21,8 +21,9 @@ void declare_writer_params(ParamTable& t) {
       .units("us")
       .means("Writer: the thread is created asleep and woken at this time, when it makes its first write() "
              "(wake_up_new_task then); 0 = at the start.  `tunsim trace config` sets it per writer thread "
-             "from the capture: the thread's first sched_wakeup (or first event) after the earliest writer's, "
-             "as the kernel released the threads from tapwriter's barrier.")
+             "from the capture: the later of the thread's first sched_wakeup (or first event), as the kernel "
+             "released it from tapwriter's barrier, and the first time its CPU ran any of the writers (before, "
+             "that CPU ran what the model does not have), after the earliest writer's.")
       .from("the capture (tunsim trace config); 0 otherwise")
       .bind_sender(&SenderParams::writer_start_us);
   t.add("senders.*.writer.user_code_bytes", PType::Int, 0)

@@ -501,11 +501,13 @@ TEST_CASE("--trace: records are in timestamp order across CPUs, like ftrace's me
 
 TEST_CASE("writer.start_us: a writer created asleep is woken then and writes at once (6.18 wake_up_new_task)") {
   // configs/writer-napi-2cpu.json: writers on CPUs 0 and 1, both idle at
-  // the start.  The one on CPU 1 starts at 50.726 us (the committed capture
-  // of 2026-12-05 00:37 released it so, trace config's test): its CPU is
-  // idle, so the wake-up and the switch to it happen at that time, and its
-  // first write() enters then (no context switch before a CPU's first
-  // thread).  The writer on CPU 0 starts at 0.
+  // the start.  The one on CPU 1 starts at 50.726 us (what trace config
+  // read off the committed capture of 2026-12-05 00:37 until 2026-12-07,
+  // its first sched_wakeup): its CPU is idle, so the wake-up and the switch
+  // to it happen at that time, and its first write() enters then (no
+  // context switch before a CPU's first thread: which is why trace config
+  // now takes the time its CPU first ran a writer).  The writer on CPU 0
+  // starts at 0.
   std::string trace = tmpdir() + "/start.trace";
   REQUIRE(run_cli("run configs/writer-napi-2cpu.json -q --set senders.1.writer.start_us=50.726 "
                   "--set duration_ms=0.2 --set warmup_ms=0 --trace " + trace).status == 0);

@@ -53,6 +53,10 @@ Intervals extract_intervals(const std::string& trace_path, const Workload& w, bo
     if (!tids.empty()) {
       seen(e.pid, e.ts_ns);
       if (e.name == "sched_wakeup" || e.name == "sched_switch") seen(e.other_pid, e.ts_ns);
+      if (e.name == "sched_switch" && tids.count(e.other_pid)) {
+        auto [it, fresh] = iv.first_run_ns.try_emplace(e.other_pid, e.ts_ns);
+        if (!fresh && e.ts_ns < it->second) it->second = e.ts_ns;
+      }
     }
     switch (e.type) {
       case EventType::SysEnter: {

@@ -34,6 +34,9 @@ struct Intervals {
   // first sched_wakeup or sched_switch to it, or its own first event (the
   // threads sleep at tapwriter's go barrier when tracing starts).
   std::map<int, int64_t> first_seen_ns;
+  // With tids: each writer thread's earliest sched_switch to it, ns (when it
+  // first ran).
+  std::map<int, int64_t> first_run_ns;
   int64_t resolution_ns = 1;  // of the trace's timestamps (ParseReport::resolution_ns)
 };
 

@@ -193,12 +193,31 @@ std::vector<double> writer_starts_for(const Workload& w, const Intervals& iv, st
     }
     seen.push_back(it->second);
   }
-  const int64_t first = *std::min_element(seen.begin(), seen.end());
+  // Per CPU, when the first of its writers ran: until then the CPU ran
+  // something the model does not have (tapwriter's main thread, the
+  // capturing shell), so no simulated writer may start there before it.
+  std::map<int, int64_t> cpu_free;
+  for (size_t i = 0; i < w.tids.size(); ++i) {
+    auto r = iv.first_run_ns.find(w.tids[i]);
+    if (r == iv.first_run_ns.end()) continue;
+    auto [it, fresh] = cpu_free.try_emplace(w.cpus[i], r->second);
+    if (!fresh && r->second < it->second) it->second = r->second;
+  }
+  std::vector<int64_t> at(seen);
+  for (size_t i = 0; i < at.size(); ++i) {
+    auto f = cpu_free.find(w.cpus[i]);
+    if (f != cpu_free.end()) at[i] = std::max(at[i], f->second);
+  }
+  const int64_t first = *std::min_element(at.begin(), at.end());
+  const int64_t first_seen = *std::min_element(seen.begin(), seen.end());
   std::vector<double> start;
-  for (size_t i = 0; i < seen.size(); ++i) {
-    start.push_back(static_cast<double>(seen[i] - first) / 1e3);  // whole ns: 3 decimals of us
-    report << "writer " << w.tids[i] << " on cpu " << w.cpus[i] << ": first seen " << fmt("%.3f", start.back())
-           << " us after the first writer\n";
+  for (size_t i = 0; i < at.size(); ++i) {
+    start.push_back(static_cast<double>(at[i] - first) / 1e3);  // whole ns: 3 decimals of us
+    report << "writer " << w.tids[i] << " on cpu " << w.cpus[i] << ": first seen "
+           << fmt("%.3f", static_cast<double>(seen[i] - first_seen) / 1e3) << " us after the first writer";
+    if (at[i] != seen[i])
+      report << ", its CPU's first writer ran at " << fmt("%.3f", static_cast<double>(at[i] - first_seen) / 1e3);
+    report << ": starts " << fmt("%.3f", start.back()) << " us after the first to start\n";
   }
   return start;
 }

@@ -39,12 +39,15 @@ std::vector<double> cpu_speeds_for(const Workload& w, const Intervals& iv, doubl
                                    std::ostream& report, bool allow_coarse = false);
 
 // When each writer thread of a capture with two or more started writing:
-// its first appearance in the trace (Intervals::first_seen_ns: the sched_wakeup
-// that released it from tapwriter's go barrier, for a thread on an idle CPU
-// up to tens of us after the first) less the earliest writer's, in us, one
-// per writer in the sidecar's order; empty for a single writer, a capture
-// without thread ids, or a trace in which a writer never appears (said on
-// `report`).
+// the later of its first appearance in the trace (Intervals::first_seen_ns:
+// the sched_wakeup that released it from tapwriter's go barrier, for a
+// thread on an idle CPU up to tens of us after the first) and the first time
+// its CPU ran any of the writers (Intervals::first_run_ns: until then the
+// CPU ran tapwriter's main thread, the capturing shell or its idle exit,
+// none of which the model has, and a simulated writer woken on an idle CPU
+// runs at once), less the earliest such time, in us, one per writer in the
+// sidecar's order; empty for a single writer, a capture without thread ids,
+// or a trace in which a writer never appears (said on `report`).
 // The kernel's first writer to call napi_schedule owns the NAPI; where no
 // poll empties the queue it keeps it, so the order decides the run.
 std::vector<double> writer_starts_for(const Workload& w, const Intervals& iv, std::ostream& report);
