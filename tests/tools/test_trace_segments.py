@@ -613,6 +613,55 @@ class TraceSegments(unittest.TestCase):
         self.assertEqual(r.stderr.count("\n"), 1, r.stderr)
         self.assertIn("--wake-polls: expected no other report option", r.stderr)
 
+    def test_transitions(self):
+        # CPU 1: a write() (sys_enter at 0) wakes the kthread at 1000 and
+        # returns at 1300; the writer is switched out for the kthread at 2000
+        # (preempted at its return to user space), which polls one frame at
+        # 3000 and three at 3200 and sleeps at 3500; the writer enters its
+        # next write() at 4000.  So, pair by pair: 1000, 300, 700, 1000, 200,
+        # 300 and 500 ns.  CPU 0's events, in between, are not CPU 1's.
+        def switch(ns, prev, state, nxt):
+            return line(1, ns, "sched_switch", "%s [120] %s ==> %s [120]" % (prev, state, nxt))
+        w, k = "writer-1000:1000", "napi/tap0-8193:1003"
+        trace = "".join([
+            line(1, 0, *ENTER),
+            line(1, 1000, "sched_wakeup", "%s [120] CPU:001" % k),
+            line(0, 1100, *ENTER),
+            line(1, 1300, *EXIT),
+            switch(2000, w, "R", k),
+            kline(3000, "napi_poll", poll(1)),
+            kline(3200, "napi_poll", poll(3)),
+            line(0, 3300, *EXIT),
+            kline(3500, "sched_switch", "%s [120] S ==> %s [120]" % (k, w)),
+            line(1, 4000, *ENTER),
+        ])
+        path = self.write_trace("t.trace", trace)
+        r = run(path, path, "--transitions", "--cpu", "1", "--min-count", "1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = {l.split("|")[0].strip(): [c.split() for c in l.split("|")[1:]] for l in r.stdout.splitlines()[1:]}
+        want = {
+            "writer:sys_enter -> writer:sched_wakeup": 1000,
+            "writer:sched_wakeup -> writer:sys_exit": 300,
+            "writer:sys_exit -> writer:sched_switch->kthread": 700,
+            "writer:sched_switch->kthread -> kthread:napi_poll(1)": 1000,
+            "kthread:napi_poll(1) -> kthread:napi_poll(2+)": 200,
+            "kthread:napi_poll(2+) -> kthread:sched_switch->writer": 300,
+            "kthread:sched_switch->writer -> writer:sys_enter": 500,
+        }
+        self.assertEqual(set(rows), set(want), r.stdout)
+        for k2, ns in want.items():
+            for cell in rows[k2]:  # both traces alike: n 1, p10 = p50 = p90
+                self.assertEqual(cell, ["n", "1", "p10", str(ns), "p50", str(ns), "p90", str(ns)], k2)
+        self.assertEqual(r.stdout.splitlines()[0].split("|")[0].strip(), "cpu1 transition")
+        # It needs --cpu, and takes no other report option: one line, exit 2.
+        for args, want_err in ((["--transitions"], "--transitions: expected --cpu N"),
+                               (["--transitions", "--cpu", "1", "--poll-cost"],
+                                "--transitions: expected no other report option")):
+            r = run(path, *args)
+            self.assertEqual(r.returncode, 2, args)
+            self.assertEqual(r.stderr.count("\n"), 1, r.stderr)
+            self.assertIn(want_err, r.stderr)
+
     def test_bad_input_is_one_line_and_exit_2(self):
         us = os.path.join(self.dir.name, "us.trace")
         with open(us, "w") as f:
@@ -633,7 +682,7 @@ class TraceSegments(unittest.TestCase):
         # report), exit 0: a typo checked nothing, as trace stats --dev of no
         # device did.  --writers 0,00 named CPU 0 twice (compared as text).
         for args in ([], ["--poll-cost"], ["--user-gaps"], ["--wake-polls"], ["--slab-period", "16"],
-                     ["--bursts", "16"]):
+                     ["--bursts", "16"], ["--transitions"]):
             r = run(self.path, "--cpu", "5", *args)
             self.assertEqual(r.returncode, 2, args)
             self.assertEqual(r.stderr, "trace-segments: %s: --cpu 5: expected events on that CPU, found none (the "
