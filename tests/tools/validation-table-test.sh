@@ -13,8 +13,8 @@
 # capture's).  Then a round whose calibration is refused: one line, exit 2;
 # a sidecar the host checks cannot read and a --tunsim that is no program:
 # one line each, exit 2; --machine with another CPU's measurement (the
-# verdicts, a refusal, a missing file); and an extra argument: one line,
-# exit 2.
+# verdicts, a refusal, a missing file); --seeds (the same table, then the
+# seeds' ranges; a bad count); and an extra argument: one line, exit 2.
 # Exit 0 pass, 1 fail.
 # usage: tests/tools/validation-table-test.sh TUNSIM_BIN   (from the repository root)
 set -u
@@ -126,6 +126,38 @@ for m in "$tmp/no-such-machine.json" "$tmp"; do
   [ "$st" -eq 2 ] && [ "$(wc -l <"$tmp/err10")" -eq 1 ] &&
     grep -q "^validation-table: --machine $m: expected a machine measurement" "$tmp/err10" ||
     fail "--machine $m: status $st, $(cat "$tmp/err10")"
+done
+# --seeds N: the same table first, byte for byte, then one row a workload
+# of the model's ranges under seeds 1..N beside the kernel's values.  The
+# kernel's come from the committed captures (tunsim trace stats): two
+# writers' steady rate 0.494 and rate over the span 0.440 Mpps, CPU 0 37 %
+# of the frames (2235 of 6000); each model range is "min - max" with min <=
+# max, and a single writer's share is "–".  A count of seeds that is not 1
+# to 1000: one line, exit 2.
+scripts/validation-table "$ref" --tunsim "$bin" --seeds 2 >"$tmp/out11.md" 2>"$tmp/err11" ||
+  fail "--seeds 2: exited $?: $(cat "$tmp/err11")"
+head -n "$(wc -l <"$tmp/out.md")" "$tmp/out11.md" | cmp -s - "$tmp/out.md" || fail "--seeds 2: the table changed"
+seedrows=$(awk '/^The model under seeds 1-2 /{f=1} f && /^\| [^w-]/' "$tmp/out11.md")
+[ "$(echo "$seedrows" | wc -l)" -eq 8 ] || fail "--seeds 2: expected 8 rows, found: $seedrows"
+row2w=$(echo "$seedrows" | grep '^| IFF_NAPI, 60 B, 2 writers')
+/usr/bin/python3 - "$row2w" "$seedrows" <<'PY' || fail "--seeds 2: $row2w"
+import sys
+c = [x.strip() for x in sys.argv[1].split("|")[1:-1]]
+assert c[1] == "0.494" and c[3] == "0.440" and c[5] == "37", c
+for row in sys.argv[2].splitlines():
+    cells = [x.strip() for x in row.split("|")[1:-1]]
+    assert len(cells) == 7, row
+    for i in (2, 4):
+        lo, hi = (float(v) for v in cells[i].split(" - "))
+        assert 0 < lo <= hi, row
+    if "1 writer" in cells[0]:
+        assert cells[5] == cells[6] == "–", row
+PY
+for n in 0 x 1001; do
+  scripts/validation-table "$ref" --tunsim "$bin" --seeds "$n" >/dev/null 2>"$tmp/err12"
+  st=$?
+  [ "$st" -eq 2 ] && [ "$(cat "$tmp/err12")" = "validation-table: --seeds $n: expected a number of seeds from 1 to 1000" ] ||
+    fail "--seeds $n: status $st, $(cat "$tmp/err12")"
 done
 # A command-line error is one line too (argparse's was two: usage, error).
 scripts/validation-table "$ref" extra --tunsim "$bin" >/dev/null 2>"$tmp/err6"
