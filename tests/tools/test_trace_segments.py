@@ -662,6 +662,46 @@ class TraceSegments(unittest.TestCase):
             self.assertEqual(r.stderr.count("\n"), 1, r.stderr)
             self.assertIn(want_err, r.stderr)
 
+    def test_timeline(self):
+        # Buckets of 1 ms from the first event (a wake-up at 0): in the
+        # first, CPU 0's two write()s return (100 and 200 us) and CPU 1 runs
+        # a NET_RX softirq that receives one frame and polls it (300-500
+        # us); nothing in the second; in the third CPU 0 returns from one
+        # write(), receives one frame and polls three (2.1-2.2 ms), and CPU
+        # 1's read() (NR 0) is no write().
+        w1 = ("sys_exit", "NR 1 = 60")
+        trace = "".join([
+            line(1, 0, "sched_wakeup", "writer-1001:1001 [120] CPU:000"),
+            line(0, 100000, *w1),
+            line(0, 200000, *w1),
+            line(1, 300000, *SIRQ_IN),
+            line(1, 400000, "netif_receive_skb", "dev=tap0 skbaddr=ffff888100000000 len=46"),
+            line(1, 500000, "napi_poll", poll(1)),
+            line(0, 2100000, *w1),
+            line(0, 2150000, "netif_receive_skb", "dev=tap0 skbaddr=ffff888100000100 len=46"),
+            line(0, 2200000, "napi_poll", poll(3)),
+            line(1, 2300000, "sys_exit", "NR 0 = 60"),
+        ])
+        path = self.write_trace("tl.trace", trace)
+        r = run(path, "--timeline", "1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.splitlines(), [
+            path,
+            "| ms | writes cpu0 | writes cpu1 | rx cpu0 | rx cpu1 | softirqs cpu0 | softirqs cpu1 | polls(1) "
+            "| polls(2+) |",
+            "|---|---|---|---|---|---|---|---|---|",
+            "| 0 | 2 | 0 | 0 | 1 | 0 | 1 | 1 | 0 |",
+            "| 1 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |",
+            "| 2 | 1 | 0 | 1 | 0 | 0 | 0 | 0 | 1 |",
+        ])
+        for args, want in ((["--timeline", "0"], "--timeline: expected a bucket in ms"),
+                           (["--timeline", "x"], "--timeline: expected a bucket in ms"),
+                           (["--timeline", "1", "--cpu", "0"], "--timeline: expected no other report option")):
+            r = run(path, *args)
+            self.assertEqual(r.returncode, 2, args)
+            self.assertEqual(r.stderr.count("\n"), 1, r.stderr)
+            self.assertIn(want, r.stderr)
+
     def test_bad_input_is_one_line_and_exit_2(self):
         us = os.path.join(self.dir.name, "us.trace")
         with open(us, "w") as f:
