@@ -300,14 +300,23 @@ PYEOF
   period=1000
   $PY $M/stall_pairs.py "$TMP/gaps.txt" --period-us "$period" -o "$TMP/pairs.json" 2>"$TMP/err" ||
     skip "too few windows without a switch to pair (busy): $(cat "$TMP/err")"
-  $PY - "$TMP/pairs.json" "$period" <<'PYEOF' || fail "inconsistent pairs: $(head -c 300 "$TMP/pairs.json")"
+  $PY - "$TMP/pairs.json" "$period" "$TMP/gaps.txt" <<'PYEOF' || fail "inconsistent pairs: $(head -c 300 "$TMP/pairs.json")"
 import json, sys
 d = json.load(open(sys.argv[1]))
 p, n, out = d["partner"], d["windows"], d["windows_switched"]
 assert len(p) == n > 0 and all(0 < r < 1 for r in p), (len(p), n)
 assert sorted(p) == [round((i + 0.5) / n, max(4, len(str(n)))) for i in range(n)], "not one rank a window"
-# The windows counted cover the second, less the one the end cuts.
-assert abs((n + out) * float(sys.argv[2]) * 1e3 - 1e9) <= 2 * float(sys.argv[2]) * 1e3, (n, out)
+# The windows kept and left out are the whole windows up to the end of the
+# record's last gap (stall_pairs.py's rule, as stall.c counts), which ends
+# within the second pairgaps ran (a gap that crosses its end, a little
+# after).  Until 2026-12-07 this asked them to cover the second within 2
+# windows, which holds only where the host takes the vCPUs every window up
+# to the end: a CI run on the Zen 4 of 2026-12-07 23:10 counted 956 + 41,
+# its last gap 2-3 ms before the end.
+period_ns = float(sys.argv[2]) * 1e3
+end = max(float(l.split()[1]) + float(l.split()[2]) for l in open(sys.argv[3]) if l.strip())
+assert n + out == int(end // period_ns), (n, out, end)
+assert end <= 1.1e9, end
 PYEOF
   echo "PASS"
   ;;
