@@ -45,18 +45,13 @@ Intervals extract_intervals(const std::string& trace_path, const Workload& w, bo
   const std::string& dev = use_tids ? w.dev : std::string();
   auto on_dev = [&](const TraceEvent& e) { return dev.empty() || e.dev == dev; };
   auto seen = [&](int pid, int64_t ts) {
-    if (!tids.count(pid)) return;
-    auto [it, fresh] = iv.first_seen_ns.try_emplace(pid, ts);  // no node made when pid is there
-    if (!fresh && ts < it->second) it->second = ts;
+    if (tids.count(pid)) keep_earliest(iv.first_seen_ns, pid, ts);
   };
   trace::ParseReport rep = trace::parse_trace_file(trace_path, false, [&](const TraceEvent& e) {
     if (!tids.empty()) {
       seen(e.pid, e.ts_ns);
       if (e.name == "sched_wakeup" || e.name == "sched_switch") seen(e.other_pid, e.ts_ns);
-      if (e.name == "sched_switch" && tids.count(e.other_pid)) {
-        auto [it, fresh] = iv.first_run_ns.try_emplace(e.other_pid, e.ts_ns);
-        if (!fresh && e.ts_ns < it->second) it->second = e.ts_ns;
-      }
+      if (e.name == "sched_switch" && tids.count(e.other_pid)) keep_earliest(iv.first_run_ns, e.other_pid, e.ts_ns);
     }
     switch (e.type) {
       case EventType::SysEnter: {

@@ -1,5 +1,6 @@
 // The intervals of a single-writer trace the calibration's equations use.
 #pragma once
+#include <cstdint>
 #include <iosfwd>
 #include <map>
 #include <string>
@@ -45,6 +46,12 @@ struct Intervals {
 // timestamps (the tracefs `trace` file, plain `trace-cmd report`, plain
 // `perf script`) move their medians by tens of ns (991 against 929 ns).
 constexpr double kFinestRequiredNs = 10;
+
+// m[key] becomes the earlier of its value and t (t when key is not there).
+inline void keep_earliest(std::map<int, int64_t>& m, int key, int64_t t) {
+  auto [it, fresh] = m.try_emplace(key, t);  // no node made when key is there
+  if (!fresh && t < it->second) it->second = t;
+}
 // Throws InputError naming the trace unless resolution_ns <= kFinestRequiredNs
 // or `allow`; `what` is the measurement refused.
 void check_resolution(const std::string& trace, double resolution_ns, bool allow, const std::string& what);

@@ -199,9 +199,7 @@ std::vector<double> writer_starts_for(const Workload& w, const Intervals& iv, st
   std::map<int, int64_t> cpu_free;
   for (size_t i = 0; i < w.tids.size(); ++i) {
     auto r = iv.first_run_ns.find(w.tids[i]);
-    if (r == iv.first_run_ns.end()) continue;
-    auto [it, fresh] = cpu_free.try_emplace(w.cpus[i], r->second);
-    if (!fresh && r->second < it->second) it->second = r->second;
+    if (r != iv.first_run_ns.end()) keep_earliest(cpu_free, w.cpus[i], r->second);
   }
   std::vector<int64_t> at(seen);
   for (size_t i = 0; i < at.size(); ++i) {
