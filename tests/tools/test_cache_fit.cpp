@@ -7,8 +7,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <filesystem>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -359,26 +357,15 @@ TEST_CASE("calibrate --machine: the stall part gives cpus.stall, as measured") {
   // calibration < the scenario file < --set).
   m["summary"]["stall"]["partner"] = {0.25, 0.75};
   {
-    const std::string dir = testutil::tmpdir() + "/stallcal";
-    std::filesystem::create_directories(dir);
-    const std::string mf = dir + "/machine.json", cal = dir + "/cal.json";
-    {
-      FILE* o = std::fopen(mf.c_str(), "w");
-      std::fputs(m.dump().c_str(), o);
-      std::fclose(o);
-    }
+    const std::string mf = testutil::write_tmp("stall-machine.json", m.dump()),
+                      cal = testutil::tmpdir() + "/stall-cal.json";
     testutil::Run c = testutil::run_cli("calibrate --machine " + mf + " -o " + cal);
     INFO("calibrate: ", c.err);
     REQUIRE(c.status == 0);
     for (bool own : {false, true}) {
-      const std::string sc = dir + (own ? "/own.json" : "/scenario.json");
       json s = {{"calibration", cal}, {"duration_ms", 5}};
       if (own) s["cpus"] = {{"stall", {{"period_us", 500}, {"ns", {1000, 2000}}}}};
-      {
-        FILE* o = std::fopen(sc.c_str(), "w");
-        std::fputs(s.dump().c_str(), o);
-        std::fclose(o);
-      }
+      const std::string sc = testutil::write_tmp(own ? "stall-own.json" : "stall-scenario.json", s.dump());
       testutil::Run v = testutil::run_cli("validate --print " + sc);
       INFO("validate: ", v.err);
       REQUIRE(v.status == 0);
