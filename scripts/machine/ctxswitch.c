@@ -40,17 +40,34 @@
  * 381 + 521 ns, from its last event to the writer's switch back 471 ns
  * (p50; results/reference/validation-2026-12-02-quiet/threaded-same).
  *
- * usage: ctxswitch [--cpu C] [--samples S]
+ * Traced (--trace-instance DIR).  The model's costs are compared with, and
+ * its paths fitted to, traces of a kernel with capture-trace's events on
+ * (docs/calibration.md, "Default costs"): every switch of a capture writes a
+ * sched_switch event and every wake-up a sched_wakeup, and their cost is in
+ * the kernel's segments.  With DIR, a tracefs instance the caller made
+ * (scripts/calibrate-machine makes it, with capture-trace's clock, and
+ * removes it), the program enables in it the four events capture-trace
+ * records for a task, filtered as capture-trace filters them (by the pids of
+ * this program's two threads: raw_syscalls:sys_enter and sys_exit by
+ * common_pid, sched:sched_switch by prev_pid and next_pid, sched:sched_wakeup
+ * by pid), before its first sample, and turns tracing off after its last.
+ * Every sample is then traced: the baselines carry the system calls' two
+ * events as the samples do, so wakeup_local_ns gains the sched_wakeup event
+ * and context_switch_ns one sched_switch event, as a capture's switch does.
+ *
+ * usage: ctxswitch [--cpu C] [--samples S] [--trace-instance DIR]
  * prints one JSON object {"what": "ctxswitch", "wakeup_local_ns": {...}, "context_switch_ns": {...}, ...}
  * exit: 0 trusted; 4 refused (samples disturbed); 3 cannot run; 2 usage.
  * Build: cc -O2 -pthread -o ctxswitch ctxswitch.c -lm */
 #define _GNU_SOURCE
 #include <linux/futex.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -64,6 +81,8 @@ static volatile int nobody __attribute__((aligned(64)));
 static long nsamples = 4000, cpu = 0;
 static volatile long b_loops __attribute__((aligned(64))); /* B's sched_yield loop count */
 static volatile int b_stop;
+static volatile int yield_go __attribute__((aligned(64))); /* B: from wake-ups to yields */
+static volatile int b_tid;
 
 static long futex(volatile int* w, int op, int val) { return syscall(SYS_futex, w, op, val, NULL, NULL, 0); }
 
@@ -78,21 +97,21 @@ static int setup_thread(void) {
   return 0;
 }
 
-static void* partner(void* arg) {
+/* B: the partner of the wake-ups, then the yielder of the switches.  Made
+ * before the first sample (and so named in the trace filters from the start),
+ * it sleeps in FUTEX_WAIT until the wake-ups begin: A's baselines still have
+ * no other runnable thread on the CPU. */
+static void* helper(void* arg) {
   (void)arg;
   if (setup_thread()) exit(RB_EXIT_ENV);
+  __atomic_store_n(&b_tid, (int)syscall(SYS_gettid), __ATOMIC_RELEASE);
   for (long i = 0; i < nsamples; ++i) {
     while (__atomic_load_n(&word_b, __ATOMIC_ACQUIRE) == 0) futex(&word_b, FUTEX_WAIT_PRIVATE, 0);
     __atomic_store_n(&word_b, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&word_a, 1, __ATOMIC_RELEASE);
     futex(&word_a, FUTEX_WAKE_PRIVATE, 1);
   }
-  return NULL;
-}
-
-static void* yielder(void* arg) {
-  (void)arg;
-  if (setup_thread()) exit(RB_EXIT_ENV);
+  while (__atomic_load_n(&yield_go, __ATOMIC_ACQUIRE) == 0) futex(&yield_go, FUTEX_WAIT_PRIVATE, 0);
   while (!__atomic_load_n(&b_stop, __ATOMIC_ACQUIRE)) {
     __atomic_store_n(&b_loops, b_loops + 1, __ATOMIC_RELEASE);
     sched_yield();
@@ -100,14 +119,59 @@ static void* yielder(void* arg) {
   return NULL;
 }
 
+/* Writes VAL to DIR/REL of the trace instance: 0, or 1 after saying why. */
+static int trace_write(const char* dir, const char* rel, const char* val) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", dir, rel);
+  int fd = open(path, O_WRONLY | O_TRUNC);
+  size_t len = strlen(val);
+  if (fd < 0 || write(fd, val, len) != (ssize_t)len) {
+    fprintf(stderr, "ctxswitch: cannot write '%s' to %s: %s\n", val, path, strerror(errno));
+    if (fd >= 0) close(fd);
+    return 1;
+  }
+  close(fd);
+  return 0;
+}
+
+/* capture-trace's four task events, filtered to A and B, then tracing on. */
+static int trace_start(const char* dir, int a, int b) {
+  char f[256];
+  snprintf(f, sizeof f, "common_pid == %d || common_pid == %d", a, b);
+  if (trace_write(dir, "events/raw_syscalls/sys_enter/filter", f) ||
+      trace_write(dir, "events/raw_syscalls/sys_exit/filter", f))
+    return 1;
+  snprintf(f, sizeof f, "prev_pid == %d || next_pid == %d || prev_pid == %d || next_pid == %d", a, a, b, b);
+  if (trace_write(dir, "events/sched/sched_switch/filter", f)) return 1;
+  snprintf(f, sizeof f, "pid == %d || pid == %d", a, b);
+  if (trace_write(dir, "events/sched/sched_wakeup/filter", f)) return 1;
+  const char* ev[] = {"raw_syscalls/sys_enter", "raw_syscalls/sys_exit", "sched/sched_switch", "sched/sched_wakeup"};
+  for (int i = 0; i < 4; ++i) {
+    snprintf(f, sizeof f, "events/%s/enable", ev[i]);
+    if (trace_write(dir, f, "1")) return 1;
+  }
+  return trace_write(dir, "tracing_on", "1");
+}
+
 static void usage(void) {
-  fprintf(stderr, "usage: ctxswitch [--cpu C] [--samples S]\n");
+  fprintf(stderr, "usage: ctxswitch [--cpu C] [--samples S] [--trace-instance DIR]\n");
   exit(RB_EXIT_USAGE);
 }
 
 int main(int argc, char** argv) {
   const rb_long_opt opts[] = {{"--cpu", 0, CPU_SETSIZE - 1, &cpu}, {"--samples", 1, 1000000, &nsamples}};
-  if (rb_parse_long_opts(argc, argv, opts, sizeof opts / sizeof opts[0])) usage();
+  const char* trace_dir = NULL;
+  /* --trace-instance DIR out of argv; the rest are numeric options. */
+  int nargs = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (!strcmp(argv[i], "--trace-instance")) {
+      if (i + 1 >= argc || !argv[i + 1][0]) usage();
+      trace_dir = argv[++i];
+    } else {
+      argv[nargs++] = argv[i];
+    }
+  }
+  if (rb_parse_long_opts(nargs, argv, opts, sizeof opts / sizeof opts[0])) usage();
   if (setup_thread()) return RB_EXIT_ENV;
   const rb_rule* rule = rb_rule_named("ctxswitch");
   double ov = rb_clock_overhead_ns();
@@ -116,7 +180,14 @@ int main(int argc, char** argv) {
   double* yield1 = malloc((size_t)nsamples * sizeof *yield1);
   double* yield2 = malloc((size_t)nsamples * sizeof *yield2);
   if (!wake || !wake0 || !yield1 || !yield2) return RB_EXIT_ENV;
-  /* Baselines, alone on the CPU. */
+  pthread_t th;
+  if (pthread_create(&th, NULL, helper, NULL)) return RB_EXIT_ENV;
+  struct timespec ms = {0, 1000000}; /* B reaches its first FUTEX_WAIT while A sleeps */
+  nanosleep(&ms, NULL);
+  if (__atomic_load_n(&b_tid, __ATOMIC_ACQUIRE) == 0) nanosleep(&ms, NULL);
+  if (trace_dir && trace_start(trace_dir, (int)syscall(SYS_gettid), __atomic_load_n(&b_tid, __ATOMIC_ACQUIRE)))
+    return RB_EXIT_ENV;
+  /* Baselines, alone on the CPU (B sleeps). */
   for (long i = 0; i < nsamples; ++i) {
     double t0 = rb_now_ns();
     futex(&nobody, FUTEX_WAKE_PRIVATE, 1);
@@ -128,10 +199,6 @@ int main(int argc, char** argv) {
     yield1[i] = rb_now_ns() - t0 - ov;
   }
   /* The local wake-up. */
-  pthread_t th;
-  if (pthread_create(&th, NULL, partner, NULL)) return RB_EXIT_ENV;
-  struct timespec ms = {0, 1000000}; /* B reaches its first FUTEX_WAIT while A sleeps */
-  nanosleep(&ms, NULL);
   long n = 0, woke_nobody = 0;
   for (long i = 0; i < nsamples; ++i) {
     double t0 = rb_now_ns();
@@ -143,9 +210,9 @@ int main(int argc, char** argv) {
     while (__atomic_load_n(&word_a, __ATOMIC_ACQUIRE) == 0) futex(&word_a, FUTEX_WAIT_PRIVATE, 0);
     __atomic_store_n(&word_a, 0, __ATOMIC_RELEASE);
   }
-  pthread_join(th, NULL);
   /* The context switch: A's sched_yield while B yields on the same CPU. */
-  if (pthread_create(&th, NULL, yielder, NULL)) return RB_EXIT_ENV;
+  __atomic_store_n(&yield_go, 1, __ATOMIC_RELEASE);
+  futex(&yield_go, FUTEX_WAKE_PRIVATE, 1);
   nanosleep(&ms, NULL);
   long m = 0, no_switch = 0;
   for (long i = 0; i < nsamples; ++i) {
@@ -158,15 +225,16 @@ int main(int argc, char** argv) {
   }
   __atomic_store_n(&b_stop, 1, __ATOMIC_RELEASE);
   pthread_join(th, NULL);
+  if (trace_dir && trace_write(trace_dir, "tracing_on", "0")) return RB_EXIT_ENV;
   rb_stats s_wake, s_wake0, s_y1, s_y2;
   rb_evaluate(wake0, (int)nsamples, rule, &s_wake0);
   rb_evaluate(wake, (int)n, rule, &s_wake);
   rb_evaluate(yield1, (int)nsamples, rule, &s_y1);
   rb_evaluate(yield2, (int)m, rule, &s_y2);
-  printf("{\"what\": \"ctxswitch\", \"cpu\": %ld, \"clock_overhead_ns\": %.1f, \"samples_woke_nobody\": %ld, "
-         "\"samples_no_switch\": %ld, \"wake_call_ns\": {\"method\": \"FUTEX_WAKE of a SCHED_BATCH sleeper on "
+  printf("{\"what\": \"ctxswitch\", \"cpu\": %ld, \"traced\": %s, \"clock_overhead_ns\": %.1f, "
+         "\"samples_woke_nobody\": %ld, \"samples_no_switch\": %ld, \"wake_call_ns\": {\"method\": \"FUTEX_WAKE of a SCHED_BATCH sleeper on "
          "this CPU, as the waker sees it; value = p10\", ",
-         cpu, ov, woke_nobody, no_switch);
+         cpu, trace_dir ? "true" : "false", ov, woke_nobody, no_switch);
   rb_json_members(stdout, &s_wake, rule);
   printf("}, \"no_waiter_ns\": {\"method\": \"FUTEX_WAKE on a word nobody waits on; value = p10\", ");
   rb_json_members(stdout, &s_wake0, rule);

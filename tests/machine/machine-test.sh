@@ -37,6 +37,7 @@
 #   atomics_measures   trusted lock pair and atomic RMW are p10, 1..100 ns
 #   remotermw_measures remotermw.c (an atomic on a line the other CPU left, keeps writing, or read; then work) is trusted and sane, or skips
 #   ctxswitch_measures ctxswitch.c (a wake-up on the waker's CPU, a context switch) is trusted and consistent, or skips
+#   ctxswitch_traced   ctxswitch.c --trace-instance: every sample traced with capture-trace's task events, filtered to its two threads
 #   skbwalk_measures   skbwalk.c (a batch of skbs out of L2 against hot) is trusted and ordered, or skips
 #   skb_truesize_measures the truesize of a tap write()'s skb (napi_gro_receive_entry) is the model's
 #   sndbuf_wait_measures sndbufwait.c: a tap writer asleep at sndbuf is not woken by freed space (6.18), or skips
@@ -544,6 +545,63 @@ assert cs == (d["yield_pair_ns"]["value"] - 2 * d["yield_alone_ns"]["value"]) / 
 assert 0 < wl < 100000 and 0 < cs < 100000, (wl, cs)
 EOF2
   echo "PASS: local wake-up $(json "$TMP/out.json" "d['wakeup_local_ns']['value']") ns, context switch $(json "$TMP/out.json" "d['context_switch_ns']['value']") ns"
+  ;;
+ctxswitch_traced)
+  # ctxswitch.c --trace-instance DIR (calibrate-machine's traced runs, the
+  # values a calibration takes): in an instance of our own, the program turns
+  # on capture-trace's four task events filtered to its two threads before
+  # its first sample and tracing off after its last.  What the buffer holds
+  # then, by the program's own structure (1000 samples a phase): each
+  # wake-up sample is A waking B, A's FUTEX_WAIT switching to B, B waking A
+  # and blocking: 2 sched_wakeup and 2 sched_switch; each yield sample two
+  # switches; so at least 2 (1000 - woke_nobody) wake-ups and
+  # 2 (1000 - woke_nobody) + 2 (1000 - no_switch) switches, and system calls
+  # of exactly two tasks, the program's (its pid) and one other, its B.  Then
+  # the values are as untraced (trusted p10s, their differences).
+  [ "$(id -u)" -eq 0 ] || skip "tracing needs root"
+  build ctxswitch scripts/machine/ctxswitch.c -lm
+  T=$(awk '$3 == "tracefs" {print $2; exit}' /proc/mounts)
+  if [ -z "$T" ]; then
+    mkdir "$TMP/tracefs" && mount -t tracefs nodev "$TMP/tracefs" 2>/dev/null || skip "tracefs cannot be mounted"
+    T=$TMP/tracefs
+    trap 'umount "$TMP/tracefs"; rm -rf "$TMP"' EXIT
+  fi
+  I=$T/instances/tunsim-machine-test-$$
+  mkdir "$I" || skip "cannot create a tracing instance in $T"
+  trap 'echo 0 > "$I/tracing_on"; rmdir "$I"; [ "$T" = "$TMP/tracefs" ] && umount "$T"; rm -rf "$TMP"' EXIT
+  echo 8192 >"$I/buffer_size_kb"
+  "$TMP/ctxswitch" --cpu 0 --samples 1000 --trace-instance "$I" >"$TMP/out.json" 2>"$TMP/err" &
+  pid=$!
+  wait $pid
+  st=$?
+  [ $st -eq 4 ] && skip "the machine is too busy to trust a context switch: $(cat "$TMP/err")"
+  [ $st -eq 0 ] || fail "ctxswitch exited $st: $(cat "$TMP/err")"
+  [ "$(cat "$I/tracing_on")" = 0 ] || fail "tracing left on in $I"
+  cat "$I/trace" >"$TMP/trace"
+  $PY - "$TMP/out.json" "$TMP/trace" "$pid" <<'EOF2' || fail "$(cat "$TMP/out.json")"
+import collections, json, re, sys
+d = json.load(open(sys.argv[1]))
+assert d["traced"] is True, d["traced"]
+nobody, noswitch = d["samples_woke_nobody"], d["samples_no_switch"]
+for k in ("wake_call_ns", "no_waiter_ns", "yield_pair_ns", "yield_alone_ns"):
+    assert d[k]["trusted"] and d[k]["value"] == d[k]["p10"], (k, d[k])
+assert d["wakeup_local_ns"]["value"] == d["wake_call_ns"]["value"] - d["no_waiter_ns"]["value"]
+assert d["context_switch_ns"]["value"] == (d["yield_pair_ns"]["value"] - 2 * d["yield_alone_ns"]["value"]) / 2
+count, callers = collections.Counter(), set()
+for line in open(sys.argv[2]):
+    m = re.match(r"\s*\S+-(\d+)\s+\[\d+\].*?\s(sys_enter|sys_exit|sched_switch|sched_wakeup):", line)
+    if m:
+        count[m.group(2)] += 1
+        if m.group(2) == "sys_enter":
+            callers.add(int(m.group(1)))
+lost = [l for l in open(sys.argv[2]) if "LOST" in l]
+assert not lost, lost[:1]
+assert count["sched_wakeup"] >= 2 * (1000 - nobody), count
+assert count["sched_switch"] >= 2 * (1000 - nobody) + 2 * (1000 - noswitch), count
+assert len(callers) == 2 and int(sys.argv[3]) in callers, callers
+print(dict(count))
+EOF2
+  echo "PASS: traced local wake-up $(json "$TMP/out.json" "d['wakeup_local_ns']['value']") ns, context switch $(json "$TMP/out.json" "d['context_switch_ns']['value']") ns"
   ;;
 skbwalk_measures)
   # scripts/machine/skbwalk.c: every order trusted, each value its p10.  A
