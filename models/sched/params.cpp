@@ -80,14 +80,16 @@ void declare_sched_params(ParamTable& t) {
             "else runnable; p10 of 4000, trusted), the median of three calibrate-machine --only ctxswitch runs, "
             "each the mean of CPUs 0 and 1 (751, 786.5, 786.25), 2026-12-03 11:54 UTC, the 2 vCPUs of the "
             "development machine (AMD EPYC VM), load average 0.8 and falling; "
-            "results/reference/machine/ctxswitch-2026-12-03/");
+            "results/reference/machine/ctxswitch-2026-12-03/; untraced (a calibration since 2026-12-08 takes "
+            "ctxswitch.c traced as a capture is, one sched_switch event more)");
   declare_cost(t, "wakeup_local_ns", 596, &Costs::wakeup_local_ns, "try_to_wake_up, ttwu_do_activate",
                "Waking a sleeping thread of the waker's own CPU (a NAPI kthread, ksoftirqd, the vhost worker), "
                "paid by the waker, ns.")
       .from("measured: scripts/machine/ctxswitch.c wakeup_local_ns (FUTEX_WAKE of a SCHED_BATCH sleeper on the "
             "waker's CPU minus one that wakes nobody; p10 of 4000, trusted), the median of three "
             "calibrate-machine --only ctxswitch runs, each the mean of CPUs 0 and 1 (570.5, 596, 601), "
-            "2026-12-03 11:54 UTC; results/reference/machine/ctxswitch-2026-12-03/");
+            "2026-12-03 11:54 UTC; results/reference/machine/ctxswitch-2026-12-03/; untraced (a calibration since "
+            "2026-12-08 takes ctxswitch.c traced as a capture is, one sched_wakeup event more)");
 
   t.finalize([](Params& p, std::vector<std::string>&) {
     // sched_init_granularity() with SCHED_TUNABLESCALING_LOG: factor

@@ -166,6 +166,59 @@ TEST_CASE("calibrate --machine: the ctxswitch part gives costs.context_switch_ns
   CHECK(p["costs.ipi_latency_ns"]["value"].get<double>() == doctest::Approx(7323 - 1002 - 751));
 }
 
+TEST_CASE("calibrate --machine: the ctxswitch part's traced runs give the switch and the local wake-up") {
+  // As root, calibrate-machine runs ctxswitch.c a second time on each CPU
+  // with capture-trace's four task events on (--trace-instance) and writes
+  // their means as summary.ctxswitch_ns.traced; the calibration takes them,
+  // since the model's costs describe a kernel traced as captured.  The
+  // committed runs of 2026-12-08 on the Zen 4
+  // (results/reference/machine/ctxswitch-2026-12-08-zen4/run1..3.json),
+  // (local wake-up, switch) untraced on CPUs 0 and 1 and traced:
+  //   run 1: (752, 972.5), (770, 1051.5); traced (1202, 1618), (941, 1237.5)
+  //   run 2: (541, 827), (771, 1067);     traced (891, 1237), (931, 1242.5)
+  //   run 3: (831, 1221.5), (1083, 1381.5); traced (1051, 1543), (1202, 1532)
+  // so run 1's summary is untraced (761, 1012) and traced (1071.5,
+  // 1427.75).  Within each run tracing adds 170-311 ns to the mean wake-up
+  // and 236-416 to the mean switch: a sched_wakeup and a sched_switch event.
+  const double untraced[3][2] = {{761, 1012}, {656, 947}, {957, 1301.5}};
+  const double traced[3][2] = {{1071.5, 1427.75}, {911, 1239.75}, {1126.5, 1537.5}};
+  for (int i = 0; i < 3; ++i) {
+    json run = read_json_file("results/reference/machine/ctxswitch-2026-12-08-zen4/run" + std::to_string(i + 1) +
+                              ".json");
+    for (const char* c : {"0", "1"}) {
+      CHECK(run["ctxswitch"][c]["traced"] == false);
+      CHECK(run["ctxswitch_traced"][c]["traced"] == true);
+      CHECK(run["ctxswitch_traced"][c]["yield_pair_ns"]["trusted"].get<bool>());
+    }
+    const json& s = run["summary"]["ctxswitch_ns"];
+    CHECK(s["wakeup_local"].get<double>() == doctest::Approx(untraced[i][0]));
+    CHECK(s["context_switch"].get<double>() == doctest::Approx(untraced[i][1]));
+    CHECK(s["traced"]["wakeup_local"].get<double>() == doctest::Approx(traced[i][0]));
+    CHECK(s["traced"]["context_switch"].get<double>() == doctest::Approx(traced[i][1]));
+    CHECK(traced[i][0] > untraced[i][0]);
+    CHECK(traced[i][1] > untraced[i][1]);
+  }
+  // The calibration: the traced switch and wake-up; the remote wake-up's
+  // latency still net of the untraced switch, as wakeup.c runs untraced:
+  // 7323 - 1002 - 1012.
+  json m = machine_with_wakeup();
+  m["summary"]["ctxswitch_ns"] =
+      read_json_file("results/reference/machine/ctxswitch-2026-12-08-zen4/run1.json")["summary"]["ctxswitch_ns"];
+  json p = parameters_of(m, "machine-ctxswitch-traced.json");
+  CHECK(p["costs.context_switch_ns"]["value"].get<double>() == doctest::Approx(1427.75));
+  CHECK(p["costs.wakeup_local_ns"]["value"].get<double>() == doctest::Approx(1071.5));
+  CHECK(p["costs.ipi_latency_ns"]["value"].get<double>() == doctest::Approx(7323 - 1002 - 1012));
+  CHECK(p["costs.context_switch_ns"]["from"].get<std::string>().find("summary.ctxswitch_ns.traced.context_switch") !=
+        std::string::npos);
+  // Without the traced runs (not root), the untraced ones, and the
+  // provenance says so.
+  m["summary"]["ctxswitch_ns"].erase("traced");
+  json q = parameters_of(m, "machine-ctxswitch-untraced.json");
+  CHECK(q["costs.context_switch_ns"]["value"].get<double>() == doctest::Approx(1012));
+  CHECK(q["costs.wakeup_local_ns"]["value"].get<double>() == doctest::Approx(761));
+  CHECK(q["costs.context_switch_ns"]["from"].get<std::string>().find("untraced") != std::string::npos);
+}
+
 TEST_CASE("calibrate --machine: the line move (remotermw) gives costs.cacheline_transfer_ns, the shipped default") {
   // calibrate-machine's "linexfer" part runs remotermw.c beside linexfer and
   // writes summary.line_move_ns, the median of its trusted runs.  The
@@ -215,6 +268,10 @@ TEST_CASE("calibrate --machine: bad input is one line naming the file and the pl
        "summary.cache.l1d.ways: expected a non-negative number"},
       {R"({"format": "tunsim-machine/1", "summary": {"wakeup_ns": {"waker": "fast"}, "kernel_cold": {"code": [], "data": []}}})",
        "summary.wakeup_ns.waker: expected a non-negative number"},
+      {R"({"format": "tunsim-machine/1", "summary": {"ctxswitch_ns": {"context_switch": 900, "wakeup_local": 600, "traced": "yes"}, "kernel_cold": {"code": [], "data": []}}})",
+       "summary.ctxswitch_ns.traced: expected an object"},
+      {R"({"format": "tunsim-machine/1", "summary": {"ctxswitch_ns": {"context_switch": 900, "wakeup_local": 600, "traced": {"context_switch": -1}}, "kernel_cold": {"code": [], "data": []}}})",
+       "summary.ctxswitch_ns.traced.context_switch: expected a non-negative number"},
   };
   for (const Case& c : cases) {
     std::string f = write("m.json", c.text);

@@ -111,20 +111,34 @@ Setter measured_params(const json& m, const std::string& path) {
     out.set("costs.cacheline_transfer_ns", v->get<double>(), "ns",
             "summary.line_move_ns (remotermw.c, p10; median of its trusted runs)");
   // A wake-up on the waker's own CPU and a context switch (ctxswitch.c,
-  // calibrate-machine part "ctxswitch").
+  // calibrate-machine part "ctxswitch").  The model's costs describe a
+  // kernel traced as captured (its paths are fitted to captures, and it is
+  // compared with them), where every switch writes a sched_switch event and
+  // every wake-up a sched_wakeup: the traced values (ctxswitch.c
+  // --trace-instance, run as root) where the machine file has them, else
+  // the untraced ones, which leave the two events' cost out.
   const json* cs_measured = num({"ctxswitch_ns", "context_switch"}, "ctxswitch_ns.context_switch");
-  if (cs_measured)
-    out.set("costs.context_switch_ns", cs_measured->get<double>(), "ns",
-            "summary.ctxswitch_ns.context_switch (ctxswitch.c context_switch_ns, p10, mean over CPUs)");
-  if (const json* w = num({"ctxswitch_ns", "wakeup_local"}, "ctxswitch_ns.wakeup_local"))
-    out.set("costs.wakeup_local_ns", w->get<double>(), "ns",
-            "summary.ctxswitch_ns.wakeup_local (ctxswitch.c wakeup_local_ns, p10, mean over CPUs)");
+  const json* tr = json_at(*s, {"ctxswitch_ns", "traced"});
+  if (tr && !tr->is_null() && !tr->is_object())
+    throw InputError(path + ": summary.ctxswitch_ns.traced: expected an object");
+  const bool cs_traced = tr && tr->is_object();
+  for (auto [param, field] : {std::pair{"costs.context_switch_ns", "context_switch"}, {"costs.wakeup_local_ns",
+                                                                                       "wakeup_local"}}) {
+    const json* v = cs_traced ? num({"ctxswitch_ns", "traced", field}, std::string("ctxswitch_ns.traced.") + field)
+                              : num({"ctxswitch_ns", field}, std::string("ctxswitch_ns.") + field);
+    if (!v) continue;
+    out.set(param, v->get<double>(), "ns",
+            std::string("summary.ctxswitch_ns.") + (cs_traced ? "traced." : "") + field + " (ctxswitch.c " +
+                field + "_ns, p10, mean over CPUs, " +
+                (cs_traced ? "with capture-trace's task events on)" : "untraced: no traced run in the file)"));
+  }
   // The wake-up of a thread sleeping on the idle other CPU (wakeup.c,
   // calibrate-machine part "wakeup"): the waker's cost is costs.ipi_ns; the
   // thread runs `latency` after the waker's FUTEX_WAKE, which includes one
   // system call's entry and exit (no_waiter: a kernel-to-kernel wake-up
-  // makes none) and the idle CPU's context switch (costs.context_switch_ns:
-  // this machine's, else its default): the rest is costs.ipi_latency_ns.
+  // makes none) and the idle CPU's context switch (summary.ctxswitch_ns.
+  // context_switch, untraced as wakeup.c is: this machine's, else the
+  // default): the rest is costs.ipi_latency_ns.
   if (const json* w = num({"wakeup_ns", "waker"}, "wakeup_ns.waker"))
     out.set("costs.ipi_ns", w->get<double>(), "ns", "summary.wakeup_ns.waker (wakeup.c waker_ns, p10)");
   const json* lat = num({"wakeup_ns", "latency"}, "wakeup_ns.latency");
