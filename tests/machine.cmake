@@ -9,7 +9,7 @@
 set(TUNSIM_MACHINE_CASES robust_rule robust_bad_input linexfer_refuses cachegeom_decode derive_levels derive_bad_input
     footprint_attrib perf_paths btf_sizes calibrate_usage trust_rules outfile_rule own_events_rules btb_summary)
 set(TUNSIM_MACHINE_MEASURING linexfer_measures chase_curve capture_sidecar capture_perf_paths capture_rps capture_slab_events capture_drain capture_foreign atomics_measures wakeup_measures
-    remotermw_measures ctxswitch_measures ctxswitch_traced skbwalk_measures stall_measures sndbuf_wait_measures skb_truesize_measures btb_sites calibrate_refused calibrate_btb calibrate_slub)
+    remotermw_measures ctxswitch_measures ctxswitch_traced wakeup_traced skbwalk_measures stall_measures sndbuf_wait_measures skb_truesize_measures btb_sites calibrate_refused calibrate_btb calibrate_slub)
 foreach(case ${TUNSIM_MACHINE_CASES} ${TUNSIM_MACHINE_MEASURING})
   add_test(NAME machine_${case} COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/machine/machine-test.sh ${case})
   set(labels machine)

@@ -40,20 +40,15 @@
  * 381 + 521 ns, from its last event to the writer's switch back 471 ns
  * (p50; results/reference/validation-2026-12-02-quiet/threaded-same).
  *
- * Traced (--trace-instance DIR).  The model's costs are compared with, and
- * its paths fitted to, traces of a kernel with capture-trace's events on
- * (docs/calibration.md, "Default costs"): every switch of a capture writes a
+ * Traced (--trace-instance DIR).  Every switch of a capture writes a
  * sched_switch event and every wake-up a sched_wakeup, and their cost is in
- * the kernel's segments.  With DIR, a tracefs instance the caller made
- * (scripts/calibrate-machine makes it, with capture-trace's clock, and
- * removes it), the program enables in it the four events capture-trace
- * records for a task, filtered as capture-trace filters them (by the pids of
- * this program's two threads: raw_syscalls:sys_enter and sys_exit by
- * common_pid, sched:sched_switch by prev_pid and next_pid, sched:sched_wakeup
- * by pid), before its first sample, and turns tracing off after its last.
- * Every sample is then traced: the baselines carry the system calls' two
- * events as the samples do, so wakeup_local_ns gains the sched_wakeup event
- * and context_switch_ns one sched_switch event, as a capture's switch does.
+ * the kernel's segments the model is compared with.  With DIR, a tracefs
+ * instance the caller made, the program turns on capture-trace's four task
+ * events filtered to its two threads (traceinst.h) before its first sample,
+ * and tracing off after its last.  Every sample is then traced: the
+ * baselines carry the system calls' two events as the samples do, so
+ * wakeup_local_ns gains the sched_wakeup event and context_switch_ns one
+ * sched_switch event, as a capture's switch does.
  *
  * usage: ctxswitch [--cpu C] [--samples S] [--trace-instance DIR]
  * prints one JSON object {"what": "ctxswitch", "wakeup_local_ns": {...}, "context_switch_ns": {...}, ...}
@@ -61,19 +56,18 @@
  * Build: cc -O2 -pthread -o ctxswitch ctxswitch.c -lm */
 #define _GNU_SOURCE
 #include <linux/futex.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <errno.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "robust.h"
+#include "traceinst.h"
 
 static volatile int word_a __attribute__((aligned(64)));
 static volatile int word_b __attribute__((aligned(64)));
@@ -119,40 +113,6 @@ static void* helper(void* arg) {
   return NULL;
 }
 
-/* Writes VAL to DIR/REL of the trace instance: 0, or 1 after saying why. */
-static int trace_write(const char* dir, const char* rel, const char* val) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s/%s", dir, rel);
-  int fd = open(path, O_WRONLY | O_TRUNC);
-  size_t len = strlen(val);
-  if (fd < 0 || write(fd, val, len) != (ssize_t)len) {
-    fprintf(stderr, "ctxswitch: cannot write '%s' to %s: %s\n", val, path, strerror(errno));
-    if (fd >= 0) close(fd);
-    return 1;
-  }
-  close(fd);
-  return 0;
-}
-
-/* capture-trace's four task events, filtered to A and B, then tracing on. */
-static int trace_start(const char* dir, int a, int b) {
-  char f[256];
-  snprintf(f, sizeof f, "common_pid == %d || common_pid == %d", a, b);
-  if (trace_write(dir, "events/raw_syscalls/sys_enter/filter", f) ||
-      trace_write(dir, "events/raw_syscalls/sys_exit/filter", f))
-    return 1;
-  snprintf(f, sizeof f, "prev_pid == %d || next_pid == %d || prev_pid == %d || next_pid == %d", a, a, b, b);
-  if (trace_write(dir, "events/sched/sched_switch/filter", f)) return 1;
-  snprintf(f, sizeof f, "pid == %d || pid == %d", a, b);
-  if (trace_write(dir, "events/sched/sched_wakeup/filter", f)) return 1;
-  const char* ev[] = {"raw_syscalls/sys_enter", "raw_syscalls/sys_exit", "sched/sched_switch", "sched/sched_wakeup"};
-  for (int i = 0; i < 4; ++i) {
-    snprintf(f, sizeof f, "events/%s/enable", ev[i]);
-    if (trace_write(dir, f, "1")) return 1;
-  }
-  return trace_write(dir, "tracing_on", "1");
-}
-
 static void usage(void) {
   fprintf(stderr, "usage: ctxswitch [--cpu C] [--samples S] [--trace-instance DIR]\n");
   exit(RB_EXIT_USAGE);
@@ -160,17 +120,9 @@ static void usage(void) {
 
 int main(int argc, char** argv) {
   const rb_long_opt opts[] = {{"--cpu", 0, CPU_SETSIZE - 1, &cpu}, {"--samples", 1, 1000000, &nsamples}};
-  const char* trace_dir = NULL;
-  /* --trace-instance DIR out of argv; the rest are numeric options. */
-  int nargs = 1;
-  for (int i = 1; i < argc; ++i) {
-    if (!strcmp(argv[i], "--trace-instance")) {
-      if (i + 1 >= argc || !argv[i + 1][0]) usage();
-      trace_dir = argv[++i];
-    } else {
-      argv[nargs++] = argv[i];
-    }
-  }
+  int nargs = argc;
+  const char* trace_dir = ti_take_option(&nargs, argv);
+  if (trace_dir && !trace_dir[0]) usage();
   if (rb_parse_long_opts(nargs, argv, opts, sizeof opts / sizeof opts[0])) usage();
   if (setup_thread()) return RB_EXIT_ENV;
   const rb_rule* rule = rb_rule_named("ctxswitch");
@@ -185,7 +137,7 @@ int main(int argc, char** argv) {
   struct timespec ms = {0, 1000000}; /* B reaches its first FUTEX_WAIT while A sleeps */
   nanosleep(&ms, NULL);
   if (__atomic_load_n(&b_tid, __ATOMIC_ACQUIRE) == 0) nanosleep(&ms, NULL);
-  if (trace_dir && trace_start(trace_dir, (int)syscall(SYS_gettid), __atomic_load_n(&b_tid, __ATOMIC_ACQUIRE)))
+  if (trace_dir && ti_start("ctxswitch", trace_dir, (int)syscall(SYS_gettid), __atomic_load_n(&b_tid, __ATOMIC_ACQUIRE)))
     return RB_EXIT_ENV;
   /* Baselines, alone on the CPU (B sleeps). */
   for (long i = 0; i < nsamples; ++i) {
@@ -225,7 +177,7 @@ int main(int argc, char** argv) {
   }
   __atomic_store_n(&b_stop, 1, __ATOMIC_RELEASE);
   pthread_join(th, NULL);
-  if (trace_dir && trace_write(trace_dir, "tracing_on", "0")) return RB_EXIT_ENV;
+  if (trace_dir && ti_write("ctxswitch", trace_dir, "tracing_on", "0")) return RB_EXIT_ENV;
   rb_stats s_wake, s_wake0, s_y1, s_y2;
   rb_evaluate(wake0, (int)nsamples, rule, &s_wake0);
   rb_evaluate(wake, (int)n, rule, &s_wake);

@@ -56,7 +56,15 @@
  * tunsim's defaults costs.ipi_ns 3286 and costs.ipi_latency_ns 5321 come
  * from this run (docs/calibration.md).
  *
- * usage: wakeup [--waker-cpu A] [--wakee-cpu B] [--samples S] [--gap-us G]
+ * Traced (--trace-instance DIR, a tracefs instance the caller made): the
+ * same with capture-trace's four task events on, filtered to the waker and
+ * the sleeper (traceinst.h), from before the first sample to after the
+ * last, as a capture traces the threaded NAPI's writer and kthread.  The
+ * latency then holds the sched_wakeup and sched_switch events the woken CPU
+ * writes, and every FUTEX_WAKE its system call's two events, the
+ * baseline's too.
+ *
+ * usage: wakeup [--waker-cpu A] [--wakee-cpu B] [--samples S] [--gap-us G] [--trace-instance DIR]
  * prints one JSON object {"what": "wakeup", "latency_ns": {...}, "waker_ns": {...}, ...}
  * exit: 0 trusted; 4 refused (samples disturbed); 3 cannot run; 2 usage.
  * Build: cc -O2 -pthread -o wakeup wakeup.c -lm */
@@ -73,12 +81,14 @@
 #include <unistd.h>
 
 #include "robust.h"
+#include "traceinst.h"
 
 static volatile int word __attribute__((aligned(64)));
 static volatile int nobody __attribute__((aligned(64)));
 static volatile long asleep __attribute__((aligned(64))); /* sample index the sleeper waits for */
 static double* woke_at;
 static long nsamples = 2000, wakee_cpu = 1;
+static volatile int sleeper_tid;
 
 static long futex(volatile int* w, int op, int val) { return syscall(SYS_futex, w, op, val, NULL, NULL, 0); }
 
@@ -91,6 +101,7 @@ static void spin_ns(double ns) {
 static void* sleeper(void* arg) {
   (void)arg;
   if (rb_pin_cpu("wakeup", wakee_cpu)) exit(RB_EXIT_ENV);
+  __atomic_store_n(&sleeper_tid, (int)syscall(SYS_gettid), __ATOMIC_RELEASE);
   for (long i = 0; i < nsamples; ++i) {
     __atomic_store_n(&asleep, i + 1, __ATOMIC_RELEASE);
     while (__atomic_load_n(&word, __ATOMIC_ACQUIRE) == 0) futex(&word, FUTEX_WAIT_PRIVATE, 0);
@@ -101,7 +112,7 @@ static void* sleeper(void* arg) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: wakeup [--waker-cpu A] [--wakee-cpu B] [--samples S] [--gap-us G]\n");
+  fprintf(stderr, "usage: wakeup [--waker-cpu A] [--wakee-cpu B] [--samples S] [--gap-us G] [--trace-instance DIR]\n");
   exit(RB_EXIT_USAGE);
 }
 
@@ -111,7 +122,10 @@ int main(int argc, char** argv) {
                               {"--wakee-cpu", 0, CPU_SETSIZE - 1, &wakee_cpu},
                               {"--samples", 1, 1000000, &nsamples},
                               {"--gap-us", 1, 1000000, &gap_us}};
-  if (rb_parse_long_opts(argc, argv, opts, sizeof opts / sizeof opts[0])) usage();
+  int nargs = argc;
+  const char* trace_dir = ti_take_option(&nargs, argv);
+  if (trace_dir && !trace_dir[0]) usage();
+  if (rb_parse_long_opts(nargs, argv, opts, sizeof opts / sizeof opts[0])) usage();
   if (waker_cpu == wakee_cpu) usage();
   if (rb_pin_cpu("wakeup", waker_cpu)) return RB_EXIT_ENV;
   const rb_rule* rule = rb_rule_named("wakeup");
@@ -121,14 +135,20 @@ int main(int argc, char** argv) {
   double* base = malloc((size_t)nsamples * sizeof *base);
   woke_at = calloc((size_t)nsamples, sizeof *woke_at);
   if (!lat || !cost || !base || !woke_at) return RB_EXIT_ENV;
+  /* The sleeper first (asleep on B from its first FUTEX_WAIT on), so that
+   * the trace filters name it from the first sample. */
+  pthread_t th;
+  if (pthread_create(&th, NULL, sleeper, NULL)) return RB_EXIT_ENV;
+  while (__atomic_load_n(&sleeper_tid, __ATOMIC_ACQUIRE) == 0) {
+  }
+  if (trace_dir && ti_start("wakeup", trace_dir, (int)syscall(SYS_gettid), __atomic_load_n(&sleeper_tid, __ATOMIC_ACQUIRE)))
+    return RB_EXIT_ENV;
   /* The waker's FUTEX_WAKE with nobody waiting: syscall and futex lookup only. */
   for (long i = 0; i < nsamples; ++i) {
     double t0 = rb_now_ns();
     futex(&nobody, FUTEX_WAKE_PRIVATE, 1);
     base[i] = rb_now_ns() - t0 - ov;
   }
-  pthread_t th;
-  if (pthread_create(&th, NULL, sleeper, NULL)) return RB_EXIT_ENV;
   long n = 0, missed = 0;
   double* t0s = malloc((size_t)nsamples * sizeof *t0s);
   if (!t0s) return RB_EXIT_ENV;
@@ -145,6 +165,7 @@ int main(int argc, char** argv) {
     else missed++;
   }
   pthread_join(th, NULL);
+  if (trace_dir && ti_write("wakeup", trace_dir, "tracing_on", "0")) return RB_EXIT_ENV;
   long m = 0;
   for (long i = 0; i < nsamples; ++i)
     if (t0s[i] >= 0) lat[m++] = woke_at[i] - t0s[i] - ov;
@@ -153,10 +174,10 @@ int main(int argc, char** argv) {
   rb_evaluate(lat, (int)m, rule, &sl);
   rb_evaluate(cost, (int)n, rule, &sc);
   double waker = sc.value - sb.value;
-  printf("{\"what\": \"wakeup\", \"waker_cpu\": %ld, \"wakee_cpu\": %ld, \"gap_us\": %ld, \"clock_overhead_ns\": %.1f, "
-         "\"samples_missed\": %ld, \"latency_ns\": {\"method\": \"FUTEX_WAKE on CPU A at t0 to the sleeper's return "
+  printf("{\"what\": \"wakeup\", \"waker_cpu\": %ld, \"wakee_cpu\": %ld, \"gap_us\": %ld, \"traced\": %s, "
+         "\"clock_overhead_ns\": %.1f, \"samples_missed\": %ld, \"latency_ns\": {\"method\": \"FUTEX_WAKE on CPU A at t0 to the sleeper's return "
          "from FUTEX_WAIT on idle CPU B; value = p10\", ",
-         waker_cpu, wakee_cpu, gap_us, ov, missed);
+         waker_cpu, wakee_cpu, gap_us, trace_dir ? "true" : "false", ov, missed);
   rb_json_members(stdout, &sl, rule);
   printf("}, \"wake_call_ns\": {\"method\": \"FUTEX_WAKE that woke the sleeper, as the waker sees it; value = p10\", ");
   rb_json_members(stdout, &sc, rule);

@@ -38,6 +38,7 @@
 #   remotermw_measures remotermw.c (an atomic on a line the other CPU left, keeps writing, or read; then work) is trusted and sane, or skips
 #   ctxswitch_measures ctxswitch.c (a wake-up on the waker's CPU, a context switch) is trusted and consistent, or skips
 #   ctxswitch_traced   ctxswitch.c --trace-instance: every sample traced with capture-trace's task events, filtered to its two threads
+#   wakeup_traced      wakeup.c --trace-instance: the same for the wake-up of a sleeper on the idle CPU
 #   skbwalk_measures   skbwalk.c (a batch of skbs out of L2 against hot) is trusted and ordered, or skips
 #   skb_truesize_measures the truesize of a tap write()'s skb (napi_gro_receive_entry) is the model's
 #   sndbuf_wait_measures sndbufwait.c: a tap writer asleep at sndbuf is not woken by freed space (6.18), or skips
@@ -58,6 +59,53 @@ build() {  # NAME SRC [LIBS]
 }
 # json FILE EXPR: evaluate a Python expression over the JSON document d.
 json() { $PY -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+# traced_run WHAT PROGRAM ARGS...: PROGRAM ARGS --trace-instance I in a
+# tracing instance of our own (tracefs mounted under $TMP when it is not
+# mounted; both removed on exit), as calibrate-machine runs it; its output
+# in $TMP/out.json, the instance's buffer in $TMP/trace, its pid in $pid.
+# Skips without root or tracefs, and when the program refuses its samples
+# (exit 4: the machine too busy to trust WHAT).
+traced_run() {
+  local what=$1
+  shift
+  [ "$(id -u)" -eq 0 ] || skip "tracing needs root"
+  T=$(awk '$3 == "tracefs" {print $2; exit}' /proc/mounts)
+  if [ -z "$T" ]; then
+    mkdir "$TMP/tracefs" && mount -t tracefs nodev "$TMP/tracefs" 2>/dev/null || skip "tracefs cannot be mounted"
+    T=$TMP/tracefs
+    trap 'umount "$TMP/tracefs"; rm -rf "$TMP"' EXIT
+  fi
+  I=$T/instances/tunsim-machine-test-$$
+  mkdir "$I" || skip "cannot create a tracing instance in $T"
+  trap 'echo 0 > "$I/tracing_on"; rmdir "$I"; [ "$T" = "$TMP/tracefs" ] && umount "$T"; rm -rf "$TMP"' EXIT
+  echo 8192 >"$I/buffer_size_kb"
+  "$@" --trace-instance "$I" >"$TMP/out.json" 2>"$TMP/err" &
+  pid=$!
+  wait $pid
+  local st=$?
+  [ $st -eq 4 ] && skip "the machine is too busy to trust $what: $(cat "$TMP/err")"
+  [ $st -eq 0 ] || fail "$1 exited $st: $(cat "$TMP/err")"
+  [ "$(cat "$I/tracing_on")" = 0 ] || fail "tracing left on in $I"
+  cat "$I/trace" >"$TMP/trace"
+}
+# trace_counts TRACE: the events of each kind in a tracefs text buffer, and
+# the pids that made system calls, as JSON {"counts": {...}, "callers": [...],
+# "lost": N}.
+trace_counts() {
+  $PY - "$1" <<'EOF2'
+import collections, json, re, sys
+count, callers, lost = collections.Counter(), set(), 0
+for line in open(sys.argv[1]):
+    if "LOST" in line:
+        lost += 1
+    m = re.match(r"\s*\S+-(\d+)\s+\[\d+\].*?\s(sys_enter|sys_exit|sched_switch|sched_wakeup):", line)
+    if m:
+        count[m.group(2)] += 1
+        if m.group(2) == "sys_enter":
+            callers.add(int(m.group(1)))
+print(json.dumps({"counts": count, "callers": sorted(callers), "lost": lost}))
+EOF2
+}
 # scripts/capture-trace ARGS..., its output in $TMP/log: goes on when it
 # wrote its files, skips when this machine cannot capture (3-7, 9, 10: not
 # root, no tun, tracefs, netns, tracepoint or compiler, or the kernel
@@ -516,6 +564,33 @@ assert d["waker_ns"]["value"] == call["value"] - none["value"], d["waker_ns"]
 EOF2
   echo "PASS: waker $(json "$TMP/out.json" "d['waker_ns']['value']") ns, latency $(json "$TMP/out.json" "d['latency_ns']['value']") ns"
   ;;
+wakeup_traced)
+  # wakeup.c --trace-instance DIR (calibrate-machine's traced run): every
+  # sample traced.  By the program's structure (300 samples): each sample
+  # wakes the sleeper on the idle CPU (a sched_wakeup the woken CPU writes,
+  # a switch from idle to it) and the sleeper blocks again (a switch back to
+  # idle), so at least 300 - missed wake-ups and twice as many switches; and
+  # system calls of exactly two tasks, the program's (its pid) and its
+  # sleeper.  Then the values as untraced: latency > wake call > no waiter.
+  [ "$(nproc)" -ge 2 ] || skip "one CPU: no idle CPU to wake a thread on"
+  build wakeup scripts/machine/wakeup.c -lm
+  traced_run "the wake-up" "$TMP/wakeup" --samples 300 --gap-us 10
+  trace_counts "$TMP/trace" >"$TMP/counts.json"
+  $PY - "$TMP/out.json" "$TMP/counts.json" "$pid" <<'EOF2' || fail "$(cat "$TMP/out.json") $(cat "$TMP/counts.json")"
+import json, sys
+d, t = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert d["traced"] is True, d["traced"]
+missed = d["samples_missed"]
+lat, call, none = d["latency_ns"], d["wake_call_ns"], d["no_waiter_ns"]
+assert lat["value"] > call["value"] > none["value"] > 0, (lat["value"], call["value"], none["value"])
+count = t["counts"]
+assert t["lost"] == 0, t
+assert count["sched_wakeup"] >= 300 - missed, count
+assert count["sched_switch"] >= 2 * (300 - missed), count
+assert len(t["callers"]) == 2 and int(sys.argv[3]) in t["callers"], t["callers"]
+EOF2
+  echo "PASS: traced waker $(json "$TMP/out.json" "d['waker_ns']['value']") ns, latency $(json "$TMP/out.json" "d['latency_ns']['value']") ns"
+  ;;
 ctxswitch_measures)
   # scripts/machine/ctxswitch.c (costs.wakeup_local_ns, costs.context_switch_ns):
   # trusted, each statistic the p10 of its samples.  Waking a sleeper costs
@@ -558,48 +633,23 @@ ctxswitch_traced)
   # 2 (1000 - woke_nobody) + 2 (1000 - no_switch) switches, and system calls
   # of exactly two tasks, the program's (its pid) and one other, its B.  Then
   # the values are as untraced (trusted p10s, their differences).
-  [ "$(id -u)" -eq 0 ] || skip "tracing needs root"
   build ctxswitch scripts/machine/ctxswitch.c -lm
-  T=$(awk '$3 == "tracefs" {print $2; exit}' /proc/mounts)
-  if [ -z "$T" ]; then
-    mkdir "$TMP/tracefs" && mount -t tracefs nodev "$TMP/tracefs" 2>/dev/null || skip "tracefs cannot be mounted"
-    T=$TMP/tracefs
-    trap 'umount "$TMP/tracefs"; rm -rf "$TMP"' EXIT
-  fi
-  I=$T/instances/tunsim-machine-test-$$
-  mkdir "$I" || skip "cannot create a tracing instance in $T"
-  trap 'echo 0 > "$I/tracing_on"; rmdir "$I"; [ "$T" = "$TMP/tracefs" ] && umount "$T"; rm -rf "$TMP"' EXIT
-  echo 8192 >"$I/buffer_size_kb"
-  "$TMP/ctxswitch" --cpu 0 --samples 1000 --trace-instance "$I" >"$TMP/out.json" 2>"$TMP/err" &
-  pid=$!
-  wait $pid
-  st=$?
-  [ $st -eq 4 ] && skip "the machine is too busy to trust a context switch: $(cat "$TMP/err")"
-  [ $st -eq 0 ] || fail "ctxswitch exited $st: $(cat "$TMP/err")"
-  [ "$(cat "$I/tracing_on")" = 0 ] || fail "tracing left on in $I"
-  cat "$I/trace" >"$TMP/trace"
-  $PY - "$TMP/out.json" "$TMP/trace" "$pid" <<'EOF2' || fail "$(cat "$TMP/out.json")"
-import collections, json, re, sys
-d = json.load(open(sys.argv[1]))
+  traced_run "a context switch" "$TMP/ctxswitch" --cpu 0 --samples 1000
+  trace_counts "$TMP/trace" >"$TMP/counts.json"
+  $PY - "$TMP/out.json" "$TMP/counts.json" "$pid" <<'EOF2' || fail "$(cat "$TMP/out.json") $(cat "$TMP/counts.json")"
+import json, sys
+d, t = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 assert d["traced"] is True, d["traced"]
 nobody, noswitch = d["samples_woke_nobody"], d["samples_no_switch"]
 for k in ("wake_call_ns", "no_waiter_ns", "yield_pair_ns", "yield_alone_ns"):
     assert d[k]["trusted"] and d[k]["value"] == d[k]["p10"], (k, d[k])
 assert d["wakeup_local_ns"]["value"] == d["wake_call_ns"]["value"] - d["no_waiter_ns"]["value"]
 assert d["context_switch_ns"]["value"] == (d["yield_pair_ns"]["value"] - 2 * d["yield_alone_ns"]["value"]) / 2
-count, callers = collections.Counter(), set()
-for line in open(sys.argv[2]):
-    m = re.match(r"\s*\S+-(\d+)\s+\[\d+\].*?\s(sys_enter|sys_exit|sched_switch|sched_wakeup):", line)
-    if m:
-        count[m.group(2)] += 1
-        if m.group(2) == "sys_enter":
-            callers.add(int(m.group(1)))
-lost = [l for l in open(sys.argv[2]) if "LOST" in l]
-assert not lost, lost[:1]
+count = t["counts"]
+assert t["lost"] == 0, t
 assert count["sched_wakeup"] >= 2 * (1000 - nobody), count
 assert count["sched_switch"] >= 2 * (1000 - nobody) + 2 * (1000 - noswitch), count
-assert len(callers) == 2 and int(sys.argv[3]) in callers, callers
-print(dict(count))
+assert len(t["callers"]) == 2 and int(sys.argv[3]) in t["callers"], t["callers"]
 EOF2
   echo "PASS: traced local wake-up $(json "$TMP/out.json" "d['wakeup_local_ns']['value']") ns, context switch $(json "$TMP/out.json" "d['context_switch_ns']['value']") ns"
   ;;
