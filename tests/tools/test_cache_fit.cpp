@@ -219,6 +219,33 @@ TEST_CASE("calibrate --machine: the ctxswitch part's traced runs give the switch
   CHECK(q["costs.context_switch_ns"]["from"].get<std::string>().find("untraced") != std::string::npos);
 }
 
+TEST_CASE("calibrate --machine: the wake-up part's traced run gives the IPI costs with the traced switch") {
+  // As root the "wakeup" part also runs wakeup.c traced
+  // (summary.wakeup_ns.traced).  Its latency holds the woken CPU's
+  // sched_wakeup and sched_switch events, so it is netted against the
+  // traced switch: the traced trio is taken only beside ctxswitch.c's
+  // traced runs, else all three untraced.  By hand, with the untraced trio
+  // (3286, 7323, 1002) of machine_with_wakeup(), a traced trio (waker 3300,
+  // latency 7900, no waiter 1400) and switches 1000 untraced, 1200 traced:
+  //   traced:   ipi_ns 3300, ipi_latency_ns 7900 - 1400 - 1200 = 5300;
+  //   no traced switch: ipi_ns 3286, ipi_latency_ns 7323 - 1002 - 1000 = 5321.
+  json m = machine_with_wakeup();
+  m["summary"]["wakeup_ns"]["traced"] = {{"waker", 3300}, {"latency", 7900}, {"no_waiter", 1400}};
+  m["summary"]["ctxswitch_ns"] = {{"context_switch", 1000},
+                                  {"wakeup_local", 700},
+                                  {"traced", {{"context_switch", 1200}, {"wakeup_local", 900}}}};
+  json p = parameters_of(m, "machine-wakeup-traced.json");
+  CHECK(p["costs.ipi_ns"]["value"].get<double>() == doctest::Approx(3300));
+  CHECK(p["costs.ipi_latency_ns"]["value"].get<double>() == doctest::Approx(5300));
+  CHECK(p["costs.ipi_latency_ns"]["from"].get<std::string>().find("summary.wakeup_ns.traced.latency") !=
+        std::string::npos);
+  m["summary"]["ctxswitch_ns"].erase("traced");
+  json q = parameters_of(m, "machine-wakeup-untraced-switch.json");
+  CHECK(q["costs.ipi_ns"]["value"].get<double>() == doctest::Approx(3286));
+  CHECK(q["costs.ipi_latency_ns"]["value"].get<double>() == doctest::Approx(5321));
+  CHECK(q["costs.context_switch_ns"]["value"].get<double>() == doctest::Approx(1000));
+}
+
 TEST_CASE("calibrate --machine: the line move (remotermw) gives costs.cacheline_transfer_ns, the shipped default") {
   // calibrate-machine's "linexfer" part runs remotermw.c beside linexfer and
   // writes summary.line_move_ns, the median of its trusted runs.  The
@@ -272,6 +299,8 @@ TEST_CASE("calibrate --machine: bad input is one line naming the file and the pl
        "summary.ctxswitch_ns.traced: expected an object"},
       {R"({"format": "tunsim-machine/1", "summary": {"ctxswitch_ns": {"context_switch": 900, "wakeup_local": 600, "traced": {"context_switch": -1}}, "kernel_cold": {"code": [], "data": []}}})",
        "summary.ctxswitch_ns.traced.context_switch: expected a non-negative number"},
+      {R"({"format": "tunsim-machine/1", "summary": {"wakeup_ns": {"waker": 1, "latency": 2, "no_waiter": 1, "traced": [1]}, "kernel_cold": {"code": [], "data": []}}})",
+       "summary.wakeup_ns.traced: expected an object"},
   };
   for (const Case& c : cases) {
     std::string f = write("m.json", c.text);

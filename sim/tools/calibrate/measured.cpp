@@ -136,19 +136,34 @@ Setter measured_params(const json& m, const std::string& path) {
   // calibrate-machine part "wakeup"): the waker's cost is costs.ipi_ns; the
   // thread runs `latency` after the waker's FUTEX_WAKE, which includes one
   // system call's entry and exit (no_waiter: a kernel-to-kernel wake-up
-  // makes none) and the idle CPU's context switch (summary.ctxswitch_ns.
-  // context_switch, untraced as wakeup.c is: this machine's, else the
-  // default): the rest is costs.ipi_latency_ns.
-  if (const json* w = num({"wakeup_ns", "waker"}, "wakeup_ns.waker"))
-    out.set("costs.ipi_ns", w->get<double>(), "ns", "summary.wakeup_ns.waker (wakeup.c waker_ns, p10)");
-  const json* lat = num({"wakeup_ns", "latency"}, "wakeup_ns.latency");
-  const json* nw = num({"wakeup_ns", "no_waiter"}, "wakeup_ns.no_waiter");
+  // makes none) and the idle CPU's context switch: the rest is
+  // costs.ipi_latency_ns.  Traced (the woken CPU's sched_wakeup in the
+  // latency, as in a capture) when the file has wakeup.c's and
+  // ctxswitch.c's traced runs, the switch then the traced one; else all
+  // three untraced (the switch this machine's, else the default).
+  const json* wt = json_at(*s, {"wakeup_ns", "traced"});
+  if (wt && !wt->is_null() && !wt->is_object())
+    throw InputError(path + ": summary.wakeup_ns.traced: expected an object");
+  const bool wake_traced = wt && wt->is_object() && cs_traced;
+  const std::string wk = wake_traced ? "wakeup_ns.traced" : "wakeup_ns";
+  auto wake_num = [&](const char* field) {
+    return wake_traced ? num({"wakeup_ns", "traced", field}, wk + "." + field)
+                       : num({"wakeup_ns", field}, wk + "." + field);
+  };
+  if (const json* w = wake_num("waker"))
+    out.set("costs.ipi_ns", w->get<double>(), "ns",
+            "summary." + wk + ".waker (wakeup.c waker_ns, p10" + (wake_traced ? ", traced)" : ")"));
+  const json* lat = wake_num("latency");
+  const json* nw = wake_num("no_waiter");
   if (lat && nw) {
-    double cs = cs_measured ? cs_measured->get<double>() : find_param("costs.context_switch_ns")->def.get<double>();
+    const json* csw = wake_traced ? num({"ctxswitch_ns", "traced", "context_switch"}, "ctxswitch_ns.traced.context_switch")
+                                  : cs_measured;
+    double cs = csw ? csw->get<double>() : find_param("costs.context_switch_ns")->def.get<double>();
     out.set("costs.ipi_latency_ns", ipi_latency_from_wakeup(lat->get<double>(), nw->get<double>(), cs), "ns",
-            "summary.wakeup_ns.latency - summary.wakeup_ns.no_waiter - costs.context_switch_ns (" +
-                std::string(cs_measured ? "summary.ctxswitch_ns.context_switch " : "default ") + fmt("%.1f", cs) +
-                ")");
+            "summary." + wk + ".latency - summary." + wk + ".no_waiter - costs.context_switch_ns (" +
+                (csw ? std::string("summary.ctxswitch_ns.") + (wake_traced ? "traced." : "") + "context_switch "
+                     : std::string("default ")) +
+                fmt("%.1f", cs) + ")");
   }
   // SLUB's slow paths (scripts/machine/slub.py: calibrate-machine part "slub").
   for (const char* k :
