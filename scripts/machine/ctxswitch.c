@@ -135,8 +135,9 @@ int main(int argc, char** argv) {
   pthread_t th;
   if (pthread_create(&th, NULL, helper, NULL)) return RB_EXIT_ENV;
   struct timespec ms = {0, 1000000}; /* B reaches its first FUTEX_WAIT while A sleeps */
-  nanosleep(&ms, NULL);
-  if (__atomic_load_n(&b_tid, __ATOMIC_ACQUIRE) == 0) nanosleep(&ms, NULL);
+  do {
+    nanosleep(&ms, NULL);
+  } while (__atomic_load_n(&b_tid, __ATOMIC_ACQUIRE) == 0);
   if (trace_dir && ti_start("ctxswitch", trace_dir, (int)syscall(SYS_gettid), __atomic_load_n(&b_tid, __ATOMIC_ACQUIRE)))
     return RB_EXIT_ENV;
   /* Baselines, alone on the CPU (B sleeps). */
