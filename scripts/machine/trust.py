@@ -152,6 +152,9 @@ def cpu_reasons(side, cal):
     if isinstance(cache, dict) and isinstance(cache.get("cpu_signature"), str) and cache["cpu_signature"] != cpu:
         why.append("the capture ran on %s, the calibration's cache model was measured on %s (%s): measure this "
                    "machine with scripts/calibrate-machine" % (cpu, cache["cpu_signature"], cache.get("machine")))
+    if isinstance(cache, dict) and isinstance(cache.get("misfit"), dict):
+        why.append("the calibration's cache model misses the kernel cold-path curves of %s (%s; kept with "
+                   "--accept-cache-misfit): it describes no CPU" % (cache.get("machine"), cache["misfit"].get("first")))
     return why
 
 

@@ -23,7 +23,7 @@ namespace {
 struct CalibrateArgs {
   std::vector<std::string> traces, split_from;
   std::string out, name, kmod, machine, cache_calibration;
-  bool allow_coarse = false;
+  bool allow_coarse = false, accept_cache_misfit = false;
   calib::CaptureOptions capture;
 };
 
@@ -80,6 +80,10 @@ void register_diff_commands(CLI::App& app, int& exit_code) {
                    "the cache model from a machine measurement (scripts/calibrate-machine), fitted to its kernel "
                    "cold-path curves; with TRACE..., the traces' cache penalties use it")
       ->check(kPath);
+  calc->add_flag("--accept-cache-misfit", cal->accept_cache_misfit,
+                 "with --machine: keep a cache fit that misses the machine's kernel cold-path curves (refused "
+                 "otherwise), marked in provenance.cache_model.misfit: a check on a CPU the cache model does not "
+                 "describe, never a calibration of it");
   calc->add_option("--split-from", cal->split_from,
                    "capture sidecars with perf samples (capture-trace --perf-paths) of the same workloads: a "
                    "TRACE without samples of its own splits its sums by those of the sidecar with its label")
@@ -98,6 +102,8 @@ void register_diff_commands(CLI::App& app, int& exit_code) {
     }
     if (!cal->cache_calibration.empty())
       throw InputError("calibrate: --cache-calibration applies to --kmod (traces take --machine FILE)");
+    if (cal->accept_cache_misfit && cal->machine.empty())
+      throw InputError("calibrate: --accept-cache-misfit applies to the cache fit of --machine FILE");
     // (A trace given twice was fitted as two captures of its workload.)
     check_distinct_inputs("TRACE", cal->traces);
     check_distinct_inputs("--split-from", cal->split_from);
@@ -105,7 +111,7 @@ void register_diff_commands(CLI::App& app, int& exit_code) {
     if (name.empty())
       name = cal->out.empty() || cal->out == "-" ? "unnamed" : std::filesystem::path(cal->out).stem().string();
     calib::calibrate_from_traces(cal->traces, cal->out, name, self_exe(), report, cal->capture, cal->allow_coarse,
-                                 cal->machine, cal->split_from);
+                                 cal->machine, cal->split_from, cal->accept_cache_misfit);
   });
 
   auto da = std::make_shared<DiffArgs>();

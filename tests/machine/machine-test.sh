@@ -1241,6 +1241,12 @@ EOF
   sed 's/family 23 model 1/family 26 model 2/' "$TMP/zen1.json" >"$TMP/zen5.json"
   [ -z "$($PY $M/trust.py cpu "$TMP/zen5.json")" ] || fail "a Zen 5 capture got a CPU reason"
   [ -z "$($PY $M/trust.py cpu "$TMP/side.json" "$TMP/cal-z.json")" ] || fail "a sidecar without cpu_signature got a CPU reason"
+  # A calibration whose cache fit was kept with --accept-cache-misfit
+  # (tunsim calibrate): of the capture's own CPU, and still refused.
+  echo '{"provenance": {"cpu_signature": "AuthenticAMD family 26 model 2", "cache_model": {"machine": "M.json",
+ "cpu_signature": "AuthenticAMD family 26 model 2", "misfit": {"missed": 3, "fitted": 16, "first": "code 98304 bytes"}}}}' >"$TMP/cal-m.json"
+  want="the calibration's cache model misses the kernel cold-path curves of M.json (code 98304 bytes; kept with --accept-cache-misfit): it describes no CPU"
+  [ "$($PY $M/trust.py cpu "$TMP/zen5.json" "$TMP/cal-m.json")" = "$want" ] || fail "cpu, misfit: $($PY $M/trust.py cpu "$TMP/zen5.json" "$TMP/cal-m.json")"
   # Spread: 16 quantiles, 14 at 1.0 and 2 at 1.2: mean 1.025 > 1.02.
   echo '{"parameters": {"costs.spread.process": {"value": [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1.2,1.2]}}}' >"$TMP/cal.json"
   [ "$($PY $M/trust.py spread "$TMP/cal.json")" = "the single-writer writes spread to a mean of 1.025 x their median (at most 1.02; 2 of 16 quantiles above 1.05): the host ran the writer at two speeds" ] ||

@@ -146,3 +146,41 @@ TEST_CASE("calibrate --machine: a cache model that misses this CPU's cold-path c
   json cal = read_json_file(d + "/cal5.json");
   CHECK(cal["provenance"]["cache_model"]["cpu_signature"] == kDefaultsCpu);
 }
+
+TEST_CASE("calibrate --machine --accept-cache-misfit: the misfit kept, marked, and never taken for the CPU's") {
+  // The Zen 1's file (above) with --accept-cache-misfit: the same fit,
+  // written, the refusal's first missed point in
+  // provenance.cache_model.misfit, a warning in the report; trace config
+  // of a capture of that CPU notes that the calibration does not describe
+  // it.  Without --machine the flag is a usage error, one line, exit 2.
+  std::string d = tmpdir();
+  Run no = run_cli(std::string("calibrate --machine ") + kZen1 + " -o " + d + "/no.json");
+  REQUIRE(no.status == 2);
+  const std::string first = no.err.substr(no.err.find("(first: ") + 8);  // "code ... (tolerance N))..."
+  Run r = run_cli(std::string("calibrate --machine ") + kZen1 + " --accept-cache-misfit -o " + d + "/cal.json");
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  CHECK(r.out.find(std::string("warning: ") + kZen1 + ": kernel_cold: the cache model fitted to it misses ") !=
+        std::string::npos);
+  json cal = read_json_file(d + "/cal.json");
+  const json& m = cal["provenance"]["cache_model"]["misfit"];
+  REQUIRE(m.is_object());
+  CHECK(m["fitted"] == 16);
+  CHECK(m["missed"].get<int>() >= 1);
+  CHECK(no.err.find("misses " + std::to_string(m["missed"].get<int>()) + " of 16 points") != std::string::npos);
+  CHECK(first.find(m["first"].get<std::string>() + ")") == 0);
+  CHECK(cal["fit"]["cache"]["misfit"] == m);
+  capture_copy(d, "napi-60", "AuthenticAMD family 23 model 1");
+  Run tc = run_cli("trace config " + d + "/napi-60.json --calibration " + d + "/cal.json -o " + d + "/s.json");
+  REQUIRE_MESSAGE(tc.status == 0, tc.err);
+  CHECK(tc.err.find("does not describe it: its cache model misses that machine's kernel cold-path curves (kept "
+                    "with --accept-cache-misfit)") != std::string::npos);
+  // The shipped model's machine fits: no misfit recorded, flag or not.
+  Run z5 = run_cli(std::string("calibrate --machine ") + kDefaultsMachine + " --accept-cache-misfit -o " + d +
+                   "/cal5.json");
+  REQUIRE_MESSAGE(z5.status == 0, z5.err);
+  CHECK_FALSE(read_json_file(d + "/cal5.json")["provenance"]["cache_model"].contains("misfit"));
+  Run bad = run_cli("calibrate " + capture_copy(d, "plain-60", "") + " --accept-cache-misfit -o " + d + "/x.json");
+  CHECK(bad.status == 2);
+  CHECK(bad.err == "tunsim: calibrate: --accept-cache-misfit applies to the cache fit of --machine FILE\n");
+  CHECK_FALSE(fs::exists(d + "/x.json"));
+}

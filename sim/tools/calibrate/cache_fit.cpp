@@ -122,11 +122,11 @@ json measured_kcold_scenario(const json& machine, const std::string& path) {
   return measured_params(machine, path).scenario;
 }
 
-json cache_from_machine(const std::string& path, std::ostream& report) {
-  return cache_from_machine(read_json_file(path), path, report);
+json cache_from_machine(const std::string& path, std::ostream& report, bool accept_misfit) {
+  return cache_from_machine(read_json_file(path), path, report, accept_misfit);
 }
 
-json cache_from_machine(const json& m, const std::string& path, std::ostream& report) {
+json cache_from_machine(const json& m, const std::string& path, std::ostream& report, bool accept_misfit) {
   const json* s = summary_of(m, path);
   Setter out = measured_params(m, path);
   auto num = [&](std::initializer_list<const char*> keys) -> const json* {
@@ -284,17 +284,24 @@ json cache_from_machine(const json& m, const std::string& path, std::ostream& re
                fmt("%.0f", tol[i]) + ")";
   }
   // A model that cannot follow this machine's curves would put another
-  // CPU's cache into every cost fitted with it: refused, not written.
-  if (n_missed)
-    throw InputError(path + ": kernel_cold: the cache model fitted to it misses " + std::to_string(n_missed) + " of " +
-                     std::to_string(t.size()) + " points beyond their tolerance (first: " + missed +
-                     "): its set-associative form does not describe this CPU's cold-path curves "
+  // CPU's cache into every cost fitted with it: refused, not written;
+  // or, asked for (a check on a CPU no calibration describes), kept and
+  // marked, so that nothing takes it for a calibration of that CPU.
+  const std::string misfit = "the cache model fitted to it misses " + std::to_string(n_missed) + " of " +
+                             std::to_string(t.size()) + " points beyond their tolerance (first: " + missed + ")";
+  if (n_missed && !accept_misfit)
+    throw InputError(path + ": kernel_cold: " + misfit +
+                     ": its set-associative form does not describe this CPU's cold-path curves "
                      "(docs/calibration.md, \"Which CPU a calibration describes\")");
+  if (n_missed)
+    report << "warning: " << path << ": kernel_cold: " << misfit
+           << "; kept (--accept-cache-misfit): the calibration is marked as not describing this CPU\n";
   fit["method"] = std::string(
       "kcold replayed on the model (models/writer/cold.cpp, Linux 6.18 plain tap, stack drop); least squares of "
       "cold - warm over a grid of the L1 concentration and the footprint scale, code and data separately; ") +
       (btb ? "code: the branch-site curves (1, 2, 4 taken branches a line), the kernel's sites a line fitted too"
            : "code points beyond 2 x L1i left out");
+  if (n_missed) fit["misfit"] = {{"missed", n_missed}, {"fitted", t.size()}, {"first", missed}};
   fit["points"] = pts;
   return {{"parameters", out.params}, {"fit", fit}};
 }

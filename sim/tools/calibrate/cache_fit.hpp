@@ -27,10 +27,15 @@ double ipi_latency_from_wakeup(double latency_ns, double no_waiter_ns, double co
 
 // Returns {"parameters": {KEY: {value, unit?, from}}, "fit": {...}} for a
 // tunsim-calibration/1 file; the report goes to `report`.  InputError when
-// the file is not a machine measurement or lacks what the fit needs.
-nlohmann::json cache_from_machine(const std::string& machine_path, std::ostream& report);
+// the file is not a machine measurement or lacks what the fit needs, and
+// when the fitted model misses kcold points beyond their tolerance (the
+// cache model does not describe that CPU), unless `accept_misfit`: then
+// the fit is kept and says so in fit.misfit {missed, fitted, first}, which
+// calibrate copies to provenance.cache_model.misfit.
+nlohmann::json cache_from_machine(const std::string& machine_path, std::ostream& report, bool accept_misfit = false);
 // The same on a machine file already read (`path` names it in messages).
-nlohmann::json cache_from_machine(const nlohmann::json& machine, const std::string& path, std::ostream& report);
+nlohmann::json cache_from_machine(const nlohmann::json& machine, const std::string& path, std::ostream& report,
+                                  bool accept_misfit = false);
 // The kcold scenario with what the machine file measured (geometry,
 // latencies, fetch costs, footprints, ...), before any fit: the tests make
 // curves of known parameters with it.

@@ -64,6 +64,9 @@ std::string calibration_cpu_mismatch(const std::string& capture_cpu, const std::
     why = "its captures ran on " + fitted->get<std::string>();
   if (cache && cache->is_string() && cache->get<std::string>() != capture_cpu)
     why += std::string(why.empty() ? "" : "; ") + "its cache model was measured on " + cache->get<std::string>();
+  if (const json* m = json_at(c, {"provenance", "cache_model", "misfit"}); m && m->is_object())
+    why += std::string(why.empty() ? "" : "; ") +
+           "its cache model misses that machine's kernel cold-path curves (kept with --accept-cache-misfit)";
   return why.empty() ? "" : "the capture ran on " + capture_cpu + ", the calibration " + printable(path, 200) +
                                 " does not describe it: " + why;
 }

@@ -30,6 +30,13 @@ namespace fs = std::filesystem;
 namespace {
 std::string unit_of(int p) { return p == kCopy ? "ns/byte" : "ns"; }
 
+// A cache fit kept with --accept-cache-misfit: its provenance says so
+// (calibration_cpu_mismatch, scripts/machine/trust.py cpu).
+void mark_misfit(json& cal, const json& cache) {
+  if (const json* m = json_at(cache, {"fit", "misfit"}); m && m->is_object())
+    cal["provenance"]["cache_model"]["misfit"] = *m;
+}
+
 // A calibration of the cache model alone, from a machine measurement.
 json machine_only(const std::string& machine, const json& cache, const std::string& name, std::ostream& report) {
   json m = read_json_file(machine);
@@ -47,6 +54,7 @@ json machine_only(const std::string& machine, const json& cache, const std::stri
                        {"date", utc_now()},
                        {"tool", std::string("tunsim ") + TUNSIM_VERSION + " calibrate --machine"}};
   cal["provenance"].update(cpu_provenance({}, machine, report));
+  mark_misfit(cal, cache);
   cal["parameters"] = cache["parameters"];
   cal["unidentified"] = json::array();
   cal["fit"] = {{"cache", cache["fit"]}};
@@ -115,7 +123,7 @@ json receive_split(const Workload& w, const std::vector<Observation>& o) {
 json calibrate_from_traces(const std::vector<std::string>& traces, const std::string& out_path,
                            const std::string& name, const std::string& bin, std::ostream& report,
                            const CaptureOptions& capture, bool allow_coarse, const std::string& machine,
-                           const std::vector<std::string>& split_from) {
+                           const std::vector<std::string>& split_from, bool accept_cache_misfit) {
   std::optional<OutputFile> out;  // opened before anything is read or fitted: in a folder that does
   if (!out_path.empty()) out.emplace(out_path);  // not exist it failed after the fit and its report
   auto written = [&](const json& cal) {
@@ -129,7 +137,7 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
   json cache;
   std::vector<std::string> cache_sets;
   if (!machine.empty()) {
-    cache = cache_from_machine(machine, report);
+    cache = cache_from_machine(machine, report, accept_cache_misfit);
     for (auto& [k, v] : cache["parameters"].items()) cache_sets.push_back(k + "=" + dump_json(v["value"], -1));
     if (traces.empty()) return written(machine_only(machine, cache, name, report));
   }
@@ -389,6 +397,7 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
                        {"date", utc_now()},
                        {"tool", std::string("tunsim ") + TUNSIM_VERSION + " calibrate"}};
   cal["provenance"].update(cpu_provenance(cpu_signatures, machine, report));
+  mark_misfit(cal, cache);
   if (!machine.empty()) {
     for (auto& [k, v] : cache["parameters"].items()) params[k] = v;
     cal["provenance"]["machine"] = machine;

@@ -24,11 +24,14 @@ namespace tunsim::calib {
 // the file holds only those.  `split_from`: capture sidecars with perf
 // samples (capture-trace --perf-paths); a trace whose own sidecar has none
 // takes those of the one with its workload label, to split the sums it
-// identifies (docs/traces.md, "The split measured").
+// identifies (docs/traces.md, "The split measured").  `accept_cache_misfit`:
+// keep a cache fit that misses the machine's kcold curves, marked in
+// provenance.cache_model.misfit (cache_from_machine).
 nlohmann::json calibrate_from_traces(const std::vector<std::string>& traces, const std::string& out_path,
                                      const std::string& name, const std::string& tunsim_bin, std::ostream& report,
                                      const CaptureOptions& capture = {}, bool allow_coarse = false,
                                      const std::string& machine = "",
-                                     const std::vector<std::string>& split_from = {});
+                                     const std::vector<std::string>& split_from = {},
+                                     bool accept_cache_misfit = false);
 
 }  // namespace tunsim::calib
