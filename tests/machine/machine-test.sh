@@ -206,12 +206,16 @@ calibrate_refused)
   # --calibration whose tunsim calibrate refuses (exit 2, as on the Zen 1 of
   # 2026-12-05, whose kcold curves the cache model misses): the machine file
   # is written, the calibration is not, exit 4 with the reason, not 3.
+  # --accept-cache-misfit reaches tunsim calibrate (the fake records its
+  # arguments).
   [ "$(id -u)" -eq 0 ] || skip "not root: kcold needs a network namespace"
   [ -c /dev/net/tun ] || skip "no /dev/net/tun"
-  printf '#!/bin/sh\necho "tunsim: M.json: kernel_cold: the cache model fitted to it misses 3 of 16 points" >&2\nexit 2\n' >"$TMP/fake-tunsim"
+  printf '#!/bin/sh\necho "$*" >"%s"\necho "tunsim: M.json: kernel_cold: the cache model fitted to it misses 3 of 16 points" >&2\nexit 2\n' "$TMP/args" >"$TMP/fake-tunsim"
   chmod +x "$TMP/fake-tunsim"
   TUNSIM="$TMP/fake-tunsim" $PY scripts/calibrate-machine --only geometry,kcold --quick -o "$TMP/m.json" \
-    --calibration "$TMP/cal.json" >"$TMP/out" 2>"$TMP/err"; st=$?
+    --calibration "$TMP/cal.json" --accept-cache-misfit >"$TMP/out" 2>"$TMP/err"; st=$?
+  [ "$(cat "$TMP/args")" = "calibrate --machine $TMP/m.json -o $TMP/cal.json --accept-cache-misfit" ] ||
+    fail "tunsim calibrate got: $(cat "$TMP/args")"
   [ $st -eq 4 ] || fail "exit $st, expected 4: $(tail -n3 "$TMP/err")"
   grep -q "^tunsim: M.json: kernel_cold: the cache model fitted to it misses" "$TMP/err" || fail "tunsim's reason not shown: $(tail -n3 "$TMP/err")"
   grep -q "^calibrate-machine: refused: the calibration $TMP/cal.json: tunsim calibrate refused" "$TMP/err" ||
@@ -1167,6 +1171,9 @@ calibrate_usage)
   $PY $cm --only geometry --calibration "$TMP/c.json" --capture-traces /nonexistent-dir -o "$TMP/x.json" 2>"$TMP/err"; st=$?
   [ $st -eq 2 ] && grep -q "^calibrate-machine: --capture-traces: directory '/nonexistent-dir' does not exist or is not writable$" "$TMP/err" ||
     fail "--capture-traces into a missing folder: exit $st, $(cat "$TMP/err")"
+  $PY $cm --only geometry --accept-cache-misfit -o "$TMP/x.json" 2>"$TMP/err"; st=$?
+  [ $st -eq 2 ] && grep -q "^calibrate-machine: --accept-cache-misfit goes with --calibration CAL.json" "$TMP/err" ||
+    fail "--accept-cache-misfit without --calibration: exit $st, $(cat "$TMP/err")"
   $PY $cm --only geometry --calibration "$TMP/c.json" -o "$TMP/x.json" 2>"$TMP/err"; st=$?
   [ $st -eq 2 ] && grep -q "^calibrate-machine: --calibration: the cache model is fitted to the kernel's cold-path curves: expected kcold among --only's parts$" "$TMP/err" ||
     fail "--calibration without kcold: exit $st, $(cat "$TMP/err")"
