@@ -23,7 +23,7 @@ std::string machine_cpu_signature(const json& m) {
 }
 
 json cpu_provenance(const std::vector<std::pair<std::string, std::string>>& traces, const std::string& machine,
-                    std::ostream& report) {
+                    std::ostream& report, const json& cache) {
   std::string cpu, from;
   for (const auto& [file, sig] : traces) {
     if (sig.empty()) continue;
@@ -48,10 +48,12 @@ json cpu_provenance(const std::vector<std::pair<std::string, std::string>>& trac
     report << "note: the captures ran on " << cpu << ", the shipped cache model was measured on " << cache_cpu
            << " (" << kDefaultsMachine << "): the fitted costs absorb the other CPU's cache penalties "
            << "(calibrate with --machine FILE of scripts/calibrate-machine on this machine)\n";
-  return {{"cpu_signature", cpu.empty() ? json(nullptr) : json(cpu)},
-          {"cache_model",
-           {{"machine", machine.empty() ? std::string(kDefaultsMachine) + ", the shipped defaults" : machine},
-            {"cpu_signature", cache_cpu.empty() ? json(nullptr) : json(cache_cpu)}}}};
+  json prov = {{"cpu_signature", cpu.empty() ? json(nullptr) : json(cpu)},
+               {"cache_model",
+                {{"machine", machine.empty() ? std::string(kDefaultsMachine) + ", the shipped defaults" : machine},
+                 {"cpu_signature", cache_cpu.empty() ? json(nullptr) : json(cache_cpu)}}}};
+  if (const json* m = json_at(cache, {"fit", "misfit"}); m && m->is_object()) prov["cache_model"]["misfit"] = *m;
+  return prov;
 }
 
 std::string calibration_cpu_mismatch(const std::string& capture_cpu, const std::string& path) {

@@ -35,8 +35,12 @@ std::string machine_cpu_signature(const nlohmann::json& machine);
 // measurement another CPU than theirs: a calibration describes one machine.
 // Captures of another CPU than the shipped cache model's (no --machine) get
 // a note on `report`: their costs are fitted under another CPU's cache.
+// `cache`: cache_from_machine's result for `machine`; a fit it kept with
+// --accept-cache-misfit is marked "cache_model" {"misfit"} (what
+// calibration_cpu_mismatch and scripts/machine/trust.py cpu refuse).
 nlohmann::json cpu_provenance(const std::vector<std::pair<std::string, std::string>>& traces,
-                              const std::string& machine, std::ostream& report);
+                              const std::string& machine, std::ostream& report,
+                              const nlohmann::json& cache = nlohmann::json());
 
 // Why the calibration file at `path` (a tunsim-calibration/1 document)
 // does not describe a capture's CPU `capture_cpu`: its captures' or its

@@ -30,13 +30,6 @@ namespace fs = std::filesystem;
 namespace {
 std::string unit_of(int p) { return p == kCopy ? "ns/byte" : "ns"; }
 
-// A cache fit kept with --accept-cache-misfit: its provenance says so
-// (calibration_cpu_mismatch, scripts/machine/trust.py cpu).
-void mark_misfit(json& cal, const json& cache) {
-  if (const json* m = json_at(cache, {"fit", "misfit"}); m && m->is_object())
-    cal["provenance"]["cache_model"]["misfit"] = *m;
-}
-
 // A calibration of the cache model alone, from a machine measurement.
 json machine_only(const std::string& machine, const json& cache, const std::string& name, std::ostream& report) {
   json m = read_json_file(machine);
@@ -53,8 +46,7 @@ json machine_only(const std::string& machine, const json& cache, const std::stri
                        {"captured", m.contains("started") ? m["started"] : json(nullptr)},
                        {"date", utc_now()},
                        {"tool", std::string("tunsim ") + TUNSIM_VERSION + " calibrate --machine"}};
-  cal["provenance"].update(cpu_provenance({}, machine, report));
-  mark_misfit(cal, cache);
+  cal["provenance"].update(cpu_provenance({}, machine, report, cache));
   cal["parameters"] = cache["parameters"];
   cal["unidentified"] = json::array();
   cal["fit"] = {{"cache", cache["fit"]}};
@@ -396,8 +388,7 @@ json calibrate_from_traces(const std::vector<std::string>& traces, const std::st
                        {"captured", join(dates)},
                        {"date", utc_now()},
                        {"tool", std::string("tunsim ") + TUNSIM_VERSION + " calibrate"}};
-  cal["provenance"].update(cpu_provenance(cpu_signatures, machine, report));
-  mark_misfit(cal, cache);
+  cal["provenance"].update(cpu_provenance(cpu_signatures, machine, report, cache));
   if (!machine.empty()) {
     for (auto& [k, v] : cache["parameters"].items()) params[k] = v;
     cal["provenance"]["machine"] = machine;
