@@ -199,8 +199,8 @@ TEST_CASE("calibrate --machine: the ctxswitch part's traced runs give the switch
     CHECK(traced[i][1] > untraced[i][1]);
   }
   // The calibration: the traced switch and wake-up; the remote wake-up's
-  // latency still net of the untraced switch, as wakeup.c runs untraced:
-  // 7323 - 1002 - 1012.
+  // latency, which machine_with_wakeup() has untraced only, net of the
+  // untraced switch: 7323 - 1002 - 1012.
   json m = machine_with_wakeup();
   m["summary"]["ctxswitch_ns"] =
       read_json_file("results/reference/machine/ctxswitch-2026-12-08-zen4/run1.json")["summary"]["ctxswitch_ns"];

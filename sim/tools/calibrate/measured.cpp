@@ -110,6 +110,19 @@ Setter measured_params(const json& m, const std::string& path) {
   if (const json* v = num({"line_move_ns", "value"}, "line_move_ns.value"))
     out.set("costs.cacheline_transfer_ns", v->get<double>(), "ns",
             "summary.line_move_ns (remotermw.c, p10; median of its trusted runs)");
+  // Parts measured untraced and, as root, traced too (ctxswitch, wakeup):
+  // summary.KEY.traced, true when the file has it (an object).
+  auto has_traced = [&](const char* key) {
+    const json* t = json_at(*s, {key, "traced"});
+    if (t && !t->is_null() && !t->is_object())
+      throw InputError(path + ": summary." + key + ".traced: expected an object");
+    return t && t->is_object();
+  };
+  // summary.KEY.traced.FIELD, or summary.KEY.FIELD.
+  auto measured = [&](const char* key, bool traced, const char* field) {
+    return traced ? num({key, "traced", field}, std::string(key) + ".traced." + field)
+                  : num({key, field}, std::string(key) + "." + field);
+  };
   // A wake-up on the waker's own CPU and a context switch (ctxswitch.c,
   // calibrate-machine part "ctxswitch").  The model's costs describe a
   // kernel traced as captured (its paths are fitted to captures, and it is
@@ -117,15 +130,11 @@ Setter measured_params(const json& m, const std::string& path) {
   // every wake-up a sched_wakeup: the traced values (ctxswitch.c
   // --trace-instance, run as root) where the machine file has them, else
   // the untraced ones, which leave the two events' cost out.
-  const json* cs_measured = num({"ctxswitch_ns", "context_switch"}, "ctxswitch_ns.context_switch");
-  const json* tr = json_at(*s, {"ctxswitch_ns", "traced"});
-  if (tr && !tr->is_null() && !tr->is_object())
-    throw InputError(path + ": summary.ctxswitch_ns.traced: expected an object");
-  const bool cs_traced = tr && tr->is_object();
+  const json* cs_measured = measured("ctxswitch_ns", false, "context_switch");
+  const bool cs_traced = has_traced("ctxswitch_ns");
   for (auto [param, field] : {std::pair{"costs.context_switch_ns", "context_switch"}, {"costs.wakeup_local_ns",
                                                                                        "wakeup_local"}}) {
-    const json* v = cs_traced ? num({"ctxswitch_ns", "traced", field}, std::string("ctxswitch_ns.traced.") + field)
-                              : num({"ctxswitch_ns", field}, std::string("ctxswitch_ns.") + field);
+    const json* v = measured("ctxswitch_ns", cs_traced, field);
     if (!v) continue;
     out.set(param, v->get<double>(), "ns",
             std::string("summary.ctxswitch_ns.") + (cs_traced ? "traced." : "") + field + " (ctxswitch.c " +
@@ -141,23 +150,15 @@ Setter measured_params(const json& m, const std::string& path) {
   // latency, as in a capture) when the file has wakeup.c's and
   // ctxswitch.c's traced runs, the switch then the traced one; else all
   // three untraced (the switch this machine's, else the default).
-  const json* wt = json_at(*s, {"wakeup_ns", "traced"});
-  if (wt && !wt->is_null() && !wt->is_object())
-    throw InputError(path + ": summary.wakeup_ns.traced: expected an object");
-  const bool wake_traced = wt && wt->is_object() && cs_traced;
+  const bool wake_traced = has_traced("wakeup_ns") && cs_traced;
   const std::string wk = wake_traced ? "wakeup_ns.traced" : "wakeup_ns";
-  auto wake_num = [&](const char* field) {
-    return wake_traced ? num({"wakeup_ns", "traced", field}, wk + "." + field)
-                       : num({"wakeup_ns", field}, wk + "." + field);
-  };
-  if (const json* w = wake_num("waker"))
+  if (const json* w = measured("wakeup_ns", wake_traced, "waker"))
     out.set("costs.ipi_ns", w->get<double>(), "ns",
             "summary." + wk + ".waker (wakeup.c waker_ns, p10" + (wake_traced ? ", traced)" : ")"));
-  const json* lat = wake_num("latency");
-  const json* nw = wake_num("no_waiter");
+  const json* lat = measured("wakeup_ns", wake_traced, "latency");
+  const json* nw = measured("wakeup_ns", wake_traced, "no_waiter");
   if (lat && nw) {
-    const json* csw = wake_traced ? num({"ctxswitch_ns", "traced", "context_switch"}, "ctxswitch_ns.traced.context_switch")
-                                  : cs_measured;
+    const json* csw = wake_traced ? measured("ctxswitch_ns", true, "context_switch") : cs_measured;
     double cs = csw ? csw->get<double>() : find_param("costs.context_switch_ns")->def.get<double>();
     out.set("costs.ipi_latency_ns", ipi_latency_from_wakeup(lat->get<double>(), nw->get<double>(), cs), "ns",
             "summary." + wk + ".latency - summary." + wk + ".no_waiter - costs.context_switch_ns (" +
